@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# kakunin-bpf build, libbpf-bootstrap style:
+#   bpf/*.bpf.c --clang -target bpf--> *.bpf.o --bpftool gen object--> kakunin.bpf.o
+#   --bpftool gen skeleton--> kakunin.skel.h --> user/*.c --> kakunin-bpf
+# Everything is built in $(OUTPUT) (default build/). V=1 shows the commands.
+
+OUTPUT ?= build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+ARCH ?= x86
+BTF ?= /sys/kernel/btf/vmlinux
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DESTDIR ?=
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-9s %s\n' "$(1)" "$(2)";
+endif
+
+# maps.bpf.c defines every map and must come first: libbpf 1.1's linker fails to relocate a
+# map reference (extern) that precedes its definition.
+BPF_SRCS := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(sort $(wildcard bpf/*.bpf.c)))
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+USER_SRCS := $(sort $(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
+BIN := $(OUTPUT)/kakunin-bpf
+SKEL := $(OUTPUT)/kakunin.skel.h
+
+BPF_CFLAGS := -target bpf -mcpu=v3 -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
+	-Iinclude -Ivmlinux -Ibpf
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
+	-Iinclude -Iuser -I$(OUTPUT) -DKK_VERSION='"$(VERSION)"' -D_FORTIFY_SOURCE=2
+LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lcjson
+
+.PHONY: all check test-unit test-cli test-kernel vmtest install uninstall clean format \
+	vmlinux deps unit-bins
+.DELETE_ON_ERROR:
+
+all: $(BIN)
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/kakunin.bpf.o: $(BPF_OBJS)
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(SKEL): $(OUTPUT)/kakunin.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name kakunin > $@
+
+# The skeleton is generated: objects that include it must wait for it on the first build
+# (afterwards -MMD records the dependency).
+$(OUTPUT)/user/maps.o: $(SKEL)
+
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BIN): $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+unit-bins: $(UNIT_BINS)
+
+$(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests/unit:
+	$(Q)mkdir -p $@
+
+# --- tests: each suite writes TAP under $(OUTPUT)/tap; scripts/check.sh sums them up ---
+
+deps:
+	$(Q)scripts/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all unit-bins
+	$(Q)OUTPUT=$(OUTPUT) scripts/check.sh all
+
+test-unit: all unit-bins
+	$(Q)OUTPUT=$(OUTPUT) scripts/check.sh unit
+
+test-cli: all
+	$(Q)OUTPUT=$(OUTPUT) scripts/check.sh cli
+
+test-kernel: all
+	$(Q)OUTPUT=$(OUTPUT) scripts/check.sh kernel
+
+# Run CMD (default: the kernel suite) in the VM, e.g. make vmtest CMD='bats tests/kernel/x.bats'
+vmtest: all
+	$(Q)scripts/vmtest.sh -- $(or $(CMD),bats --tap tests/kernel)
+
+# --- vmlinux.h: from a BTF file (BTF=...), by default this machine's kernel ---
+vmlinux:
+	$(call msg,GEN,vmlinux/vmlinux.h from $(BTF))
+	$(Q)$(BPFTOOL) btf dump file $(BTF) format c > vmlinux/vmlinux.h.tmp
+	$(Q)mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/kakunin-bpf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/kakunin-bpf
+
+format:
+	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c \
+		tests/unit/*.h)
+
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/unit/*.d)

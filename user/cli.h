@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * cli — exit codes, the command table's functions and the argument checks they share.
+ * Every command is `int cmd_<name>(int argc, char **argv)` with argv[0] the command name and
+ * returns one of the exit codes below.
+ */
+#ifndef KK_CLI_H
+#define KK_CLI_H
+
+enum kk_exit {
+	KK_EXIT_OK = 0,
+	KK_EXIT_FAIL = 1,
+	KK_EXIT_USAGE = 2,
+	KK_EXIT_NO_LSM = 3,	/* BPF LSM unavailable on this kernel */
+};
+
+int cmd_load(int argc, char **argv);
+int cmd_unload(int argc, char **argv);
+int cmd_bind(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+
+/* "kakunin-bpf: <cmd>: <msg> (see 'kakunin-bpf <cmd> --help')" on stderr; returns 2. */
+int kk_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a decimal PID (1..INT_MAX, digits only); -EINVAL otherwise. */
+int kk_parse_pid(const char *s, int *pid);
+
+/* 0 when running as root; otherwise reports that cmd needs root and returns -EPERM. */
+int kk_require_root(const char *cmd);
+
+/* Reset getopt_long for a command's own argv. */
+void kk_getopt_reset(void);
+
+/*
+ * Report what getopt_long rejected (c is its return, '?' or ':'; optstrings start with ':')
+ * as a usage error; returns 2.
+ */
+int kk_bad_option(const char *cmd, int c, char **argv);
+
+#endif

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* cmd_load — `kakunin-bpf load` and `kakunin-bpf unload`. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "log.h"
+#include "lsm.h"
+#include "maps.h"
+
+static const struct option help_only[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+/* Both commands take no arguments: 1 = --help printed, 0 = go on, otherwise the exit code. */
+static int parse_no_args(int argc, char **argv, const char *usage)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":h", help_only, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return 1;
+		}
+		return kk_bad_option(argv[0], c, argv);
+	}
+	if (optind < argc)
+		return kk_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+int cmd_load(int argc, char **argv)
+{
+	char why[512];
+	bool already;
+	int rc;
+
+	rc = parse_no_args(argc, argv,
+			   "usage: kakunin-bpf load\n\n"
+			   "Load the BPF-LSM programs, attach them and pin programs, links and maps\n"
+			   "under " KK_PIN_ROOT "/. Harmless when already loaded. Exits 3 when\n"
+			   "this kernel cannot run BPF-LSM programs, saying why.\n");
+	if (rc)
+		return rc == 1 ? KK_EXIT_OK : rc;
+	if (kk_require_root("load"))
+		return KK_EXIT_FAIL;
+	if (kk_lsm_check(why, sizeof(why))) {
+		kk_err("load", "BPF LSM unavailable: %s", why);
+		return KK_EXIT_NO_LSM;
+	}
+	if (kk_maps_load(&already))
+		return KK_EXIT_FAIL;
+	if (already)
+		kk_info("kakunin-bpf: already loaded (" KK_PIN_ROOT ")");
+	else
+		kk_info("kakunin-bpf: loaded and pinned under " KK_PIN_ROOT);
+	return KK_EXIT_OK;
+}
+
+int cmd_unload(int argc, char **argv)
+{
+	bool was_loaded;
+	int rc;
+
+	rc = parse_no_args(argc, argv,
+			   "usage: kakunin-bpf unload\n\n"
+			   "Detach every kakunin-bpf program and remove " KK_PIN_ROOT "/.\n"
+			   "Bound tasks stop being enforced. Harmless when not loaded.\n");
+	if (rc)
+		return rc == 1 ? KK_EXIT_OK : rc;
+	if (kk_require_root("unload"))
+		return KK_EXIT_FAIL;
+	if (kk_maps_unload(&was_loaded))
+		return KK_EXIT_FAIL;
+	kk_info(was_loaded ? "kakunin-bpf: unloaded" : "kakunin-bpf: not loaded, nothing to do");
+	return KK_EXIT_OK;
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kakunin-bpf — runtime binding of AI agents to X.509 identities, enforced by BPF-LSM.
+ * main: global options and the command table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+#ifndef KK_VERSION
+#define KK_VERSION "0.0.0-dev"
+#endif
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "load", cmd_load, "load, attach and pin the BPF-LSM programs" },
+	{ "unload", cmd_unload, "detach everything and remove the pins" },
+	{ "bind", cmd_bind, "bind a process (and its future children) to a scope" },
+	{ "events", cmd_events, "print decision events from the kernel" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: kakunin-bpf [-v] COMMAND [ARGS...]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'kakunin-bpf COMMAND --help' describes one command.\n"
+		"Exit codes: 0 ok, 1 failure, 2 usage error, 3 BPF LSM unavailable.\n"
+		"-v (or KAKUNIN_DEBUG=1) also prints libbpf's own messages.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *dbg = getenv("KAKUNIN_DEBUG");
+	size_t i;
+
+	kk_log_set_verbose(dbg && *dbg && strcmp(dbg, "0") != 0);
+	argv++, argc--;
+	while (argc > 0 && argv[0][0] == '-') {
+		if (!strcmp(argv[0], "-v") || !strcmp(argv[0], "--verbose")) {
+			kk_log_set_verbose(true);
+		} else if (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help")) {
+			usage(stdout);
+			return KK_EXIT_OK;
+		} else if (!strcmp(argv[0], "--version")) {
+			printf("kakunin-bpf %s\n", KK_VERSION);
+			return KK_EXIT_OK;
+		} else {
+			fprintf(stderr, "kakunin-bpf: unknown option '%s' (see 'kakunin-bpf --help')\n",
+				argv[0]);
+			return KK_EXIT_USAGE;
+		}
+		argv++, argc--;
+	}
+	if (argc == 0) {
+		usage(stderr);
+		return KK_EXIT_USAGE;
+	}
+	kk_log_capture_libbpf();
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[0], commands[i].name)) {
+			kk_getopt_reset();
+			return commands[i].fn(argc, argv);
+		}
+	}
+	fprintf(stderr, "kakunin-bpf: unknown command '%s' (see 'kakunin-bpf --help')\n", argv[0]);
+	return KK_EXIT_USAGE;
+}

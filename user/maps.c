@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* maps — load/attach/pin, and every write to a BPF map (see maps.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+
+#include "kakunin.skel.h"
+#include "log.h"
+#include "maps.h"
+
+#define PIN_MAPS KK_PIN_ROOT "/maps"
+#define PIN_PROGS KK_PIN_ROOT "/progs"
+#define PIN_LINKS KK_PIN_ROOT "/links"
+
+/* Maps that carry state and are pinned; kk_scratch is per-load scratch space. */
+static const char *const pinned_maps[] = { "kk_task", "kk_bindings", "kk_events", "kk_stats" };
+#define N_PINNED_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
+
+static void pin_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+static int check_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) != 0 || st.f_type != BPF_FS_MAGIC) {
+		kk_err("maps", "/sys/fs/bpf is not a mounted bpf filesystem (mount -t bpf bpf "
+		       "/sys/fs/bpf), so nothing can be pinned");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		kk_err("maps", "cannot create %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static bool all_links_pinned(struct kakunin *skel)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		pin_path(path, sizeof(path), PIN_LINKS, bpf_program__name(prog));
+		if (access(path, F_OK) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Pin obj at path, replacing an older pin: the old link stays attached until then. */
+static int repin(const char *path, int fd)
+{
+	if (unlink(path) != 0 && errno != ENOENT)
+		return -errno;
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+/*
+ * Attach every program and pin its link and itself. New links are attached before old pins are
+ * replaced, so during a reload both generations enforce and there is never a gap.
+ */
+static int attach_and_pin(struct kakunin *skel)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	int err = 0;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *name = bpf_program__name(prog);
+		struct bpf_link *link = bpf_program__attach_lsm(prog);
+
+		if (!link) {
+			err = -errno;
+			kk_err("maps", "attaching %s failed: %s (%s)", name, strerror(-err),
+			       kk_log_libbpf_last());
+			return err;
+		}
+		pin_path(path, sizeof(path), PIN_LINKS, name);
+		err = repin(path, bpf_link__fd(link));
+		if (!err) {
+			pin_path(path, sizeof(path), PIN_PROGS, name);
+			err = repin(path, bpf_program__fd(prog));
+		}
+		bpf_link__destroy(link); /* the pin keeps it attached */
+		if (err) {
+			kk_err("maps", "pinning %s failed: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void unpin_programs(struct kakunin *skel)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		pin_path(path, sizeof(path), PIN_LINKS, bpf_program__name(prog));
+		unlink(path);
+		pin_path(path, sizeof(path), PIN_PROGS, bpf_program__name(prog));
+		unlink(path);
+	}
+}
+
+static void unpin_new_maps(const bool existed[N_PINNED_MAPS])
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < N_PINNED_MAPS; i++) {
+		if (existed[i])
+			continue;
+		pin_path(path, sizeof(path), PIN_MAPS, pinned_maps[i]);
+		unlink(path);
+	}
+}
+
+static int set_map_pins(struct kakunin *skel, bool existed[N_PINNED_MAPS])
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < N_PINNED_MAPS; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
+
+		if (!map)
+			return -ENOENT;
+		pin_path(path, sizeof(path), PIN_MAPS, pinned_maps[i]);
+		existed[i] = access(path, F_OK) == 0;
+		if (bpf_map__set_pin_path(map, path))
+			return -errno;
+	}
+	return 0;
+}
+
+int kk_maps_load(bool *already)
+{
+	bool existed[N_PINNED_MAPS] = { 0 };
+	struct kakunin *skel;
+	int err;
+
+	*already = false;
+	err = check_bpffs();
+	if (err)
+		return err;
+	skel = kakunin__open();
+	if (!skel) {
+		err = -errno;
+		kk_err("maps", "cannot open the embedded BPF object: %s", strerror(-err));
+		return err;
+	}
+	if (all_links_pinned(skel)) {
+		*already = true;
+		goto out;
+	}
+	err = mkdir_p(KK_PIN_ROOT);
+	err = err ?: mkdir_p(PIN_MAPS);
+	err = err ?: mkdir_p(PIN_PROGS);
+	err = err ?: mkdir_p(PIN_LINKS);
+	err = err ?: set_map_pins(skel, existed);
+	if (err)
+		goto out;
+	err = kakunin__load(skel);
+	if (err) {
+		err = -errno;
+		kk_err("maps", "loading the BPF programs failed: %s (%s)", strerror(-err),
+		       kk_log_libbpf_last());
+		goto out_unpin;
+	}
+	err = attach_and_pin(skel);
+	if (!err)
+		goto out;
+	/* Links pinned by this run would keep a half-loaded set enforcing: remove them. */
+	unpin_programs(skel);
+out_unpin:
+	unpin_new_maps(existed);
+out:
+	kakunin__destroy(skel);
+	return err;
+}
+
+/* Unlink every entry of dir, then dir itself. */
+static int remove_pins(const char *dir, int *removed)
+{
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) != 0) {
+			err = -errno;
+			kk_err("maps", "cannot remove %s/%s: %s", dir, de->d_name, strerror(errno));
+		} else {
+			(*removed)++;
+		}
+	}
+	closedir(d);
+	if (!err && rmdir(dir) != 0 && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+int kk_maps_unload(bool *was_loaded)
+{
+	int removed = 0, err;
+
+	/* Links first: programs stop running before the maps they use disappear. */
+	err = remove_pins(PIN_LINKS, &removed);
+	err = remove_pins(PIN_PROGS, &removed) ?: err;
+	err = remove_pins(PIN_MAPS, &removed) ?: err;
+	if (!err && rmdir(KK_PIN_ROOT) != 0 && errno != ENOENT) {
+		err = -errno;
+		kk_err("maps", "cannot remove %s: %s", KK_PIN_ROOT, strerror(errno));
+	}
+	*was_loaded = removed > 0;
+	return err;
+}
+
+static int open_pin(const char *name)
+{
+	char path[PATH_MAX];
+
+	pin_path(path, sizeof(path), PIN_MAPS, name);
+	return bpf_obj_get(path);
+}
+
+int kk_maps_open(struct kk_maps *m)
+{
+	int *fds[] = { &m->task_fd, &m->bindings_fd, &m->events_fd, &m->stats_fd };
+	size_t i;
+	int err;
+
+	for (i = 0; i < N_PINNED_MAPS; i++)
+		*fds[i] = -1;
+	for (i = 0; i < N_PINNED_MAPS; i++) {
+		*fds[i] = open_pin(pinned_maps[i]);
+		if (*fds[i] < 0) {
+			err = -errno;
+			if (err == -ENOENT)
+				kk_err("maps", "kakunin-bpf is not loaded (no %s/%s): run "
+				       "'kakunin-bpf load' first", PIN_MAPS, pinned_maps[i]);
+			else
+				kk_err("maps", "cannot open %s/%s: %s", PIN_MAPS, pinned_maps[i],
+				       strerror(-err));
+			kk_maps_close(m);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void kk_maps_close(struct kk_maps *m)
+{
+	int *fds[] = { &m->task_fd, &m->bindings_fd, &m->events_fd, &m->stats_fd };
+	size_t i;
+
+	for (i = 0; i < N_PINNED_MAPS; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* Insert *b under the lowest unused id above every existing one; BPF_NOEXIST settles races. */
+static int add_binding(struct kk_maps *m, const struct kk_binding *b, __u32 *id_out)
+{
+	__u32 key, next, max = 0;
+	int tries, err;
+
+	for (tries = 0; tries < 16; tries++) {
+		void *prev = NULL;
+
+		while (bpf_map_get_next_key(m->bindings_fd, prev, &next) == 0) {
+			if (next > max)
+				max = next;
+			key = next;
+			prev = &key;
+		}
+		*id_out = max + 1;
+		if (bpf_map_update_elem(m->bindings_fd, id_out, b, BPF_NOEXIST) == 0)
+			return 0;
+		err = -errno;
+		if (err != -EEXIST)
+			return err == -E2BIG ? -ENOSPC : err;
+	}
+	return -EBUSY;
+}
+
+int kk_maps_bind(struct kk_maps *m, int pidfd, const struct kk_binding *b, __u32 *id_out)
+{
+	struct kk_task t = { 0 };
+	int err;
+
+	if (bpf_map_lookup_elem(m->task_fd, &pidfd, &t) == 0) {
+		*id_out = t.binding_id;
+		return -EEXIST;
+	}
+	err = add_binding(m, b, &t.binding_id);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(m->task_fd, &pidfd, &t, BPF_NOEXIST) != 0) {
+		err = -errno;
+		bpf_map_delete_elem(m->bindings_fd, &t.binding_id);
+		if (err == -EEXIST)
+			bpf_map_lookup_elem(m->task_fd, &pidfd, &t);
+		*id_out = t.binding_id;
+		return err;
+	}
+	*id_out = t.binding_id;
+	return 0;
+}
+
+int kk_maps_read_stats(struct kk_maps *m, __u64 out[KK_STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	__u32 k;
+	int i;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < KK_STAT_MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(m->stats_fd, &k, vals) != 0)
+			continue;
+		for (i = 0; i < ncpu; i++)
+			out[k] += vals[i];
+	}
+	free(vals);
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * output — the user-visible forms of an event: one JSON object per line (the schema of
+ * DESIGN.md, built with cJSON) or one readable text line. Kernel boot-clock stamps become RFC
+ * 3339 UTC with microseconds; arbitrary bytes from the kernel (paths, comm) become valid UTF-8.
+ */
+#ifndef KK_OUTPUT_H
+#define KK_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "kakunin.h"
+
+/* Offset from CLOCK_BOOTTIME to CLOCK_REALTIME, sampled by kk_clock_sync. */
+struct kk_clock {
+	int64_t boot_to_real_ns;
+};
+
+void kk_clock_sync(struct kk_clock *c);
+/* "2026-06-15T14:33:45.123456Z"; -EINVAL if it does not fit in len (>= 28 needed). */
+int kk_format_rfc3339(int64_t real_ns, char *buf, size_t len);
+
+/*
+ * A copy of s[0..len) (stopping at the first NUL) that is valid UTF-8: every byte that is not
+ * part of a well-formed sequence becomes U+FFFD. Caller frees; NULL on allocation failure.
+ */
+char *kk_utf8_sanitize(const char *s, size_t len);
+
+/* The event as one JSON line without the newline; caller frees. NULL on allocation failure. */
+char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c);
+/* The event as one text line without the newline; caller frees. */
+char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c);
+
+#endif
