@@ -44,7 +44,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
 LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lcjson
 
 .PHONY: all check test-unit test-cli test-kernel vmtest install uninstall clean format \
-	vmlinux deps unit-bins
+	vmlinux deps unit-bins test-bins
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -77,7 +77,14 @@ $(OUTPUT)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
 
+# Small programs the kernel tests run inside the VM (exact errno of one system call, ...).
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(wildcard tests/helpers/*.c))
+$(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@
+
 unit-bins: $(UNIT_BINS)
+test-bins: $(UNIT_BINS) $(HELPER_BINS)
 
 $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests/unit:
 	$(Q)mkdir -p $@
@@ -88,20 +95,20 @@ deps:
 	$(Q)scripts/deps.sh
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all unit-bins
+	$(Q)$(MAKE) --no-print-directory all test-bins
 	$(Q)OUTPUT=$(OUTPUT) scripts/check.sh all
 
-test-unit: all unit-bins
+test-unit: all test-bins
 	$(Q)OUTPUT=$(OUTPUT) scripts/check.sh unit
 
 test-cli: all
 	$(Q)OUTPUT=$(OUTPUT) scripts/check.sh cli
 
-test-kernel: all
+test-kernel: all test-bins
 	$(Q)OUTPUT=$(OUTPUT) scripts/check.sh kernel
 
 # Run CMD (default: the kernel suite) in the VM, e.g. make vmtest CMD='bats tests/kernel/x.bats'
-vmtest: all
+vmtest: all test-bins
 	$(Q)scripts/vmtest.sh -- $(or $(CMD),bats --tap tests/kernel)
 
 # --- vmlinux.h: from a BTF file (BTF=...), by default this machine's kernel ---
@@ -123,4 +130,5 @@ format:
 clean:
 	rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/unit/*.d)
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d \
+	$(OUTPUT)/tests/unit/*.d)

@@ -11,6 +11,7 @@
 #
 # The guest's stdout/stderr stream to ours; its exit status becomes ours. A hung guest is killed
 # after --timeout seconds (default 1200, env KAKUNIN_VM_TIMEOUT) with exit 124 and a clear line.
+# KAKUNIN_VM_APPEND adds kernel parameters (e.g. an lsm= list without bpf).
 # Cache: $KAKUNIN_VM_CACHE (default ~/.cache/kakunin-bpf/vm). After the first download every run
 # works offline; --refresh fetches the newest linux-image-amd64 of the configured apt sources.
 set -euo pipefail
@@ -176,7 +177,7 @@ bios=""
 [ -f /usr/share/qemu/qboot.rom ] && bios="-bios qboot.rom"
 
 # quiet + loglevel=1 keep kernel chatter off the console that carries the test output.
-append="console=ttyS0 quiet loglevel=1 panic=-1 init=/init"
+append="console=ttyS0 quiet loglevel=1 panic=-1 init=/init ${KAKUNIN_VM_APPEND:-}"
 set +e
 timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 \
 	-machine ${KAKUNIN_VM_MACHINE:-q35},accel=tcg -cpu max ${KAKUNIN_VM_QEMU_OPTS:-} -m "$mem" -smp "$smp" \

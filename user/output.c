@@ -29,15 +29,13 @@ void kk_clock_sync(struct kk_clock *c)
 
 int kk_format_rfc3339(int64_t real_ns, char *buf, size_t len)
 {
-	time_t sec = real_ns / NSEC_PER_SEC;
-	long usec = (real_ns % NSEC_PER_SEC) / 1000;
+	/* Floor division: C truncates toward zero, which is wrong before the epoch. */
+	int64_t us = real_ns / 1000 - (real_ns % 1000 < 0);
+	time_t sec = us / 1000000 - (us % 1000000 < 0);
+	long usec = (long)(us - (int64_t)sec * 1000000);
 	struct tm tm;
 	size_t n;
 
-	if (usec < 0) {
-		sec -= 1;
-		usec += 1000000;
-	}
 	if (!gmtime_r(&sec, &tm))
 		return -EINVAL;
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
