@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
 	--refresh) refresh=1; shift ;;
 	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
 	--results) results=${2:?--results needs a directory}; shift 2 ;;
-	--help|-h) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--help|-h) sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
 	--) shift; break ;;
 	-*) echo "vmtest: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	*) break ;;

@@ -110,7 +110,7 @@ int cmd_events(int argc, char **argv)
 	struct stream s = { .json = !isatty(STDOUT_FILENO) };
 	bool follow = false;
 	struct kk_maps m;
-	int c, err;
+	int c, err, formats = 0;
 
 	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
 		switch (c) {
@@ -118,10 +118,9 @@ int cmd_events(int argc, char **argv)
 			follow = true;
 			break;
 		case 'j':
-			s.json = true;
-			break;
 		case 't':
-			s.json = false;
+			s.json = c == 'j';
+			formats |= c == 'j' ? 1 : 2;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -132,6 +131,8 @@ int cmd_events(int argc, char **argv)
 	}
 	if (optind < argc)
 		return kk_usage_error("events", "unexpected argument '%s'", argv[optind]);
+	if (formats == 3)
+		return kk_usage_error("events", "--json and --text exclude each other");
 	if (kk_require_root("events"))
 		return KK_EXIT_FAIL;
 	if (kk_maps_open(&m))

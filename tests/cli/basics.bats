@@ -69,3 +69,9 @@ load helpers
 		assert_one_stderr_line "$c: must run as root"
 	done
 }
+
+@test "events --json and --text exclude each other" {
+	run --separate-stderr "$KK" events --json --text
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "events: --json and --text exclude each other"
+}
