@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Shared by every bpf/<hook>.bpf.c: the maps (defined once in maps.bpf.c, declared extern here so the
- * static linker of `bpftool gen object` joins them) and the small helpers every hook uses.
+ * Shared by every bpf/<hook>.bpf.c: the maps (defined once in maps.bpf.c, declared extern here so
+ * the static linker of `bpftool gen object` joins them) and the small helpers every hook uses.
  */
 #ifndef KAKUNIN_BPF_H
 #define KAKUNIN_BPF_H
@@ -12,12 +12,12 @@
 #include <bpf/bpf_core_read.h>
 #include "kakunin.h"
 
-#define EPERM 1
+#define EPERM  1
 #define ENOMEM 12
 #define EACCES 13
 
 /* From include/linux/fs.h: macros, so not in vmlinux.h. */
-#define FMODE_READ 0x1
+#define FMODE_READ  0x1
 #define FMODE_WRITE 0x2
 
 #ifdef KK_DEFINE_MAPS

@@ -26,7 +26,8 @@ int BPF_PROG(kk_task_alloc, struct task_struct *task, unsigned long clone_flags,
 
 		kk_count(KK_STAT_INHERIT_FAIL);
 		if (ev) {
-			kk_event_init(ev, KK_EV_ACTION_DENIED, KK_HOOK_TASK_ALLOC, parent->binding_id);
+			kk_event_init(ev, KK_EV_ACTION_DENIED, KK_HOOK_TASK_ALLOC,
+				      parent->binding_id);
 			ev->reason = KK_REASON_STORAGE_FULL;
 			ev->err = ENOMEM;
 			ev->path_len = 0;

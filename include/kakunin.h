@@ -19,12 +19,12 @@
 #define KK_PATH_MAX 4096
 /* Longest --deny-prefix, including the NUL (walking skeleton, see struct kk_binding). */
 #define KK_PREFIX_MAX 256
-#define KK_COMM_LEN 16
+#define KK_COMM_LEN   16
 
 /* Access bits, ours rather than the kernel's f_mode so policy and events share them. */
-#define KK_ACCESS_READ 0x1u
+#define KK_ACCESS_READ	0x1u
 #define KK_ACCESS_WRITE 0x2u
-#define KK_ACCESS_EXEC 0x4u
+#define KK_ACCESS_EXEC	0x4u
 
 /* Binding states; anything but ACTIVE denies every scoped action. */
 enum kk_state {
@@ -55,11 +55,11 @@ enum kk_hook {
 /* Why a decision was taken; the text for each lives in user/events.c. */
 enum kk_reason {
 	KK_REASON_NONE = 0,
-	KK_REASON_DENY_PREFIX = 1,	/* path under the binding's --deny-prefix */
-	KK_REASON_PATH_UNRESOLVED = 2,	/* bpf_d_path failed or too long: fail closed */
-	KK_REASON_BINDING_MISSING = 3,	/* task bound to an id with no binding entry */
-	KK_REASON_NOT_ACTIVE = 4,	/* binding revoked, blocked or outside hours */
-	KK_REASON_STORAGE_FULL = 5,	/* child could not inherit the binding: fork refused */
+	KK_REASON_DENY_PREFIX = 1,     /* path under the binding's --deny-prefix */
+	KK_REASON_PATH_UNRESOLVED = 2, /* bpf_d_path failed or too long: fail closed */
+	KK_REASON_BINDING_MISSING = 3, /* task bound to an id with no binding entry */
+	KK_REASON_NOT_ACTIVE = 4,      /* binding revoked, blocked or outside hours */
+	KK_REASON_STORAGE_FULL = 5,    /* child could not inherit the binding: fork refused */
 	KK_REASON_MAX,
 };
 
@@ -68,10 +68,10 @@ enum kk_reason {
  * fail-closed decision is counted, so nothing is dropped or denied without a trace.
  */
 enum kk_stat {
-	KK_STAT_EVENTS_LOST = 0,	/* ringbuf output failed: consumer reports events.lost */
-	KK_STAT_PATH_FAIL = 1,		/* bpf_d_path failed, access denied */
-	KK_STAT_BINDING_MISSING = 2,	/* bound task whose binding vanished, access denied */
-	KK_STAT_INHERIT_FAIL = 3,	/* task storage for a child could not be created */
+	KK_STAT_EVENTS_LOST = 0,     /* ringbuf output failed: consumer reports events.lost */
+	KK_STAT_PATH_FAIL = 1,	     /* bpf_d_path failed, access denied */
+	KK_STAT_BINDING_MISSING = 2, /* bound task whose binding vanished, access denied */
+	KK_STAT_INHERIT_FAIL = 3,    /* task storage for a child could not be created */
 	KK_STAT_DENIED = 4,
 	KK_STAT_MAX,
 };
@@ -88,8 +88,8 @@ _Static_assert(sizeof(struct kk_task) == 8, "kk_task layout");
  * single denied path prefix; the policy compiler replaces it with a policy id.
  */
 struct kk_binding {
-	__u32 state;		/* enum kk_state */
-	__u32 prefix_len;	/* bytes in prefix, without the NUL */
+	__u32 state;	  /* enum kk_state */
+	__u32 prefix_len; /* bytes in prefix, without the NUL */
 	char prefix[KK_PREFIX_MAX];
 };
 _Static_assert(sizeof(struct kk_binding) == 8 + KK_PREFIX_MAX, "kk_binding layout");
@@ -99,16 +99,16 @@ _Static_assert(sizeof(struct kk_binding) == 8 + KK_PREFIX_MAX, "kk_binding layou
  * paths cost little ring space; path_len counts the NUL.
  */
 struct kk_event {
-	__u64 ktime_ns;		/* CLOCK_BOOTTIME; the consumer converts to wall clock */
-	__u32 type;		/* enum kk_event_type */
-	__u32 hook;		/* enum kk_hook */
-	__u32 pid;		/* thread group id, as userspace sees a PID */
+	__u64 ktime_ns; /* CLOCK_BOOTTIME; the consumer converts to wall clock */
+	__u32 type;	/* enum kk_event_type */
+	__u32 hook;	/* enum kk_hook */
+	__u32 pid;	/* thread group id, as userspace sees a PID */
 	__u32 tid;
 	__u32 uid;
 	__u32 binding_id;
-	__u32 access;		/* KK_ACCESS_* requested */
-	__u32 reason;		/* enum kk_reason */
-	__s32 err;		/* errno returned to the task (positive), 0 when allowed */
+	__u32 access; /* KK_ACCESS_* requested */
+	__u32 reason; /* enum kk_reason */
+	__s32 err;    /* errno returned to the task (positive), 0 when allowed */
 	__u32 path_len;
 	char comm[KK_COMM_LEN];
 	char path[KK_PATH_MAX];

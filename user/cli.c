@@ -48,7 +48,7 @@ int kk_require_root(const char *cmd)
 	if (geteuid() == 0)
 		return 0;
 	kk_err(cmd, "must run as root (loading BPF programs and writing their maps needs "
-	       "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
+		    "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
 	return -EPERM;
 }
 

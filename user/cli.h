@@ -11,7 +11,7 @@ enum kk_exit {
 	KK_EXIT_OK = 0,
 	KK_EXIT_FAIL = 1,
 	KK_EXIT_USAGE = 2,
-	KK_EXIT_NO_LSM = 3,	/* BPF LSM unavailable on this kernel */
+	KK_EXIT_NO_LSM = 3, /* BPF LSM unavailable on this kernel */
 };
 
 int cmd_load(int argc, char **argv);

@@ -75,15 +75,17 @@ static int open_target(int pid, int *pidfd)
 		return -EPERM;
 	}
 	if (pid == getpid() || pid == getppid()) {
-		kk_err("bind", "PID %d is kakunin-bpf itself or its parent and cannot be bound", pid);
+		kk_err("bind", "PID %d is kakunin-bpf itself or its parent and cannot be bound",
+		       pid);
 		return -EPERM;
 	}
 	fd = syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0) {
 		err = -errno;
 		kk_err("bind", "PID %d: %s", pid,
-		       err == -ESRCH ? "no such process" :
-		       err == -EINVAL ? "not a process (thread IDs cannot be bound)" : strerror(-err));
+		       err == -ESRCH	? "no such process"
+		       : err == -EINVAL ? "not a process (thread IDs cannot be bound)"
+					: strerror(-err));
 		return err;
 	}
 	err = read_task_flags(pid, &flags);
@@ -91,8 +93,8 @@ static int open_target(int pid, int *pidfd)
 	if (!err && syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) != 0)
 		err = -errno;
 	if (err) {
-		kk_err("bind", "PID %d: %s", pid, err == -ESRCH || err == -ENOENT ?
-		       "the process exited" : strerror(-err));
+		kk_err("bind", "PID %d: %s", pid,
+		       err == -ESRCH || err == -ENOENT ? "the process exited" : strerror(-err));
 		close(fd);
 		return err;
 	}
@@ -131,7 +133,8 @@ static int do_bind(int pid, const char *prefix)
 	else if (err)
 		kk_err("bind", "binding PID %d failed: %s", pid, strerror(-err));
 	else
-		kk_info("kakunin-bpf: bound PID %d as binding %u (deny prefix %s)", pid, id, prefix);
+		kk_info("kakunin-bpf: bound PID %d as binding %u (deny prefix %s)", pid, id,
+			prefix);
 out:
 	close(pidfd);
 	return err ? KK_EXIT_FAIL : KK_EXIT_OK;

@@ -59,8 +59,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	s->seq++;
-	line = s->json ? kk_event_json(&ev, s->seq, &s->clock) :
-			 kk_event_text(&ev, s->seq, &s->clock);
+	line = s->json ? kk_event_json(&ev, s->seq, &s->clock)
+		       : kk_event_text(&ev, s->seq, &s->clock);
 	if (!line)
 		return -ENOMEM;
 	if (puts(line) == EOF) {

@@ -36,11 +36,12 @@ int cmd_load(int argc, char **argv)
 	bool already;
 	int rc;
 
-	rc = parse_no_args(argc, argv,
-			   "usage: kakunin-bpf load\n\n"
-			   "Load the BPF-LSM programs, attach them and pin programs, links and maps\n"
-			   "under " KK_PIN_ROOT "/. Harmless when already loaded. Exits 3 when\n"
-			   "this kernel cannot run BPF-LSM programs, saying why.\n");
+	rc = parse_no_args(
+		argc, argv,
+		"usage: kakunin-bpf load\n\n"
+		"Load the BPF-LSM programs, attach them and pin programs, links and maps\n"
+		"under " KK_PIN_ROOT "/. Harmless when already loaded. Exits 3 when\n"
+		"this kernel cannot run BPF-LSM programs, saying why.\n");
 	if (rc)
 		return rc == 1 ? KK_EXIT_OK : rc;
 	if (kk_require_root("load"))

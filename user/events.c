@@ -24,14 +24,10 @@ int kk_event_decode(const void *data, size_t size, struct kk_event *out)
 const char *kk_event_type_name(__u32 type)
 {
 	static const char *const names[] = {
-		[KK_EV_ACTION_ALLOWED] = "action.allowed",
-		[KK_EV_ACTION_DENIED] = "action.denied",
-		[KK_EV_ACTION_AUDITED] = "action.audited",
-		[KK_EV_AGENT_BOUND] = "agent.bound",
-		[KK_EV_AGENT_UNBOUND] = "agent.unbound",
-		[KK_EV_AGENT_REVOKED] = "agent.revoked",
-		[KK_EV_AGENT_BLOCKED] = "agent.blocked",
-		[KK_EV_EVENTS_LOST] = "events.lost",
+		[KK_EV_ACTION_ALLOWED] = "action.allowed", [KK_EV_ACTION_DENIED] = "action.denied",
+		[KK_EV_ACTION_AUDITED] = "action.audited", [KK_EV_AGENT_BOUND] = "agent.bound",
+		[KK_EV_AGENT_UNBOUND] = "agent.unbound",   [KK_EV_AGENT_REVOKED] = "agent.revoked",
+		[KK_EV_AGENT_BLOCKED] = "agent.blocked",   [KK_EV_EVENTS_LOST] = "events.lost",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -98,8 +94,8 @@ const char *kk_access_str(__u32 access, char *buf, size_t len)
 	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
 		if (!(access & bits[i].bit))
 			continue;
-		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s",
-				 used ? "," : "", bits[i].name);
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "," : "",
+				 bits[i].name);
 	}
 	if (!used)
 		snprintf(buf, len, "none");

@@ -61,13 +61,16 @@ static int probe_lsm_load(char *why, size_t len)
 	int id, fd;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-		snprintf(why, len, "the kernel has no BTF (/sys/kernel/btf/vmlinux: %s): a kernel "
-			 "built with CONFIG_DEBUG_INFO_BTF=y is needed", strerror(errno));
+		snprintf(why, len,
+			 "the kernel has no BTF (/sys/kernel/btf/vmlinux: %s): a kernel "
+			 "built with CONFIG_DEBUG_INFO_BTF=y is needed",
+			 strerror(errno));
 		return -ENOTSUP;
 	}
 	id = libbpf_find_vmlinux_btf_id("file_open", BPF_LSM_MAC);
 	if (id < 0) {
-		snprintf(why, len, "the kernel has no BPF LSM hooks (bpf_lsm_file_open not in its "
+		snprintf(why, len,
+			 "the kernel has no BPF LSM hooks (bpf_lsm_file_open not in its "
 			 "BTF): a kernel built with CONFIG_BPF_LSM=y is needed");
 		return -ENOTSUP;
 	}
@@ -76,11 +79,16 @@ static int probe_lsm_load(char *why, size_t len)
 	if (fd < 0) {
 		int err = errno;
 
-		snprintf(why, len, "the kernel refuses to load BPF LSM programs (bpf(BPF_PROG_LOAD): "
-			 "%s)%s", strerror(err),
-			 err == EPERM ? ": BPF is restricted on this kernel (lockdown or a hardened "
-			 "host kernel); use a kernel that allows BPF-LSM, e.g. the test VM "
-			 "(scripts/vmtest.sh)" : "");
+		snprintf(why, len,
+			 "the kernel refuses to load BPF LSM programs (bpf(BPF_PROG_LOAD): "
+			 "%s)%s",
+			 strerror(err),
+			 err == EPERM
+				 ? ": BPF is restricted on this kernel (lockdown or a hardened "
+				   "host kernel); use a kernel that allows BPF-LSM, e.g. the test "
+				   "VM "
+				   "(scripts/vmtest.sh)"
+				 : "");
 		return -err;
 	}
 	close(fd);
@@ -96,8 +104,10 @@ int kk_lsm_check(char *why, size_t len)
 	if (lerr == 0) {
 		list[strcspn(list, "\n")] = '\0';
 		if (!kk_lsm_list_has_bpf(list)) {
-			snprintf(why, len, "bpf is not an active LSM (active: %s): " FIX_LSM_PARAM
-				 ", e.g. lsm=%s,bpf, and reboot", list, list);
+			snprintf(why, len,
+				 "bpf is not an active LSM (active: %s): " FIX_LSM_PARAM
+				 ", e.g. lsm=%s,bpf, and reboot",
+				 list, list);
 			return -ENOTSUP;
 		}
 	}
@@ -106,9 +116,10 @@ int kk_lsm_check(char *why, size_t len)
 		return err;
 	if (lerr) {
 		/* Loadable, but we cannot tell whether the hooks will ever run: refuse. */
-		snprintf(why, len, "cannot tell whether BPF LSM is active: %s: %s (mount it: mount -t "
-			 "securityfs securityfs /sys/kernel/security)", KK_LSM_LIST_FILE,
-			 strerror(-lerr));
+		snprintf(why, len,
+			 "cannot tell whether BPF LSM is active: %s: %s (mount it: mount -t "
+			 "securityfs securityfs /sys/kernel/security)",
+			 KK_LSM_LIST_FILE, strerror(-lerr));
 		return lerr;
 	}
 	return 0;

@@ -33,8 +33,8 @@ static void usage(FILE *f)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'kakunin-bpf COMMAND --help' describes one command.\n"
-		"Exit codes: 0 ok, 1 failure, 2 usage error, 3 BPF LSM unavailable.\n"
-		"-v (or KAKUNIN_DEBUG=1) also prints libbpf's own messages.\n");
+		   "Exit codes: 0 ok, 1 failure, 2 usage error, 3 BPF LSM unavailable.\n"
+		   "-v (or KAKUNIN_DEBUG=1) also prints libbpf's own messages.\n");
 }
 
 int main(int argc, char **argv)
@@ -54,7 +54,8 @@ int main(int argc, char **argv)
 			printf("kakunin-bpf %s\n", KK_VERSION);
 			return KK_EXIT_OK;
 		} else {
-			fprintf(stderr, "kakunin-bpf: unknown option '%s' (see 'kakunin-bpf --help')\n",
+			fprintf(stderr,
+				"kakunin-bpf: unknown option '%s' (see 'kakunin-bpf --help')\n",
 				argv[0]);
 			return KK_EXIT_USAGE;
 		}

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "maps.h"
 
-#define PIN_MAPS KK_PIN_ROOT "/maps"
+#define PIN_MAPS  KK_PIN_ROOT "/maps"
 #define PIN_PROGS KK_PIN_ROOT "/progs"
 #define PIN_LINKS KK_PIN_ROOT "/links"
 
@@ -37,7 +37,7 @@ static int check_bpffs(void)
 
 	if (statfs("/sys/fs/bpf", &st) != 0 || st.f_type != BPF_FS_MAGIC) {
 		kk_err("maps", "/sys/fs/bpf is not a mounted bpf filesystem (mount -t bpf bpf "
-		       "/sys/fs/bpf), so nothing can be pinned");
+			       "/sys/fs/bpf), so nothing can be pinned");
 		return -ENOENT;
 	}
 	return 0;
@@ -57,7 +57,8 @@ static bool all_links_pinned(struct kakunin *skel)
 	struct bpf_program *prog;
 	char path[PATH_MAX];
 
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj)
+	{
 		pin_path(path, sizeof(path), PIN_LINKS, bpf_program__name(prog));
 		if (access(path, F_OK) != 0)
 			return false;
@@ -83,7 +84,8 @@ static int attach_and_pin(struct kakunin *skel)
 	char path[PATH_MAX];
 	int err = 0;
 
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj)
+	{
 		const char *name = bpf_program__name(prog);
 		struct bpf_link *link = bpf_program__attach_lsm(prog);
 
@@ -113,7 +115,8 @@ static void unpin_programs(struct kakunin *skel)
 	struct bpf_program *prog;
 	char path[PATH_MAX];
 
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj)
+	{
 		pin_path(path, sizeof(path), PIN_LINKS, bpf_program__name(prog));
 		unlink(path);
 		pin_path(path, sizeof(path), PIN_PROGS, bpf_program__name(prog));
@@ -261,8 +264,10 @@ int kk_maps_open(struct kk_maps *m)
 		if (*fds[i] < 0) {
 			err = -errno;
 			if (err == -ENOENT)
-				kk_err("maps", "kakunin-bpf is not loaded (no %s/%s): run "
-				       "'kakunin-bpf load' first", PIN_MAPS, pinned_maps[i]);
+				kk_err("maps",
+				       "kakunin-bpf is not loaded (no %s/%s): run "
+				       "'kakunin-bpf load' first",
+				       PIN_MAPS, pinned_maps[i]);
 			else
 				kk_err("maps", "cannot open %s/%s: %s", PIN_MAPS, pinned_maps[i],
 				       strerror(-err));

@@ -118,8 +118,8 @@ static cJSON *action_json(const struct kk_event *ev)
 		return NULL;
 	if (ev->path_len && !add_text(a, "path", ev->path, sizeof(ev->path)))
 		goto fail;
-	if (ev->access && !cJSON_AddStringToObject(a, "access", kk_access_str(ev->access, acc,
-									      sizeof(acc))))
+	if (ev->access &&
+	    !cJSON_AddStringToObject(a, "access", kk_access_str(ev->access, acc, sizeof(acc))))
 		goto fail;
 	return a;
 fail:
@@ -160,8 +160,8 @@ char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 	if (decision) {
 		ok = cJSON_AddStringToObject(o, "decision", decision) &&
 		     cJSON_AddStringToObject(o, "reason", kk_reason_text(ev->reason)) &&
-		     (ev->err ? cJSON_AddStringToObject(o, "errno", strerrorname_np(ev->err) ?:
-							"unknown") != NULL
+		     (ev->err ? cJSON_AddStringToObject(
+					o, "errno", strerrorname_np(ev->err) ?: "unknown") != NULL
 			      : cJSON_AddNullToObject(o, "errno") != NULL);
 		if (!ok)
 			goto out;
@@ -188,8 +188,8 @@ char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 		     ev->pid, comm, ev->binding_id, ev->path_len ? " path=" : "", path,
 		     ev->access ? " access=" : "",
 		     ev->access ? kk_access_str(ev->access, acc, sizeof(acc)) : "",
-		     decision ? " -> " : "", decision ?: "",
-		     ev->err ? " " : "", ev->err ? strerrorname_np(ev->err) ?: "" : "") < 0)
+		     decision ? " -> " : "", decision ?: "", ev->err ? " " : "",
+		     ev->err ? strerrorname_np(ev->err) ?: "" : "") < 0)
 		out = NULL;
 	if (out && decision && ev->reason) {
 		char *longer;

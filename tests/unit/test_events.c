@@ -205,8 +205,7 @@ UNIT_TEST(access_str_returns_buf_and_truncates)
 	memset(buf, 'Z', sizeof(buf));
 	CHECK(kk_access_str(KK_ACCESS_READ, buf, sizeof(buf)) == buf);
 	memset(buf, 'Z', sizeof(buf));
-	CHECK_EQ_STR(kk_access_str(KK_ACCESS_READ | KK_ACCESS_WRITE, buf, sizeof(buf)),
-		     "read,wr");
+	CHECK_EQ_STR(kk_access_str(KK_ACCESS_READ | KK_ACCESS_WRITE, buf, sizeof(buf)), "read,wr");
 }
 
 int main(void)

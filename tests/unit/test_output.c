@@ -12,7 +12,7 @@
 #define FFFD "\xef\xbf\xbd"
 
 /* 1781534025 s is Mon Jun 15 14:33:45 UTC 2026 (date -u -d @1781534025). */
-#define T_2026_NS 1781534025123456789LL
+#define T_2026_NS  1781534025123456789LL
 #define T_2026_STR "2026-06-15T14:33:45.123456Z"
 
 /* Format ns into a static buffer; "<err N>" when kk_format_rfc3339 fails. */
@@ -92,19 +92,25 @@ UNIT_TEST(utf8_valid_multibyte_unchanged)
 {
 	CHECK_EQ_STR(SANITIZE("\xc3\xa9"), "\xc3\xa9");			/* é, U+00E9 */
 	CHECK_EQ_STR(SANITIZE("\xe2\x82\xac"), "\xe2\x82\xac");		/* €, U+20AC */
-	CHECK_EQ_STR(SANITIZE("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");	/* 😀, U+1F600 */
+	CHECK_EQ_STR(SANITIZE("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80"); /* 😀, U+1F600 */
 	CHECK_EQ_STR(SANITIZE("\xc2\x80"), "\xc2\x80");			/* U+0080 */
 	CHECK_EQ_STR(SANITIZE("\xef\xbf\xbf"), "\xef\xbf\xbf");		/* U+FFFF */
-	CHECK_EQ_STR(SANITIZE("\xf4\x8f\xbf\xbf"), "\xf4\x8f\xbf\xbf");	/* U+10FFFF */
+	CHECK_EQ_STR(SANITIZE("\xf4\x8f\xbf\xbf"), "\xf4\x8f\xbf\xbf"); /* U+10FFFF */
 	CHECK_EQ_STR(SANITIZE("/caf\xc3\xa9/\xe2\x82\xac"), "/caf\xc3\xa9/\xe2\x82\xac");
 }
 
 UNIT_TEST(utf8_invalid_bytes_replaced)
 {
 	CHECK_EQ_STR(SANITIZE("\xff"), FFFD);
-	CHECK_EQ_STR(SANITIZE("a\xff" "b"), "a" FFFD "b");
-	CHECK_EQ_STR(SANITIZE("\x80" "A"), FFFD "A");		/* lone continuation */
-	CHECK_EQ_STR(SANITIZE("\xc3" "A"), FFFD "A");		/* lead, no continuation */
+	CHECK_EQ_STR(SANITIZE("a\xff"
+			      "b"),
+		     "a" FFFD "b");
+	CHECK_EQ_STR(SANITIZE("\x80"
+			      "A"),
+		     FFFD "A"); /* lone continuation */
+	CHECK_EQ_STR(SANITIZE("\xc3"
+			      "A"),
+		     FFFD "A"); /* lead, no continuation */
 	/* A lead byte past F4 and its continuations. */
 	CHECK_EQ_STR(SANITIZE("\xf5\x80\x80\x80"), FFFD FFFD FFFD FFFD);
 }
@@ -119,10 +125,10 @@ UNIT_TEST(utf8_overlong_replaced)
 
 UNIT_TEST(utf8_surrogates_and_beyond_max_replaced)
 {
-	CHECK_EQ_STR(SANITIZE("\xed\xa0\x80"), FFFD FFFD FFFD);		/* U+D800 */
-	CHECK_EQ_STR(SANITIZE("\xed\xbf\xbf"), FFFD FFFD FFFD);		/* U+DFFF */
-	CHECK_EQ_STR(SANITIZE("\xed\x9f\xbf"), "\xed\x9f\xbf");		/* U+D7FF is fine */
-	CHECK_EQ_STR(SANITIZE("\xf4\x90\x80\x80"), FFFD FFFD FFFD FFFD);	/* U+110000 */
+	CHECK_EQ_STR(SANITIZE("\xed\xa0\x80"), FFFD FFFD FFFD);		 /* U+D800 */
+	CHECK_EQ_STR(SANITIZE("\xed\xbf\xbf"), FFFD FFFD FFFD);		 /* U+DFFF */
+	CHECK_EQ_STR(SANITIZE("\xed\x9f\xbf"), "\xed\x9f\xbf");		 /* U+D7FF is fine */
+	CHECK_EQ_STR(SANITIZE("\xf4\x90\x80\x80"), FFFD FFFD FFFD FFFD); /* U+110000 */
 }
 
 UNIT_TEST(utf8_truncated_sequence_at_end)
@@ -233,7 +239,9 @@ UNIT_TEST(json_invalid_utf8_path_becomes_fffd)
 {
 	cJSON *o;
 
-	fill_event(&ev, &clk, "/x\xff" "y");
+	fill_event(&ev, &clk,
+		   "/x\xff"
+		   "y");
 	o = event_json(&ev, 1, &clk);
 	CHECK(o != NULL);
 	CHECK_EQ_STR(str_item(cJSON_GetObjectItemCaseSensitive(o, "action"), "path"),
@@ -246,7 +254,10 @@ UNIT_TEST(json_invalid_utf8_comm_becomes_fffd)
 	cJSON *o;
 
 	fill_event(&ev, &clk, "/x");
-	memcpy(ev.comm, "a\xc0\xaf" "b", 5);
+	memcpy(ev.comm,
+	       "a\xc0\xaf"
+	       "b",
+	       5);
 	o = event_json(&ev, 1, &clk);
 	CHECK(o != NULL);
 	CHECK_EQ_STR(str_item(o, "comm"), "a" FFFD FFFD "b");
@@ -315,7 +326,8 @@ UNIT_TEST(text_denied_event)
 	CHECK(strstr(s, "action.denied") != NULL);
 	CHECK(strstr(s, "path=/x") != NULL);
 	CHECK(strstr(s, "EACCES") != NULL);
-	CHECK_EQ_STR(s, T_2026_STR " #42 action.denied file_open pid=1234 comm=cat binding=7 "
+	CHECK_EQ_STR(s, T_2026_STR
+		     " #42 action.denied file_open pid=1234 comm=cat binding=7 "
 		     "path=/x access=read -> deny EACCES (path under the binding's deny prefix)");
 	free(s);
 }

@@ -24,10 +24,10 @@ static int path_check(const char *p)
 
 /* Each CHECK_PATH_* line names the path in its failure diagnostic. */
 #define CHECK_PATH_OK(p) CHECK_EQ_INT(path_check(p), 0)
-#define CHECK_PATH_EINVAL(p)					\
-	do {							\
-		CHECK_EQ_INT(path_check(p), -EINVAL);		\
-		CHECK(why[0] != '\0');				\
+#define CHECK_PATH_EINVAL(p)                          \
+	do {                                          \
+		CHECK_EQ_INT(path_check(p), -EINVAL); \
+		CHECK(why[0] != '\0');                \
 	} while (0)
 
 UNIT_TEST(path_valid)

@@ -23,7 +23,7 @@ static int unit_count, unit_failed;
 static bool unit_cur_failed;
 
 #define UNIT_TEST(name) static void name(void)
-#define UNIT_RUN(name) unit_run(#name, name)
+#define UNIT_RUN(name)	unit_run(#name, name)
 
 static inline void unit_run(const char *name, void (*fn)(void))
 {
@@ -71,41 +71,39 @@ static inline void unit_fail_begin(const char *file, int line)
 	printf("# %s:%d: ", file, line);
 }
 
-#define CHECK(cond)								\
-	do {									\
-		if (!(cond)) {							\
-			unit_fail_begin(__FILE__, __LINE__);			\
-			printf("expected %s, got false\n", #cond);		\
-			return;							\
-		}								\
+#define CHECK(cond)                                                \
+	do {                                                       \
+		if (!(cond)) {                                     \
+			unit_fail_begin(__FILE__, __LINE__);       \
+			printf("expected %s, got false\n", #cond); \
+			return;                                    \
+		}                                                  \
 	} while (0)
 
 /* CHECK_EQ_INT(actual, expected): both compared as long long. */
-#define CHECK_EQ_INT(a, b)							\
-	do {									\
-		long long unit_a_ = (long long)(a), unit_b_ = (long long)(b);	\
-		if (unit_a_ != unit_b_) {					\
-			unit_fail_begin(__FILE__, __LINE__);			\
-			printf("expected %s == %lld, got %lld\n", #a, unit_b_,	\
-			       unit_a_);					\
-			return;							\
-		}								\
+#define CHECK_EQ_INT(a, b)                                                               \
+	do {                                                                             \
+		long long unit_a_ = (long long)(a), unit_b_ = (long long)(b);            \
+		if (unit_a_ != unit_b_) {                                                \
+			unit_fail_begin(__FILE__, __LINE__);                             \
+			printf("expected %s == %lld, got %lld\n", #a, unit_b_, unit_a_); \
+			return;                                                          \
+		}                                                                        \
 	} while (0)
 
 /* CHECK_EQ_STR(actual, expected): equal strings, or both NULL. */
-#define CHECK_EQ_STR(a, b)							\
-	do {									\
-		const char *unit_a_ = (a), *unit_b_ = (b);			\
-		if (unit_a_ != unit_b_ &&					\
-		    (!unit_a_ || !unit_b_ || strcmp(unit_a_, unit_b_))) {	\
-			unit_fail_begin(__FILE__, __LINE__);			\
-			printf("expected %s == ", #a);				\
-			unit_put_str(unit_b_);					\
-			printf(", got ");					\
-			unit_put_str(unit_a_);					\
-			printf("\n");						\
-			return;							\
-		}								\
+#define CHECK_EQ_STR(a, b)                                                                      \
+	do {                                                                                    \
+		const char *unit_a_ = (a), *unit_b_ = (b);                                      \
+		if (unit_a_ != unit_b_ && (!unit_a_ || !unit_b_ || strcmp(unit_a_, unit_b_))) { \
+			unit_fail_begin(__FILE__, __LINE__);                                    \
+			printf("expected %s == ", #a);                                          \
+			unit_put_str(unit_b_);                                                  \
+			printf(", got ");                                                       \
+			unit_put_str(unit_a_);                                                  \
+			printf("\n");                                                           \
+			return;                                                                 \
+		}                                                                               \
 	} while (0)
 
 #endif /* KK_UNIT_H */
