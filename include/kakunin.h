@@ -117,6 +117,80 @@ struct kk_event {
 _Static_assert(__builtin_offsetof(struct kk_event, path) == KK_EVENT_HDR_SIZE, "kk_event layout");
 _Static_assert(sizeof(struct kk_event) == KK_EVENT_HDR_SIZE + KK_PATH_MAX, "kk_event size");
 
+/*
+ * Compiled policies (user/policy*.c produces them, the enforcement maps hold them). Bump
+ * KK_RULESET_FORMAT whenever one of these layouts or meanings changes.
+ */
+#define KK_RULESET_FORMAT 1
+
+/*
+ * Path rules live in an LPM trie whose key data is at most 256 bytes: the policy id (4) and 252
+ * path bytes. An exact rule "/etc/hosts" is stored as "/etc/hosts\0" and matches only that path;
+ * a subtree rule ("/data/" followed by a star) as "/data/" plus "/data\0" for the directory
+ * itself. Lookups use the resolved path with its NUL; a path longer than the key is looked up by
+ * its first 252 bytes, which still finds the most specific subtree rule, as no rule is longer.
+ */
+#define KK_LPM_PATH_LEN 252
+/* Longest path a rule may name: its key also needs the NUL or the '/'. */
+#define KK_RULE_PATH_MAX (KK_LPM_PATH_LEN - 1)
+
+struct kk_path_key {
+	__u32 prefixlen;	/* bits of policy_id + path that must match */
+	__u32 policy_id;	/* always matched in full: prefixlen >= 32 */
+	__u8 path[KK_LPM_PATH_LEN];
+};
+_Static_assert(sizeof(struct kk_path_key) == 260, "kk_path_key layout");
+
+#define KK_PATH_F_SUBTREE 0x1	/* "dir/": everything below dir */
+#define KK_PATH_F_DIR_SELF 0x2	/* "dir\0" added for the directory of a subtree rule */
+#define KK_PATH_F_PROC_SELF 0x4 /* "/proc/self/": the kernel maps /proc/<own tgid>/ onto it */
+
+struct kk_path_val {
+	__u8 perms;		/* KK_ACCESS_*; 0 = explicit deny */
+	__u8 flags;		/* KK_PATH_F_* */
+	__u16 rule;		/* index of the source rule, for events */
+};
+_Static_assert(sizeof(struct kk_path_val) == 4, "kk_path_val layout");
+
+/*
+ * Network rules: two LPM tries (allow, deny) keyed by policy id and a 128-bit address; IPv4 is
+ * stored IPv4-mapped (::ffff:a.b.c.d) so a v4-mapped IPv6 destination meets the IPv4 rules.
+ * The compiler folds every broader entry into the narrower ones it contains, so the single
+ * longest match the kernel gets carries every port that applies.
+ */
+#define KK_NET_PORTS_MAX 16
+struct kk_net_key {
+	__u32 prefixlen;	/* 32 (policy id) + address prefix */
+	__u32 policy_id;	/* always matched in full */
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct kk_net_key) == 24, "kk_net_key layout");
+
+struct kk_net_val {
+	__u8 any_port;		/* every port matches */
+	__u8 nports;		/* entries used in ports[] */
+	__u16 pad;
+	__u16 ports[KK_NET_PORTS_MAX]; /* host byte order */
+};
+_Static_assert(sizeof(struct kk_net_val) == 36, "kk_net_val layout");
+
+#define KK_POL_AUDIT_MODE 0x1	/* log instead of deny */
+#define KK_POL_AUDIT_ALL 0x2	/* also report allowed actions */
+#define KK_POL_HAS_EXEC 0x4	/* an exec list exists: only listed files may run */
+#define KK_POL_HAS_HOURS 0x8
+
+/* Per-policy constants the hooks need besides the rules. */
+struct kk_policy_consts {
+	__u32 flags;			/* KK_POL_* */
+	__u16 hours_start, hours_end;	/* minutes after 00:00 UTC */
+	__u32 max_concurrent;		/* 0 = no limit */
+	__u32 rate_count;		/* tokens per rate_period_s; 0 = no limit */
+	__u32 rate_period_s;
+	__u32 auto_revoke_max;		/* 0 = no tripwire */
+	__u32 auto_revoke_window_s;
+};
+_Static_assert(sizeof(struct kk_policy_consts) == 28, "kk_policy_consts layout");
+
 /* Default ring size: about a thousand path events before loss is counted. */
 #define KK_RINGBUF_SIZE (4u << 20)
 

@@ -23,6 +23,7 @@ static const struct {
 	{ "unload", cmd_unload, "detach everything and remove the pins" },
 	{ "bind", cmd_bind, "bind a process (and its future children) to a scope" },
 	{ "events", cmd_events, "print decision events from the kernel" },
+	{ "policy", cmd_policy, "check a policy, or show what it compiles to" },
 };
 
 static void usage(FILE *f)

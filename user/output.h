@@ -7,7 +7,9 @@
 #ifndef KK_OUTPUT_H
 #define KK_OUTPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "kakunin.h"
 
@@ -30,5 +32,10 @@ char *kk_utf8_sanitize(const char *s, size_t len);
 char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c);
 /* The event as one text line without the newline; caller frees. */
 char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c);
+
+struct kk_policy;
+struct kk_ruleset;
+/* A compiled policy for `policy show`: readable text, or one JSON document with json. */
+int kk_policy_print(FILE *f, const struct kk_policy *p, const struct kk_ruleset *rs, bool json);
 
 #endif

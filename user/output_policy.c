@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* output_policy — `policy show`: a compiled policy as text or JSON (see output.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "output.h"
+#include "policy.h"
+
+static const char *origin_name(uint8_t origin)
+{
+	return origin == KK_ORIGIN_BASELINE ? "baseline" : "policy";
+}
+
+static const char *match_name(uint8_t flags)
+{
+	if (flags & KK_PATH_F_SUBTREE)
+		return "below";
+	if (flags & KK_PATH_F_DIR_SELF)
+		return "dir";
+	return "exact";
+}
+
+/* The key's path as text: "/data/" for a subtree entry, "/etc/hosts" otherwise. */
+static const char *entry_path(const struct kk_path_entry *e)
+{
+	return (const char *)e->key.path;
+}
+
+static void ports_text(const struct kk_net_val *v, char *buf, size_t len)
+{
+	size_t used = 0;
+	int i;
+
+	if (v->any_port) {
+		snprintf(buf, len, "any port");
+		return;
+	}
+	used = snprintf(buf, len, "port%s ", v->nports > 1 ? "s" : "");
+	for (i = 0; i < v->nports && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%u", i ? "," : "", v->ports[i]);
+}
+
+static void print_constraints(FILE *f, const struct kk_policy *p)
+{
+	size_t i;
+
+	if (p->n_regions) {
+		fprintf(f, "regions      ");
+		for (i = 0; i < p->n_regions; i++)
+			fprintf(f, "%s%s", i ? ", " : "", p->regions[i]);
+		fputc('\n', f);
+	}
+	if (p->has_hours)
+		fprintf(f, "hours        %02u:%02u-%02u:%02u UTC%s\n", p->hours_start / 60,
+			p->hours_start % 60, p->hours_end / 60, p->hours_end % 60,
+			p->hours_start > p->hours_end ? " (overnight)" : "");
+	if (p->max_concurrent)
+		fprintf(f, "concurrent   at most %u outbound connections\n", p->max_concurrent);
+	if (p->rate_count)
+		fprintf(f, "rate         %u %s per %u s\n", p->rate_count, p->rate_unit,
+			p->rate_period_s);
+	if (p->revocation_enabled)
+		fprintf(f, "revocation   OCSP every %u s, fail %s\n", p->revocation_ttl_s,
+			p->revocation_fail_open ? "open" : "closed");
+	if (p->auto_revoke_max)
+		fprintf(f, "auto_revoke  after %u denials in %u s\n", p->auto_revoke_max,
+			p->auto_revoke_window_s);
+}
+
+static int print_text(FILE *f, const struct kk_policy *p, const struct kk_ruleset *rs)
+{
+	char perms[32], addr[80], ports[128];
+	size_t i;
+
+	fprintf(f, "policy       %s\nagent        %s (version %s)\n", p->file, p->agent_id,
+		p->version);
+	fprintf(f, "mode         %s, audit %s, baseline %s\nhash         sha256:%s\n",
+		p->mode == KK_MODE_AUDIT ? "audit" : "enforce",
+		p->audit == KK_AUDIT_ALL ? "all" : "denials", p->baseline ? "on" : "off", p->hash);
+	fprintf(f, "format       %u\n", rs->format);
+	print_constraints(f, p);
+	fprintf(f, "\npaths (%zu kernel entries; most specific wins)\n", rs->n_paths);
+	for (i = 0; i < rs->n_paths; i++) {
+		const struct kk_path_entry *e = &rs->paths[i];
+
+		fprintf(f, "  %-40s %-16s %-5s %-8s %s%s\n", entry_path(e),
+			kk_perms_str(e->val.perms, perms, sizeof(perms)), match_name(e->val.flags),
+			origin_name(e->origin), e->pattern,
+			e->val.flags & KK_PATH_F_PROC_SELF ? " (own /proc/PID)" : "");
+	}
+	fprintf(f, "\nexec (%s)\n", p->has_exec ? "only these may run" :
+			"no list: files with exec permission may run");
+	for (i = 0; i < rs->n_exec; i++)
+		fprintf(f, "  %s%s%s\n", rs->exec[i].path, rs->exec[i].resolved ? " -> " : "",
+			rs->exec[i].resolved ? rs->exec[i].resolved : " (not on this host)");
+	fprintf(f, "\nnetwork (%zu kernel entries; deny wins, then allow, else denied)\n", rs->n_net);
+	for (i = 0; i < rs->n_net; i++) {
+		const struct kk_net_entry *e = &rs->net[i];
+
+		kk_net_entry_addr(e, addr, sizeof(addr));
+		ports_text(&e->val, ports, sizeof(ports));
+		fprintf(f, "  %-5s %-40s %-16s %-8s %s\n", e->deny ? "deny" : "allow", addr, ports,
+			origin_name(e->origin), e->source);
+	}
+	for (i = 0; i < rs->n_symbolic; i++)
+		fprintf(f, "  %-5s %-40s %s\n", rs->symbolic[i].deny ? "deny" : "allow",
+			rs->symbolic[i].text, rs->symbolic[i].why);
+	return ferror(f) ? -EIO : 0;
+}
+
+static cJSON *paths_json(const struct kk_ruleset *rs)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char perms[32];
+	size_t i;
+
+	for (i = 0; arr && i < rs->n_paths; i++) {
+		const struct kk_path_entry *e = &rs->paths[i];
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "key", entry_path(e)) ||
+		    !cJSON_AddStringToObject(o, "match", match_name(e->val.flags)) ||
+		    !cJSON_AddStringToObject(o, "perms",
+					     kk_perms_str(e->val.perms, perms, sizeof(perms))) ||
+		    !cJSON_AddStringToObject(o, "origin", origin_name(e->origin)) ||
+		    !cJSON_AddStringToObject(o, "rule", e->pattern) ||
+		    !cJSON_AddBoolToObject(o, "proc_self", e->val.flags & KK_PATH_F_PROC_SELF)) {
+			cJSON_Delete(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static cJSON *net_json(const struct kk_ruleset *rs)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char addr[80];
+	size_t i;
+	int k;
+
+	for (i = 0; arr && i < rs->n_net; i++) {
+		const struct kk_net_entry *e = &rs->net[i];
+		cJSON *o = cJSON_CreateObject(), *ports;
+
+		kk_net_entry_addr(e, addr, sizeof(addr));
+		if (!o || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "list", e->deny ? "deny" : "allow") ||
+		    !cJSON_AddStringToObject(o, "address", addr) ||
+		    !cJSON_AddStringToObject(o, "origin", origin_name(e->origin)) ||
+		    !cJSON_AddStringToObject(o, "source", e->source))
+			goto fail;
+		if (e->val.any_port) {
+			if (!cJSON_AddStringToObject(o, "ports", "any"))
+				goto fail;
+			continue;
+		}
+		ports = cJSON_AddArrayToObject(o, "ports");
+		for (k = 0; ports && k < e->val.nports; k++)
+			cJSON_AddItemToArray(ports, cJSON_CreateNumber(e->val.ports[k]));
+		if (!ports)
+			goto fail;
+	}
+	for (i = 0; arr && i < rs->n_symbolic; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "list", rs->symbolic[i].deny ? "deny" : "allow") ||
+		    !cJSON_AddStringToObject(o, "host", rs->symbolic[i].text) ||
+		    !cJSON_AddStringToObject(o, "symbolic", rs->symbolic[i].why))
+			goto fail;
+	}
+	return arr;
+fail:
+	cJSON_Delete(arr);
+	return NULL;
+}
+
+static cJSON *exec_json(const struct kk_policy *p, const struct kk_ruleset *rs)
+{
+	cJSON *arr;
+	size_t i;
+
+	if (!p->has_exec)
+		return cJSON_CreateNull();
+	arr = cJSON_CreateArray();
+	for (i = 0; arr && i < rs->n_exec; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "path", rs->exec[i].path) ||
+		    !(rs->exec[i].resolved ?
+			      cJSON_AddStringToObject(o, "resolved", rs->exec[i].resolved) :
+			      cJSON_AddNullToObject(o, "resolved"))) {
+			cJSON_Delete(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static int print_json(FILE *f, const struct kk_policy *p, const struct kk_ruleset *rs)
+{
+	cJSON *o = cJSON_CreateObject(), *canon = cJSON_Parse(p->canonical);
+	char *text = NULL;
+	int err = -ENOMEM;
+
+	if (!o || !canon || !cJSON_AddStringToObject(o, "file", p->file) ||
+	    !cJSON_AddNumberToObject(o, "format", rs->format) ||
+	    !cJSON_AddStringToObject(o, "hash", p->hash) ||
+	    !cJSON_AddItemToObject(o, "policy", canon))
+		goto out;
+	canon = NULL;
+	if (!cJSON_AddItemToObject(o, "paths", paths_json(rs)) ||
+	    !cJSON_AddItemToObject(o, "exec", exec_json(p, rs)) ||
+	    !cJSON_AddItemToObject(o, "network", net_json(rs)) ||
+	    !cJSON_AddNumberToObject(o, "resolved_addresses", (double)rs->n_resolved))
+		goto out;
+	text = cJSON_Print(o);
+	if (!text)
+		goto out;
+	fprintf(f, "%s\n", text);
+	err = ferror(f) ? -EIO : 0;
+out:
+	free(text);
+	cJSON_Delete(canon);
+	cJSON_Delete(o);
+	return err;
+}
+
+int kk_policy_print(FILE *f, const struct kk_policy *p, const struct kk_ruleset *rs, bool json)
+{
+	return json ? print_json(f, p, rs) : print_text(f, p, rs);
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * policy — scope policies: JSONC text -> validated policy -> compiled rule set ready for the
+ * kernel's maps, plus a canonical form and its SHA-256 (the policy hash a certificate can pin).
+ * No libbpf here: the maps module writes what this module computes.
+ *
+ * Errors are collected, not stopped at: each is "FILE:LINE:COL: field.path: reason".
+ */
+#ifndef KK_POLICY_H
+#define KK_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "kakunin.h"
+
+enum kk_mode { KK_MODE_ENFORCE = 0, KK_MODE_AUDIT = 1 };
+enum kk_audit_level { KK_AUDIT_DENIALS = 0, KK_AUDIT_ALL = 1 };
+
+/* Where a compiled rule came from, for `policy show`. */
+enum kk_origin { KK_ORIGIN_POLICY = 0, KK_ORIGIN_BASELINE = 1 };
+
+struct kk_policy_error {
+	int line, col;		/* 1-based; 0 when the error is about the file as a whole */
+	char *field;		/* "data_access[\"/x*\"]", "" for the document */
+	char *reason;
+};
+
+struct kk_errors {
+	struct kk_policy_error *v;
+	size_t n, cap;
+};
+
+/* A data_access entry (or a baseline one) as written, and what it means. */
+struct kk_path_rule {
+	char *pattern;		/* as written */
+	char *dir;		/* the path without a final star component ("/" for the root) */
+	bool subtree;		/* pattern "dir/" + star: dir itself and everything below it */
+	uint8_t perms;		/* KK_ACCESS_* bits; 0 = explicit deny */
+	uint8_t origin;		/* enum kk_origin */
+};
+
+/* One allowed_hosts/denied_hosts entry after parsing. */
+enum kk_host_kind {
+	KK_HOST_ADDR,		/* IPv4/IPv6 address or CIDR (addr/prefix set) */
+	KK_HOST_NAME,		/* hostname, resolved when compiled */
+	KK_HOST_WILDCARD,	/* "*.domain": denied_hosts only, enforced by default-deny */
+};
+
+struct kk_host_rule {
+	char *text;		/* as written */
+	char *name;		/* normalized hostname (lowercase, no trailing dot) or NULL */
+	enum kk_host_kind kind;
+	bool deny;
+	uint8_t origin;		/* enum kk_origin */
+	uint8_t addr[16];	/* IPv4 as ::ffff:a.b.c.d */
+	uint8_t prefix;		/* 0..128 over addr; IPv4 /n is 96 + n */
+	uint16_t port;		/* 0 = any port */
+	int line, col;
+};
+
+struct kk_policy {
+	char *file;
+	char *agent_id;
+	char *version;
+	enum kk_mode mode;
+	bool baseline;
+	enum kk_audit_level audit;
+
+	char **regions;
+	size_t n_regions;
+	bool has_hours;
+	uint16_t hours_start, hours_end;	/* minutes after 00:00 UTC; start > end: overnight */
+	uint32_t max_concurrent;		/* 0 = no limit */
+	uint32_t rate_count, rate_period_s;	/* 0 = no limit */
+	char *rate_unit;			/* "trades" */
+
+	struct kk_path_rule *paths;
+	size_t n_paths;
+	char **exec;
+	size_t n_exec;
+	bool has_exec;				/* "exec" present: only these may run */
+	struct kk_host_rule *hosts;
+	size_t n_hosts;
+
+	bool revocation_enabled, revocation_fail_open;
+	uint32_t revocation_ttl_s;
+	uint32_t auto_revoke_max, auto_revoke_window_s;	/* 0 = off */
+
+	char hash[65];				/* SHA-256 of canonical, lowercase hex */
+	char *canonical;			/* canonical JSON the hash is taken over */
+};
+
+struct kk_policy_opts {
+	bool offline;		/* keep hostnames symbolic instead of resolving them */
+	const char *resolv_conf;	/* nameservers for the DNS baseline; NULL: /etc/resolv.conf */
+};
+
+/*
+ * Parse and validate text (len bytes) named file. 0 and *out filled, or -EINVAL with every
+ * problem in errs (sorted by position). Other -errno on allocation failure.
+ */
+int kk_policy_parse(const char *file, const char *text, size_t len, struct kk_policy *out,
+		    struct kk_errors *errs);
+/* Read file and kk_policy_parse it; a read failure is one error in errs. */
+int kk_policy_load(const char *file, struct kk_policy *out, struct kk_errors *errs);
+void kk_policy_free(struct kk_policy *p);
+
+/* --- compiled rule set --- */
+
+/* A path entry as the kernel's LPM trie holds it (policy id filled in when loaded). */
+struct kk_path_entry {
+	struct kk_path_key key;
+	struct kk_path_val val;
+	uint8_t origin;
+	const char *pattern;	/* the rule it came from (borrowed from the policy) */
+};
+
+struct kk_net_entry {
+	struct kk_net_key key;
+	struct kk_net_val val;
+	bool deny;		/* goes to the deny trie */
+	uint8_t origin;		/* enum kk_origin */
+	const char *source;	/* the entry or hostname it came from (borrowed) */
+};
+
+struct kk_exec_entry {
+	const char *path;	/* as listed (borrowed) */
+	char *resolved;		/* realpath() on this host, NULL when the file is missing */
+};
+
+struct kk_symbolic_host {
+	const char *text;	/* borrowed */
+	bool deny;
+	const char *why;	/* "offline", "wildcard: enforced by default-deny" */
+};
+
+struct kk_ruleset {
+	uint32_t format;	/* KK_RULESET_FORMAT */
+	struct kk_path_entry *paths;
+	size_t n_paths;
+	struct kk_net_entry *net;
+	size_t n_net;
+	struct kk_exec_entry *exec;
+	size_t n_exec;
+	struct kk_symbolic_host *symbolic;
+	size_t n_symbolic;
+	size_t n_resolved;	/* addresses obtained from hostnames */
+	struct kk_policy_consts consts;
+};
+
+/*
+ * Compile a validated policy: merge the baseline, resolve hostnames (getaddrinfo, every A and
+ * AAAA) unless opts->offline, build kernel-ready LPM entries. Resolution failures are errors
+ * in errs (-EINVAL). The ruleset borrows strings from p: free it first.
+ */
+int kk_policy_compile(const struct kk_policy *p, const struct kk_policy_opts *opts,
+		      struct kk_ruleset *out, struct kk_errors *errs);
+void kk_ruleset_free(struct kk_ruleset *rs);
+/* "10.0.0.0/8", "2001:db8::1", "169.254.169.254": the address part of a network entry. */
+int kk_net_entry_addr(const struct kk_net_entry *e, char *buf, size_t len);
+
+/* --- errors --- */
+void kk_errors_add(struct kk_errors *e, int line, int col, const char *field, const char *fmt,
+		   ...) __attribute__((format(printf, 5, 6)));
+void kk_errors_sort(struct kk_errors *e);
+void kk_errors_free(struct kk_errors *e);
+
+/* "read", "read,write", ... or "deny" for 0. */
+const char *kk_perms_str(uint8_t perms, char *buf, size_t len);
+
+#endif

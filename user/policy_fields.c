@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* policy_fields — the validator of each policy field (see policy.h for the rules). */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paths.h"
+#include "policy_parse.h"
+
+#define TEXT_MAX 64 /* agent_id, version, region, rate unit */
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static bool valid_agent_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= TEXT_MAX &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
+void parse_identity(struct ctx *c, const cJSON *root)
+{
+	static const char *const modes[] = { "enforce", "audit", NULL };
+	static const char *const audits[] = { "denials", "all", NULL };
+	const cJSON *v;
+	int choice;
+
+	v = member(root, "agent_id");
+	if (!v)
+		err_at(c, root, false, "agent_id", "required");
+	else if (!cJSON_IsString(v) || !valid_agent_id(v->valuestring))
+		err_at(c, v, false, "agent_id", "must be 1 to %d characters of A-Z a-z 0-9 _ . -",
+		       TEXT_MAX);
+	else
+		c->p->agent_id = dup_str(c, v->valuestring);
+
+	v = member(root, "version");
+	if (!v)
+		err_at(c, root, false, "version", "required");
+	else if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > TEXT_MAX ||
+		 !printable(v->valuestring))
+		err_at(c, v, false, "version", "must be a non-empty string of at most %d printable "
+		       "characters", TEXT_MAX);
+	else
+		c->p->version = dup_str(c, v->valuestring);
+
+	if ((v = member(root, "mode")) && get_choice(c, v, "mode", modes, &choice))
+		c->p->mode = choice;
+	if ((v = member(root, "audit")) && get_choice(c, v, "audit", audits, &choice))
+		c->p->audit = choice;
+	if ((v = member(root, "baseline")))
+		get_bool(c, v, "baseline", &c->p->baseline);
+}
+
+static int two_digits(const char *s)
+{
+	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) ?
+		       (s[0] - '0') * 10 + (s[1] - '0') : -1;
+}
+
+/* "HH:MM-HH:MM UTC"; start > end is an overnight window. */
+static void parse_hours(struct ctx *c, const cJSON *v, const char *field)
+{
+	const char *s, *zone;
+	int h1, m1, h2, m2;
+
+	if (!want_type(c, v, cJSON_String, field, "a string \"HH:MM-HH:MM UTC\""))
+		return;
+	s = v->valuestring;
+	zone = strchr(s, ' ');
+	if (zone && strcmp(zone, " UTC") && strlen(s) > 12) {
+		err_at(c, v, false, field, "only UTC is supported (write the window in UTC), not "
+		       "\"%s\"", zone + 1);
+		return;
+	}
+	if (strlen(s) != 15 || s[2] != ':' || s[5] != '-' || s[8] != ':' || strcmp(s + 11, " UTC") ||
+	    (h1 = two_digits(s)) < 0 || (m1 = two_digits(s + 3)) < 0 ||
+	    (h2 = two_digits(s + 6)) < 0 || (m2 = two_digits(s + 9)) < 0) {
+		err_at(c, v, false, field, "must be \"HH:MM-HH:MM UTC\" on a 24-hour clock, e.g. "
+		       "\"08:00-17:00 UTC\"");
+		return;
+	}
+	if (h1 > 23 || h2 > 23 || m1 > 59 || m2 > 59) {
+		err_at(c, v, false, field, "%s out of range (hours 00-23, minutes 00-59)",
+		       h1 > 23 || m1 > 59 ? "start" : "end");
+		return;
+	}
+	if (h1 == h2 && m1 == m2) {
+		err_at(c, v, false, field, "empty window: start equals end");
+		return;
+	}
+	c->p->has_hours = true;
+	c->p->hours_start = (uint16_t)(h1 * 60 + m1);
+	c->p->hours_end = (uint16_t)(h2 * 60 + m2);
+}
+
+/* "N word/unit", N >= 1, unit second|minute|hour|day. */
+static void parse_rate(struct ctx *c, const cJSON *v, const char *field)
+{
+	static const struct {
+		const char *name;
+		uint32_t seconds;
+	} units[] = { { "second", 1 }, { "minute", 60 }, { "hour", 3600 }, { "day", 86400 } };
+	const char *s, *sp, *slash;
+	unsigned long long n = 0;
+	size_t i, wlen;
+
+	if (!want_type(c, v, cJSON_String, field, "a string like \"100 trades/hour\""))
+		return;
+	s = v->valuestring;
+	sp = strchr(s, ' ');
+	slash = sp ? strchr(sp, '/') : NULL;
+	wlen = slash ? (size_t)(slash - sp - 1) : 0;
+	if (!sp || sp == s || strspn(s, "0123456789") != (size_t)(sp - s) || !slash || !wlen ||
+	    wlen > TEXT_MAX || strspn(sp + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					"0123456789_-") != wlen) {
+		err_at(c, v, false, field, "must be \"N <word>/<second|minute|hour|day>\", e.g. "
+		       "\"100 trades/hour\"");
+		return;
+	}
+	for (i = 0; i < (size_t)(sp - s) && n <= UINT32_MAX; i++)
+		n = n * 10 + (unsigned)(s[i] - '0');
+	if (n < 1 || n > UINT32_MAX) {
+		err_at(c, v, false, field, "N must be from 1 to %u", UINT32_MAX);
+		return;
+	}
+	for (i = 0; i < 4 && strcmp(slash + 1, units[i].name); i++)
+		;
+	if (i == 4) {
+		err_at(c, v, false, field, "unit must be second, minute, hour or day, not \"%s\"",
+		       slash + 1);
+		return;
+	}
+	c->p->rate_count = (uint32_t)n;
+	c->p->rate_period_s = units[i].seconds;
+	c->p->rate_unit = strndup(sp + 1, wlen);
+	if (!c->p->rate_unit)
+		c->oom = 1;
+}
+
+void parse_constraints(struct ctx *c, const cJSON *v)
+{
+	static const char *const known[] = { "allowed_regions", "allowed_hours",
+					     "max_concurrent_trades", "rate_limit", NULL };
+	const char *pre = "execution_constraints";
+	const cJSON *m;
+	size_t i;
+
+	if (!want_type(c, v, cJSON_Object, pre, "an object"))
+		return;
+	check_keys(c, v, pre, known, true);
+	if ((m = member(v, "allowed_regions")) &&
+	    get_string_array(c, m, "execution_constraints.allowed_regions", true, &c->p->regions,
+			     &c->p->n_regions)) {
+		for (i = 0; i < c->p->n_regions; i++)
+			if (c->p->regions[i] && (strlen(c->p->regions[i]) > TEXT_MAX ||
+						 !printable(c->p->regions[i])))
+				err_at(c, m, false, "execution_constraints.allowed_regions",
+				       "regions must be at most %d printable characters", TEXT_MAX);
+	}
+	if ((m = member(v, "allowed_hours")))
+		parse_hours(c, m, "execution_constraints.allowed_hours");
+	if ((m = member(v, "max_concurrent_trades")))
+		get_uint(c, m, "execution_constraints.max_concurrent_trades", 1, 65535,
+			 &c->p->max_concurrent);
+	if ((m = member(v, "rate_limit")))
+		parse_rate(c, m, "execution_constraints.rate_limit");
+}
+
+/* The permission list of one data_access entry: read/write/exec, each once; [] = deny. */
+static bool parse_perms(struct ctx *c, const cJSON *v, const char *field, uint8_t *perms)
+{
+	static const char *const names[] = { "read", "write", "exec" };
+	const cJSON *it;
+	bool ok = true;
+	int k;
+
+	*perms = 0;
+	if (!want_type(c, v, cJSON_Array, field, "an array of \"read\", \"write\", \"exec\""))
+		return false;
+	for (it = v->child; it; it = it->next) {
+		if (!cJSON_IsString(it)) {
+			err_at(c, it, false, field, "permissions must be strings: \"read\", "
+			       "\"write\" or \"exec\"");
+			ok = false;
+			continue;
+		}
+		for (k = 0; k < 3 && strcmp(it->valuestring, names[k]); k++)
+			;
+		if (k == 3) {
+			err_at(c, it, false, field, "unknown permission \"%s\" (expected read, write, "
+			       "exec)", it->valuestring);
+			ok = false;
+		} else if (*perms & (1u << k)) {
+			err_at(c, it, false, field, "duplicate permission \"%s\"", it->valuestring);
+			ok = false;
+		}
+		if (k < 3)
+			*perms |= (uint8_t)(1u << k);
+	}
+	return ok;
+}
+
+void parse_data_access(struct ctx *c, const cJSON *v)
+{
+	const cJSON *m;
+	char why[160];
+	size_t n;
+
+	if (!want_type(c, v, cJSON_Object, "data_access", "an object of \"path\": [permissions]"))
+		return;
+	check_keys(c, v, "data_access", NULL, false);
+	n = (size_t)cJSON_GetArraySize(v);
+	if (n > 65535) {
+		err_at(c, v, false, "data_access", "%zu rules; at most 65535", n);
+		return;
+	}
+	c->p->paths = calloc(n ? n : 1, sizeof(*c->p->paths));
+	if (!c->p->paths) {
+		c->oom = 1;
+		return;
+	}
+	for (m = v->child; m; m = m->next) {
+		struct kk_path_rule r;
+		char *field;
+		uint8_t perms;
+		int err;
+
+		if (asprintf(&field, "data_access[\"%s\"]", m->string) < 0) {
+			c->oom = 1;
+			return;
+		}
+		err = kk_pattern_parse(m->string, &r, why, sizeof(why));
+		if (err == -ENOMEM)
+			c->oom = 1;
+		else if (err)
+			err_at(c, m, true, field, "%s", why);
+		if (parse_perms(c, m, field, &perms) && !err) {
+			r.perms = perms;
+			r.origin = KK_ORIGIN_POLICY;
+			c->p->paths[c->p->n_paths++] = r;
+		} else if (!err) {
+			free(r.pattern);
+			free(r.dir);
+		}
+		free(field);
+	}
+}
+
+void parse_exec(struct ctx *c, const cJSON *v)
+{
+	const cJSON *it;
+	char why[160];
+	size_t i = 0;
+
+	c->p->has_exec = true;
+	if (!get_string_array(c, v, "exec", false, &c->p->exec, &c->p->n_exec))
+		return;
+	/* get_string_array kept the distinct strings in order; check each as a path. */
+	for (it = v->child; it; it = it->next) {
+		char *field = index_path(c, "exec", (int)i++);
+
+		if (!field)
+			return;
+		if (cJSON_IsString(it) && it->valuestring[0]) {
+			if (strchr(it->valuestring, '*'))
+				err_at(c, it, false, field, "globs are not allowed in exec paths");
+			else if (kk_path_check(it->valuestring, KK_RULE_PATH_MAX + 1, why,
+					       sizeof(why)))
+				err_at(c, it, false, field, "%s", why);
+		}
+		free(field);
+	}
+}
+
+/* Index of an earlier entry of hosts[0..n) with the same canonical text, or -1. */
+static long find_host(const struct kk_host_rule *hosts, size_t n, const char *canon)
+{
+	char other[320];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!kk_host_canonical(&hosts[i], other, sizeof(other)) && !strcmp(other, canon))
+			return (long)i;
+	return -1;
+}
+
+static void parse_host_list(struct ctx *c, const cJSON *list, bool deny, size_t *n_allowed)
+{
+	const char *name = deny ? "network_rules.denied_hosts" : "network_rules.allowed_hosts";
+	struct kk_policy *p = c->p;
+	const cJSON *it;
+	int i = 0;
+
+	if (!want_type(c, list, cJSON_Array, name, "an array of host strings"))
+		return;
+	for (it = list->child; it; it = it->next, i++) {
+		char *field = index_path(c, name, i), why[200], canon[320];
+		struct kk_host_rule h;
+		long dup;
+		int err;
+
+		if (!field)
+			return;
+		if (!cJSON_IsString(it)) {
+			err_at(c, it, false, field, "must be a string");
+			goto next;
+		}
+		err = kk_host_parse(it->valuestring, deny, &h, why, sizeof(why));
+		if (err) {
+			if (err == -ENOMEM)
+				c->oom = 1;
+			else
+				err_at(c, it, false, field, "\"%s\": %s", it->valuestring, why);
+			goto next;
+		}
+		if (h.kind == KK_HOST_WILDCARD && !deny) {
+			err_at(c, it, false, field, "\"%s\": wildcards cannot be allowed (the kernel sees "
+			       "addresses, not names); list the hostnames", it->valuestring);
+			free(h.name);
+			goto next;
+		}
+		kk_host_canonical(&h, canon, sizeof(canon));
+		dup = find_host(p->hosts, p->n_hosts, canon);
+		if (dup >= 0) {
+			bool same = p->hosts[dup].deny == deny;
+
+			err_at(c, it, false, field, "\"%s\" %s network_rules.%s_hosts entry \"%s\"",
+			       it->valuestring, same ? "duplicates the" : "conflicts with the",
+			       p->hosts[dup].deny ? "denied" : "allowed", p->hosts[dup].text);
+			free(h.name);
+			goto next;
+		}
+		h.text = dup_str(c, it->valuestring);
+		kk_jsonc_pos(c->j, it, &h.line, &h.col);
+		p->hosts[p->n_hosts++] = h;
+		if (!deny)
+			(*n_allowed)++;
+next:
+		free(field);
+	}
+}
+
+void parse_network(struct ctx *c, const cJSON *v)
+{
+	static const char *const known[] = { "allowed_hosts", "denied_hosts", NULL };
+	const cJSON *allowed, *denied;
+	size_t n = 0, n_allowed = 0, i;
+
+	if (!want_type(c, v, cJSON_Object, "network_rules", "an object"))
+		return;
+	check_keys(c, v, "network_rules", known, true);
+	allowed = member(v, "allowed_hosts");
+	denied = member(v, "denied_hosts");
+	n = (size_t)(allowed ? cJSON_GetArraySize(allowed) : 0) +
+	    (size_t)(denied ? cJSON_GetArraySize(denied) : 0);
+	c->p->hosts = calloc(n ? n : 1, sizeof(*c->p->hosts));
+	if (!c->p->hosts) {
+		c->oom = 1;
+		return;
+	}
+	if (allowed)
+		parse_host_list(c, allowed, false, &n_allowed);
+	if (denied)
+		parse_host_list(c, denied, true, &n_allowed);
+	if (n_allowed)
+		return;
+	for (i = 0; i < c->p->n_hosts; i++) {
+		const struct kk_host_rule *h = &c->p->hosts[i];
+
+		if (h->kind == KK_HOST_WILDCARD)
+			kk_errors_add(c->errs, h->line, h->col, "network_rules.denied_hosts",
+				      "\"%s\" is enforced by default-deny, which needs allowed_hosts "
+				      "(without them every host is denied already)", h->text);
+	}
+}
+
+void parse_revocation(struct ctx *c, const cJSON *v)
+{
+	static const char *const known[] = { "enabled", "cache_ttl_seconds", "fail_open", NULL };
+	const cJSON *m;
+
+	if (!want_type(c, v, cJSON_Object, "revocation_check", "an object"))
+		return;
+	check_keys(c, v, "revocation_check", known, true);
+	if ((m = member(v, "enabled")))
+		get_bool(c, m, "revocation_check.enabled", &c->p->revocation_enabled);
+	if ((m = member(v, "cache_ttl_seconds")))
+		get_uint(c, m, "revocation_check.cache_ttl_seconds", 1, 86400,
+			 &c->p->revocation_ttl_s);
+	if ((m = member(v, "fail_open")))
+		get_bool(c, m, "revocation_check.fail_open", &c->p->revocation_fail_open);
+}
+
+void parse_auto_revoke(struct ctx *c, const cJSON *v)
+{
+	static const char *const known[] = { "max_denials", "window_seconds", NULL };
+	const cJSON *m;
+
+	if (!want_type(c, v, cJSON_Object, "auto_revoke", "an object"))
+		return;
+	check_keys(c, v, "auto_revoke", known, true);
+	if (!(m = member(v, "max_denials")))
+		err_at(c, v, false, "auto_revoke.max_denials", "required");
+	else
+		get_uint(c, m, "auto_revoke.max_denials", 1, UINT32_MAX, &c->p->auto_revoke_max);
+	if (!(m = member(v, "window_seconds")))
+		err_at(c, v, false, "auto_revoke.window_seconds", "required");
+	else
+		get_uint(c, m, "auto_revoke.window_seconds", 1, UINT32_MAX,
+			 &c->p->auto_revoke_window_s);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Internal to the policy module (policy*.c): shared helpers, not an API. */
+#ifndef KK_POLICY_INT_H
+#define KK_POLICY_INT_H
+
+#include "policy.h"
+
+/* policy_net.c */
+int kk_host_parse(const char *text, bool deny, struct kk_host_rule *h, char *why, size_t wlen);
+/* Canonical text of a parsed entry ("10.0.0.0/8:443", "[2001:db8::1]:443", "*.x.com"). */
+int kk_host_canonical(const struct kk_host_rule *h, char *buf, size_t len);
+/* Every A and AAAA of name (deduplicated, IPv4 mapped); -ENOENT with why[] when it fails. */
+int kk_host_resolve(const char *name, uint8_t (**addrs)[16], size_t *n, char *why, size_t wlen);
+bool kk_addr_is_v4(const uint8_t addr[16], uint8_t prefix);
+/* Network entries of rs: resolve names, add the DNS baseline, fold ports (policy_net.c). */
+int kk_compile_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
+		   struct kk_ruleset *rs, struct kk_errors *errs);
+
+/* policy_path.c: a data_access pattern into rule (dir, subtree); -EINVAL with why[]. */
+int kk_pattern_parse(const char *pattern, struct kk_path_rule *rule, char *why, size_t wlen);
+
+/* policy_canon.c: p->canonical and p->hash from a validated policy. */
+int kk_policy_canonicalize(struct kk_policy *p);
+
+#endif
