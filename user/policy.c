@@ -68,13 +68,59 @@ char *index_path(struct ctx *c, const char *prefix, int i)
  * Duplicate keys of obj and, with check_unknown, keys not in known (NULL-terminated; the message
  * lists them). Without check_unknown the keys are data and named prefix["key"].
  */
-void check_keys(struct ctx *c, const cJSON *obj, const char *prefix,
-		       const char *const *known, bool check_unknown)
+/*
+ * Children of an array or object as a vector, with each one's key (objects) or string value
+ * (arrays; NULL for non-strings) and the index of its first duplicate. Caller frees both.
+ */
+static int children(struct ctx *c, const cJSON *v, bool keys, const cJSON ***nodes, long **first)
 {
-	const cJSON *m, *prev;
-	int line, col;
+	size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+	const char **k = calloc(n + 1, sizeof(*k));
+	const cJSON *m;
 
-	for (m = obj->child; m; m = m->next) {
+	*nodes = calloc(n + 1, sizeof(**nodes));
+	*first = NULL;
+	if (k && *nodes) {
+		for (m = v->child; m; m = m->next, i++) {
+			(*nodes)[i] = m;
+			k[i] = keys ? m->string : cJSON_IsString(m) ? m->valuestring : NULL;
+		}
+		*first = kk_first_dups(k, n);
+	}
+	free(k);
+	if (!*first) {
+		free(*nodes);
+		c->oom = 1;
+		return -ENOMEM;
+	}
+	return (int)n;
+}
+
+static void unknown_key(struct ctx *c, const cJSON *m, const char *path, const char *const *known)
+{
+	char list[256] = "";
+	size_t used = 0, k;
+
+	for (k = 0; known[k]; k++)
+		used += snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
+				 k ? ", " : "", known[k]);
+	err_at(c, m, true, path, "unknown key (expected: %s)", list);
+}
+
+/*
+ * Duplicate keys of obj and, with check_unknown, keys not in known (NULL-terminated; the message
+ * lists them). Without check_unknown the keys are data and named prefix["key"].
+ */
+void check_keys(struct ctx *c, const cJSON *obj, const char *prefix, const char *const *known,
+		bool check_unknown)
+{
+	const cJSON **nodes;
+	int i, n, line, col;
+	long *first;
+
+	n = children(c, obj, true, &nodes, &first);
+	for (i = 0; i < n; i++) {
+		const cJSON *m = nodes[i];
 		char *path = NULL;
 		size_t k;
 
@@ -85,31 +131,24 @@ void check_keys(struct ctx *c, const cJSON *obj, const char *prefix,
 			path = NULL;
 		if (!path) {
 			c->oom = 1;
-			return;
-		}
-		for (prev = obj->child; prev != m; prev = prev->next) {
-			if (strcmp(prev->string, m->string))
-				continue;
-			kk_jsonc_key_pos(c->j, prev, &line, &col);
-			err_at(c, m, true, path, "duplicate key (first at %d:%d)", line, col);
 			break;
+		}
+		if (first[i] >= 0) {
+			kk_jsonc_key_pos(c->j, nodes[first[i]], &line, &col);
+			err_at(c, m, true, path, "duplicate key (first at %d:%d)", line, col);
 		}
 		for (k = 0; check_unknown && known[k] && strcmp(known[k], m->string); k++)
 			;
-		if (check_unknown && !known[k]) {
-			char list[256] = "";
-			size_t used = 0;
-
-			for (k = 0; known[k]; k++)
-				used += snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0,
-						 "%s%s", k ? ", " : "", known[k]);
-			err_at(c, m, true, path, "unknown key (expected: %s)", list);
-		}
+		if (check_unknown && !known[k])
+			unknown_key(c, m, path, known);
 		free(path);
+	}
+	if (n >= 0) {
+		free(nodes);
+		free(first);
 	}
 }
 
-/* First member named key (duplicates are reported by check_keys). */
 const cJSON *member(const cJSON *obj, const char *key)
 {
 	const cJSON *m;
@@ -180,10 +219,11 @@ bool get_choice(struct ctx *c, const cJSON *v, const char *field,
 
 /* An array of non-empty strings, duplicates refused; the distinct ones are copied to *out. */
 bool get_string_array(struct ctx *c, const cJSON *v, const char *field, bool nonempty,
-			     char ***out, size_t *n)
+		      char ***out, size_t *n)
 {
-	const cJSON *it, *prev;
-	int i = 0;
+	const cJSON **nodes;
+	long *first;
+	int i, cnt;
 
 	if (!want_type(c, v, cJSON_Array, field, "an array of strings"))
 		return false;
@@ -191,33 +231,30 @@ bool get_string_array(struct ctx *c, const cJSON *v, const char *field, bool non
 		err_at(c, v, false, field, "must not be empty");
 		return false;
 	}
-	*out = calloc(cJSON_GetArraySize(v) + 1, sizeof(char *));
-	if (!*out) {
-		c->oom = 1;
+	cnt = children(c, v, false, &nodes, &first);
+	if (cnt < 0)
 		return false;
-	}
+	*out = calloc((size_t)cnt + 1, sizeof(char *));
 	*n = 0;
-	for (it = v->child; it; it = it->next, i++) {
+	for (i = 0; *out && i < cnt; i++) {
+		const cJSON *it = nodes[i];
 		char *path = index_path(c, field, i);
-		int j = 0;
 
 		if (!path)
-			return false;
-		if (!cJSON_IsString(it) || !it->valuestring[0]) {
+			break;
+		if (!cJSON_IsString(it) || !it->valuestring[0])
 			err_at(c, it, false, path, "must be a non-empty string");
-			free(path);
-			continue;
-		}
-		for (prev = v->child; prev != it; prev = prev->next, j++)
-			if (cJSON_IsString(prev) && !strcmp(prev->valuestring, it->valuestring))
-				break;
-		if (prev != it)
-			err_at(c, it, false, path, "duplicate of %s[%d]", field, j);
+		else if (first[i] >= 0)
+			err_at(c, it, false, path, "duplicate of %s[%ld]", field, first[i]);
 		else
 			(*out)[(*n)++] = dup_str(c, it->valuestring);
 		free(path);
 	}
-	return true;
+	if (!*out)
+		c->oom = 1;
+	free(nodes);
+	free(first);
+	return *out != NULL;
 }
 
 static int parse_root(struct ctx *c, const cJSON *root)

@@ -56,6 +56,7 @@ struct kk_host_rule {
 	uint8_t addr[16];	/* IPv4 as ::ffff:a.b.c.d */
 	uint8_t prefix;		/* 0..128 over addr; IPv4 /n is 96 + n */
 	uint16_t port;		/* 0 = any port */
+	int index;		/* position in its list */
 	int line, col;
 };
 

@@ -143,3 +143,40 @@ int kk_pattern_parse(const char *pattern, struct kk_path_rule *rule, char *why, 
 	rule->dir = dir;
 	return 0;
 }
+
+struct dup_key {
+	const char *key;
+	size_t i;
+};
+
+static int cmp_dup_key(const void *a, const void *b)
+{
+	const struct dup_key *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+long *kk_first_dups(const char *const *keys, size_t n)
+{
+	struct dup_key *v = calloc(n + 1, sizeof(*v));
+	long *first = malloc((n + 1) * sizeof(*first));
+	size_t i, m = 0;
+
+	if (!v || !first) {
+		free(v);
+		free(first);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		first[i] = -1;
+		if (keys[i])
+			v[m++] = (struct dup_key){ keys[i], i };
+	}
+	qsort(v, m, sizeof(*v), cmp_dup_key);
+	for (i = 1; i < m; i++)
+		if (!strcmp(v[i].key, v[i - 1].key))
+			first[v[i].i] = first[v[i - 1].i] >= 0 ? first[v[i - 1].i] : (long)v[i - 1].i;
+	free(v);
+	return first;
+}

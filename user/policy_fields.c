@@ -283,19 +283,7 @@ void parse_exec(struct ctx *c, const cJSON *v)
 	}
 }
 
-/* Index of an earlier entry of hosts[0..n) with the same canonical text, or -1. */
-static long find_host(const struct kk_host_rule *hosts, size_t n, const char *canon)
-{
-	char other[320];
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!kk_host_canonical(&hosts[i], other, sizeof(other)) && !strcmp(other, canon))
-			return (long)i;
-	return -1;
-}
-
-static void parse_host_list(struct ctx *c, const cJSON *list, bool deny, size_t *n_allowed)
+static void parse_host_list(struct ctx *c, const cJSON *list, bool deny)
 {
 	const char *name = deny ? "network_rules.denied_hosts" : "network_rules.allowed_hosts";
 	struct kk_policy *p = c->p;
@@ -305,9 +293,8 @@ static void parse_host_list(struct ctx *c, const cJSON *list, bool deny, size_t 
 	if (!want_type(c, list, cJSON_Array, name, "an array of host strings"))
 		return;
 	for (it = list->child; it; it = it->next, i++) {
-		char *field = index_path(c, name, i), why[200], canon[320];
+		char *field = index_path(c, name, i), why[200];
 		struct kk_host_rule h;
-		long dup;
 		int err;
 
 		if (!field)
@@ -330,32 +317,70 @@ static void parse_host_list(struct ctx *c, const cJSON *list, bool deny, size_t 
 			free(h.name);
 			goto next;
 		}
-		kk_host_canonical(&h, canon, sizeof(canon));
-		dup = find_host(p->hosts, p->n_hosts, canon);
-		if (dup >= 0) {
-			bool same = p->hosts[dup].deny == deny;
-
-			err_at(c, it, false, field, "\"%s\" %s network_rules.%s_hosts entry \"%s\"",
-			       it->valuestring, same ? "duplicates the" : "conflicts with the",
-			       p->hosts[dup].deny ? "denied" : "allowed", p->hosts[dup].text);
-			free(h.name);
-			goto next;
-		}
 		h.text = dup_str(c, it->valuestring);
+		h.index = i;
 		kk_jsonc_pos(c->j, it, &h.line, &h.col);
 		p->hosts[p->n_hosts++] = h;
-		if (!deny)
-			(*n_allowed)++;
 next:
 		free(field);
 	}
+}
+
+/*
+ * The same entry twice (by canonical text, so "::ffff:10.0.0.1" equals "10.0.0.1") is an
+ * error: a duplicate within a list, a conflict across them. The first one stays.
+ */
+static void drop_duplicate_hosts(struct ctx *c)
+{
+	struct kk_policy *p = c->p;
+	size_t i, out = 0, n = p->n_hosts;
+	char **canon = calloc(n + 1, sizeof(*canon));
+	long *first = NULL;
+
+	for (i = 0; canon && i < n; i++) {
+		canon[i] = malloc(320);
+		if (!canon[i] || kk_host_canonical(&p->hosts[i], canon[i], 320))
+			goto out;
+	}
+	first = canon ? kk_first_dups((const char *const *)canon, n) : NULL;
+	if (!first)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct kk_host_rule *h = &p->hosts[i], *o;
+		char field[64];
+
+		if (first[i] < 0)
+			continue;
+		o = &p->hosts[first[i]];
+		snprintf(field, sizeof(field), "network_rules.%s_hosts[%d]",
+			 h->deny ? "denied" : "allowed", h->index);
+		kk_errors_add(c->errs, h->line, h->col, field, "\"%s\" %s network_rules.%s_hosts "
+			      "entry \"%s\"", h->text, o->deny == h->deny ? "duplicates the" :
+			      "conflicts with the", o->deny ? "denied" : "allowed", o->text);
+	}
+	for (i = 0; i < n; i++) {
+		if (first[i] < 0) {
+			p->hosts[out++] = p->hosts[i];
+			continue;
+		}
+		free(p->hosts[i].text);
+		free(p->hosts[i].name);
+	}
+	p->n_hosts = out;
+out:
+	if (!first)
+		c->oom = 1;
+	for (i = 0; canon && i < n; i++)
+		free(canon[i]);
+	free(canon);
+	free(first);
 }
 
 void parse_network(struct ctx *c, const cJSON *v)
 {
 	static const char *const known[] = { "allowed_hosts", "denied_hosts", NULL };
 	const cJSON *allowed, *denied;
-	size_t n = 0, n_allowed = 0, i;
+	size_t n = 0, i;
 
 	if (!want_type(c, v, cJSON_Object, "network_rules", "an object"))
 		return;
@@ -370,16 +395,20 @@ void parse_network(struct ctx *c, const cJSON *v)
 		return;
 	}
 	if (allowed)
-		parse_host_list(c, allowed, false, &n_allowed);
+		parse_host_list(c, allowed, false);
 	if (denied)
-		parse_host_list(c, denied, true, &n_allowed);
-	if (n_allowed)
-		return;
+		parse_host_list(c, denied, true);
+	drop_duplicate_hosts(c);
+	for (i = 0; i < c->p->n_hosts; i++)
+		if (!c->p->hosts[i].deny)
+			return;
 	for (i = 0; i < c->p->n_hosts; i++) {
 		const struct kk_host_rule *h = &c->p->hosts[i];
+		char field[64];
 
+		snprintf(field, sizeof(field), "network_rules.denied_hosts[%d]", h->index);
 		if (h->kind == KK_HOST_WILDCARD)
-			kk_errors_add(c->errs, h->line, h->col, "network_rules.denied_hosts",
+			kk_errors_add(c->errs, h->line, h->col, field,
 				      "\"%s\" is enforced by default-deny, which needs allowed_hosts "
 				      "(without them every host is denied already)", h->text);
 	}

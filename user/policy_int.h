@@ -19,6 +19,12 @@ int kk_compile_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
 /* policy_path.c: a data_access pattern into rule (dir, subtree); -EINVAL with why[]. */
 int kk_pattern_parse(const char *pattern, struct kk_path_rule *rule, char *why, size_t wlen);
 
+/*
+ * policy_common.c: for each of keys[0..n) the index of the first earlier equal key, or -1
+ * (NULL keys never match). O(n log n); caller frees. NULL on allocation failure.
+ */
+long *kk_first_dups(const char *const *keys, size_t n);
+
 /* policy_canon.c: p->canonical and p->hash from a validated policy. */
 int kk_policy_canonicalize(struct kk_policy *p);
 
