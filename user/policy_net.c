@@ -490,9 +490,12 @@ static int add_host(struct net_set *s, struct kk_ruleset *rs, const struct kk_ho
 		return add_symbolic(rs, h, "offline: not resolved, so not enforced as allowed");
 	err = kk_host_resolve(h->name, &addrs, &n, why, sizeof(why));
 	if (err == -ENOENT) {
-		kk_errors_add(s->errs, h->line, h->col, h->deny ? "network_rules.denied_hosts" :
-			      "network_rules.allowed_hosts", "%s (use --offline to keep it symbolic)",
-			      why);
+		char field[64];
+
+		snprintf(field, sizeof(field), "network_rules.%s_hosts[%d]",
+			 h->deny ? "denied" : "allowed", h->index);
+		kk_errors_add(s->errs, h->line, h->col, field,
+			      "%s (use --offline to keep it symbolic)", why);
 		return 0;
 	}
 	for (i = 0; !err && i < n; i++) {

@@ -1,0 +1,161 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# `kakunin-bpf policy check|show`: output, errors as FILE:LINE:COL: field: reason, exit codes.
+bats_require_minimum_version 1.5.0
+load helpers
+
+POL=$BATS_TEST_DIRNAME/../../policies
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'nameserver 10.0.0.53\n' >resolv.conf
+}
+
+@test "policy check accepts the shipped policies offline: one summary line each, exit 0" {
+	run --separate-stderr "$KK" policy check --offline "$POL/trading-bot.json" "$POL/data-processor.json"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == "$POL/trading-bot.json: ok: agent trading_bot_v2 version 1.0.0, enforce, 4 path rules, 1 exec, 5 network rules (0 addresses resolved, 2 symbolic), "*", hash "* ]]
+	[[ "${lines[1]}" == "$POL/data-processor.json: ok: agent data_processor version 1.0.0, enforce, 3 path rules, 1 exec, 0 network rules"* ]]
+	hash=${lines[0]##* hash }
+	[[ "$hash" =~ ^[0-9a-f]{64}$ ]]
+}
+
+@test "the seed policy is DESIGN.md's example verbatim, comments included" {
+	grep -q '"agent_id": "trading_bot_v2",          // must equal the certificate' "$POL/trading-bot.json"
+	grep -q '"auto_revoke": { "max_denials": 20, "window_seconds": 60 }   // in-kernel tripwire' "$POL/trading-bot.json"
+}
+
+@test "policy check reports every error as FILE:LINE:COL: field: reason and exits 1" {
+	cat >bad.json <<'JSON'
+{
+  "agent_id": "trading bot",
+  "version": "1",
+  "mode": "enforcing",
+  "data_access": {
+    "/x*": ["read"],
+    "/ok/*": ["delete"]
+  },
+  "colour": "blue"
+}
+JSON
+	run --separate-stderr "$KK" policy check --offline bad.json
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "bad.json:2:15: agent_id: must be 1 to 64 characters of A-Z a-z 0-9 _ . -
+bad.json:4:11: mode: must be \"enforce\" or \"audit\"
+bad.json:6:5: data_access[\"/x*\"]: '*' only allowed as the last path component
+bad.json:7:15: data_access[\"/ok/*\"]: unknown permission \"delete\" (expected read, write, exec)
+bad.json:9:3: colour: unknown key (expected: agent_id, version, mode, baseline, execution_constraints, data_access, exec, network_rules, revocation_check, auto_revoke, audit)" ]
+}
+
+@test "positions survive comments: an error after a block comment points to the right column" {
+	printf '{ /* one\n two */ "agent_id": "a", // x\n  "version": 7 }\n' >c.json
+	run --separate-stderr "$KK" policy check c.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "c.json:3:14: version: must be a non-empty string of at most 64 printable characters" ]
+}
+
+@test "a syntax error names the position and what was expected" {
+	printf '{"agent_id": "a",\n "version": "1" "mode": "audit"}' >s.json
+	run --separate-stderr "$KK" policy check s.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "s.json:2:17: expected ',' or '}' after a member" ]
+}
+
+@test "policy check goes on after a bad file and still fails" {
+	printf '{"agent_id": "a", "version": "1"}' >good.json
+	run --separate-stderr "$KK" policy check missing.json good.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "missing.json: cannot read: No such file or directory" ]
+	[[ "$output" == "good.json: ok: agent a version 1, enforce, 0 path rules"* ]]
+}
+
+@test "an unresolvable hostname is an error unless --offline keeps it symbolic" {
+	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_hosts":["no-such-host.invalid"]}}' >h.json
+	run --separate-stderr "$KK" policy check h.json
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == 'h.json:1:65: network_rules.allowed_hosts[0]: "no-such-host.invalid" does not resolve (getaddrinfo: '*') (use --offline to keep it symbolic)' ]]
+	run --separate-stderr "$KK" policy check --offline h.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 network rules (0 addresses resolved, 1 symbolic)"* ]]
+}
+
+@test "localhost resolves to its addresses when compiled" {
+	printf '{"agent_id":"a","version":"1","baseline":false,"network_rules":{"allowed_hosts":["localhost:8443"]}}' >l.json
+	run --separate-stderr "$KK" policy show --json l.json
+	[ "$status" -eq 0 ]
+	python3 - "$output" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+net = [n for n in d["network"] if n["source"] == "localhost:8443"]
+assert {"list": "allow", "address": "127.0.0.1", "origin": "policy", "source": "localhost:8443", "ports": [8443]} in net, net
+assert d["resolved_addresses"] >= 1
+PY
+}
+
+@test "policy show lists baseline, subtree entries, exec and network with the hash" {
+	run --separate-stderr "$KK" policy show --offline "$POL/trading-bot.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"agent        trading_bot_v2 (version 1.0.0)"* ]]
+	[[ "$output" =~ hash\ +sha256:[0-9a-f]{64} ]]
+	[[ "$output" =~ "  /data/market-feeds/ "+"read "+"below policy   /data/market-feeds/*" ]]
+	[[ "$output" =~ "  /data/market-feeds "+"read "+"dir "+"policy" ]]
+	[[ "$output" =~ "  /secrets/ "+"deny "+"below policy" ]]
+	[[ "$output" =~ "  /etc/resolv.conf "+"read "+"exact baseline" ]]
+	[[ "$output" =~ "  allow 10.1.0.0/16 "+"any port" ]]
+	[[ "$output" =~ "  deny  169.254.169.254 "+"any port" ]]
+	[[ "$output" =~ "  allow 2001:db8::1 "+"port 443" ]]
+	[[ "$output" == *"deny  *.internal-network.local"*"wildcard: enforced by default-deny"* ]]
+	[[ "$output" == *"allow api.exchange.com"*"offline: not resolved"* ]]
+}
+
+@test "policy show --json: the hash, canonical policy and kernel entries" {
+	run --separate-stderr "$KK" policy show --offline --json "$POL/data-processor.json"
+	[ "$status" -eq 0 ]
+	hash=$("$KK" policy check --offline "$POL/data-processor.json" | sed 's/.* hash //')
+	python3 - "$output" "$hash" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["hash"] == sys.argv[2], (d["hash"], sys.argv[2])
+assert d["format"] == 1
+assert d["policy"]["agent_id"] == "data_processor"
+assert d["policy"]["data_access"]["/secrets/*"] == []
+keys = {(p["key"], p["match"]): p for p in d["paths"]}
+assert keys[("/raw-data/", "below")]["perms"] == "read"
+assert keys[("/raw-data", "dir")]["perms"] == "read"
+assert keys[("/processed-data/", "below")]["perms"] == "read,write"
+assert keys[("/secrets/", "below")]["perms"] == "deny"
+assert keys[("/proc/self/", "below")]["proc_self"] is True
+assert d["exec"][0]["path"] == "/usr/bin/python3"
+PY
+}
+
+@test "the policy hash ignores comments, whitespace and key order, not values" {
+	printf '{"version":"1","agent_id":"a","data_access":{"/d/*":["write","read"]}}' >a.json
+	printf '// same\n{ "agent_id" : "a",\n  "data_access": { "/d/*": ["read", "write"] },\n  "version": "1", "mode": "enforce" }' >b.json
+	printf '{"version":"1","agent_id":"a","data_access":{"/d/*":["read"]}}' >c.json
+	ha=$("$KK" policy check a.json | sed 's/.* hash //')
+	hb=$("$KK" policy check b.json | sed 's/.* hash //')
+	hc=$("$KK" policy check c.json | sed 's/.* hash //')
+	[ "$ha" = "$hb" ]
+	[ "$ha" != "$hc" ]
+}
+
+@test "policy without a subcommand or file is a usage error" {
+	run --separate-stderr "$KK" policy
+	[ "$status" -eq 2 ]
+	run --separate-stderr "$KK" policy check
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "policy: check needs a policy FILE"
+	run --separate-stderr "$KK" policy lint x.json
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "policy: unknown subcommand 'lint' (check or show)"
+	run --separate-stderr "$KK" policy show a.json b.json
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "policy: show takes one FILE"
+	run --separate-stderr "$KK" policy check --json a.json
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "policy: --json is an option of 'policy show'"
+}
