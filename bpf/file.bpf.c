@@ -2,101 +2,231 @@
 /*
  * file.bpf.c — file access of bound tasks.
  *
- * Hooks: lsm/file_open.
- * Decision model (walking skeleton): an unbound task leaves after one task-storage lookup. For
- * a bound task the opened file's path is resolved with bpf_d_path on the kernel's own struct
- * file (no TOCTOU on the syscall argument); a path equal to the binding's deny prefix or below
- * it is refused with EACCES. Anything the program cannot decide — the binding entry is gone, the
- * binding is not active, the path cannot be resolved — is refused too (fail closed), counted in
- * kk_stats and reported as an event.
+ * Hooks: lsm/file_open, lsm/file_permission, lsm/path_{link,rename,unlink,mkdir,rmdir,symlink,
+ * mknod,truncate,chmod,chown}.
+ *
+ * Decision model: an unbound task leaves after one task-storage lookup. For a bound task the
+ * path is resolved from the kernel's own objects (bpf_d_path in file_open, our dentry walk in
+ * the path hooks where bpf_d_path is refused), the most specific rule of its policy is found in
+ * the kk_paths LPM trie, and the access asked for must be granted by it:
+ *   file_open   read and/or write from f_mode, write also for O_TRUNC and a file just created;
+ *   path_*      write on every path they change (mknod also covers open(O_CREAT) of a new
+ *               file, before the file exists);
+ *   link/rename the new name may not grant more than the old one did, so a file cannot be
+ *               moved or linked into more access (a secret linked into a writable directory);
+ *   file_permission  reads and writes on open files stop when the identity is revoked or
+ *               blocked, and writes stop outside allowed_hours.
+ * A revoked or blocked identity, a write outside allowed_hours, or a path that cannot be
+ * resolved is refused (fail closed). Denials return EACCES.
  */
-#include "kakunin.bpf.h"
+#include "path.bpf.h"
 
-/*
- * Is path (path_len bytes with the NUL) equal to prefix or below it? Compared on a component
- * boundary: prefix "/data/secret" covers "/data/secret" and "/data/secret/x", not
- * "/data/secrets". The loader normalizes the prefix (absolute, no trailing '/', except "/").
- */
-static __always_inline bool kk_under_prefix(const char *path, __u32 path_len,
-					    const struct kk_binding *b)
+#define RENAME_EXCHANGE 2
+
+static __always_inline __u32 kk_open_access(struct file *file)
 {
-	__u32 n = b->prefix_len;
-	__u32 i;
-
-	if (n == 0 || n >= KK_PREFIX_MAX || path_len == 0 || n > path_len - 1)
-		return false;
-	for (i = 0; i < KK_PREFIX_MAX - 1; i++) {
-		if (i >= n)
-			break;
-		if (path[i] != b->prefix[i])
-			return false;
-	}
-	/* "/" covers everything; otherwise the match must end the path or a component. */
-	if (n == 1)
-		return true;
-	if (n > KK_PATH_MAX - 1)
-		return false;
-	return path[n] == '\0' || path[n] == '/';
-}
-
-static __always_inline __u32 kk_file_access(const struct file *file)
-{
-	__u32 access = 0;
 	unsigned int mode = BPF_CORE_READ(file, f_mode);
+	unsigned int flags = BPF_CORE_READ(file, f_flags);
+	__u32 access = 0;
 
 	if (mode & FMODE_READ)
 		access |= KK_ACCESS_READ;
-	if (mode & FMODE_WRITE)
+	if ((mode & FMODE_WRITE) || (flags & O_TRUNC) || (mode & FMODE_CREATED))
 		access |= KK_ACCESS_WRITE;
 	return access;
 }
 
-/* Record the decision (path already in ev->path) and return the errno to hand back, negated. */
-static __always_inline int kk_file_deny(struct kk_event *ev, __u32 reason, __u32 stat)
+/* What refuses access to the resolved path ev->path, checked in order; 0 = granted. */
+static __always_inline __u32 kk_file_reason(struct kk_ctx *c, struct kk_event *ev, long len,
+					    __u32 access)
 {
-	ev->reason = reason;
-	ev->err = EACCES;
-	kk_count(stat);
-	kk_event_submit(ev);
-	return -EACCES;
+	if (c->state_reason)
+		return c->state_reason;
+	if (len <= 0 || len > KK_PATH_MAX) {
+		kk_count(KK_STAT_PATH_FAIL);
+		return KK_REASON_PATH_UNRESOLVED;
+	}
+	if ((access & KK_ACCESS_WRITE) && kk_outside_hours(c))
+		return KK_REASON_OUTSIDE_HOURS;
+	return kk_path_decide(c, ev->path, len, access);
 }
 
 SEC("lsm/file_open")
 int BPF_PROG(kk_file_open, struct file *file, int ret)
 {
-	struct kk_task *t;
-	struct kk_binding *b;
 	struct kk_event *ev;
+	struct kk_ctx c;
+	__u32 access;
 	long len;
 
 	if (ret)
 		return ret;
-	t = kk_current_binding();
-	if (!t)
+	if (!kk_resolve(&c, KK_HOOK_FILE_OPEN))
 		return 0;
-
-	ev = kk_scratch_event();
-	if (!ev) {
-		/* Cannot happen for a 1-entry per-CPU array; still never allow on doubt. */
-		kk_count(KK_STAT_PATH_FAIL);
-		return -EACCES;
-	}
-	kk_event_init(ev, KK_EV_ACTION_DENIED, KK_HOOK_FILE_OPEN, t->binding_id);
-	ev->access = kk_file_access(file);
-
+	access = kk_open_access(file);
+	ev = kk_event_start(&c, access);
+	if (!ev)
+		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
 	len = bpf_d_path(&file->f_path, ev->path, sizeof(ev->path));
-	if (len <= 0 || len > KK_PATH_MAX) {
-		ev->path_len = 0;
-		return kk_file_deny(ev, KK_REASON_PATH_UNRESOLVED, KK_STAT_PATH_FAIL);
-	}
-	ev->path_len = len;
+	ev->path_len = len > 0 ? len : 0;
+	return kk_finish(&c, ev, kk_file_reason(&c, ev, len, access), EACCES);
+}
 
-	b = bpf_map_lookup_elem(&kk_bindings, &t->binding_id);
-	if (!b)
-		return kk_file_deny(ev, KK_REASON_BINDING_MISSING, KK_STAT_BINDING_MISSING);
-	if (b->state != KK_STATE_ACTIVE)
-		return kk_file_deny(ev, KK_REASON_NOT_ACTIVE, KK_STAT_DENIED);
-	if (kk_under_prefix(ev->path, len, b))
-		return kk_file_deny(ev, KK_REASON_DENY_PREFIX, KK_STAT_DENIED);
-	return 0;
+SEC("lsm/file_permission")
+int BPF_PROG(kk_file_permission, struct file *file, int mask, int ret)
+{
+	struct kk_event *ev;
+	struct kk_ctx c;
+	__u32 reason;
+	long len;
+
+	if (ret)
+		return ret;
+	if (!kk_resolve(&c, KK_HOOK_FILE_PERMISSION))
+		return 0;
+	/* The hot path of every read and write: nothing more unless something forbids it. */
+	reason = c.state_reason;
+	if (!reason && (mask & (MAY_WRITE | MAY_APPEND)) && kk_outside_hours(&c))
+		reason = KK_REASON_OUTSIDE_HOURS;
+	if (!reason)
+		return 0;
+	ev = kk_event_start(&c, mask & (MAY_WRITE | MAY_APPEND) ? KK_ACCESS_WRITE : KK_ACCESS_READ);
+	if (ev) {
+		len = kk_walk_path(c.s, BPF_CORE_READ(file, f_path.dentry),
+				   BPF_CORE_READ(file, f_path.mnt), ev->path);
+		ev->path_len = len > 0 ? len : 0;
+	}
+	return kk_finish(&c, ev, reason, EACCES);
+}
+
+/* A path hook that changes dentry on mnt: write access to its path is required. */
+static __always_inline int kk_path_write(__u32 hook, struct dentry *dentry, struct vfsmount *mnt)
+{
+	struct kk_event *ev;
+	struct kk_ctx c;
+	long len;
+
+	if (!kk_resolve(&c, hook))
+		return 0;
+	ev = kk_event_start(&c, KK_ACCESS_WRITE);
+	if (!ev)
+		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
+	len = kk_walk_path(c.s, dentry, mnt, ev->path);
+	ev->path_len = len > 0 ? len : 0;
+	return kk_finish(&c, ev, kk_file_reason(&c, ev, len, KK_ACCESS_WRITE), EACCES);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(kk_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	return ret ?: kk_path_write(KK_HOOK_PATH_UNLINK, dentry, BPF_CORE_READ(dir, mnt));
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(kk_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	return ret ?: kk_path_write(KK_HOOK_PATH_MKDIR, dentry, BPF_CORE_READ(dir, mnt));
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(kk_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	return ret ?: kk_path_write(KK_HOOK_PATH_RMDIR, dentry, BPF_CORE_READ(dir, mnt));
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(kk_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
+{
+	return ret ?: kk_path_write(KK_HOOK_PATH_SYMLINK, dentry, BPF_CORE_READ(dir, mnt));
+}
+
+SEC("lsm/path_mknod")
+int BPF_PROG(kk_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	return ret ?: kk_path_write(KK_HOOK_PATH_MKNOD, dentry, BPF_CORE_READ(dir, mnt));
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(kk_path_truncate, const struct path *path, int ret)
+{
+	return ret ?: kk_path_write(KK_HOOK_PATH_TRUNCATE, BPF_CORE_READ(path, dentry),
+				    BPF_CORE_READ(path, mnt));
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(kk_path_chmod, const struct path *path, umode_t mode, int ret)
+{
+	return ret ?: kk_path_write(KK_HOOK_PATH_CHMOD, BPF_CORE_READ(path, dentry),
+				    BPF_CORE_READ(path, mnt));
+}
+
+/* uid/gid are kuid_t/kgid_t structs passed in registers; unused, so read as plain words. */
+SEC("lsm/path_chown")
+int BPF_PROG(kk_path_chown, const struct path *path, __u64 uid, __u64 gid, int ret)
+{
+	return ret ?: kk_path_write(KK_HOOK_PATH_CHOWN, BPF_CORE_READ(path, dentry),
+				    BPF_CORE_READ(path, mnt));
+}
+
+/*
+ * Link and rename: ev->path gets the new name and, after its NUL, the old one (path2_off).
+ * Write is needed on both names (rename removes the old one; link only reads it), and the new
+ * name may not grant anything the old one did not — with RENAME_EXCHANGE, in both directions.
+ */
+static __always_inline int kk_relink(__u32 hook, struct dentry *old_dentry,
+				     struct vfsmount *old_mnt, struct dentry *new_dentry,
+				     struct vfsmount *new_mnt, bool exchange)
+{
+	struct kk_event *ev;
+	struct kk_ctx c;
+	__u32 reason, old_perms, new_perms;
+	long len, len2;
+
+	if (!kk_resolve(&c, hook))
+		return 0;
+	ev = kk_event_start(&c, KK_ACCESS_WRITE);
+	if (!ev)
+		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
+	len = kk_walk_path(c.s, new_dentry, new_mnt, ev->path);
+	ev->path_len = len > 0 ? len : 0;
+	len2 = kk_walk_path(c.s, old_dentry, old_mnt, c.s->path2);
+	if (len > 0 && len2 > 0 && len + len2 <= KK_PATH_MAX) {
+		ev->path2_off = len;
+		bpf_probe_read_kernel(ev->path + (len & (KK_PATH_MAX - 1)),
+				      len2 & (KK_PATH_MAX - 1), c.s->path2);
+		ev->path_len = len + len2;
+	}
+	reason = kk_file_reason(&c, ev, len, KK_ACCESS_WRITE);
+	if (!reason && (len2 <= 0 || len2 > KK_PATH_MAX)) {
+		kk_count(KK_STAT_PATH_FAIL);
+		reason = KK_REASON_PATH_UNRESOLVED;
+	}
+	if (!reason && hook == KK_HOOK_PATH_RENAME)
+		reason = kk_path_decide(&c, c.s->path2, len2, KK_ACCESS_WRITE);
+	if (!reason) {
+		old_perms = kk_path_perms(&c, c.s->path2, len2);
+		new_perms = kk_path_perms(&c, ev->path, len);
+		if ((new_perms & ~old_perms) || (exchange && (old_perms & ~new_perms)))
+			reason = KK_REASON_LINK_WIDENS;
+	}
+	return kk_finish(&c, ev, reason, EACCES);
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(kk_path_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	struct vfsmount *mnt = BPF_CORE_READ(new_dir, mnt);
+
+	return ret ?: kk_relink(KK_HOOK_PATH_LINK, old_dentry, mnt, new_dentry, mnt, false);
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(kk_path_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	return ret ?: kk_relink(KK_HOOK_PATH_RENAME, old_dentry, BPF_CORE_READ(old_dir, mnt),
+				new_dentry, BPF_CORE_READ(new_dir, mnt), flags & RENAME_EXCHANGE);
 }

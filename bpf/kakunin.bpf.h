@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Shared by every bpf/<hook>.bpf.c: the maps (defined once in maps.bpf.c, declared extern here so
- * the static linker of `bpftool gen object` joins them) and the small helpers every hook uses.
+ * Shared by every bpf/<hook>.bpf.c: the maps (defined once in maps.bpf.c, declared extern here
+ * so the static linker of `bpftool gen object` joins them), binding resolution and the one
+ * function that turns a decision into a return value, counters and an event.
  */
 #ifndef KAKUNIN_BPF_H
 #define KAKUNIN_BPF_H
@@ -10,15 +11,33 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include "kakunin.h"
 
-#define EPERM  1
+#define EPERM 1
+#define ENOENT 2
 #define ENOMEM 12
 #define EACCES 13
+#define ENAMETOOLONG 36
+#define ELOOP 40
 
-/* From include/linux/fs.h: macros, so not in vmlinux.h. */
-#define FMODE_READ  0x1
+/* From include/linux/fs.h and include/linux/socket.h: macros, so not in vmlinux.h. */
+#define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
+#define FMODE_CREATED 0x100000
+#define O_TRUNC 01000
+#define MAY_WRITE 0x2
+#define MAY_APPEND 0x8
+#define AF_UNSPEC 0
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define AF_NETLINK 16
+#define AF_PACKET 17
+#define SOCK_RAW 3
+#define SOCK_TYPE_MASK 0xf
+#define MSG_FASTOPEN 0x20000000
+#define MNT_INTERNAL 0x4000
 
 #ifdef KK_DEFINE_MAPS
 #define KK_MAP
@@ -27,9 +46,10 @@
 #endif
 
 /*
- * kk_task — key: the task (userspace passes a pidfd); value: struct kk_task.
- * Presence means "bound". Copied to every child in task_alloc; storage is freed with the task.
- * No max_entries: when the kernel cannot allocate an entry for a child, the fork is refused.
+ * kk_task — key: the task (userspace passes a pidfd); value: struct kk_task. Presence means
+ * "bound" unless its gen no longer matches the binding slot (then the binding ended and the
+ * entry is dropped). Copied to every child in task_alloc; freed with the task. No size limit:
+ * when the kernel cannot allocate an entry for a child, the fork is refused.
  */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -38,17 +58,95 @@ KK_MAP struct {
 	__type(value, struct kk_task);
 } kk_task SEC(".maps");
 
-/*
- * kk_bindings — key: binding id (__u32); value: struct kk_binding. Written by the loader only.
- * Full (1024 bindings): `bind` fails with a clear error; nothing in the kernel depends on room.
- * A bound task whose id has no entry is denied (fail closed).
- */
+/* kk_bindings — key: slot; value: struct kk_binding. Array: lookups cannot miss in range. */
 KK_MAP struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KK_MAX_BINDINGS);
 	__type(key, __u32);
 	__type(value, struct kk_binding);
 } kk_bindings SEC(".maps");
+
+/* kk_idents — key: slot; value: struct kk_ident (revocation = one write of .state). */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KK_MAX_IDENTS);
+	__type(key, __u32);
+	__type(value, struct kk_ident);
+} kk_idents SEC(".maps");
+
+/* kk_policies — key: slot; value: struct kk_policy_slot. */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KK_MAX_POLICIES);
+	__type(key, __u32);
+	__type(value, struct kk_policy_slot);
+} kk_policies SEC(".maps");
+
+/* kk_runtime — key: binding slot; value: struct kk_runtime (token bucket, live connections). */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KK_MAX_BINDINGS);
+	__type(key, __u32);
+	__type(value, struct kk_runtime);
+} kk_runtime SEC(".maps");
+
+/*
+ * kk_paths — LPM trie of path rules, key struct kk_path_key (policy slot + path bytes), value
+ * struct kk_path_val. Full: the loader's insert fails and the bind is refused; a missing rule
+ * in the kernel only ever means "not in scope" (deny).
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, KK_MAX_PATH_ENTRIES);
+	__type(key, struct kk_path_key);
+	__type(value, struct kk_path_val);
+} kk_paths SEC(".maps");
+
+/* kk_net_allow, kk_net_deny — LPM tries of network rules; full: as kk_paths. */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, KK_MAX_NET_ENTRIES);
+	__type(key, struct kk_net_key);
+	__type(value, struct kk_net_val);
+} kk_net_allow SEC(".maps");
+
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, KK_MAX_NET_ENTRIES);
+	__type(key, struct kk_net_key);
+	__type(value, struct kk_net_val);
+} kk_net_deny SEC(".maps");
+
+/* kk_exec — key struct kk_exec_key (policy slot + resolved path); value unused. Full: as above. */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KK_MAX_EXEC_ENTRIES);
+	__type(key, struct kk_exec_key);
+	__type(value, __u8);
+} kk_exec SEC(".maps");
+
+/*
+ * kk_conns — key: struct sock address; value: binding slot << 32 | gen. Live outbound sockets
+ * of bound tasks, released in sk_free_security. Full: the connect is denied (fail closed,
+ * counted), since an untracked socket would escape max_concurrent_trades.
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KK_MAX_CONNS);
+	__type(key, __u64);
+	__type(value, __u64);
+} kk_conns SEC(".maps");
+
+/* kk_config — one struct kk_config the loader keeps current. */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kk_config);
+} kk_config SEC(".maps");
 
 /*
  * kk_events — ringbuf of struct kk_event records (variable length). Full: the record is dropped
@@ -68,15 +166,35 @@ KK_MAP struct {
 } kk_stats SEC(".maps");
 
 /*
- * kk_scratch — one struct kk_event per CPU: the event under construction and the buffer
- * bpf_d_path writes into (too big for the 512-byte BPF stack). LSM programs are not re-entered
- * on one CPU while they run (migration disabled, no sleeping), so one slot per CPU suffices.
+ * kk_counts — per binding and hook, [slot][hook][0 allowed, 1 denied], added atomically.
+ * Fixed size, never full; reset by the loader when a slot is reused.
  */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KK_MAX_BINDINGS * KK_HOOK_SLOTS * 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} kk_counts SEC(".maps");
+
+/*
+ * Per-CPU scratch, too big for the 512-byte stack: the event under construction (whose path[]
+ * is where paths are resolved), a second path for link/rename, the walker's buffer and an LPM
+ * key. LSM programs are not re-entered on one CPU while they run (migration disabled, no
+ * sleeping), so one set per CPU suffices.
+ */
+struct kk_scratch {
+	struct kk_event ev;
+	char path2[KK_PATH_MAX];
+	char walk[KK_PATH_MAX + 256]; /* + a component's worth of slack for the verifier */
+	struct kk_path_key key;
+	struct kk_exec_key exec_key;
+};
+
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct kk_event);
+	__type(value, struct kk_scratch);
 } kk_scratch SEC(".maps");
 
 static __always_inline void kk_count(__u32 stat)
@@ -87,40 +205,94 @@ static __always_inline void kk_count(__u32 stat)
 		*v += 1;
 }
 
-/* The binding of the current task, or NULL: the only work an unbound task ever pays for. */
-static __always_inline struct kk_task *kk_current_binding(void)
-{
-	return bpf_task_storage_get(&kk_task, bpf_get_current_task_btf(), 0, 0);
-}
-
-static __always_inline struct kk_event *kk_scratch_event(void)
+static __always_inline struct kk_scratch *kk_scratch_get(void)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&kk_scratch, &zero);
 }
 
-/* Fill the identity part of an event for the current task. */
-static __always_inline void kk_event_init(struct kk_event *ev, __u32 type, __u32 hook,
-					  __u32 binding_id)
+/* What a hook knows about the current task's binding. */
+struct kk_ctx {
+	struct kk_binding *b;
+	struct kk_policy_slot *pol;
+	__u32 slot, gen;
+	__u32 state_reason; /* != 0: the binding may do nothing in scope (revoked, ...) */
+	__u32 hook;
+	struct kk_scratch *s;
+};
+
+/*
+ * Resolve the current task's binding. 0: unbound, the hook must return 0 at once — the only
+ * cost an unbound task pays is the one task-storage lookup. 1: bound, c filled; a binding whose
+ * entries cannot be read is still "bound", with state_reason BINDING_INVALID (fail closed).
+ */
+static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct kk_task *t = bpf_task_storage_get(&kk_task, task, 0, 0);
+	struct kk_ident *id;
+
+	if (!t)
+		return 0;
+	c->hook = hook;
+	c->slot = t->binding;
+	c->gen = t->gen;
+	c->pol = NULL;
+	c->state_reason = 0;
+	c->s = kk_scratch_get();
+	c->b = bpf_map_lookup_elem(&kk_bindings, &c->slot);
+	if (c->b && c->b->gen != t->gen) {
+		/* The binding ended (unbind): this task is free again. */
+		bpf_task_storage_delete(&kk_task, task);
+		return 0;
+	}
+	if (!c->b || !c->b->in_use || !c->s)
+		goto invalid;
+	c->pol = bpf_map_lookup_elem(&kk_policies, &c->b->policy);
+	id = bpf_map_lookup_elem(&kk_idents, &c->b->ident);
+	if (!c->pol || !id || !c->pol->refs)
+		goto invalid;
+	if (id->state == KK_STATE_REVOKED)
+		c->state_reason = KK_REASON_REVOKED;
+	else if (id->state != KK_STATE_ACTIVE)
+		c->state_reason = KK_REASON_BLOCKED;
+	return 1;
+invalid:
+	c->state_reason = KK_REASON_BINDING_INVALID;
+	c->pol = NULL;
+	kk_count(KK_STAT_BINDING_INVALID);
+	return 1;
+}
+
+/* The event header for the current task; the caller adds what the action was. */
+static __always_inline struct kk_event *kk_event_start(struct kk_ctx *c, __u32 access)
+{
+	struct kk_event *ev;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
+	if (!c->s)
+		return NULL;
+	ev = &c->s->ev;
 	ev->ktime_ns = bpf_ktime_get_boot_ns();
-	ev->type = type;
-	ev->hook = hook;
+	ev->hook = c->hook;
 	ev->pid = pid_tgid >> 32;
 	ev->tid = (__u32)pid_tgid;
 	ev->uid = (__u32)bpf_get_current_uid_gid();
-	ev->binding_id = binding_id;
-	ev->access = 0;
-	ev->reason = KK_REASON_NONE;
-	ev->err = 0;
+	ev->binding = c->slot;
+	ev->gen = c->gen;
+	ev->access = access;
+	ev->path_len = 0;
+	ev->path2_off = 0;
+	ev->family = 0;
+	ev->port = 0;
+	ev->protocol = 0;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	return ev;
 }
 
 /*
- * Send the header and the first path_len bytes of path. A full ring loses the record, never the
+ * Send the header and the used part of path[]. A full ring loses the record, never the
  * decision; the loss is counted for the consumer's events.lost.
  */
 static __always_inline void kk_event_submit(struct kk_event *ev)
@@ -131,6 +303,74 @@ static __always_inline void kk_event_submit(struct kk_event *ev)
 		len = KK_PATH_MAX;
 	if (bpf_ringbuf_output(&kk_events, ev, KK_EVENT_HDR_SIZE + len, 0))
 		kk_count(KK_STAT_EVENTS_LOST);
+}
+
+static __always_inline void kk_count_binding(struct kk_ctx *c, bool denied)
+{
+	__u32 idx = (c->slot * KK_HOOK_SLOTS + c->hook) * 2 + (denied ? 1 : 0);
+	__u64 *v;
+
+	if (c->slot >= KK_MAX_BINDINGS || c->hook >= KK_HOOK_SLOTS)
+		return;
+	v = bpf_map_lookup_elem(&kk_counts, &idx);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+/*
+ * The end of every decision. reason 0 allows; otherwise err (positive) is returned negated —
+ * unless the policy is in audit mode and the reason is a scope decision, which is allowed and
+ * reported as action.audited. Identity and integrity denials hold in audit mode too.
+ */
+static __always_inline int kk_finish(struct kk_ctx *c, struct kk_event *ev, __u32 reason, int err)
+{
+	__u32 flags = c->pol ? c->pol->consts.flags : 0;
+	bool audit = (flags & KK_POL_AUDIT_MODE) && reason < KK_REASON_SCOPE_MAX;
+
+	kk_count_binding(c, reason != 0);
+	if (!reason) {
+		if ((flags & KK_POL_AUDIT_ALL) && ev) {
+			ev->type = KK_EV_ACTION_ALLOWED;
+			ev->reason = 0;
+			ev->err = 0;
+			kk_event_submit(ev);
+		}
+		return 0;
+	}
+	kk_count(audit ? KK_STAT_AUDITED : KK_STAT_DENIED);
+	if (ev) {
+		ev->type = audit ? KK_EV_ACTION_AUDITED : KK_EV_ACTION_DENIED;
+		ev->reason = reason;
+		ev->err = err;
+		kk_event_submit(ev);
+	}
+	return audit ? 0 : -err;
+}
+
+/* Minutes after 00:00 UTC now, from the TAI clock the loader tells us how to read. */
+static __always_inline __u32 kk_utc_minute(void)
+{
+	__u32 zero = 0;
+	struct kk_config *cfg = bpf_map_lookup_elem(&kk_config, &zero);
+	/* Unsigned: BPF has no signed division, and TAI is always ahead of 1970. */
+	__u64 ns = bpf_ktime_get_tai_ns() - (__u64)(cfg ? cfg->tai_offset_ns : 0);
+
+	return (__u32)((ns / 60000000000ULL) % 1440);
+}
+
+/* Is now outside the policy's allowed_hours? Overnight windows (start > end) wrap. */
+static __always_inline bool kk_outside_hours(struct kk_ctx *c)
+{
+	const struct kk_policy_consts *k;
+	__u32 m;
+
+	if (!c->pol || !(c->pol->consts.flags & KK_POL_HAS_HOURS))
+		return false;
+	k = &c->pol->consts;
+	m = kk_utc_minute();
+	if (k->hours_start < k->hours_end)
+		return m < k->hours_start || m >= k->hours_end;
+	return m < k->hours_start && m >= k->hours_end;
 }
 
 #endif /* KAKUNIN_BPF_H */

@@ -10,6 +10,7 @@
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
+#include <linux/bpf.h> /* struct bpf_spin_lock */
 #endif
 
 /* Where `load` pins everything; later commands reopen these paths. */
@@ -17,21 +18,30 @@
 
 /* Longest path the kernel resolves and reports (PATH_MAX, including the NUL). */
 #define KK_PATH_MAX 4096
-/* Longest --deny-prefix, including the NUL (walking skeleton, see struct kk_binding). */
-#define KK_PREFIX_MAX 256
-#define KK_COMM_LEN   16
+#define KK_COMM_LEN 16
+
+/*
+ * Table sizes. Bindings, identities and policies live in arrays indexed by a slot the loader
+ * allocates; `bind` fails with a clear error when one is full, the kernel never depends on room.
+ */
+#define KK_MAX_BINDINGS	    1024
+#define KK_MAX_IDENTS	    1024
+#define KK_MAX_POLICIES	    256
+#define KK_MAX_PATH_ENTRIES 131072 /* all policies together */
+#define KK_MAX_NET_ENTRIES  65536  /* per trie (allow, deny) */
+#define KK_MAX_EXEC_ENTRIES 4096
+#define KK_MAX_CONNS	    65536 /* live outbound sockets of bound tasks */
 
 /* Access bits, ours rather than the kernel's f_mode so policy and events share them. */
 #define KK_ACCESS_READ	0x1u
 #define KK_ACCESS_WRITE 0x2u
 #define KK_ACCESS_EXEC	0x4u
 
-/* Binding states; anything but ACTIVE denies every scoped action. */
+/* State of an identity (certificate); anything but ACTIVE denies every scoped action. */
 enum kk_state {
 	KK_STATE_ACTIVE = 0,
 	KK_STATE_REVOKED = 1,
-	KK_STATE_BLOCKED = 2,
-	KK_STATE_OUTSIDE_HOURS = 3,
+	KK_STATE_BLOCKED = 2, /* revocation status unknown and fail_open is false */
 };
 
 enum kk_event_type {
@@ -45,21 +55,61 @@ enum kk_event_type {
 	KK_EV_EVENTS_LOST = 8,
 };
 
+/* Hooks, as events and per-binding counters name them (user/events.c has the names). */
 enum kk_hook {
 	KK_HOOK_NONE = 0,
-	KK_HOOK_FILE_OPEN = 1,
-	KK_HOOK_TASK_ALLOC = 2,
+	KK_HOOK_FILE_OPEN,
+	KK_HOOK_FILE_PERMISSION,
+	KK_HOOK_PATH_LINK,
+	KK_HOOK_PATH_RENAME,
+	KK_HOOK_PATH_UNLINK,
+	KK_HOOK_PATH_MKDIR,
+	KK_HOOK_PATH_RMDIR,
+	KK_HOOK_PATH_SYMLINK,
+	KK_HOOK_PATH_MKNOD,
+	KK_HOOK_PATH_TRUNCATE,
+	KK_HOOK_PATH_CHMOD,
+	KK_HOOK_PATH_CHOWN,
+	KK_HOOK_BPRM_CHECK,
+	KK_HOOK_SOCKET_CONNECT,
+	KK_HOOK_SOCKET_SENDMSG,
+	KK_HOOK_SOCKET_RECVMSG,
+	KK_HOOK_SOCKET_CREATE,
+	KK_HOOK_UNIX_CONNECT,
+	KK_HOOK_UNIX_SEND,
+	KK_HOOK_TASK_ALLOC,
 	KK_HOOK_MAX,
 };
+#define KK_HOOK_SLOTS 32 /* per-binding counters reserve this many hooks */
+_Static_assert(KK_HOOK_MAX <= KK_HOOK_SLOTS, "too many hooks for the counters");
 
 /* Why a decision was taken; the text for each lives in user/events.c. */
 enum kk_reason {
 	KK_REASON_NONE = 0,
-	KK_REASON_DENY_PREFIX = 1,     /* path under the binding's --deny-prefix */
-	KK_REASON_PATH_UNRESOLVED = 2, /* bpf_d_path failed or too long: fail closed */
-	KK_REASON_BINDING_MISSING = 3, /* task bound to an id with no binding entry */
-	KK_REASON_NOT_ACTIVE = 4,      /* binding revoked, blocked or outside hours */
-	KK_REASON_STORAGE_FULL = 5,    /* child could not inherit the binding: fork refused */
+	/* scope decisions: audit mode turns these into action.audited */
+	KK_REASON_NOT_IN_SCOPE,	      /* no rule covers the path */
+	KK_REASON_EXPLICIT_DENY,      /* the most specific rule is [] */
+	KK_REASON_ACCESS_NOT_GRANTED, /* a rule covers the path, without this access */
+	KK_REASON_PATH_UNRESOLVED,    /* path could not be resolved: fail closed */
+	KK_REASON_LINK_WIDENS,	      /* link/rename would give the file more access */
+	KK_REASON_EXEC_NOT_LISTED,    /* not in the policy's exec list */
+	KK_REASON_EXEC_WRITABLE,      /* the agent may write this file (W^X) */
+	KK_REASON_EXEC_ANONYMOUS,     /* memfd, deleted or unlinked file */
+	KK_REASON_HOST_DENIED,	      /* destination in denied_hosts */
+	KK_REASON_HOST_NOT_ALLOWED,   /* destination not in allowed_hosts */
+	KK_REASON_FAMILY_NOT_ALLOWED, /* address family other than IPv4/IPv6/unix */
+	KK_REASON_SOCKET_TYPE,	      /* raw, packet or netlink socket */
+	KK_REASON_UNIX_ABSTRACT,      /* abstract unix socket: no path to decide on */
+	KK_REASON_OUTSIDE_HOURS,      /* outside allowed_hours */
+	KK_REASON_RATE_LIMIT,	      /* rate_limit tokens exhausted */
+	KK_REASON_CONCURRENCY,	      /* max_concurrent_trades reached */
+	KK_REASON_SCOPE_MAX,
+	/* identity and integrity: denied in audit mode too */
+	KK_REASON_REVOKED = 32,	   /* certificate revoked */
+	KK_REASON_BLOCKED,	   /* revocation status unknown, fail closed */
+	KK_REASON_BINDING_INVALID, /* binding, identity or policy entry unusable */
+	KK_REASON_STORAGE_FULL,	   /* child could not inherit the binding: fork refused */
+	KK_REASON_CONN_TABLE_FULL, /* cannot track the connection: fail closed */
 	KK_REASON_MAX,
 };
 
@@ -68,35 +118,92 @@ enum kk_reason {
  * fail-closed decision is counted, so nothing is dropped or denied without a trace.
  */
 enum kk_stat {
-	KK_STAT_EVENTS_LOST = 0,     /* ringbuf output failed: consumer reports events.lost */
-	KK_STAT_PATH_FAIL = 1,	     /* bpf_d_path failed, access denied */
-	KK_STAT_BINDING_MISSING = 2, /* bound task whose binding vanished, access denied */
-	KK_STAT_INHERIT_FAIL = 3,    /* task storage for a child could not be created */
-	KK_STAT_DENIED = 4,
+	KK_STAT_EVENTS_LOST = 0, /* ringbuf output failed: consumer reports events.lost */
+	KK_STAT_PATH_FAIL,	 /* path could not be resolved, access denied */
+	KK_STAT_BINDING_INVALID, /* binding/identity/policy entry unusable, access denied */
+	KK_STAT_INHERIT_FAIL,	 /* task storage for a child could not be created */
+	KK_STAT_CONN_TABLE_FULL, /* connection tracking full, connect denied */
+	KK_STAT_DENIED,		 /* every denial */
+	KK_STAT_AUDITED,	 /* every would-be denial in audit mode */
 	KK_STAT_MAX,
 };
 
 /* Value of the kk_task task-storage map: what a bound task carries and passes to children. */
 struct kk_task {
-	__u32 binding_id;
-	__u32 flags;
+	__u32 binding; /* slot in kk_bindings */
+	__u32 gen;     /* must equal the slot's gen, else the binding has ended */
 };
 _Static_assert(sizeof(struct kk_task) == 8, "kk_task layout");
 
-/*
- * Value of the kk_bindings hash (key: __u32 binding id). The walking skeleton's rule set is a
- * single denied path prefix; the policy compiler replaces it with a policy id.
- */
-struct kk_binding {
-	__u32 state;	  /* enum kk_state */
-	__u32 prefix_len; /* bytes in prefix, without the NUL */
-	char prefix[KK_PREFIX_MAX];
+/* Identity key: (issuer, serial), as revocations name a certificate. */
+#define KK_SERIAL_MAX 20
+struct kk_ident_key {
+	__u8 issuer[8]; /* first bytes of SHA-256 over the issuer name's DER */
+	__u8 serial_len;
+	__u8 serial[KK_SERIAL_MAX]; /* big-endian magnitude */
+	__u8 pad[3];
 };
-_Static_assert(sizeof(struct kk_binding) == 8 + KK_PREFIX_MAX, "kk_binding layout");
+_Static_assert(sizeof(struct kk_ident_key) == 32, "kk_ident_key layout");
+
+/* Value of kk_idents[slot]. Revocation is one write of state, seen by every binding. */
+struct kk_ident {
+	__u32 state; /* enum kk_state */
+	__u32 refs;  /* bindings using this slot (loader bookkeeping) */
+	struct kk_ident_key key;
+	char serial[44]; /* lowercase hex, for events and status */
+};
+_Static_assert(sizeof(struct kk_ident) == 84, "kk_ident layout");
+
+/* Value of kk_bindings[slot]. The text fields are for events and `status`, not decisions. */
+#define KK_BIND_CGROUP 0x1
+struct kk_binding {
+	__u32 gen;    /* bumped whenever the slot is freed or reused */
+	__u32 in_use; /* 0: free; a task whose gen matches a free slot is denied (fail closed) */
+	__u32 ident;  /* slot in kk_idents */
+	__u32 policy; /* slot in kk_policies */
+	__u32 flags;  /* KK_BIND_* */
+	__u32 pid;    /* the bound process (0 for a cgroup) */
+	__u64 cgroup_id;
+	__u64 bound_at; /* CLOCK_REALTIME seconds */
+	char agent_id[68];
+	char policy_version[68];
+};
+_Static_assert(sizeof(struct kk_binding) == 176, "kk_binding layout");
+
+/*
+ * Value of kk_runtime[slot], per binding: the rate_limit token bucket, live outbound
+ * connections and the auto_revoke window, updated under the lock by the hooks only.
+ */
+struct kk_runtime {
+	struct bpf_spin_lock lock;
+	__u32 live_conns;
+	__u64 tokens;
+	__u64 refill_ns;       /* bpf_ktime_get_ns of the last whole token added */
+	__u64 window_start_ns; /* auto_revoke: start of the current window */
+	__u32 window_denials;
+	__u32 gen; /* binding gen these values belong to; reset when it differs */
+};
+_Static_assert(sizeof(struct kk_runtime) == 40, "kk_runtime layout");
+
+/* kk_config[0]: global settings the loader keeps current. */
+struct kk_config {
+	__s64 tai_offset_ns; /* CLOCK_TAI - CLOCK_REALTIME, for allowed_hours in UTC */
+	__u32 flags;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct kk_config) == 16, "kk_config layout");
+
+/* Key of kk_exec: an exec-list entry of a policy, the resolved path with its NUL. */
+struct kk_exec_key {
+	__u32 policy;
+	char path[252];
+};
+_Static_assert(sizeof(struct kk_exec_key) == 256, "kk_exec_key layout");
 
 /*
  * One ringbuf record. Only the used part of path[] is sent (header + path_len bytes), so short
- * paths cost little ring space; path_len counts the NUL.
+ * paths cost little ring space. path_len counts the NUL; for link and rename path[] holds the
+ * target path, a NUL, then the source path at path2_off.
  */
 struct kk_event {
 	__u64 ktime_ns; /* CLOCK_BOOTTIME; the consumer converts to wall clock */
@@ -105,15 +212,23 @@ struct kk_event {
 	__u32 pid;	/* thread group id, as userspace sees a PID */
 	__u32 tid;
 	__u32 uid;
-	__u32 binding_id;
-	__u32 access; /* KK_ACCESS_* requested */
-	__u32 reason; /* enum kk_reason */
-	__s32 err;    /* errno returned to the task (positive), 0 when allowed */
+	__u32 binding; /* slot in kk_bindings */
+	__u32 gen;     /* of that slot, so a reused slot is not misattributed */
+	__u32 access;  /* KK_ACCESS_* requested */
+	__u32 reason;  /* enum kk_reason */
+	__s32 err;     /* errno returned to the task (positive), 0 when allowed */
 	__u32 path_len;
+	__u16 path2_off; /* 0: no second path */
+	__u16 port;	 /* network: destination port, host order */
+	__u8 family;	 /* network: AF_INET or AF_INET6 (addr is IPv4-mapped for AF_INET) */
+	__u8 protocol;	 /* network: IPPROTO_TCP, IPPROTO_UDP, ... */
+	__u16 pad;
+	__u32 pad2;
+	__u8 addr[16];
 	char comm[KK_COMM_LEN];
 	char path[KK_PATH_MAX];
 };
-#define KK_EVENT_HDR_SIZE 64
+#define KK_EVENT_HDR_SIZE 96
 _Static_assert(__builtin_offsetof(struct kk_event, path) == KK_EVENT_HDR_SIZE, "kk_event layout");
 _Static_assert(sizeof(struct kk_event) == KK_EVENT_HDR_SIZE + KK_PATH_MAX, "kk_event size");
 
@@ -166,10 +281,12 @@ struct kk_net_key {
 };
 _Static_assert(sizeof(struct kk_net_key) == 24, "kk_net_key layout");
 
+#define KK_NET_F_BASELINE 0x1 /* only the baseline (DNS) allows this: exempt from limits */
 struct kk_net_val {
-	__u8 any_port;		/* every port matches */
-	__u8 nports;		/* entries used in ports[] */
-	__u16 pad;
+	__u8 any_port; /* every port matches */
+	__u8 nports;   /* entries used in ports[] */
+	__u8 flags;    /* KK_NET_F_* */
+	__u8 pad;
 	__u16 ports[KK_NET_PORTS_MAX]; /* host byte order */
 };
 _Static_assert(sizeof(struct kk_net_val) == 36, "kk_net_val layout");
@@ -190,6 +307,14 @@ struct kk_policy_consts {
 	__u32 auto_revoke_window_s;
 };
 _Static_assert(sizeof(struct kk_policy_consts) == 28, "kk_policy_consts layout");
+
+/* Value of kk_policies[slot]: what the hooks read, and the loader's bookkeeping. */
+struct kk_policy_slot {
+	struct kk_policy_consts consts;
+	__u32 refs;	/* bindings using this slot; 0 = free */
+	__u8 hash[32]; /* policy hash, so binding the same policy again shares the slot */
+};
+_Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");
 
 /* Default ring size: about a thousand path events before loss is counted. */
 #define KK_RINGBUF_SIZE (4u << 20)

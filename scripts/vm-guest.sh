@@ -37,4 +37,4 @@ rc=$?
 echo "$rc" >"$R/rc.tmp" && mv "$R/rc.tmp" "$R/rc"
 sync
 echo o >/proc/sysrq-trigger
-sleep 10
+sleep 10 2>/dev/null

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cmd_bind — `kakunin-bpf bind --pid PID --deny-prefix PATH`.
+ * cmd_bind — `kakunin-bpf bind --pid PID --cert CERT --policy FILE [--ca BUNDLE]`.
  *
- * Walking skeleton of a binding: the task is marked in the kernel's task storage (through a
- * pidfd, so a recycled PID can never be bound by mistake) and every child it creates from then
- * on inherits the mark in task_alloc. --deny-prefix is temporary: certificate-bound scope
- * policies replace it.
+ * The certificate is verified (chain, validity, agent_id, pinned policy hash), the policy
+ * compiled, and only then is anything written: the policy's rules, the identity, the binding,
+ * and last the mark on the task (through a pidfd, so a recycled PID is never bound by
+ * mistake), after which every child it creates inherits the binding in the kernel. Any failure
+ * undoes what was written: nothing is half-bound.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,29 +14,34 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "cli.h"
 #include "log.h"
-#include "maps.h"
-#include "paths.h"
-
-#define PF_KTHREAD 0x00200000u /* include/linux/sched.h */
 
 static const char usage[] =
-	"usage: kakunin-bpf bind --pid PID --deny-prefix PATH\n\n"
-	"Bind process PID and every child it creates from now on. Opening PATH or anything\n"
-	"below it then fails with EACCES for them, and each denial is an event\n"
-	"(kakunin-bpf events). --deny-prefix is the walking skeleton's only rule.\n";
+	"usage: kakunin-bpf bind --pid PID --cert CERT --policy FILE [--ca BUNDLE] [--offline]\n\n"
+	"Bind process PID, and every child it creates from now on, to the agent certificate\n"
+	"CERT and the scope policy FILE. CERT must chain to a CA in BUNDLE (default\n"
+	"/etc/kakunin/ca.pem), be valid now, name the policy's agent_id (CN or SAN URI) and,\n"
+	"if it pins a policy hash, pin this policy's. --offline keeps hostnames unresolved.\n";
 
 static const struct option opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
-	{ "deny-prefix", required_argument, NULL, 'd' },
+	{ "cert", required_argument, NULL, 'c' },
+	{ "policy", required_argument, NULL, 'P' },
+	{ "ca", required_argument, NULL, 'a' },
+	{ "offline", no_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
+
+#define PF_KTHREAD 0x00200000u /* include/linux/sched.h */
 
 /* Field 9 of /proc/PID/stat: the task flags. comm (field 2) may contain spaces and ')'. */
 static int read_task_flags(int pid, unsigned int *flags)
@@ -64,8 +70,7 @@ static int read_task_flags(int pid, unsigned int *flags)
 	return 0;
 }
 
-/* Open a pidfd for pid and refuse what must never be bound. */
-static int open_target(int pid, int *pidfd)
+int kk_open_target(int pid, int *pidfd)
 {
 	unsigned int flags = 0;
 	int fd, err;
@@ -75,17 +80,15 @@ static int open_target(int pid, int *pidfd)
 		return -EPERM;
 	}
 	if (pid == getpid() || pid == getppid()) {
-		kk_err("bind", "PID %d is kakunin-bpf itself or its parent and cannot be bound",
-		       pid);
+		kk_err("bind", "PID %d is kakunin-bpf itself or its parent and cannot be bound", pid);
 		return -EPERM;
 	}
 	fd = syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0) {
 		err = -errno;
 		kk_err("bind", "PID %d: %s", pid,
-		       err == -ESRCH	? "no such process"
-		       : err == -EINVAL ? "not a process (thread IDs cannot be bound)"
-					: strerror(-err));
+		       err == -ESRCH ? "no such process" :
+		       err == -EINVAL ? "not a process (thread IDs cannot be bound)" : strerror(-err));
 		return err;
 	}
 	err = read_task_flags(pid, &flags);
@@ -107,52 +110,28 @@ static int open_target(int pid, int *pidfd)
 	return 0;
 }
 
-static int do_bind(int pid, const char *prefix)
-{
-	struct kk_binding b = { .state = KK_STATE_ACTIVE };
-	struct kk_maps m;
-	int pidfd = -1, err;
-	__u32 id = 0;
-
-	b.prefix_len = strlen(prefix);
-	memcpy(b.prefix, prefix, b.prefix_len);
-	err = open_target(pid, &pidfd);
-	if (err)
-		return KK_EXIT_FAIL;
-	err = kk_maps_open(&m);
-	if (err)
-		goto out;
-	err = kk_maps_bind(&m, pidfd, &b, &id);
-	kk_maps_close(&m);
-	if (err == -EEXIST)
-		kk_err("bind", "PID %d is already bound (binding %u)", pid, id);
-	else if (err == -ENOSPC)
-		kk_err("bind", "the binding table is full (%d bindings)", 1024);
-	else if (err == -ESRCH || err == -ENOENT)
-		kk_err("bind", "PID %d exited before it could be bound", pid);
-	else if (err)
-		kk_err("bind", "binding PID %d failed: %s", pid, strerror(-err));
-	else
-		kk_info("kakunin-bpf: bound PID %d as binding %u (deny prefix %s)", pid, id,
-			prefix);
-out:
-	close(pidfd);
-	return err ? KK_EXIT_FAIL : KK_EXIT_OK;
-}
-
 int cmd_bind(int argc, char **argv)
 {
-	const char *pid_arg = NULL, *prefix = NULL;
-	char why[128];
-	int c, pid;
+	struct kk_bind_req req = { .ca = NULL };
+	const char *pid_arg = NULL;
+	int c, pidfd = -1, rc;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			pid_arg = optarg;
 			break;
-		case 'd':
-			prefix = optarg;
+		case 'c':
+			req.cert = optarg;
+			break;
+		case 'P':
+			req.policy = optarg;
+			break;
+		case 'a':
+			req.ca = optarg;
+			break;
+		case 'o':
+			req.offline = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -165,14 +144,22 @@ int cmd_bind(int argc, char **argv)
 		return kk_usage_error("bind", "unexpected argument '%s'", argv[optind]);
 	if (!pid_arg)
 		return kk_usage_error("bind", "--pid is required");
-	if (kk_parse_pid(pid_arg, &pid))
+	if (kk_parse_pid(pid_arg, &req.pid))
 		return kk_usage_error("bind", "--pid '%s': not a process id (1 to 2147483647)",
 				      pid_arg);
-	if (!prefix)
-		return kk_usage_error("bind", "--deny-prefix is required");
-	if (kk_path_check(prefix, KK_PREFIX_MAX, why, sizeof(why)))
-		return kk_usage_error("bind", "--deny-prefix '%s': %s", prefix, why);
+	if (!req.cert)
+		return kk_usage_error("bind", "--cert is required");
+	if (!req.policy)
+		return kk_usage_error("bind", "--policy is required");
 	if (kk_require_root("bind"))
 		return KK_EXIT_FAIL;
-	return do_bind(pid, prefix);
+	if (kk_bind_prepare(&req))
+		return KK_EXIT_FAIL;
+	rc = KK_EXIT_FAIL;
+	if (kk_open_target(req.pid, &pidfd) == 0 && kk_bind_commit(&req, pidfd) == 0)
+		rc = KK_EXIT_OK;
+	if (pidfd >= 0)
+		close(pidfd);
+	kk_bind_release(&req);
+	return rc;
 }

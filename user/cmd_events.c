@@ -34,6 +34,7 @@ static const struct option opts[] = {
 };
 
 struct stream {
+	struct kk_maps *m;
 	bool json;
 	uint64_t seq;
 	unsigned long malformed;
@@ -48,10 +49,33 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* The agent of an event, from its binding slot while that still holds the same binding. */
+static const struct kk_who *resolve_who(struct kk_maps *m, const struct kk_event *ev,
+					struct kk_binding *b, struct kk_ident *id,
+					struct kk_who *who)
+{
+	if (kk_maps_binding_read(m, ev->binding, b) || b->gen != ev->gen || !b->in_use)
+		return NULL;
+	b->agent_id[sizeof(b->agent_id) - 1] = '\0';
+	b->policy_version[sizeof(b->policy_version) - 1] = '\0';
+	who->agent_id = b->agent_id;
+	who->policy_version = b->policy_version;
+	who->serial = NULL;
+	if (!kk_maps_ident_read(m, b->ident, id)) {
+		id->serial[sizeof(id->serial) - 1] = '\0';
+		who->serial = id->serial;
+	}
+	return who;
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct stream *s = ctx;
+	const struct kk_who *w;
+	struct kk_binding b;
+	struct kk_ident id;
 	struct kk_event ev;
+	struct kk_who who;
 	char *line;
 
 	if (kk_event_decode(data, size, &ev)) {
@@ -59,8 +83,9 @@ static int handle_record(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	s->seq++;
-	line = s->json ? kk_event_json(&ev, s->seq, &s->clock)
-		       : kk_event_text(&ev, s->seq, &s->clock);
+	w = resolve_who(s->m, &ev, &b, &id, &who);
+	line = s->json ? kk_event_json(&ev, s->seq, &s->clock, w)
+		       : kk_event_text(&ev, s->seq, &s->clock, w);
 	if (!line)
 		return -ENOMEM;
 	if (puts(line) == EOF) {
@@ -137,7 +162,8 @@ int cmd_events(int argc, char **argv)
 		return KK_EXIT_FAIL;
 	if (kk_maps_open(&m))
 		return KK_EXIT_FAIL;
-	err = stream_events(m.events_fd, &s, follow);
+	s.m = &m;
+	err = stream_events(m.fd[KK_MAP_EVENTS], &s, follow);
 	kk_maps_close(&m);
 	return err ? KK_EXIT_FAIL : KK_EXIT_OK;
 }

@@ -2,6 +2,7 @@
 /* cmd_load — `kakunin-bpf load` and `kakunin-bpf unload`. */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "log.h"
@@ -32,9 +33,10 @@ static int parse_no_args(int argc, char **argv, const char *usage)
 
 int cmd_load(int argc, char **argv)
 {
+	struct kk_maps m;
 	char why[512];
 	bool already;
-	int rc;
+	int rc, err;
 
 	rc = parse_no_args(
 		argc, argv,
@@ -52,6 +54,14 @@ int cmd_load(int argc, char **argv)
 	}
 	if (kk_maps_load(&already))
 		return KK_EXIT_FAIL;
+	if (kk_maps_open(&m))
+		return KK_EXIT_FAIL;
+	err = kk_maps_sync_clock(&m);
+	kk_maps_close(&m);
+	if (err) {
+		kk_err("load", "cannot set the clock offset for allowed_hours: %s", strerror(-err));
+		return KK_EXIT_FAIL;
+	}
 	if (already)
 		kk_info("kakunin-bpf: already loaded (" KK_PIN_ROOT ")");
 	else

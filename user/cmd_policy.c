@@ -30,23 +30,6 @@ static const struct option opts[] = {
 	{ 0 },
 };
 
-static void print_errors(const char *file, const struct kk_errors *e)
-{
-	size_t i;
-
-	for (i = 0; i < e->n; i++) {
-		const struct kk_policy_error *x = &e->v[i];
-
-		if (x->line)
-			fprintf(stderr, "%s:%d:%d: ", file, x->line, x->col);
-		else
-			fprintf(stderr, "%s: ", file);
-		if (x->field[0])
-			fprintf(stderr, "%s: ", x->field);
-		fprintf(stderr, "%s\n", x->reason);
-	}
-}
-
 /* Load and compile file; on failure print its errors and return non-zero. */
 static int load_compiled(const char *file, bool offline, struct kk_policy *p,
 			 struct kk_ruleset *rs)
@@ -61,7 +44,7 @@ static int load_compiled(const char *file, bool offline, struct kk_policy *p,
 	if (err) {
 		if (!e.n)
 			kk_errors_add(&e, 0, 0, "", "%s", strerror(-err));
-		print_errors(file, &e);
+		kk_errors_print(stderr, file, &e);
 		kk_policy_free(p);
 	}
 	kk_errors_free(&e);

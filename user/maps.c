@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -22,9 +24,17 @@
 #define PIN_PROGS KK_PIN_ROOT "/progs"
 #define PIN_LINKS KK_PIN_ROOT "/links"
 
-/* Maps that carry state and are pinned; kk_scratch is per-load scratch space. */
-static const char *const pinned_maps[] = { "kk_task", "kk_bindings", "kk_events", "kk_stats" };
-#define N_PINNED_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
+/* Maps that carry state and are pinned (enum kk_map_id order); kk_scratch is per-load scratch. */
+static const char *const pinned_maps[KK_MAP_COUNT] = {
+	[KK_MAP_TASK] = "kk_task",	     [KK_MAP_BINDINGS] = "kk_bindings",
+	[KK_MAP_IDENTS] = "kk_idents",	     [KK_MAP_POLICIES] = "kk_policies",
+	[KK_MAP_RUNTIME] = "kk_runtime",     [KK_MAP_PATHS] = "kk_paths",
+	[KK_MAP_NET_ALLOW] = "kk_net_allow", [KK_MAP_NET_DENY] = "kk_net_deny",
+	[KK_MAP_EXEC] = "kk_exec",	     [KK_MAP_CONNS] = "kk_conns",
+	[KK_MAP_CONFIG] = "kk_config",	     [KK_MAP_EVENTS] = "kk_events",
+	[KK_MAP_STATS] = "kk_stats",	     [KK_MAP_COUNTS] = "kk_counts",
+};
+#define N_PINNED_MAPS KK_MAP_COUNT
 
 static void pin_path(char *buf, size_t len, const char *dir, const char *name)
 {
@@ -253,89 +263,76 @@ static int open_pin(const char *name)
 
 int kk_maps_open(struct kk_maps *m)
 {
-	int *fds[] = { &m->task_fd, &m->bindings_fd, &m->events_fd, &m->stats_fd };
 	size_t i;
 	int err;
 
+	m->lock_fd = -1;
 	for (i = 0; i < N_PINNED_MAPS; i++)
-		*fds[i] = -1;
+		m->fd[i] = -1;
 	for (i = 0; i < N_PINNED_MAPS; i++) {
-		*fds[i] = open_pin(pinned_maps[i]);
-		if (*fds[i] < 0) {
-			err = -errno;
-			if (err == -ENOENT)
-				kk_err("maps",
-				       "kakunin-bpf is not loaded (no %s/%s): run "
-				       "'kakunin-bpf load' first",
-				       PIN_MAPS, pinned_maps[i]);
-			else
-				kk_err("maps", "cannot open %s/%s: %s", PIN_MAPS, pinned_maps[i],
-				       strerror(-err));
-			kk_maps_close(m);
-			return err;
-		}
+		m->fd[i] = open_pin(pinned_maps[i]);
+		if (m->fd[i] >= 0)
+			continue;
+		err = -errno;
+		if (err == -ENOENT)
+			kk_err("maps", "kakunin-bpf is not loaded (no %s/%s): run 'kakunin-bpf load' "
+			       "first", PIN_MAPS, pinned_maps[i]);
+		else
+			kk_err("maps", "cannot open %s/%s: %s", PIN_MAPS, pinned_maps[i],
+			       strerror(-err));
+		kk_maps_close(m);
+		return err;
 	}
 	return 0;
 }
 
 void kk_maps_close(struct kk_maps *m)
 {
-	int *fds[] = { &m->task_fd, &m->bindings_fd, &m->events_fd, &m->stats_fd };
 	size_t i;
 
 	for (i = 0; i < N_PINNED_MAPS; i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+		m->fd[i] = -1;
 	}
+	if (m->lock_fd >= 0)
+		close(m->lock_fd); /* releases the flock */
+	m->lock_fd = -1;
 }
 
-/* Insert *b under the lowest unused id above every existing one; BPF_NOEXIST settles races. */
-static int add_binding(struct kk_maps *m, const struct kk_binding *b, __u32 *id_out)
+int kk_maps_lock(struct kk_maps *m)
 {
-	__u32 key, next, max = 0;
-	int tries, err;
+	if (m->lock_fd >= 0)
+		return 0;
+	m->lock_fd = open(KK_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->lock_fd < 0 || flock(m->lock_fd, LOCK_EX) != 0) {
+		int err = -errno;
 
-	for (tries = 0; tries < 16; tries++) {
-		void *prev = NULL;
-
-		while (bpf_map_get_next_key(m->bindings_fd, prev, &next) == 0) {
-			if (next > max)
-				max = next;
-			key = next;
-			prev = &key;
-		}
-		*id_out = max + 1;
-		if (bpf_map_update_elem(m->bindings_fd, id_out, b, BPF_NOEXIST) == 0)
-			return 0;
-		err = -errno;
-		if (err != -EEXIST)
-			return err == -E2BIG ? -ENOSPC : err;
+		kk_err("maps", "cannot lock %s: %s", KK_PIN_ROOT, strerror(errno));
+		if (m->lock_fd >= 0)
+			close(m->lock_fd);
+		m->lock_fd = -1;
+		return err;
 	}
-	return -EBUSY;
+	return 0;
 }
 
-int kk_maps_bind(struct kk_maps *m, int pidfd, const struct kk_binding *b, __u32 *id_out)
+int kk_maps_sync_clock(struct kk_maps *m)
 {
-	struct kk_task t = { 0 };
-	int err;
+	struct kk_config cfg = { 0 };
+	struct timespec tai, real;
+	int64_t diff;
+	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(m->task_fd, &pidfd, &t) == 0) {
-		*id_out = t.binding_id;
-		return -EEXIST;
-	}
-	err = add_binding(m, b, &t.binding_id);
-	if (err)
-		return err;
-	if (bpf_map_update_elem(m->task_fd, &pidfd, &t, BPF_NOEXIST) != 0) {
-		err = -errno;
-		bpf_map_delete_elem(m->bindings_fd, &t.binding_id);
-		if (err == -EEXIST)
-			bpf_map_lookup_elem(m->task_fd, &pidfd, &t);
-		*id_out = t.binding_id;
-		return err;
-	}
-	*id_out = t.binding_id;
+	bpf_map_lookup_elem(m->fd[KK_MAP_CONFIG], &zero, &cfg);
+	clock_gettime(CLOCK_TAI, &tai);
+	clock_gettime(CLOCK_REALTIME, &real);
+	/* The TAI-UTC offset is whole seconds (37 s, or 0 where NTP never set it): round. */
+	diff = (int64_t)(tai.tv_sec - real.tv_sec) * 1000000000LL + (tai.tv_nsec - real.tv_nsec);
+	cfg.tai_offset_ns = (diff + (diff >= 0 ? 500000000LL : -500000000LL)) / 1000000000LL *
+			    1000000000LL;
+	if (bpf_map_update_elem(m->fd[KK_MAP_CONFIG], &zero, &cfg, BPF_ANY))
+		return -errno;
 	return 0;
 }
 
@@ -353,7 +350,7 @@ int kk_maps_read_stats(struct kk_maps *m, __u64 out[KK_STAT_MAX])
 		return -ENOMEM;
 	for (k = 0; k < KK_STAT_MAX; k++) {
 		out[k] = 0;
-		if (bpf_map_lookup_elem(m->stats_fd, &k, vals) != 0)
+		if (bpf_map_lookup_elem(m->fd[KK_MAP_STATS], &k, vals) != 0)
 			continue;
 		for (i = 0; i < ncpu; i++)
 			out[k] += vals[i];

@@ -8,14 +8,33 @@
 #define KK_MAPS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <linux/types.h>
 #include "kakunin.h"
+#include "policy.h"
+
+/* The pinned maps, in the order of the names table in maps.c. */
+enum kk_map_id {
+	KK_MAP_TASK,
+	KK_MAP_BINDINGS,
+	KK_MAP_IDENTS,
+	KK_MAP_POLICIES,
+	KK_MAP_RUNTIME,
+	KK_MAP_PATHS,
+	KK_MAP_NET_ALLOW,
+	KK_MAP_NET_DENY,
+	KK_MAP_EXEC,
+	KK_MAP_CONNS,
+	KK_MAP_CONFIG,
+	KK_MAP_EVENTS,
+	KK_MAP_STATS,
+	KK_MAP_COUNTS,
+	KK_MAP_COUNT,
+};
 
 struct kk_maps {
-	int task_fd;
-	int bindings_fd;
-	int events_fd;
-	int stats_fd;
+	int fd[KK_MAP_COUNT];
+	int lock_fd; /* held while changing bindings, so concurrent commands do not interleave */
 };
 
 /*
@@ -31,15 +50,47 @@ int kk_maps_unload(bool *was_loaded);
 /* Open the pinned maps; -ENOENT (reported) when kakunin-bpf is not loaded. */
 int kk_maps_open(struct kk_maps *m);
 void kk_maps_close(struct kk_maps *m);
-
-/*
- * Bind the task behind pidfd to a new binding holding *b; its children inherit it in the
- * kernel. -EEXIST when already bound (*id_out = its binding), -ESRCH when it has exited,
- * -ENOSPC when the binding table is full.
- */
-int kk_maps_bind(struct kk_maps *m, int pidfd, const struct kk_binding *b, __u32 *id_out);
+/* Take the exclusive lock for changing bindings (released by kk_maps_close). */
+int kk_maps_lock(struct kk_maps *m);
 
 /* Sum the per-CPU counters of kk_stats. */
 int kk_maps_read_stats(struct kk_maps *m, __u64 out[KK_STAT_MAX]);
+
+/* Tell the kernel how to read UTC from its TAI clock (allowed_hours). */
+int kk_maps_sync_clock(struct kk_maps *m);
+
+/* --- bindings (maps_bind.c); the caller holds the lock --- */
+
+/*
+ * Install a compiled policy in a policy slot, or share the slot of an identical one (same
+ * hash); refs counts the bindings using it. Nothing is left behind on failure.
+ */
+int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs, const uint8_t hash[32],
+		       uint32_t *slot);
+/* Drop one reference; the last one removes the policy's rules and frees the slot. */
+int kk_maps_policy_put(struct kk_maps *m, uint32_t slot);
+
+/* The identity slot for key (shared by its bindings), created ACTIVE if new. */
+int kk_maps_ident_get(struct kk_maps *m, const struct kk_ident_key *key, const char *serial,
+		      uint32_t *slot);
+int kk_maps_ident_put(struct kk_maps *m, uint32_t slot);
+int kk_maps_ident_state(struct kk_maps *m, uint32_t slot, uint32_t *state);
+int kk_maps_binding_read(struct kk_maps *m, uint32_t slot, struct kk_binding *b);
+int kk_maps_ident_read(struct kk_maps *m, uint32_t slot, struct kk_ident *id);
+
+/* A free binding slot filled from *b (gen and in_use set here); *slot, *gen out. */
+int kk_maps_binding_add(struct kk_maps *m, const struct kk_binding *b, uint32_t *slot,
+			uint32_t *gen);
+/* End a binding: its tasks are unbound at their next hook, the slot is reusable. */
+int kk_maps_binding_del(struct kk_maps *m, uint32_t slot);
+
+/*
+ * Mark the task behind pidfd as bound to (slot, gen). -EEXIST when it already carries a live
+ * binding (*cur_slot says which), -ESRCH when it has exited.
+ */
+int kk_maps_task_bind(struct kk_maps *m, int pidfd, uint32_t slot, uint32_t gen,
+		      uint32_t *cur_slot);
+/* The live binding of the task behind pidfd: 0 and *slot, or -ENOENT. */
+int kk_maps_task_binding(struct kk_maps *m, int pidfd, uint32_t *slot);
 
 #endif

@@ -28,10 +28,22 @@ int kk_format_rfc3339(int64_t real_ns, char *buf, size_t len);
  */
 char *kk_utf8_sanitize(const char *s, size_t len);
 
-/* The event as one JSON line without the newline; caller frees. NULL on allocation failure. */
-char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c);
-/* The event as one text line without the newline; caller frees. */
-char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c);
+/* Who an event is about, resolved from its binding by the consumer; NULL members print null. */
+struct kk_who {
+	const char *agent_id;
+	const char *serial;
+	const char *policy_version;
+};
+
+/*
+ * The event as one JSON line (DESIGN.md's schema) without the newline; who may be NULL.
+ * Caller frees; NULL on allocation failure.
+ */
+char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
+		    const struct kk_who *who);
+/* The event as one readable text line without the newline; caller frees. */
+char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
+		    const struct kk_who *who);
 
 struct kk_policy;
 struct kk_ruleset;

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "kakunin.h"
 
@@ -166,6 +167,8 @@ void kk_errors_add(struct kk_errors *e, int line, int col, const char *field, co
 		   ...) __attribute__((format(printf, 5, 6)));
 void kk_errors_sort(struct kk_errors *e);
 void kk_errors_free(struct kk_errors *e);
+/* Each error as "FILE:LINE:COL: field: reason" (LINE:COL and field omitted when unknown). */
+void kk_errors_print(FILE *f, const char *file, const struct kk_errors *e);
 
 /* "read", "read,write", ... or "deny" for 0. */
 const char *kk_perms_str(uint8_t perms, char *buf, size_t len);

@@ -70,6 +70,23 @@ void kk_errors_free(struct kk_errors *e)
 	memset(e, 0, sizeof(*e));
 }
 
+void kk_errors_print(FILE *f, const char *file, const struct kk_errors *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		const struct kk_policy_error *x = &e->v[i];
+
+		if (x->line)
+			fprintf(f, "%s:%d:%d: ", file, x->line, x->col);
+		else
+			fprintf(f, "%s: ", file);
+		if (x->field[0])
+			fprintf(f, "%s: ", x->field);
+		fprintf(f, "%s\n", x->reason);
+	}
+}
+
 const char *kk_perms_str(uint8_t perms, char *buf, size_t len)
 {
 	static const char *const names[] = { "read", "write", "exec" };

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Paths: resolving a dentry to a path where bpf_d_path is not allowed (every path_* hook on
+ * 6.1), and finding the most specific rule for a path in the kk_paths LPM trie.
+ */
+#ifndef KAKUNIN_PATH_BPF_H
+#define KAKUNIN_PATH_BPF_H
+
+#include "kakunin.bpf.h"
+
+/* Deepest path the walker follows; deeper is refused (fail closed), as is longer than 4095. */
+#define KK_WALK_DEPTH 256
+#define KK_WALK_MASK (KK_PATH_MAX - 1)
+
+struct kk_walk {
+	__u64 dentry, vfsmnt;	      /* where the walk is (kernel pointers) */
+	__u64 root_dentry, root_mnt; /* the task's root: paths are relative to it, as with d_path */
+	__s32 pos;		      /* path so far is walk[pos .. KK_PATH_MAX) */
+	__s32 err;
+	__u32 done;
+};
+
+/* The struct mount around a vfsmount (mount is private to fs/, so CO-RE relocates the offset). */
+static __always_inline struct mount *kk_real_mount(__u64 vfsmnt)
+{
+	return (struct mount *)(vfsmnt - bpf_core_field_offset(struct mount, mnt));
+}
+
+/*
+ * One step up: from a mount's root to where it is mounted, or one component up, prepending
+ * "/name" to walk[]. Returns 1 to stop the loop (done or error).
+ */
+static long kk_walk_step(__u32 i, void *data)
+{
+	struct kk_walk *w = data;
+	/* Locals, not w->...: inside BPF_CORE_READ a field of our own struct would become a CO-RE
+	 * relocation against kernel BTF, which has no struct kk_walk. */
+	__u64 dentry = w->dentry, vfsmnt = w->vfsmnt;
+	struct dentry *d = (struct dentry *)dentry;
+	struct vfsmount *vm = (struct vfsmount *)vfsmnt;
+	struct dentry *parent;
+	struct kk_scratch *s;
+	struct qstr name;
+	__u32 len;
+
+	if (dentry == w->root_dentry && vfsmnt == w->root_mnt) {
+		w->done = 1;
+		return 1;
+	}
+	if (dentry == (__u64)BPF_CORE_READ(vm, mnt_root)) {
+		struct mount *m = kk_real_mount(vfsmnt);
+		struct mount *up = BPF_CORE_READ(m, mnt_parent);
+
+		if (up == m) { /* the root of this mount namespace */
+			w->done = 1;
+			return 1;
+		}
+		w->dentry = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+		w->vfsmnt = (__u64)up + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (!parent || parent == d) { /* a filesystem root that is not a mount's: detached */
+		w->done = 1;
+		return 1;
+	}
+	name = BPF_CORE_READ(d, d_name);
+	len = name.len;
+	s = kk_scratch_get();
+	if (!s || len == 0 || len > 255 || w->pos < (__s32)len + 2) {
+		w->err = s ? -ENAMETOOLONG : -ENOMEM;
+		return 1;
+	}
+	w->pos -= len;
+	bpf_probe_read_kernel(s->walk + (w->pos & KK_WALK_MASK), len & 255, name.name);
+	w->pos -= 1;
+	s->walk[w->pos & KK_WALK_MASK] = '/';
+	w->dentry = (__u64)parent;
+	return 0;
+}
+
+/*
+ * The path of dentry on vfsmnt, relative to the current task's root like d_path, into out[]
+ * (KK_PATH_MAX bytes). Returns its length with the NUL, or -errno (fail closed).
+ */
+static __always_inline long kk_walk_path(struct kk_scratch *s, struct dentry *dentry,
+					 struct vfsmount *vfsmnt, char *out)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct kk_walk w = {
+		.dentry = (__u64)dentry,
+		.vfsmnt = (__u64)vfsmnt,
+		.root_dentry = (__u64)BPF_CORE_READ(task, fs, root.dentry),
+		.root_mnt = (__u64)BPF_CORE_READ(task, fs, root.mnt),
+		.pos = KK_PATH_MAX - 1,
+	};
+	__u32 len;
+
+	s->walk[KK_PATH_MAX - 1] = '\0';
+	bpf_loop(KK_WALK_DEPTH, kk_walk_step, &w, 0);
+	if (w.err)
+		return w.err;
+	if (!w.done)
+		return -ELOOP;
+	if (w.pos == KK_PATH_MAX - 1) { /* the root itself */
+		out[0] = '/';
+		out[1] = '\0';
+		return 2;
+	}
+	len = KK_PATH_MAX - w.pos;
+	if (w.pos < 0 || len > KK_PATH_MAX)
+		return -ENAMETOOLONG;
+	bpf_probe_read_kernel(out, len & (KK_PATH_MAX * 2 - 1), s->walk + (w.pos & KK_WALK_MASK));
+	return len;
+}
+
+/*
+ * If path is /proc/<N>/... (or /proc/<N>) with N the caller's PID or TID, return how many bytes
+ * "/proc/<N>" takes, so that it can be looked up as /proc/self: the baseline grants an agent
+ * its own /proc entry, never another process's.
+ */
+static __always_inline __u32 kk_proc_self_len(const char *path, __u32 len)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 n = 0, i;
+
+	if (len < 8 || path[0] != '/' || path[1] != 'p' || path[2] != 'r' || path[3] != 'o' ||
+	    path[4] != 'c' || path[5] != '/')
+		return 0;
+	for (i = 6; i < 16; i++) {
+		char ch = path[i];
+
+		if (ch == '/' || ch == '\0')
+			break;
+		if (ch < '0' || ch > '9')
+			return 0;
+		n = n * 10 + (ch - '0');
+	}
+	if (i == 6 || i == 16 || (n != (__u32)(pid_tgid >> 32) && n != (__u32)pid_tgid))
+		return 0;
+	return i;
+}
+
+/*
+ * The most specific rule of policy for path (len bytes with the NUL): an LPM lookup keyed by
+ * the first KK_LPM_PATH_LEN bytes — with the NUL when it fits, so exact rules can match; a
+ * longer path still finds the deepest directory rule, as no rule is longer than the key.
+ */
+static __always_inline struct kk_path_val *kk_path_rule(struct kk_scratch *s, __u32 policy,
+							const char *path, __u32 len)
+{
+	struct kk_path_key *key = &s->key;
+	__u32 skip = kk_proc_self_len(path, len), n, off = 0;
+
+	key->policy_id = policy;
+	if (skip) {
+		__builtin_memcpy(key->path, "/proc/self", 10);
+		off = 10;
+	}
+	n = len - skip;
+	if (n > KK_LPM_PATH_LEN - off)
+		n = KK_LPM_PATH_LEN - off;
+	if (n == 0 || n > KK_LPM_PATH_LEN || skip > 16)
+		return NULL;
+	bpf_probe_read_kernel(key->path + (off & 15), n, path + skip);
+	key->prefixlen = 32 + 8 * (off + n);
+	return bpf_map_lookup_elem(&kk_paths, key);
+}
+
+/* The reason access (KK_ACCESS_*) to path is refused, or 0 when it is granted. */
+static __always_inline __u32 kk_path_decide(struct kk_ctx *c, const char *path, __u32 len,
+					    __u32 access)
+{
+	struct kk_path_val *v = kk_path_rule(c->s, c->b->policy, path, len);
+
+	if (!v)
+		return KK_REASON_NOT_IN_SCOPE;
+	if (!v->perms)
+		return KK_REASON_EXPLICIT_DENY;
+	if ((v->perms & access) != access)
+		return KK_REASON_ACCESS_NOT_GRANTED;
+	return 0;
+}
+
+/* Permissions the most specific rule grants path (0 when none or denied). */
+static __always_inline __u32 kk_path_perms(struct kk_ctx *c, const char *path, __u32 len)
+{
+	struct kk_path_val *v = kk_path_rule(c->s, c->b->policy, path, len);
+
+	return v ? v->perms : 0;
+}
+
+#endif /* KAKUNIN_PATH_BPF_H */

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* bind — verify, compile, then bind in one all-or-nothing step (see bind.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "bind.h"
+#include "log.h"
+#include "maps.h"
+
+int kk_bind_prepare(struct kk_bind_req *r)
+{
+	struct kk_policy_opts opts = { .offline = r->offline };
+	struct kk_errors e = { 0 };
+	char why[512];
+	int err;
+
+	err = kk_identity_verify(r->cert, r->ca, time(NULL), &r->id, why, sizeof(why));
+	if (err) {
+		kk_err("identity", "%s", why);
+		return err;
+	}
+	r->have_id = true;
+	err = kk_policy_load(r->policy, &r->pol, &e);
+	if (!err) {
+		r->have_pol = true;
+		err = kk_policy_compile(&r->pol, &opts, &r->rs, &e);
+		r->have_rs = !err;
+	}
+	if (err) {
+		if (!e.n)
+			kk_errors_add(&e, 0, 0, "", "%s", strerror(-err));
+		kk_errors_print(stderr, r->policy, &e);
+		kk_errors_free(&e);
+		return err;
+	}
+	err = kk_identity_match_agent(&r->id, r->pol.agent_id, why, sizeof(why));
+	if (!err)
+		err = kk_identity_check_policy_hash(&r->id, r->pol.hash, why, sizeof(why));
+	if (err)
+		kk_err("identity", "%s", why);
+	return err;
+}
+
+void kk_bind_release(struct kk_bind_req *r)
+{
+	if (r->have_rs)
+		kk_ruleset_free(&r->rs);
+	if (r->have_pol)
+		kk_policy_free(&r->pol);
+	if (r->have_id)
+		kk_identity_free(&r->id);
+	r->have_rs = r->have_pol = r->have_id = false;
+}
+
+static void hex32(const char *hex, uint8_t out[32])
+{
+	int i;
+
+	for (i = 0; i < 32; i++)
+		sscanf(hex + 2 * i, "%2hhx", &out[i]);
+}
+
+static const char *table_error(int err, const char *what)
+{
+	static char buf[128];
+
+	if (err == -ENOSPC)
+		snprintf(buf, sizeof(buf), "the %s table is full", what);
+	else
+		snprintf(buf, sizeof(buf), "writing the %s failed: %s", what, strerror(-err));
+	return buf;
+}
+
+/* Write policy, identity and binding; on success r->slot and r->gen name the binding. */
+static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *pslot,
+			 uint32_t *islot)
+{
+	struct kk_ident_key key = { 0 };
+	struct kk_binding b = { 0 };
+	uint8_t hash[32];
+	uint32_t state = 0;
+	int err;
+
+	hex32(r->pol.hash, hash);
+	err = kk_maps_policy_get(m, &r->rs, hash, pslot);
+	if (err) {
+		kk_err("bind", "%s: %s", r->policy, table_error(err, "policy"));
+		return err;
+	}
+	memcpy(key.issuer, r->id.issuer_key, sizeof(key.issuer));
+	key.serial_len = r->id.serial_len;
+	memcpy(key.serial, r->id.serial_bin, r->id.serial_len);
+	err = kk_maps_ident_get(m, &key, r->id.serial, islot);
+	if (!err)
+		err = kk_maps_ident_state(m, *islot, &state);
+	if (!err && state != KK_STATE_ACTIVE) {
+		kk_err("bind", "certificate serial %s is %s", r->id.serial,
+		       state == KK_STATE_REVOKED ? "revoked" : "blocked (revocation status unknown)");
+		kk_maps_ident_put(m, *islot);
+		err = -EACCES;
+	} else if (err) {
+		kk_err("bind", "%s", table_error(err, "identity"));
+	}
+	if (err)
+		goto put_policy;
+	b.ident = *islot;
+	b.policy = *pslot;
+	b.pid = r->pid;
+	b.bound_at = time(NULL);
+	snprintf(b.agent_id, sizeof(b.agent_id), "%s", r->pol.agent_id);
+	snprintf(b.policy_version, sizeof(b.policy_version), "%s", r->pol.version);
+	err = kk_maps_binding_add(m, &b, &r->slot, &r->gen);
+	if (!err)
+		return 0;
+	kk_err("bind", "%s", table_error(err, "binding"));
+	kk_maps_ident_put(m, *islot);
+put_policy:
+	kk_maps_policy_put(m, *pslot);
+	return err;
+}
+
+int kk_bind_commit(struct kk_bind_req *r, int pidfd)
+{
+	uint32_t pslot, islot, cur;
+	struct kk_maps m;
+	int err;
+
+	err = kk_maps_open(&m);
+	if (err)
+		return err;
+	err = kk_maps_lock(&m);
+	if (err)
+		goto out;
+	kk_maps_sync_clock(&m);
+	if (kk_maps_task_binding(&m, pidfd, &cur) == 0) {
+		kk_err("bind", "PID %d is already bound (binding %u)", r->pid, cur);
+		err = -EEXIST;
+		goto out;
+	}
+	err = write_binding(&m, r, &pslot, &islot);
+	if (err)
+		goto out;
+	err = kk_maps_task_bind(&m, pidfd, r->slot, r->gen, &cur);
+	if (err) {
+		if (err == -EEXIST)
+			kk_err("bind", "PID %d is already bound (binding %u)", r->pid, cur);
+		else
+			kk_err("bind", "PID %d: %s", r->pid, err == -ESRCH || err == -ENOENT ?
+			       "the process exited before it could be bound" : strerror(-err));
+		kk_maps_binding_del(&m, r->slot);
+		kk_maps_ident_put(&m, islot);
+		kk_maps_policy_put(&m, pslot);
+		goto out;
+	}
+	kk_info("kakunin-bpf: bound PID %d as agent %s (serial %s, binding %u, policy %s %.12s)",
+		r->pid, r->pol.agent_id, r->id.serial, r->slot, r->pol.version, r->pol.hash);
+out:
+	kk_maps_close(&m);
+	return err;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * bind — the steps of binding shared by `bind` and `run`: verify and compile everything first
+ * (kk_bind_prepare, no kernel access), then write it in one locked, all-or-nothing step
+ * (kk_bind_commit).
+ */
+#ifndef KK_BIND_H
+#define KK_BIND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "identity.h"
+#include "policy.h"
+
+struct kk_bind_req {
+	/* in */
+	int pid;
+	const char *cert, *policy, *ca;
+	bool offline;
+	/* prepared */
+	struct kk_identity id;
+	struct kk_policy pol;
+	struct kk_ruleset rs;
+	bool have_id, have_pol, have_rs;
+	/* committed */
+	uint32_t slot, gen;
+};
+
+/* Verify the certificate, compile the policy, check they belong together. Reports; -errno. */
+int kk_bind_prepare(struct kk_bind_req *r);
+/* Bind the process behind pidfd. Reports; -errno; nothing left behind on failure. */
+int kk_bind_commit(struct kk_bind_req *r, int pidfd);
+void kk_bind_release(struct kk_bind_req *r);
+
+/* A pidfd for pid after refusing PID 1, ourselves, kernel threads. Reports; -errno. */
+int kk_open_target(int pid, int *pidfd);
+
+#endif

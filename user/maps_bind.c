@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * maps_bind — the binding tables: policy slots and their rules, identity slots, binding slots
+ * and the task marks (see maps.h). Callers hold the maps lock; every function leaves the maps
+ * as it found them when it fails.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
+#include "maps.h"
+
+/* --- policy slots --- */
+
+static int path_insert(struct kk_maps *m, const struct kk_ruleset *rs, uint32_t slot, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct kk_path_key k = rs->paths[i].key;
+
+		k.policy_id = slot;
+		if (bpf_map_update_elem(m->fd[KK_MAP_PATHS], &k, &rs->paths[i].val, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int net_insert(struct kk_maps *m, const struct kk_ruleset *rs, uint32_t slot, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct kk_net_key k = rs->net[i].key;
+		struct kk_net_val v = rs->net[i].val;
+		int fd = m->fd[rs->net[i].deny ? KK_MAP_NET_DENY : KK_MAP_NET_ALLOW];
+
+		k.policy_id = slot;
+		if (rs->net[i].origin == KK_ORIGIN_BASELINE)
+			v.flags |= KK_NET_F_BASELINE;
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* An exec-list entry: the file it resolves to, and the listed path in case it is no link. */
+static int exec_insert(struct kk_maps *m, const struct kk_ruleset *rs, uint32_t slot, size_t n)
+{
+	__u8 one = 1;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		const char *paths[2] = { rs->exec[i].resolved, rs->exec[i].path };
+
+		for (k = 0; k < 2; k++) {
+			struct kk_exec_key key = { .policy = slot };
+
+			if (!paths[k] || strlen(paths[k]) >= sizeof(key.path))
+				continue; /* longer than any path the kernel compares: never matches */
+			strcpy(key.path, paths[k]);
+			if (bpf_map_update_elem(m->fd[KK_MAP_EXEC], &key, &one, BPF_ANY))
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+/* Delete every key of map fd whose policy field (at off) is slot. */
+static int delete_policy_keys(int fd, size_t key_size, size_t off, uint32_t slot)
+{
+	char *keys = NULL, *cur = malloc(key_size), *next = malloc(key_size);
+	size_t n = 0, cap = 0, i;
+	void *prev = NULL;
+	int err = 0;
+
+	while (cur && next && bpf_map_get_next_key(fd, prev, next) == 0) {
+		uint32_t pol;
+
+		memcpy(cur, next, key_size);
+		prev = cur;
+		memcpy(&pol, cur + off, sizeof(pol));
+		if (pol != slot)
+			continue;
+		if (n == cap) {
+			char *k = realloc(keys, (cap = cap ? cap * 2 : 256) * key_size);
+
+			if (!k) {
+				err = -ENOMEM;
+				goto out;
+			}
+			keys = k;
+		}
+		memcpy(keys + n++ * key_size, cur, key_size);
+	}
+	for (i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT)
+			err = -errno;
+out:
+	free(keys);
+	free(cur);
+	free(next);
+	return err;
+}
+
+static int policy_rules_delete(struct kk_maps *m, uint32_t slot)
+{
+	int err;
+
+	err = delete_policy_keys(m->fd[KK_MAP_PATHS], sizeof(struct kk_path_key),
+				 offsetof(struct kk_path_key, policy_id), slot);
+	err = delete_policy_keys(m->fd[KK_MAP_NET_ALLOW], sizeof(struct kk_net_key),
+				 offsetof(struct kk_net_key, policy_id), slot) ?: err;
+	err = delete_policy_keys(m->fd[KK_MAP_NET_DENY], sizeof(struct kk_net_key),
+				 offsetof(struct kk_net_key, policy_id), slot) ?: err;
+	err = delete_policy_keys(m->fd[KK_MAP_EXEC], sizeof(struct kk_exec_key),
+				 offsetof(struct kk_exec_key, policy), slot) ?: err;
+	return err;
+}
+
+int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs, const uint8_t hash[32],
+		       uint32_t *slot)
+{
+	struct kk_policy_slot p;
+	uint32_t i, free_slot = KK_MAX_POLICIES;
+	int err;
+
+	for (i = 0; i < KK_MAX_POLICIES; i++) {
+		if (bpf_map_lookup_elem(m->fd[KK_MAP_POLICIES], &i, &p))
+			return -errno;
+		if (p.refs && !memcmp(p.hash, hash, 32)) {
+			p.refs++;
+			*slot = i;
+			return bpf_map_update_elem(m->fd[KK_MAP_POLICIES], &i, &p, BPF_ANY) ? -errno
+											     : 0;
+		}
+		if (!p.refs && free_slot == KK_MAX_POLICIES)
+			free_slot = i;
+	}
+	if (free_slot == KK_MAX_POLICIES)
+		return -ENOSPC;
+	/* Stale rules of a slot whose cleanup was interrupted must not leak into this policy. */
+	err = policy_rules_delete(m, free_slot);
+	err = err ?: path_insert(m, rs, free_slot, rs->n_paths);
+	err = err ?: net_insert(m, rs, free_slot, rs->n_net);
+	err = err ?: exec_insert(m, rs, free_slot, rs->n_exec);
+	if (!err) {
+		memset(&p, 0, sizeof(p));
+		p.consts = rs->consts;
+		p.refs = 1;
+		memcpy(p.hash, hash, 32);
+		if (bpf_map_update_elem(m->fd[KK_MAP_POLICIES], &free_slot, &p, BPF_ANY))
+			err = -errno;
+	}
+	if (err) {
+		policy_rules_delete(m, free_slot);
+		return err == -E2BIG || err == -ENOMEM ? -ENOSPC : err;
+	}
+	*slot = free_slot;
+	return 0;
+}
+
+int kk_maps_policy_put(struct kk_maps *m, uint32_t slot)
+{
+	struct kk_policy_slot p;
+
+	if (bpf_map_lookup_elem(m->fd[KK_MAP_POLICIES], &slot, &p))
+		return -errno;
+	if (p.refs > 1) {
+		p.refs--;
+		return bpf_map_update_elem(m->fd[KK_MAP_POLICIES], &slot, &p, BPF_ANY) ? -errno : 0;
+	}
+	/* Free the slot first: no binding references it, and a half-deleted rule set is unused. */
+	memset(&p, 0, sizeof(p));
+	if (bpf_map_update_elem(m->fd[KK_MAP_POLICIES], &slot, &p, BPF_ANY))
+		return -errno;
+	return policy_rules_delete(m, slot);
+}
+
+/* --- identity slots --- */
+
+int kk_maps_ident_get(struct kk_maps *m, const struct kk_ident_key *key, const char *serial,
+		      uint32_t *slot)
+{
+	uint32_t i, free_slot = KK_MAX_IDENTS;
+	struct kk_ident id;
+
+	for (i = 0; i < KK_MAX_IDENTS; i++) {
+		if (bpf_map_lookup_elem(m->fd[KK_MAP_IDENTS], &i, &id))
+			return -errno;
+		if (id.refs && !memcmp(&id.key, key, sizeof(*key))) {
+			id.refs++;
+			*slot = i;
+			return bpf_map_update_elem(m->fd[KK_MAP_IDENTS], &i, &id, BPF_ANY) ? -errno
+											   : 0;
+		}
+		if (!id.refs && free_slot == KK_MAX_IDENTS)
+			free_slot = i;
+	}
+	if (free_slot == KK_MAX_IDENTS)
+		return -ENOSPC;
+	memset(&id, 0, sizeof(id));
+	id.state = KK_STATE_ACTIVE;
+	id.refs = 1;
+	id.key = *key;
+	strncpy(id.serial, serial, sizeof(id.serial) - 1);
+	if (bpf_map_update_elem(m->fd[KK_MAP_IDENTS], &free_slot, &id, BPF_ANY))
+		return -errno;
+	*slot = free_slot;
+	return 0;
+}
+
+int kk_maps_ident_put(struct kk_maps *m, uint32_t slot)
+{
+	struct kk_ident id;
+
+	if (bpf_map_lookup_elem(m->fd[KK_MAP_IDENTS], &slot, &id))
+		return -errno;
+	if (id.refs > 1)
+		id.refs--;
+	else
+		memset(&id, 0, sizeof(id));
+	return bpf_map_update_elem(m->fd[KK_MAP_IDENTS], &slot, &id, BPF_ANY) ? -errno : 0;
+}
+
+/* --- binding slots --- */
+
+static void reset_counts(struct kk_maps *m, uint32_t slot)
+{
+	__u64 zero = 0;
+	uint32_t i;
+
+	for (i = 0; i < KK_HOOK_SLOTS * 2; i++) {
+		uint32_t idx = slot * KK_HOOK_SLOTS * 2 + i;
+
+		bpf_map_update_elem(m->fd[KK_MAP_COUNTS], &idx, &zero, BPF_ANY);
+	}
+}
+
+int kk_maps_binding_add(struct kk_maps *m, const struct kk_binding *b, uint32_t *slot,
+			uint32_t *gen)
+{
+	struct kk_binding cur;
+	uint32_t i;
+
+	for (i = 0; i < KK_MAX_BINDINGS; i++) {
+		if (bpf_map_lookup_elem(m->fd[KK_MAP_BINDINGS], &i, &cur))
+			return -errno;
+		if (cur.in_use)
+			continue;
+		reset_counts(m, i);
+		*slot = i;
+		*gen = cur.gen + 1 ?: 1; /* tasks never carry gen 0 */
+		cur = *b;
+		cur.gen = *gen;
+		cur.in_use = 1;
+		return bpf_map_update_elem(m->fd[KK_MAP_BINDINGS], &i, &cur, BPF_ANY) ? -errno : 0;
+	}
+	return -ENOSPC;
+}
+
+int kk_maps_binding_del(struct kk_maps *m, uint32_t slot)
+{
+	struct kk_binding b;
+
+	if (bpf_map_lookup_elem(m->fd[KK_MAP_BINDINGS], &slot, &b))
+		return -errno;
+	/* A new gen ends the binding for every task still carrying the old one. */
+	memset((char *)&b + sizeof(b.gen), 0, sizeof(b) - sizeof(b.gen));
+	b.gen = b.gen + 1 ?: 1;
+	return bpf_map_update_elem(m->fd[KK_MAP_BINDINGS], &slot, &b, BPF_ANY) ? -errno : 0;
+}
+
+/* --- task marks --- */
+
+int kk_maps_task_binding(struct kk_maps *m, int pidfd, uint32_t *slot)
+{
+	struct kk_binding b;
+	struct kk_task t;
+
+	if (bpf_map_lookup_elem(m->fd[KK_MAP_TASK], &pidfd, &t))
+		return -errno;
+	if (bpf_map_lookup_elem(m->fd[KK_MAP_BINDINGS], &t.binding, &b) || !b.in_use ||
+	    b.gen != t.gen)
+		return -ENOENT; /* a mark left by an ended binding */
+	*slot = t.binding;
+	return 0;
+}
+
+int kk_maps_task_bind(struct kk_maps *m, int pidfd, uint32_t slot, uint32_t gen,
+		      uint32_t *cur_slot)
+{
+	struct kk_task t = { .binding = slot, .gen = gen };
+
+	if (kk_maps_task_binding(m, pidfd, cur_slot) == 0)
+		return -EEXIST;
+	return bpf_map_update_elem(m->fd[KK_MAP_TASK], &pidfd, &t, BPF_ANY) ? -errno : 0;
+}
+
+int kk_maps_ident_state(struct kk_maps *m, uint32_t slot, uint32_t *state)
+{
+	struct kk_ident id;
+
+	if (bpf_map_lookup_elem(m->fd[KK_MAP_IDENTS], &slot, &id))
+		return -errno;
+	*state = id.state;
+	return 0;
+}
+
+int kk_maps_binding_read(struct kk_maps *m, uint32_t slot, struct kk_binding *b)
+{
+	return bpf_map_lookup_elem(m->fd[KK_MAP_BINDINGS], &slot, b) ? -errno : 0;
+}
+
+int kk_maps_ident_read(struct kk_maps *m, uint32_t slot, struct kk_ident *id)
+{
+	return bpf_map_lookup_elem(m->fd[KK_MAP_IDENTS], &slot, id) ? -errno : 0;
+}

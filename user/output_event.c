@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * output_event — one kernel event as a JSON line or a text line (see output.h). The "action"
+ * member says what was attempted: {path, access[, source]} for files, {exec} for exec,
+ * {address, port, protocol} for network, {family} for refused socket types.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "events.h"
+#include "output.h"
+
+static bool is_inet(const struct kk_event *ev)
+{
+	return ev->family == AF_INET || ev->family == AF_INET6;
+}
+
+/* "10.0.0.1" or "2001:db8::1"; IPv4-mapped addresses are IPv4. */
+static void addr_str(const struct kk_event *ev, char *buf, size_t len)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (!memcmp(ev->addr, mapped, 12))
+		inet_ntop(AF_INET, ev->addr + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, ev->addr, buf, len);
+}
+
+static const char *proto_str(uint8_t p)
+{
+	return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : p == 58 ? "icmpv6" : "other";
+}
+
+static const char *family_str(uint8_t f, char *buf, size_t len)
+{
+	switch (f) {
+	case AF_UNIX:
+		return "unix";
+	case AF_NETLINK:
+		return "netlink";
+	case AF_PACKET:
+		return "packet";
+	default:
+		snprintf(buf, len, "%u", f);
+		return buf;
+	}
+}
+
+/* Add a string member made valid UTF-8; false on allocation failure. */
+static bool add_text(cJSON *obj, const char *key, const char *s, size_t len)
+{
+	char *clean = kk_utf8_sanitize(s, len);
+	bool ok = clean && cJSON_AddStringToObject(obj, key, clean);
+
+	free(clean);
+	return ok;
+}
+
+static bool action_fill(cJSON *a, const struct kk_event *ev)
+{
+	char buf[64];
+
+	if (is_inet(ev)) {
+		addr_str(ev, buf, sizeof(buf));
+		return cJSON_AddStringToObject(a, "address", buf) &&
+		       cJSON_AddNumberToObject(a, "port", ev->port) &&
+		       cJSON_AddStringToObject(a, "protocol", proto_str(ev->protocol));
+	}
+	if (ev->hook == KK_HOOK_BPRM_CHECK)
+		return !ev->path_len || add_text(a, "exec", ev->path, sizeof(ev->path));
+	if (ev->path_len && !add_text(a, "path", ev->path, sizeof(ev->path)))
+		return false;
+	if (ev->path2_off && ev->path2_off < ev->path_len &&
+	    !add_text(a, "source", ev->path + ev->path2_off, ev->path_len - ev->path2_off))
+		return false;
+	if (ev->access && !cJSON_AddStringToObject(a, "access",
+						  kk_access_str(ev->access, buf, sizeof(buf))))
+		return false;
+	if (ev->family && !cJSON_AddStringToObject(a, "family",
+						  family_str(ev->family, buf, sizeof(buf))))
+		return false;
+	return true;
+}
+
+static bool add_opt(cJSON *o, const char *key, const char *val)
+{
+	return val ? cJSON_AddStringToObject(o, key, val) != NULL :
+		     cJSON_AddNullToObject(o, key) != NULL;
+}
+
+char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
+		    const struct kk_who *who)
+{
+	const char *decision = kk_event_decision(ev->type);
+	cJSON *o = cJSON_CreateObject(), *action;
+	char ts[40];
+	char *out = NULL;
+	bool ok;
+
+	if (!o)
+		return NULL;
+	kk_format_rfc3339((int64_t)ev->ktime_ns + c->boot_to_real_ns, ts, sizeof(ts));
+	ok = cJSON_AddNumberToObject(o, "seq", (double)seq) &&
+	     cJSON_AddStringToObject(o, "timestamp", ts) &&
+	     cJSON_AddStringToObject(o, "event_type", kk_event_type_name(ev->type)) &&
+	     add_opt(o, "agent_id", who ? who->agent_id : NULL) &&
+	     add_opt(o, "agent_cert_serial", who ? who->serial : NULL) &&
+	     add_opt(o, "policy_version", who ? who->policy_version : NULL) &&
+	     cJSON_AddNumberToObject(o, "binding", ev->binding) &&
+	     cJSON_AddNumberToObject(o, "pid", ev->pid) &&
+	     cJSON_AddNumberToObject(o, "tid", ev->tid) &&
+	     cJSON_AddNumberToObject(o, "uid", ev->uid) &&
+	     add_text(o, "comm", ev->comm, sizeof(ev->comm)) &&
+	     cJSON_AddStringToObject(o, "hook", kk_hook_name(ev->hook)) &&
+	     (action = cJSON_AddObjectToObject(o, "action")) && action_fill(action, ev);
+	if (ok && decision)
+		ok = cJSON_AddStringToObject(o, "decision", decision) &&
+		     cJSON_AddStringToObject(o, "reason", kk_reason_text(ev->reason)) &&
+		     add_opt(o, "errno", ev->err ? strerrorname_np(ev->err) ?: "unknown" : NULL);
+	if (ok)
+		out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
+/* What was attempted, as " key=value" pairs. */
+static void action_text(const struct kk_event *ev, const char *path, const char *source,
+			char *buf, size_t len)
+{
+	char a[64], acc[32];
+
+	buf[0] = '\0';
+	if (is_inet(ev)) {
+		addr_str(ev, a, sizeof(a));
+		snprintf(buf, len, " dest=%s%s%s:%u/%s", ev->family == AF_INET6 ? "[" : "", a,
+			 ev->family == AF_INET6 ? "]" : "", ev->port, proto_str(ev->protocol));
+		return;
+	}
+	if (ev->hook == KK_HOOK_BPRM_CHECK) {
+		snprintf(buf, len, " exec=%s", path);
+		return;
+	}
+	snprintf(buf, len, "%s%s%s%s%s%s%s%s", *path ? " path=" : "", path,
+		 *source ? " from=" : "", source, ev->access ? " access=" : "",
+		 ev->access ? kk_access_str(ev->access, acc, sizeof(acc)) : "",
+		 ev->family ? " family=" : "",
+		 ev->family ? family_str(ev->family, a, sizeof(a)) : "");
+}
+
+char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
+		    const struct kk_who *who)
+{
+	bool two = ev->path2_off && ev->path2_off < ev->path_len;
+	char *comm = kk_utf8_sanitize(ev->comm, sizeof(ev->comm));
+	char *path = kk_utf8_sanitize(ev->path, ev->path_len ? sizeof(ev->path) : 0);
+	char *src = kk_utf8_sanitize(two ? ev->path + ev->path2_off : "",
+				     two ? ev->path_len - ev->path2_off : 0);
+	const char *decision = kk_event_decision(ev->type);
+	char ts[40], what[KK_PATH_MAX * 2 + 128];
+	char *out = NULL;
+
+	if (!comm || !path || !src)
+		goto out;
+	kk_format_rfc3339((int64_t)ev->ktime_ns + c->boot_to_real_ns, ts, sizeof(ts));
+	action_text(ev, path, src, what, sizeof(what));
+	if (asprintf(&out, "%s #%llu %s %s pid=%u comm=%s agent=%s%s%s%s%s%s%s%s", ts,
+		     (unsigned long long)seq, kk_event_type_name(ev->type), kk_hook_name(ev->hook),
+		     ev->pid, comm, who && who->agent_id ? who->agent_id : "-", what,
+		     decision ? " -> " : "", decision ?: "", ev->err ? " " : "",
+		     ev->err ? strerrorname_np(ev->err) ?: "" : "", decision && ev->reason ? " (" : "",
+		     decision && ev->reason ? kk_reason_text(ev->reason) : "") < 0)
+		out = NULL;
+	if (out && decision && ev->reason) {
+		char *closed;
+
+		if (asprintf(&closed, "%s)", out) >= 0) {
+			free(out);
+			out = closed;
+		}
+	}
+out:
+	free(comm);
+	free(path);
+	free(src);
+	return out;
+}
