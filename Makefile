@@ -45,6 +45,7 @@ LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lcjson
 
 .PHONY: all check test-unit test-cli test-kernel vmtest install uninstall clean format \
 	vmlinux deps unit-bins test-bins
+.PHONY: fuzz fuzz-bin
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -81,12 +82,38 @@ $(OUTPUT)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) | $(OUTPUT)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(wildcard tests/helpers/*.c))
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -luring
 
 unit-bins: $(UNIT_BINS)
 test-bins: $(UNIT_BINS) $(HELPER_BINS)
 
 $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests/unit:
+	$(Q)mkdir -p $@
+
+# --- fuzzing: libFuzzer with ASan and UBSan over the policy module (no libbpf needed) ---
+# make fuzz FUZZ_SECONDS=60. New inputs go to $(OUTPUT)/fuzz/corpus (the committed seed corpus
+# is only read), crash reproducers to $(OUTPUT)/fuzz/crash-*.
+FUZZ_SECONDS ?= 20
+FUZZ_BIN := $(OUTPUT)/fuzz/fuzz_policy
+# The policy module (user/policy*.c) and what it uses; none of it needs libbpf.
+FUZZ_SRCS := tests/fuzz/fuzz_policy.c $(sort $(wildcard user/policy*.c)) user/jsonc.c user/paths.c
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -Wall -Wextra -Wno-unused-parameter -Iinclude -Iuser
+
+$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard user/*.h include/*.h) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -lcjson -lcrypto -o $@
+
+fuzz-bin: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus
+	$(call msg,FUZZ,$(FUZZ_BIN) for $(FUZZ_SECONDS) s)
+	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/policy.dict -max_len=4096 \
+		-timeout=5 -rss_limit_mb=1024 -artifact_prefix=$(OUTPUT)/fuzz/ \
+		$(OUTPUT)/fuzz/corpus tests/fuzz/corpus/policy
+
+$(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
 # --- tests: each suite writes TAP under $(OUTPUT)/tap; scripts/check.sh sums them up ---

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # check.sh — run the test suites and sum them up.
-#   scripts/check.sh [all | unit | cli | kernel]...
-# Suites: unit (C programs in $OUTPUT/tests/unit, host), cli (tests/cli/*.bats, host), kernel
+#   scripts/check.sh [all | unit | cli | fuzz | kernel]...
+# Suites: unit (C programs in $OUTPUT/tests/unit, host), cli (tests/cli/*.bats, host), fuzz (the
+# policy libFuzzer target for $FUZZ_SECONDS, default 20, host; built here with clang), kernel
 # (tests/kernel/*.bats in the VM, plus tests/kernel/boot-nolsm/ in a VM booted without bpf in
 # lsm=). Every suite writes TAP to $OUTPUT/tap/<suite>.tap. The last line printed is always
 # "N passed, N failed" over every suite run; the exit status is non-zero when anything failed,
@@ -16,7 +17,7 @@ tapdir=$OUTPUT/tap
 mkdir -p "$tapdir"
 
 [ $# -gt 0 ] || set -- all
-[ "$1" = all ] && set -- unit cli kernel
+[ "$1" = all ] && set -- unit cli fuzz kernel
 
 total_pass=0 total_fail=0 total_skip=0
 
@@ -66,6 +67,39 @@ run_cli() {
 	tally cli "$out" "$rc"
 }
 
+# Build the policy fuzzer and run it for FUZZ_SECONDS (make fuzz: ASan, UBSan, leak check). One
+# test: a failed build, a crash, a leak, a timeout or a missing "Done N runs" summary fails it.
+run_fuzz() {
+	local out=$tapdir/fuzz.tap log=$tapdir/fuzz.log secs=${FUZZ_SECONDS:-20} rc runs art report
+	printf '1..1\n' >"$out"
+	make --no-print-directory -s OUTPUT="$OUTPUT" fuzz-bin >"$log" 2>&1
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		echo "not ok 1 - fuzz_policy: build failed (make fuzz-bin, exit $rc)" >>"$out"
+		report=$(grep -m10 -E 'error|Error' "$log")
+		echo "${report:-$(tail -n 10 "$log")}" | sed 's/^/# /' >>"$out"
+	else
+		make --no-print-directory -s OUTPUT="$OUTPUT" FUZZ_SECONDS="$secs" fuzz >"$log" 2>&1
+		rc=$?
+		runs=$(sed -nE 's/^Done ([0-9]+) runs in ([0-9]+) seconds?.*/\1 runs in \2 s/p' \
+			"$log")
+		if [ "$rc" = 0 ] && [ -n "$runs" ]; then
+			echo "ok 1 - fuzz_policy: $runs, no crash" >>"$out"
+			grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 |
+				sed -E 's/^#[0-9]+[[:space:]]+DONE[[:space:]]*/# /' >>"$out"
+		else
+			[ "$rc" != 0 ] || rc=1
+			art=$(sed -nE 's/.*Test unit written to (.*)$/\1/p' "$log" | tail -n 1)
+			echo "not ok 1 - fuzz_policy: ${runs:-crash or failure} (exit $rc)" >>"$out"
+			echo "# reproducer: ${art:-none written}; full log: $log" >>"$out"
+			report=$(grep -m1 -A14 -E '^==[0-9]+== ?ERROR|runtime error' "$log")
+			echo "${report:-$(tail -n 10 "$log")}" | sed 's/^/# /' >>"$out"
+		fi
+	fi
+	grep -E '^(not ok|#)' "$out" || true
+	tally fuzz "$out" "$rc"
+}
+
 # One VM boot per kernel suite; the guest writes TAP into the results share.
 run_vm_suite() {
 	local suite=$1 dir=$2 append=$3 out=$tapdir/$1.tap res rc
@@ -84,12 +118,13 @@ for suite in "$@"; do
 	case "$suite" in
 	unit) run_unit ;;
 	cli) run_cli ;;
+	fuzz) run_fuzz ;;
 	kernel)
 		run_vm_suite kernel tests/kernel ""
 		run_vm_suite nolsm tests/kernel/boot-nolsm \
 			"lsm=lockdown,capability,landlock,yama,apparmor,tomoyo"
 		;;
-	*) echo "check: unknown suite '$suite' (unit, cli, kernel, all)" >&2; exit 2 ;;
+	*) echo "check: unknown suite '$suite' (unit, cli, fuzz, kernel, all)" >&2; exit 2 ;;
 	esac
 done
 

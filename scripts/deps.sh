@@ -8,9 +8,9 @@ set -euo pipefail
 packages=(
 	# build
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcjson-dev
-	pkg-config
+	pkg-config libclang-rt-14-dev
 	# tests (host and VM share the host's root)
-	bats openssl python3
+	bats openssl python3 liburing-dev
 	# test VM: qemu, the initramfs and the kernel package download
 	qemu-system-x86 busybox-static cpio gzip kmod apt
 	# make format

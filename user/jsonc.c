@@ -130,6 +130,48 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
+/* Four hex digits at s[0..avail) as a code unit, or -1. */
+static long hex4(const char *s, size_t avail)
+{
+	long v = 0;
+	size_t k;
+
+	if (avail < 4)
+		return -1;
+	for (k = 0; k < 4; k++) {
+		const char *d = strchr("0123456789abcdef", s[k] | 0x20);
+
+		if (!s[k] || !d || !*d)
+			return -1;
+		v = v * 16 + (d - "0123456789abcdef");
+	}
+	return v;
+}
+
+/*
+ * A \uXXXX escape at sc->i. UTF-16 surrogates must come as a high-low pair: cJSON refuses a
+ * lone one, and we must name the error rather than mistake cJSON's refusal for lack of memory.
+ */
+static int scan_u_escape(struct scan *sc)
+{
+	long u = hex4(sc->s + sc->i + 2, sc->len - sc->i - 2), lo;
+
+	if (u < 0)
+		return scan_fail(sc, sc->i, "%s", "\\u needs four hex digits");
+	if (u == 0)
+		return scan_fail(sc, sc->i, "%s", "\\u0000 is not allowed in strings");
+	if (u >= 0xdc00 && u <= 0xdfff)
+		return scan_fail(sc, sc->i, "%s", "lone UTF-16 surrogate in \\u escape");
+	if (u >= 0xd800 && u <= 0xdbff) {
+		if (sc->len - sc->i < 12 || sc->s[sc->i + 6] != '\\' || sc->s[sc->i + 7] != 'u' ||
+		    (lo = hex4(sc->s + sc->i + 8, sc->len - sc->i - 8)) < 0xdc00 || lo > 0xdfff)
+			return scan_fail(sc, sc->i, "%s", "lone UTF-16 surrogate in \\u escape");
+		sc->i += 6;
+	}
+	sc->i += 6;
+	return 0;
+}
+
 static int scan_string(struct scan *sc)
 {
 	size_t start = sc->i++;
@@ -150,17 +192,10 @@ static int scan_string(struct scan *sc)
 			if (sc->i + 1 >= sc->len)
 				break;
 			if (*e == 'u') {
-				size_t k;
+				int err = scan_u_escape(sc);
 
-				for (k = 1; k <= 4; k++)
-					if (sc->i + 1 + k >= sc->len ||
-					    !strchr("0123456789abcdefABCDEF", e[k]) || !e[k])
-						return scan_fail(sc, sc->i, "%s",
-								 "\\u needs four hex digits");
-				if (!strncmp(e + 1, "0000", 4))
-					return scan_fail(sc, sc->i, "%s",
-							 "\\u0000 is not allowed in strings");
-				sc->i += 6;
+				if (err)
+					return err;
 				continue;
 			}
 			if (!*e || !strchr("\"\\/bfnrt", *e))

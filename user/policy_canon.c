@@ -33,8 +33,10 @@ static cJSON *sorted_array(char *const *v, size_t n)
 
 	if (!s)
 		return NULL;
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_str);
+	if (n) {
+		memcpy(s, v, n * sizeof(*s));
+		qsort(s, n, sizeof(*s), cmp_str);
+	}
 	arr = cJSON_CreateStringArray(s, (int)n);
 	free(s);
 	return arr;
@@ -55,8 +57,10 @@ static cJSON *data_access_json(const struct kk_policy *p)
 
 	if (!r || !o)
 		goto fail;
-	memcpy(r, p->paths, p->n_paths * sizeof(*r));
-	qsort(r, p->n_paths, sizeof(*r), cmp_rule);
+	if (p->n_paths) { /* memcpy/qsort of NULL, even for 0 bytes, is undefined */
+		memcpy(r, p->paths, p->n_paths * sizeof(*r));
+		qsort(r, p->n_paths, sizeof(*r), cmp_rule);
+	}
 	for (i = 0; i < p->n_paths; i++) {
 		cJSON *perms = cJSON_AddArrayToObject(o, r[i].pattern);
 

@@ -136,6 +136,11 @@ int kk_pattern_parse(const char *pattern, struct kk_path_rule *rule, char *why, 
 		return -EINVAL;
 	}
 	rule->subtree = len >= 2 && !strcmp(pattern + len - 2, "/*");
+	/* a doubled slash before the star component */
+	if (rule->subtree && len > 2 && pattern[len - 3] == '/') {
+		snprintf(why, wlen, "empty path component ('//')");
+		return -EINVAL;
+	}
 	dir = strndup(pattern, rule->subtree ? (len == 2 ? 1 : len - 2) : len);
 	if (!dir)
 		return -ENOMEM;

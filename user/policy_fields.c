@@ -77,8 +77,10 @@ static void parse_hours(struct ctx *c, const cJSON *v, const char *field)
 	if (!want_type(c, v, cJSON_String, field, "a string \"HH:MM-HH:MM UTC\""))
 		return;
 	s = v->valuestring;
-	zone = strchr(s, ' ');
-	if (zone && strcmp(zone, " UTC") && strlen(s) > 12) {
+	/* A well-formed window followed by another zone name: say that zone is the problem. */
+	zone = strlen(s) > 12 && s[11] == ' ' && s[2] == ':' && s[5] == '-' && s[8] == ':' ?
+		       s + 11 : NULL;
+	if (zone && strcmp(zone, " UTC")) {
 		err_at(c, v, false, field, "only UTC is supported (write the window in UTC), not "
 		       "\"%s\"", zone + 1);
 		return;

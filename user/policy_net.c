@@ -344,13 +344,19 @@ static int net_push(struct net_set *s, const uint8_t addr[16], uint8_t prefix, u
 	return 0;
 }
 
-/* Add the ports of src to dst; false when more than KK_NET_PORTS_MAX would be needed. */
+/*
+ * Add the ports of src to dst; false when more than KK_NET_PORTS_MAX would be needed. Once
+ * either covers every port, the list no longer matters.
+ */
 static bool merge_ports(struct net_raw *dst, const struct net_raw *src)
 {
 	uint16_t i, j;
 
-	if (src->any_port)
+	if (src->any_port || dst->any_port) {
 		dst->any_port = true;
+		dst->nports = 0;
+		return true;
+	}
 	for (i = 0; i < src->nports; i++) {
 		for (j = 0; j < dst->nports && dst->ports[j] != src->ports[i]; j++)
 			;
@@ -407,7 +413,8 @@ static size_t fold(struct net_set *s)
 	struct net_raw **stack;
 	size_t i, out = 0, depth = 0;
 
-	qsort(s->v, s->n, sizeof(*s->v), cmp_raw);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_raw);
 	for (i = 0; i < s->n; i++) {
 		struct net_raw *prev = out ? &s->v[out - 1] : NULL;
 
@@ -445,7 +452,7 @@ static int add_nameservers(struct net_set *s, const char *path)
 	if (!f)
 		return 0; /* no resolver configured: nothing to allow */
 	while (!err && fgets(line, sizeof(line), f)) {
-		char ns[INET6_ADDRSTRLEN + 16];
+		char ns[64];
 		struct kk_host_rule h;
 		char why[80];
 
@@ -487,7 +494,8 @@ static int add_host(struct net_set *s, struct kk_ruleset *rs, const struct kk_ho
 	if (h->kind == KK_HOST_WILDCARD)
 		return add_symbolic(rs, h, "wildcard: enforced by default-deny");
 	if (offline)
-		return add_symbolic(rs, h, "offline: not resolved, so not enforced as allowed");
+		return add_symbolic(rs, h, h->deny ? "offline: not resolved, so not enforced as denied"
+					   : "offline: not resolved, so not enforced as allowed");
 	err = kk_host_resolve(h->name, &addrs, &n, why, sizeof(why));
 	if (err == -ENOENT) {
 		char field[64];

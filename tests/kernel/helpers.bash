@@ -4,6 +4,46 @@ KK=${KAKUNIN_BIN:-$BATS_TEST_DIRNAME/../../build/kakunin-bpf}
 TRY=${KAKUNIN_TESTS_BIN:-$BATS_TEST_DIRNAME/../../build/tests}/kk-try
 export TRY
 
+# make_pki DIR [AGENT...]: a CA (DIR/ca.pem) and one certificate per agent id (DIR/AGENT.pem,
+# CN = the agent id), made with the openssl CLI.
+make_pki() {
+	local dir=$1 a
+	shift
+	mkdir -p "$dir"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=kakunin test CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+	for a in "$@"; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$a" \
+			-keyout "$dir/$a.key" -out "$dir/$a.csr" 2>/dev/null
+		openssl x509 -req -in "$dir/$a.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+			-set_serial "0x$(openssl rand -hex 8)" -days 1 -out "$dir/$a.pem" 2>/dev/null
+	done
+}
+
+# pki_setup: the PKI of a test file, once (setup_file). Agent "agent" is the default.
+pki_setup() {
+	PKI=$BATS_FILE_TMPDIR/pki
+	[ -f "$PKI/agent.pem" ] || make_pki "$PKI" agent other
+	export PKI
+}
+
+# policy FILE JSON-MEMBERS: a policy for agent "agent" with the given members. The test
+# helpers' directory is added with read and exec (and to an exec list), since every bound test
+# process is a kk-try or a shell exec'ing one.
+policy() {
+	printf '{"agent_id": "agent", "version": "t1"%s%s}\n' "${2:+, }" "$2" >"$1.in"
+	python3 - "$1.in" "$1" "$(dirname "$(readlink -f "$TRY")")" "$(readlink -f "$TRY")" <<'PY'
+import json, sys
+src, dst, tdir, tbin = sys.argv[1:5]
+p = json.load(open(src))
+p.setdefault("data_access", {}).setdefault(tdir + "/*", ["read", "exec"])
+if "exec" in p:
+    p["exec"].append(tbin)
+json.dump(p, open(dst, "w"), indent=1)
+PY
+	rm -f "$1.in"
+}
+
 # wait_stopped PID: until the process is in state T (stopped), at most 10 s.
 wait_stopped() {
 	local i state
@@ -16,25 +56,27 @@ wait_stopped() {
 	return 1
 }
 
-# bound_start PREFIX CMD...: start CMD bound to a deny-prefix before it runs one instruction of
-# its own: a shell stops itself, is bound by PID, continued, then execs CMD. Sets BOUND_PID and
-# BOUND_ID (the binding id); CMD's output goes to $BATS_TEST_TMPDIR/bound.out.
+# bound_start POLICY CMD...: start CMD bound to POLICY as agent "agent" before it runs one
+# instruction of its own: a shell stops itself, is bound by PID, continued, then execs CMD.
+# Sets BOUND_PID and BOUND_SLOT; CMD's output goes to $BATS_TEST_TMPDIR/bound.out.
+# KK_CERT overrides the certificate.
 bound_start() {
-	local prefix=$1 out
+	local pol=$1 out
 	shift
 	sh -c 'kill -STOP $$; exec "$@"' kk-bound "$@" >"$BATS_TEST_TMPDIR/bound.out" 2>&1 \
 		</dev/null &
 	BOUND_PID=$!
 	wait_stopped "$BOUND_PID" || return 1
-	out=$("$KK" bind --pid "$BOUND_PID" --deny-prefix "$prefix") || {
+	out=$("$KK" bind --pid "$BOUND_PID" --cert "${KK_CERT:-$PKI/agent.pem}" --ca "$PKI/ca.pem" \
+		--policy "$pol" --offline) || {
 		kill -9 "$BOUND_PID"
 		return 1
 	}
-	BOUND_ID=$(echo "$out" | sed -n 's/.* as binding \([0-9]*\) .*/\1/p')
+	BOUND_SLOT=$(echo "$out" | sed -n 's/.*binding \([0-9]*\),.*/\1/p')
 	kill -CONT "$BOUND_PID"
 }
 
-# bound_wait: wait for the bound_start'ed command; sets $status and $output like bats' run.
+# bound_wait: wait for the bound_start'ed command; sets $status, $output and $lines.
 bound_wait() {
 	status=0
 	wait "$BOUND_PID" || status=$?
@@ -42,13 +84,35 @@ bound_wait() {
 	mapfile -t lines <<<"$output"
 }
 
-# bound_run PREFIX CMD...: bound_start + bound_wait.
+# bound_run POLICY CMD...: bound_start + bound_wait.
 bound_run() {
 	bound_start "$@" || return 1
 	bound_wait
 }
 
-# event_for PID: the JSON event lines of PID still waiting in the ring (consumes the ring).
+# try_bound POLICY KK-TRY-ARGS...: kk-try bound to POLICY; $output is its one word.
+try_bound() {
+	local pol=$1
+	shift
+	bound_run "$pol" "$TRY" "$@"
+}
+
+# events_for_pid PID: the JSON event lines of PID still waiting in the ring (consumes it).
 events_for_pid() {
 	"$KK" events --json | grep -F "\"pid\":$1,"
+}
+
+# event_field PID PY-EXPR: evaluate PY-EXPR on the last event of PID (bound as `e`) and print
+# it; a tuple prints as its members joined by ", ".
+event_field() {
+	events_for_pid "$1" | tail -n 1 | python3 -c '
+import json, sys
+e = json.loads(sys.stdin.read())
+v = eval(sys.argv[1])
+print(", ".join(map(str, v)) if isinstance(v, tuple) else v)' "$2"
+}
+
+# Drain the ring so a test only sees its own events.
+drain_events() {
+	"$KK" events --json >/dev/null
 }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# load/unload in a real kernel: pins, idempotence, and enforcement stopping at unload.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	pki_setup
+	"$KK" load
+}
+
+teardown_file() {
+	"$KK" unload
+}
+
+@test "load attaches every program and pins programs, links and maps; a second load is harmless" {
+	for p in kk_file_open kk_file_permission kk_path_link kk_path_rename kk_path_unlink \
+		kk_path_mkdir kk_path_rmdir kk_path_symlink kk_path_mknod kk_path_truncate \
+		kk_path_chmod kk_path_chown kk_bprm_check kk_socket_connect kk_socket_sendmsg \
+		kk_socket_recvmsg kk_socket_create kk_unix_stream_connect kk_unix_may_send \
+		kk_sk_free kk_task_alloc; do
+		[ -e "/sys/fs/bpf/kakunin/links/$p" ]
+		[ -e "/sys/fs/bpf/kakunin/progs/$p" ]
+	done
+	for m in kk_task kk_bindings kk_idents kk_policies kk_paths kk_net_allow kk_net_deny \
+		kk_exec kk_conns kk_events kk_stats; do
+		[ -e "/sys/fs/bpf/kakunin/maps/$m" ]
+	done
+	[ "$(bpftool prog show | grep -c 'lsm  name kk_')" -eq 21 ]
+	run --separate-stderr "$KK" load
+	[ "$status" -eq 0 ]
+	[ "$output" = "kakunin-bpf: already loaded (/sys/fs/bpf/kakunin)" ]
+	[ "$(bpftool prog show | grep -c 'lsm  name kk_')" -eq 21 ]
+}
+
+@test "unload detaches the programs: a bound task is no longer denied" {
+	policy "$BATS_TEST_TMPDIR/p.json" '"baseline": false'
+	bound_start "$BATS_TEST_TMPDIR/p.json" sh -c 'read -r l </proc/uptime; sleep 1; read -r l </proc/uptime && echo after-unload-ok'
+	run "$KK" unload
+	[ "$status" -eq 0 ]
+	[ ! -e /sys/fs/bpf/kakunin ]
+	! bpftool prog show | grep -q 'name kk_'
+	bound_wait
+	[[ "$output" == *"after-unload-ok"* ]]
+	"$KK" load
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * identity — the agent's X.509 certificate: load it (PEM or DER), verify its chain to a CA
+ * bundle and its validity period, and check it against a policy (agent_id, pinned policy hash).
+ * What the kernel keys a binding by is the pair (issuer_key, serial_bin). OpenSSL and libc only:
+ * no libbpf here, the maps module writes what this module extracts.
+ *
+ * Every function that can fail returns 0 or -errno and, where it takes why/wlen, puts one line
+ * naming what and why into why[] ("certificate agent.pem: expired on 2026-01-01 00:00:00 UTC
+ * (certificate has expired)"), with OpenSSL's own error text appended when OpenSSL failed.
+ * Errors: -ENOENT, -EACCES, -EISDIR... (a file could not be read), -EINVAL (not a certificate,
+ * or one this module refuses: negative or over-long serial, malformed extension), -EKEYEXPIRED
+ * (outside a validity period), -EKEYREJECTED (chain, signature or CA checks), -ENOMEM.
+ */
+#ifndef KK_IDENTITY_H
+#define KK_IDENTITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KK_DEFAULT_CA "/etc/kakunin/ca.pem"
+/*
+ * kakunin policy-hash extension: an OID under the UUID arc 2.25 (ITU-T X.667), so no registry is
+ * needed. Value: DER OCTET STRING holding the 32-byte SHA-256 policy hash. Non-critical.
+ */
+#define KK_POLICY_HASH_OID "2.25.243117301337387610220934576524076285138"
+
+/* Longest serial RFC 5280 allows, in bytes of magnitude. */
+#define KK_SERIAL_MAX 20
+
+struct kk_identity {
+	/* lowercase hex of the serial's magnitude, no colons; as BN_bn2hex gives it, lowercased
+	 * (even length, may start with 0; "00" for serial 0) */
+	char serial[41];
+	/* big-endian magnitude, no leading zero bytes except a single 0 for serial 0 */
+	uint8_t serial_bin[20];
+	size_t serial_len;
+	/* first 8 bytes of SHA-256 over the DER of the issuer name: the kernel's identity key with
+	 * serial_bin */
+	uint8_t issuer_key[8];
+	/* X509_NAME_hash_ex of the issuer name as 8 lowercase hex chars, like
+	 * `openssl x509 -issuer_hash` */
+	char issuer_hash[9];
+	char *issuer;	  /* issuer DN, one line (XN_FLAG_RFC2253) */
+	char *subject_cn; /* NULL when the subject has no CN */
+	char **san_uris;  /* URI entries of subjectAltName */
+	size_t n_san_uris;
+	char fingerprint[65];	       /* SHA-256 of the DER certificate, lowercase hex */
+	int64_t not_before, not_after; /* Unix seconds */
+	bool has_policy_hash;
+	char policy_hash[65]; /* lowercase hex of the extension's 32 bytes */
+};
+
+/*
+ * Load a certificate (PEM or DER, detected) and fill *id; no trust decision. Refused even so:
+ * a negative serial (its magnitude would collide with the positive one in the identity key), a
+ * serial over 20 bytes, more than one CN, a CN or SAN URI with a NUL byte, and a malformed or
+ * duplicated policy-hash extension. On error *id is left zeroed. -errno, why[]
+ */
+int kk_identity_load(const char *cert_path, struct kk_identity *id, char *why, size_t wlen);
+
+/*
+ * Load cert_path, and verify it: chain to a trust anchor in ca_bundle (PEM, one or more certs;
+ * NULL = KK_DEFAULT_CA) with X509_verify_cert. Intermediates may come after the leaf in
+ * cert_path (PEM) or be in the bundle. Validity period checked at `now` (Unix seconds; pass
+ * time(NULL) normally; tests pass fixed times). Also refused: a CA certificate as the leaf
+ * (basicConstraints CA:TRUE), serial 0, and a critical policy-hash extension. -errno, why[]
+ */
+int kk_identity_verify(const char *cert_path, const char *ca_bundle, int64_t now,
+		       struct kk_identity *id, char *why, size_t wlen);
+
+/*
+ * agent_id must equal the subject CN or the last path segment of a SAN URI
+ * (spiffe://example.org/agent/trading_bot_v2 -> trading_bot_v2), byte for byte. -EACCES with
+ * why: "certificate CN \"x\" (and SAN URIs ...) does not match the policy's agent_id \"y\"";
+ * -EINVAL for an empty agent_id.
+ */
+int kk_identity_match_agent(const struct kk_identity *id, const char *agent_id, char *why,
+			    size_t wlen);
+
+/*
+ * When the certificate pins a policy hash, it must equal policy_hash_hex (64 hex digits).
+ * -EACCES with why naming both hashes; -EINVAL when policy_hash_hex is not 64 hex digits.
+ * No extension: 0.
+ */
+int kk_identity_check_policy_hash(const struct kk_identity *id, const char *policy_hash_hex,
+				  char *why, size_t wlen);
+
+/*
+ * Parse a user-given serial: hex digits, optional colons between byte pairs (as
+ * `openssl x509 -serial` or browsers print), optional 0x prefix, any case; leading zero bytes
+ * dropped. Into out[20]/len. -EINVAL (empty, non-hex, longer than 20 bytes). Also produce the
+ * canonical lowercase form (same form as kk_identity.serial) into canon[41] unless it is NULL.
+ */
+int kk_serial_parse(const char *text, uint8_t out[20], size_t *len, char canon[41]);
+
+/* Free what *id owns and zero it; safe on a zeroed or already freed identity. */
+void kk_identity_free(struct kk_identity *id);
+
+#ifdef KK_IDENTITY_INTERNAL
+/*
+ * Shared by user/identity*.c only, which define KK_IDENTITY_INTERNAL and include
+ * <openssl/x509.h> first; everyone else sees no OpenSSL type.
+ */
+
+/* STACK_OF(X509), named so that clang-format can read the prototypes. */
+typedef STACK_OF(X509) kk_x509s;
+
+/* Read path: its first certificate into *leaf, any further ones (PEM only) into *extra. */
+int kk_id_read_certs(const char *path, X509 **leaf, kk_x509s **extra, char *why, size_t wlen);
+/* Fill *id from x (read from path, named in errors). */
+int kk_id_fill(const char *path, X509 *x, struct kk_identity *id, char *why, size_t wlen);
+/* Format into why; with ssl, append OpenSSL's queued errors " (e1; e2)". Clears the queue. */
+void kk_id_why(char *why, size_t wlen, bool ssl, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* name as one RFC 2253 line into buf ("" when empty or unprintable). */
+void kk_id_name(const X509_NAME *name, char *buf, size_t len);
+/* "YYYY-MM-DD HH:MM:SS UTC" */
+void kk_id_time_str(int64_t t, char *buf, size_t len);
+int kk_id_asn1_time(const ASN1_TIME *t, int64_t *out);
+/* The policy-hash extension's OID as an object (caller frees); NULL when out of memory. */
+ASN1_OBJECT *kk_id_policy_oid(void);
+#endif
+
+#endif

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * identity_match — does a loaded identity fit a policy (agent_id, pinned policy hash), and
+ * serial numbers as people type them. Plain C: no OpenSSL call here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "identity.h"
+
+/* Append to the string in buf, truncating safely. */
+static void append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t off = strnlen(buf, len);
+	va_list ap;
+
+	if (off + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + off, len - off, fmt, ap);
+	va_end(ap);
+}
+
+/* Append s quoted, control characters as '?', so a hostile CN cannot forge a log line. */
+static void append_quoted(char *buf, size_t len, const char *s)
+{
+	char tmp[256];
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < sizeof(tmp); i++)
+		tmp[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	tmp[i] = '\0';
+	append(buf, len, "\"%s%s\"", tmp, s[i] ? "..." : "");
+}
+
+/*
+ * The last path segment of a URI: "spiffe://example.org/agent/bot" -> "bot". The authority is
+ * not a path: "spiffe://bot" has none (NULL), so a trust domain cannot pose as an agent.
+ */
+static const char *uri_last_segment(const char *uri)
+{
+	const char *p = strchr(uri, ':'), *last;
+
+	if (!p)
+		return NULL;
+	p++;
+	if (p[0] == '/' && p[1] == '/') {
+		p = strchr(p + 2, '/');
+		if (!p)
+			return NULL;
+	}
+	last = strrchr(p, '/');
+	return last ? last + 1 : NULL;
+}
+
+int kk_identity_match_agent(const struct kk_identity *id, const char *agent_id, char *why,
+			    size_t wlen)
+{
+	const char *seg;
+	size_t i;
+
+	if (!agent_id || !agent_id[0]) {
+		snprintf(why, wlen, "the policy's agent_id is empty");
+		return -EINVAL;
+	}
+	if (id->subject_cn && !strcmp(id->subject_cn, agent_id))
+		return 0;
+	for (i = 0; i < id->n_san_uris; i++) {
+		seg = uri_last_segment(id->san_uris[i]);
+		if (seg && !strcmp(seg, agent_id))
+			return 0;
+	}
+	if (wlen)
+		why[0] = '\0';
+	if (id->subject_cn) {
+		append(why, wlen, "certificate CN ");
+		append_quoted(why, wlen, id->subject_cn);
+		append(why, wlen, id->n_san_uris ? " (and SAN URIs " : "");
+	} else {
+		append(why, wlen,
+		       id->n_san_uris ? "certificate has no CN, and its SAN URIs "
+				      : "certificate has neither a CN nor a SAN URI to match");
+	}
+	for (i = 0; i < id->n_san_uris; i++) {
+		append(why, wlen, i ? ", " : "");
+		append_quoted(why, wlen, id->san_uris[i]);
+	}
+	if (id->subject_cn)
+		append(why, wlen, "%s does not match", id->n_san_uris ? ")" : "");
+	else if (id->n_san_uris)
+		append(why, wlen, " do not match");
+	append(why, wlen, " the policy's agent_id ");
+	append_quoted(why, wlen, agent_id);
+	return -EACCES;
+}
+
+static bool is_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!s[i] || !strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+	return s[64] == '\0';
+}
+
+int kk_identity_check_policy_hash(const struct kk_identity *id, const char *policy_hash_hex,
+				  char *why, size_t wlen)
+{
+	if (!id->has_policy_hash)
+		return 0;
+	if (!policy_hash_hex || !is_hex64(policy_hash_hex)) {
+		snprintf(why, wlen, "policy hash \"%.64s\" is not 64 hex digits",
+			 policy_hash_hex ? policy_hash_hex : "");
+		return -EINVAL;
+	}
+	if (strcasecmp(id->policy_hash, policy_hash_hex)) {
+		snprintf(why, wlen,
+			 "certificate pins policy hash %s, but the policy's hash is %s: the CA "
+			 "attested another policy",
+			 id->policy_hash, policy_hash_hex);
+		return -EACCES;
+	}
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int kk_serial_parse(const char *text, uint8_t out[20], size_t *len, char canon[41])
+{
+	static const char digits[] = "0123456789abcdef";
+	uint8_t nib[2 * KK_SERIAL_MAX];
+	const char *p = text;
+	size_t i, n = 0, nb;
+	bool colons;
+	int v;
+
+	if (!p)
+		return -EINVAL;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	if (!*p)
+		return -EINVAL;
+	/* With colons, the text is byte pairs "f1:d4:e8": a colon at every third position. */
+	colons = strchr(p, ':') != NULL;
+	if (colons && strlen(p) % 3 != 2)
+		return -EINVAL;
+	for (i = 0; p[i]; i++) {
+		if (colons && i % 3 == 2) {
+			if (p[i] != ':')
+				return -EINVAL;
+			continue;
+		}
+		v = hexval(p[i]);
+		if (v < 0)
+			return -EINVAL;
+		if (!n && !v)
+			continue; /* leading zeros carry no value */
+		if (n == sizeof(nib))
+			return -EINVAL;
+		nib[n++] = v;
+	}
+	/* An odd digit count has an implied leading zero nibble. */
+	nb = (n + 1) / 2;
+	memset(out, 0, KK_SERIAL_MAX);
+	for (i = 0; i < n; i++)
+		out[nb - 1 - (n - 1 - i) / 2] |= (n - 1 - i) % 2 ? nib[i] << 4 : nib[i];
+	if (!nb)
+		nb = 1; /* serial 0 is one zero byte, as in kk_identity.serial_bin */
+	*len = nb;
+	for (i = 0; canon && i < nb; i++) {
+		canon[2 * i] = digits[out[i] >> 4];
+		canon[2 * i + 1] = digits[out[i] & 0xf];
+	}
+	if (canon)
+		canon[2 * nb] = '\0';
+	return 0;
+}
