@@ -287,6 +287,8 @@ static __always_inline struct kk_event *kk_event_start(struct kk_ctx *c, __u32 a
 	ev->family = 0;
 	ev->port = 0;
 	ev->protocol = 0;
+	/* Scratch is per CPU and reused: never let an earlier event's address show through. */
+	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	return ev;
 }

@@ -15,9 +15,11 @@
 #include "events.h"
 #include "output.h"
 
+/* A destination (connect, send): not a refused socket(), which only has a family. */
 static bool is_inet(const struct kk_event *ev)
 {
-	return ev->family == AF_INET || ev->family == AF_INET6;
+	return (ev->family == AF_INET || ev->family == AF_INET6) &&
+	       ev->hook != KK_HOOK_SOCKET_CREATE;
 }
 
 /* "10.0.0.1" or "2001:db8::1"; IPv4-mapped addresses are IPv4. */
@@ -41,6 +43,10 @@ static const char *family_str(uint8_t f, char *buf, size_t len)
 	switch (f) {
 	case AF_UNIX:
 		return "unix";
+	case AF_INET:
+		return "inet";
+	case AF_INET6:
+		return "inet6";
 	case AF_NETLINK:
 		return "netlink";
 	case AF_PACKET:
@@ -128,51 +134,81 @@ char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 	return out;
 }
 
-/* What was attempted, as " key=value" pairs. */
-static void action_text(const struct kk_event *ev, const char *path, const char *source,
-			char *buf, size_t len)
+/*
+ * For the text form: valid UTF-8 with control characters as \xNN, so a file or task name with a
+ * newline cannot forge a second event line. Caller frees.
+ */
+static char *text_clean(const char *s, size_t len)
 {
-	char a[64], acc[32];
+	char *u = kk_utf8_sanitize(s, len), *out;
+	size_t i, o = 0;
 
-	buf[0] = '\0';
+	if (!u)
+		return NULL;
+	out = malloc(strlen(u) * 4 + 1);
+	for (i = 0; out && u[i]; i++) {
+		unsigned char c = (unsigned char)u[i];
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			o += sprintf(out + o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	if (out)
+		out[o] = '\0';
+	free(u);
+	return out;
+}
+
+/* What was attempted, as " key=value" pairs. */
+static char *action_text(const struct kk_event *ev, const char *path, const char *source)
+{
+	char a[64], acc[32], *out = NULL;
+	bool v6;
+
 	if (is_inet(ev)) {
 		addr_str(ev, a, sizeof(a));
-		snprintf(buf, len, " dest=%s%s%s:%u/%s", ev->family == AF_INET6 ? "[" : "", a,
-			 ev->family == AF_INET6 ? "]" : "", ev->port, proto_str(ev->protocol));
-		return;
+		v6 = strchr(a, ':') != NULL;
+		if (asprintf(&out, " dest=%s%s%s:%u/%s", v6 ? "[" : "", a, v6 ? "]" : "", ev->port,
+			     proto_str(ev->protocol)) < 0)
+			out = NULL;
+		return out;
 	}
-	if (ev->hook == KK_HOOK_BPRM_CHECK) {
-		snprintf(buf, len, " exec=%s", path);
-		return;
-	}
-	snprintf(buf, len, "%s%s%s%s%s%s%s%s", *path ? " path=" : "", path,
-		 *source ? " from=" : "", source, ev->access ? " access=" : "",
-		 ev->access ? kk_access_str(ev->access, acc, sizeof(acc)) : "",
-		 ev->family ? " family=" : "",
-		 ev->family ? family_str(ev->family, a, sizeof(a)) : "");
+	if (ev->hook == KK_HOOK_BPRM_CHECK)
+		return asprintf(&out, "%s%s", *path ? " exec=" : "", path) < 0 ? NULL : out;
+	if (asprintf(&out, "%s%s%s%s%s%s%s%s", *path ? " path=" : "", path, *source ? " from=" : "",
+		     source, ev->access ? " access=" : "",
+		     ev->access ? kk_access_str(ev->access, acc, sizeof(acc)) : "",
+		     ev->family ? " family=" : "",
+		     ev->family ? family_str(ev->family, a, sizeof(a)) : "") < 0)
+		out = NULL;
+	return out;
 }
 
 char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
 		    const struct kk_who *who)
 {
 	bool two = ev->path2_off && ev->path2_off < ev->path_len;
-	char *comm = kk_utf8_sanitize(ev->comm, sizeof(ev->comm));
-	char *path = kk_utf8_sanitize(ev->path, ev->path_len ? sizeof(ev->path) : 0);
-	char *src = kk_utf8_sanitize(two ? ev->path + ev->path2_off : "",
-				     two ? ev->path_len - ev->path2_off : 0);
+	char *comm = text_clean(ev->comm, sizeof(ev->comm));
+	char *path = text_clean(ev->path, ev->path_len ? sizeof(ev->path) : 0);
+	char *src = text_clean(two ? ev->path + ev->path2_off : "",
+			       two ? ev->path_len - ev->path2_off : 0);
 	const char *decision = kk_event_decision(ev->type);
-	char ts[40], what[KK_PATH_MAX * 2 + 128];
+	const char *err = ev->err ? strerrorname_np(ev->err) ?: "unknown" : "";
+	char ts[40], *what = NULL;
 	char *out = NULL;
 
 	if (!comm || !path || !src)
 		goto out;
 	kk_format_rfc3339((int64_t)ev->ktime_ns + c->boot_to_real_ns, ts, sizeof(ts));
-	action_text(ev, path, src, what, sizeof(what));
+	what = action_text(ev, path, src);
+	if (!what)
+		goto out;
 	if (asprintf(&out, "%s #%llu %s %s pid=%u comm=%s agent=%s%s%s%s%s%s%s%s", ts,
 		     (unsigned long long)seq, kk_event_type_name(ev->type), kk_hook_name(ev->hook),
 		     ev->pid, comm, who && who->agent_id ? who->agent_id : "-", what,
-		     decision ? " -> " : "", decision ?: "", ev->err ? " " : "",
-		     ev->err ? strerrorname_np(ev->err) ?: "" : "", decision && ev->reason ? " (" : "",
+		     decision ? " -> " : "", decision ?: "", ev->err ? " " : "", err,
+		     decision && ev->reason ? " (" : "",
 		     decision && ev->reason ? kk_reason_text(ev->reason) : "") < 0)
 		out = NULL;
 	if (out && decision && ev->reason) {
@@ -184,6 +220,7 @@ char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 		}
 	}
 out:
+	free(what);
 	free(comm);
 	free(path);
 	free(src);

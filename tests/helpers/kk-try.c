@@ -17,12 +17,15 @@
  *   hold-connect ADDR PORT SECS  connect, print the outcome, keep the socket SECS seconds
  *
  * "--pid" first prints the PID on its own line, so a test can match this process's events.
+ * "--stop" (after --pid) stops the process before the call, so a test can bind it after the
+ * exec (tests/kernel/helpers.bash: bound_try_late) and then continue it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
@@ -305,6 +308,10 @@ int main(int argc, char **argv)
 	if (argc > 0 && !strcmp(argv[0], "--pid")) {
 		printf("%d\n", getpid());
 		fflush(stdout);
+		argv++, argc--;
+	}
+	if (argc > 0 && !strcmp(argv[0], "--stop")) {
+		kill(getpid(), SIGSTOP);
 		argv++, argc--;
 	}
 	if (argc > 0)

@@ -97,6 +97,23 @@ try_bound() {
 	bound_run "$pol" "$TRY" "$@"
 }
 
+# try_late POLICY KK-TRY-ARGS...: like try_bound, but kk-try is bound after it was exec'd (for
+# policies under which the bound task could not exec it, e.g. outside allowed_hours).
+try_late() {
+	local pol=$1 out
+	shift
+	"$TRY" --pid --stop "$@" >"$BATS_TEST_TMPDIR/bound.out" 2>&1 </dev/null &
+	BOUND_PID=$!
+	wait_stopped "$BOUND_PID" || return 1
+	out=$("$KK" bind --pid "$BOUND_PID" --cert "${KK_CERT:-$PKI/agent.pem}" --ca "$PKI/ca.pem" \
+		--policy "$pol" --offline) || {
+		kill -9 "$BOUND_PID"
+		return 1
+	}
+	kill -CONT "$BOUND_PID"
+	bound_wait
+}
+
 # events_for_pid PID: the JSON event lines of PID still waiting in the ring (consumes it).
 events_for_pid() {
 	"$KK" events --json | grep -F "\"pid\":$1,"
@@ -110,6 +127,18 @@ import json, sys
 e = json.loads(sys.stdin.read())
 v = eval(sys.argv[1])
 print(", ".join(map(str, v)) if isinstance(v, tuple) else v)' "$2"
+}
+
+# hook_event PID HOOK PY-EXPR: like event_field, on the first event of PID from HOOK.
+hook_event() {
+	events_for_pid "$1" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["hook"] == sys.argv[1]:
+        v = eval(sys.argv[2])
+        print(", ".join(map(str, v)) if isinstance(v, tuple) else v)
+        break' "$2" "$3"
 }
 
 # Drain the ring so a test only sees its own events.

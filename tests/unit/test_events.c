@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Unit tests of user/events.c: ringbuf record decoding and the names of every enum. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "kakunin.h"
 #include "events.h"
@@ -24,9 +26,10 @@ static void fill_raw(const char *path, __u32 path_len)
 	raw.ev.pid = 1234;
 	raw.ev.tid = 1235;
 	raw.ev.uid = 1000;
-	raw.ev.binding_id = 7;
+	raw.ev.binding = 7;
+	raw.ev.gen = 3;
 	raw.ev.access = KK_ACCESS_READ;
-	raw.ev.reason = KK_REASON_DENY_PREFIX;
+	raw.ev.reason = KK_REASON_NOT_IN_SCOPE;
 	raw.ev.err = EACCES;
 	raw.ev.path_len = path_len;
 	strcpy(raw.ev.comm, "cat");
@@ -47,6 +50,8 @@ UNIT_TEST(decode_path_len_past_end)
 {
 	fill_raw("/a/b", 5);
 	CHECK_EQ_INT(kk_event_decode(&raw, KK_EVENT_HDR_SIZE + 4, &out), -EINVAL);
+	CHECK_EQ_INT(kk_event_decode(&raw, KK_EVENT_HDR_SIZE, &out), -EINVAL);
+	raw.ev.path_len = 1;
 	CHECK_EQ_INT(kk_event_decode(&raw, KK_EVENT_HDR_SIZE, &out), -EINVAL);
 	raw.ev.path_len = 0xffffffffu;
 	CHECK_EQ_INT(kk_event_decode(&raw, sizeof(struct kk_event), &out), -EINVAL);
@@ -70,13 +75,84 @@ UNIT_TEST(decode_valid_record)
 	CHECK_EQ_INT(out.pid, 1234);
 	CHECK_EQ_INT(out.tid, 1235);
 	CHECK_EQ_INT(out.uid, 1000);
-	CHECK_EQ_INT(out.binding_id, 7);
+	CHECK_EQ_INT(out.binding, 7);
+	CHECK_EQ_INT(out.gen, 3);
 	CHECK_EQ_INT(out.access, KK_ACCESS_READ);
-	CHECK_EQ_INT(out.reason, KK_REASON_DENY_PREFIX);
+	CHECK_EQ_INT(out.reason, KK_REASON_NOT_IN_SCOPE);
 	CHECK_EQ_INT(out.err, EACCES);
 	CHECK_EQ_INT(out.path_len, 5);
+	CHECK_EQ_INT(out.path2_off, 0);
+	CHECK_EQ_INT(out.port, 0);
+	CHECK_EQ_INT(out.family, 0);
+	CHECK_EQ_INT(out.protocol, 0);
 	CHECK_EQ_STR(out.comm, "cat");
 	CHECK_EQ_STR(out.path, "/a/b");
+}
+
+/* A connect to [::1]:8443/udp: every network field of the header is carried over. */
+UNIT_TEST(decode_network_fields)
+{
+	static const __u8 lo6[16] = { [15] = 1 };
+
+	fill_raw("", 0);
+	raw.ev.hook = KK_HOOK_SOCKET_CONNECT;
+	raw.ev.access = 0;
+	raw.ev.reason = KK_REASON_HOST_NOT_ALLOWED;
+	raw.ev.port = 8443;
+	raw.ev.family = AF_INET6;
+	raw.ev.protocol = 17;
+	memcpy(raw.ev.addr, lo6, sizeof(lo6));
+	CHECK_EQ_INT(kk_event_decode(&raw, KK_EVENT_HDR_SIZE, &out), 0);
+	CHECK_EQ_INT(out.hook, KK_HOOK_SOCKET_CONNECT);
+	CHECK_EQ_INT(out.reason, KK_REASON_HOST_NOT_ALLOWED);
+	CHECK_EQ_INT(out.port, 8443);
+	CHECK_EQ_INT(out.family, AF_INET6);
+	CHECK_EQ_INT(out.protocol, 17);
+	CHECK(!memcmp(out.addr, lo6, sizeof(lo6)));
+	CHECK_EQ_INT(out.path_len, 0);
+	CHECK_EQ_STR(out.path, "");
+}
+
+/* A link: the target, its NUL, then the source at path2_off; both survive the decode. */
+UNIT_TEST(decode_two_paths)
+{
+	fill_raw("/new\0/old", 10);
+	raw.ev.hook = KK_HOOK_PATH_LINK;
+	raw.ev.path2_off = 5;
+	CHECK_EQ_INT(kk_event_decode(&raw, KK_EVENT_HDR_SIZE + 10, &out), 0);
+	CHECK_EQ_INT(out.path_len, 10);
+	CHECK_EQ_INT(out.path2_off, 5);
+	CHECK_EQ_STR(out.path, "/new");
+	CHECK_EQ_STR(out.path + out.path2_off, "/old");
+}
+
+/* The record in a heap block of exactly its size: valgrind sees any read past its end. */
+UNIT_TEST(decode_reads_only_the_record)
+{
+	size_t size = KK_EVENT_HDR_SIZE + 5;
+	unsigned char *rec = malloc(size);
+	int rc;
+
+	CHECK(rec != NULL);
+	fill_raw("/a/b", 5);
+	memcpy(rec, &raw, size);
+	rc = kk_event_decode(rec, size, &out);
+	free(rec);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_STR(out.path, "/a/b");
+	CHECK_EQ_STR(out.comm, "cat");
+	CHECK_EQ_INT(out.binding, 7);
+
+	/* Header only, path_len 0. */
+	rec = malloc(KK_EVENT_HDR_SIZE);
+	CHECK(rec != NULL);
+	fill_raw("", 0);
+	memcpy(rec, &raw, KK_EVENT_HDR_SIZE);
+	rc = kk_event_decode(rec, KK_EVENT_HDR_SIZE, &out);
+	free(rec);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_STR(out.path, "");
+	CHECK_EQ_INT(out.pid, 1234);
 }
 
 UNIT_TEST(decode_empty_path)
@@ -151,27 +227,111 @@ UNIT_TEST(event_decisions)
 
 UNIT_TEST(hook_names)
 {
+	static const char *const want[KK_HOOK_MAX] = {
+		[KK_HOOK_NONE] = "none",
+		[KK_HOOK_FILE_OPEN] = "file_open",
+		[KK_HOOK_FILE_PERMISSION] = "file_permission",
+		[KK_HOOK_PATH_LINK] = "path_link",
+		[KK_HOOK_PATH_RENAME] = "path_rename",
+		[KK_HOOK_PATH_UNLINK] = "path_unlink",
+		[KK_HOOK_PATH_MKDIR] = "path_mkdir",
+		[KK_HOOK_PATH_RMDIR] = "path_rmdir",
+		[KK_HOOK_PATH_SYMLINK] = "path_symlink",
+		[KK_HOOK_PATH_MKNOD] = "path_mknod",
+		[KK_HOOK_PATH_TRUNCATE] = "path_truncate",
+		[KK_HOOK_PATH_CHMOD] = "path_chmod",
+		[KK_HOOK_PATH_CHOWN] = "path_chown",
+		[KK_HOOK_BPRM_CHECK] = "bprm_check_security",
+		[KK_HOOK_SOCKET_CONNECT] = "socket_connect",
+		[KK_HOOK_SOCKET_SENDMSG] = "socket_sendmsg",
+		[KK_HOOK_SOCKET_RECVMSG] = "socket_recvmsg",
+		[KK_HOOK_SOCKET_CREATE] = "socket_create",
+		[KK_HOOK_UNIX_CONNECT] = "unix_stream_connect",
+		[KK_HOOK_UNIX_SEND] = "unix_may_send",
+		[KK_HOOK_TASK_ALLOC] = "task_alloc",
+	};
+	__u32 h;
+
+	/* A hook added to enum kk_hook without a name here fails the first check. */
+	for (h = 0; h < KK_HOOK_MAX; h++) {
+		CHECK(want[h] != NULL);
+		CHECK_EQ_STR(kk_hook_name(h), want[h]);
+	}
+	/* Spelled out too, so a failure names the hook. */
 	CHECK_EQ_STR(kk_hook_name(KK_HOOK_NONE), "none");
 	CHECK_EQ_STR(kk_hook_name(KK_HOOK_FILE_OPEN), "file_open");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_FILE_PERMISSION), "file_permission");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_PATH_LINK), "path_link");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_PATH_RENAME), "path_rename");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_PATH_UNLINK), "path_unlink");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_PATH_MKDIR), "path_mkdir");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_PATH_RMDIR), "path_rmdir");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_PATH_SYMLINK), "path_symlink");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_PATH_MKNOD), "path_mknod");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_PATH_TRUNCATE), "path_truncate");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_PATH_CHMOD), "path_chmod");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_PATH_CHOWN), "path_chown");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_BPRM_CHECK), "bprm_check_security");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_SOCKET_CONNECT), "socket_connect");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_SOCKET_SENDMSG), "socket_sendmsg");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_SOCKET_RECVMSG), "socket_recvmsg");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_SOCKET_CREATE), "socket_create");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_UNIX_CONNECT), "unix_stream_connect");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_UNIX_SEND), "unix_may_send");
 	CHECK_EQ_STR(kk_hook_name(KK_HOOK_TASK_ALLOC), "task_alloc");
+}
+
+UNIT_TEST(hook_name_unknown)
+{
 	CHECK_EQ_STR(kk_hook_name(KK_HOOK_MAX), "unknown");
+	CHECK_EQ_STR(kk_hook_name(KK_HOOK_SLOTS), "unknown");
 	CHECK_EQ_STR(kk_hook_name(0xffffffffu), "unknown");
+}
+
+/* Defined reasons: 1 .. KK_REASON_SCOPE_MAX - 1 and KK_REASON_REVOKED .. KK_REASON_MAX - 1. */
+static bool reason_defined(__u32 r)
+{
+	return (r > KK_REASON_NONE && r < KK_REASON_SCOPE_MAX) ||
+	       (r >= KK_REASON_REVOKED && r < KK_REASON_MAX);
 }
 
 UNIT_TEST(reason_texts)
 {
-	__u32 r;
+	__u32 r, q;
 
 	for (r = 1; r < KK_REASON_MAX; r++) {
 		const char *t = kk_reason_text(r);
 
 		CHECK(t != NULL);
+		if (!reason_defined(r)) {
+			CHECK_EQ_STR(t, "unknown");
+			continue;
+		}
 		CHECK(t[0] != '\0');
 		CHECK(strcmp(t, "unknown") != 0);
+		/* Two reasons with one text could not be told apart in the log. */
+		for (q = 1; q < r; q++)
+			CHECK(!reason_defined(q) || strcmp(kk_reason_text(q), t) != 0);
 	}
 	CHECK_EQ_STR(kk_reason_text(KK_REASON_NONE), "");
-	CHECK_EQ_STR(kk_reason_text(KK_REASON_DENY_PREFIX), "path under the binding's deny prefix");
+	CHECK_EQ_STR(kk_reason_text(KK_REASON_NOT_IN_SCOPE), "path not in scope");
+	CHECK_EQ_STR(kk_reason_text(KK_REASON_EXPLICIT_DENY), "path explicitly denied");
+	CHECK_EQ_STR(kk_reason_text(KK_REASON_HOST_NOT_ALLOWED),
+		     "destination not in allowed_hosts");
+	CHECK_EQ_STR(kk_reason_text(KK_REASON_CONCURRENCY), "too many concurrent connections");
+	CHECK_EQ_STR(kk_reason_text(KK_REASON_REVOKED), "certificate revoked");
+	CHECK_EQ_STR(kk_reason_text(KK_REASON_CONN_TABLE_FULL),
+		     "connection table full (fail closed)");
+}
+
+UNIT_TEST(reason_text_unknown)
+{
+	CHECK_EQ_INT(KK_REASON_SCOPE_MAX < KK_REASON_REVOKED, 1);
+	CHECK_EQ_STR(kk_reason_text(KK_REASON_SCOPE_MAX), "unknown");
+	CHECK_EQ_STR(kk_reason_text(KK_REASON_SCOPE_MAX + 1), "unknown");
+	CHECK_EQ_STR(kk_reason_text(31), "unknown");
 	CHECK_EQ_STR(kk_reason_text(KK_REASON_MAX), "unknown");
+	CHECK_EQ_STR(kk_reason_text(KK_REASON_MAX + 1), "unknown");
 	CHECK_EQ_STR(kk_reason_text(0xffffffffu), "unknown");
 }
 
@@ -214,6 +374,9 @@ int main(void)
 	UNIT_RUN(decode_path_len_past_end);
 	UNIT_RUN(decode_record_larger_than_event);
 	UNIT_RUN(decode_valid_record);
+	UNIT_RUN(decode_network_fields);
+	UNIT_RUN(decode_two_paths);
+	UNIT_RUN(decode_reads_only_the_record);
 	UNIT_RUN(decode_empty_path);
 	UNIT_RUN(decode_full_size_path);
 	UNIT_RUN(decode_path_without_nul);
@@ -222,7 +385,9 @@ int main(void)
 	UNIT_RUN(event_type_name_unknown);
 	UNIT_RUN(event_decisions);
 	UNIT_RUN(hook_names);
+	UNIT_RUN(hook_name_unknown);
 	UNIT_RUN(reason_texts);
+	UNIT_RUN(reason_text_unknown);
 	UNIT_RUN(access_strings);
 	UNIT_RUN(access_str_returns_buf_and_truncates);
 	return unit_done();

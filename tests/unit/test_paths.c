@@ -13,13 +13,16 @@
 #include "paths.h"
 #include "unit.h"
 
+/* The max the checks below use: bytes with the NUL, so the longest accepted path has 255. */
+#define PATH_TEST_MAX 256
+
 static char why[128];
 
-/* kk_path_check(p, KK_PREFIX_MAX) with why[] cleared first. */
+/* kk_path_check(p, PATH_TEST_MAX) with why[] cleared first. */
 static int path_check(const char *p)
 {
 	memset(why, 0, sizeof(why));
-	return kk_path_check(p, KK_PREFIX_MAX, why, sizeof(why));
+	return kk_path_check(p, PATH_TEST_MAX, why, sizeof(why));
 }
 
 /* Each CHECK_PATH_* line names the path in its failure diagnostic. */
@@ -78,22 +81,40 @@ UNIT_TEST(path_trailing_slash)
 
 UNIT_TEST(path_length_limit)
 {
-	char p[KK_PREFIX_MAX + 2];
+	char p[PATH_TEST_MAX + 2];
 
 	/* "/" and 254 'a': 255 bytes, 256 with the NUL, which is max. */
 	memset(p, 'a', sizeof(p));
 	p[0] = '/';
-	p[KK_PREFIX_MAX - 1] = '\0';
+	p[PATH_TEST_MAX - 1] = '\0';
 	CHECK_EQ_INT(strlen(p), 255);
-	memset(why, 0, sizeof(why));
-	CHECK_EQ_INT(kk_path_check(p, 256, why, sizeof(why)), 0);
+	CHECK_EQ_INT(path_check(p), 0);
 
-	p[KK_PREFIX_MAX - 1] = 'a';
-	p[KK_PREFIX_MAX] = '\0';
+	p[PATH_TEST_MAX - 1] = 'a';
+	p[PATH_TEST_MAX] = '\0';
 	CHECK_EQ_INT(strlen(p), 256);
-	memset(why, 0, sizeof(why));
-	CHECK_EQ_INT(kk_path_check(p, 256, why, sizeof(why)), -ENAMETOOLONG);
+	CHECK_EQ_INT(path_check(p), -ENAMETOOLONG);
 	CHECK(why[0] != '\0');
+	CHECK_EQ_STR(why, "longer than 255 bytes");
+}
+
+/* The limit the policy code uses: a rule path must fit an LPM key with its NUL or '/'. */
+UNIT_TEST(path_length_limit_rule)
+{
+	char p[KK_RULE_PATH_MAX + 2];
+
+	memset(p, 'r', sizeof(p));
+	p[0] = '/';
+	p[KK_RULE_PATH_MAX] = '\0';
+	CHECK_EQ_INT(strlen(p), KK_RULE_PATH_MAX);
+	memset(why, 0, sizeof(why));
+	CHECK_EQ_INT(kk_path_check(p, KK_RULE_PATH_MAX + 1, why, sizeof(why)), 0);
+
+	p[KK_RULE_PATH_MAX] = 'r';
+	p[KK_RULE_PATH_MAX + 1] = '\0';
+	memset(why, 0, sizeof(why));
+	CHECK_EQ_INT(kk_path_check(p, KK_RULE_PATH_MAX + 1, why, sizeof(why)), -ENAMETOOLONG);
+	CHECK_EQ_STR(why, "longer than 251 bytes");
 }
 
 UNIT_TEST(path_why_truncated_safely)
@@ -168,6 +189,7 @@ int main(void)
 	UNIT_RUN(path_dot_components);
 	UNIT_RUN(path_trailing_slash);
 	UNIT_RUN(path_length_limit);
+	UNIT_RUN(path_length_limit_rule);
 	UNIT_RUN(path_why_truncated_safely);
 	UNIT_RUN(pid_valid);
 	UNIT_RUN(pid_invalid);

@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# Network rules in the kernel: allow/deny with ports over IPv4, IPv6 and IPv4-mapped IPv6,
+# unconnected UDP, TCP Fast Open, unix sockets by path, refused socket types, io_uring.
+# A connect the policy allows reaches the kernel's TCP stack: ECONNREFUSED on a closed port.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	pki_setup
+	"$KK" load
+	P=$BATS_FILE_TMPDIR/net.json
+	policy "$P" '"exec": ["/usr/bin/python3"],
+		"data_access": { "/run/kk-ok.sock": ["write"] },
+		"network_rules": {
+			"allowed_hosts": ["127.0.0.0/8:8081", "[::1]:8082", "127.0.0.1:9053"],
+			"denied_hosts": ["127.0.0.2"] }'
+	export P
+	python3 - <<'PY' &
+import os, socket, time
+for p in ("/run/kk-ok.sock", "/run/kk-denied.sock"):
+    try: os.unlink(p)
+    except FileNotFoundError: pass
+socks = []
+for p in ("/run/kk-ok.sock", "/run/kk-denied.sock"):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(p); s.listen(16); socks.append(s)
+a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); a.bind("\0kk-abstract"); a.listen(4)
+time.sleep(3600)
+PY
+	echo $! >"$BATS_FILE_TMPDIR/listener.pid"
+	for i in $(seq 100); do [ -S /run/kk-denied.sock ] && break; sleep 0.05; done
+}
+
+teardown_file() {
+	kill "$(cat "$BATS_FILE_TMPDIR/listener.pid")" 2>/dev/null || true
+	"$KK" unload
+}
+
+setup() {
+	drain_events
+}
+
+@test "TCP to an allowed address and port reaches the stack; other ports get EACCES" {
+	try_bound "$P" connect tcp 127.0.0.1 8081
+	[ "$output" = ECONNREFUSED ]
+	try_bound "$P" connect tcp 127.0.0.9 8081
+	[ "$output" = ECONNREFUSED ]
+	try_bound "$P" --pid connect tcp 127.0.0.1 8083
+	[ "${lines[1]}" = EACCES ]
+	[ "$(event_field "${lines[0]}" 'e["hook"], e["action"], e["reason"]')" = \
+		"socket_connect, {'address': '127.0.0.1', 'port': 8083, 'protocol': 'tcp'}, destination not in allowed_hosts" ]
+}
+
+@test "denied_hosts beats a broader allow" {
+	try_bound "$P" --pid connect tcp 127.0.0.2 8081
+	[ "${lines[1]}" = EACCES ]
+	[ "$(event_field "${lines[0]}" 'e["reason"]')" = "destination in denied_hosts" ]
+}
+
+@test "IPv6 is decided on its own rules" {
+	try_bound "$P" connect tcp ::1 8082
+	[ "$output" = ECONNREFUSED ]
+	try_bound "$P" --pid connect tcp ::1 8081
+	[ "${lines[1]}" = EACCES ]
+	[ "$(event_field "${lines[0]}" 'e["action"]["address"]')" = "::1" ]
+}
+
+@test "an IPv4-mapped IPv6 destination meets the IPv4 rules, deny included" {
+	try_bound "$P" connect tcp ::ffff:127.0.0.1 8081
+	[ "$output" = ECONNREFUSED ]
+	try_bound "$P" --pid connect tcp ::ffff:127.0.0.2 8081
+	[ "${lines[1]}" = EACCES ]
+	[ "$(event_field "${lines[0]}" 'e["action"]["address"], e["reason"]')" = \
+		"127.0.0.2, destination in denied_hosts" ]
+	try_bound "$P" connect tcp ::ffff:10.9.9.9 8081
+	[ "$output" = EACCES ]
+}
+
+@test "unconnected UDP sendto is decided per destination" {
+	try_bound "$P" --pid sendto 127.0.0.1 9999
+	[ "${lines[1]}" = EACCES ]
+	[ "$(event_field "${lines[0]}" 'e["hook"], e["action"]["protocol"]')" = "socket_sendmsg, udp" ]
+	try_bound "$P" sendto 127.0.0.1 9053
+	[ "$output" = ok ]
+}
+
+@test "TCP Fast Open carries its destination in sendmsg and is decided there" {
+	try_bound "$P" fastopen 127.0.0.1 9999
+	[ "$output" = EACCES ]
+	try_bound "$P" fastopen 127.0.0.3 8081
+	[ "$output" != EACCES ]
+}
+
+@test "a unix socket needs write on its path; abstract sockets are refused" {
+	try_bound "$P" unix /run/kk-ok.sock
+	[ "$output" = ok ]
+	try_bound "$P" --pid unix /run/kk-denied.sock
+	[ "${lines[1]}" = EACCES ]
+	[ "$(event_field "${lines[0]}" 'e["hook"], e["action"]["path"], e["reason"]')" = \
+		"unix_stream_connect, /run/kk-denied.sock, path not in scope" ]
+	try_bound "$P" --pid unix-abstract kk-abstract
+	[ "${lines[1]}" = EACCES ]
+	[ "$(event_field "${lines[0]}" 'e["reason"]')" = "abstract unix socket" ]
+}
+
+@test "raw, packet and netlink sockets cannot be created; a UDP socket can" {
+	for k in raw packet netlink; do
+		try_bound "$P" socket $k
+		[ "$output" = EACCES ] || { echo "$k: $output"; false; }
+	done
+	try_bound "$P" socket udp
+	[ "$output" = ok ]
+}
+
+@test "io_uring connect on a worker thread is decided like connect" {
+	try_bound "$P" uring-connect 127.0.0.1 9999
+	[ "$output" = EACCES ]
+	try_bound "$P" uring-connect 127.0.0.1 8081
+	[ "$output" = ECONNREFUSED ]
+}
+
+@test "a bound python resolves names with getaddrinfo (netlink refused, glibc falls back)" {
+	try_bound "$P" exec /usr/bin/python3 -c 'import socket; print(socket.getaddrinfo("localhost", 8081, type=socket.SOCK_STREAM)[0][4][1])'
+	[ "$output" = 8081 ]
+}
