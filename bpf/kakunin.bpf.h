@@ -20,6 +20,7 @@
 #define EACCES 13
 #define ENAMETOOLONG 36
 #define ELOOP 40
+#define EFAULT 14
 
 /* From include/linux/fs.h and include/linux/socket.h: macros, so not in vmlinux.h. */
 #define FMODE_READ 0x1

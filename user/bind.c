@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bind.h"
+#include "events.h"
 #include "log.h"
 #include "maps.h"
 
@@ -121,6 +122,44 @@ put_policy:
 	return err;
 }
 
+/* The binding is what counts; an event that cannot be sent is reported, never fatal. */
+static void emit_agent(uint32_t type, uint32_t slot, uint32_t gen, uint32_t pid,
+		       const char *agent_id, const char *serial, const char *version,
+		       const char *reason)
+{
+	struct kk_event ev;
+	int err;
+
+	err = kk_event_agent(&ev, type, slot, gen, pid, agent_id, serial, version, reason);
+	err = err ?: kk_maps_emit(&ev);
+	if (err)
+		kk_err("events", "could not send %s for binding %u: %s", kk_event_type_name(type),
+		       slot, strerror(-err));
+}
+
+int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason)
+{
+	struct kk_ident id = { 0 };
+	struct kk_binding b;
+	int err;
+
+	err = kk_maps_binding_read(m, slot, &b);
+	if (err || !b.in_use)
+		return err ?: -ENOENT;
+	kk_maps_ident_read(m, b.ident, &id);
+	err = kk_maps_binding_del(m, slot);
+	if (err)
+		return err;
+	kk_maps_ident_put(m, b.ident);
+	kk_maps_policy_put(m, b.policy);
+	b.agent_id[sizeof(b.agent_id) - 1] = '\0';
+	b.policy_version[sizeof(b.policy_version) - 1] = '\0';
+	id.serial[sizeof(id.serial) - 1] = '\0';
+	emit_agent(KK_EV_AGENT_UNBOUND, slot, b.gen, b.pid, b.agent_id, id.serial,
+		   b.policy_version, reason);
+	return 0;
+}
+
 int kk_bind_commit(struct kk_bind_req *r, int pidfd)
 {
 	uint32_t pslot, islot, cur;
@@ -156,6 +195,8 @@ int kk_bind_commit(struct kk_bind_req *r, int pidfd)
 	}
 	kk_info("kakunin-bpf: bound PID %d as agent %s (serial %s, binding %u, policy %s %.12s)",
 		r->pid, r->pol.agent_id, r->id.serial, r->slot, r->pol.version, r->pol.hash);
+	emit_agent(KK_EV_AGENT_BOUND, r->slot, r->gen, r->pid, r->pol.agent_id, r->id.serial,
+		   r->pol.version, "");
 out:
 	kk_maps_close(&m);
 	return err;

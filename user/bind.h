@@ -33,6 +33,10 @@ int kk_bind_prepare(struct kk_bind_req *r);
 int kk_bind_commit(struct kk_bind_req *r, int pidfd);
 void kk_bind_release(struct kk_bind_req *r);
 
+struct kk_maps;
+/* End binding slot: its tasks are free at their next hook; emits agent.unbound. -errno. */
+int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason);
+
 /* A pidfd for pid after refusing PID 1, ourselves, kernel threads. Reports; -errno. */
 int kk_open_target(int pid, int *pidfd);
 

@@ -19,6 +19,8 @@ int cmd_unload(int argc, char **argv);
 int cmd_bind(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_unbind(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* "kakunin-bpf: <cmd>: <msg> (see 'kakunin-bpf <cmd> --help')" on stderr; returns 2. */
 int kk_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

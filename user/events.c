@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "events.h"
 
@@ -134,4 +136,55 @@ const char *kk_access_str(__u32 access, char *buf, size_t len)
 	if (!used)
 		snprintf(buf, len, "none");
 	return buf;
+}
+
+int kk_event_agent(struct kk_event *ev, __u32 type, __u32 slot, __u32 gen, __u32 pid,
+		   const char *agent_id, const char *serial, const char *version,
+		   const char *reason)
+{
+	const char *f[4] = { agent_id, serial, version, reason };
+	struct timespec ts;
+	size_t used = 0, i;
+
+	memset(ev, 0, KK_EVENT_HDR_SIZE);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	ev->ktime_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	ev->type = type;
+	ev->binding = slot;
+	ev->gen = gen;
+	ev->pid = pid;
+	ev->tid = pid;
+	ev->uid = getuid();
+	strncpy(ev->comm, "kakunin-bpf", sizeof(ev->comm) - 1);
+	for (i = 0; i < 4; i++) {
+		size_t n = f[i] ? strlen(f[i]) : 0;
+
+		if (used + n + 1 > sizeof(ev->path))
+			return -ENAMETOOLONG;
+		memcpy(ev->path + used, f[i] ? f[i] : "", n);
+		ev->path[used + n] = '\0';
+		used += n + 1;
+	}
+	ev->path_len = used;
+	return 0;
+}
+
+bool kk_event_agent_fields(const struct kk_event *ev, const char *f[4])
+{
+	size_t off = 0, i;
+
+	if (ev->type < KK_EV_AGENT_BOUND || ev->type > KK_EV_AGENT_BLOCKED || !ev->path_len)
+		return false;
+	for (i = 0; i < 4; i++) {
+		size_t n;
+
+		if (off >= ev->path_len)
+			return false;
+		n = strnlen(ev->path + off, ev->path_len - off);
+		if (off + n >= ev->path_len)
+			return false; /* unterminated: not ours */
+		f[i] = ev->path + off;
+		off += n + 1;
+	}
+	return true;
 }

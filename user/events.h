@@ -6,6 +6,7 @@
 #ifndef KK_EVENTS_H
 #define KK_EVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "kakunin.h"
 
@@ -21,5 +22,17 @@ const char *kk_hook_name(__u32 hook);	    /* "file_open", ... */
 const char *kk_reason_text(__u32 reason);
 /* "read", "write", "read,write", "exec", "none"; buf of at least 24 bytes. */
 const char *kk_access_str(__u32 access, char *buf, size_t len);
+
+/*
+ * An agent.* event made by the loader (agent.bound, agent.unbound, agent.revoked, ...). The
+ * identity travels in the event itself — agent_id, serial, policy version and a free-text
+ * reason, NUL-separated in path[] — because the binding may be gone when it is read. NULL
+ * strings are empty. -ENAMETOOLONG if they do not fit.
+ */
+int kk_event_agent(struct kk_event *ev, __u32 type, __u32 slot, __u32 gen, __u32 pid,
+		   const char *agent_id, const char *serial, const char *version,
+		   const char *reason);
+/* The four strings of such an event (pointing into ev->path); false when it has none. */
+bool kk_event_agent_fields(const struct kk_event *ev, const char *f[4]);
 
 #endif

@@ -22,6 +22,8 @@ static const struct {
 	{ "load", cmd_load, "load, attach and pin the BPF-LSM programs" },
 	{ "unload", cmd_unload, "detach everything and remove the pins" },
 	{ "bind", cmd_bind, "bind a process (and its future children) to a scope" },
+	{ "unbind", cmd_unbind, "end a binding (by process or certificate serial)" },
+	{ "status", cmd_status, "bindings, their state and counters" },
 	{ "events", cmd_events, "print decision events from the kernel" },
 	{ "policy", cmd_policy, "check a policy, or show what it compiles to" },
 };

@@ -62,13 +62,20 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+/* Programs attached to a hook (the syscall program kk_emit is only pinned, and run on demand). */
+static bool attached(const struct bpf_program *prog)
+{
+	return bpf_program__type(prog) != BPF_PROG_TYPE_SYSCALL;
+}
+
 static bool all_links_pinned(struct kakunin *skel)
 {
 	struct bpf_program *prog;
 	char path[PATH_MAX];
 
-	bpf_object__for_each_program(prog, skel->obj)
-	{
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!attached(prog))
+			continue;
 		pin_path(path, sizeof(path), PIN_LINKS, bpf_program__name(prog));
 		if (access(path, F_OK) != 0)
 			return false;
@@ -94,11 +101,20 @@ static int attach_and_pin(struct kakunin *skel)
 	char path[PATH_MAX];
 	int err = 0;
 
-	bpf_object__for_each_program(prog, skel->obj)
-	{
+	bpf_object__for_each_program(prog, skel->obj) {
 		const char *name = bpf_program__name(prog);
-		struct bpf_link *link = bpf_program__attach_lsm(prog);
+		struct bpf_link *link;
 
+		if (!attached(prog)) {
+			pin_path(path, sizeof(path), PIN_PROGS, name);
+			err = repin(path, bpf_program__fd(prog));
+			if (err) {
+				kk_err("maps", "pinning %s failed: %s", path, strerror(-err));
+				return err;
+			}
+			continue;
+		}
+		link = bpf_program__attach_lsm(prog);
 		if (!link) {
 			err = -errno;
 			kk_err("maps", "attaching %s failed: %s (%s)", name, strerror(-err),
@@ -125,8 +141,7 @@ static void unpin_programs(struct kakunin *skel)
 	struct bpf_program *prog;
 	char path[PATH_MAX];
 
-	bpf_object__for_each_program(prog, skel->obj)
-	{
+	bpf_object__for_each_program(prog, skel->obj) {
 		pin_path(path, sizeof(path), PIN_LINKS, bpf_program__name(prog));
 		unlink(path);
 		pin_path(path, sizeof(path), PIN_PROGS, bpf_program__name(prog));
@@ -357,4 +372,36 @@ int kk_maps_read_stats(struct kk_maps *m, __u64 out[KK_STAT_MAX])
 	}
 	free(vals);
 	return 0;
+}
+
+int kk_maps_program_count(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(PIN_LINKS);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+int kk_maps_emit(const struct kk_event *ev)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ev, .ctx_size_in = sizeof(*ev));
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	pin_path(path, sizeof(path), PIN_PROGS, "kk_emit");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_prog_test_run_opts(fd, &opts))
+		err = -errno;
+	else if (opts.retval)
+		err = (int)opts.retval;
+	close(fd);
+	return err;
 }

@@ -77,6 +77,16 @@ int kk_maps_ident_put(struct kk_maps *m, uint32_t slot);
 int kk_maps_ident_state(struct kk_maps *m, uint32_t slot, uint32_t *state);
 int kk_maps_binding_read(struct kk_maps *m, uint32_t slot, struct kk_binding *b);
 int kk_maps_ident_read(struct kk_maps *m, uint32_t slot, struct kk_ident *id);
+int kk_maps_policy_read(struct kk_maps *m, uint32_t slot, struct kk_policy_slot *p);
+/* Per-hook [allowed, denied] counters of a binding slot. */
+int kk_maps_counts(struct kk_maps *m, uint32_t slot, uint64_t out[KK_HOOK_SLOTS][2]);
+/*
+ * Put an event the loader made (agent.bound, agent.unbound, ...) into the kernel's event ring,
+ * behind the decisions already there.
+ */
+int kk_maps_emit(const struct kk_event *ev);
+/* Number of attached programs (pinned links). */
+int kk_maps_program_count(void);
 
 /* A free binding slot filled from *b (gen and in_use set here); *slot, *gen out. */
 int kk_maps_binding_add(struct kk_maps *m, const struct kk_binding *b, uint32_t *slot,

@@ -318,3 +318,24 @@ int kk_maps_ident_read(struct kk_maps *m, uint32_t slot, struct kk_ident *id)
 {
 	return bpf_map_lookup_elem(m->fd[KK_MAP_IDENTS], &slot, id) ? -errno : 0;
 }
+
+int kk_maps_counts(struct kk_maps *m, uint32_t slot, uint64_t out[KK_HOOK_SLOTS][2])
+{
+	uint32_t h, d;
+
+	for (h = 0; h < KK_HOOK_SLOTS; h++) {
+		for (d = 0; d < 2; d++) {
+			uint32_t idx = (slot * KK_HOOK_SLOTS + h) * 2 + d;
+
+			out[h][d] = 0;
+			if (bpf_map_lookup_elem(m->fd[KK_MAP_COUNTS], &idx, &out[h][d]))
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+int kk_maps_policy_read(struct kk_maps *m, uint32_t slot, struct kk_policy_slot *p)
+{
+	return bpf_map_lookup_elem(m->fd[KK_MAP_POLICIES], &slot, p) ? -errno : 0;
+}

@@ -99,17 +99,39 @@ static bool add_opt(cJSON *o, const char *key, const char *val)
 		     cJSON_AddNullToObject(o, key) != NULL;
 }
 
+/*
+ * The identity of an agent.* event made by the loader comes with the event; such an event has
+ * no action, and its reason is the text the loader gave (revoke --reason).
+ */
+static bool agent_event(const struct kk_event *ev, struct kk_who *own, const char **reason)
+{
+	const char *f[4];
+
+	if (!kk_event_agent_fields(ev, f))
+		return false;
+	own->agent_id = *f[0] ? f[0] : NULL;
+	own->serial = *f[1] ? f[1] : NULL;
+	own->policy_version = *f[2] ? f[2] : NULL;
+	*reason = f[3];
+	return true;
+}
+
 char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
 		    const struct kk_who *who)
 {
-	const char *decision = kk_event_decision(ev->type);
+	const char *decision = kk_event_decision(ev->type), *agent_reason = NULL;
 	cJSON *o = cJSON_CreateObject(), *action;
+	bool agent_ev;
+	struct kk_who own;
 	char ts[40];
 	char *out = NULL;
 	bool ok;
 
 	if (!o)
 		return NULL;
+	agent_ev = agent_event(ev, &own, &agent_reason);
+	if (agent_ev)
+		who = &own;
 	kk_format_rfc3339((int64_t)ev->ktime_ns + c->boot_to_real_ns, ts, sizeof(ts));
 	ok = cJSON_AddNumberToObject(o, "seq", (double)seq) &&
 	     cJSON_AddStringToObject(o, "timestamp", ts) &&
@@ -123,7 +145,12 @@ char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 	     cJSON_AddNumberToObject(o, "uid", ev->uid) &&
 	     add_text(o, "comm", ev->comm, sizeof(ev->comm)) &&
 	     cJSON_AddStringToObject(o, "hook", kk_hook_name(ev->hook)) &&
-	     (action = cJSON_AddObjectToObject(o, "action")) && action_fill(action, ev);
+	     (action = cJSON_AddObjectToObject(o, "action")) &&
+	     (agent_ev || action_fill(action, ev));
+	if (ok && agent_ev && *agent_reason)
+		ok = add_text(o, "reason", agent_reason, strlen(agent_reason));
+	else if (ok && !agent_ev && !decision && ev->reason)
+		ok = cJSON_AddStringToObject(o, "reason", kk_reason_text(ev->reason));
 	if (ok && decision)
 		ok = cJSON_AddStringToObject(o, "decision", decision) &&
 		     cJSON_AddStringToObject(o, "reason", kk_reason_text(ev->reason)) &&
@@ -185,8 +212,23 @@ static char *action_text(const struct kk_event *ev, const char *path, const char
 	return out;
 }
 
-char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
-		    const struct kk_who *who)
+/* "agent.revoked agent=x serial=y policy=v reason=text" for a loader-made agent event. */
+static char *agent_text(const struct kk_event *ev, const char *ts, uint64_t seq,
+			const struct kk_who *who, const char *reason)
+{
+	char *r = text_clean(reason, strlen(reason)), *out = NULL;
+
+	if (r && asprintf(&out, "%s #%llu %s pid=%u agent=%s serial=%s policy=%s%s%s", ts,
+			  (unsigned long long)seq, kk_event_type_name(ev->type), ev->pid,
+			  who->agent_id ?: "-", who->serial ?: "-", who->policy_version ?: "-",
+			  *r ? " reason=" : "", r) < 0)
+		out = NULL;
+	free(r);
+	return out;
+}
+
+static char *kk_event_text_action(const struct kk_event *ev, uint64_t seq,
+				  const struct kk_clock *c, const struct kk_who *who)
 {
 	bool two = ev->path2_off && ev->path2_off < ev->path_len;
 	char *comm = text_clean(ev->comm, sizeof(ev->comm));
@@ -225,4 +267,18 @@ out:
 	free(path);
 	free(src);
 	return out;
+}
+
+char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
+		    const struct kk_who *who)
+{
+	const char *agent_reason;
+	struct kk_who own;
+	char stamp[40];
+
+	if (agent_event(ev, &own, &agent_reason)) {
+		kk_format_rfc3339((int64_t)ev->ktime_ns + c->boot_to_real_ns, stamp, sizeof(stamp));
+		return agent_text(ev, stamp, seq, &own, agent_reason);
+	}
+	return kk_event_text_action(ev, seq, c, who);
 }

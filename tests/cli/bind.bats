@@ -1,82 +1,120 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
-# `kakunin-bpf bind` argument checks, all decided before any kernel access.
+# `kakunin-bpf bind`: argument checks, and every bad certificate or policy refused in one line
+# before any kernel access (certificates made by tests/unit/make-certs.sh with the openssl CLI).
 bats_require_minimum_version 1.5.0
 load helpers
 
-@test "bind without --pid is a usage error" {
-	run --separate-stderr "$KK" bind --deny-prefix /data
+POL=$BATS_TEST_DIRNAME/../../policies/trading-bot.json
+
+setup_file() {
+	mkdir -p "$BATS_FILE_TMPDIR/c"
+	sh "$BATS_TEST_DIRNAME/../unit/make-certs.sh" "$BATS_FILE_TMPDIR/c"
+}
+
+setup() {
+	C=$BATS_FILE_TMPDIR/c
+	sleep 300 &
+	TARGET=$!
+}
+
+teardown() {
+	kill "$TARGET" 2>/dev/null || true
+}
+
+bind_() {
+	run --separate-stderr "$KK" bind --offline "$@"
+}
+
+@test "bind needs --pid, --cert and --policy (usage errors, exit 2)" {
+	bind_ --cert "$C/leaf.pem" --policy "$POL"
 	[ "$status" -eq 2 ]
 	assert_one_stderr_line "bind: --pid is required"
+	bind_ --pid "$TARGET" --policy "$POL"
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "bind: --cert is required"
+	bind_ --pid "$TARGET" --cert "$C/leaf.pem"
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "bind: --policy is required"
+	bind_ --pid --cert x
+	[ "$status" -eq 2 ]
 }
 
 @test "bind --pid must be a positive decimal process id" {
 	for bad in 0 -1 abc 12x ' 5' 2147483648 ''; do
-		run --separate-stderr "$KK" bind --pid "$bad" --deny-prefix /data
+		bind_ --pid "$bad" --cert "$C/leaf.pem" --policy "$POL"
 		[ "$status" -eq 2 ]
 		assert_one_stderr_line "--pid '$bad': not a process id"
 	done
 }
 
-@test "bind --pid without a value says the option needs one" {
-	run --separate-stderr "$KK" bind --pid
-	[ "$status" -eq 2 ]
-	assert_one_stderr_line "option '--pid' needs a value"
+@test "a certificate that cannot be read or parsed is refused in one line" {
+	bind_ --pid "$TARGET" --cert "$C/missing.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: identity: certificate $C/missing.pem"
+	bind_ --pid "$TARGET" --cert "$C/garbled.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: identity: certificate $C/garbled.pem"
 }
 
-@test "bind without --deny-prefix is a usage error" {
-	run --separate-stderr "$KK" bind --pid 100
-	[ "$status" -eq 2 ]
-	assert_one_stderr_line "bind: --deny-prefix is required"
+@test "an expired, not yet valid, or foreign certificate is refused" {
+	bind_ --pid "$TARGET" --cert "$C/expired.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "expired"
+	bind_ --pid "$TARGET" --cert "$C/future.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "not valid before"
+	bind_ --pid "$TARGET" --cert "$C/wrongca.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: identity: certificate $C/wrongca.pem"
 }
 
-@test "bind --deny-prefix must be absolute and normalized" {
-	local -A cases=(
-		[data]="must be an absolute path"
-		[/data/]="must not end with '/'"
-		[/data//x]="empty path component"
-		[/data/./x]="'.' and '..' components are not allowed"
-		[/data/../etc]="'.' and '..' components are not allowed"
-	)
-	for p in "${!cases[@]}"; do
-		run --separate-stderr "$KK" bind --pid 100 --deny-prefix "$p"
-		[ "$status" -eq 2 ]
-		assert_one_stderr_line "--deny-prefix '$p': ${cases[$p]}"
-	done
+@test "a certificate for another agent is refused (CN or SAN URI must be the agent_id)" {
+	bind_ --pid "$TARGET" --cert "$C/cnother.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "does not match the policy's agent_id \"trading_bot_v2\""
 }
 
-@test "bind --deny-prefix longer than the kernel key is refused with the limit" {
-	local long=/$(printf 'a%.0s' $(seq 255))
-	run --separate-stderr "$KK" bind --pid 100 --deny-prefix "$long"
-	[ "$status" -eq 2 ]
-	assert_one_stderr_line "longer than 255 bytes"
+@test "a certificate pinning another policy hash is refused" {
+	sed 's/"version": "1.0.0"/"version": "1.0.1"/' "$POL" >"$BATS_TEST_TMPDIR/other.json"
+	bind_ --pid "$TARGET" --cert "$C/pinned.pem" --ca "$C/root.pem" --policy "$BATS_TEST_TMPDIR/other.json"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: identity: "
+	[[ "$stderr" == *"506bd317137ff267a6ec7e1adf5c42bad512dcbcb3ba600dfd29ae017ae5f9cf"* ]]
 }
 
-@test "bind refuses PID 1" {
-	run --separate-stderr "$KK" bind --pid 1 --deny-prefix /data
+@test "policy errors are reported as FILE:LINE:COL lines and nothing is bound" {
+	printf '{"agent_id": "trading_bot_v2", "version": "1", "mode": "x"}' >"$BATS_TEST_TMPDIR/bad.json"
+	bind_ --pid "$TARGET" --cert "$C/leaf.pem" --ca "$C/root.pem" --policy "$BATS_TEST_TMPDIR/bad.json"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$BATS_TEST_TMPDIR/bad.json:1:56: mode: must be \"enforce\" or \"audit\"" ]
+}
+
+@test "with a good certificate and policy: PID 1, our parent and missing PIDs are refused" {
+	bind_ --pid 1 --cert "$C/leaf.pem" --ca "$C/root.pem" --policy "$POL"
 	[ "$status" -eq 1 ]
 	assert_one_stderr_line "PID 1 cannot be bound"
-}
-
-@test "bind refuses its own parent" {
-	# bats runs the binary from this shell: $$ of `sh -c` is the parent of kakunin-bpf.
-	run --separate-stderr sh -c 'exec "$0" bind --pid $$ --deny-prefix /data' "$KK"
+	run --separate-stderr sh -c 'exec "$0" bind --offline --pid $$ --cert "$1" --ca "$2" --policy "$3"' \
+		"$KK" "$C/leaf.pem" "$C/root.pem" "$POL"
 	[ "$status" -eq 1 ]
 	assert_one_stderr_line "is kakunin-bpf itself or its parent"
-}
-
-@test "bind refuses a PID that does not exist" {
-	local pid=2147483000
-	run --separate-stderr "$KK" bind --pid "$pid" --deny-prefix /data
+	bind_ --pid 2147483000 --cert "$C/leaf.pem" --ca "$C/root.pem" --policy "$POL"
 	[ "$status" -eq 1 ]
-	assert_one_stderr_line "PID $pid: no such process"
+	assert_one_stderr_line "PID 2147483000: no such process"
 }
 
 @test "bind refuses a kernel thread" {
 	local kt
 	kt=$(pgrep -x kthreadd || true)
 	[ -n "$kt" ] || skip "no kthreadd visible in this PID namespace"
-	run --separate-stderr "$KK" bind --pid "$kt" --deny-prefix /data
+	bind_ --pid "$kt" --cert "$C/leaf.pem" --ca "$C/root.pem" --policy "$POL"
 	[ "$status" -eq 1 ]
 	assert_one_stderr_line "is a kernel thread"
+}
+
+@test "a pinned certificate with its own policy gets as far as the kernel" {
+	[ -e /sys/fs/bpf/kakunin ] && skip "kakunin-bpf is loaded on this host"
+	bind_ --pid "$TARGET" --cert "$C/pinned.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf is not loaded"
 }

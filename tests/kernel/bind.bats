@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# Bindings in a real kernel: bind, status, unbind, agent.* events, inheritance, refusals, and a
+# binding whose kernel entry is unusable failing closed.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	pki_setup
+	"$KK" load
+	P=$BATS_FILE_TMPDIR/p.json
+	policy "$P" '"data_access": {"/usr/*": ["read", "exec"], "/data/*": ["read"]}'
+	export P
+}
+
+teardown_file() {
+	"$KK" unload
+}
+
+setup() {
+	mkdir -p /data && echo d >/data/f
+	drain_events
+}
+
+serial_of() {
+	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr A-F a-f
+}
+
+@test "bind reports the agent and emits agent.bound with the identity" {
+	sleep 30 &
+	local pid=$!
+	run --separate-stderr "$KK" bind --pid "$pid" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline
+	[ "$status" -eq 0 ]
+	[[ "$output" == "kakunin-bpf: bound PID $pid as agent agent (serial $(serial_of "$PKI/agent.pem"), binding "* ]]
+	run "$KK" events --json
+	python3 - "$output" "$pid" "$(serial_of "$PKI/agent.pem")" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in sys.argv[1].splitlines()]
+b = [e for e in ev if e["event_type"] == "agent.bound"]
+assert len(b) == 1, ev
+e = b[0]
+assert e["pid"] == int(sys.argv[2]) and e["agent_id"] == "agent", e
+assert e["agent_cert_serial"] == sys.argv[3] and e["policy_version"] == "t1", e
+PY
+	"$KK" unbind --pid "$pid"
+	kill "$pid"
+}
+
+@test "status lists the binding with its pids, state and counters; --json too" {
+	bound_start "$P" sh -c '"$TRY" open /etc/shadow; "$TRY" open /data/f; sleep 5'
+	sleep 1
+	run --separate-stderr "$KK" status --json
+	[ "$status" -eq 0 ]
+	python3 - "$output" "$BOUND_PID" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["loaded"] is True and s["programs"] == 21, s
+b = [b for b in s["bindings"] if int(sys.argv[2]) in b["pids"]]
+assert len(b) == 1, s
+b = b[0]
+assert b["agent_id"] == "agent" and b["state"] == "active" and b["mode"] == "enforce", b
+assert b["policy_version"] == "t1" and len(b["policy_hash"]) == 64, b
+assert b["hooks"]["file_open"]["denied"] >= 1 and b["hooks"]["file_open"]["allowed"] >= 1, b
+assert b["denied"] >= 1 and b["allowed"] >= 2, b
+assert set(s["counters"]) >= {"events_lost", "path_unresolved", "binding_invalid", "denied"}
+PY
+	run --separate-stderr "$KK" status
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"agent"*"active"*"enforce"*"t1"*"$BOUND_PID"* ]]
+	"$KK" unbind --pid "$BOUND_PID"
+	kill "$BOUND_PID"
+	bound_wait
+}
+
+@test "a second bind of a bound process is refused; unbind frees it and emits agent.unbound" {
+	bound_start "$P" sh -c 'sleep 2; "$TRY" open /etc/shadow'
+	run --separate-stderr "$KK" bind --pid "$BOUND_PID" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "kakunin-bpf: bind: PID $BOUND_PID is already bound (binding $BOUND_SLOT)" ]
+	run --separate-stderr "$KK" unbind --pid "$BOUND_PID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kakunin-bpf: unbound binding $BOUND_SLOT (PID $BOUND_PID)" ]
+	bound_wait
+	[ "$output" = ok ]
+	run "$KK" events --json
+	[[ "$output" == *'"event_type":"agent.unbound","agent_id":"agent"'*'"reason":"unbind"'* ]]
+	run --separate-stderr "$KK" unbind --pid "$BOUND_PID"
+	[ "$status" -eq 1 ]
+}
+
+@test "unbind --serial ends every binding of that certificate" {
+	bound_start "$P" sleep 30
+	local a=$BOUND_PID
+	bound_start "$P" sleep 30
+	local b=$BOUND_PID
+	run --separate-stderr "$KK" unbind --serial "$(serial_of "$PKI/agent.pem" | sed 's/../&:/g; s/:$//')"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kakunin-bpf: unbound 2 bindings of serial $(serial_of "$PKI/agent.pem")" ]
+	run "$KK" status --json
+	[[ "$output" == *'"bindings":[]'* ]]
+	kill "$a" "$b"
+}
+
+@test "two agents with different certificates are bound independently" {
+	policy "$BATS_TEST_TMPDIR/o.json" '"data_access": {"/usr/*": ["read", "exec"]}'
+	sed -i 's/"agent_id": "agent"/"agent_id": "other"/' "$BATS_TEST_TMPDIR/o.json"
+	KK_CERT=$PKI/other.pem try_bound "$BATS_TEST_TMPDIR/o.json" --pid open /data/f
+	[ "${lines[1]}" = EACCES ]
+	[ "$(event_field "${lines[0]}" 'e["agent_id"]')" = other ]
+	try_bound "$P" open /data/f
+	[ "$output" = ok ]
+}
+
+@test "a bound task whose binding entry is unusable is denied everything (fail closed)" {
+	sh -c 'kill -STOP $$; read -r l </data/f || echo denied' >"$BATS_TEST_TMPDIR/o" 2>&1 &
+	local pid=$!
+	wait_stopped "$pid"
+	"$KK" bind --pid "$pid" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline >/dev/null
+	slot=$("$KK" status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print([b["binding"] for b in s["bindings"] if '"$pid"' in b["pids"]][0])')
+	# Clear in_use (bytes 4-7) of the binding entry, keeping its generation.
+	val=$(bpftool -j map lookup pinned /sys/fs/bpf/kakunin/maps/kk_bindings key $slot 0 0 0 |
+		python3 -c 'import json,sys; v=json.load(sys.stdin)["value"]; v[4:8]=["0x00"]*4; print(" ".join(str(int(x,16)) for x in v))')
+	bpftool map update pinned /sys/fs/bpf/kakunin/maps/kk_bindings key $slot 0 0 0 value $val
+	kill -CONT "$pid"
+	wait "$pid" || true
+	# Even its error message cannot be written: writes to open files are refused as well.
+	[ ! -s "$BATS_TEST_TMPDIR/o" ]
+	run events_for_pid "$pid"
+	[[ "$output" == *'"hook":"file_open","action":{"path":"/data/f","access":"read"},"decision":"deny","reason":"binding unusable (fail closed)"'* ]]
+	[[ "$output" == *'"hook":"file_permission","action":{"path":"'*'/o","access":"write"},"decision":"deny","reason":"binding unusable (fail closed)"'* ]]
+}
