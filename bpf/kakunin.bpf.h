@@ -141,6 +141,47 @@ KK_MAP struct {
 	__type(value, __u64);
 } kk_conns SEC(".maps");
 
+/*
+ * kk_pending — key: tgid; value: struct kk_mark. Processes being bound at this moment: a fork
+ * by one of their threads that is not marked yet still gives the child the binding, so no
+ * child escapes while `bind` marks threads. Entries live only during a bind; full (1024 at
+ * once): that bind fails.
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct kk_mark);
+} kk_pending SEC(".maps");
+
+/*
+ * kk_cgroups — key: cgroup v2 id; value: struct kk_mark. A task without a binding inside a
+ * bound cgroup (or below it) takes the cgroup's binding on its first hook, and keeps it if it
+ * leaves. Full (1024 cgroups): `bind --cgroup` fails.
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct kk_mark);
+} kk_cgroups SEC(".maps");
+
+/* kk_bindreq — one struct kk_bindreq, the request of the bind iterator. */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kk_bindreq);
+} kk_bindreq SEC(".maps");
+
+/* kk_live — key: binding slot; value: struct kk_live, live tasks of the binding. */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KK_MAX_BINDINGS);
+	__type(key, __u32);
+	__type(value, struct kk_live);
+} kk_live SEC(".maps");
+
 /* kk_config — one struct kk_config the loader keeps current. */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -223,10 +264,64 @@ struct kk_ctx {
 	struct kk_scratch *s;
 };
 
+/* One more (or one fewer) live task under binding (slot, gen). */
+static __always_inline void kk_live_add(__u32 slot, __u32 gen, int delta)
+{
+	struct kk_live *l = bpf_map_lookup_elem(&kk_live, &slot);
+
+	if (l && l->gen == gen)
+		__sync_fetch_and_add(&l->tasks, delta);
+}
+
+/* Give task the binding m (a fresh mark: counted as a live task). */
+static __always_inline struct kk_task *kk_mark_task(struct task_struct *task,
+						    const struct kk_mark *m)
+{
+	struct kk_task v = { .binding = m->binding, .gen = m->gen }, *t;
+
+	t = bpf_task_storage_get(&kk_task, task, &v, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t)
+		return NULL;
+	t->binding = m->binding;
+	t->gen = m->gen;
+	kk_live_add(m->binding, m->gen, 1);
+	return t;
+}
+
+/*
+ * A task without a mark inside a bound cgroup takes the cgroup's binding. Costs unbound tasks
+ * one helper call and lookup per hierarchy level that has a bound cgroup — nothing at all while
+ * no cgroup is bound.
+ */
+static __always_inline struct kk_task *kk_cgroup_adopt(struct task_struct *task)
+{
+	__u32 zero = 0;
+	struct kk_config *cfg = bpf_map_lookup_elem(&kk_config, &zero);
+	struct kk_mark *m;
+	int level;
+
+	if (!cfg || !cfg->cgroup_levels)
+		return NULL;
+	/* Unrolled: 6.1's verifier refuses this loop's back-edge in LSM programs. */
+#pragma unroll
+	for (level = 0; level < KK_CGROUP_LEVELS; level++) {
+		__u64 id;
+
+		if (!(cfg->cgroup_levels & (1ULL << level)))
+			continue;
+		id = bpf_get_current_ancestor_cgroup_id(level);
+		m = id ? bpf_map_lookup_elem(&kk_cgroups, &id) : NULL;
+		if (m)
+			return kk_mark_task(task, m);
+	}
+	return NULL;
+}
+
 /*
  * Resolve the current task's binding. 0: unbound, the hook must return 0 at once — the only
- * cost an unbound task pays is the one task-storage lookup. 1: bound, c filled; a binding whose
- * entries cannot be read is still "bound", with state_reason BINDING_INVALID (fail closed).
+ * cost an unbound task pays is the one task-storage lookup (plus kk_cgroup_adopt while a cgroup
+ * is bound). 1: bound, c filled; a binding whose entries cannot be read is still "bound", with
+ * state_reason BINDING_INVALID (fail closed).
  */
 static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
 {
@@ -234,6 +329,8 @@ static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
 	struct kk_task *t = bpf_task_storage_get(&kk_task, task, 0, 0);
 	struct kk_ident *id;
 
+	if (!t)
+		t = kk_cgroup_adopt(task);
 	if (!t)
 		return 0;
 	c->hook = hook;

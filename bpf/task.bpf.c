@@ -1,34 +1,62 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * task.bpf.c — inheritance of a binding.
+ * task.bpf.c — a binding follows its tasks.
  *
- * Hooks: lsm/task_alloc.
+ * Hooks: lsm/task_alloc, lsm/task_free.
  * Decision model: a child (process or thread, io_uring workers included) of a bound task gets a
- * copy of the parent's kk_task before it can run a single instruction, so no fork or clone
- * escapes the binding. When the copy cannot be stored, the fork itself fails with ENOMEM (fail
- * closed), counted and reported. Unbound parents cost one task-storage lookup.
+ * copy of the parent's mark before it can run a single instruction, so no fork or clone escapes
+ * the binding; a thread of a process being bound right now (kk_pending) passes that binding on
+ * even before `bind` has marked the thread itself. When the copy cannot be stored the fork
+ * fails with ENOMEM (fail closed), counted and reported. Each binding's live tasks are counted,
+ * so the loader can tell when a process binding has no task left. Unbound parents cost one
+ * task-storage lookup (and one config read while a bind is in progress).
  */
 #include "kakunin.bpf.h"
+
+/* The binding a child of the current (unbound) task gets while its process is being bound. */
+static __always_inline struct kk_mark *kk_pending_mark(void)
+{
+	__u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32;
+	struct kk_config *cfg = bpf_map_lookup_elem(&kk_config, &zero);
+
+	if (!cfg || !cfg->pending)
+		return NULL;
+	return bpf_map_lookup_elem(&kk_pending, &tgid);
+}
 
 SEC("lsm/task_alloc")
 int BPF_PROG(kk_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
 {
-	struct kk_task *parent, *child;
+	struct kk_task *parent;
+	struct kk_mark m, *pm;
 	struct kk_ctx c;
 
 	if (ret)
 		return ret;
 	parent = bpf_task_storage_get(&kk_task, bpf_get_current_task_btf(), 0, 0);
-	if (!parent)
-		return 0;
-	child = bpf_task_storage_get(&kk_task, task, parent, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (child) {
-		/* An existing entry (not expected for a new task) is overwritten, never trusted. */
-		*child = *parent;
-		return 0;
+	if (parent) {
+		m.binding = parent->binding;
+		m.gen = parent->gen;
+	} else {
+		pm = kk_pending_mark();
+		if (!pm)
+			return 0;
+		m = *pm;
 	}
+	if (kk_mark_task(task, &m))
+		return 0;
 	kk_count(KK_STAT_INHERIT_FAIL);
 	if (kk_resolve(&c, KK_HOOK_TASK_ALLOC))
 		return kk_finish(&c, kk_event_start(&c, 0), KK_REASON_STORAGE_FULL, ENOMEM);
 	return -ENOMEM;
+}
+
+SEC("lsm/task_free")
+int BPF_PROG(kk_task_free, struct task_struct *task)
+{
+	struct kk_task *t = bpf_task_storage_get(&kk_task, task, 0, 0);
+
+	if (t)
+		kk_live_add(t->binding, t->gen, -1);
+	return 0;
 }

@@ -31,6 +31,7 @@
 #define KK_MAX_NET_ENTRIES  65536  /* per trie (allow, deny) */
 #define KK_MAX_EXEC_ENTRIES 4096
 #define KK_MAX_CONNS	    65536 /* live outbound sockets of bound tasks */
+#define KK_CGROUP_LEVELS    12	  /* a bound cgroup is at most this deep (the root is level 0) */
 
 /* Access bits, ours rather than the kernel's f_mode so policy and events share them. */
 #define KK_ACCESS_READ	0x1u
@@ -166,7 +167,8 @@ struct kk_binding {
 	__u64 cgroup_id;
 	__u64 bound_at; /* CLOCK_REALTIME seconds */
 	char agent_id[68];
-	char policy_version[68];
+	char policy_version[64];
+	__u32 cgroup_level; /* depth of cgroup_id below the cgroup2 root */
 };
 _Static_assert(sizeof(struct kk_binding) == 176, "kk_binding layout");
 
@@ -188,10 +190,40 @@ _Static_assert(sizeof(struct kk_runtime) == 40, "kk_runtime layout");
 /* kk_config[0]: global settings the loader keeps current. */
 struct kk_config {
 	__s64 tai_offset_ns; /* CLOCK_TAI - CLOCK_REALTIME, for allowed_hours in UTC */
-	__u32 flags;
+	__u64 cgroup_levels; /* bit n: some bound cgroup is at hierarchy level n */
+	__u32 pending;	     /* processes being bound right now (kk_pending entries) */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct kk_config) == 16, "kk_config layout");
+_Static_assert(sizeof(struct kk_config) == 24, "kk_config layout");
+
+/*
+ * Value of kk_pending (key: tgid) and kk_cgroups (key: cgroup id): the binding a task of that
+ * process, or of that cgroup, takes on when it has none.
+ */
+struct kk_mark {
+	__u32 binding;
+	__u32 gen;
+};
+_Static_assert(sizeof(struct kk_mark) == 8, "kk_mark layout");
+
+/* kk_bindreq[0]: what the kk_bind_iter task iterator marks on its next run. */
+#define KK_BINDREQ_TREE 0x1 /* also every descendant process of tgid */
+struct kk_bindreq {
+	__u32 tgid;
+	__u32 binding;
+	__u32 gen;
+	__u32 flags;
+	__u32 marked; /* out: tasks marked by the last run */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct kk_bindreq) == 24, "kk_bindreq layout");
+
+/* Value of kk_live[slot]: tasks alive under a binding (its gen), kept by the hooks. */
+struct kk_live {
+	__u32 gen;
+	__s32 tasks;
+};
+_Static_assert(sizeof(struct kk_live) == 8, "kk_live layout");
 
 /* Key of kk_exec: an exec-list entry of a policy, the resolved path with its NUL. */
 struct kk_exec_key {

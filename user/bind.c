@@ -109,6 +109,11 @@ static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *psl
 	b.ident = *islot;
 	b.policy = *pslot;
 	b.pid = r->pid;
+	if (r->cgroup) {
+		b.flags = KK_BIND_CGROUP;
+		b.cgroup_id = r->cgid;
+		b.cgroup_level = r->cglevel;
+	}
 	b.bound_at = time(NULL);
 	snprintf(b.agent_id, sizeof(b.agent_id), "%s", r->pol.agent_id);
 	snprintf(b.policy_version, sizeof(b.policy_version), "%s", r->pol.version);
@@ -160,6 +165,45 @@ int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason)
 	return 0;
 }
 
+void kk_reap_bindings(struct kk_maps *m)
+{
+	struct kk_binding b;
+	int32_t tasks;
+	uint32_t slot;
+
+	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
+		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || (b.flags & KK_BIND_CGROUP))
+			continue;
+		if (!kk_maps_live_tasks(m, slot, b.gen, &tasks) && tasks <= 0)
+			kk_unbind_slot(m, slot, "exited");
+	}
+}
+
+/* Mark the process (and with --tree its descendants); the leader must end up marked. */
+static int commit_process(struct kk_maps *m, struct kk_bind_req *r, int pidfd)
+{
+	uint32_t marked = 0, cur;
+	int err;
+
+	err = kk_maps_mark_process(m, r->pid, r->tree, r->slot, r->gen, &marked);
+	if (!err && (kk_maps_task_binding(m, pidfd, &cur) || cur != r->slot))
+		err = -ESRCH;
+	if (err)
+		kk_err("bind", "PID %d: %s", r->pid, err == -ESRCH ?
+		       "the process exited before it could be bound" : strerror(-err));
+	return err;
+}
+
+static int commit_cgroup(struct kk_maps *m, struct kk_bind_req *r)
+{
+	int err = kk_maps_cgroup_add(m, r->cgid, r->slot, r->gen);
+
+	if (err)
+		kk_err("bind", "cgroup %s: %s", r->cgroup, err == -EEXIST ? "already bound" :
+		       err == -ENOSPC ? "the cgroup table is full" : strerror(-err));
+	return err;
+}
+
 int kk_bind_commit(struct kk_bind_req *r, int pidfd)
 {
 	uint32_t pslot, islot, cur;
@@ -173,7 +217,8 @@ int kk_bind_commit(struct kk_bind_req *r, int pidfd)
 	if (err)
 		goto out;
 	kk_maps_sync_clock(&m);
-	if (kk_maps_task_binding(&m, pidfd, &cur) == 0) {
+	kk_reap_bindings(&m);
+	if (pidfd >= 0 && kk_maps_task_binding(&m, pidfd, &cur) == 0) {
 		kk_err("bind", "PID %d is already bound (binding %u)", r->pid, cur);
 		err = -EEXIST;
 		goto out;
@@ -181,20 +226,25 @@ int kk_bind_commit(struct kk_bind_req *r, int pidfd)
 	err = write_binding(&m, r, &pslot, &islot);
 	if (err)
 		goto out;
-	err = kk_maps_task_bind(&m, pidfd, r->slot, r->gen, &cur);
+	err = pidfd >= 0 ? commit_process(&m, r, pidfd) : commit_cgroup(&m, r);
 	if (err) {
-		if (err == -EEXIST)
-			kk_err("bind", "PID %d is already bound (binding %u)", r->pid, cur);
-		else
-			kk_err("bind", "PID %d: %s", r->pid, err == -ESRCH || err == -ENOENT ?
-			       "the process exited before it could be bound" : strerror(-err));
 		kk_maps_binding_del(&m, r->slot);
 		kk_maps_ident_put(&m, islot);
 		kk_maps_policy_put(&m, pslot);
+		if (r->cgroup)
+			kk_maps_cgroup_levels(&m);
 		goto out;
 	}
-	kk_info("kakunin-bpf: bound PID %d as agent %s (serial %s, binding %u, policy %s %.12s)",
-		r->pid, r->pol.agent_id, r->id.serial, r->slot, r->pol.version, r->pol.hash);
+	if (r->quiet)
+		;
+	else if (r->cgroup)
+		kk_info("kakunin-bpf: bound cgroup %s as agent %s (serial %s, binding %u, policy "
+			"%s %.12s)", r->cgroup, r->pol.agent_id, r->id.serial, r->slot,
+			r->pol.version, r->pol.hash);
+	else
+		kk_info("kakunin-bpf: bound PID %d as agent %s (serial %s, binding %u, policy %s "
+			"%.12s)", r->pid, r->pol.agent_id, r->id.serial, r->slot, r->pol.version,
+			r->pol.hash);
 	emit_agent(KK_EV_AGENT_BOUND, r->slot, r->gen, r->pid, r->pol.agent_id, r->id.serial,
 		   r->pol.version, "");
 out:

@@ -13,11 +13,18 @@
 #include "identity.h"
 #include "policy.h"
 
+struct kk_maps;
+
 struct kk_bind_req {
 	/* in */
-	int pid;
+	int pid;		/* or 0 with cgroup */
+	bool tree;		/* also existing descendants of pid */
+	const char *cgroup;	/* bind a cgroup v2 instead of a process */
+	uint64_t cgid;
+	uint32_t cglevel;
 	const char *cert, *policy, *ca;
 	bool offline;
+	bool quiet;		/* no "bound ..." line on stdout (run: stdout is the command's) */
 	/* prepared */
 	struct kk_identity id;
 	struct kk_policy pol;
@@ -29,11 +36,15 @@ struct kk_bind_req {
 
 /* Verify the certificate, compile the policy, check they belong together. Reports; -errno. */
 int kk_bind_prepare(struct kk_bind_req *r);
-/* Bind the process behind pidfd. Reports; -errno; nothing left behind on failure. */
+/*
+ * Bind the process behind pidfd (r->pid, r->tree) or, with pidfd -1, the cgroup r->cgid.
+ * Reports; -errno; nothing left behind on failure.
+ */
 int kk_bind_commit(struct kk_bind_req *r, int pidfd);
+/* End process bindings none of whose tasks is alive any more (agent.unbound "exited"). */
+void kk_reap_bindings(struct kk_maps *m);
 void kk_bind_release(struct kk_bind_req *r);
 
-struct kk_maps;
 /* End binding slot: its tasks are free at their next hook; emits agent.unbound. -errno. */
 int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason);
 

@@ -21,18 +21,24 @@
 #include <unistd.h>
 
 #include "bind.h"
+#include "cgroup.h"
 #include "cli.h"
 #include "log.h"
 
 static const char usage[] =
-	"usage: kakunin-bpf bind --pid PID --cert CERT --policy FILE [--ca BUNDLE] [--offline]\n\n"
-	"Bind process PID, and every child it creates from now on, to the agent certificate\n"
-	"CERT and the scope policy FILE. CERT must chain to a CA in BUNDLE (default\n"
-	"/etc/kakunin/ca.pem), be valid now, name the policy's agent_id (CN or SAN URI) and,\n"
-	"if it pins a policy hash, pin this policy's. --offline keeps hostnames unresolved.\n";
+	"usage: kakunin-bpf bind (--pid PID [--tree] | --cgroup PATH) --cert CERT --policy FILE\n"
+	"                        [--ca BUNDLE] [--offline]\n\n"
+	"Bind process PID (every thread of it) and every child it creates from now on — with\n"
+	"--tree its existing descendants too — or every task of the cgroup v2 PATH, now and\n"
+	"later, to the agent certificate CERT and the scope policy FILE. CERT must chain to a\n"
+	"CA in BUNDLE (default /etc/kakunin/ca.pem), be valid now, name the policy's agent_id\n"
+	"(CN or SAN URI) and, if it pins a policy hash, pin this policy's. --offline keeps\n"
+	"hostnames unresolved.\n";
 
 static const struct option opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
+	{ "tree", no_argument, NULL, 't' },
+	{ "cgroup", required_argument, NULL, 'g' },
 	{ "cert", required_argument, NULL, 'c' },
 	{ "policy", required_argument, NULL, 'P' },
 	{ "ca", required_argument, NULL, 'a' },
@@ -115,6 +121,7 @@ int cmd_bind(int argc, char **argv)
 	struct kk_bind_req req = { .ca = NULL };
 	const char *pid_arg = NULL;
 	int c, pidfd = -1, rc;
+	char why[512];
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
@@ -123,6 +130,12 @@ int cmd_bind(int argc, char **argv)
 			break;
 		case 'c':
 			req.cert = optarg;
+			break;
+		case 't':
+			req.tree = true;
+			break;
+		case 'g':
+			req.cgroup = optarg;
 			break;
 		case 'P':
 			req.policy = optarg;
@@ -142,9 +155,12 @@ int cmd_bind(int argc, char **argv)
 	}
 	if (optind < argc)
 		return kk_usage_error("bind", "unexpected argument '%s'", argv[optind]);
-	if (!pid_arg)
-		return kk_usage_error("bind", "--pid is required");
-	if (kk_parse_pid(pid_arg, &req.pid))
+	if (!pid_arg == !req.cgroup)
+		return kk_usage_error("bind", pid_arg ? "--pid and --cgroup exclude each other" :
+				      "--pid or --cgroup is required");
+	if (req.tree && !pid_arg)
+		return kk_usage_error("bind", "--tree goes with --pid");
+	if (pid_arg && kk_parse_pid(pid_arg, &req.pid))
 		return kk_usage_error("bind", "--pid '%s': not a process id (1 to 2147483647)",
 				      pid_arg);
 	if (!req.cert)
@@ -153,10 +169,21 @@ int cmd_bind(int argc, char **argv)
 		return kk_usage_error("bind", "--policy is required");
 	if (kk_require_root("bind"))
 		return KK_EXIT_FAIL;
+	if (req.cgroup && kk_cgroup_resolve(req.cgroup, &req.cgid, &req.cglevel, why,
+					    sizeof(why))) {
+		kk_err("bind", "%s", why);
+		return KK_EXIT_FAIL;
+	}
+	if (req.cgroup && req.cglevel >= KK_CGROUP_LEVELS) {
+		kk_err("bind", "cgroup %s is %u levels deep; at most %d can be bound", req.cgroup,
+		       req.cglevel, KK_CGROUP_LEVELS - 1);
+		return KK_EXIT_FAIL;
+	}
 	if (kk_bind_prepare(&req))
 		return KK_EXIT_FAIL;
 	rc = KK_EXIT_FAIL;
-	if (kk_open_target(req.pid, &pidfd) == 0 && kk_bind_commit(&req, pidfd) == 0)
+	if ((req.cgroup || kk_open_target(req.pid, &pidfd) == 0) &&
+	    kk_bind_commit(&req, pidfd) == 0)
 		rc = KK_EXIT_OK;
 	if (pidfd >= 0)
 		close(pidfd);

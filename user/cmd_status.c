@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
+#include "bind.h"
 #include "cli.h"
 #include "events.h"
 #include "log.h"
@@ -196,6 +197,8 @@ int cmd_status(int argc, char **argv)
 		return kk_usage_error("status", "unexpected argument '%s'", argv[optind]);
 	if (kk_require_root("status") || kk_maps_open(&m))
 		return KK_EXIT_FAIL;
+	if (!kk_maps_lock(&m))
+		kk_reap_bindings(&m); /* bindings whose processes are all gone are not shown */
 	s = status_json(&m);
 	kk_maps_close(&m);
 	if (!s) {

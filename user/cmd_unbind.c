@@ -13,20 +13,22 @@
 #include <unistd.h>
 
 #include "bind.h"
+#include "cgroup.h"
 #include "cli.h"
 #include "identity.h"
 #include "log.h"
 #include "maps.h"
 
 static const char usage[] =
-	"usage: kakunin-bpf unbind (--pid PID | --serial HEX)\n\n"
-	"End the binding of process PID, or every binding of the certificate with serial HEX\n"
-	"(colons and a 0x prefix allowed). The tasks of a binding are free from their next\n"
-	"action on; agent.unbound is emitted for each binding ended.\n";
+	"usage: kakunin-bpf unbind (--pid PID | --cgroup PATH | --serial HEX)\n\n"
+	"End the binding of process PID, of the cgroup PATH, or every binding of the\n"
+	"certificate with serial HEX (colons and a 0x prefix allowed). The tasks of a binding\n"
+	"are free from their next action on; agent.unbound is emitted for each binding ended.\n";
 
 static const struct option opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "serial", required_argument, NULL, 's' },
+	{ "cgroup", required_argument, NULL, 'g' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -56,6 +58,34 @@ static int unbind_pid(struct kk_maps *m, int pid)
 	return err;
 }
 
+static int unbind_cgroup(struct kk_maps *m, const char *path)
+{
+	struct kk_binding b;
+	uint32_t slot, level;
+	uint64_t id;
+	char why[300];
+	int err;
+
+	if (kk_cgroup_resolve(path, &id, &level, why, sizeof(why))) {
+		kk_err("unbind", "%s", why);
+		return -EINVAL;
+	}
+	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
+		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || !(b.flags & KK_BIND_CGROUP) ||
+		    b.cgroup_id != id)
+			continue;
+		err = kk_maps_cgroup_del(m, id) ?: kk_unbind_slot(m, slot, "unbind");
+		err = err ?: kk_maps_cgroup_levels(m);
+		if (err)
+			kk_err("unbind", "binding %u: %s", slot, strerror(-err));
+		else
+			kk_info("kakunin-bpf: unbound binding %u (cgroup %s)", slot, path);
+		return err;
+	}
+	kk_err("unbind", "cgroup %s is not bound", path);
+	return -ENOENT;
+}
+
 static int unbind_serial(struct kk_maps *m, const uint8_t *serial, size_t len, const char *canon)
 {
 	struct kk_binding b;
@@ -83,7 +113,7 @@ static int unbind_serial(struct kk_maps *m, const uint8_t *serial, size_t len, c
 
 int cmd_unbind(int argc, char **argv)
 {
-	const char *pid_arg = NULL, *serial_arg = NULL;
+	const char *pid_arg = NULL, *serial_arg = NULL, *cgroup_arg = NULL;
 	uint8_t serial[KK_SERIAL_MAX];
 	char canon[41];
 	struct kk_maps m;
@@ -95,6 +125,8 @@ int cmd_unbind(int argc, char **argv)
 			pid_arg = optarg;
 		else if (c == 's')
 			serial_arg = optarg;
+		else if (c == 'g')
+			cgroup_arg = optarg;
 		else if (c == 'h')
 			return fputs(usage, stdout), KK_EXIT_OK;
 		else
@@ -102,8 +134,8 @@ int cmd_unbind(int argc, char **argv)
 	}
 	if (optind < argc)
 		return kk_usage_error("unbind", "unexpected argument '%s'", argv[optind]);
-	if (!!pid_arg == !!serial_arg)
-		return kk_usage_error("unbind", "give exactly one of --pid and --serial");
+	if (!!pid_arg + !!serial_arg + !!cgroup_arg != 1)
+		return kk_usage_error("unbind", "give exactly one of --pid, --cgroup and --serial");
 	if (pid_arg && kk_parse_pid(pid_arg, &pid))
 		return kk_usage_error("unbind", "--pid '%s': not a process id", pid_arg);
 	if (serial_arg && kk_serial_parse(serial_arg, serial, &len, canon))
@@ -113,7 +145,8 @@ int cmd_unbind(int argc, char **argv)
 		return KK_EXIT_FAIL;
 	err = kk_maps_lock(&m);
 	if (!err)
-		err = pid_arg ? unbind_pid(&m, pid) : unbind_serial(&m, serial, len, canon);
+		err = pid_arg ? unbind_pid(&m, pid) : cgroup_arg ? unbind_cgroup(&m, cgroup_arg) :
+		      unbind_serial(&m, serial, len, canon);
 	kk_maps_close(&m);
 	return err ? KK_EXIT_FAIL : KK_EXIT_OK;
 }

@@ -22,6 +22,7 @@ static const struct {
 	{ "load", cmd_load, "load, attach and pin the BPF-LSM programs" },
 	{ "unload", cmd_unload, "detach everything and remove the pins" },
 	{ "bind", cmd_bind, "bind a process (and its future children) to a scope" },
+	{ "run", cmd_run, "run a command bound from its first instruction" },
 	{ "unbind", cmd_unbind, "end a binding (by process or certificate serial)" },
 	{ "status", cmd_status, "bindings, their state and counters" },
 	{ "events", cmd_events, "print decision events from the kernel" },

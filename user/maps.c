@@ -33,6 +33,8 @@ static const char *const pinned_maps[KK_MAP_COUNT] = {
 	[KK_MAP_EXEC] = "kk_exec",	     [KK_MAP_CONNS] = "kk_conns",
 	[KK_MAP_CONFIG] = "kk_config",	     [KK_MAP_EVENTS] = "kk_events",
 	[KK_MAP_STATS] = "kk_stats",	     [KK_MAP_COUNTS] = "kk_counts",
+	[KK_MAP_PENDING] = "kk_pending",     [KK_MAP_CGROUPS] = "kk_cgroups",
+	[KK_MAP_BINDREQ] = "kk_bindreq",     [KK_MAP_LIVE] = "kk_live",
 };
 #define N_PINNED_MAPS KK_MAP_COUNT
 
@@ -62,10 +64,14 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-/* Programs attached to a hook (the syscall program kk_emit is only pinned, and run on demand). */
+/*
+ * Programs attached to a hook. The syscall program kk_emit and the task iterator kk_bind_iter
+ * are only pinned, and run on demand.
+ */
 static bool attached(const struct bpf_program *prog)
 {
-	return bpf_program__type(prog) != BPF_PROG_TYPE_SYSCALL;
+	return bpf_program__type(prog) != BPF_PROG_TYPE_SYSCALL &&
+	       bpf_program__expected_attach_type(prog) != BPF_TRACE_ITER;
 }
 
 static bool all_links_pinned(struct kakunin *skel)

@@ -29,6 +29,10 @@ enum kk_map_id {
 	KK_MAP_EVENTS,
 	KK_MAP_STATS,
 	KK_MAP_COUNTS,
+	KK_MAP_PENDING,
+	KK_MAP_CGROUPS,
+	KK_MAP_BINDREQ,
+	KK_MAP_LIVE,
 	KK_MAP_COUNT,
 };
 
@@ -95,11 +99,19 @@ int kk_maps_binding_add(struct kk_maps *m, const struct kk_binding *b, uint32_t 
 int kk_maps_binding_del(struct kk_maps *m, uint32_t slot);
 
 /*
- * Mark the task behind pidfd as bound to (slot, gen). -EEXIST when it already carries a live
- * binding (*cur_slot says which), -ESRCH when it has exited.
+ * Mark every thread of process tgid (with tree, every task below it too) as bound to (slot,
+ * gen), with no window in which a fork escapes: while marking, forks of the process's unmarked
+ * threads inherit the binding too (kk_pending). *marked counts the tasks marked.
  */
-int kk_maps_task_bind(struct kk_maps *m, int pidfd, uint32_t slot, uint32_t gen,
-		      uint32_t *cur_slot);
+int kk_maps_mark_process(struct kk_maps *m, uint32_t tgid, bool tree, uint32_t slot,
+			 uint32_t gen, uint32_t *marked);
+/* Tasks alive under binding slot (of generation gen). */
+int kk_maps_live_tasks(struct kk_maps *m, uint32_t slot, uint32_t gen, int32_t *tasks);
+/* Bind every task of the cgroup (id at level), present and future, to (slot, gen). */
+int kk_maps_cgroup_add(struct kk_maps *m, uint64_t cgid, uint32_t slot, uint32_t gen);
+int kk_maps_cgroup_del(struct kk_maps *m, uint64_t cgid);
+/* Recompute kk_config.cgroup_levels from the cgroup bindings. */
+int kk_maps_cgroup_levels(struct kk_maps *m);
 /* The live binding of the task behind pidfd: 0 and *slot, or -ENOENT. */
 int kk_maps_task_binding(struct kk_maps *m, int pidfd, uint32_t *slot);
 

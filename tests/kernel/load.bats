@@ -18,7 +18,7 @@ teardown_file() {
 		kk_path_mkdir kk_path_rmdir kk_path_symlink kk_path_mknod kk_path_truncate \
 		kk_path_chmod kk_path_chown kk_bprm_check kk_socket_connect kk_socket_sendmsg \
 		kk_socket_recvmsg kk_socket_create kk_unix_stream_connect kk_unix_may_send \
-		kk_sk_free kk_task_alloc; do
+		kk_sk_free kk_task_alloc kk_task_free; do
 		[ -e "/sys/fs/bpf/kakunin/links/$p" ]
 		[ -e "/sys/fs/bpf/kakunin/progs/$p" ]
 	done
@@ -26,11 +26,11 @@ teardown_file() {
 		kk_exec kk_conns kk_events kk_stats; do
 		[ -e "/sys/fs/bpf/kakunin/maps/$m" ]
 	done
-	[ "$(bpftool prog show | grep -c 'lsm  name kk_')" -eq 21 ]
+	[ "$(bpftool prog show | grep -c "lsm  name kk_")" -eq 22 ]
 	run --separate-stderr "$KK" load
 	[ "$status" -eq 0 ]
 	[ "$output" = "kakunin-bpf: already loaded (/sys/fs/bpf/kakunin)" ]
-	[ "$(bpftool prog show | grep -c 'lsm  name kk_')" -eq 21 ]
+	[ "$(bpftool prog show | grep -c "lsm  name kk_")" -eq 22 ]
 }
 
 @test "unload detaches the programs: a bound task is no longer denied" {

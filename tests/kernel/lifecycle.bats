@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# Who a binding covers and for how long: threads made before the bind, --tree, a double-forked
+# daemon, cgroups (now and later), `run` from the first instruction, the loader killed with -9,
+# and bindings ended when their processes are gone.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	pki_setup
+	"$KK" load
+	P=$BATS_FILE_TMPDIR/p.json
+	policy "$P" '"exec": ["/usr/bin/python3", "/usr/bin/dash", "/usr/bin/sleep", "/usr/bin/setsid"],
+		"data_access": {"/data/*": ["read", "write"]}'
+	export P
+}
+
+teardown_file() {
+	"$KK" unload
+}
+
+setup() {
+	rm -rf /data && mkdir -p /data
+	drain_events
+}
+
+bind_pid() {
+	"$KK" bind --pid "$1" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline "${@:2}"
+}
+
+@test "a thread started before the bind is bound too" {
+	python3 -c '
+import os, threading, time
+def t():
+    while not os.path.exists("/data/go"): time.sleep(0.05)
+    try: open("/etc/shadow"); r = "ok"
+    except PermissionError: r = "EACCES"
+    open("/data/res", "w").write(r)
+threading.Thread(target=t).start()
+' &
+	local pid=$!
+	sleep 0.5
+	[ "$(ls /proc/$pid/task | wc -l)" -ge 2 ]
+	bind_pid "$pid"
+	touch /data/go
+	wait "$pid"
+	[ "$(cat /data/res)" = EACCES ]
+}
+
+@test "--tree binds the children a process already has; without it they stay free" {
+	for tree in "" --tree; do
+		rm -f /data/go /data/res
+		sh -c '(while [ ! -e /data/go ]; do sleep 0.05; done; "$TRY" open /etc/shadow >/data/res) & wait' &
+		local pid=$!
+		sleep 0.3
+		bind_pid "$pid" $tree
+		touch /data/go
+		wait "$pid"
+		if [ -n "$tree" ]; then
+			[ "$(cat /data/res)" = EACCES ]
+		else
+			[ "$(cat /data/res)" = ok ]
+		fi
+		"$KK" unbind --pid "$pid" 2>/dev/null || true
+	done
+}
+
+@test "a double-forked daemon of a bound process stays bound" {
+	bound_run "$P" sh -c 'setsid sh -c "sleep 1; \"\$TRY\" open /etc/shadow >/data/res" </dev/null >/dev/null 2>&1 &'
+	for i in $(seq 60); do [ -s /data/res ] && break; sleep 0.1; done
+	[ "$(cat /data/res)" = EACCES ]
+}
+
+@test "run starts the command bound: exit status, signals, and its own exec are enforced" {
+	run "$KK" run --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline -- sh -c '"$TRY" open /etc/shadow; exit 3'
+	[ "$status" -eq 3 ]
+	[ "$output" = EACCES ]
+	run "$KK" run --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline -- /usr/bin/true
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"/usr/bin/true: Permission denied"* ]]
+	"$KK" run --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline -- sleep 30 &
+	local rpid=$!
+	sleep 1
+	local cmd
+	cmd=$(pgrep -P "$rpid")
+	[ -n "$cmd" ]
+	kill -TERM "$rpid"
+	local st=0
+	wait "$rpid" || st=$?
+	[ "$st" -eq 143 ]
+	# The command got the signal (forwarded), not only run.
+	sleep 0.2
+	! kill -0 "$cmd" 2>/dev/null
+}
+
+@test "killing the loader with -9 leaves the command bound" {
+	"$KK" run --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline -- \
+		sh -c 'sleep 2; "$TRY" open /etc/shadow >/data/res' &
+	local rpid=$!
+	sleep 1
+	kill -9 "$rpid"
+	for i in $(seq 60); do [ -s /data/res ] && break; sleep 0.1; done
+	[ "$(cat /data/res)" = EACCES ]
+}
+
+@test "a cgroup binding covers its tasks, tasks that join later, and follows them out" {
+	local cg=/sys/fs/cgroup/kk-test
+	mkdir -p "$cg"
+	sh -c 'while [ ! -e /data/go ]; do sleep 0.05; done; "$TRY" open /etc/shadow >/data/res1' &
+	local inside=$!
+	echo "$inside" >"$cg/cgroup.procs"
+	run --separate-stderr "$KK" bind --cgroup "$cg" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline
+	[ "$status" -eq 0 ]
+	[[ "$output" == "kakunin-bpf: bound cgroup $cg as agent agent"* ]]
+	sh -c 'while [ ! -e /data/go ]; do sleep 0.05; done; "$TRY" open /etc/shadow >/data/res2; sleep 1; "$TRY" open /etc/shadow >/data/res3' &
+	local later=$!
+	echo "$later" >"$cg/cgroup.procs"
+	sleep 0.3
+	touch /data/go
+	wait "$inside" || true # kk-try exits 1 on EACCES
+	sleep 0.5
+	echo "$later" >/sys/fs/cgroup/cgroup.procs # leaving the cgroup does not unbind
+	wait "$later" || true
+	[ "$(cat /data/res1)" = EACCES ]
+	[ "$(cat /data/res2)" = EACCES ]
+	[ "$(cat /data/res3)" = EACCES ]
+	run "$TRY" open /etc/shadow
+	[ "$output" = ok ]
+	run --separate-stderr "$KK" unbind --cgroup "$cg"
+	[ "$status" -eq 0 ]
+	rmdir "$cg"
+}
+
+@test "a process binding whose tasks have all exited is ended (agent.unbound, exited)" {
+	bound_run "$P" "$TRY" open /data/x wronly creat
+	[ "$output" = ok ]
+	run "$KK" status --json
+	python3 - "$output" "$BOUND_SLOT" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+assert int(sys.argv[2]) not in [b["binding"] for b in s["bindings"]], s
+PY
+	run "$KK" events --json
+	[[ "$output" == *'"event_type":"agent.unbound"'*'"reason":"exited"'* ]]
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* cgroup — naming a cgroup v2 directory the way the kernel's BPF helpers do. */
+#ifndef KK_CGROUP_H
+#define KK_CGROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The id (as bpf_get_current_cgroup_id) and hierarchy level (the root is 0) of the cgroup v2
+ * directory path. -errno with why[] naming the problem (not a directory, not cgroup v2, ...).
+ */
+int kk_cgroup_resolve(const char *path, uint64_t *id, uint32_t *level, char *why, size_t wlen);
+
+#endif

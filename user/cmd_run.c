@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * cmd_run — `kakunin-bpf run --cert CERT --policy FILE [--ca BUNDLE] -- CMD [ARG...]`.
+ *
+ * CMD starts already bound: the child waits on a pipe until the parent has bound it, and only
+ * then execs CMD, so enforcement holds from CMD's first instruction (its exec included).
+ * Signals sent to `run` are passed on to CMD; `run` exits with CMD's status (128 + N when a
+ * signal N ended it), or 1 when it could not bind.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "cli.h"
+#include "log.h"
+#include "maps.h"
+
+static const char usage[] =
+	"usage: kakunin-bpf run --cert CERT --policy FILE [--ca BUNDLE] [--offline] -- CMD [ARG...]\n\n"
+	"Run CMD bound to CERT and FILE from its first instruction on (see 'bind'). Signals\n"
+	"are forwarded to CMD; the exit status is CMD's (128+N when signal N ended it).\n";
+
+static const struct option opts[] = {
+	{ "cert", required_argument, NULL, 'c' },
+	{ "policy", required_argument, NULL, 'P' },
+	{ "ca", required_argument, NULL, 'a' },
+	{ "offline", no_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static volatile pid_t child;
+
+static void forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+/* In the child: wait for the parent's go (one byte), then become CMD. */
+static void child_main(int rd, char **cmd)
+{
+	char go;
+
+	if (read(rd, &go, 1) != 1)
+		_exit(127); /* the parent could not bind us: never run unbound */
+	close(rd);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "kakunin-bpf: run: %s: %s\n", cmd[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static int wait_child(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+	struct sigaction sa = { .sa_handler = forward };
+	size_t i;
+	int st;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	while (waitpid(child, &st, 0) < 0)
+		if (errno != EINTR)
+			return KK_EXIT_FAIL;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+static int run_bound(struct kk_bind_req *req, char **cmd)
+{
+	int pipefd[2], pidfd = -1, err;
+
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		kk_err("run", "pipe: %s", strerror(errno));
+		return KK_EXIT_FAIL;
+	}
+	child = fork();
+	if (child < 0) {
+		kk_err("run", "fork: %s", strerror(errno));
+		return KK_EXIT_FAIL;
+	}
+	if (child == 0) {
+		close(pipefd[1]);
+		child_main(pipefd[0], cmd);
+	}
+	close(pipefd[0]);
+	req->pid = child;
+	pidfd = syscall(SYS_pidfd_open, child, 0);
+	err = pidfd < 0 ? -errno : kk_bind_commit(req, pidfd);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (err) {
+		/* Closing the pipe unread makes the child exit without running CMD. */
+		close(pipefd[1]);
+		waitpid(child, NULL, 0);
+		return KK_EXIT_FAIL;
+	}
+	if (write(pipefd[1], "g", 1) != 1) {
+		kk_err("run", "cannot start %s: %s", cmd[0], strerror(errno));
+		kill(child, SIGKILL);
+		return KK_EXIT_FAIL;
+	}
+	close(pipefd[1]);
+	return wait_child();
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct kk_bind_req req = { .quiet = true };
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			req.cert = optarg;
+			break;
+		case 'P':
+			req.policy = optarg;
+			break;
+		case 'a':
+			req.ca = optarg;
+			break;
+		case 'o':
+			req.offline = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return KK_EXIT_OK;
+		default:
+			return kk_bad_option("run", c, argv);
+		}
+	}
+	if (!req.cert)
+		return kk_usage_error("run", "--cert is required");
+	if (!req.policy)
+		return kk_usage_error("run", "--policy is required");
+	if (optind >= argc)
+		return kk_usage_error("run", "no command given (put it after --)");
+	if (kk_require_root("run"))
+		return KK_EXIT_FAIL;
+	if (kk_bind_prepare(&req))
+		return KK_EXIT_FAIL;
+	rc = run_bound(&req, argv + optind);
+	kk_bind_release(&req);
+	return rc;
+}
