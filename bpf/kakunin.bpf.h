@@ -182,6 +182,15 @@ KK_MAP struct {
 	__type(value, struct kk_live);
 } kk_live SEC(".maps");
 
+/* kk_revoked — key struct kk_ident_key, value struct kk_revocation; written by the loader only
+ * (the hooks decide by kk_idents[].state). Full: `revoke` fails with a clear error. */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KK_REVOKED_MAX);
+	__type(key, struct kk_ident_key);
+	__type(value, struct kk_revocation);
+} kk_revoked SEC(".maps");
+
 /* kk_config — one struct kk_config the loader keeps current. */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -417,6 +426,61 @@ static __always_inline void kk_count_binding(struct kk_ctx *c, bool denied)
 		__sync_fetch_and_add(v, 1);
 }
 
+/* Start afresh when the runtime slot belongs to an earlier binding. Under rt->lock. */
+static __always_inline void kk_rt_refresh(struct kk_runtime *rt, struct kk_ctx *c, __u64 now)
+{
+	if (rt->gen == c->gen)
+		return;
+	rt->gen = c->gen;
+	rt->live_conns = 0;
+	rt->tokens = c->pol->consts.rate_count;
+	rt->refill_ns = now;
+	rt->window_start_ns = now;
+	rt->window_denials = 0;
+}
+
+/*
+ * auto_revoke: the max_denials-th denial within window_seconds revokes the identity, here in
+ * the kernel (no round trip to userspace), and says so with agent.revoked.
+ */
+static __always_inline void kk_tripwire(struct kk_ctx *c, struct kk_event *ev)
+{
+	const struct kk_policy_consts *k = &c->pol->consts;
+	__u64 now = bpf_ktime_get_ns();
+	struct kk_runtime *rt;
+	struct kk_ident *id;
+	bool fire = false;
+
+	if (!k->auto_revoke_max)
+		return;
+	rt = bpf_map_lookup_elem(&kk_runtime, &c->slot);
+	if (!rt)
+		return;
+	bpf_spin_lock(&rt->lock);
+	kk_rt_refresh(rt, c, now);
+	if (now - rt->window_start_ns > (__u64)k->auto_revoke_window_s * 1000000000ULL) {
+		rt->window_start_ns = now;
+		rt->window_denials = 0;
+	}
+	if (++rt->window_denials == k->auto_revoke_max)
+		fire = true;
+	bpf_spin_unlock(&rt->lock);
+	if (!fire || !c->b)
+		return;
+	id = bpf_map_lookup_elem(&kk_idents, &c->b->ident);
+	if (!id)
+		return;
+	id->state = KK_STATE_REVOKED;
+	if (ev) {
+		ev->type = KK_EV_AGENT_REVOKED;
+		ev->reason = KK_REASON_AUTO_REVOKE;
+		ev->err = 0;
+		ev->path_len = 0;
+		ev->family = 0;
+		kk_event_submit(ev);
+	}
+}
+
 /*
  * The end of every decision. reason 0 allows; otherwise err (positive) is returned negated —
  * unless the policy is in audit mode and the reason is a scope decision, which is allowed and
@@ -444,6 +508,9 @@ static __always_inline int kk_finish(struct kk_ctx *c, struct kk_event *ev, __u3
 		ev->err = err;
 		kk_event_submit(ev);
 	}
+	/* Denials of a revoked identity no longer count: it cannot be revoked twice. */
+	if (!audit && c->pol && reason < KK_REASON_SCOPE_MAX)
+		kk_tripwire(c, ev);
 	return audit ? 0 : -err;
 }
 

@@ -106,12 +106,7 @@ static __always_inline __u32 kk_limits(struct kk_ctx *c, struct sock *sk)
 	if (!rt)
 		return KK_REASON_BINDING_INVALID;
 	bpf_spin_lock(&rt->lock);
-	if (rt->gen != c->gen) { /* a new binding in this slot: start afresh */
-		rt->gen = c->gen;
-		rt->live_conns = 0;
-		rt->tokens = k->rate_count;
-		rt->refill_ns = now;
-	}
+	kk_rt_refresh(rt, c, now);
 	if (k->rate_count) {
 		__u64 interval = (__u64)k->rate_period_s * 1000000000ULL / k->rate_count;
 		__u64 add = interval ? (now - rt->refill_ns) / interval : k->rate_count;

@@ -111,6 +111,7 @@ enum kk_reason {
 	KK_REASON_BINDING_INVALID, /* binding, identity or policy entry unusable */
 	KK_REASON_STORAGE_FULL,	   /* child could not inherit the binding: fork refused */
 	KK_REASON_CONN_TABLE_FULL, /* cannot track the connection: fail closed */
+	KK_REASON_AUTO_REVOKE,	   /* agent.revoked by the in-kernel tripwire */
 	KK_REASON_MAX,
 };
 
@@ -186,6 +187,26 @@ struct kk_runtime {
 	__u32 gen; /* binding gen these values belong to; reset when it differs */
 };
 _Static_assert(sizeof(struct kk_runtime) == 40, "kk_runtime layout");
+
+/*
+ * Value of kk_revoked (key: struct kk_ident_key; an all-zero issuer matches every issuer): the
+ * revocation list. `bind` refuses listed certificates; `load` refills it from the state file.
+ */
+#define KK_REVOKED_MAX 65536
+enum kk_rev_source {
+	KK_REV_CLI = 0,
+	KK_REV_CRL = 1,
+	KK_REV_OCSP = 2,
+	KK_REV_AUTO = 3, /* the tripwire */
+	KK_REV_ROTATION = 4,
+};
+struct kk_revocation {
+	__u64 revoked_at; /* CLOCK_REALTIME seconds */
+	__u32 source;	  /* enum kk_rev_source */
+	__u32 pad;
+	char reason[64];
+};
+_Static_assert(sizeof(struct kk_revocation) == 80, "kk_revocation layout");
 
 /* kk_config[0]: global settings the loader keeps current. */
 struct kk_config {

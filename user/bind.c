@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* bind — verify, compile, then bind in one all-or-nothing step (see bind.h). */
 #include <errno.h>
+#include <stdlib.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +11,65 @@
 #include "events.h"
 #include "log.h"
 #include "maps.h"
+
+#define KK_HOST_CONFIG "/etc/kakunin/host.json"
+
+/* The "region" of /etc/kakunin/host.json into buf; -errno with why[]. */
+static int host_config_region(char *buf, size_t len, char *why, size_t wlen)
+{
+	char text[4096];
+	cJSON *root, *reg;
+	size_t n;
+	FILE *f = fopen(KK_HOST_CONFIG, "re");
+
+	if (!f) {
+		snprintf(why, wlen, "%s: %s", KK_HOST_CONFIG, strerror(errno));
+		return -errno;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	root = cJSON_Parse(text);
+	reg = cJSON_GetObjectItemCaseSensitive(root, "region");
+	if (!cJSON_IsString(reg) || !reg->valuestring[0]) {
+		snprintf(why, wlen, "%s: %s", KK_HOST_CONFIG, root ? "no \"region\" string in it" :
+			 "not JSON");
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
+	snprintf(buf, len, "%s", reg->valuestring);
+	cJSON_Delete(root);
+	return 0;
+}
+
+/* With allowed_regions, the host's region must be known and listed. */
+static int check_region(struct kk_bind_req *r)
+{
+	const char *region = r->region ?: getenv("KAKUNIN_REGION");
+	char buf[128], why[300], list[512] = "";
+	size_t i, used = 0;
+
+	if (!r->pol.n_regions)
+		return 0;
+	if (!region || !*region) {
+		if (host_config_region(buf, sizeof(buf), why, sizeof(why))) {
+			kk_err("bind", "the policy allows regions only, and this host's region is "
+			       "unknown (%s): pass --region, set KAKUNIN_REGION or write %s", why,
+			       KK_HOST_CONFIG);
+			return -EINVAL;
+		}
+		region = buf;
+	}
+	for (i = 0; i < r->pol.n_regions; i++) {
+		if (!strcmp(region, r->pol.regions[i]))
+			return 0;
+		used += snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
+				 i ? ", " : "", r->pol.regions[i]);
+	}
+	kk_err("bind", "this host's region \"%s\" is not in the policy's allowed_regions (%s)",
+	       region, list);
+	return -EACCES;
+}
 
 int kk_bind_prepare(struct kk_bind_req *r)
 {
@@ -39,9 +100,11 @@ int kk_bind_prepare(struct kk_bind_req *r)
 	err = kk_identity_match_agent(&r->id, r->pol.agent_id, why, sizeof(why));
 	if (!err)
 		err = kk_identity_check_policy_hash(&r->id, r->pol.hash, why, sizeof(why));
-	if (err)
+	if (err) {
 		kk_err("identity", "%s", why);
-	return err;
+		return err;
+	}
+	return check_region(r);
 }
 
 void kk_bind_release(struct kk_bind_req *r)
@@ -80,6 +143,7 @@ static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *psl
 {
 	struct kk_ident_key key = { 0 };
 	struct kk_binding b = { 0 };
+	struct kk_revocation rev;
 	uint8_t hash[32];
 	uint32_t state = 0;
 	int err;
@@ -93,6 +157,13 @@ static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *psl
 	memcpy(key.issuer, r->id.issuer_key, sizeof(key.issuer));
 	key.serial_len = r->id.serial_len;
 	memcpy(key.serial, r->id.serial_bin, r->id.serial_len);
+	if (kk_maps_revoked_get(m, &key, &rev) == 0) {
+		rev.reason[sizeof(rev.reason) - 1] = '\0';
+		kk_err("bind", "certificate serial %s is revoked%s%s%s", r->id.serial,
+		       *rev.reason ? " (" : "", rev.reason, *rev.reason ? ")" : "");
+		err = -EACCES;
+		goto put_policy;
+	}
 	err = kk_maps_ident_get(m, &key, r->id.serial, islot);
 	if (!err)
 		err = kk_maps_ident_state(m, *islot, &state);

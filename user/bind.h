@@ -23,6 +23,7 @@ struct kk_bind_req {
 	uint64_t cgid;
 	uint32_t cglevel;
 	const char *cert, *policy, *ca;
+	const char *region;	/* --region; else KAKUNIN_REGION; else /etc/kakunin/host.json */
 	bool offline;
 	bool quiet;		/* no "bound ..." line on stdout (run: stdout is the command's) */
 	/* prepared */

@@ -21,6 +21,7 @@ int cmd_events(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_unbind(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
 /* "kakunin-bpf: <cmd>: <msg> (see 'kakunin-bpf <cmd> --help')" on stderr; returns 2. */

@@ -27,7 +27,7 @@
 
 static const char usage[] =
 	"usage: kakunin-bpf bind (--pid PID [--tree] | --cgroup PATH) --cert CERT --policy FILE\n"
-	"                        [--ca BUNDLE] [--offline]\n\n"
+	"                        [--ca BUNDLE] [--region R] [--offline]\n\n"
 	"Bind process PID (every thread of it) and every child it creates from now on — with\n"
 	"--tree its existing descendants too — or every task of the cgroup v2 PATH, now and\n"
 	"later, to the agent certificate CERT and the scope policy FILE. CERT must chain to a\n"
@@ -43,6 +43,7 @@ static const struct option opts[] = {
 	{ "policy", required_argument, NULL, 'P' },
 	{ "ca", required_argument, NULL, 'a' },
 	{ "offline", no_argument, NULL, 'o' },
+	{ "region", required_argument, NULL, 'r' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -145,6 +146,9 @@ int cmd_bind(int argc, char **argv)
 			break;
 		case 'o':
 			req.offline = true;
+			break;
+		case 'r':
+			req.region = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -3,6 +3,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "revoke.h"
 
 #include "cli.h"
 #include "log.h"
@@ -57,6 +61,9 @@ int cmd_load(int argc, char **argv)
 	if (kk_maps_open(&m))
 		return KK_EXIT_FAIL;
 	err = kk_maps_sync_clock(&m);
+	/* After a reboot the maps are new and empty: revocations come back from disk. */
+	if (!err && !already && kk_revocations_restore(&m))
+		err = 0; /* reported; enforcement of what is bound does not depend on it */
 	kk_maps_close(&m);
 	if (err) {
 		kk_err("load", "cannot set the clock offset for allowed_hours: %s", strerror(-err));
@@ -69,19 +76,57 @@ int cmd_load(int argc, char **argv)
 	return KK_EXIT_OK;
 }
 
+/* Live bindings (after ending those whose processes are gone); 0 when not loaded. */
+static int live_bindings(void)
+{
+	struct kk_binding b;
+	struct kk_maps m;
+	uint32_t slot;
+	int n = 0;
+
+	if (access(KK_PIN_ROOT "/maps/kk_bindings", F_OK) != 0 || kk_maps_open(&m))
+		return 0;
+	if (!kk_maps_lock(&m))
+		kk_reap_bindings(&m);
+	for (slot = 0; slot < KK_MAX_BINDINGS; slot++)
+		n += !kk_maps_binding_read(&m, slot, &b) && b.in_use;
+	kk_maps_close(&m);
+	return n;
+}
+
 int cmd_unload(int argc, char **argv)
 {
-	bool was_loaded;
-	int rc;
+	static const struct option o[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool was_loaded, force = false;
+	int c, n;
 
-	rc = parse_no_args(argc, argv,
-			   "usage: kakunin-bpf unload\n\n"
-			   "Detach every kakunin-bpf program and remove " KK_PIN_ROOT "/.\n"
-			   "Bound tasks stop being enforced. Harmless when not loaded.\n");
-	if (rc)
-		return rc == 1 ? KK_EXIT_OK : rc;
+	while ((c = getopt_long(argc, argv, ":h", o, NULL)) != -1) {
+		if (c == 'f') {
+			force = true;
+		} else if (c == 'h') {
+			fputs("usage: kakunin-bpf unload [--force]\n\n"
+			      "Detach every kakunin-bpf program and remove " KK_PIN_ROOT "/.\n"
+			      "Refused while bindings are live (their agents would run unconfined)\n"
+			      "unless --force. Harmless when not loaded.\n", stdout);
+			return KK_EXIT_OK;
+		} else {
+			return kk_bad_option("unload", c, argv);
+		}
+	}
+	if (optind < argc)
+		return kk_usage_error("unload", "unexpected argument '%s'", argv[optind]);
 	if (kk_require_root("unload"))
 		return KK_EXIT_FAIL;
+	n = live_bindings();
+	if (n && !force) {
+		kk_err("unload", "%d binding%s live: their agents would run unconfined; unbind them "
+		       "first or use --force", n, n == 1 ? " is" : "s are");
+		return KK_EXIT_FAIL;
+	}
 	if (kk_maps_unload(&was_loaded))
 		return KK_EXIT_FAIL;
 	kk_info(was_loaded ? "kakunin-bpf: unloaded" : "kakunin-bpf: not loaded, nothing to do");

@@ -25,7 +25,8 @@
 #include "maps.h"
 
 static const char usage[] =
-	"usage: kakunin-bpf run --cert CERT --policy FILE [--ca BUNDLE] [--offline] -- CMD [ARG...]\n\n"
+	"usage: kakunin-bpf run --cert CERT --policy FILE [--ca BUNDLE] [--region R] [--offline]\n"
+	"                       -- CMD [ARG...]\n\n"
 	"Run CMD bound to CERT and FILE from its first instruction on (see 'bind'). Signals\n"
 	"are forwarded to CMD; the exit status is CMD's (128+N when signal N ended it).\n";
 
@@ -34,6 +35,7 @@ static const struct option opts[] = {
 	{ "policy", required_argument, NULL, 'P' },
 	{ "ca", required_argument, NULL, 'a' },
 	{ "offline", no_argument, NULL, 'o' },
+	{ "region", required_argument, NULL, 'r' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -132,6 +134,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'o':
 			req.offline = true;
+			break;
+		case 'r':
+			req.region = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "maps.h"
 #include "output.h"
+#include "revoke.h"
 
 static const char usage[] =
 	"usage: kakunin-bpf status [--json]\n\n"
@@ -137,6 +138,7 @@ static cJSON *status_json(struct kk_maps *m)
 	for (slot = 0; slot < KK_MAX_BINDINGS; slot++)
 		if (!kk_maps_binding_read(m, slot, &b) && b.in_use)
 			cJSON_AddItemToArray(arr, binding_json(m, slot, &b));
+	cJSON_AddItemToObject(o, "revocations", kk_revocations_json(m));
 	kk_maps_read_stats(m, stats);
 	ctr = cJSON_AddObjectToObject(o, "counters");
 	for (i = 0; i < KK_STAT_MAX; i++)
@@ -170,7 +172,8 @@ static void print_text(const cJSON *s)
 		       cJSON_GetObjectItem(b, "allowed")->valuedouble,
 		       cJSON_GetObjectItem(b, "denied")->valuedouble, *pids ? pids : "-");
 	}
-	printf("\ncounters:");
+	printf("\nrevocations: %d\n", cJSON_GetArraySize(cJSON_GetObjectItem(s, "revocations")));
+	printf("counters:");
 	cJSON_ArrayForEach(c, cJSON_GetObjectItem(s, "counters"))
 		printf(" %s=%.0f", c->string, c->valuedouble);
 	printf("\n");
@@ -197,8 +200,10 @@ int cmd_status(int argc, char **argv)
 		return kk_usage_error("status", "unexpected argument '%s'", argv[optind]);
 	if (kk_require_root("status") || kk_maps_open(&m))
 		return KK_EXIT_FAIL;
-	if (!kk_maps_lock(&m))
+	if (!kk_maps_lock(&m)) {
 		kk_reap_bindings(&m); /* bindings whose processes are all gone are not shown */
+		kk_revocations_sync(&m);
+	}
 	s = status_json(&m);
 	kk_maps_close(&m);
 	if (!s) {

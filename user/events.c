@@ -107,6 +107,7 @@ const char *kk_reason_text(__u32 reason)
 		[KK_REASON_BINDING_INVALID] = "binding unusable (fail closed)",
 		[KK_REASON_STORAGE_FULL] = "child could not inherit the binding (fail closed)",
 		[KK_REASON_CONN_TABLE_FULL] = "connection table full (fail closed)",
+		[KK_REASON_AUTO_REVOKE] = "auto_revoke",
 	};
 
 	if (reason < KK_REASON_MAX && text[reason])

@@ -95,6 +95,12 @@ int kk_identity_check_policy_hash(const struct kk_identity *id, const char *poli
  */
 int kk_serial_parse(const char *text, uint8_t out[20], size_t *len, char canon[41]);
 
+/*
+ * The issuer key (see kk_identity.issuer_key) that certificates issued by the CA certificate
+ * cert_path carry: from its subject name. For `revoke --issuer CA`. -errno, why[]
+ */
+int kk_identity_subject_key(const char *cert_path, uint8_t key[8], char *why, size_t wlen);
+
 /* Free what *id owns and zero it; safe on a zeroed or already freed identity. */
 void kk_identity_free(struct kk_identity *id);
 
@@ -119,6 +125,8 @@ void kk_id_name(const X509_NAME *name, char *buf, size_t len);
 /* "YYYY-MM-DD HH:MM:SS UTC" */
 void kk_id_time_str(int64_t t, char *buf, size_t len);
 int kk_id_asn1_time(const ASN1_TIME *t, int64_t *out);
+/* First 8 bytes of SHA-256 over name's DER: the issuer key of its certificates. */
+int kk_id_name_key(const X509_NAME *name, uint8_t key[8]);
 /* The policy-hash extension's OID as an object (caller frees); NULL when out of memory. */
 ASN1_OBJECT *kk_id_policy_oid(void);
 #endif

@@ -75,22 +75,31 @@ out:
 	return err;
 }
 
-static int fill_issuer(const char *path, X509 *x, struct kk_identity *id, char *why, size_t wlen)
+int kk_id_name_key(const X509_NAME *name, uint8_t key[8])
 {
-	const X509_NAME *name = X509_get_issuer_name(x);
 	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
-	unsigned long h;
-	char dn[1024];
-	int n, ok = 0;
+	int n = i2d_X509_NAME(name, &der);
 
-	n = i2d_X509_NAME(name, &der);
 	if (n < 0 || !EVP_Digest(der, n, md, NULL, EVP_sha256(), NULL)) {
 		OPENSSL_free(der);
-		kk_id_why(why, wlen, true, "certificate %s: cannot encode the issuer name", path);
 		return -EINVAL;
 	}
 	OPENSSL_free(der);
-	memcpy(id->issuer_key, md, sizeof(id->issuer_key));
+	memcpy(key, md, 8);
+	return 0;
+}
+
+static int fill_issuer(const char *path, X509 *x, struct kk_identity *id, char *why, size_t wlen)
+{
+	const X509_NAME *name = X509_get_issuer_name(x);
+	unsigned long h;
+	char dn[1024];
+	int ok = 0;
+
+	if (kk_id_name_key(name, id->issuer_key)) {
+		kk_id_why(why, wlen, true, "certificate %s: cannot encode the issuer name", path);
+		return -EINVAL;
+	}
 	h = X509_NAME_hash_ex(name, NULL, NULL, &ok);
 	if (!ok) {
 		kk_id_why(why, wlen, true, "certificate %s: cannot hash the issuer name", path);
@@ -275,5 +284,24 @@ int kk_id_fill(const char *path, X509 *x, struct kk_identity *id, char *why, siz
 		err = fill_digest_dates(path, x, id, why, wlen);
 	if (!err)
 		err = fill_policy_hash(path, x, id, why, wlen);
+	return err;
+}
+
+int kk_identity_subject_key(const char *cert_path, uint8_t key[8], char *why, size_t wlen)
+{
+	STACK_OF(X509) *extra = NULL;
+	X509 *x = NULL;
+	int err;
+
+	err = kk_id_read_certs(cert_path, &x, &extra, why, wlen);
+	if (err)
+		return err;
+	if (kk_id_name_key(X509_get_subject_name(x), key)) {
+		kk_id_why(why, wlen, true, "certificate %s: cannot encode the subject name",
+			  cert_path);
+		err = -EINVAL;
+	}
+	X509_free(x);
+	sk_X509_pop_free(extra, X509_free);
 	return err;
 }

@@ -35,6 +35,7 @@ static const char *const pinned_maps[KK_MAP_COUNT] = {
 	[KK_MAP_STATS] = "kk_stats",	     [KK_MAP_COUNTS] = "kk_counts",
 	[KK_MAP_PENDING] = "kk_pending",     [KK_MAP_CGROUPS] = "kk_cgroups",
 	[KK_MAP_BINDREQ] = "kk_bindreq",     [KK_MAP_LIVE] = "kk_live",
+	[KK_MAP_REVOKED] = "kk_revoked",
 };
 #define N_PINNED_MAPS KK_MAP_COUNT
 

@@ -33,6 +33,7 @@ enum kk_map_id {
 	KK_MAP_CGROUPS,
 	KK_MAP_BINDREQ,
 	KK_MAP_LIVE,
+	KK_MAP_REVOKED,
 	KK_MAP_COUNT,
 };
 
@@ -114,5 +115,21 @@ int kk_maps_cgroup_del(struct kk_maps *m, uint64_t cgid);
 int kk_maps_cgroup_levels(struct kk_maps *m);
 /* The live binding of the task behind pidfd: 0 and *slot, or -ENOENT. */
 int kk_maps_task_binding(struct kk_maps *m, int pidfd, uint32_t *slot);
+
+/* --- revocation (maps_revoke.c) --- */
+
+int kk_maps_revoked_put(struct kk_maps *m, const struct kk_ident_key *key,
+			const struct kk_revocation *rev);
+/* 0 and *rev when key is revoked (for its issuer or for any issuer), else -ENOENT. */
+int kk_maps_revoked_get(struct kk_maps *m, const struct kk_ident_key *key,
+			struct kk_revocation *rev);
+/* Call fn for every entry of the revocation list; stops at the first non-zero return. */
+int kk_maps_revoked_each(struct kk_maps *m,
+			 int (*fn)(const struct kk_ident_key *, const struct kk_revocation *, void *),
+			 void *ctx);
+/* Does revocation key (zero issuer: any issuer) name identity k? */
+bool kk_ident_key_matches(const struct kk_ident_key *key, const struct kk_ident_key *k);
+/* Set the state of an identity slot: the one write that revokes or blocks all its bindings. */
+int kk_maps_ident_set_state(struct kk_maps *m, uint32_t slot, uint32_t state);
 
 #endif

@@ -20,7 +20,7 @@ setup_file() {
 }
 
 teardown_file() {
-	"$KK" unload
+	"$KK" unload --force
 }
 
 setup() {

@@ -11,7 +11,7 @@ setup_file() {
 }
 
 teardown_file() {
-	"$KK" unload
+	"$KK" unload --force
 }
 
 setup() {

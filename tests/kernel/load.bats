@@ -10,7 +10,7 @@ setup_file() {
 }
 
 teardown_file() {
-	"$KK" unload
+	"$KK" unload --force
 }
 
 @test "load attaches every program and pins programs, links and maps; a second load is harmless" {
@@ -33,10 +33,14 @@ teardown_file() {
 	[ "$(bpftool prog show | grep -c "lsm  name kk_")" -eq 22 ]
 }
 
-@test "unload detaches the programs: a bound task is no longer denied" {
+@test "unload is refused while bindings are live; --force detaches: the task is free" {
 	policy "$BATS_TEST_TMPDIR/p.json" '"data_access": {"/usr/*": ["read", "exec"]}'
 	bound_start "$BATS_TEST_TMPDIR/p.json" sh -c '"$TRY" open /etc/shadow; sleep 2; "$TRY" open /etc/shadow'
-	run "$KK" unload
+	run --separate-stderr "$KK" unload
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "kakunin-bpf: unload: 1 binding is live: their agents would run unconfined; unbind them first or use --force" ]
+	[ -e /sys/fs/bpf/kakunin/links/kk_file_open ]
+	run "$KK" unload --force
 	[ "$status" -eq 0 ]
 	[ ! -e /sys/fs/bpf/kakunin ]
 	! bpftool prog show | grep -q 'name kk_'

@@ -33,7 +33,7 @@ PY
 
 teardown_file() {
 	kill "$(cat "$BATS_FILE_TMPDIR/listener.pid")" 2>/dev/null || true
-	"$KK" unload
+	"$KK" unload --force
 }
 
 setup() {

@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# Revocation in a real kernel: what an agent holds open stops working, --kill, binds refused,
+# persistence across unload/load, the in-kernel tripwire, --issuer.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	pki_setup
+	export KAKUNIN_STATE_DIR=$BATS_FILE_TMPDIR/state
+	"$KK" load
+	P=$BATS_FILE_TMPDIR/p.json
+	policy "$P" '"exec": ["/usr/bin/python3", "/usr/bin/dash", "/usr/bin/sleep"],
+		"data_access": {"/data/*": ["read", "write"]},
+		"network_rules": {"allowed_hosts": ["127.0.0.1:9999"]}'
+	export P
+}
+
+teardown_file() {
+	"$KK" unload --force
+}
+
+setup() {
+	rm -rf /data && mkdir -p /data && echo d >/data/f
+	drain_events
+}
+
+serial_of() {
+	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr A-F a-f
+}
+
+# A fresh agent certificate (each test revokes its own).
+fresh_cert() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=agent" \
+		-keyout "$BATS_TEST_TMPDIR/a.key" -out "$BATS_TEST_TMPDIR/a.csr" 2>/dev/null
+	openssl x509 -req -in "$BATS_TEST_TMPDIR/a.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
+		-set_serial "0x$(openssl rand -hex 8)" -days 1 -out "$BATS_TEST_TMPDIR/a.pem" 2>/dev/null
+	echo "$BATS_TEST_TMPDIR/a.pem"
+}
+
+@test "after revoke returns, reads and writes on open files and sockets fail, and new opens" {
+	local cert
+	cert=$(fresh_cert)
+	# Exit status bits: what failed with EACCES after the revocation.
+	KK_CERT=$cert bound_start "$P" python3 -c '
+import errno, os, socket, sys, time
+f = open("/data/f", "r+"); s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(("127.0.0.1", 9999))
+open("/data/ready", "w").close()
+while not os.path.exists("/data/go"): time.sleep(0.02)
+bits = 0
+for i, op in enumerate([lambda: f.read(), lambda: (f.seek(0), f.write("x"), f.flush()), lambda: s.send(b"x"), lambda: s.recv(1, socket.MSG_DONTWAIT), lambda: open("/data/f")]):
+    try: op()
+    except OSError as e:
+        if e.errno == errno.EACCES: bits |= 1 << i
+sys.exit(bits)'
+	for i in $(seq 100); do [ -e /data/ready ] && break; sleep 0.05; done
+	run --separate-stderr "$KK" revoke --serial "$(serial_of "$cert")" --reason "key compromise"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kakunin-bpf: revoked serial $(serial_of "$cert") (any issuer): 1 binding" ]
+	touch /data/go
+	bound_wait
+	[ "$status" -eq 31 ]
+	run "$KK" events --json
+	[[ "$output" == *'"event_type":"agent.revoked","agent_id":"agent","agent_cert_serial":"'"$(serial_of "$cert")"'"'*'"reason":"key compromise"'* ]]
+	[[ "$output" == *'"decision":"deny","reason":"certificate revoked","errno":"EACCES"'* ]]
+}
+
+@test "revoke --kill terminates the bound tasks" {
+	local cert
+	cert=$(fresh_cert)
+	KK_CERT=$cert bound_start "$P" sleep 60
+	run --separate-stderr "$KK" revoke --serial "$(serial_of "$cert")" --kill
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 binding, tasks killed" ]]
+	bound_wait
+	[ "$status" -eq 137 ]
+}
+
+@test "a revoked certificate cannot be bound again, also after unload and load" {
+	local cert
+	cert=$(fresh_cert)
+	"$KK" revoke --serial "$(serial_of "$cert")" --reason stolen
+	sleep 30 &
+	local pid=$!
+	run --separate-stderr "$KK" bind --pid "$pid" --cert "$cert" --ca "$PKI/ca.pem" --policy "$P" --offline
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "kakunin-bpf: bind: certificate serial $(serial_of "$cert") is revoked (stolen)" ]
+	"$KK" unload --force
+	[ -s "$KAKUNIN_STATE_DIR/revocations.json" ]
+	"$KK" load
+	run --separate-stderr "$KK" bind --pid "$pid" --cert "$cert" --ca "$PKI/ca.pem" --policy "$P" --offline
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"is revoked (stolen)" ]]
+	kill "$pid"
+}
+
+@test "--issuer limits the revocation to that CA's certificate" {
+	local cert other
+	cert=$(fresh_cert)
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=another CA" -keyout "$BATS_TEST_TMPDIR/o.key" -out "$BATS_TEST_TMPDIR/o.pem" 2>/dev/null
+	"$KK" revoke --serial "$(serial_of "$cert")" --issuer "$BATS_TEST_TMPDIR/o.pem"
+	KK_CERT=$cert try_bound "$P" open /data/f
+	[ "$output" = ok ]
+	"$KK" revoke --serial "$(serial_of "$cert")" --issuer "$PKI/ca.pem"
+	KK_CERT=$cert bound_start "$P" "$TRY" open /data/f || true
+	run --separate-stderr "$KK" status --json
+	[[ "$output" == *'"serial":"'"$(serial_of "$cert")"'"'* ]]
+}
+
+@test "the tripwire revokes in the kernel after max_denials denials" {
+	local cert
+	cert=$(fresh_cert)
+	policy "$BATS_TEST_TMPDIR/t.json" '"exec": ["/usr/bin/dash"], "data_access": {"/data/*": ["read"]},
+		"auto_revoke": {"max_denials": 3, "window_seconds": 60}'
+	KK_CERT=$cert bound_run "$BATS_TEST_TMPDIR/t.json" sh -c 'for i in 1 2 3; do "$TRY" open /etc/shadow; done; "$TRY" open /data/f; "$TRY" open /data/f'
+	# The third denial revokes at once: that kk-try cannot even write its answer any more.
+	[ "$output" = "$(printf 'EACCES\nEACCES')" ]
+	run "$KK" events --json
+	[[ "$output" == *'"event_type":"agent.revoked"'*'"reason":"auto_revoke"'* ]]
+	[[ "$output" == *'"reason":"certificate revoked"'* ]]
+	run "$KK" status --json
+	[[ "$output" == *'"serial":"'"$(serial_of "$cert")"'","revoked_at":'*'"source":"auto_revoke"'* ]]
+}

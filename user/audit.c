@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * audit — the writer's side of the hash-chained audit log and the check of one line, which the
+ * verifier and resume share (see audit.h; the format is defined in docs/audit.md).
+ *
+ * The hash covers the bytes of the line as written with the hash member removed. The writer
+ * prints the object with prev_hash by cJSON_PrintUnformatted, hashes those bytes, and splices
+ * ,"hash":"<hex>" in before the closing brace. A verifier therefore never has to re-serialize
+ * JSON (number formatting differs between libraries and even cJSON versions): it cuts the fixed
+ * 75-byte suffix off and hashes what is left, plus "}".
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "audit.h"
+#include "output.h"
+
+/* The last member of every line: ,"hash":"<64 hex>"} (9 + 64 + 2 bytes). */
+#define HASH_HEAD     ",\"hash\":\""
+#define HASH_HEAD_LEN (sizeof(HASH_HEAD) - 1)
+#define SUFFIX_LEN    (HASH_HEAD_LEN + KK_AUDIT_HASH_HEX + 2)
+
+static int say(char *why, size_t wlen, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int say(char *why, size_t wlen, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && wlen) {
+		va_start(ap, fmt);
+		vsnprintf(why, wlen, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+/* SHA-256 of a[0..alen) followed by b[0..blen), as 64 lowercase hex digits and a NUL. */
+static int sha256_hex(const char *a, size_t alen, const char *b, size_t blen, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+		  EVP_DigestUpdate(ctx, a, alen) && EVP_DigestUpdate(ctx, b, blen) &&
+		  EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen * 2 == KK_AUDIT_HASH_HEX;
+
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return -ENOMEM;
+	for (i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[KK_AUDIT_HASH_HEX] = '\0';
+	return 0;
+}
+
+/* A string of exactly 64 lowercase hex digits: uppercase would hash the same but compare not. */
+static bool is_hash(const cJSON *v)
+{
+	const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
+	size_t i;
+
+	if (!s || strlen(s) != KK_AUDIT_HASH_HEX)
+		return false;
+	for (i = 0; i < KK_AUDIT_HASH_HEX; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * *dup = a member name that occurs twice in one object, at any depth (NULL if none). cJSON keeps
+ * both members and looks up the first, other parsers take the last: a repeated name would let a
+ * line mean two things, so neither the writer nor the verifier accepts one.
+ */
+static int find_dup(const cJSON *node, const char **dup)
+{
+	const cJSON *it;
+	const char **names;
+	size_t n = 0, i = 0;
+	int err = 0;
+
+	cJSON_ArrayForEach (it, node)
+		n++;
+	if (cJSON_IsObject(node) && n > 1) {
+		names = malloc(n * sizeof(*names));
+		if (!names)
+			return -ENOMEM;
+		cJSON_ArrayForEach (it, node)
+			names[i++] = it->string ? it->string : "";
+		qsort(names, n, sizeof(*names), cmp_name);
+		for (i = 1; i < n && !*dup; i++)
+			if (!strcmp(names[i - 1], names[i]))
+				*dup = names[i];
+		free(names);
+	}
+	cJSON_ArrayForEach (it, node) {
+		if (err || *dup)
+			break;
+		err = find_dup(it, dup);
+	}
+	return err;
+}
+
+int kk_audit_chain_init(struct kk_audit_chain *c)
+{
+	if (!c)
+		return -EINVAL;
+	memset(c->prev, '0', KK_AUDIT_HASH_HEX);
+	c->prev[KK_AUDIT_HASH_HEX] = '\0';
+	c->lines = 0;
+	return 0;
+}
+
+/* The object of json, checked for what the writer refuses; NULL with *err set. */
+static cJSON *writer_parse(const char *json, int *err)
+{
+	const char *dup = NULL;
+	cJSON *o = cJSON_ParseWithOpts(json, NULL, true);
+
+	*err = -EINVAL;
+	if (!o || !cJSON_IsObject(o))
+		goto fail;
+	/* Case-sensitive: cJSON_GetObjectItem would also find "Hash", a different member. */
+	if (cJSON_GetObjectItemCaseSensitive(o, "hash") ||
+	    cJSON_GetObjectItemCaseSensitive(o, "prev_hash")) {
+		*err = -EEXIST;
+		goto fail;
+	}
+	*err = find_dup(o, &dup);
+	if (!*err && dup)
+		*err = -EINVAL;
+	if (*err)
+		goto fail;
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+/*
+ * The canonical text of the line (the object with prev_hash, printed by cJSON), checked to be
+ * one line of valid UTF-8: cJSON passes invalid bytes in strings through unchanged, and
+ * DESIGN.md promises UTF-8 lines. NULL with *err set.
+ */
+static char *writer_canon(cJSON *o, const char *prev, int *err)
+{
+	char *canon, *clean;
+	size_t len;
+
+	*err = -ENOMEM;
+	if (!cJSON_AddStringToObject(o, "prev_hash", prev))
+		return NULL;
+	canon = cJSON_PrintUnformatted(o);
+	if (!canon)
+		return NULL;
+	len = strlen(canon);
+	clean = kk_utf8_sanitize(canon, len);
+	if (clean && !strcmp(clean, canon) && !memchr(canon, '\n', len) && len &&
+	    canon[len - 1] == '}') {
+		*err = 0;
+	} else if (clean) {
+		*err = -EILSEQ;
+	}
+	free(clean);
+	if (*err) {
+		cJSON_free(canon);
+		canon = NULL;
+	}
+	return canon;
+}
+
+char *kk_audit_chain_line(struct kk_audit_chain *c, const char *json)
+{
+	char hash[KK_AUDIT_HASH_HEX + 1], *canon = NULL, *line = NULL;
+	size_t len;
+	cJSON *o;
+	int err = -EINVAL;
+
+	if (!c || !json)
+		goto out;
+	o = writer_parse(json, &err);
+	if (o)
+		canon = writer_canon(o, c->prev, &err);
+	cJSON_Delete(o);
+	if (!canon)
+		goto out;
+	len = strlen(canon);
+	err = sha256_hex(canon, len, "", 0, hash);
+	if (!err) {
+		err = -ENOMEM;
+		line = malloc(len - 1 + SUFFIX_LEN + 1);
+	}
+	if (line) {
+		/* canon without its '}', then the hash member and the '}' again. */
+		memcpy(line, canon, len - 1);
+		snprintf(line + len - 1, SUFFIX_LEN + 1, "%s%s\"}", HASH_HEAD, hash);
+		memcpy(c->prev, hash, sizeof(hash));
+		c->lines++;
+	}
+	cJSON_free(canon);
+out:
+	if (!line)
+		errno = -err;
+	return line;
+}
+
+/* "hash" present, well formed, last, and written exactly as the suffix the writer puts. */
+static int check_hash_member(const cJSON *o, const char *line, size_t len, char *why, size_t wlen)
+{
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "hash"), *last = o->child;
+
+	if (!h)
+		return say(why, wlen, -EINVAL, "no \"hash\" member");
+	if (!is_hash(h))
+		return say(why, wlen, -EINVAL, "ill-formed \"hash\": not 64 lowercase hex digits");
+	while (last && last->next)
+		last = last->next;
+	if (last != h || len < SUFFIX_LEN ||
+	    memcmp(line + len - SUFFIX_LEN, HASH_HEAD, HASH_HEAD_LEN) ||
+	    memcmp(line + len - 2 - KK_AUDIT_HASH_HEX, h->valuestring, KK_AUDIT_HASH_HEX) ||
+	    memcmp(line + len - 2, "\"}", 2))
+		return say(why, wlen, -EINVAL,
+			   "\"hash\" is not the last member written as ,\"hash\":\"<64 hex>\"}");
+	return 0;
+}
+
+/* The parsed line, or NULL with why[] set: a JSON object from its first byte to its last. */
+static cJSON *line_parse(const char *line, size_t len, int *err, char *why, size_t wlen)
+{
+	const char *end = NULL;
+	cJSON *o;
+
+	*err = -EINVAL;
+	if (!len) {
+		say(why, wlen, -EINVAL, "empty line");
+		return NULL;
+	}
+	if (memchr(line, '\0', len)) {
+		say(why, wlen, -EINVAL, "contains a NUL byte");
+		return NULL;
+	}
+	if (line[0] != '{') {
+		say(why, wlen, -EINVAL, "not a JSON object (does not start with '{')");
+		return NULL;
+	}
+	o = cJSON_ParseWithLengthOpts(line, len, &end, false);
+	if (!o) {
+		say(why, wlen, -EINVAL, "not JSON (invalid at byte %zu)",
+		    end && end >= line ? (size_t)(end - line) + 1 : (size_t)1);
+		return NULL;
+	}
+	if (end != line + len) {
+		say(why, wlen, -EINVAL, "not one JSON object (text after byte %zu)",
+		    (size_t)(end - line));
+		cJSON_Delete(o);
+		return NULL;
+	}
+	*err = 0;
+	return o;
+}
+
+/* Everything but the content hash: structure, unique names, the two hash members. */
+static int line_members(const cJSON *o, const char *line, size_t len, char *why, size_t wlen)
+{
+	const char *dup = NULL;
+	const cJSON *p;
+	int err;
+
+	if (!cJSON_IsObject(o))
+		return say(why, wlen, -EINVAL, "not a JSON object");
+	err = find_dup(o, &dup);
+	if (err)
+		return say(why, wlen, err, "out of memory");
+	if (dup)
+		return say(why, wlen, -EINVAL, "member name \"%.64s\" repeated in one object", dup);
+	err = check_hash_member(o, line, len, why, wlen);
+	if (err)
+		return err;
+	p = cJSON_GetObjectItemCaseSensitive(o, "prev_hash");
+	if (!p)
+		return say(why, wlen, -EINVAL, "no \"prev_hash\" member");
+	if (!is_hash(p))
+		return say(why, wlen, -EINVAL,
+			   "ill-formed \"prev_hash\": not 64 lowercase hex digits");
+	return 0;
+}
+
+int kk_audit_line_check(const char *line, size_t len, char *hash, char *prev, char *why,
+			size_t wlen)
+{
+	char want[KK_AUDIT_HASH_HEX + 1];
+	const char *have;
+	cJSON *o;
+	int err;
+
+	o = line_parse(line, len, &err, why, wlen);
+	if (!o)
+		return err;
+	err = line_members(o, line, len, why, wlen);
+	if (err)
+		goto out;
+	/* The canonical text: the line up to the hash member, then the closing brace. */
+	err = sha256_hex(line, len - SUFFIX_LEN, "}", 1, want);
+	if (err) {
+		say(why, wlen, err, "out of memory");
+		goto out;
+	}
+	have = cJSON_GetObjectItemCaseSensitive(o, "hash")->valuestring;
+	if (strcmp(want, have)) {
+		err = say(why, wlen, -EINVAL,
+			  "hash mismatch: the line was edited (its content hashes to %.16s..., "
+			  "its \"hash\" is %.16s...)",
+			  want, have);
+		goto out;
+	}
+	if (hash)
+		memcpy(hash, have, KK_AUDIT_HASH_HEX + 1);
+	if (prev)
+		memcpy(prev, cJSON_GetObjectItemCaseSensitive(o, "prev_hash")->valuestring,
+		       KK_AUDIT_HASH_HEX + 1);
+out:
+	cJSON_Delete(o);
+	return err;
+}

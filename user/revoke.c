@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* revoke — revocation list, identity states, agent.revoked, --kill (see revoke.h). */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+
+#include "bind.h"
+#include "events.h"
+#include "identity.h"
+#include "log.h"
+#include "maps.h"
+#include "revoke.h"
+
+static const char *const source_names[] = {
+	[KK_REV_CLI] = "cli", [KK_REV_CRL] = "crl", [KK_REV_OCSP] = "ocsp",
+	[KK_REV_AUTO] = "auto_revoke", [KK_REV_ROTATION] = "rotation",
+};
+
+const char *kk_state_dir(void)
+{
+	const char *d = getenv("KAKUNIN_STATE_DIR");
+
+	return d && *d ? d : KK_STATE_DIR;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	out[2 * n] = '\0';
+}
+
+static bool zero_issuer(const struct kk_ident_key *k)
+{
+	static const uint8_t zero[8];
+
+	return !memcmp(k->issuer, zero, sizeof(zero));
+}
+
+static int entry_json(const struct kk_ident_key *k, const struct kk_revocation *r, void *ctx)
+{
+	cJSON *o = cJSON_CreateObject();
+	char issuer[17], serial[41];
+
+	hex(k->issuer, 8, issuer);
+	hex(k->serial, k->serial_len, serial);
+	if (!o || !cJSON_AddItemToArray(ctx, o) ||
+	    !cJSON_AddStringToObject(o, "issuer", zero_issuer(k) ? "*" : issuer) ||
+	    !cJSON_AddStringToObject(o, "serial", serial) ||
+	    !cJSON_AddNumberToObject(o, "revoked_at", (double)r->revoked_at) ||
+	    !cJSON_AddStringToObject(o, "source", r->source < 5 ? source_names[r->source] : "?") ||
+	    !cJSON_AddStringToObject(o, "reason", r->reason))
+		return -ENOMEM;
+	return 0;
+}
+
+struct cJSON *kk_revocations_json(struct kk_maps *m)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	if (arr && kk_maps_revoked_each(m, entry_json, arr)) {
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* Write the whole list to STATE/revocations.json (temporary file, fsync, rename). */
+static int save_list(struct kk_maps *m)
+{
+	char path[512], tmp[520];
+	cJSON *arr = NULL;
+	char *text = NULL;
+	int fd = -1, err;
+
+	arr = kk_revocations_json(m);
+	err = arr ? 0 : -ENOMEM;
+	text = err ? NULL : cJSON_Print(arr);
+	if (!err && !text)
+		err = -ENOMEM;
+	if (err)
+		goto out;
+	if (mkdir(kk_state_dir(), 0700) && errno != EEXIST) {
+		err = -errno;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/revocations.json", kk_state_dir());
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) ||
+	    rename(tmp, path))
+		err = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		kk_err("revoke", "cannot save the revocation list in %s: %s", kk_state_dir(),
+		       strerror(-err));
+	free(text);
+	cJSON_Delete(arr);
+	return err;
+}
+
+/* Tasks of the flipped identities (processes whose mark is a binding using one of them). */
+static int kill_tasks(struct kk_maps *m, const bool *flipped)
+{
+	struct kk_binding b;
+	struct dirent *de;
+	int killed = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && (de = readdir(d))) {
+		uint32_t slot;
+		int fd;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		fd = syscall(SYS_pidfd_open, atoi(de->d_name), 0);
+		if (fd < 0)
+			continue;
+		if (!kk_maps_task_binding(m, fd, &slot) && !kk_maps_binding_read(m, slot, &b) &&
+		    b.ident < KK_MAX_IDENTS && flipped[b.ident] &&
+		    !syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0))
+			killed++;
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+	return killed;
+}
+
+/* agent.revoked for every binding of a flipped identity; returns how many. */
+static int announce(struct kk_maps *m, const bool *flipped, const struct kk_revoke_req *r)
+{
+	struct kk_binding b;
+	struct kk_event ev;
+	uint32_t slot;
+	int n = 0;
+
+	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
+		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || b.ident >= KK_MAX_IDENTS ||
+		    !flipped[b.ident])
+			continue;
+		n++;
+		b.agent_id[sizeof(b.agent_id) - 1] = '\0';
+		b.policy_version[sizeof(b.policy_version) - 1] = '\0';
+		if (!kk_event_agent(&ev, KK_EV_AGENT_REVOKED, slot, b.gen, b.pid, b.agent_id,
+				    r->serial, b.policy_version, r->reason ?: "") &&
+		    kk_maps_emit(&ev))
+			kk_err("events", "could not send agent.revoked for binding %u", slot);
+	}
+	return n;
+}
+
+int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *killed)
+{
+	struct kk_revocation rev = { .revoked_at = time(NULL), .source = r->source };
+	static bool flipped[KK_MAX_IDENTS];
+	struct kk_ident id;
+	uint32_t slot;
+	int err;
+
+	memset(flipped, 0, sizeof(flipped));
+	snprintf(rev.reason, sizeof(rev.reason), "%s", r->reason ? r->reason : "");
+	/* The kernel first: the agents must be stopped before anything is written to disk. */
+	for (slot = 0; slot < KK_MAX_IDENTS; slot++) {
+		if (kk_maps_ident_read(m, slot, &id) || !id.refs ||
+		    !kk_ident_key_matches(&r->key, &id.key))
+			continue;
+		err = kk_maps_ident_set_state(m, slot, KK_STATE_REVOKED);
+		if (err) {
+			kk_err("revoke", "identity slot %u: %s", slot, strerror(-err));
+			return err;
+		}
+		flipped[slot] = true;
+	}
+	err = kk_maps_revoked_put(m, &r->key, &rev);
+	if (err) {
+		kk_err("revoke", "%s", err == -ENOSPC ? "the revocation list is full" :
+		       strerror(-err));
+		return err;
+	}
+	*bindings = announce(m, flipped, r);
+	*killed = r->kill ? kill_tasks(m, flipped) : 0;
+	return save_list(m);
+}
+
+/* One state-file entry back into the list, and into any identity slot it names. */
+static int restore_entry(struct kk_maps *m, const cJSON *e)
+{
+	const cJSON *iss = cJSON_GetObjectItem(e, "issuer"), *ser = cJSON_GetObjectItem(e, "serial");
+	const cJSON *at = cJSON_GetObjectItem(e, "revoked_at"), *src = cJSON_GetObjectItem(e, "source");
+	const cJSON *why = cJSON_GetObjectItem(e, "reason");
+	struct kk_revocation rev = { 0 };
+	struct kk_ident_key key = { 0 };
+	uint8_t serial[KK_SERIAL_MAX];
+	struct kk_ident id;
+	size_t len, i;
+	uint32_t slot;
+
+	if (!cJSON_IsString(iss) || !cJSON_IsString(ser) ||
+	    kk_serial_parse(ser->valuestring, serial, &len, NULL))
+		return -EINVAL;
+	if (strcmp(iss->valuestring, "*")) {
+		if (strlen(iss->valuestring) != 16)
+			return -EINVAL;
+		for (i = 0; i < 8; i++)
+			if (sscanf(iss->valuestring + 2 * i, "%2hhx", &key.issuer[i]) != 1)
+				return -EINVAL;
+	}
+	key.serial_len = len;
+	memcpy(key.serial, serial, len);
+	rev.revoked_at = cJSON_IsNumber(at) ? (uint64_t)at->valuedouble : 0;
+	for (i = 0; cJSON_IsString(src) && i < 5; i++)
+		if (!strcmp(src->valuestring, source_names[i]))
+			rev.source = i;
+	snprintf(rev.reason, sizeof(rev.reason), "%s", cJSON_IsString(why) ? why->valuestring : "");
+	for (slot = 0; slot < KK_MAX_IDENTS; slot++)
+		if (!kk_maps_ident_read(m, slot, &id) && id.refs &&
+		    kk_ident_key_matches(&key, &id.key))
+			kk_maps_ident_set_state(m, slot, KK_STATE_REVOKED);
+	return kk_maps_revoked_put(m, &key, &rev);
+}
+
+int kk_revocations_restore(struct kk_maps *m)
+{
+	char path[512], *text = NULL;
+	cJSON *arr = NULL, *e;
+	int err = 0, bad = 0;
+	long n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/revocations.json", kk_state_dir());
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (text = calloc(1, n + 1)) && fread(text, 1, n, f) == (size_t)n)
+		arr = cJSON_Parse(text);
+	fclose(f);
+	free(text);
+	if (!cJSON_IsArray(arr)) {
+		kk_err("revoke", "%s: not a revocation list (JSON array); revocations not restored",
+		       path);
+		cJSON_Delete(arr);
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(e, arr) {
+		int r = restore_entry(m, e);
+
+		if (r == -EINVAL)
+			bad++;
+		else if (r)
+			err = r;
+	}
+	if (bad)
+		kk_err("revoke", "%s: %d malformed entries skipped", path, bad);
+	cJSON_Delete(arr);
+	return err;
+}
+
+int kk_revocations_sync(struct kk_maps *m)
+{
+	struct kk_revocation rev;
+	struct kk_ident id;
+	uint32_t slot;
+	int added = 0;
+
+	for (slot = 0; slot < KK_MAX_IDENTS; slot++) {
+		if (kk_maps_ident_read(m, slot, &id) || !id.refs || id.state != KK_STATE_REVOKED ||
+		    !kk_maps_revoked_get(m, &id.key, &rev))
+			continue;
+		memset(&rev, 0, sizeof(rev));
+		rev.revoked_at = time(NULL);
+		rev.source = KK_REV_AUTO;
+		snprintf(rev.reason, sizeof(rev.reason), "auto_revoke");
+		if (!kk_maps_revoked_put(m, &id.key, &rev))
+			added++;
+	}
+	return added ? save_list(m) : 0;
+}

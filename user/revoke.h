@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * revoke — making a certificate stop being trusted: the revocation list (kk_revoked, and its
+ * copy in the state directory so it survives reboots), the identity slots flipped to REVOKED,
+ * agent.revoked events, killing bound tasks on request.
+ */
+#ifndef KK_REVOKE_H
+#define KK_REVOKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kakunin.h"
+
+struct kk_maps;
+
+/* Where revocations and timers persist; KAKUNIN_STATE_DIR overrides (tests). */
+#define KK_STATE_DIR "/var/lib/kakunin"
+
+struct kk_revoke_req {
+	struct kk_ident_key key; /* zero issuer: the serial under any issuer */
+	char serial[44];	 /* canonical hex, for messages and events */
+	const char *reason;
+	uint32_t source;	 /* enum kk_rev_source */
+	bool kill;		 /* also SIGKILL every task of the affected bindings */
+};
+
+/*
+ * Record r in the list and the state file, then flip every identity slot it names to REVOKED
+ * (one map write per identity, seen by all its bindings at once), emit agent.revoked for each
+ * binding, and kill their tasks with r->kill. *bindings and *killed say how many. The caller
+ * holds the maps lock. Reports; -errno.
+ */
+int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *killed);
+
+/* Refill the list from the state file (at load, after a reboot emptied the maps). */
+int kk_revocations_restore(struct kk_maps *m);
+
+/* Record in the list identities the kernel revoked itself (tripwire) that it does not hold. */
+int kk_revocations_sync(struct kk_maps *m);
+
+/* The revocation list as a JSON array of {issuer, serial, revoked_at, source, reason}. */
+struct cJSON *kk_revocations_json(struct kk_maps *m);
+
+/* The state directory (KAKUNIN_STATE_DIR or KK_STATE_DIR). */
+const char *kk_state_dir(void);
+
+#endif
