@@ -11,6 +11,7 @@
 #include "events.h"
 #include "log.h"
 #include "maps.h"
+#include "revoke.h"
 
 #define KK_HOST_CONFIG "/etc/kakunin/host.json"
 
@@ -242,6 +243,8 @@ void kk_reap_bindings(struct kk_maps *m)
 	int32_t tasks;
 	uint32_t slot;
 
+	/* Keep what the tripwire revoked before its bindings, and identities, go away. */
+	kk_revocations_sync(m);
 	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
 		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || (b.flags & KK_BIND_CGROUP))
 			continue;

@@ -200,10 +200,8 @@ int cmd_status(int argc, char **argv)
 		return kk_usage_error("status", "unexpected argument '%s'", argv[optind]);
 	if (kk_require_root("status") || kk_maps_open(&m))
 		return KK_EXIT_FAIL;
-	if (!kk_maps_lock(&m)) {
+	if (!kk_maps_lock(&m))
 		kk_reap_bindings(&m); /* bindings whose processes are all gone are not shown */
-		kk_revocations_sync(&m);
-	}
 	s = status_json(&m);
 	kk_maps_close(&m);
 	if (!s) {
