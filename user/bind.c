@@ -52,21 +52,21 @@ static int check_region(struct kk_bind_req *r)
 
 	if (!r->pol.n_regions)
 		return 0;
+	for (i = 0; i < r->pol.n_regions; i++)
+		used += snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
+				 i ? ", " : "", r->pol.regions[i]);
 	if (!region || !*region) {
 		if (host_config_region(buf, sizeof(buf), why, sizeof(why))) {
-			kk_err("bind", "the policy allows regions only, and this host's region is "
-			       "unknown (%s): pass --region, set KAKUNIN_REGION or write %s", why,
-			       KK_HOST_CONFIG);
+			kk_err("bind", "the policy allows only the regions %s, and this host's region "
+			       "is unknown (%s): pass --region, set KAKUNIN_REGION or write %s", list,
+			       why, KK_HOST_CONFIG);
 			return -EINVAL;
 		}
 		region = buf;
 	}
-	for (i = 0; i < r->pol.n_regions; i++) {
+	for (i = 0; i < r->pol.n_regions; i++)
 		if (!strcmp(region, r->pol.regions[i]))
 			return 0;
-		used += snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
-				 i ? ", " : "", r->pol.regions[i]);
-	}
 	kk_err("bind", "this host's region \"%s\" is not in the policy's allowed_regions (%s)",
 	       region, list);
 	return -EACCES;

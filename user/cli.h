@@ -22,6 +22,8 @@ int cmd_policy(int argc, char **argv);
 int cmd_unbind(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
 /* "kakunin-bpf: <cmd>: <msg> (see 'kakunin-bpf <cmd> --help')" on stderr; returns 2. */

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cmd_events — `kakunin-bpf events [--follow] [--json|--text]`: read decision events straight
- * from the pinned ringbuf. Without --follow it prints what is waiting and exits; with it, it
- * streams until SIGINT/SIGTERM. The ring has one consumer position: events printed here are
- * consumed.
+ * cmd_events — `kakunin-bpf events [--follow] [--json|--text] [--agent ID] [--type T]`.
+ *
+ * With a daemon running, events come from it over its unix socket (the daemon is the ring's
+ * only consumer, and keeps the recent ones for a reader that does not follow). Without one,
+ * they are read straight from the pinned ring: without --follow what is waiting, with it until
+ * SIGINT/SIGTERM; the ring has one consumer position, so events read here are consumed.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,31 +13,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "events.h"
 #include "log.h"
 #include "maps.h"
 #include "output.h"
 
 static const char usage[] =
-	"usage: kakunin-bpf events [--follow] [--json | --text]\n\n"
-	"Print the kernel's decision events, one per line: JSON (the default when stdout is\n"
-	"not a terminal) or text. Without --follow, print the waiting events and exit.\n";
+	"usage: kakunin-bpf events [--follow] [--json | --text] [--agent ID] [--type T]\n"
+	"                          [--socket PATH]\n\n"
+	"Print decision and agent events, one per line: JSON (the default when stdout is not\n"
+	"a terminal) or text. --agent keeps one agent's events; --type one event_type\n"
+	"(action.denied) or a family (action, agent.*). From the daemon when it runs (its\n"
+	"socket, default " KK_EVENTS_SOCKET "), else straight from the kernel's ring. Without\n"
+	"--follow, print the recent (daemon) or waiting (ring) events and exit.\n";
 
 static const struct option opts[] = {
 	{ "follow", no_argument, NULL, 'f' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "text", no_argument, NULL, 't' },
+	{ "agent", required_argument, NULL, 'a' },
+	{ "type", required_argument, NULL, 'T' },
+	{ "socket", required_argument, NULL, 's' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
 struct stream {
 	struct kk_maps *m;
-	bool json;
+	bool json, follow;
+	const char *agent, *type, *socket;
 	uint64_t seq;
 	unsigned long malformed;
 	struct kk_clock clock;
@@ -76,16 +90,20 @@ static int handle_record(void *ctx, void *data, size_t size)
 	struct kk_ident id;
 	struct kk_event ev;
 	struct kk_who who;
+	const char *f[4];
 	char *line;
 
 	if (kk_event_decode(data, size, &ev)) {
 		s->malformed++;
 		return 0;
 	}
-	s->seq++;
 	w = resolve_who(s->m, &ev, &b, &id, &who);
-	line = s->json ? kk_event_json(&ev, s->seq, &s->clock, w)
-		       : kk_event_text(&ev, s->seq, &s->clock, w);
+	if (!kk_event_matches(s->agent, s->type, ev.type,
+			      kk_event_agent_fields(&ev, f) ? f[0] : w ? w->agent_id : NULL))
+		return 0;
+	s->seq++;
+	line = s->json ? kk_event_json(&ev, s->seq, &s->clock, w) :
+			 kk_event_text(&ev, s->seq, &s->clock, w);
 	if (!line)
 		return -ENOMEM;
 	if (puts(line) == EOF) {
@@ -96,7 +114,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int stream_events(int ringbuf_fd, struct stream *s, bool follow)
+static int stream_ring(int ringbuf_fd, struct stream *s)
 {
 	struct ring_buffer *rb;
 	int err;
@@ -108,11 +126,9 @@ static int stream_events(int ringbuf_fd, struct stream *s, bool follow)
 		return err;
 	}
 	kk_clock_sync(&s->clock);
-	if (!follow) {
+	if (!s->follow) {
 		err = ring_buffer__consume(rb);
 	} else {
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
 		do {
 			err = ring_buffer__poll(rb, 500);
 			fflush(stdout);
@@ -130,26 +146,79 @@ static int stream_events(int ringbuf_fd, struct stream *s, bool follow)
 	return err < 0 ? err : 0;
 }
 
-int cmd_events(int argc, char **argv)
+/* A connection to the daemon, or -1 when none answers on the socket. */
+static int daemon_connect(const char *path)
 {
-	struct stream s = { .json = !isatty(STDOUT_FILENO) };
-	bool follow = false;
-	struct kk_maps m;
-	int c, err, formats = 0;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -1;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int stream_daemon(int fd, struct stream *s)
+{
+	cJSON *hello = cJSON_CreateObject();
+	char *req = NULL, buf[65536];
+	ssize_t n;
+	int err = 0;
+
+	if (hello && cJSON_AddBoolToObject(hello, "follow", s->follow) &&
+	    cJSON_AddStringToObject(hello, "format", s->json ? "json" : "text") &&
+	    (!s->agent || cJSON_AddStringToObject(hello, "agent", s->agent)) &&
+	    (!s->type || cJSON_AddStringToObject(hello, "type", s->type)))
+		req = cJSON_PrintUnformatted(hello);
+	cJSON_Delete(hello);
+	if (!req || dprintf(fd, "%s\n", req) < 0) {
+		free(req);
+		return -EIO;
+	}
+	free(req);
+	while (!stop && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || fwrite(buf, 1, n, stdout) != (size_t)n) {
+			err = -errno;
+			break;
+		}
+		fflush(stdout);
+	}
+	return err;
+}
+
+static int parse(int argc, char **argv, struct stream *s)
+{
+	int c, formats = 0;
 
 	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			follow = true;
+			s->follow = true;
 			break;
 		case 'j':
 		case 't':
-			s.json = c == 'j';
+			s->json = c == 'j';
 			formats |= c == 'j' ? 1 : 2;
+			break;
+		case 'a':
+			s->agent = optarg;
+			break;
+		case 'T':
+			s->type = optarg;
+			break;
+		case 's':
+			s->socket = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			return KK_EXIT_OK;
+			return -1;
 		default:
 			return kk_bad_option("events", c, argv);
 		}
@@ -158,12 +227,35 @@ int cmd_events(int argc, char **argv)
 		return kk_usage_error("events", "unexpected argument '%s'", argv[optind]);
 	if (formats == 3)
 		return kk_usage_error("events", "--json and --text exclude each other");
+	return 0;
+}
+
+int cmd_events(int argc, char **argv)
+{
+	struct stream s = { .json = !isatty(STDOUT_FILENO), .socket = KK_EVENTS_SOCKET };
+	struct kk_maps m;
+	int rc, fd, err;
+
+	rc = parse(argc, argv, &s);
+	if (rc)
+		return rc < 0 ? KK_EXIT_OK : rc;
 	if (kk_require_root("events"))
 		return KK_EXIT_FAIL;
+	/* No SA_RESTART: a blocking read must return on Ctrl-C. */
+	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	fd = daemon_connect(s.socket);
+	if (fd >= 0) {
+		err = stream_daemon(fd, &s);
+		close(fd);
+		if (err)
+			kk_err("events", "reading from the daemon failed: %s", strerror(-err));
+		return err ? KK_EXIT_FAIL : KK_EXIT_OK;
+	}
 	if (kk_maps_open(&m))
 		return KK_EXIT_FAIL;
 	s.m = &m;
-	err = stream_events(m.fd[KK_MAP_EVENTS], &s, follow);
+	err = stream_ring(m.fd[KK_MAP_EVENTS], &s);
 	kk_maps_close(&m);
 	return err ? KK_EXIT_FAIL : KK_EXIT_OK;
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* cmd_load — `kakunin-bpf load` and `kakunin-bpf unload`. */
 #include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,50 +15,56 @@
 #include "lsm.h"
 #include "maps.h"
 
-static const struct option help_only[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ 0 },
-};
-
-/* Both commands take no arguments: 1 = --help printed, 0 = go on, otherwise the exit code. */
-static int parse_no_args(int argc, char **argv, const char *usage)
+/* --ringbuf-size: a power of two from 4096 to 1 GiB. */
+static int parse_ring_size(const char *s, uint32_t *out)
 {
-	int c;
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
 
-	while ((c = getopt_long(argc, argv, ":h", help_only, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return 1;
-		}
-		return kk_bad_option(argv[0], c, argv);
-	}
-	if (optind < argc)
-		return kk_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	if (*s < '0' || *s > '9' || *end || v < 4096 || v > (1ul << 30) || (v & (v - 1)))
+		return -EINVAL;
+	*out = (uint32_t)v;
 	return 0;
 }
 
 int cmd_load(int argc, char **argv)
 {
+	static const struct option o[] = {
+		{ "ringbuf-size", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint32_t ring = 0;
 	struct kk_maps m;
 	char why[512];
 	bool already;
-	int rc, err;
+	int c, err;
 
-	rc = parse_no_args(
-		argc, argv,
-		"usage: kakunin-bpf load\n\n"
-		"Load the BPF-LSM programs, attach them and pin programs, links and maps\n"
-		"under " KK_PIN_ROOT "/. Harmless when already loaded. Exits 3 when\n"
-		"this kernel cannot run BPF-LSM programs, saying why.\n");
-	if (rc)
-		return rc == 1 ? KK_EXIT_OK : rc;
+	while ((c = getopt_long(argc, argv, ":h", o, NULL)) != -1) {
+		if (c == 'r') {
+			if (parse_ring_size(optarg, &ring))
+				return kk_usage_error("load", "--ringbuf-size '%s': a power of two "
+						      "from 4096 to 1073741824 bytes", optarg);
+		} else if (c == 'h') {
+			fputs("usage: kakunin-bpf load [--ringbuf-size BYTES]\n\n"
+			      "Load the BPF-LSM programs, attach them and pin programs, links and maps\n"
+			      "under " KK_PIN_ROOT "/. Harmless when already loaded. Exits 3 when\n"
+			      "this kernel cannot run BPF-LSM programs, saying why. --ringbuf-size\n"
+			      "sets the event ring (default 4 MiB) of a fresh load.\n", stdout);
+			return KK_EXIT_OK;
+		} else {
+			return kk_bad_option("load", c, argv);
+		}
+	}
+	if (optind < argc)
+		return kk_usage_error("load", "unexpected argument '%s'", argv[optind]);
 	if (kk_require_root("load"))
 		return KK_EXIT_FAIL;
 	if (kk_lsm_check(why, sizeof(why))) {
 		kk_err("load", "BPF LSM unavailable: %s", why);
 		return KK_EXIT_NO_LSM;
 	}
-	if (kk_maps_load(&already))
+	if (kk_maps_load(ring, &already))
 		return KK_EXIT_FAIL;
 	if (kk_maps_open(&m))
 		return KK_EXIT_FAIL;

@@ -30,6 +30,7 @@ const char *kk_event_type_name(__u32 type)
 		[KK_EV_ACTION_AUDITED] = "action.audited", [KK_EV_AGENT_BOUND] = "agent.bound",
 		[KK_EV_AGENT_UNBOUND] = "agent.unbound",   [KK_EV_AGENT_REVOKED] = "agent.revoked",
 		[KK_EV_AGENT_BLOCKED] = "agent.blocked",   [KK_EV_EVENTS_LOST] = "events.lost",
+		[KK_EV_AGENT_WARNING] = "agent.warning",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -174,7 +175,8 @@ bool kk_event_agent_fields(const struct kk_event *ev, const char *f[4])
 {
 	size_t off = 0, i;
 
-	if (ev->type < KK_EV_AGENT_BOUND || ev->type > KK_EV_AGENT_BLOCKED || !ev->path_len)
+	if (ev->type < KK_EV_AGENT_BOUND || ev->type > KK_EV_AGENT_WARNING ||
+	    ev->type == KK_EV_EVENTS_LOST || !ev->path_len)
 		return false;
 	for (i = 0; i < 4; i++) {
 		size_t n;
@@ -188,4 +190,21 @@ bool kk_event_agent_fields(const struct kk_event *ev, const char *f[4])
 		off += n + 1;
 	}
 	return true;
+}
+
+bool kk_event_matches(const char *agent, const char *type, __u32 ev_type, const char *ev_agent)
+{
+	const char *name = kk_event_type_name(ev_type);
+	size_t n = type ? strlen(type) : 0;
+
+	if (agent && *agent && (!ev_agent || strcmp(agent, ev_agent)))
+		return false;
+	if (!n || !strcmp(type, name))
+		return true;
+	/* A family: "action", "action." or "action.*". */
+	if (type[n - 1] == '*')
+		n--;
+	if (n && type[n - 1] == '.')
+		n--;
+	return n && !strncmp(type, name, n) && name[n] == '.';
 }

@@ -32,6 +32,12 @@ const char *kk_access_str(__u32 access, char *buf, size_t len);
 int kk_event_agent(struct kk_event *ev, __u32 type, __u32 slot, __u32 gen, __u32 pid,
 		   const char *agent_id, const char *serial, const char *version,
 		   const char *reason);
+/*
+ * Does an event pass the filters of `events`? agent: its agent_id must be this (NULL/"" = any);
+ * type: its event_type exactly, or a family "action", "action." or "action.*".
+ */
+bool kk_event_matches(const char *agent, const char *type, __u32 ev_type, const char *ev_agent);
+
 /* The four strings of such an event (pointing into ev->path); false when it has none. */
 bool kk_event_agent_fields(const struct kk_event *ev, const char *f[4]);
 

@@ -28,6 +28,8 @@ static const struct {
 	{ "status", cmd_status, "bindings, their state and counters" },
 	{ "events", cmd_events, "print decision events from the kernel" },
 	{ "policy", cmd_policy, "check a policy, or show what it compiles to" },
+	{ "daemon", cmd_daemon, "consume events: audit file, syslog, socket, timers" },
+	{ "audit", cmd_audit, "verify the hash chain of audit files" },
 };
 
 static void usage(FILE *f)

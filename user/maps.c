@@ -187,7 +187,7 @@ static int set_map_pins(struct kakunin *skel, bool existed[N_PINNED_MAPS])
 	return 0;
 }
 
-int kk_maps_load(bool *already)
+int kk_maps_load(uint32_t ringbuf_size, bool *already)
 {
 	bool existed[N_PINNED_MAPS] = { 0 };
 	struct kakunin *skel;
@@ -202,6 +202,11 @@ int kk_maps_load(bool *already)
 		err = -errno;
 		kk_err("maps", "cannot open the embedded BPF object: %s", strerror(-err));
 		return err;
+	}
+	if (ringbuf_size && bpf_map__set_max_entries(skel->maps.kk_events, ringbuf_size)) {
+		err = -errno;
+		kk_err("maps", "cannot size the event ring: %s", strerror(-err));
+		goto out;
 	}
 	if (all_links_pinned(skel)) {
 		*already = true;
@@ -337,6 +342,13 @@ int kk_maps_lock(struct kk_maps *m)
 		return err;
 	}
 	return 0;
+}
+
+void kk_maps_unlock(struct kk_maps *m)
+{
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	m->lock_fd = -1;
 }
 
 int kk_maps_sync_clock(struct kk_maps *m)

@@ -45,9 +45,10 @@ struct kk_maps {
 /*
  * Load, attach and pin everything. *already is set when a complete earlier load is still
  * pinned (then nothing changes). Maps that are already pinned are reused, so bindings survive
- * a reload. On failure nothing new stays pinned. Errors are reported here; returns -errno.
+ * a reload. ringbuf_size (bytes, a power of two of at least a page; 0 = KK_RINGBUF_SIZE) sizes
+ * a new event ring. On failure nothing new stays pinned. Errors are reported; returns -errno.
  */
-int kk_maps_load(bool *already);
+int kk_maps_load(uint32_t ringbuf_size, bool *already);
 
 /* Remove every pin (detaching the programs). *was_loaded tells whether there was anything. */
 int kk_maps_unload(bool *was_loaded);
@@ -57,6 +58,7 @@ int kk_maps_open(struct kk_maps *m);
 void kk_maps_close(struct kk_maps *m);
 /* Take the exclusive lock for changing bindings (released by kk_maps_close). */
 int kk_maps_lock(struct kk_maps *m);
+void kk_maps_unlock(struct kk_maps *m);
 
 /* Sum the per-CPU counters of kk_stats. */
 int kk_maps_read_stats(struct kk_maps *m, __u64 out[KK_STAT_MAX]);

@@ -147,6 +147,8 @@ char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 	     cJSON_AddStringToObject(o, "hook", kk_hook_name(ev->hook)) &&
 	     (action = cJSON_AddObjectToObject(o, "action")) &&
 	     (agent_ev || action_fill(action, ev));
+	if (ok && ev->type == KK_EV_EVENTS_LOST)
+		ok = cJSON_AddNumberToObject(o, "count", ev->count) != NULL;
 	if (ok && agent_ev && *agent_reason)
 		ok = add_text(o, "reason", agent_reason, strlen(agent_reason));
 	else if (ok && !agent_ev && !decision && ev->reason)

@@ -23,13 +23,13 @@ teardown() {
 }
 
 bind_() {
-	run --separate-stderr "$KK" bind --offline "$@"
+	run --separate-stderr "$KK" bind --offline --region eu-west-1 "$@"
 }
 
 @test "bind needs --pid, --cert and --policy (usage errors, exit 2)" {
 	bind_ --cert "$C/leaf.pem" --policy "$POL"
 	[ "$status" -eq 2 ]
-	assert_one_stderr_line "bind: --pid is required"
+	assert_one_stderr_line "bind: --pid or --cgroup is required"
 	bind_ --pid "$TARGET" --policy "$POL"
 	[ "$status" -eq 2 ]
 	assert_one_stderr_line "bind: --cert is required"
@@ -94,7 +94,7 @@ bind_() {
 	bind_ --pid 1 --cert "$C/leaf.pem" --ca "$C/root.pem" --policy "$POL"
 	[ "$status" -eq 1 ]
 	assert_one_stderr_line "PID 1 cannot be bound"
-	run --separate-stderr sh -c 'exec "$0" bind --offline --pid $$ --cert "$1" --ca "$2" --policy "$3"' \
+	run --separate-stderr sh -c 'exec "$0" bind --offline --region eu-west-1 --pid $$ --cert "$1" --ca "$2" --policy "$3"' \
 		"$KK" "$C/leaf.pem" "$C/root.pem" "$POL"
 	[ "$status" -eq 1 ]
 	assert_one_stderr_line "is kakunin-bpf itself or its parent"
@@ -117,4 +117,32 @@ bind_() {
 	bind_ --pid "$TARGET" --cert "$C/pinned.pem" --ca "$C/root.pem" --policy "$POL"
 	[ "$status" -eq 1 ]
 	assert_one_stderr_line "kakunin-bpf is not loaded"
+}
+
+@test "allowed_regions: the host's region must be known and listed" {
+	run --separate-stderr "$KK" bind --offline --pid "$TARGET" --cert "$C/pinned.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "the policy allows only the regions eu-west-1, and this host's region is unknown"
+	[[ "$stderr" == *"pass --region, set KAKUNIN_REGION or write /etc/kakunin/host.json" ]]
+	bind_ --region us-east-1 --pid "$TARGET" --cert "$C/pinned.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "this host's region \"us-east-1\" is not in the policy's allowed_regions (eu-west-1)"
+	KAKUNIN_REGION=ap-south-1 run --separate-stderr "$KK" bind --offline --pid "$TARGET" --cert "$C/pinned.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "region \"ap-south-1\" is not in"
+}
+
+@test "--pid and --cgroup exclude each other; --tree needs --pid" {
+	bind_ --pid "$TARGET" --cgroup /sys/fs/cgroup --cert "$C/leaf.pem" --policy "$POL"
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "--pid and --cgroup exclude each other"
+	bind_ --tree --cgroup /sys/fs/cgroup --cert "$C/leaf.pem" --policy "$POL"
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "--tree goes with --pid"
+}
+
+@test "bind --cgroup of something that is not a cgroup v2 directory is refused" {
+	bind_ --cgroup /etc --cert "$C/leaf.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "cgroup /etc: not a cgroup v2 directory"
 }

@@ -41,6 +41,8 @@ crlnumber = \$dir/crlnumber
 default_md = sha256
 default_days = 365
 default_crl_days = 7
+# Backdated, so tests can ask about times before today (and -days still counts from today).
+default_startdate = 20200101000000Z
 policy = any
 preserve = yes
 unique_subject = no
@@ -134,6 +136,7 @@ crl_fixtures() {
 
 	cat other.pem ca.pem >bundle-two.pem
 	cat fake.pem ca.pem >bundle-same-name.pem
+	cat crl.pem empty.crl.pem >two.crl.pem
 	: >empty.pem
 	printf 'this is not a CRL\n' >garbled.crl
 	printf -- '-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n' >garbled-pem.crl
@@ -169,6 +172,14 @@ ocsp_fixtures() {
 	issue evil eocsp "/CN=OCSP responder" ocsp_signer
 	issue evil eleaf "/CN=agent evil"
 	cat ca.pem other.pem >bundle-two.pem
+
+	# Signed answers about good.pem for the test's own fake responder to replay: one to a
+	# request without a nonce, one to a request with another nonce.
+	for n in nononce:-no_nonce nonce:-nonce; do
+		run openssl ocsp -issuer ca.pem -cert good.pem "${n#*:}" -reqout "${n%%:*}.req"
+		KK_CA=ca.d run openssl ocsp -index ca.d/index.txt -rsigner ocsp.pem -rkey ocsp.key \
+			-CA ca.pem -reqin "${n%%:*}.req" -respout "${n%%:*}.resp"
+	done
 }
 
 "${mode}_fixtures"

@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# The daemon end to end: the hash-chained audit file, `events` through the daemon with filters,
+# rotation keeping the chain, lost events reported, a full disk, SIGHUP reopening.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	pki_setup
+	"$KK" load --ringbuf-size 8192 # small: easy to overflow on purpose
+	P=$BATS_FILE_TMPDIR/p.json
+	policy "$P" '"exec": ["/usr/bin/dash"], "data_access": {"/data/*": ["read"]}, "audit": "all"'
+	export P
+}
+
+teardown_file() {
+	"$KK" unload --force
+}
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	mkdir -p /data && echo d >/data/f
+	drain_events
+}
+
+teardown() {
+	[ -n "${DPID:-}" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null || true
+	umount "$BATS_TEST_TMPDIR/full" 2>/dev/null || true
+}
+
+# start_daemon [JSON-MEMBERS]: a daemon writing $D/audit.jsonl, socket $D/ev.sock.
+start_daemon() {
+	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock"%s%s}\n' "$D" "$D" "${1:+, }" "${1:-}" >"$D/daemon.json"
+	"$KK" daemon --config "$D/daemon.json" >"$D/daemon.out" 2>"$D/daemon.err" &
+	DPID=$!
+	for i in $(seq 100); do [ -S "$D/ev.sock" ] && return 0; sleep 0.05; done
+	cat "$D/daemon.err" >&2
+	return 1
+}
+
+stop_daemon() {
+	kill -TERM "$DPID"
+	wait "$DPID"
+	DPID=
+}
+
+@test "the daemon writes every event to a 0600 audit file whose chain verifies" {
+	start_daemon
+	try_bound "$P" --pid open /etc/shadow
+	local pid=${lines[0]}
+	try_bound "$P" open /data/f
+	sleep 1.5
+	stop_daemon
+	[ "$(stat -c %a "$D/audit.jsonl")" = 600 ]
+	run "$KK" audit verify "$D/audit.jsonl"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "kakunin-bpf: "*" lines verified, hash chain intact" ]]
+	grep -q "\"pid\":$pid,.*\"action\":{\"path\":\"/etc/shadow\",\"access\":\"read\"},\"decision\":\"deny\"" "$D/audit.jsonl"
+	grep -q '"event_type":"agent.bound","agent_id":"agent"' "$D/audit.jsonl"
+	# seq counts 1, 2, 3 ... without gaps
+	python3 - "$D/audit.jsonl" <<'PY'
+import json, sys
+seqs = [json.loads(l)["seq"] for l in open(sys.argv[1])]
+assert seqs == list(range(1, len(seqs) + 1)), seqs
+PY
+	# An edited line is caught, with its line number.
+	sed -i '2s/"pid":[0-9]*/"pid":1/' "$D/audit.jsonl"
+	run --separate-stderr "$KK" audit verify "$D/audit.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "kakunin-bpf: audit: $D/audit.jsonl:2: "* ]]
+}
+
+@test "events --follow through the daemon, filtered by agent and type" {
+	start_daemon
+	"$KK" events --follow --socket "$D/ev.sock" --type action.denied --agent agent --json >"$D/f.out" &
+	local fpid=$!
+	sleep 0.5
+	try_bound "$P" open /data/f
+	try_bound "$P" --pid open /etc/shadow
+	local pid=${lines[0]}
+	sleep 1
+	kill -INT "$fpid"
+	wait "$fpid" || true
+	[ "$(wc -l <"$D/f.out")" -eq 1 ]
+	grep -q "\"event_type\":\"action.denied\",\"agent_id\":\"agent\".*\"pid\":$pid," "$D/f.out"
+	# Without --follow: the recent events, filtered, then the command ends.
+	run "$KK" events --socket "$D/ev.sock" --type agent --text
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"agent.bound pid="*"agent=agent"* ]]
+	[[ "$output" != *"action."* ]]
+}
+
+@test "rotation keeps one hash chain across the files" {
+	start_daemon '"max_file_bytes": 4096, "keep_files": 100'
+	for i in $(seq 12); do try_bound "$P" open /etc/shadow; sleep 0.3; done
+	sleep 1.5
+	stop_daemon
+	[ -e "$D/audit.jsonl.1" ]
+	files=$(ls "$D"/audit.jsonl.* | sort -t. -k3 -n -r | tr '\n' ' ')
+	run "$KK" audit verify $files "$D/audit.jsonl"
+	[ "$status" -eq 0 ]
+	# A later file alone does not start a chain, unless told it continues an older one.
+	run --separate-stderr "$KK" audit verify "$D/audit.jsonl.1"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"prev_hash of the first line is not 64 zeros"* ]]
+	run "$KK" audit verify --any-start "$D/audit.jsonl.1" "$D/audit.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "an overflowing ring becomes an events.lost line with the count" {
+	start_daemon
+	kill -STOP "$DPID"
+	bound_run "$P" sh -c 'i=0; while [ $i -lt 300 ]; do read -r l </etc/shadow 2>/dev/null; i=$((i + 1)); done; exit 0'
+	kill -CONT "$DPID"
+	sleep 2
+	stop_daemon
+	run python3 - "$D/audit.jsonl" <<'PY'
+import json, sys
+lost = [json.loads(l) for l in open(sys.argv[1]) if '"events.lost"' in l]
+assert lost and lost[0]["count"] > 0, lost
+print(lost[0]["count"])
+PY
+	[ "$status" -eq 0 ]
+	run "$KK" status --json
+	[[ "$output" == *'"events_lost":'[1-9]* ]]
+	run "$KK" audit verify "$D/audit.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "a full disk is reported once; enforcement goes on; the events follow when space returns" {
+	mkdir -p "$D/full"
+	mount -t tmpfs -o size=256k tmpfs "$D/full"
+	head -c 262144 /dev/zero >"$D/full/filler" || true
+	# Denials only (no "audit": "all"), so what is kept in memory fits once space returns.
+	policy "$D/quiet.json" '"exec": ["/usr/bin/dash"], "data_access": {"/data/*": ["read"]}'
+	printf '{"audit_file": "%s/full/audit.jsonl", "socket": "%s/ev.sock"}\n' "$D" "$D" >"$D/daemon.json"
+	"$KK" daemon --config "$D/daemon.json" >"$D/daemon.out" 2>"$D/daemon.err" &
+	DPID=$!
+	sleep 0.5
+	for i in $(seq 20); do try_bound "$D/quiet.json" open /etc/shadow; [ "$output" = EACCES ]; done
+	sleep 1.5
+	kill -0 "$DPID"
+	[ "$(grep -c 'writing the audit file .* failed: No space left on device' "$D/daemon.err")" -eq 1 ]
+	rm "$D/full/filler"
+	sleep 2
+	stop_daemon
+	grep -q 'works again' "$D/daemon.err"
+	[ "$(grep -c '"/etc/shadow"' "$D/full/audit.jsonl")" -ge 20 ]
+	run "$KK" audit verify "$D/full/audit.jsonl"
+	[ "$status" -eq 0 ]
+	umount "$D/full"
+}
+
+@test "SIGHUP reopens the audit file by name; the chain continues in the new file" {
+	start_daemon
+	try_bound "$P" open /etc/shadow
+	sleep 1.5
+	mv "$D/audit.jsonl" "$D/audit.jsonl.old"
+	kill -HUP "$DPID"
+	sleep 0.5
+	try_bound "$P" open /etc/shadow
+	sleep 1.5
+	stop_daemon
+	[ -s "$D/audit.jsonl" ]
+	run "$KK" audit verify "$D/audit.jsonl.old" "$D/audit.jsonl"
+	[ "$status" -eq 0 ]
+}

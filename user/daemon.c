@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * daemon — the consumer loop (see daemon.h): one epoll over the event ring, signals, a
+ * one-second timer, and the events socket. Every record is resolved to its agent, sequenced,
+ * chained into the audit file and offered to clients; losses become events.lost.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "bind.h"
+#include "cli.h"
+#include "daemon.h"
+#include "events.h"
+#include "log.h"
+#include "maps.h"
+#include "output.h"
+#include "revoke.h"
+#include "watch.h"
+
+/* Identities seen per binding slot, so events read after an unbind still name their agent. */
+struct who_cache {
+	uint32_t gen;
+	char agent[68], serial[44], version[68];
+};
+
+struct daemon {
+	const struct kk_daemon_cfg *cfg;
+	struct kk_maps m;
+	struct kk_sink sink;
+	struct kk_clients *clients;
+	struct kk_clock clock;
+	struct ring_buffer *rb;
+	struct who_cache who[KK_MAX_BINDINGS];
+	struct kk_watch *watch;
+	uint64_t seq, lost_seen;
+	int epfd;
+	bool stop;
+};
+
+static void cache_store(struct daemon *d, uint32_t slot, uint32_t gen, const char *agent,
+			const char *serial, const char *version)
+{
+	struct who_cache *w = &d->who[slot];
+
+	w->gen = gen;
+	snprintf(w->agent, sizeof(w->agent), "%s", agent ?: "");
+	snprintf(w->serial, sizeof(w->serial), "%s", serial ?: "");
+	snprintf(w->version, sizeof(w->version), "%s", version ?: "");
+}
+
+/* Who an event is about: from the cache, else from the binding while it is still the same. */
+static const struct kk_who *resolve(struct daemon *d, const struct kk_event *ev,
+				    struct kk_who *who)
+{
+	struct who_cache *w;
+	struct kk_binding b;
+	struct kk_ident id;
+
+	if (ev->binding >= KK_MAX_BINDINGS || ev->type == KK_EV_EVENTS_LOST)
+		return NULL;
+	w = &d->who[ev->binding];
+	if (w->gen != ev->gen || !w->agent[0]) {
+		if (kk_maps_binding_read(&d->m, ev->binding, &b) || !b.in_use || b.gen != ev->gen)
+			return NULL;
+		b.agent_id[sizeof(b.agent_id) - 1] = '\0';
+		b.policy_version[sizeof(b.policy_version) - 1] = '\0';
+		id.serial[0] = '\0';
+		if (!kk_maps_ident_read(&d->m, b.ident, &id))
+			id.serial[sizeof(id.serial) - 1] = '\0';
+		cache_store(d, ev->binding, ev->gen, b.agent_id, id.serial, b.policy_version);
+	}
+	who->agent_id = w->agent;
+	who->serial = w->serial[0] ? w->serial : NULL;
+	who->policy_version = w->version[0] ? w->version : NULL;
+	return who;
+}
+
+/* One event into the audit file and to the clients. */
+static void publish(struct daemon *d, const struct kk_event *ev)
+{
+	const struct kk_who *w;
+	const char *f[4];
+	struct kk_who who;
+	char *json;
+
+	/* A loader-made agent event names its agent itself: remember it for what follows. */
+	if (kk_event_agent_fields(ev, f) && ev->binding < KK_MAX_BINDINGS && *f[0])
+		cache_store(d, ev->binding, ev->gen, f[0], f[1], f[2]);
+	w = resolve(d, ev, &who);
+	json = kk_event_json(ev, ++d->seq, &d->clock, w);
+	if (!json || !kk_sink_add(&d->sink, json))
+		d->seq--; /* not written: the next line takes this number, so seq has no gap */
+	else
+		kk_clients_send(d->clients, ev, d->seq, &d->clock, w);
+	free(json);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct daemon *d = ctx;
+	struct kk_event ev;
+
+	if (kk_event_decode(data, size, &ev) == 0)
+		publish(d, &ev);
+	return 0;
+}
+
+/* An events.lost line for count events lost (in the kernel ring, or dropped here). */
+static void lost(struct daemon *d, uint64_t count)
+{
+	struct kk_event ev;
+	struct timespec ts;
+
+	memset(&ev, 0, KK_EVENT_HDR_SIZE);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	ev.ktime_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	ev.type = KK_EV_EVENTS_LOST;
+	ev.binding = KK_MAX_BINDINGS;
+	ev.count = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+	publish(d, &ev);
+}
+
+static void tick(struct daemon *d)
+{
+	__u64 stats[KK_STAT_MAX] = { 0 };
+	uint64_t dropped;
+
+	kk_clock_sync(&d->clock);
+	if (!kk_maps_read_stats(&d->m, stats) && stats[KK_STAT_EVENTS_LOST] > d->lost_seen) {
+		lost(d, stats[KK_STAT_EVENTS_LOST] - d->lost_seen);
+		d->lost_seen = stats[KK_STAT_EVENTS_LOST];
+	}
+	kk_sink_flush(&d->sink);
+	dropped = kk_sink_take_dropped(&d->sink);
+	if (dropped)
+		lost(d, dropped);
+	kk_sink_flush(&d->sink);
+	kk_sink_tick(&d->sink);
+	kk_watch_tick(d->watch, &d->m);
+}
+
+static int handle_signal(struct daemon *d, int sfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo == SIGHUP) {
+		kk_sink_reopen(&d->sink);
+		return 0;
+	}
+	d->stop = true;
+	return 0;
+}
+
+static int add_fd(int epfd, int fd)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
+/* signalfd for TERM/INT/HUP, a 1 s timerfd; both added to epfd. */
+static int setup_fds(struct daemon *d, int *sfd, int *tfd)
+{
+	struct itimerspec one = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a reader that goes away must not end the daemon */
+	*sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (*sfd < 0 || *tfd < 0 || d->epfd < 0 || timerfd_settime(*tfd, 0, &one, NULL) ||
+	    add_fd(d->epfd, *sfd) || add_fd(d->epfd, *tfd) ||
+	    add_fd(d->epfd, ring_buffer__epoll_fd(d->rb)) ||
+	    (d->clients && add_fd(d->epfd, kk_clients_listen_fd(d->clients))))
+		return -errno;
+	return 0;
+}
+
+static void loop(struct daemon *d, int sfd, int tfd)
+{
+	struct epoll_event evs[16];
+	int n, i, rfd = ring_buffer__epoll_fd(d->rb);
+
+	while (!d->stop) {
+		n = epoll_wait(d->epfd, evs, 16, -1);
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			uint64_t exp;
+
+			if (fd == rfd)
+				ring_buffer__consume(d->rb);
+			else if (fd == sfd)
+				handle_signal(d, sfd);
+			else if (fd == tfd && read(tfd, &exp, sizeof(exp)) > 0)
+				tick(d);
+			else if (fd == kk_clients_listen_fd(d->clients))
+				kk_clients_accept(d->clients, d->epfd);
+			else
+				kk_clients_io(d->clients, fd, d->epfd);
+		}
+		/* One write per drained batch (see daemon_sink.c for the sync policy). */
+		kk_sink_flush(&d->sink);
+	}
+}
+
+int kk_daemon_run(const struct kk_daemon_cfg *cfg)
+{
+	static struct daemon d;
+	__u64 stats[KK_STAT_MAX] = { 0 };
+	int sfd = -1, tfd = -1, rc = KK_EXIT_FAIL;
+
+	d.cfg = cfg;
+	if (kk_maps_open(&d.m))
+		return KK_EXIT_FAIL;
+	if (kk_sink_open(&d.sink, cfg))
+		goto out;
+	d.seq = d.sink.last_seq;
+	/* Losses before we started were counted by whoever read then; report only new ones. */
+	kk_maps_read_stats(&d.m, stats);
+	d.lost_seen = stats[KK_STAT_EVENTS_LOST];
+	kk_clock_sync(&d.clock);
+	d.rb = ring_buffer__new(d.m.fd[KK_MAP_EVENTS], on_record, &d, NULL);
+	if (!d.rb) {
+		kk_err("daemon", "cannot map the event ring: %s", strerror(errno));
+		goto out;
+	}
+	d.clients = kk_clients_open(cfg->socket_path);
+	d.watch = kk_watch_new(cfg);
+	if (setup_fds(&d, &sfd, &tfd)) {
+		kk_err("daemon", "setting up the event loop failed: %s", strerror(errno));
+		goto out;
+	}
+	kk_info("kakunin-bpf: daemon writing %s, events on %s", cfg->audit_file, cfg->socket_path);
+	loop(&d, sfd, tfd);
+	ring_buffer__consume(d.rb); /* what is still in the ring goes to the file before we exit */
+	rc = KK_EXIT_OK;
+out:
+	kk_sink_close(&d.sink);
+	kk_clients_close(d.clients);
+	kk_watch_free(d.watch);
+	ring_buffer__free(d.rb);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	if (d.epfd > 0)
+		close(d.epfd);
+	kk_maps_close(&d.m);
+	return rc;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * daemon — `kakunin-bpf daemon`: the single consumer of the kernel's event ring. It writes the
+ * hash-chained audit file (and syslog), serves `events` clients on a unix socket, turns lost
+ * ring records into events.lost, and runs the timers: OCSP polling, DNS refresh of bound
+ * policies, rotation grace periods, reaping ended bindings. Enforcement never depends on it.
+ */
+#ifndef KK_DAEMON_H
+#define KK_DAEMON_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "kakunin.h"
+
+#define KK_DAEMON_CONFIG "/etc/kakunin/daemon.json"
+#define KK_AUDIT_FILE "/var/log/kakunin/audit.jsonl"
+#define KK_EVENTS_SOCKET "/run/kakunin/events.sock"
+
+struct kk_daemon_cfg {
+	char audit_file[PATH_MAX];
+	uint64_t max_file_bytes; /* rotate when the file grows past this */
+	int keep_files;		 /* rotated files kept: audit.jsonl.1 .. .N */
+	bool syslog;		 /* also send every line to syslog (LOG_AUTHPRIV) */
+	char socket_path[108];
+	int ocsp_timeout_ms;
+	char ocsp_url[512]; /* "" = each certificate's AIA URL */
+	int dns_refresh_s;  /* 0 = never */
+};
+
+/* Defaults, then FILE if given (JSONC, unknown keys are errors). Reports; -errno. */
+int kk_daemon_config(const char *file, struct kk_daemon_cfg *c);
+/* Run until SIGTERM/SIGINT. Returns the exit code. */
+int kk_daemon_run(const struct kk_daemon_cfg *c);
+
+/* --- the audit file (daemon_sink.c) --- */
+
+struct kk_sink {
+	const struct kk_daemon_cfg *cfg;
+	int fd;
+	uint64_t size;
+	struct kk_audit_chain chain;
+	uint64_t last_seq;	 /* seq of the last line written before we started */
+	char *buf;		 /* chained lines not yet written */
+	size_t len, cap;
+	uint64_t dropped;	 /* lines refused while the buffer was full */
+	bool failing;		 /* the last write failed: reported once until it works again */
+	bool dirty;		 /* written since the last fdatasync */
+};
+
+int kk_sink_open(struct kk_sink *s, const struct kk_daemon_cfg *cfg);
+/* Chain one JSON object and queue the line. false when the buffer is full (counted, dropped). */
+bool kk_sink_add(struct kk_sink *s, const char *json);
+/* Write what is queued; keep it on failure (reported once). Lines dropped meanwhile are
+ * reported by the caller as events.lost (kk_sink_take_dropped). */
+void kk_sink_flush(struct kk_sink *s);
+uint64_t kk_sink_take_dropped(struct kk_sink *s);
+/* Once a second: fdatasync what was written, rotate past max_file_bytes. */
+void kk_sink_tick(struct kk_sink *s);
+/* SIGHUP: reopen the file by name (after an outside rotation), keeping the chain. */
+void kk_sink_reopen(struct kk_sink *s);
+void kk_sink_close(struct kk_sink *s);
+
+/* --- `events` clients (daemon_clients.c) --- */
+
+struct kk_who;
+struct kk_clock;
+struct kk_clients;
+
+struct kk_clients *kk_clients_open(const char *path);
+int kk_clients_listen_fd(const struct kk_clients *c);
+/* A new connection on the listening socket. */
+void kk_clients_accept(struct kk_clients *c, int epfd);
+/* Data or hang-up on client fd; false when fd is not a client. */
+bool kk_clients_io(struct kk_clients *c, int fd, int epfd);
+/* Offer one event to every client whose filter matches. */
+void kk_clients_send(struct kk_clients *c, const struct kk_event *ev, uint64_t seq,
+		     const struct kk_clock *clk, const struct kk_who *who);
+void kk_clients_close(struct kk_clients *c);
+
+#endif

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * daemon_sink — the audit file: hash-chained JSON lines, mode 0600, size-based rotation that
+ * keeps the chain across files, syslog copy.
+ *
+ * Flush and sync policy (docs/audit.md): lines are queued as they are made and written with
+ * one write(2) per batch — every time the event ring has been drained — so a crash loses at
+ * most the batch being written; written lines are fdatasync'ed once a second, and fsync'ed on
+ * rotation and shutdown. A failing write (disk full, directory gone) is reported once, its
+ * lines are kept (up to a bound) and retried every batch; past the bound new lines are dropped
+ * and counted, and become an events.lost line when writing works again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define SINK_BUF_MAX (16u << 20) /* unwritten lines kept while the file cannot be written */
+
+static int mkdir_parent(const char *path)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	dirname(dir);
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* The "seq" of the file's last line, to go on counting from it (0 when unknown). */
+static uint64_t last_seq(const char *path)
+{
+	char buf[65536], *line;
+	cJSON *o, *seq;
+	uint64_t v = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t end;
+
+	if (fd < 0)
+		return 0;
+	end = lseek(fd, 0, SEEK_END);
+	n = pread(fd, buf, sizeof(buf) - 1, end > (off_t)sizeof(buf) - 1 ?
+						    end - (off_t)sizeof(buf) + 1 : 0);
+	close(fd);
+	if (n <= 1)
+		return 0;
+	buf[n - 1] = '\0'; /* drop the final newline */
+	line = strrchr(buf, '\n');
+	o = cJSON_Parse(line ? line + 1 : buf);
+	seq = cJSON_GetObjectItem(o, "seq");
+	if (cJSON_IsNumber(seq))
+		v = (uint64_t)seq->valuedouble;
+	cJSON_Delete(o);
+	return v;
+}
+
+static int open_file(struct kk_sink *s)
+{
+	struct stat st;
+	int err = mkdir_parent(s->cfg->audit_file);
+
+	if (!err) {
+		s->fd = open(s->cfg->audit_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (s->fd < 0)
+			err = -errno;
+	}
+	if (err) {
+		kk_err("daemon", "cannot open the audit file %s: %s", s->cfg->audit_file,
+		       strerror(-err));
+		return err;
+	}
+	s->size = fstat(s->fd, &st) ? 0 : (uint64_t)st.st_size;
+	return 0;
+}
+
+int kk_sink_open(struct kk_sink *s, const struct kk_daemon_cfg *cfg)
+{
+	char why[512];
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->fd = -1;
+	kk_audit_chain_init(&s->chain);
+	err = kk_audit_chain_resume(&s->chain, cfg->audit_file, why, sizeof(why));
+	if (err && err != -ENOENT && err != -ENODATA) {
+		/* A torn or edited last line: keep the evidence aside, start a new chain. */
+		char aside[PATH_MAX + 32];
+
+		snprintf(aside, sizeof(aside), "%s.broken-%ld", cfg->audit_file, (long)time(NULL));
+		kk_err("daemon", "%s; moved to %s, starting a new chain", why, aside);
+		rename(cfg->audit_file, aside);
+		kk_audit_chain_init(&s->chain);
+	} else if (!err) {
+		s->last_seq = last_seq(cfg->audit_file);
+	}
+	if (cfg->syslog)
+		openlog("kakunin-bpf", LOG_PID, LOG_AUTHPRIV);
+	return open_file(s);
+}
+
+bool kk_sink_add(struct kk_sink *s, const char *json)
+{
+	char *line;
+	size_t n;
+
+	if (s->len >= SINK_BUF_MAX) {
+		s->dropped++;
+		return false;
+	}
+	line = kk_audit_chain_line(&s->chain, json);
+	if (!line) {
+		s->dropped++;
+		return false;
+	}
+	n = strlen(line);
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 65536;
+		char *b;
+
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		b = realloc(s->buf, cap);
+		if (!b) {
+			/* The line is chained already: write it unbuffered rather than break the chain. */
+			kk_sink_flush(s);
+			if (write(s->fd, line, n) != (ssize_t)n || write(s->fd, "\n", 1) != 1)
+				s->dropped++;
+			free(line);
+			return true;
+		}
+		s->buf = b;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, line, n);
+	s->buf[s->len + n] = '\n';
+	s->len += n + 1;
+	if (s->cfg->syslog)
+		syslog(LOG_INFO, "%s", line);
+	free(line);
+	return true;
+}
+
+void kk_sink_flush(struct kk_sink *s)
+{
+	size_t off = 0;
+
+	if (s->fd < 0 && open_file(s))
+		return;
+	while (off < s->len) {
+		ssize_t w = write(s->fd, s->buf + off, s->len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!s->failing)
+				kk_err("daemon", "writing the audit file %s failed: %s (keeping the "
+				       "events in memory, retrying)", s->cfg->audit_file,
+				       strerror(w < 0 ? errno : EIO));
+			s->failing = true;
+			break;
+		}
+		off += w;
+	}
+	if (off && s->failing && off == s->len) {
+		kk_err("daemon", "writing the audit file %s works again", s->cfg->audit_file);
+		s->failing = false;
+	}
+	memmove(s->buf, s->buf + off, s->len - off);
+	s->len -= off;
+	s->size += off;
+	s->dirty |= off > 0;
+}
+
+uint64_t kk_sink_take_dropped(struct kk_sink *s)
+{
+	uint64_t n = s->failing ? 0 : s->dropped;
+
+	s->dropped -= n;
+	return n;
+}
+
+void kk_sink_tick(struct kk_sink *s)
+{
+	if (s->fd >= 0 && s->dirty && !fdatasync(s->fd))
+		s->dirty = false;
+	if (s->fd < 0 || s->len || s->size < s->cfg->max_file_bytes)
+		return;
+	fsync(s->fd);
+	close(s->fd);
+	s->fd = -1;
+	{
+		int err = kk_audit_rotate(s->cfg->audit_file, s->cfg->keep_files);
+
+		if (err)
+			kk_err("daemon", "rotating %s failed: %s", s->cfg->audit_file,
+			       strerror(-err));
+	}
+	/* The new file's first line continues the chain of the rotated one. */
+	open_file(s);
+}
+
+void kk_sink_reopen(struct kk_sink *s)
+{
+	kk_sink_flush(s);
+	if (s->fd >= 0) {
+		fsync(s->fd);
+		close(s->fd);
+	}
+	s->fd = -1;
+	open_file(s);
+}
+
+void kk_sink_close(struct kk_sink *s)
+{
+	kk_sink_flush(s);
+	if (s->fd >= 0) {
+		fsync(s->fd);
+		close(s->fd);
+	}
+	if (s->cfg->syslog)
+		closelog();
+	free(s->buf);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}

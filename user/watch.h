@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * watch — what the daemon does on its one-second tick besides the audit file: end bindings
+ * whose tasks are gone, record tripwire revocations, keep the kernel's clock offset current.
+ */
+#ifndef KK_WATCH_H
+#define KK_WATCH_H
+
+struct kk_daemon_cfg;
+struct kk_maps;
+struct kk_watch;
+
+struct kk_watch *kk_watch_new(const struct kk_daemon_cfg *cfg);
+void kk_watch_tick(struct kk_watch *w, struct kk_maps *m);
+void kk_watch_free(struct kk_watch *w);
+
+#endif
