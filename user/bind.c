@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* bind — verify, compile, then bind in one all-or-nothing step (see bind.h). */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "log.h"
 #include "maps.h"
 #include "revoke.h"
+#include "state.h"
 
 #define KK_HOST_CONFIG "/etc/kakunin/host.json"
 
@@ -214,6 +216,27 @@ static void emit_agent(uint32_t type, uint32_t slot, uint32_t gen, uint32_t pid,
 		       slot, strerror(-err));
 }
 
+/* What the daemon needs later (OCSP, DNS refresh); failing to save it is reported only. */
+static void save_meta(const struct kk_bind_req *r)
+{
+	struct kk_binding_meta b = {
+		.slot = r->slot,
+		.gen = r->gen,
+		.offline = r->offline,
+		.ocsp = r->pol.revocation_enabled,
+		.ttl_s = r->pol.revocation_ttl_s,
+		.fail_open = r->pol.revocation_fail_open,
+	};
+
+	if (!realpath(r->cert, b.cert) || !realpath(r->policy, b.policy) ||
+	    !realpath(r->ca ? r->ca : KK_DEFAULT_CA, b.ca))
+		b.ca[0] = '\0';
+	snprintf(b.policy_hash, sizeof(b.policy_hash), "%s", r->pol.hash);
+	if (kk_meta_save(&b))
+		kk_err("bind", "cannot record binding %u in %s (OCSP polling and DNS refresh need "
+		       "it): %s", r->slot, kk_state_dir(), strerror(errno));
+}
+
 int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason)
 {
 	struct kk_ident id = { 0 };
@@ -229,6 +252,7 @@ int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason)
 		return err;
 	kk_maps_ident_put(m, b.ident);
 	kk_maps_policy_put(m, b.policy);
+	kk_meta_remove(slot);
 	b.agent_id[sizeof(b.agent_id) - 1] = '\0';
 	b.policy_version[sizeof(b.policy_version) - 1] = '\0';
 	id.serial[sizeof(id.serial) - 1] = '\0';
@@ -321,6 +345,7 @@ int kk_bind_commit(struct kk_bind_req *r, int pidfd)
 			r->pol.hash);
 	emit_agent(KK_EV_AGENT_BOUND, r->slot, r->gen, r->pid, r->pol.agent_id, r->id.serial,
 		   r->pol.version, "");
+	save_meta(r);
 out:
 	kk_maps_close(&m);
 	return err;

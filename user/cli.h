@@ -24,6 +24,7 @@ int cmd_run(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
 /* "kakunin-bpf: <cmd>: <msg> (see 'kakunin-bpf <cmd> --help')" on stderr; returns 2. */

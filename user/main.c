@@ -25,6 +25,7 @@ static const struct {
 	{ "run", cmd_run, "run a command bound from its first instruction" },
 	{ "unbind", cmd_unbind, "end a binding (by process or certificate serial)" },
 	{ "revoke", cmd_revoke, "revoke a certificate: its agents stop at once" },
+	{ "rotate", cmd_rotate, "move bindings to a new certificate, revoke the old one" },
 	{ "status", cmd_status, "bindings, their state and counters" },
 	{ "events", cmd_events, "print decision events from the kernel" },
 	{ "policy", cmd_policy, "check a policy, or show what it compiles to" },

@@ -83,6 +83,8 @@ int kk_maps_ident_get(struct kk_maps *m, const struct kk_ident_key *key, const c
 int kk_maps_ident_put(struct kk_maps *m, uint32_t slot);
 int kk_maps_ident_state(struct kk_maps *m, uint32_t slot, uint32_t *state);
 int kk_maps_binding_read(struct kk_maps *m, uint32_t slot, struct kk_binding *b);
+/* Overwrite a live binding entry (same gen: its tasks keep it), e.g. to change its identity. */
+int kk_maps_binding_set(struct kk_maps *m, uint32_t slot, const struct kk_binding *b);
 int kk_maps_ident_read(struct kk_maps *m, uint32_t slot, struct kk_ident *id);
 int kk_maps_policy_read(struct kk_maps *m, uint32_t slot, struct kk_policy_slot *p);
 /* Per-hook [allowed, denied] counters of a binding slot. */

@@ -468,3 +468,8 @@ int kk_maps_cgroup_del(struct kk_maps *m, uint64_t cgid)
 		return -errno;
 	return kk_maps_cgroup_levels(m);
 }
+
+int kk_maps_binding_set(struct kk_maps *m, uint32_t slot, const struct kk_binding *b)
+{
+	return bpf_map_update_elem(m->fd[KK_MAP_BINDINGS], &slot, b, BPF_ANY) ? -errno : 0;
+}

@@ -40,11 +40,13 @@ struct kk_revoked {
  * CA's key (with several CAs of that name, any one whose key verifies it). Its dates are checked
  * at `now`: a thisUpdate in the future or a nextUpdate at or before `now` (stale) are refused
  * with -EKEYEXPIRED. Also refused: an issuer not in the bundle and a bad signature
- * (-EKEYREJECTED), a CA whose keyUsage lacks cRLSign (-EKEYREJECTED), an indirect CRL and
- * critical extensions this module does not handle (-EINVAL). Entries it cannot key (a negative
- * serial or one over 20 bytes: kk_identity refuses such certificates, so none is bound) and
- * removeFromCRL entries are left out. On success *out and *n hold every other entry, in CRL order
- * (*out is NULL when there is none; the caller frees it). On error *out is NULL and *n 0.
+ * (-EKEYREJECTED), a CA whose keyUsage lacks cRLSign (-EKEYREJECTED), an indirect CRL or an
+ * entry naming another issuer (certificateIssuer), since entries are keyed under the CRL's
+ * issuer, and critical extensions this module does not handle (-EINVAL). A delta CRL is read
+ * like a full one. Entries it cannot key (a negative serial or one over 20 bytes: kk_identity
+ * refuses such certificates, so none is bound) and removeFromCRL entries are left out. On
+ * success *out and *n hold every other entry, in CRL order (*out is NULL when there is none; the
+ * caller frees it). On error *out is NULL and *n 0.
  */
 int kk_crl_load(const char *crl_path, const char *ca_bundle, int64_t now, struct kk_revoked **out,
 		size_t *n, char *why, size_t wlen);
@@ -66,7 +68,8 @@ struct kk_ocsp_result {
  * (NULL = KK_DEFAULT_CA) or follow it in cert_path. url: "http://host[:port][/path]", or NULL
  * for the first http OCSP URL of the certificate's authorityInfoAccess (-ENOENT when it has
  * none). Plain HTTP (the answer is signed); no proxy; timeout_ms bounds connect and the whole
- * exchange (name resolution is not bounded). The request carries a nonce the response must echo.
+ * exchange together, to the millisecond (name resolution is not bounded; timeout_ms <= 0 times
+ * out at once). The request carries a nonce the response must echo.
  * The response must be signed by the issuing CA or by a responder certificate the CA issued with
  * the OCSPSigning extended key usage (OCSP_basic_verify against the bundle, at `now`), and be
  * fresh at `now` give or take KK_OCSP_LEEWAY seconds.

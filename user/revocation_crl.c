@@ -88,8 +88,7 @@ int kk_rev_issuer_key(const X509_NAME *name, uint8_t key[8])
 }
 
 /* At most KK_CRL_FILE_MAX bytes of path into *buf (malloc'd) and *len. */
-static int read_crl_file(const char *path, unsigned char **buf, size_t *len, char *why,
-			 size_t wlen)
+static int read_crl_file(const char *path, unsigned char **buf, size_t *len, char *why, size_t wlen)
 {
 	unsigned char *b = NULL, *nb;
 	size_t n = 0, cap = 0;
@@ -120,7 +119,8 @@ static int read_crl_file(const char *path, unsigned char **buf, size_t *len, cha
 		}
 		if (r < 0) {
 			err = -errno;
-			kk_id_why(why, wlen, false, "CRL %s: cannot read: %s", path, strerror(-err));
+			kk_id_why(why, wlen, false, "CRL %s: cannot read: %s", path,
+				  strerror(-err));
 			break;
 		}
 		n += r;
@@ -164,7 +164,8 @@ static int parse_pem(const char *path, const unsigned char *buf, size_t len, X50
 		e = ERR_peek_last_error();
 		err = -EINVAL;
 		if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
-			kk_id_why(why, wlen, true, "CRL %s: no X509 CRL block in the PEM file", path);
+			kk_id_why(why, wlen, true, "CRL %s: no X509 CRL block in the PEM file",
+				  path);
 		else
 			kk_id_why(why, wlen, true, "CRL %s: not a valid PEM CRL", path);
 	} else if ((next = PEM_read_bio_X509_CRL(bio, NULL, no_password, NULL))) {
@@ -334,8 +335,8 @@ static int entry_serial(const ASN1_INTEGER *ai, struct kk_revoked *r)
 }
 
 /* Fill r from entry i; 1 when it is left out. */
-static int fill_entry(const char *path, int i, X509_REVOKED *rev, struct kk_revoked *r,
-		      char *why, size_t wlen)
+static int fill_entry(const char *path, int i, X509_REVOKED *rev, struct kk_revoked *r, char *why,
+		      size_t wlen)
 {
 	ASN1_ENUMERATED *reason;
 	X509_EXTENSION *ext;
@@ -373,8 +374,8 @@ static int fill_entry(const char *path, int i, X509_REVOKED *rev, struct kk_revo
 	return r->reason == KK_CRL_REMOVE_FROM_CRL;
 }
 
-static int collect(const char *path, X509_CRL *crl, struct kk_revoked **out, size_t *n,
-		   char *why, size_t wlen)
+static int collect(const char *path, X509_CRL *crl, struct kk_revoked **out, size_t *n, char *why,
+		   size_t wlen)
 {
 	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
 	int i, err, count = sk_X509_REVOKED_num(revs);
@@ -410,7 +411,7 @@ static int collect(const char *path, X509_CRL *crl, struct kk_revoked **out, siz
 int kk_crl_load(const char *crl_path, const char *ca_bundle, int64_t now, struct kk_revoked **out,
 		size_t *n, char *why, size_t wlen)
 {
-	STACK_OF(X509) *cas = NULL;
+	kk_x509s *cas = NULL;
 	unsigned char *buf = NULL;
 	X509_CRL *crl = NULL;
 	size_t len = 0;

@@ -41,7 +41,7 @@
 struct query {
 	const char *cert, *bundle, *url;
 	X509 *leaf, *issuer;
-	STACK_OF(X509) *extra, *cas;
+	kk_x509s *extra, *cas;
 	OCSP_REQUEST *req;
 	OCSP_CERTID *id;
 	OCSP_RESPONSE *resp;
@@ -55,6 +55,20 @@ static int64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The text OpenSSL attached to its last error (the chain verdict, "code=500,reason=..."), which
+ * kk_id_why leaves out; valid until the error queue is cleared.
+ */
+static const char *last_error_data(void)
+{
+	const char *data = NULL;
+	int flags = 0;
+
+	if (!ERR_peek_last_error_data(&data, &flags) || !(flags & ERR_TXT_STRING) || !data)
+		return "";
+	return data;
 }
 
 /* The first http:// OCSP URL of x's authorityInfoAccess, else its first; NULL when none. */
@@ -80,7 +94,7 @@ static char *aia_url(X509 *x)
 
 int kk_ocsp_url(const char *cert_path, char *buf, size_t len)
 {
-	STACK_OF(X509) *extra = NULL;
+	kk_x509s *extra = NULL;
 	X509 *leaf = NULL;
 	char tmp[256], *u;
 	int err;
@@ -105,7 +119,7 @@ int kk_ocsp_url(const char *cert_path, char *buf, size_t len)
 /* The certificate that signed q->leaf: from the bundle, else from the leaf's own file. */
 static int find_issuer(struct query *q, char *why, size_t wlen)
 {
-	STACK_OF(X509) *sets[2] = { q->cas, q->extra };
+	kk_x509s *sets[2] = { q->cas, q->extra };
 	char dn[512];
 	X509 *c;
 	int s, i;
@@ -138,7 +152,8 @@ static int build_request(struct query *q, char *why, size_t wlen)
 		dup = OCSP_CERTID_dup(q->id);
 	if (!dup || !OCSP_request_add0_id(q->req, dup)) {
 		OCSP_CERTID_free(dup);
-		kk_id_why(why, wlen, true, "certificate %s: cannot build the OCSP request", q->cert);
+		kk_id_why(why, wlen, true, "certificate %s: cannot build the OCSP request",
+			  q->cert);
 		return -ENOMEM;
 	}
 	/* A fresh random nonce the response must echo: no replay of an older "good". */
@@ -184,8 +199,8 @@ done:
 	return 0;
 }
 
-static int connect_responder(const struct query *q, const char *host, const char *port,
-			     int *fdp, char *why, size_t wlen)
+static int connect_responder(const struct query *q, const char *host, const char *port, int *fdp,
+			     char *why, size_t wlen)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ais, *ai;
 	char name[256];
@@ -256,6 +271,7 @@ static int http_exchange(struct query *q, BIO *bio, int fd, const char *hosthdr,
 	struct pollfd pfd = { .fd = fd };
 	OSSL_HTTP_REQ_CTX *rctx = OSSL_HTTP_REQ_CTX_new(bio, bio, 0);
 	int rv = 0, err = 0;
+	const char *d;
 	unsigned long e;
 	int64_t left;
 
@@ -295,8 +311,10 @@ static int http_exchange(struct query *q, BIO *bio, int fd, const char *hosthdr,
 			err = -(int)ERR_GET_REASON(e);
 		if (!err)
 			err = -EPROTO;
-		kk_id_why(why, wlen, true, "OCSP responder %s: no valid OCSP response over HTTP",
-			  q->url);
+		d = last_error_data();
+		kk_id_why(why, wlen, true,
+			  "OCSP responder %s: no valid OCSP response over HTTP%s%s", q->url,
+			  d[0] ? ": " : "", d);
 	}
 	return err;
 }
@@ -321,9 +339,9 @@ static int fetch(struct query *q, char *why, size_t wlen)
 		err = -EPROTONOSUPPORT;
 		goto out;
 	}
-	/* The Host header with the port: what HTTP/1.1 servers and virtual hosts expect. */
 	if (asprintf(&full, "%s%s%s", path, query[0] ? "?" : "", query) < 0)
 		full = NULL; /* asprintf leaves it undefined on failure */
+	/* The Host header with the port: what HTTP/1.1 servers and virtual hosts expect. */
 	if (asprintf(&hosthdr, "%s:%s", host, port) < 0)
 		hosthdr = NULL;
 	if (!full || !hosthdr) {
@@ -368,9 +386,9 @@ static void signer_name(struct query *q, kk_x509s *untrusted, char *buf, size_t 
 static int check_response(struct query *q, kk_x509s *untrusted, X509_STORE *store, char *why,
 			  size_t wlen)
 {
-	int st = OCSP_response_status(q->resp), flags = 0;
-	const char *data = NULL;
-	char detail[160], dn[256];
+	int st = OCSP_response_status(q->resp);
+	const char *d;
+	char dn[256];
 
 	if (st != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
 		kk_id_why(why, wlen, false, "OCSP responder %s: answered \"%s\" (status %d)",
@@ -387,19 +405,14 @@ static int check_response(struct query *q, kk_x509s *untrusted, X509_STORE *stor
 	 * OCSPSigning, never merely some certificate under a root of the bundle.
 	 */
 	if (OCSP_basic_verify(q->bs, untrusted, store, OCSP_NOEXPLICIT) <= 0) {
-		/*
-		 * A chain failure's verdict is in the error's data, which kk_id_why does not
-		 * show; a signer that chains but is not this CA's responder leaves no error.
-		 */
-		if (!ERR_peek_last_error_data(&data, &flags) || !(flags & ERR_TXT_STRING))
-			data = "";
-		if (!data[0] && !ERR_peek_error())
-			data = "not the CA of this certificate, nor a responder it authorized";
-		snprintf(detail, sizeof(detail), "%s", data);
 		signer_name(q, untrusted, dn, sizeof(dn));
+		/* A signer that chains but is not this CA's responder leaves no error. */
+		d = last_error_data();
+		if (!d[0] && !ERR_peek_error())
+			d = "not the CA of this certificate, nor a responder it authorized";
 		kk_id_why(why, wlen, true,
-			  "OCSP responder %s: response signer \"%s\" not trusted for %s under %s: %s",
-			  q->url, dn, q->cert, q->bundle, detail);
+			  "OCSP responder %s: signer \"%s\" not trusted for %s under %s%s%s",
+			  q->url, dn, q->cert, q->bundle, d[0] ? ": " : "", d);
 		return -EKEYREJECTED;
 	}
 	switch (OCSP_check_nonce(q->req, q->bs)) {
@@ -457,11 +470,13 @@ static int read_status(struct query *q, int64_t now, struct kk_ocsp_result *res,
 			  q->url, when);
 		return -EKEYEXPIRED;
 	}
-	res->status = status == V_OCSP_CERTSTATUS_GOOD	   ? KK_OCSP_GOOD
-		      : status == V_OCSP_CERTSTATUS_REVOKED ? KK_OCSP_REVOKED
-							    : KK_OCSP_UNKNOWN;
-	if (status == V_OCSP_CERTSTATUS_REVOKED)
+	res->status = KK_OCSP_UNKNOWN;
+	if (status == V_OCSP_CERTSTATUS_GOOD)
+		res->status = KK_OCSP_GOOD;
+	if (status == V_OCSP_CERTSTATUS_REVOKED) {
+		res->status = KK_OCSP_REVOKED;
 		res->reason = reason;
+	}
 	return 0;
 }
 
@@ -492,7 +507,7 @@ oom:
 static int query_run(struct query *q, int timeout_ms, int64_t now, struct kk_ocsp_result *res,
 		     char *why, size_t wlen)
 {
-	STACK_OF(X509) *untrusted = NULL;
+	kk_x509s *untrusted = NULL;
 	X509_STORE *store = NULL;
 	char *aia = NULL;
 	int err;
@@ -506,8 +521,7 @@ static int query_run(struct query *q, int timeout_ms, int64_t now, struct kk_ocs
 		q->url = aia = aia_url(q->leaf);
 		if (!aia) {
 			kk_id_why(why, wlen, false,
-				  "certificate %s: no OCSP URL in its authorityInfoAccess, and none "
-				  "given",
+				  "certificate %s: no OCSP URL in its authorityInfoAccess",
 				  q->cert);
 			err = -ENOENT;
 		}

@@ -122,3 +122,48 @@ sys.exit(bits)'
 	run "$KK" status --json
 	[[ "$output" == *'"serial":"'"$(serial_of "$cert")"'","revoked_at":'*'"source":"auto_revoke"'* ]]
 }
+
+@test "rotate moves a binding to a new certificate and revokes the old one" {
+	local a b
+	a=$(fresh_cert); mv "$a" "$BATS_TEST_TMPDIR/old.pem"; a=$BATS_TEST_TMPDIR/old.pem
+	b=$(fresh_cert)
+	KK_CERT=$a bound_start "$P" sh -c 'sleep 2; "$TRY" open /data/f'
+	run --separate-stderr "$KK" rotate --serial "$(serial_of "$a")" --cert "$b" --ca "$PKI/ca.pem"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kakunin-bpf: rotated 1 binding from serial $(serial_of "$a") to $(serial_of "$b"); old certificate revoked" ]
+	bound_wait
+	[ "$output" = ok ] # the agent goes on, under the new identity
+	run "$KK" status --json
+	[[ "$output" == *'"serial":"'"$(serial_of "$a")"'","revoked_at":'*'"source":"rotation"'* ]]
+	run "$KK" events --json
+	[[ "$output" == *'"event_type":"agent.bound","agent_id":"agent","agent_cert_serial":"'"$(serial_of "$b")"'"'*'"reason":"rotated"'* ]]
+}
+
+@test "rotate with a grace period: the daemon revokes the old certificate when it ends" {
+	local a b
+	a=$(fresh_cert); mv "$a" "$BATS_TEST_TMPDIR/old.pem"; a=$BATS_TEST_TMPDIR/old.pem
+	b=$(fresh_cert)
+	KK_CERT=$a bound_start "$P" sleep 30
+	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock"}\n' "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/d.json"
+	"$KK" daemon --config "$BATS_TEST_TMPDIR/d.json" 2>/dev/null &
+	local dpid=$!
+	run --separate-stderr "$KK" rotate --serial "$(serial_of "$a")" --cert "$b" --ca "$PKI/ca.pem" --grace 2
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"revoked when the grace period ends" ]]
+	run "$KK" status --json
+	[[ "$output" != *'"serial":"'"$(serial_of "$a")"'","revoked_at"'* ]]
+	sleep 4
+	run "$KK" status --json
+	[[ "$output" == *'"serial":"'"$(serial_of "$a")"'","revoked_at":'*'"source":"rotation"'* ]]
+	kill "$dpid" "$BOUND_PID"
+}
+
+@test "rotate refuses a certificate for another agent" {
+	local a
+	a=$(fresh_cert)
+	KK_CERT=$a bound_start "$P" sleep 30
+	run --separate-stderr "$KK" rotate --serial "$(serial_of "$a")" --cert "$PKI/other.pem" --ca "$PKI/ca.pem"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "kakunin-bpf: rotate: binding "*" (agent agent): "*"does not match the policy's agent_id \"agent\""* ]]
+	kill "$BOUND_PID"
+}

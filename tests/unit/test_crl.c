@@ -238,8 +238,8 @@ UNIT_TEST(crl_stale)
 	CHECK_EQ_INT(nrv, 3);
 	CHECK_EQ_INT(load(P("stale.crl.pem"), P("ca.pem"), time(NULL) + 2 * 3600), -EKEYEXPIRED);
 	gmtime_r(&t, &tm);
-	strftime(want, sizeof(want), "stale.crl.pem: stale: nextUpdate %Y-%m-%d %H:%M:%S UTC passed",
-		 &tm);
+	strftime(want, sizeof(want),
+		 "stale.crl.pem: stale: nextUpdate %Y-%m-%d %H:%M:%S UTC passed", &tm);
 	CHECK_WHY(want);
 	CHECK(!rv && !nrv);
 	/* To the second: nextUpdate itself is the first stale one. */

@@ -37,7 +37,7 @@ static char tmpdir[sizeof(DIR_TEMPLATE)];
 static char dir[sizeof(DIR_TEMPLATE) + 8];
 static char why[1024], url[64];
 static struct kk_ocsp_result res;
-static int aia_port;		       /* in aia.pem's authorityInfoAccess */
+static int aia_port;			/* in aia.pem's authorityInfoAccess */
 static pid_t responder = -1, fake = -1; /* children, killed by stop() */
 
 static const char *P(const char *name)
@@ -93,7 +93,8 @@ static int query(const char *cert, const char *bundle)
 /* A TCP port on 127.0.0.1 free right now: bound to port 0, learnt, closed. */
 static int free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
 
@@ -108,7 +109,8 @@ static int free_port(void)
 /* A listening socket on a free 127.0.0.1 port into *port. */
 static int listener(int *port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -188,8 +190,8 @@ static int start(const char *ca, const char *rsigner, int port, const char *opt,
 		fd = open(log, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(127);
-		execlp("openssl", "openssl", "ocsp", "-index", index, "-port", ports, "-rsigner", pem,
-		       "-rkey", key, "-CA", cacert, "-nrequest", "50", opt, val, (char *)NULL);
+		execlp("openssl", "openssl", "ocsp", "-index", index, "-port", ports, "-rsigner",
+		       pem, "-rkey", key, "-CA", cacert, "-nrequest", "50", opt, val, (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 500; i++) {
@@ -262,7 +264,7 @@ UNIT_TEST(answer_about_other_ca_refused)
 {
 	CHECK_EQ_INT(start("ca", "ocsp", 0, NULL, NULL), 0);
 	CHECK_EQ_INT(query("oleaf.pem", "bundle-two.pem"), -EKEYREJECTED);
-	CHECK_WHY("response signer \"CN=OCSP responder\" not trusted for ");
+	CHECK_WHY("signer \"CN=OCSP responder\" not trusted for ");
 	CHECK_WHY("bundle-two.pem: not the CA of this certificate, nor a responder it authorized");
 	CHECK_EQ_INT(query("eleaf.pem", "ca.pem"), -EKEYREJECTED);
 	CHECK_WHY("eleaf.pem: its issuer \"CN=Evil CA,O=kakunin test\" is neither in CA bundle ");
@@ -317,8 +319,7 @@ static const struct signer_case signer_cases[] = {
 	{ "intermediate_from_leaf_file", "inter", "inter", "ileaf-chain.pem", "ca.pem", 0, "" },
 	{ "refuse_signer_of_untrusted_ca", "ca", "eocsp", "good.pem", "ca.pem", -EKEYREJECTED,
 	  ": Verify error: unable to get local issuer certificate (error:" },
-	{ "refuse_delegate_of_other_ca", "ca", "oocsp", "good.pem", "bundle-two.pem",
-	  -EKEYREJECTED,
+	{ "refuse_delegate_of_other_ca", "ca", "oocsp", "good.pem", "bundle-two.pem", -EKEYREJECTED,
 	  "bundle-two.pem: not the CA of this certificate, nor a responder it authorized" },
 	{ "refuse_delegate_without_eku", "ca", "ocspnoeku", "good.pem", "ca.pem", -EKEYREJECTED,
 	  "missing ocspsigning usage" },
@@ -372,7 +373,7 @@ UNIT_TEST(timeout)
 	CHECK(dt >= 300 && dt < 2000);
 }
 
-/* Serve body (with status line st) to every connection, in a child. */
+/* Serve body (with status line st) to every connection, in a child; st NULL: hang up. */
 static int serve(const char *st, const void *body, size_t len)
 {
 	char hdr[256], req[8192];
@@ -385,7 +386,7 @@ static int serve(const char *st, const void *body, size_t len)
 	h = snprintf(hdr, sizeof(hdr),
 		     "HTTP/1.0 %s\r\nContent-Type: application/ocsp-response\r\n"
 		     "Content-Length: %zu\r\n\r\n",
-		     st, len);
+		     st ? st : "", len);
 	kill_child(&fake);
 	fflush(stdout);
 	fake = fork();
@@ -399,7 +400,7 @@ static int serve(const char *st, const void *body, size_t len)
 		if (c < 0)
 			continue;
 		/* One read gets the small request; the client waits for the answer anyway. */
-		if (read(c, req, sizeof(req)) > 0 && write(c, hdr, h) == h &&
+		if (st && read(c, req, sizeof(req)) > 0 && write(c, hdr, h) == h &&
 		    write(c, body, len) == (ssize_t)len)
 			shutdown(c, SHUT_WR);
 		close(c);
@@ -417,32 +418,63 @@ static int serve_file(const char *name)
 	return n > 0 ? serve("200 OK", body, n) : -1;
 }
 
-UNIT_TEST(fake_responder)
+struct fake_case {
+	const char *name, *file; /* file: a canned response made by the fixture script */
+	const char *status, *body;
+	size_t len;
+	int err;
+	const char *why;
+};
+
+static const struct fake_case fake_cases[] = {
+	{ "refuse_response_without_nonce", "nononce.resp", "200 OK", NULL, 0, -EPROTO,
+	  "response carries no nonce, so it could be a replay" },
+	{ "refuse_replayed_response", "nonce.resp", "200 OK", NULL, 0, -EPROTO,
+	  "response nonce does not match the request's" },
+	{ "refuse_try_later", NULL, "200 OK", "\x30\x03\x0a\x01\x03", 5, -EPROTO,
+	  "answered \"trylater\" (status 3)" },
+	{ "refuse_garbage_response", NULL, "200 OK", "\x30\x03\x02\x01\x00", 5, -EPROTO,
+	  ": no valid OCSP response over HTTP: Field=responseStatus, Type=OCSP_RESPONSE (error:" },
+	{ "refuse_inconsistent_length", NULL, "200 OK", "\x30\x03garbage", 10, -EPROTO,
+	  ": no valid OCSP response over HTTP: ASN.1 length=5, Content-Length=10 (error:" },
+	{ "refuse_http_error", NULL, "500 Internal Server Error", "oops", 4, -EPROTO,
+	  ": no valid OCSP response over HTTP: code=500, reason=Internal Server Error (error:" },
+	{ "refuse_empty_response", NULL, "200 OK", "", 0, -EPROTO,
+	  ": no valid OCSP response over HTTP (error:" },
+};
+
+static const struct fake_case *cur_fake;
+
+static void run_fake(void)
 {
-	CHECK_EQ_INT(serve_file("nononce.resp"), 0);
-	CHECK_EQ_INT(query("good.pem", "ca.pem"), -EPROTO);
-	CHECK_WHY("response carries no nonce, so it could be a replay");
-	CHECK_EQ_INT(serve_file("nonce.resp"), 0);
-	CHECK_EQ_INT(query("good.pem", "ca.pem"), -EPROTO);
-	CHECK_WHY("response nonce does not match the request's");
-	CHECK_EQ_INT(serve("200 OK", "\x30\x03\x0a\x01\x03", 5), 0); /* tryLater */
-	CHECK_EQ_INT(query("good.pem", "ca.pem"), -EPROTO);
-	CHECK_WHY("answered \"trylater\" (status 3)");
-	CHECK_EQ_INT(serve("200 OK", "\x30\x03garbage", 10), 0);
-	CHECK_EQ_INT(query("good.pem", "ca.pem"), -EPROTO);
-	CHECK_WHY(": no valid OCSP response over HTTP (error:");
-	CHECK_EQ_INT(serve("500 Internal Server Error", "oops", 4), 0);
-	CHECK_EQ_INT(query("good.pem", "ca.pem"), -EPROTO);
-	CHECK_WHY(": no valid OCSP response over HTTP (error:");
-	CHECK_EQ_INT(serve("200 OK", "", 0), 0);
-	CHECK_EQ_INT(query("good.pem", "ca.pem"), -EPROTO);
-	stop();
+	const struct fake_case *c = cur_fake;
+
+	if (c->file)
+		CHECK_EQ_INT(serve_file(c->file), 0);
+	else
+		CHECK_EQ_INT(serve(c->status, c->body, c->len), 0);
+	CHECK_EQ_INT(query("good.pem", "ca.pem"), c->err);
+	CHECK_WHY(c->why);
+	CHECK(res.status == KK_OCSP_GOOD && res.this_update == 0 && res.reason == -1);
 	CHECK_EQ_INT(ERR_peek_error(), 0);
+}
+
+/* Hung up on at once: an error, and no SIGPIPE taking the caller down. */
+UNIT_TEST(responder_hangs_up)
+{
+	int err;
+
+	CHECK_EQ_INT(serve(NULL, "", 0), 0);
+	err = query("good.pem", "ca.pem");
+	CHECK(err == -EPROTO || err == -ECONNRESET || err == -EPIPE);
+	CHECK_WHY("OCSP responder http://127.0.0.1:");
+	stop();
 }
 
 UNIT_TEST(bad_arguments)
 {
-	CHECK_EQ_INT(query_at("good.pem", "ca.pem", "https://127.0.0.1:1/", 100, 0), -EPROTONOSUPPORT);
+	CHECK_EQ_INT(query_at("good.pem", "ca.pem", "https://127.0.0.1:1/", 100, 0),
+		     -EPROTONOSUPPORT);
 	CHECK_WHY("only http:// URLs are supported");
 	CHECK_EQ_INT(query_at("good.pem", "ca.pem", "ldap://x/", 100, 0), -EINVAL);
 	CHECK_WHY("OCSP responder ldap://x/: not a valid URL (error:");
@@ -558,7 +590,11 @@ int main(void)
 	}
 	UNIT_RUN(refused);
 	UNIT_RUN(timeout);
-	UNIT_RUN(fake_responder);
+	for (i = 0; i < sizeof(fake_cases) / sizeof(fake_cases[0]); i++) {
+		cur_fake = &fake_cases[i];
+		unit_run(cur_fake->name, run_fake);
+	}
+	UNIT_RUN(responder_hangs_up);
 	UNIT_RUN(bad_arguments);
 	cleanup();
 	return unit_done();
