@@ -74,6 +74,8 @@ int kk_maps_sync_clock(struct kk_maps *m);
  */
 int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs, const uint8_t hash[32],
 		       uint32_t *slot);
+/* Replace the network entries of policy slot by those of rs (DNS refresh). */
+int kk_maps_policy_net_refresh(struct kk_maps *m, uint32_t slot, const struct kk_ruleset *rs);
 /* Drop one reference; the last one removes the policy's rules and frees the slot. */
 int kk_maps_policy_put(struct kk_maps *m, uint32_t slot);
 

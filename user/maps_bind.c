@@ -473,3 +473,53 @@ int kk_maps_binding_set(struct kk_maps *m, uint32_t slot, const struct kk_bindin
 {
 	return bpf_map_update_elem(m->fd[KK_MAP_BINDINGS], &slot, b, BPF_ANY) ? -errno : 0;
 }
+
+/* Is net key k (of policy slot) among the entries of rs for its trie? */
+static bool net_wanted(const struct kk_ruleset *rs, bool deny, const struct kk_net_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n_net; i++)
+		if (rs->net[i].deny == deny && rs->net[i].key.prefixlen == k->prefixlen &&
+		    !memcmp(rs->net[i].key.addr, k->addr, sizeof(k->addr)))
+			return true;
+	return false;
+}
+
+/* Delete the keys of policy slot in one network trie that rs no longer has. */
+static void net_prune(struct kk_maps *m, const struct kk_ruleset *rs, uint32_t slot, bool deny)
+{
+	int fd = m->fd[deny ? KK_MAP_NET_DENY : KK_MAP_NET_ALLOW];
+	struct kk_net_key key, next, *prev = NULL, *dead = NULL;
+	size_t n = 0, cap = 0, i;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (key.policy_id != slot || net_wanted(rs, deny, &key))
+			continue;
+		if (n == cap) {
+			struct kk_net_key *d = realloc(dead, (cap = cap ? 2 * cap : 16) * sizeof(*d));
+
+			if (!d)
+				break;
+			dead = d;
+		}
+		dead[n++] = key;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &dead[i]);
+	free(dead);
+}
+
+int kk_maps_policy_net_refresh(struct kk_maps *m, uint32_t slot, const struct kk_ruleset *rs)
+{
+	/* New addresses first, stale ones after: no moment where an allowed host is missing. */
+	int err = net_insert(m, rs, slot, rs->n_net);
+
+	if (err)
+		return err;
+	net_prune(m, rs, slot, false);
+	net_prune(m, rs, slot, true);
+	return 0;
+}

@@ -98,8 +98,7 @@ int kk_ocsp_url(const char *cert_path, char *buf, size_t len);
 
 /* The certificates of a CA bundle (NULL = KK_DEFAULT_CA); errors name it "CA bundle X". */
 int kk_rev_read_bundle(const char *bundle, kk_x509s **out, char *why, size_t wlen);
-/* The identity key of certificates issued under name (as kk_identity.issuer_key). */
-int kk_rev_issuer_key(const X509_NAME *name, uint8_t key[8]);
+
 #endif
 
 #endif

@@ -72,21 +72,6 @@ int kk_rev_read_bundle(const char *bundle, kk_x509s **out, char *why, size_t wle
  * encoded, first 8 bytes of SHA-256): that function is static there, test_crl checks that both
  * agree on the same issuer.
  */
-int kk_rev_issuer_key(const X509_NAME *name, uint8_t key[8])
-{
-	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
-	int n;
-
-	n = i2d_X509_NAME(name, &der);
-	if (n < 0 || !EVP_Digest(der, n, md, NULL, EVP_sha256(), NULL)) {
-		OPENSSL_free(der);
-		return -EINVAL;
-	}
-	OPENSSL_free(der);
-	memcpy(key, md, 8);
-	return 0;
-}
-
 /* At most KK_CRL_FILE_MAX bytes of path into *buf (malloc'd) and *len. */
 static int read_crl_file(const char *path, unsigned char **buf, size_t *len, char *why, size_t wlen)
 {
@@ -383,7 +368,7 @@ static int collect(const char *path, X509_CRL *crl, struct kk_revoked **out, siz
 
 	if (count <= 0)
 		return 0;
-	if (kk_rev_issuer_key(X509_CRL_get_issuer(crl), key)) {
+	if (kk_id_name_key(X509_CRL_get_issuer(crl), key)) {
 		kk_id_why(why, wlen, true, "CRL %s: cannot encode the issuer name", path);
 		return -EINVAL;
 	}

@@ -2,9 +2,11 @@
 /* watch — the daemon's periodic work (see watch.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
+#include "policy.h"
 #include "revoke.h"
 #include "state.h"
 
@@ -17,15 +19,57 @@
 
 struct kk_watch {
 	const struct kk_daemon_cfg *cfg;
-	time_t last_reap;
+	time_t last_reap, last_dns;
 };
+
+/*
+ * Re-resolve the hostnames of bound policies (their addresses change; the hash does not). A
+ * policy file edited since the bind is not applied: that would be another policy.
+ */
+static void dns_refresh(struct kk_maps *m)
+{
+	static bool seen[KK_MAX_POLICIES];
+	struct kk_policy_opts opts = { .offline = false };
+	struct kk_binding_meta meta;
+	struct kk_binding b;
+	uint32_t slot;
+
+	memset(seen, 0, sizeof(seen));
+	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
+		struct kk_errors e = { 0 };
+		struct kk_ruleset rs;
+		struct kk_policy p;
+
+		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || b.policy >= KK_MAX_POLICIES ||
+		    seen[b.policy] || kk_meta_load(slot, &meta) || meta.gen != b.gen || meta.offline)
+			continue;
+		seen[b.policy] = true;
+		if (kk_policy_load(meta.policy, &p, &e) == 0) {
+			if (strcmp(p.hash, meta.policy_hash))
+				kk_err("daemon", "%s changed since binding %u: addresses not refreshed "
+				       "(bind again to apply the new policy)", meta.policy, slot);
+			else if (kk_policy_compile(&p, &opts, &rs, &e) == 0) {
+				if (kk_maps_policy_net_refresh(m, b.policy, &rs))
+					kk_err("daemon", "refreshing the addresses of %s failed",
+					       meta.policy);
+				kk_ruleset_free(&rs);
+			}
+			kk_policy_free(&p);
+		}
+		if (e.n)
+			kk_err("daemon", "%s: addresses not refreshed: %s", meta.policy, e.v[0].reason);
+		kk_errors_free(&e);
+	}
+}
 
 struct kk_watch *kk_watch_new(const struct kk_daemon_cfg *cfg)
 {
 	struct kk_watch *w = calloc(1, sizeof(*w));
 
-	if (w)
+	if (w) {
 		w->cfg = cfg;
+		w->last_dns = time(NULL); /* bind just resolved them */
+	}
 	return w;
 }
 
@@ -56,6 +100,10 @@ void kk_watch_tick(struct kk_watch *w, struct kk_maps *m)
 	if (!w || kk_maps_lock(m))
 		return;
 	rotation_timers(m, now);
+	if (w->cfg->dns_refresh_s && now - w->last_dns >= w->cfg->dns_refresh_s) {
+		w->last_dns = now;
+		dns_refresh(m);
+	}
 	if (now - w->last_reap >= REAP_EVERY_S) {
 		w->last_reap = now;
 		kk_maps_sync_clock(m); /* NTP may have set the TAI offset since load */

@@ -165,3 +165,19 @@ PY
 	run "$KK" audit verify "$D/audit.jsonl.old" "$D/audit.jsonl"
 	[ "$status" -eq 0 ]
 }
+
+@test "the daemon re-resolves the hostnames of bound policies" {
+	cp /etc/hosts "$D/hosts.orig"
+	echo "127.0.0.5 kk-dyn.test" >>/etc/hosts
+	policy "$D/dns.json" '"exec": ["/usr/bin/dash", "/usr/bin/sleep"], "network_rules": {"allowed_hosts": ["kk-dyn.test:8081"]}'
+	start_daemon '"dns_refresh_seconds": 1'
+	sh -c 'kill -STOP $$; exec sh -c "sleep 3; \"\$TRY\" connect tcp 127.0.0.5 8081; \"\$TRY\" connect tcp 127.0.0.6 8081"' >"$D/o" 2>&1 &
+	local pid=$!
+	wait_stopped "$pid"
+	"$KK" bind --pid "$pid" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$D/dns.json"
+	sed -i 's/^127.0.0.5 kk-dyn.test$/127.0.0.6 kk-dyn.test/' /etc/hosts
+	kill -CONT "$pid"
+	wait "$pid" || true
+	cp "$D/hosts.orig" /etc/hosts
+	[ "$(cat "$D/o")" = "$(printf 'EACCES\nECONNREFUSED')" ]
+}

@@ -8,8 +8,9 @@
 # `-gencrl` and the `openssl ocsp` responder work on it; the tests revoke more themselves with
 #	KK_CA=NAME.d openssl ca -config ca.cnf -cert NAME.pem -keyfile NAME.key -revoke X.pem
 # Next to each leaf X.pem it writes X.serial (`openssl x509 -serial`, lowercased). PORT (ocsp)
-# goes into the authorityInfoAccess OCSP URL of aia.pem. Quiet on success; on failure the last
-# command's output is on stderr.
+# goes into the authorityInfoAccess OCSP URL of aia.pem. Everything `openssl ca` issues is
+# backdated to 2020, so tests can ask about times before today. Quiet on success; on failure the
+# last command's output is on stderr.
 set -eu
 
 if [ $# -lt 2 ] || [ ! -d "$2" ] || { [ "$1" != crl ] && [ "$1" != ocsp ]; }; then
