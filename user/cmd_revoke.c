@@ -8,35 +8,88 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "identity.h"
 #include "log.h"
 #include "maps.h"
+#include "revocation.h"
 #include "revoke.h"
 
 static const char usage[] =
-	"usage: kakunin-bpf revoke --serial HEX [--issuer CA_CERT] [--reason TEXT] [--kill]\n\n"
+	"usage: kakunin-bpf revoke --serial HEX [--issuer CA_CERT] [--reason TEXT] [--kill]\n"
+	"       kakunin-bpf revoke --crl FILE [--ca BUNDLE] [--kill]\n\n"
 	"Revoke the certificate with serial HEX (colons and 0x allowed): issued by the CA\n"
 	"certificate CA_CERT, or by any issuer without --issuer. Every action of its bound\n"
 	"tasks fails with EACCES from the moment this returns, reads and writes on what they\n"
 	"hold open included; --kill also kills them. The revocation persists (" KK_STATE_DIR ")\n"
-	"and later binds of the certificate are refused.\n";
+	"and later binds of the certificate are refused. --crl imports every certificate of a\n"
+	"CRL whose signature verifies with a CA of BUNDLE (default /etc/kakunin/ca.pem) and\n"
+	"which is current (not past its nextUpdate).\n";
 
 static const struct option opts[] = {
 	{ "serial", required_argument, NULL, 's' },
 	{ "issuer", required_argument, NULL, 'i' },
 	{ "reason", required_argument, NULL, 'r' },
 	{ "kill", no_argument, NULL, 'k' },
+	{ "crl", required_argument, NULL, 'c' },
+	{ "ca", required_argument, NULL, 'a' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
+/* Every entry of a verified CRL into the list (and onto any bound identity it names). */
+static int import_crl(const char *crl, const char *ca, bool kill)
+{
+	struct kk_revoked *v = NULL;
+	int err, bindings = 0, killed = 0;
+	struct kk_maps m;
+	char why[512];
+	size_t n = 0, i;
+
+	err = kk_crl_load(crl, ca ? ca : KK_DEFAULT_CA, time(NULL), &v, &n, why, sizeof(why));
+	if (err) {
+		kk_err("revoke", "%s", why);
+		return err;
+	}
+	err = kk_require_root("revoke") ?: kk_maps_open(&m);
+	if (err) {
+		free(v);
+		return err;
+	}
+	err = kk_maps_lock(&m);
+	for (i = 0; !err && i < n; i++) {
+		struct kk_revoke_req r = { .source = KK_REV_CRL, .kill = kill };
+		char reason[64];
+		int b = 0, k = 0;
+
+		memcpy(r.key.issuer, v[i].issuer_key, 8);
+		r.key.serial_len = v[i].serial_len;
+		memcpy(r.key.serial, v[i].serial, v[i].serial_len);
+		snprintf(r.serial, sizeof(r.serial), "%s", v[i].serial_hex);
+		snprintf(reason, sizeof(reason), "crl%s%s", *kk_crl_reason_name(v[i].reason) ? ": " :
+			 "", kk_crl_reason_name(v[i].reason));
+		r.reason = reason;
+		err = kk_revoke(&m, &r, &b, &k);
+		bindings += b;
+		killed += k;
+	}
+	kk_maps_close(&m);
+	free(v);
+	if (!err)
+		kk_info("kakunin-bpf: imported %zu revocation%s from %s: %d binding%s revoked%s", n,
+			n == 1 ? "" : "s", crl, bindings, bindings == 1 ? "" : "s",
+			killed ? ", tasks killed" : "");
+	return err;
+}
+
 int cmd_revoke(int argc, char **argv)
 {
 	struct kk_revoke_req req = { .source = KK_REV_CLI };
-	const char *serial = NULL, *issuer = NULL;
+	const char *serial = NULL, *issuer = NULL, *crl = NULL, *ca = NULL;
 	uint8_t bin[KK_SERIAL_MAX];
 	int c, err, bindings = 0, killed = 0;
 	struct kk_maps m;
@@ -57,6 +110,12 @@ int cmd_revoke(int argc, char **argv)
 		case 'k':
 			req.kill = true;
 			break;
+		case 'c':
+			crl = optarg;
+			break;
+		case 'a':
+			ca = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return KK_EXIT_OK;
@@ -66,8 +125,15 @@ int cmd_revoke(int argc, char **argv)
 	}
 	if (optind < argc)
 		return kk_usage_error("revoke", "unexpected argument '%s'", argv[optind]);
-	if (!serial)
-		return kk_usage_error("revoke", "--serial is required");
+	if (!!serial == !!crl)
+		return kk_usage_error("revoke", "give exactly one of --serial and --crl");
+	if (crl && (issuer || req.reason))
+		return kk_usage_error("revoke", "--issuer and --reason go with --serial (a CRL "
+				      "names its issuer and reasons)");
+	if (ca && !crl)
+		return kk_usage_error("revoke", "--ca goes with --crl");
+	if (crl)
+		return import_crl(crl, ca, req.kill) ? KK_EXIT_FAIL : KK_EXIT_OK;
 	if (kk_serial_parse(serial, bin, &len, req.serial))
 		return kk_usage_error("revoke", "--serial '%s': not a hex serial number (up to 20 "
 				      "bytes)", serial);

@@ -42,6 +42,7 @@ struct daemon {
 	struct ring_buffer *rb;
 	struct who_cache who[KK_MAX_BINDINGS];
 	struct kk_watch *watch;
+	struct kk_ocsp_poller *ocsp;
 	uint64_t seq, lost_seen;
 	int epfd;
 	bool stop;
@@ -247,8 +248,10 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 		kk_err("daemon", "setting up the event loop failed: %s", strerror(errno));
 		goto out;
 	}
+	d.ocsp = kk_ocsp_poller_start(cfg);
 	kk_info("kakunin-bpf: daemon writing %s, events on %s", cfg->audit_file, cfg->socket_path);
 	loop(&d, sfd, tfd);
+	kk_ocsp_poller_stop(d.ocsp);
 	ring_buffer__consume(d.rb); /* what is still in the ring goes to the file before we exit */
 	rc = KK_EXIT_OK;
 out:

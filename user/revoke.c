@@ -27,6 +27,17 @@ static const char *const source_names[] = {
 	[KK_REV_AUTO] = "auto_revoke", [KK_REV_ROTATION] = "rotation",
 };
 
+const char *kk_crl_reason_name(int code)
+{
+	static const char *const names[] = {
+		"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+		"superseded", "cessationOfOperation", "certificateHold", "", "removeFromCRL",
+		"privilegeWithdrawn", "aACompromise",
+	};
+
+	return code >= 0 && code < 11 ? names[code] : "";
+}
+
 const char *kk_state_dir(void)
 {
 	const char *d = getenv("KAKUNIN_STATE_DIR");

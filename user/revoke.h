@@ -33,6 +33,9 @@ struct kk_revoke_req {
  */
 int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *killed);
 
+/* RFC 5280 CRLReason name ("keyCompromise"), "" for -1/unknown codes. */
+const char *kk_crl_reason_name(int code);
+
 /* Refill the list from the state file (at load, after a reboot emptied the maps). */
 int kk_revocations_restore(struct kk_maps *m);
 

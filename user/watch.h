@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * watch — what the daemon does on its one-second tick besides the audit file: end bindings
- * whose tasks are gone, record tripwire revocations, keep the kernel's clock offset current.
+ * whose tasks are gone, record tripwire revocations, keep the kernel's clock offset current,
+ * revoke at the end of rotation grace periods, re-resolve hostnames; and the OCSP poller.
  */
 #ifndef KK_WATCH_H
 #define KK_WATCH_H
@@ -13,5 +14,10 @@ struct kk_watch;
 struct kk_watch *kk_watch_new(const struct kk_daemon_cfg *cfg);
 void kk_watch_tick(struct kk_watch *w, struct kk_maps *m);
 void kk_watch_free(struct kk_watch *w);
+
+/* The OCSP poller thread (watch_ocsp.c); NULL when it cannot start (reported). */
+struct kk_ocsp_poller;
+struct kk_ocsp_poller *kk_ocsp_poller_start(const struct kk_daemon_cfg *cfg);
+void kk_ocsp_poller_stop(struct kk_ocsp_poller *p);
 
 #endif

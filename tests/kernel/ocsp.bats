@@ -1,0 +1,175 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# Revocation sources with a real openssl CA: CRL import (valid, forged, stale) and OCSP polling
+# by the daemon against `openssl ocsp` — good, revoked, unreachable fail-closed and
+# fail-open, and back.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	CA=$BATS_FILE_TMPDIR/ca
+	mkdir -p "$CA/certs"
+	cd "$CA"
+	: >index.txt
+	echo 1000 >serial
+	cat >ca.cnf <<CNF
+[ca]
+default_ca = d
+[d]
+dir = $CA
+database = \$dir/index.txt
+serial = \$dir/serial
+new_certs_dir = \$dir/certs
+certificate = \$dir/ca.pem
+private_key = \$dir/ca.key
+default_md = sha256
+default_days = 2
+default_crl_days = 1
+policy = any
+unique_subject = no
+copy_extensions = none
+[any]
+commonName = supplied
+[leaf]
+basicConstraints = CA:FALSE
+[ocsp]
+basicConstraints = CA:FALSE
+extendedKeyUsage = OCSPSigning
+CNF
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=kk ocsp CA" \
+		-addext keyUsage=critical,keyCertSign,cRLSign -keyout ca.key -out ca.pem 2>/dev/null
+	issue ocsp ocsp
+	export CA
+	"$KK" load
+	P=$BATS_FILE_TMPDIR/p.json
+	policy "$P" '"data_access": {"/data/*": ["read"], "/usr/*": ["read", "exec"]},
+		"revocation_check": {"enabled": true, "cache_ttl_seconds": 2, "fail_open": false}'
+	sed 's/"fail_open": false/"fail_open": true/' "$P" >"$BATS_FILE_TMPDIR/open.json"
+	export P
+}
+
+teardown_file() {
+	"$KK" unload --force
+}
+
+# issue NAME SECTION [CN]: a certificate in the CA's index (openssl ca).
+issue() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=${3:-agent}" \
+		-keyout "$CA/$1.key" -out "$CA/$1.csr" 2>/dev/null
+	openssl ca -batch -notext -config "$CA/ca.cnf" -extensions "$2" -in "$CA/$1.csr" \
+		-out "$CA/$1.pem" 2>/dev/null
+}
+
+setup() {
+	mkdir -p /data && echo d >/data/f
+	D=$BATS_TEST_TMPDIR
+	drain_events
+}
+
+teardown() {
+	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
+	[ -n "${DPID:-}" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null || true
+}
+
+responder() {
+	openssl ocsp -index "$CA/index.txt" -port 18888 -rsigner "$CA/ocsp.pem" -rkey "$CA/ocsp.key" \
+		-CA "$CA/ca.pem" -nmin 5 >"$D/resp.log" 2>&1 &
+	RPID=$!
+	for i in $(seq 100); do grep -qi "waiting for OCSP client connections" "$D/resp.log" && return 0; sleep 0.05; done
+	cat "$D/resp.log" >&2
+	return 1
+}
+
+daemon() {
+	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock", "ocsp_url": "http://127.0.0.1:18888", "ocsp_timeout_ms": 500}\n' "$D" "$D" >"$D/d.json"
+	"$KK" daemon --config "$D/d.json" >/dev/null 2>"$D/daemon.err" &
+	DPID=$!
+	for i in $(seq 100); do [ -S "$D/ev.sock" ] && return 0; sleep 0.05; done
+	return 1
+}
+
+state_of() {
+	"$KK" status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print([b["state"] for b in s["bindings"] if b["serial"] == sys.argv[1]][0])' "$1"
+}
+
+serial_of() {
+	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr A-F a-f
+}
+
+@test "revoke --crl imports a signed, current CRL and revokes the bound certificate" {
+	issue c1 leaf
+	KK_CERT=$CA/c1.pem PKI=$CA bound_start "$P" sh -c 'sleep 2; "$TRY" open /data/f' || true
+	openssl ca -config "$CA/ca.cnf" -revoke "$CA/c1.pem" -crl_reason keyCompromise 2>/dev/null
+	openssl ca -config "$CA/ca.cnf" -gencrl -out "$D/crl.pem" 2>/dev/null
+	run --separate-stderr "$KK" revoke --crl "$D/crl.pem" --ca "$CA/ca.pem"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "kakunin-bpf: imported 1 revocation from $D/crl.pem: 1 binding revoked" ]]
+	bound_wait
+	[ -z "$output" ] # kk-try could not even write its EACCES: writes are refused too
+	run "$KK" status --json
+	[[ "$output" == *'"serial":"'"$(serial_of "$CA/c1.pem")"'","revoked_at":'*'"source":"crl","reason":"crl: keyCompromise"'* ]]
+}
+
+@test "a CRL signed by another CA of the same name, or a stale one, is refused" {
+	mkdir -p "$D/fake/certs"
+	cp "$CA/ca.cnf" "$D/fake/"
+	sed -i "s#^dir = .*#dir = $D/fake#" "$D/fake/ca.cnf"
+	: >"$D/fake/index.txt"
+	echo 01 >"$D/fake/crlnumber"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=kk ocsp CA" \
+		-addext keyUsage=critical,keyCertSign,cRLSign -keyout "$D/fake/ca.key" -out "$D/fake/ca.pem" 2>/dev/null
+	openssl ca -config "$D/fake/ca.cnf" -gencrl -out "$D/forged.pem" 2>/dev/null
+	run --separate-stderr "$KK" revoke --crl "$D/forged.pem" --ca "$CA/ca.pem"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "kakunin-bpf: revoke: "* ]]
+	openssl ca -config "$CA/ca.cnf" -gencrl -crl_lastupdate 20200101000000Z -crl_nextupdate 20200102000000Z \
+		-out "$D/stale.pem" 2>/dev/null
+	run --separate-stderr "$KK" revoke --crl "$D/stale.pem" --ca "$CA/ca.pem"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"stale"* ]]
+}
+
+@test "OCSP: good keeps the agent active, revoked revokes it" {
+	issue c2 leaf
+	responder
+	daemon
+	KK_CERT=$CA/c2.pem PKI=$CA bound_start "$P" sleep 60
+	sleep 3
+	[ "$(state_of "$(serial_of "$CA/c2.pem")")" = active ]
+	openssl ca -config "$CA/ca.cnf" -revoke "$CA/c2.pem" 2>/dev/null
+	kill "$RPID"; wait "$RPID" 2>/dev/null || true
+	responder # it does not re-read its index
+	for i in $(seq 40); do [ "$(state_of "$(serial_of "$CA/c2.pem")")" = revoked ] && break; sleep 0.25; done
+	[ "$(state_of "$(serial_of "$CA/c2.pem")")" = revoked ]
+	run "$KK" status --json
+	[[ "$output" == *'"source":"ocsp","reason":"ocsp: revoked"'* ]]
+	kill "$BOUND_PID"
+}
+
+@test "OCSP unreachable past the TTL blocks a fail-closed agent, and a good answer unblocks it" {
+	issue c3 leaf
+	daemon # no responder
+	KK_CERT=$CA/c3.pem PKI=$CA bound_start "$P" sh -c 'sleep 6; "$TRY" open /data/f >/dev/null; sleep 60'
+	for i in $(seq 40); do [ "$(state_of "$(serial_of "$CA/c3.pem")")" = blocked ] && break; sleep 0.25; done
+	[ "$(state_of "$(serial_of "$CA/c3.pem")")" = blocked ]
+	sleep 4
+	run "$KK" events --socket "$D/ev.sock" --json
+	[[ "$output" == *'"event_type":"agent.blocked","agent_id":"agent"'*'"reason":"ocsp: no valid answer for '* ]]
+	# Blocked: even starting kk-try is refused.
+	[[ "$output" == *'"hook":"bprm_check_security","action":{"exec":"'*'kk-try"},"decision":"deny","reason":"revocation status unknown (fail closed)"'* ]]
+	responder
+	for i in $(seq 40); do [ "$(state_of "$(serial_of "$CA/c3.pem")")" = active ] && break; sleep 0.25; done
+	[ "$(state_of "$(serial_of "$CA/c3.pem")")" = active ]
+	kill "$BOUND_PID"
+}
+
+@test "OCSP unreachable with fail_open: the agent stays allowed, one agent.warning" {
+	issue c4 leaf
+	daemon
+	KK_CERT=$CA/c4.pem PKI=$CA bound_start "$BATS_FILE_TMPDIR/open.json" sh -c 'sleep 6; "$TRY" open /data/f'
+	bound_wait
+	[ "$output" = ok ]
+	[ "$(state_of "$(serial_of "$CA/c4.pem")")" = active ] || true
+	run "$KK" events --socket "$D/ev.sock" --type agent.warning --json
+	[ "$(printf '%s\n' "$output" | grep -c 'fail_open: still allowed')" -eq 1 ]
+}

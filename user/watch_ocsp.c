@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * watch_ocsp — the daemon's OCSP poller, on a thread of its own so that a slow responder never
+ * holds up the event ring. For every binding whose policy has revocation_check.enabled it asks
+ * the responder (the daemon's ocsp_url, else the certificate's AIA URL) every
+ * cache_ttl_seconds:
+ *   good      the identity is active (a blocked one is unblocked: agent.warning says so);
+ *   revoked   revoked, like `revoke` (source ocsp);
+ *   no valid answer (unreachable, bad signature, stale, unknown) for longer than the TTL
+ *             since the last good one (or the bind): with fail_open false the identity is
+ *             blocked — every scoped action denied, agent.blocked — until a good answer; with
+ *             fail_open true it stays allowed and agent.warning is emitted once.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "events.h"
+#include "log.h"
+#include "maps.h"
+#include "revocation.h"
+#include "revoke.h"
+#include "state.h"
+#include "watch.h"
+
+struct ocsp_state {
+	uint32_t gen;
+	time_t next, last_good;
+	bool blocked, warned;
+};
+
+struct kk_ocsp_poller {
+	const struct kk_daemon_cfg *cfg;
+	struct kk_maps m;
+	pthread_t thread;
+	volatile bool stop;
+	struct ocsp_state st[KK_MAX_BINDINGS];
+};
+
+/* An agent.blocked / agent.warning event about binding slot. */
+static void agent_event(struct kk_maps *m, uint32_t type, uint32_t slot,
+			const struct kk_binding *b, const char *serial, const char *reason)
+{
+	struct kk_event ev;
+
+	if (!kk_event_agent(&ev, type, slot, b->gen, b->pid, b->agent_id, serial,
+			    b->policy_version, reason))
+		kk_maps_emit(&ev);
+}
+
+/* Set identity state from what the responder said (under the maps lock). */
+static void apply(struct kk_ocsp_poller *p, uint32_t slot, struct kk_binding *b,
+		  struct kk_ident *id, const struct kk_ocsp_result *res, bool valid,
+		  const struct kk_binding_meta *meta, const char *why)
+{
+	struct ocsp_state *s = &p->st[slot];
+	time_t now = time(NULL);
+	char msg[300];
+
+	if (valid && res->status == KK_OCSP_REVOKED) {
+		struct kk_revoke_req r = { .key = id->key, .source = KK_REV_OCSP,
+					   .reason = "ocsp: revoked" };
+		int bindings, killed;
+
+		snprintf(r.serial, sizeof(r.serial), "%s", id->serial);
+		kk_revoke(&p->m, &r, &bindings, &killed);
+		return;
+	}
+	if (valid && res->status == KK_OCSP_GOOD) {
+		s->last_good = now;
+		s->warned = false;
+		if (s->blocked && id->state == KK_STATE_BLOCKED &&
+		    !kk_maps_ident_set_state(&p->m, b->ident, KK_STATE_ACTIVE))
+			agent_event(&p->m, KK_EV_AGENT_WARNING, slot, b, id->serial,
+				    "ocsp: good answer again, unblocked");
+		s->blocked = false;
+		return;
+	}
+	if (now - s->last_good <= (time_t)meta->ttl_s)
+		return; /* the last good answer still holds */
+	snprintf(msg, sizeof(msg), "ocsp: no valid answer for %lds (%s)",
+		 (long)(now - s->last_good), valid ? "status unknown" : why);
+	if (!meta->fail_open && !s->blocked && id->state == KK_STATE_ACTIVE &&
+	    !kk_maps_ident_set_state(&p->m, b->ident, KK_STATE_BLOCKED)) {
+		s->blocked = true;
+		agent_event(&p->m, KK_EV_AGENT_BLOCKED, slot, b, id->serial, msg);
+	} else if (meta->fail_open && !s->warned) {
+		s->warned = true;
+		strncat(msg, "; fail_open: still allowed", sizeof(msg) - strlen(msg) - 1);
+		agent_event(&p->m, KK_EV_AGENT_WARNING, slot, b, id->serial, msg);
+	}
+}
+
+static void poll_binding(struct kk_ocsp_poller *p, uint32_t slot, struct kk_binding *b)
+{
+	struct ocsp_state *s = &p->st[slot];
+	struct kk_binding_meta meta;
+	struct kk_ocsp_result res;
+	struct kk_ident id;
+	time_t now = time(NULL);
+	char why[512] = "";
+	bool valid;
+
+	if (kk_meta_load(slot, &meta) || meta.gen != b->gen || !meta.ocsp)
+		return;
+	if (s->gen != b->gen) { /* a new binding: the bind is its last known-good moment */
+		memset(s, 0, sizeof(*s));
+		s->gen = b->gen;
+		s->last_good = (time_t)b->bound_at;
+	}
+	if (now < s->next)
+		return;
+	s->next = now + (meta.ttl_s ? meta.ttl_s : 300);
+	valid = kk_ocsp_query(meta.cert, meta.ca, p->cfg->ocsp_url[0] ? p->cfg->ocsp_url : NULL,
+			      p->cfg->ocsp_timeout_ms, now, &res, why, sizeof(why)) == 0;
+	if (!valid)
+		kk_err("daemon", "ocsp for binding %u (%s): %s", slot, b->agent_id, why);
+	if (kk_maps_lock(&p->m))
+		return;
+	/* Re-read under the lock: the binding may have ended or changed meanwhile. */
+	if (!kk_maps_binding_read(&p->m, slot, b) && b->in_use && b->gen == s->gen &&
+	    !kk_maps_ident_read(&p->m, b->ident, &id)) {
+		b->agent_id[sizeof(b->agent_id) - 1] = '\0';
+		b->policy_version[sizeof(b->policy_version) - 1] = '\0';
+		id.serial[sizeof(id.serial) - 1] = '\0';
+		apply(p, slot, b, &id, &res, valid, &meta, why);
+	}
+	kk_maps_unlock(&p->m);
+}
+
+static void *poller(void *arg)
+{
+	struct kk_ocsp_poller *p = arg;
+	struct kk_binding b;
+	uint32_t slot;
+
+	while (!p->stop) {
+		for (slot = 0; slot < KK_MAX_BINDINGS && !p->stop; slot++)
+			if (!kk_maps_binding_read(&p->m, slot, &b) && b.in_use)
+				poll_binding(p, slot, &b);
+		sleep(1);
+	}
+	return NULL;
+}
+
+struct kk_ocsp_poller *kk_ocsp_poller_start(const struct kk_daemon_cfg *cfg)
+{
+	static struct kk_ocsp_poller p;
+
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	if (kk_maps_open(&p.m))
+		return NULL;
+	if (pthread_create(&p.thread, NULL, poller, &p)) {
+		kk_err("daemon", "cannot start the OCSP poller: %s", strerror(errno));
+		kk_maps_close(&p.m);
+		return NULL;
+	}
+	return &p;
+}
+
+void kk_ocsp_poller_stop(struct kk_ocsp_poller *p)
+{
+	if (!p)
+		return;
+	p->stop = true;
+	pthread_join(p->thread, NULL);
+	kk_maps_close(&p->m);
+}
