@@ -3,6 +3,12 @@
  * Shared by every bpf/<hook>.bpf.c: the maps (defined once in maps.bpf.c, declared extern here
  * so the static linker of `bpftool gen object` joins them), binding resolution and the one
  * function that turns a decision into a return value, counters and an event.
+ *
+ * Ownership: the loader (user/maps*.c) is the only writer of the binding, identity, policy,
+ * rule, revocation, cgroup and config maps; those the programs only read are created
+ * BPF_F_RDONLY_PROG, so not even a bug in a program can change them. Programs write kk_task,
+ * kk_idents (.state, by the tripwire), kk_runtime, kk_live, kk_conns, kk_pending (the bind
+ * iterator), kk_bindreq (.marked), kk_counts, kk_stats, kk_scratch and the ring.
  */
 #ifndef KAKUNIN_BPF_H
 #define KAKUNIN_BPF_H
@@ -61,6 +67,7 @@ KK_MAP struct {
 
 /* kk_bindings — key: slot; value: struct kk_binding. Array: lookups cannot miss in range. */
 KK_MAP struct {
+	__uint(map_flags, BPF_F_RDONLY_PROG);
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, KK_MAX_BINDINGS);
 	__type(key, __u32);
@@ -77,6 +84,7 @@ KK_MAP struct {
 
 /* kk_policies — key: slot; value: struct kk_policy_slot. */
 KK_MAP struct {
+	__uint(map_flags, BPF_F_RDONLY_PROG);
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, KK_MAX_POLICIES);
 	__type(key, __u32);
@@ -98,7 +106,7 @@ KK_MAP struct {
  */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_RDONLY_PROG);
 	__uint(max_entries, KK_MAX_PATH_ENTRIES);
 	__type(key, struct kk_path_key);
 	__type(value, struct kk_path_val);
@@ -107,7 +115,7 @@ KK_MAP struct {
 /* kk_net_allow, kk_net_deny — LPM tries of network rules; full: as kk_paths. */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_RDONLY_PROG);
 	__uint(max_entries, KK_MAX_NET_ENTRIES);
 	__type(key, struct kk_net_key);
 	__type(value, struct kk_net_val);
@@ -115,7 +123,7 @@ KK_MAP struct {
 
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_RDONLY_PROG);
 	__uint(max_entries, KK_MAX_NET_ENTRIES);
 	__type(key, struct kk_net_key);
 	__type(value, struct kk_net_val);
@@ -123,6 +131,7 @@ KK_MAP struct {
 
 /* kk_exec — key struct kk_exec_key (policy slot + resolved path); value unused. Full: as above. */
 KK_MAP struct {
+	__uint(map_flags, BPF_F_RDONLY_PROG);
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KK_MAX_EXEC_ENTRIES);
 	__type(key, struct kk_exec_key);
@@ -160,6 +169,7 @@ KK_MAP struct {
  * leaves. Full (1024 cgroups): `bind --cgroup` fails.
  */
 KK_MAP struct {
+	__uint(map_flags, BPF_F_RDONLY_PROG);
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u64);
@@ -185,6 +195,7 @@ KK_MAP struct {
 /* kk_revoked — key struct kk_ident_key, value struct kk_revocation; written by the loader only
  * (the hooks decide by kk_idents[].state). Full: `revoke` fails with a clear error. */
 KK_MAP struct {
+	__uint(map_flags, BPF_F_RDONLY_PROG);
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KK_REVOKED_MAX);
 	__type(key, struct kk_ident_key);
@@ -193,6 +204,7 @@ KK_MAP struct {
 
 /* kk_config — one struct kk_config the loader keeps current. */
 KK_MAP struct {
+	__uint(map_flags, BPF_F_RDONLY_PROG);
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -491,6 +503,10 @@ static __always_inline int kk_finish(struct kk_ctx *c, struct kk_event *ev, __u3
 	__u32 flags = c->pol ? c->pol->consts.flags : 0;
 	bool audit = (flags & KK_POL_AUDIT_MODE) && reason < KK_REASON_SCOPE_MAX;
 
+	/* Self-protection refuses an operation outright (EPERM), whatever the hook asked for. */
+	if (reason == KK_REASON_PROTECTED || reason == KK_REASON_OUTSIDE_BINDING ||
+	    reason == KK_REASON_NAMESPACE)
+		err = EPERM;
 	kk_count_binding(c, reason != 0);
 	if (!reason) {
 		if ((flags & KK_POL_AUDIT_ALL) && ev) {

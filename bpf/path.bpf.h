@@ -167,11 +167,40 @@ static __always_inline struct kk_path_val *kk_path_rule(struct kk_scratch *s, __
 	return bpf_map_lookup_elem(&kk_paths, key);
 }
 
+/*
+ * Self-protection on paths, before any policy: no write under /sys (cgroupfs, bpffs,
+ * securityfs...) or /proc/sys, and no /proc/<pid>/mem of another process.
+ */
+static __always_inline bool kk_protected_path(const char *p, __u32 len, __u32 access)
+{
+	__u32 i;
+
+	if (len > 6 && p[0] == '/' && p[1] == 'p' && p[2] == 'r' && p[3] == 'o' && p[4] == 'c' &&
+	    p[5] == '/' && p[6] >= '0' && p[6] <= '9' && !kk_proc_self_len(p, len)) {
+		for (i = 7; i < 18 && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i < 18 && p[i] == '/' && p[i + 1] == 'm' && p[i + 2] == 'e' && p[i + 3] == 'm' &&
+		    p[i + 4] == '\0')
+			return true;
+	}
+	if (!(access & KK_ACCESS_WRITE) || len < 5 || p[0] != '/')
+		return false;
+	if (p[1] == 's' && p[2] == 'y' && p[3] == 's' && (p[4] == '/' || p[4] == '\0'))
+		return true;
+	return len >= 10 && p[1] == 'p' && p[2] == 'r' && p[3] == 'o' && p[4] == 'c' &&
+	       p[5] == '/' && p[6] == 's' && p[7] == 'y' && p[8] == 's' &&
+	       (p[9] == '/' || p[9] == '\0');
+}
+
 /* The reason access (KK_ACCESS_*) to path is refused, or 0 when it is granted. */
 static __always_inline __u32 kk_path_decide(struct kk_ctx *c, const char *path, __u32 len,
 					    __u32 access)
 {
-	struct kk_path_val *v = kk_path_rule(c->s, c->b->policy, path, len);
+	struct kk_path_val *v;
+
+	if (kk_protected_path(path, len, access))
+		return KK_REASON_PROTECTED;
+	v = kk_path_rule(c->s, c->b->policy, path, len);
 
 	if (!v)
 		return KK_REASON_NOT_IN_SCOPE;

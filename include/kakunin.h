@@ -54,6 +54,7 @@ enum kk_event_type {
 	KK_EV_AGENT_REVOKED = 6,
 	KK_EV_AGENT_BLOCKED = 7,
 	KK_EV_EVENTS_LOST = 8,
+	KK_EV_AGENT_WARNING = 9, /* e.g. revocation status unknown under fail_open */
 };
 
 /* Hooks, as events and per-binding counters name them (user/events.c has the names). */
@@ -79,9 +80,28 @@ enum kk_hook {
 	KK_HOOK_UNIX_CONNECT,
 	KK_HOOK_UNIX_SEND,
 	KK_HOOK_TASK_ALLOC,
+	/* self-protection (bpf/protect.bpf.c) */
+	KK_HOOK_BPF,
+	KK_HOOK_PERF_EVENT_OPEN,
+	KK_HOOK_KERNEL_READ_FILE,
+	KK_HOOK_KERNEL_LOAD_DATA,
+	KK_HOOK_LOCKED_DOWN,
+	KK_HOOK_PTRACE,
+	KK_HOOK_PTRACE_TRACEME,
+	KK_HOOK_TASK_KILL,
+	KK_HOOK_SB_MOUNT,
+	KK_HOOK_SB_UMOUNT,
+	KK_HOOK_MOVE_MOUNT,
+	KK_HOOK_SB_PIVOTROOT,
+	KK_HOOK_PATH_CHROOT,
+	KK_HOOK_USERNS_CREATE,
+	KK_HOOK_CAPABLE,
+	KK_HOOK_FILE_RECEIVE,
+	KK_HOOK_MMAP_FILE,
+	KK_HOOK_FILE_MPROTECT,
 	KK_HOOK_MAX,
 };
-#define KK_HOOK_SLOTS 32 /* per-binding counters reserve this many hooks */
+#define KK_HOOK_SLOTS 48 /* per-binding counters reserve this many hooks */
 _Static_assert(KK_HOOK_MAX <= KK_HOOK_SLOTS, "too many hooks for the counters");
 
 /* Why a decision was taken; the text for each lives in user/events.c. */
@@ -112,6 +132,9 @@ enum kk_reason {
 	KK_REASON_STORAGE_FULL,	   /* child could not inherit the binding: fork refused */
 	KK_REASON_CONN_TABLE_FULL, /* cannot track the connection: fail closed */
 	KK_REASON_AUTO_REVOKE,	   /* agent.revoked by the in-kernel tripwire */
+	KK_REASON_PROTECTED,	   /* self-protection: never allowed to a bound task */
+	KK_REASON_OUTSIDE_BINDING, /* a signal or trace aimed outside the agent's binding */
+	KK_REASON_NAMESPACE,	   /* new namespaces or another cgroup at clone */
 	KK_REASON_MAX,
 };
 
@@ -276,7 +299,8 @@ struct kk_event {
 	__u8 family;	 /* network: AF_INET or AF_INET6 (addr is IPv4-mapped for AF_INET) */
 	__u8 protocol;	 /* network: IPPROTO_TCP, IPPROTO_UDP, ... */
 	__u16 pad;
-	__u32 pad2;
+	__u32 count; /* events.lost: how many; task_kill/ptrace: target pid; capable: cap;
+		      * bpf: command; locked_down: reason; task_kill: signal in port */
 	__u8 addr[16];
 	char comm[KK_COMM_LEN];
 	char path[KK_PATH_MAX];

@@ -76,6 +76,24 @@ const char *kk_hook_name(__u32 hook)
 		[KK_HOOK_UNIX_CONNECT] = "unix_stream_connect",
 		[KK_HOOK_UNIX_SEND] = "unix_may_send",
 		[KK_HOOK_TASK_ALLOC] = "task_alloc",
+		[KK_HOOK_BPF] = "bpf",
+		[KK_HOOK_PERF_EVENT_OPEN] = "perf_event_open",
+		[KK_HOOK_KERNEL_READ_FILE] = "kernel_read_file",
+		[KK_HOOK_KERNEL_LOAD_DATA] = "kernel_load_data",
+		[KK_HOOK_LOCKED_DOWN] = "locked_down",
+		[KK_HOOK_PTRACE] = "ptrace_access_check",
+		[KK_HOOK_PTRACE_TRACEME] = "ptrace_traceme",
+		[KK_HOOK_TASK_KILL] = "task_kill",
+		[KK_HOOK_SB_MOUNT] = "sb_mount",
+		[KK_HOOK_SB_UMOUNT] = "sb_umount",
+		[KK_HOOK_MOVE_MOUNT] = "move_mount",
+		[KK_HOOK_SB_PIVOTROOT] = "sb_pivotroot",
+		[KK_HOOK_PATH_CHROOT] = "path_chroot",
+		[KK_HOOK_USERNS_CREATE] = "userns_create",
+		[KK_HOOK_CAPABLE] = "capable",
+		[KK_HOOK_FILE_RECEIVE] = "file_receive",
+		[KK_HOOK_MMAP_FILE] = "mmap_file",
+		[KK_HOOK_FILE_MPROTECT] = "file_mprotect",
 	};
 
 	if (hook < KK_HOOK_MAX && names[hook])
@@ -109,6 +127,9 @@ const char *kk_reason_text(__u32 reason)
 		[KK_REASON_STORAGE_FULL] = "child could not inherit the binding (fail closed)",
 		[KK_REASON_CONN_TABLE_FULL] = "connection table full (fail closed)",
 		[KK_REASON_AUTO_REVOKE] = "auto_revoke",
+		[KK_REASON_PROTECTED] = "self-protection: not allowed to a bound agent",
+		[KK_REASON_OUTSIDE_BINDING] = "target outside the agent's binding",
+		[KK_REASON_NAMESPACE] = "new namespace or cgroup at clone: not allowed",
 	};
 
 	if (reason < KK_REASON_MAX && text[reason])

@@ -67,9 +67,51 @@ static bool add_text(cJSON *obj, const char *key, const char *s, size_t len)
 	return ok;
 }
 
+/* Self-protection hooks name their target in ev->count (and the signal in ev->port). */
+static bool protect_fill(cJSON *a, const struct kk_event *ev, bool *done)
+{
+	const char *key = NULL;
+
+	*done = true;
+	switch (ev->hook) {
+	case KK_HOOK_TASK_KILL:
+		return cJSON_AddNumberToObject(a, "target_pid", ev->count) &&
+		       cJSON_AddNumberToObject(a, "signal", ev->port);
+	case KK_HOOK_PTRACE:
+	case KK_HOOK_PTRACE_TRACEME:
+		key = "target_pid";
+		break;
+	case KK_HOOK_CAPABLE:
+		key = "capability";
+		break;
+	case KK_HOOK_BPF:
+		key = "bpf_cmd";
+		break;
+	case KK_HOOK_LOCKED_DOWN:
+		key = "lockdown_reason";
+		break;
+	case KK_HOOK_TASK_ALLOC:
+		key = ev->count ? "clone_namespace_flags" : NULL;
+		break;
+	default:
+		break;
+	}
+	if (!key) {
+		*done = ev->hook >= KK_HOOK_BPF && ev->hook <= KK_HOOK_USERNS_CREATE;
+		return true;
+	}
+	return cJSON_AddNumberToObject(a, key, ev->count) != NULL;
+}
+
 static bool action_fill(cJSON *a, const struct kk_event *ev)
 {
 	char buf[64];
+	bool done;
+
+	if (!protect_fill(a, ev, &done))
+		return false;
+	if (done)
+		return true;
 
 	if (is_inet(ev)) {
 		addr_str(ev, buf, sizeof(buf));

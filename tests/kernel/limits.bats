@@ -51,7 +51,7 @@ files='"data_access": {"/data/out/*": ["read", "write"], "/usr/*": ["read", "exe
 		"deny, outside allowed hours" ]
 	try_late "$BATS_TEST_TMPDIR/out.json" open /data/out/f
 	run events_for_pid "${lines[0]}"
-	[[ "${lines[0]}" == *'"hook":"file_open","action":{"path":"/data/out/f","access":"read"},"decision":"allow"'* ]]
+	[[ "$output" == *'"hook":"file_open","action":{"path":"/data/out/f","access":"read"},"decision":"allow"'* ]]
 	[[ "$output" == *'"hook":"file_permission","action":{"path":"'*'bound.out","access":"write"},"decision":"deny","reason":"outside allowed hours"'* ]]
 	try_late "$BATS_TEST_TMPDIR/out.json" exec /usr/bin/true
 	[ "$(hook_event "${lines[0]}" bprm_check_security 'e["decision"], e["reason"]')" = \

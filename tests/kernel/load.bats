@@ -18,7 +18,10 @@ teardown_file() {
 		kk_path_mkdir kk_path_rmdir kk_path_symlink kk_path_mknod kk_path_truncate \
 		kk_path_chmod kk_path_chown kk_bprm_check kk_socket_connect kk_socket_sendmsg \
 		kk_socket_recvmsg kk_socket_create kk_unix_stream_connect kk_unix_may_send \
-		kk_sk_free kk_task_alloc kk_task_free; do
+		kk_sk_free kk_task_alloc kk_task_free kk_bpf kk_perf_event_open kk_kernel_read_file \
+		kk_kernel_load_data kk_locked_down kk_ptrace_access_check kk_ptrace_traceme \
+		kk_task_kill kk_sb_mount kk_sb_umount kk_move_mount kk_sb_pivotroot kk_path_chroot \
+		kk_userns_create kk_capable kk_file_receive kk_mmap_file kk_file_mprotect; do
 		[ -e "/sys/fs/bpf/kakunin/links/$p" ]
 		[ -e "/sys/fs/bpf/kakunin/progs/$p" ]
 	done
@@ -26,11 +29,11 @@ teardown_file() {
 		kk_exec kk_conns kk_events kk_stats; do
 		[ -e "/sys/fs/bpf/kakunin/maps/$m" ]
 	done
-	[ "$(bpftool prog show | grep -c "lsm  name kk_")" -eq 22 ]
+	[ "$(bpftool prog show | grep -c "lsm  name kk_")" -eq 40 ]
 	run --separate-stderr "$KK" load
 	[ "$status" -eq 0 ]
 	[ "$output" = "kakunin-bpf: already loaded (/sys/fs/bpf/kakunin)" ]
-	[ "$(bpftool prog show | grep -c "lsm  name kk_")" -eq 22 ]
+	[ "$(bpftool prog show | grep -c "lsm  name kk_")" -eq 40 ]
 }
 
 @test "unload is refused while bindings are live; --force detaches: the task is free" {

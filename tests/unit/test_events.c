@@ -202,12 +202,13 @@ UNIT_TEST(event_type_names)
 	CHECK_EQ_STR(kk_event_type_name(KK_EV_AGENT_REVOKED), "agent.revoked");
 	CHECK_EQ_STR(kk_event_type_name(KK_EV_AGENT_BLOCKED), "agent.blocked");
 	CHECK_EQ_STR(kk_event_type_name(KK_EV_EVENTS_LOST), "events.lost");
+	CHECK_EQ_STR(kk_event_type_name(KK_EV_AGENT_WARNING), "agent.warning");
 }
 
 UNIT_TEST(event_type_name_unknown)
 {
 	CHECK_EQ_STR(kk_event_type_name(0), "unknown");
-	CHECK_EQ_STR(kk_event_type_name(KK_EV_EVENTS_LOST + 1), "unknown");
+	CHECK_EQ_STR(kk_event_type_name(KK_EV_AGENT_WARNING + 1), "unknown");
 	CHECK_EQ_STR(kk_event_type_name(0xffffffffu), "unknown");
 }
 
@@ -249,6 +250,24 @@ UNIT_TEST(hook_names)
 		[KK_HOOK_UNIX_CONNECT] = "unix_stream_connect",
 		[KK_HOOK_UNIX_SEND] = "unix_may_send",
 		[KK_HOOK_TASK_ALLOC] = "task_alloc",
+		[KK_HOOK_BPF] = "bpf",
+		[KK_HOOK_PERF_EVENT_OPEN] = "perf_event_open",
+		[KK_HOOK_KERNEL_READ_FILE] = "kernel_read_file",
+		[KK_HOOK_KERNEL_LOAD_DATA] = "kernel_load_data",
+		[KK_HOOK_LOCKED_DOWN] = "locked_down",
+		[KK_HOOK_PTRACE] = "ptrace_access_check",
+		[KK_HOOK_PTRACE_TRACEME] = "ptrace_traceme",
+		[KK_HOOK_TASK_KILL] = "task_kill",
+		[KK_HOOK_SB_MOUNT] = "sb_mount",
+		[KK_HOOK_SB_UMOUNT] = "sb_umount",
+		[KK_HOOK_MOVE_MOUNT] = "move_mount",
+		[KK_HOOK_SB_PIVOTROOT] = "sb_pivotroot",
+		[KK_HOOK_PATH_CHROOT] = "path_chroot",
+		[KK_HOOK_USERNS_CREATE] = "userns_create",
+		[KK_HOOK_CAPABLE] = "capable",
+		[KK_HOOK_FILE_RECEIVE] = "file_receive",
+		[KK_HOOK_MMAP_FILE] = "mmap_file",
+		[KK_HOOK_FILE_MPROTECT] = "file_mprotect",
 	};
 	__u32 h;
 
