@@ -43,7 +43,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
 	-Iinclude -Iuser -I$(OUTPUT) -DKK_VERSION='"$(VERSION)"' -D_FORTIFY_SOURCE=2
 LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lcjson
 
-.PHONY: all check test-unit test-cli test-kernel vmtest install uninstall clean format \
+.PHONY: all check test-unit test-cli test-kernel vmtest install uninstall clean format demo \
 	vmlinux deps unit-bins test-bins
 .PHONY: fuzz fuzz-bin
 .DELETE_ON_ERROR:
@@ -133,6 +133,11 @@ test-cli: all
 
 test-kernel: all test-bins
 	$(Q)OUTPUT=$(OUTPUT) scripts/check.sh kernel
+
+# The trading-bot story, natively on a BPF-LSM kernel, else in the test VM (scripts/demo.sh).
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
 
 # Run CMD (default: the kernel suite) in the VM, e.g. make vmtest CMD='bats tests/kernel/x.bats'
 vmtest: all test-bins

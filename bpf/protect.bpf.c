@@ -153,12 +153,32 @@ int BPF_PROG(kk_userns_create, const struct cred *cred, int ret)
 	return ret ?: kk_protect(KK_HOOK_USERNS_CREATE, 0);
 }
 
+#define CAP_OPT_NOAUDIT 0x2 /* include/linux/security.h */
+
 SEC("lsm/capable")
 int BPF_PROG(kk_capable, const struct cred *cred, struct user_namespace *ns, int cap,
 	     unsigned int opts, int ret)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct kk_task *t;
+
 	if (ret || cap < 0 || cap > 63 || !(KK_DENIED_CAPS & (1ULL << cap)))
 		return ret;
+	/*
+	 * The kernel acting with other credentials than the task's own (overlayfs reading its
+	 * trusted xattrs with the mounter's, for one) is not the agent asking: refusing that
+	 * would corrupt what the agent sees, not confine it.
+	 */
+	if (cred != BPF_CORE_READ(task, real_cred))
+		return 0;
+	/*
+	 * A probe the kernel does not audit either (e.g. every mmap asks whether root may use
+	 * the admin memory reserve): refused the same, but not worth an event each.
+	 */
+	if (opts & CAP_OPT_NOAUDIT) {
+		t = bpf_task_storage_get(&kk_task, task, 0, 0);
+		return t ? -EPERM : 0;
+	}
 	return kk_protect(KK_HOOK_CAPABLE, cap);
 }
 

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# demo.sh — `make demo`: the trading-bot story, end to end, narrated. A throwaway CA issues a
+# certificate for trading_bot_v2 (pinning the hash of policies/trading-bot.json, with an OCSP
+# URL); kakunin-bpf is loaded and its daemon started; a small Python agent runs bound to the
+# shipped policy and tries what an honest bot does and what a compromised one would; then its
+# certificate is revoked and its next trade is refused at once; the audit stream is shown and
+# its hash chain verified.
+#
+# Runs natively where this kernel runs BPF-LSM programs (as root); otherwise the same script
+# runs inside the test VM of scripts/vmtest.sh, with the guest clock set inside the policy's
+# trading hours (08:00-17:00 UTC).
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KK=$top/build/kakunin-bpf
+POLICY=$top/policies/trading-bot.json
+W=${KAKUNIN_DEMO_DIR:-/tmp/kakunin-demo}
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+note() { printf '   %s\n' "$*"; }
+
+# --- outside: choose native or VM -------------------------------------------------------------
+if [ "${1:-}" != --inside ]; then
+	[ "$(id -u)" = 0 ] || { echo "demo: run as root (it loads BPF-LSM programs)" >&2; exit 1; }
+	set +e
+	out=$("$KK" load 2>&1)
+	rc=$?
+	set -e
+	if [ "$rc" = 3 ]; then
+		echo "demo: this kernel cannot run BPF-LSM (${out#*: BPF LSM unavailable: }); running the demo in the test VM (scripts/vmtest.sh) instead"
+		clock="$(date -u +%Y-%m-%d)T10:00:00"
+		KAKUNIN_VM_QEMU_OPTS="-rtc base=$clock" exec "$top/scripts/vmtest.sh" --timeout 600 -- \
+			bash "$top/scripts/demo.sh" --inside
+	fi
+	[ "$rc" = 0 ] || { echo "$out" >&2; exit 1; }
+	# A private mount namespace: the demo's /etc/hosts entry is seen by the demo only.
+	exec unshare -m --propagation private bash "$top/scripts/demo.sh" --inside
+fi
+
+# --- inside: the story ------------------------------------------------------------------------
+cleanup() {
+	[ -n "${AGENT:-}" ] && kill "$AGENT" 2>/dev/null
+	[ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null
+	[ -n "${EXCH:-}" ] && kill "$EXCH" 2>/dev/null
+	[ -n "${OCSP:-}" ] && kill "$OCSP" 2>/dev/null
+	wait 2>/dev/null
+	"$KK" unload --force >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+rm -rf "$W" /data/market-feeds /data/positions /secrets /logs/trades
+mkdir -p "$W/ca/certs" /data/market-feeds /data/positions /secrets /logs/trades
+cd "$W"
+
+say "0. A throwaway CA issues trading_bot_v2's certificate (openssl CLI)"
+hash=$("$KK" policy check --offline "$POLICY" | sed 's/.* hash //')
+note "policy hash of policies/trading-bot.json: $hash (pinned in the certificate)"
+cat >ca/ca.cnf <<CNF
+[ca]
+default_ca = d
+[d]
+dir = $W/ca
+database = \$dir/index.txt
+serial = \$dir/serial
+new_certs_dir = \$dir/certs
+certificate = \$dir/ca.pem
+private_key = \$dir/ca.key
+default_md = sha256
+default_days = 7
+policy = any
+unique_subject = no
+[any]
+commonName = supplied
+[agent]
+basicConstraints = CA:FALSE
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:8888
+2.25.243117301337387610220934576524076285138 = ASN1:FORMAT:HEX,OCTETSTRING:$hash
+[server]
+basicConstraints = CA:FALSE
+subjectAltName = DNS:api.exchange.com
+[ocsp]
+basicConstraints = CA:FALSE
+extendedKeyUsage = OCSPSigning
+CNF
+: >ca/index.txt
+echo 1000 >ca/serial
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj "/CN=Demo Agents CA" \
+	-addext keyUsage=critical,keyCertSign,cRLSign -keyout ca/ca.key -out ca/ca.pem 2>/dev/null
+issue() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
+		-keyout "$1.key" -out "$1.csr" 2>/dev/null
+	openssl ca -batch -notext -config ca/ca.cnf -extensions "$3" -in "$1.csr" -out "$1.pem" 2>/dev/null
+}
+issue agent trading_bot_v2 agent
+issue exchange api.exchange.com server
+issue ocsp "Demo OCSP responder" ocsp
+serial=$(openssl x509 -in agent.pem -noout -serial | sed 's/serial=//' | tr A-F a-f)
+note "agent certificate: CN=trading_bot_v2, serial $serial, OCSP http://127.0.0.1:8888"
+
+say "Setting the scene: market data, a secret, an exchange on loopback, an OCSP responder"
+printf 'time,symbol,price\n2026-06-15T14:33Z,BTC,65000\n2026-06-15T14:34Z,BTC,65010\n' \
+	>/data/market-feeds/prices.csv
+cp ca/ca.pem /data/market-feeds/exchange-ca.pem
+echo '{"exchange_api_key": "sk-live-DO-NOT-LEAK"}' >/secrets/api-key.json
+cp /etc/hosts hosts && echo "127.0.0.1 api.exchange.com" >>hosts && mount --bind hosts /etc/hosts
+python3 "$top/demo/exchange.py" exchange.pem exchange.key >exchange.log 2>&1 &
+EXCH=$!
+openssl ocsp -index ca/index.txt -port 8888 -rsigner ocsp.pem -rkey ocsp.key -CA ca/ca.pem \
+	-nmin 5 >ocsp.log 2>&1 &
+OCSP=$!
+note "api.exchange.com -> 127.0.0.1:8443 (HTTPS), OCSP responder on 127.0.0.1:8888"
+
+say "Loading kakunin-bpf and starting its daemon (audit file, OCSP polling)"
+"$KK" load
+printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/events.sock"}\n' "$W" "$W" >daemon.json
+"$KK" daemon --config daemon.json >daemon.log 2>&1 &
+DAEMON=$!
+for _ in $(seq 100); do [ -S events.sock ] && break; sleep 0.05; done
+sleep 1
+
+say "1-3. The agent runs bound to policies/trading-bot.json (kakunin-bpf run)"
+"$KK" run --cert agent.pem --ca ca/ca.pem --policy "$POLICY" --region eu-west-1 -- \
+	python3 - <"$top/demo/agent.py" >agent.out 2>&1 &
+AGENT=$!
+for _ in $(seq 600); do grep -q "waits for its next" agent.out 2>/dev/null && break; sleep 0.1; done
+cat agent.out
+"$KK" status | sed -n '3,4p' | sed 's/^/   /'
+
+say "4. The certificate is revoked (a leaked key, say); the agent's next trade"
+"$KK" revoke --serial "$serial" --reason "demo: API key leaked"
+touch /data/market-feeds/next-round
+set +e
+wait "$AGENT"
+rc=$?
+set -e
+AGENT=
+if [ "$rc" = 13 ]; then
+	note "the next trade was refused at once: EACCES (the agent exited 13; after the revocation"
+	note "it could not even write to its own stdout)"
+else
+	note "UNEXPECTED: the agent's next trade ended with status $rc"
+fi
+
+say "5. The audit stream of this run (JSON lines, hash-chained)"
+sleep 1.2
+kill -TERM "$DAEMON" && wait "$DAEMON" 2>/dev/null || true
+DAEMON=
+python3 - audit.jsonl <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event_type"] == "action.allowed":
+        continue
+    what = e.get("action") or {}
+    target = what.get("path") or what.get("exec") or (
+        f'{what["address"]}:{what["port"]}' if "address" in what else "")
+    print(f'   #{e["seq"]:<3} {e["timestamp"]} {e["event_type"]:<15} {e.get("agent_id") or "-":<15} '
+          f'{e.get("hook", ""):<20} {target:<28} {e.get("reason", "")}')
+PY
+note "one line in full:"
+grep -m1 '"/secrets/api-key.json"' audit.jsonl | sed 's/^/   /'
+"$KK" audit verify audit.jsonl | sed 's/^/   /'
+[ "$rc" = 13 ]
