@@ -159,7 +159,7 @@ fail:
  */
 static char *writer_canon(cJSON *o, const char *prev, int *err)
 {
-	char *canon, *clean;
+	char *canon;
 	size_t len;
 
 	*err = -ENOMEM;
@@ -169,14 +169,8 @@ static char *writer_canon(cJSON *o, const char *prev, int *err)
 	if (!canon)
 		return NULL;
 	len = strlen(canon);
-	clean = kk_utf8_sanitize(canon, len);
-	if (clean && !strcmp(clean, canon) && !memchr(canon, '\n', len) && len &&
-	    canon[len - 1] == '}') {
-		*err = 0;
-	} else if (clean) {
-		*err = -EILSEQ;
-	}
-	free(clean);
+	*err = kk_utf8_valid(canon, len) && !memchr(canon, '\n', len) && len &&
+			       canon[len - 1] == '}' ? 0 : -EILSEQ;
 	if (*err) {
 		cJSON_free(canon);
 		canon = NULL;
@@ -184,19 +178,14 @@ static char *writer_canon(cJSON *o, const char *prev, int *err)
 	return canon;
 }
 
-char *kk_audit_chain_line(struct kk_audit_chain *c, const char *json)
+/* The line of object o (prev_hash added, printed, hashed); the chain advances. errno on NULL. */
+static char *chain_finish(struct kk_audit_chain *c, cJSON *o)
 {
-	char hash[KK_AUDIT_HASH_HEX + 1], *canon = NULL, *line = NULL;
+	char hash[KK_AUDIT_HASH_HEX + 1], *canon, *line = NULL;
 	size_t len;
-	cJSON *o;
-	int err = -EINVAL;
+	int err;
 
-	if (!c || !json)
-		goto out;
-	o = writer_parse(json, &err);
-	if (o)
-		canon = writer_canon(o, c->prev, &err);
-	cJSON_Delete(o);
+	canon = writer_canon(o, c->prev, &err);
 	if (!canon)
 		goto out;
 	len = strlen(canon);
@@ -217,6 +206,34 @@ out:
 	if (!line)
 		errno = -err;
 	return line;
+}
+
+char *kk_audit_chain_line(struct kk_audit_chain *c, const char *json)
+{
+	char *line = NULL;
+	cJSON *o;
+	int err = -EINVAL;
+
+	if (!c || !json)
+		goto out;
+	o = writer_parse(json, &err);
+	if (!o)
+		goto out;
+	line = chain_finish(c, o);
+	cJSON_Delete(o);
+	return line;
+out:
+	errno = -err;
+	return NULL;
+}
+
+char *kk_audit_chain_obj(struct kk_audit_chain *c, cJSON *o)
+{
+	if (!c || !cJSON_IsObject(o)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return chain_finish(c, o);
 }
 
 /* "hash" present, well formed, last, and written exactly as the suffix the writer puts. */

@@ -49,6 +49,14 @@ int kk_audit_chain_resume(struct kk_audit_chain *c, const char *path, char *why,
 char *kk_audit_chain_line(struct kk_audit_chain *c, const char *json);
 
 /*
+ * The same for an object the caller built (the daemon's events): no parse and no duplicate
+ * check, which are the caller's to guarantee (cJSON objects made member by member, no "hash"
+ * or "prev_hash"); "prev_hash" is added to o. UTF-8 is still checked. NULL with errno.
+ */
+struct cJSON;
+char *kk_audit_chain_obj(struct kk_audit_chain *c, struct cJSON *o);
+
+/*
  * Check one line on its own (len bytes, without the newline; it needs no NUL terminator): a
  * JSON object, no member name repeated, "prev_hash" and "hash" well formed, "hash" last and
  * matching the line's content. 0 with the two hashes copied out (either may be NULL); -EINVAL

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include <cjson/cJSON.h>
 
 #include "bind.h"
 #include "cli.h"
@@ -92,18 +93,18 @@ static void publish(struct daemon *d, const struct kk_event *ev)
 	const struct kk_who *w;
 	const char *f[4];
 	struct kk_who who;
-	char *json;
+	cJSON *obj;
 
 	/* A loader-made agent event names its agent itself: remember it for what follows. */
 	if (kk_event_agent_fields(ev, f) && ev->binding < KK_MAX_BINDINGS && *f[0])
 		cache_store(d, ev->binding, ev->gen, f[0], f[1], f[2]);
 	w = resolve(d, ev, &who);
-	json = kk_event_json(ev, ++d->seq, &d->clock, w);
-	if (!json || !kk_sink_add(&d->sink, json))
+	obj = kk_event_obj(ev, ++d->seq, &d->clock, w);
+	if (!obj || !kk_sink_add(&d->sink, obj))
 		d->seq--; /* not written: the next line takes this number, so seq has no gap */
 	else
 		kk_clients_send(d->clients, ev, d->seq, &d->clock, w);
-	free(json);
+	cJSON_Delete(obj);
 }
 
 static int on_record(void *ctx, void *data, size_t size)

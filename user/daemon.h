@@ -51,9 +51,10 @@ struct kk_sink {
 	bool dirty;		 /* written since the last fdatasync */
 };
 
+struct cJSON;
 int kk_sink_open(struct kk_sink *s, const struct kk_daemon_cfg *cfg);
 /* Chain one JSON object and queue the line. false when the buffer is full (counted, dropped). */
-bool kk_sink_add(struct kk_sink *s, const char *json);
+bool kk_sink_add(struct kk_sink *s, struct cJSON *obj);
 /* Write what is queued; keep it on failure (reported once). Lines dropped meanwhile are
  * reported by the caller as events.lost (kk_sink_take_dropped). */
 void kk_sink_flush(struct kk_sink *s);

@@ -112,7 +112,7 @@ int kk_sink_open(struct kk_sink *s, const struct kk_daemon_cfg *cfg)
 	return open_file(s);
 }
 
-bool kk_sink_add(struct kk_sink *s, const char *json)
+bool kk_sink_add(struct kk_sink *s, cJSON *obj)
 {
 	char *line;
 	size_t n;
@@ -121,7 +121,7 @@ bool kk_sink_add(struct kk_sink *s, const char *json)
 		s->dropped++;
 		return false;
 	}
-	line = kk_audit_chain_line(&s->chain, json);
+	line = kk_audit_chain_obj(&s->chain, obj);
 	if (!line) {
 		s->dropped++;
 		return false;

@@ -74,6 +74,24 @@ static size_t utf8_seq_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
+bool kk_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if (u[i] < 0x80 && u[i]) {
+			i++; /* the common case, without the decoder */
+			continue;
+		}
+		n = u[i] ? utf8_seq_len(u + i, len - i) : 0;
+		if (!n)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
 char *kk_utf8_sanitize(const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;

@@ -27,6 +27,8 @@ int kk_format_rfc3339(int64_t real_ns, char *buf, size_t len);
  * part of a well-formed sequence becomes U+FFFD. Caller frees; NULL on allocation failure.
  */
 char *kk_utf8_sanitize(const char *s, size_t len);
+/* Whether s[0..len) is valid UTF-8 without a NUL byte (what kk_utf8_sanitize leaves alone). */
+bool kk_utf8_valid(const char *s, size_t len);
 
 /* Who an event is about, resolved from its binding by the consumer; NULL members print null. */
 struct kk_who {
@@ -41,6 +43,10 @@ struct kk_who {
  */
 char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
 		    const struct kk_who *who);
+/* The same as a cJSON object (the daemon chains it without printing it twice); caller deletes. */
+struct cJSON;
+struct cJSON *kk_event_obj(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
+			   const struct kk_who *who);
 /* The event as one readable text line without the newline; caller frees. */
 char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
 		    const struct kk_who *who);

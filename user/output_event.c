@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,11 +61,28 @@ static const char *family_str(uint8_t f, char *buf, size_t len)
 /* Add a string member made valid UTF-8; false on allocation failure. */
 static bool add_text(cJSON *obj, const char *key, const char *s, size_t len)
 {
-	char *clean = kk_utf8_sanitize(s, len);
-	bool ok = clean && cJSON_AddStringToObject(obj, key, clean);
+	char *clean;
+	bool ok;
 
+	/* Most names are valid already: no copy for them (the daemon makes one per event). */
+	if (kk_utf8_valid(s, strnlen(s, len)))
+		return cJSON_AddStringToObject(obj, key, s) != NULL;
+	clean = kk_utf8_sanitize(s, len);
+	ok = clean && cJSON_AddStringToObject(obj, key, clean);
 	free(clean);
 	return ok;
+}
+
+/*
+ * An unsigned integer member, printed exactly (a uint64 sequence number past 2^53 too) and
+ * without cJSON's double formatting and round-trip check, the most of its cost per event.
+ */
+static bool add_uint(cJSON *obj, const char *key, uint64_t v)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	return cJSON_AddRawToObject(obj, key, b) != NULL;
 }
 
 /* Self-protection hooks name their target in ev->count (and the signal in ev->port). */
@@ -75,8 +93,8 @@ static bool protect_fill(cJSON *a, const struct kk_event *ev, bool *done)
 	*done = true;
 	switch (ev->hook) {
 	case KK_HOOK_TASK_KILL:
-		return cJSON_AddNumberToObject(a, "target_pid", ev->count) &&
-		       cJSON_AddNumberToObject(a, "signal", ev->port);
+		return add_uint(a, "target_pid", ev->count) &&
+		       add_uint(a, "signal", ev->port);
 	case KK_HOOK_PTRACE:
 	case KK_HOOK_PTRACE_TRACEME:
 		key = "target_pid";
@@ -100,7 +118,7 @@ static bool protect_fill(cJSON *a, const struct kk_event *ev, bool *done)
 		*done = ev->hook >= KK_HOOK_BPF && ev->hook <= KK_HOOK_USERNS_CREATE;
 		return true;
 	}
-	return cJSON_AddNumberToObject(a, key, ev->count) != NULL;
+	return add_uint(a, key, ev->count);
 }
 
 static bool action_fill(cJSON *a, const struct kk_event *ev)
@@ -116,7 +134,7 @@ static bool action_fill(cJSON *a, const struct kk_event *ev)
 	if (is_inet(ev)) {
 		addr_str(ev, buf, sizeof(buf));
 		return cJSON_AddStringToObject(a, "address", buf) &&
-		       cJSON_AddNumberToObject(a, "port", ev->port) &&
+		       add_uint(a, "port", ev->port) &&
 		       cJSON_AddStringToObject(a, "protocol", proto_str(ev->protocol));
 	}
 	if (ev->hook == KK_HOOK_BPRM_CHECK)
@@ -137,8 +155,7 @@ static bool action_fill(cJSON *a, const struct kk_event *ev)
 
 static bool add_opt(cJSON *o, const char *key, const char *val)
 {
-	return val ? cJSON_AddStringToObject(o, key, val) != NULL :
-		     cJSON_AddNullToObject(o, key) != NULL;
+	return val ? add_text(o, key, val, strlen(val)) : cJSON_AddNullToObject(o, key) != NULL;
 }
 
 /*
@@ -158,7 +175,7 @@ static bool agent_event(const struct kk_event *ev, struct kk_who *own, const cha
 	return true;
 }
 
-char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
+cJSON *kk_event_obj(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
 		    const struct kk_who *who)
 {
 	const char *decision = kk_event_decision(ev->type), *agent_reason = NULL;
@@ -166,7 +183,6 @@ char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 	bool agent_ev;
 	struct kk_who own;
 	char ts[40];
-	char *out = NULL;
 	bool ok;
 
 	if (!o)
@@ -175,22 +191,22 @@ char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 	if (agent_ev)
 		who = &own;
 	kk_format_rfc3339((int64_t)ev->ktime_ns + c->boot_to_real_ns, ts, sizeof(ts));
-	ok = cJSON_AddNumberToObject(o, "seq", (double)seq) &&
+	ok = add_uint(o, "seq", seq) &&
 	     cJSON_AddStringToObject(o, "timestamp", ts) &&
 	     cJSON_AddStringToObject(o, "event_type", kk_event_type_name(ev->type)) &&
 	     add_opt(o, "agent_id", who ? who->agent_id : NULL) &&
 	     add_opt(o, "agent_cert_serial", who ? who->serial : NULL) &&
 	     add_opt(o, "policy_version", who ? who->policy_version : NULL) &&
-	     cJSON_AddNumberToObject(o, "binding", ev->binding) &&
-	     cJSON_AddNumberToObject(o, "pid", ev->pid) &&
-	     cJSON_AddNumberToObject(o, "tid", ev->tid) &&
-	     cJSON_AddNumberToObject(o, "uid", ev->uid) &&
+	     add_uint(o, "binding", ev->binding) &&
+	     add_uint(o, "pid", ev->pid) &&
+	     add_uint(o, "tid", ev->tid) &&
+	     add_uint(o, "uid", ev->uid) &&
 	     add_text(o, "comm", ev->comm, sizeof(ev->comm)) &&
 	     cJSON_AddStringToObject(o, "hook", kk_hook_name(ev->hook)) &&
 	     (action = cJSON_AddObjectToObject(o, "action")) &&
 	     (agent_ev || action_fill(action, ev));
 	if (ok && ev->type == KK_EV_EVENTS_LOST)
-		ok = cJSON_AddNumberToObject(o, "count", ev->count) != NULL;
+		ok = add_uint(o, "count", ev->count);
 	if (ok && agent_ev && *agent_reason)
 		ok = add_text(o, "reason", agent_reason, strlen(agent_reason));
 	else if (ok && !agent_ev && !decision && ev->reason)
@@ -199,8 +215,19 @@ char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 		ok = cJSON_AddStringToObject(o, "decision", decision) &&
 		     cJSON_AddStringToObject(o, "reason", kk_reason_text(ev->reason)) &&
 		     add_opt(o, "errno", ev->err ? strerrorname_np(ev->err) ?: "unknown" : NULL);
-	if (ok)
-		out = cJSON_PrintUnformatted(o);
+	if (!ok) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
+char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
+		    const struct kk_who *who)
+{
+	cJSON *o = kk_event_obj(ev, seq, c, who);
+	char *out = o ? cJSON_PrintUnformatted(o) : NULL;
+
 	cJSON_Delete(o);
 	return out;
 }
