@@ -44,7 +44,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
 LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lcjson
 
 .PHONY: all check test-unit test-cli test-kernel vmtest install uninstall clean format demo \
-	vmlinux deps unit-bins test-bins
+	vmlinux deps unit-bins test-bins bench bench-bins
 .PHONY: fuzz fuzz-bin
 .DELETE_ON_ERROR:
 
@@ -84,8 +84,11 @@ $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -luring
 
+# The benchmark drivers (bench/): built for `make check` too, whose CLI suite runs them once.
+BENCH_BINS := $(OUTPUT)/bench/kk-bench $(OUTPUT)/bench/kk-revlat $(OUTPUT)/bench/kk-evpipe
+
 unit-bins: $(UNIT_BINS)
-test-bins: $(UNIT_BINS) $(HELPER_BINS)
+test-bins: $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BINS)
 
 $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests/unit:
 	$(Q)mkdir -p $@
@@ -139,6 +142,27 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
+# Benchmarks (bench/run.sh): hook cost next to Landlock, revocation latency, compile time and
+# audit throughput, natively or in the VM; bench/results/latest.{json,md,png}. BENCH_ARGS passes
+# options, e.g. make bench BENCH_ARGS='--reps 3 --scale 0.2'.
+$(OUTPUT)/bench/kk-bench: bench/kk-bench.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -lpthread
+$(OUTPUT)/bench/kk-revlat: bench/kk-revlat.c include/kakunin.h | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -lbpf
+$(OUTPUT)/bench/kk-evpipe: bench/kk-evpipe.c $(LIB_OBJS) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+bench-bins: $(BENCH_BINS)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all bench-bins
+	$(Q)bench/run.sh $(BENCH_ARGS)
+
 # Run CMD (default: the kernel suite) in the VM, e.g. make vmtest CMD='bats tests/kernel/x.bats'
 vmtest: all test-bins
 	$(Q)scripts/vmtest.sh -- $(or $(CMD),bats --tap tests/kernel)
@@ -149,11 +173,34 @@ vmlinux:
 	$(Q)$(BPFTOOL) btf dump file $(BTF) format c > vmlinux/vmlinux.h.tmp
 	$(Q)mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
 
+# make install [PREFIX=/usr/local] [SBINDIR=$(PREFIX)/sbin] [DESTDIR=]: the binary, its man page,
+# bash completion, example policies, systemd unit (ExecStart* pointing at $(SBINDIR)) and
+# tmpfiles.d entry. uninstall removes exactly these (tests/cli/install.bats).
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/kakunin-bpf
+	install -D -m 0644 docs/kakunin-bpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/kakunin-bpf.8
+	install -D -m 0644 completion/kakunin-bpf.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/kakunin-bpf
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/kakunin-bpf/policies
+	install -m 0644 $(sort $(wildcard policies/*.json)) $(DESTDIR)$(PREFIX)/share/kakunin-bpf/policies/
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/sbin/kakunin-bpf|$(SBINDIR)/kakunin-bpf|g' dist/kakunin-bpf.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-bpf.service.tmp
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-bpf.service.tmp
+	mv -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-bpf.service.tmp \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-bpf.service
+	install -D -m 0644 dist/kakunin-bpf.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/kakunin-bpf.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/kakunin-bpf
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/kakunin-bpf.8
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/kakunin-bpf
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/kakunin-bpf/policies/,$(notdir $(wildcard policies/*.json)))
+	for d in $(DESTDIR)$(PREFIX)/share/kakunin-bpf/policies $(DESTDIR)$(PREFIX)/share/kakunin-bpf; do \
+		if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; \
+	done
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-bpf.service
+	rm -f $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/kakunin-bpf.conf
 
 format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c \
@@ -163,4 +210,4 @@ clean:
 	rm -rf $(OUTPUT)
 
 -include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d \
-	$(OUTPUT)/tests/unit/*.d)
+	$(OUTPUT)/tests/unit/*.d $(OUTPUT)/bench/*.d)

@@ -10,11 +10,13 @@ packages=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcjson-dev
 	pkg-config libclang-rt-14-dev
 	# tests (host and VM share the host's root)
-	bats openssl python3 liburing-dev
+	bats openssl python3 python3-yaml liburing-dev groff-base
 	# test VM: qemu, the initramfs and the kernel package download
 	qemu-system-x86 busybox-static cpio gzip kmod apt
 	# make format
 	clang-format
+	# make bench: the chart
+	gnuplot-nox
 )
 
 missing=()

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kk-bench — the benchmark driver: one workload in a tight loop, timed with CLOCK_MONOTONIC,
+ * printed as one JSON object {"workload", "iterations", "ns_per_op", "errors"}.
+ *
+ *   kk-bench [--landlock N DIR] [--threads T] [--rate R] WORKLOAD ITERATIONS [ARG...]
+ *     open PATH            open(O_RDONLY) + close of an allowed file
+ *     open-denied PATH     open(O_RDONLY) that is refused (counts EACCES as expected)
+ *     connect ADDR PORT    TCP connect() to a loopback listener this process runs, + close
+ *     forkexec PATH        fork + exec PATH (e.g. /bin/true) + wait
+ *
+ * --landlock N DIR first restricts this process with Landlock (the kernel's own sandbox, raw
+ * syscalls): read access beneath N directories DIR/d0 .. DIR/dN-1 (the workload's file is in
+ * DIR/d0), read+execute beneath /usr and /lib*, nothing else — the rule set that matches the
+ * N-rule kakunin-bpf policy of bench/run.sh. Landlock on 6.1 has no network rules.
+ *
+ * --threads T runs the loop in T threads at once (ITERATIONS each; the audit throughput bench
+ * uses two producers), --rate R paces all threads together to R operations per second.
+ * ns_per_op is wall time over all operations of all threads.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int add_beneath(int rs, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr pb = { .allowed_access = access };
+	int err;
+
+	pb.parent_fd = open(path, O_PATH | O_CLOEXEC);
+	if (pb.parent_fd < 0)
+		return errno == ENOENT ? 0 : -errno; /* /lib64 may not exist */
+	err = syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) ? -errno : 0;
+	close(pb.parent_fd);
+	return err;
+}
+
+static int landlock(int n, const char *dir)
+{
+	const uint64_t rd = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+	struct landlock_ruleset_attr attr = {
+		.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+				     LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+				     LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+				     LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+				     LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+				     LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+				     LANDLOCK_ACCESS_FS_MAKE_SYM,
+	};
+	const char *sys[] = { "/usr", "/lib", "/lib64", "/etc" };
+	char path[4096];
+	int rs, i, err = 0;
+
+	rs = syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (rs < 0)
+		return -errno;
+	for (i = 0; !err && i < n; i++) {
+		snprintf(path, sizeof(path), "%s/d%d", dir, i);
+		err = add_beneath(rs, path, rd);
+	}
+	for (i = 0; !err && i < 4; i++)
+		err = add_beneath(rs, sys[i], rd | LANDLOCK_ACCESS_FS_EXECUTE);
+	if (!err && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		     syscall(SYS_landlock_restrict_self, rs, 0)))
+		err = -errno;
+	close(rs);
+	return err;
+}
+
+static void *acceptor(void *arg)
+{
+	int fd = *(int *)arg;
+
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+
+		if (c >= 0)
+			close(c);
+	}
+	return NULL;
+}
+
+/* Listen on ADDR:PORT in a thread of our own, accepting and closing forever. */
+static int listener(const char *addr, int port)
+{
+	static int fd;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	pthread_t t;
+	int one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, addr, &sin.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 4096))
+		return -errno;
+	return pthread_create(&t, NULL, acceptor, &fd) ? -1 : 0;
+}
+
+static double rate_per_thread; /* 0: as fast as possible */
+static _Atomic long refused;   /* operations that failed with EACCES */
+
+/* Sleep until operation i of this thread is due at the paced rate. */
+static void pace(long i, uint64_t t0)
+{
+	uint64_t due = t0 + (uint64_t)(i / rate_per_thread * 1e9), t = now_ns();
+
+	if (due > t + 50000) {
+		struct timespec ts = { .tv_sec = (due - t) / 1000000000ULL,
+				       .tv_nsec = (due - t) % 1000000000ULL };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static long run(const char *w, long n, char **arg, long *errors)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+	uint64_t t0 = now_ns();
+	long i;
+
+	for (i = 0; i < n; i++) {
+		int fd, st;
+		pid_t p;
+
+		if (rate_per_thread > 0 && !(i % 16))
+			pace(i, t0);
+
+		if (!strcmp(w, "open") || !strcmp(w, "open-denied")) {
+			fd = open(arg[0], O_RDONLY | O_CLOEXEC);
+			if (fd >= 0)
+				close(fd);
+			else if (errno == EACCES)
+				refused++;
+			/* Without enforcement (baseline) the "denied" file opens: not an error. */
+			*errors += fd < 0 && (strcmp(w, "open-denied") || errno != EACCES);
+		} else if (!strcmp(w, "connect")) {
+			sin.sin_port = htons(atoi(arg[1]));
+			inet_pton(AF_INET, arg[0], &sin.sin_addr);
+			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			/* Close with a reset: no TIME_WAIT, so the ephemeral ports never run out. */
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+			*errors += connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0;
+			close(fd);
+		} else if (!strcmp(w, "forkexec")) {
+			p = fork();
+			if (p == 0) {
+				execl(arg[0], arg[0], (char *)NULL);
+				_exit(127);
+			}
+			*errors += p < 0 || waitpid(p, &st, 0) < 0 || !WIFEXITED(st) ||
+				   WEXITSTATUS(st);
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct worker {
+	pthread_t tid;
+	char **argv;
+	long n, errors;
+};
+
+static void *worker(void *arg)
+{
+	struct worker *wk = arg;
+
+	run(wk->argv[1], wk->n, wk->argv + 3, &wk->errors);
+	return NULL;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: kk-bench [--landlock N DIR] [--threads T] [--rate R] WORKLOAD "
+			"ITERATIONS ARG...\n  open PATH | open-denied PATH | connect ADDR PORT | "
+			"forkexec PATH\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct worker wk[16] = { 0 };
+	long n, errors = 0;
+	int err, threads = 1, i;
+	uint64_t t0, t1;
+
+	for (;;) {
+		if (argc > 3 && !strcmp(argv[1], "--landlock")) {
+			err = landlock(atoi(argv[2]), argv[3]);
+			if (err) {
+				fprintf(stderr, "kk-bench: landlock: %s\n", strerror(-err));
+				return 1;
+			}
+			argv += 3, argc -= 3;
+		} else if (argc > 2 && !strcmp(argv[1], "--threads")) {
+			threads = atoi(argv[2]);
+			argv += 2, argc -= 2;
+		} else if (argc > 2 && !strcmp(argv[1], "--rate")) {
+			rate_per_thread = atof(argv[2]);
+			argv += 2, argc -= 2;
+		} else {
+			break;
+		}
+	}
+	n = argc < 4 ? 0 : atol(argv[2]);
+	if (n <= 0 || threads < 1 || threads > 16 || rate_per_thread < 0)
+		return usage();
+	rate_per_thread /= threads;
+	if (!strcmp(argv[1], "connect") && (argc < 5 || listener(argv[3], atoi(argv[4])))) {
+		fprintf(stderr, "kk-bench: cannot listen on %s:%s\n", argv[3], argc > 4 ? argv[4] : "");
+		return 1;
+	}
+	/* A short warm-up: page cache, dentry cache, the first TCP handshake. */
+	if (run(argv[1], n / 20 + 1, argv + 3, &errors) < 0)
+		return usage();
+	refused = 0;
+	t0 = now_ns();
+	for (i = 0; i < threads; i++) {
+		wk[i] = (struct worker){ .argv = argv, .n = n };
+		if (pthread_create(&wk[i].tid, NULL, worker, &wk[i]))
+			return 1;
+	}
+	for (i = 0, errors = 0; i < threads; i++) {
+		pthread_join(wk[i].tid, NULL);
+		errors += wk[i].errors;
+	}
+	t1 = now_ns();
+	printf("{\"workload\": \"%s\", \"threads\": %d, \"iterations\": %ld, "
+	       "\"ns_per_op\": %.1f, \"errors\": %ld, \"eacces\": %ld}\n",
+	       argv[1], threads, n * threads, (double)(t1 - t0) / ((double)n * threads), errors,
+	       (long)refused);
+	return errors ? 1 : 0;
+}

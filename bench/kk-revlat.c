@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kk-revlat — how fast a revocation bites: the time from the revocation to the first EACCES a
+ * bound process spinning on open() sees.
+ *
+ *   kk-revlat spin PATH SHM          the bound side: open(PATH) in a loop; records in the
+ *                                    shared file SHM when each EACCES streak starts
+ *   kk-revlat measure SHM SERIAL N   the unbound side, N trials of each:
+ *     kernel  the identity's state is written straight into the pinned kk_idents map
+ *             (what `revoke` does): from that bpf() call returning to the first EACCES;
+ *     e2e     `kakunin-bpf revoke --serial` run as a command: from just before its fork to
+ *             the first EACCES.
+ *   After each trial the identity is made active again (and, for e2e, taken off the list), so
+ *   one binding serves every trial. Prints JSON with every sample in microseconds.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "kakunin.h"
+
+struct shm {
+	_Atomic uint64_t denied_at; /* CLOCK_MONOTONIC ns of the first EACCES of a streak */
+	_Atomic uint32_t allowed;   /* the spinner has seen an allowed open since the reset */
+	_Atomic uint32_t stop;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static struct shm *map_shm(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	void *p;
+
+	if (fd < 0 || ftruncate(fd, 4096))
+		return NULL;
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Memory writes are no system calls: they still work once every syscall is refused. */
+static int spin(const char *path, struct shm *s)
+{
+	bool in_streak = false;
+
+	while (!atomic_load(&s->stop)) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			close(fd);
+			in_streak = false;
+			atomic_store(&s->allowed, 1);
+		} else if (errno == EACCES && !in_streak) {
+			in_streak = true;
+			atomic_store(&s->denied_at, now_ns());
+		}
+	}
+	return 0;
+}
+
+/* Serials compare as hex digits: case, colons, "0x" and leading zeros do not matter. */
+static void norm_serial(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (!strncasecmp(in, "0x", 2))
+		in += 2;
+	for (; *in && o + 1 < len; in++)
+		if (*in != ':' && (o || *in != '0'))
+			out[o++] = (char)tolower((unsigned char)*in);
+	out[o] = '\0';
+}
+
+static int ident_slot(const char *serial, int fd, uint32_t *slot, struct kk_ident *id)
+{
+	char want[64], have[64];
+
+	norm_serial(serial, want, sizeof(want));
+	for (*slot = 0; *slot < KK_MAX_IDENTS; (*slot)++) {
+		if (bpf_map_lookup_elem(fd, slot, id) || !id->refs)
+			continue;
+		id->serial[sizeof(id->serial) - 1] = '\0';
+		norm_serial(id->serial, have, sizeof(have));
+		if (!strcmp(have, want))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* Take the certificate off the kernel's revocation list again (whatever issuer it was
+ * revoked under), so that the next trial starts from an active binding. */
+static void unrevoke(int fd, const struct kk_ident_key *key)
+{
+	struct kk_ident_key k, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (next.serial_len == key->serial_len &&
+		    !memcmp(next.serial, key->serial, key->serial_len)) {
+			bpf_map_delete_elem(fd, &next);
+			prev = NULL; /* deleting invalidates the walk: start over */
+		}
+	}
+}
+
+static int set_state(int fd, uint32_t slot, uint32_t state)
+{
+	struct kk_ident id;
+
+	if (bpf_map_lookup_elem(fd, &slot, &id))
+		return -errno;
+	id.state = state;
+	return bpf_map_update_elem(fd, &slot, &id, BPF_ANY) ? -errno : 0;
+}
+
+/* Wait until the spinner saw an allowed open again, and clear the last streak. */
+static int rearm(struct shm *s)
+{
+	int i;
+
+	atomic_store(&s->allowed, 0);
+	atomic_store(&s->denied_at, 0);
+	for (i = 0; i < 5000 && !atomic_load(&s->allowed); i++)
+		usleep(1000);
+	return atomic_load(&s->allowed) ? 0 : -ETIMEDOUT;
+}
+
+static int64_t wait_denied(struct shm *s, uint64_t since)
+{
+	int i;
+
+	for (i = 0; i < 500000 && !atomic_load(&s->denied_at); i++)
+		;
+	for (i = 0; i < 5000 && !atomic_load(&s->denied_at); i++)
+		usleep(1000);
+	if (!atomic_load(&s->denied_at))
+		return -1;
+	/* The spinner, on another CPU, may see EACCES before this CPU read the clock after the
+	 * update returned: that is a latency of zero, not a lost sample. */
+	return atomic_load(&s->denied_at) > since ? (int64_t)(atomic_load(&s->denied_at) - since) : 0;
+}
+
+static int revoke_cmd(const char *serial)
+{
+	pid_t p = fork();
+	int st;
+
+	if (p == 0) {
+		/* Its "revoked ..." line would end up in our JSON. */
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(127);
+		execlp("kakunin-bpf", "kakunin-bpf", "revoke", "--serial", serial, (char *)NULL);
+		_exit(127);
+	}
+	return p > 0 && waitpid(p, &st, 0) > 0 && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -1;
+}
+
+static void print_samples(const char *name, const double *v, int n, bool last)
+{
+	int i;
+
+	printf("  \"%s\": [", name);
+	for (i = 0; i < n; i++)
+		printf("%s%.1f", i ? ", " : "", v[i]);
+	printf("]%s\n", last ? "" : ",");
+}
+
+static int measure(struct shm *s, const char *serial, int n)
+{
+	int idents = bpf_obj_get(KK_PIN_ROOT "/maps/kk_idents");
+	int revoked = bpf_obj_get(KK_PIN_ROOT "/maps/kk_revoked");
+	double *k = calloc(n, sizeof(double)), *e = calloc(n, sizeof(double));
+	struct kk_ident id;
+	uint32_t slot;
+	int i, nk = 0, ne = 0;
+
+	if (idents < 0 || revoked < 0 || !k || !e || ident_slot(serial, idents, &slot, &id)) {
+		fprintf(stderr, "kk-revlat: no bound identity with serial %s\n", serial);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t t;
+		int64_t d;
+
+		if (rearm(s))
+			break;
+		set_state(idents, slot, KK_STATE_REVOKED);
+		t = now_ns(); /* the map update has returned */
+		d = wait_denied(s, t);
+		set_state(idents, slot, KK_STATE_ACTIVE);
+		if (d >= 0)
+			k[nk++] = d / 1000.0;
+		if (rearm(s))
+			break;
+		t = now_ns();
+		if (revoke_cmd(serial))
+			break;
+		d = wait_denied(s, t);
+		unrevoke(revoked, &id.key);
+		set_state(idents, slot, KK_STATE_ACTIVE);
+		if (d >= 0)
+			e[ne++] = d / 1000.0;
+	}
+	atomic_store(&s->stop, 1);
+	printf("{\n");
+	print_samples("kernel_us", k, nk, false);
+	print_samples("e2e_us", e, ne, true);
+	printf("}\n");
+	return nk == n && ne == n ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct shm *s = argc > 3 ? map_shm(argv[argc == 4 ? 3 : 2]) : NULL;
+
+	if (argc == 4 && !strcmp(argv[1], "spin") && s)
+		return spin(argv[2], s);
+	if (argc == 5 && !strcmp(argv[1], "measure") && s)
+		return measure(s, argv[3], atoi(argv[4]));
+	fprintf(stderr, "usage: kk-revlat spin PATH SHM | measure SHM SERIAL N\n");
+	return 2;
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# The benchmark tools kept working (bench/): each driver once on a tiny count, the report from
+# a fixed set of raw lines. No time is asserted anywhere: benchmarks are not tests.
+bats_require_minimum_version 1.5.0
+load helpers
+
+BB=${KAKUNIN_BENCH_BIN:-$BATS_TEST_DIRNAME/../../build/bench}
+TOP=$BATS_TEST_DIRNAME/../..
+
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+@test "kk-bench open: one JSON object with the iterations done and no errors" {
+	echo x >"$BATS_TEST_TMPDIR/f"
+	run --separate-stderr "$BB/kk-bench" open 50 "$BATS_TEST_TMPDIR/f"
+	[ "$status" -eq 0 ]
+	[ "$(field "$output" workload)" = open ]
+	[ "$(field "$output" iterations)" = 50 ]
+	[ "$(field "$output" errors)" = 0 ]
+	[ "$(field "$output" eacces)" = 0 ]
+}
+
+@test "kk-bench counts a failing open as an error and exits 1" {
+	run --separate-stderr "$BB/kk-bench" open 5 "$BATS_TEST_TMPDIR/missing"
+	[ "$status" -eq 1 ]
+	[ "$(field "$output" errors)" = 5 ]
+}
+
+@test "kk-bench with two threads and a rate does every iteration of both" {
+	echo x >"$BATS_TEST_TMPDIR/f"
+	run --separate-stderr "$BB/kk-bench" --threads 2 --rate 20000 open-denied 100 "$BATS_TEST_TMPDIR/f"
+	[ "$status" -eq 0 ]
+	[ "$(field "$output" threads)" = 2 ]
+	[ "$(field "$output" iterations)" = 200 ]
+	[ "$(field "$output" eacces)" = 0 ] # nothing denies it here
+}
+
+@test "kk-bench connect and forkexec run against real loopback and /bin/true" {
+	run --separate-stderr "$BB/kk-bench" connect 20 127.0.0.1 18651
+	[ "$status" -eq 0 ]
+	[ "$(field "$output" errors)" = 0 ]
+	run --separate-stderr "$BB/kk-bench" forkexec 3 /bin/true
+	[ "$status" -eq 0 ]
+	[ "$(field "$output" iterations)" = 3 ]
+}
+
+@test "kk-bench --landlock refuses what its rules do not cover with EACCES" {
+	mkdir -p "$BATS_TEST_TMPDIR/r/d0" "$BATS_TEST_TMPDIR/r/d1" "$BATS_TEST_TMPDIR/out"
+	echo x >"$BATS_TEST_TMPDIR/r/d0/f"
+	echo x >"$BATS_TEST_TMPDIR/out/f"
+	run --separate-stderr "$BB/kk-bench" --landlock 2 "$BATS_TEST_TMPDIR/r" open 10 "$BATS_TEST_TMPDIR/r/d0/f"
+	if [[ "$stderr" == *"landlock: "*"not "*"supported"* || "$stderr" == *"landlock: Function not implemented"* ]]; then
+		skip "Landlock is not enabled in this kernel"
+	fi
+	[ "$status" -eq 0 ]
+	[ "$(field "$output" errors)" = 0 ]
+	run --separate-stderr "$BB/kk-bench" --landlock 2 "$BATS_TEST_TMPDIR/r" open-denied 10 "$BATS_TEST_TMPDIR/out/f"
+	[ "$status" -eq 0 ]
+	[ "$(field "$output" eacces)" = 10 ]
+}
+
+@test "kk-bench without a workload is a usage error (exit 2)" {
+	run --separate-stderr "$BB/kk-bench" open
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == usage:* ]]
+	run --separate-stderr "$BB/kk-bench" fly 10 x
+	[ "$status" -eq 2 ]
+}
+
+@test "kk-evpipe writes the daemon's chained lines: audit verify accepts every one" {
+	run --separate-stderr "$BB/kk-evpipe" 300 "$BATS_TEST_TMPDIR/a.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(field "$output" events)" = 300 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/a.jsonl")" = 300 ]
+	run --separate-stderr "$KK" audit verify "$BATS_TEST_TMPDIR/a.jsonl"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"300 lines verified"* ]]
+	run head -n 1 "$BATS_TEST_TMPDIR/a.jsonl"
+	[[ "$output" == '{"seq":1,'*'"event_type":"action.denied"'*'"hook":"file_open"'* ]]
+}
+
+@test "kk-revlat without arguments is a usage error (exit 2)" {
+	run --separate-stderr "$BB/kk-revlat"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == usage:* ]]
+}
+
+# Raw lines of two repetitions: ratios pair each repetition with its own baseline.
+raw() {
+	local r c w ns
+	echo '{"kind": "env", "where": "vm", "emulated": true, "kernel": "6.1", "cpus": 2, "cpu": "x", "reps": 2, "scale": 1}'
+	for r in 1 2; do
+		for c in baseline:1000 unbound:1020 bound1000:1100 landlock1000:1200; do
+			ns=$(( ${c#*:} * r ))
+			for w in open open-denied connect forkexec; do
+				echo "{\"kind\": \"op\", \"config\": \"${c%%:*}\", \"rep\": $r, \"workload\": \"$w\", \"threads\": 1, \"iterations\": 10, \"ns_per_op\": $ns, \"errors\": 0, \"eacces\": 0}"
+			done
+		done
+	done
+	echo '{"kind": "op", "config": "unbound", "rep": 3, "workload": "open", "threads": 1, "iterations": 10, "ns_per_op": 5000, "errors": 0, "eacces": 0}'
+	seq 1 100 | python3 -c 'import json,sys; v=[float(l) for l in sys.stdin]; print(json.dumps({"kind": "revocation", "kernel_us": v, "e2e_us": [x * 100 for x in v]}))'
+	echo '{"kind": "compile", "where": "host", "rules": 10000, "rep": 1, "seconds": 0.05, "maxrss_kib": 70000}'
+	echo '{"kind": "throughput", "mode": "paced", "target_rate": 100000, "producer": {"workload": "open-denied", "threads": 2, "iterations": 200, "ns_per_op": 20000, "errors": 0, "eacces": 200}, "written": 200, "seconds": 1.0, "lost": 0}'
+}
+
+@test "report.py: ratios per repetition, p99, targets met and missed, emulated label" {
+	raw >"$BATS_TEST_TMPDIR/raw.jsonl"
+	run --separate-stderr python3 "$TOP/bench/report.py" "$BATS_TEST_TMPDIR/raw.jsonl" "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	[ -s "$BATS_TEST_TMPDIR/out/latest.md" ]
+	run python3 - "$BATS_TEST_TMPDIR/out/latest.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+t = {x["name"]: x for x in s["targets"]}
+r = s["ops"]["unbound"]["open"]["ratio"]
+# rep 3 has no baseline: it is in the times, not in the ratios
+print(r["n"], r["median"], s["ops"]["unbound"]["open"]["ns_per_op"]["n"])
+print(s["revocation"]["kernel_us"]["p50"], s["revocation"]["kernel_us"]["p99"])
+print(t["unbound open() vs baseline"]["met"], t["bound, 1,000 rules, open() vs baseline"]["met"])
+print(t["bound, 1,000 rules, open() vs Landlock, 1,000 rules"]["met"])
+print(t["policy compile, 10,000 rules, peak memory (MiB)"]["met"], s["emulated"])
+print([x["met"] for x in s["targets"] if x["name"].startswith("events lost")][0])
+PY
+	[ "${lines[0]}" = "2 1.02 3" ]
+	[ "${lines[1]}" = "50.0 99.0" ]
+	[ "${lines[2]}" = "True True" ]
+	[ "${lines[3]}" = "True" ]
+	[ "${lines[4]}" = "False True" ]
+	# 200 events at 20 µs each from two threads: 50,000/s, not the 100,000/s asked for
+	[ "${lines[5]}" = "False" ]
+	grep -q 'Every kernel-side figure below is emulated' "$BATS_TEST_TMPDIR/out/latest.md"
+	grep -q '| unbound | 1.02 / \*\*1.02\*\* / 1.02 |' "$BATS_TEST_TMPDIR/out/latest.md"
+	grep -q 'the producer reached only 50,000/s' "$BATS_TEST_TMPDIR/out/latest.md"
+}
+
+@test "report.py refuses a raw file that is not JSON lines, naming the line" {
+	printf '{"kind": "env"}\nnot json\n' >"$BATS_TEST_TMPDIR/bad.jsonl"
+	run --separate-stderr python3 "$TOP/bench/report.py" "$BATS_TEST_TMPDIR/bad.jsonl" "$BATS_TEST_TMPDIR/o"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"bad.jsonl:2: not JSON"* ]]
+}
+
+@test "bench/run.sh --help describes it; an unknown option is a usage error" {
+	run "$TOP/bench/run.sh" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"make bench"* ]]
+	run --separate-stderr "$TOP/bench/run.sh" --frobnicate
+	[ "$status" -eq 2 ]
+}
