@@ -217,7 +217,7 @@ bench_throughput() {
 	local mode rate n lost0 lost1 t0 t1 lines0 lines prev res want stall cfg=$W/daemon.json dpid
 	mkdir -p "$W/audit"
 	printf '{"audit_file": "%s", "max_file_bytes": 4294967296}\n' "$W/audit/audit.jsonl" >"$cfg"
-	"$KK" daemon --config "$cfg" 2>"$W/daemon.err" &
+	"$KK" daemon --config "$cfg" >"$W/daemon.err" 2>&1 &
 	dpid=$!
 	# Ready once it serves its socket (the audit file appears with the first event).
 	until [ -S /run/kakunin/events.sock ] || ! kill -0 "$dpid" 2>/dev/null; do sleep 0.1; done

@@ -45,9 +45,18 @@ struct daemon {
 	struct kk_watch *watch;
 	struct kk_ocsp_poller *ocsp;
 	uint64_t seq, lost_seen;
+	unsigned int batch; /* records taken since the loop last wrote */
 	int epfd;
 	bool stop;
 };
+
+/*
+ * At most this many records per ring_buffer__consume: libbpf's consume drains the ring until it
+ * is empty, which under sustained load is never — the lines would pile up unwritten and the
+ * timer (events.lost reports) would never run. The callback's error ends a consume early.
+ */
+#define KK_DAEMON_BATCH	 1024
+#define KK_BATCH_FULL	 (-EAGAIN)
 
 static void cache_store(struct daemon *d, uint32_t slot, uint32_t gen, const char *agent,
 			const char *serial, const char *version)
@@ -114,7 +123,14 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	if (kk_event_decode(data, size, &ev) == 0)
 		publish(d, &ev);
-	return 0;
+	return ++d->batch >= KK_DAEMON_BATCH ? KK_BATCH_FULL : 0;
+}
+
+/* Up to one batch of records; true when the ring may hold more. */
+static bool consume_batch(struct daemon *d)
+{
+	d->batch = 0;
+	return ring_buffer__consume(d->rb) == KK_BATCH_FULL;
 }
 
 /* An events.lost line for count events lost (in the kernel ring, or dropped here). */
@@ -207,7 +223,7 @@ static void loop(struct daemon *d, int sfd, int tfd)
 			uint64_t exp;
 
 			if (fd == rfd)
-				ring_buffer__consume(d->rb);
+				consume_batch(d);
 			else if (fd == sfd)
 				handle_signal(d, sfd);
 			else if (fd == tfd && read(tfd, &exp, sizeof(exp)) > 0)
@@ -217,7 +233,8 @@ static void loop(struct daemon *d, int sfd, int tfd)
 			else
 				kk_clients_io(d->clients, fd, d->epfd);
 		}
-		/* One write per drained batch (see daemon_sink.c for the sync policy). */
+		/* One write per batch (see daemon_sink.c for the sync policy); a ring that still
+		 * holds records makes epoll_wait return at once. */
 		kk_sink_flush(&d->sink);
 	}
 }
@@ -253,7 +270,9 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 	kk_info("kakunin-bpf: daemon writing %s, events on %s", cfg->audit_file, cfg->socket_path);
 	loop(&d, sfd, tfd);
 	kk_ocsp_poller_stop(d.ocsp);
-	ring_buffer__consume(d.rb); /* what is still in the ring goes to the file before we exit */
+	/* What is still in the ring goes to the file before we exit. */
+	while (consume_batch(&d))
+		kk_sink_flush(&d.sink);
 	rc = KK_EXIT_OK;
 out:
 	kk_sink_close(&d.sink);

@@ -4,8 +4,8 @@
  * keeps the chain across files, syslog copy.
  *
  * Flush and sync policy (docs/audit.md): lines are queued as they are made and written with
- * one write(2) per batch — every time the event ring has been drained — so a crash loses at
- * most the batch being written; written lines are fdatasync'ed once a second, and fsync'ed on
+ * one write(2) per batch — when the event ring is drained, or after 1024 records — so a crash
+ * loses at most the batch being written; written lines are fdatasync'ed once a second, and fsync'ed on
  * rotation and shutdown. A failing write (disk full, directory gone) is reported once, its
  * lines are kept (up to a bound) and retried every batch; past the bound new lines are dropped
  * and counted, and become an events.lost line when writing works again.
