@@ -384,20 +384,19 @@ invalid:
 	return 1;
 }
 
-/* The event header for the current task; the caller adds what the action was. */
+/*
+ * The event for this decision; the caller adds what the action was. Who did it (time, PID,
+ * uid, comm) is filled in only when the event is sent (kk_event_task): most decisions are
+ * allowed and send nothing, and those four helper calls are a good part of their cost.
+ */
 static __always_inline struct kk_event *kk_event_start(struct kk_ctx *c, __u32 access)
 {
 	struct kk_event *ev;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	if (!c->s)
 		return NULL;
 	ev = &c->s->ev;
-	ev->ktime_ns = bpf_ktime_get_boot_ns();
 	ev->hook = c->hook;
-	ev->pid = pid_tgid >> 32;
-	ev->tid = (__u32)pid_tgid;
-	ev->uid = (__u32)bpf_get_current_uid_gid();
 	ev->binding = c->slot;
 	ev->gen = c->gen;
 	ev->access = access;
@@ -408,8 +407,19 @@ static __always_inline struct kk_event *kk_event_start(struct kk_ctx *c, __u32 a
 	ev->protocol = 0;
 	/* Scratch is per CPU and reused: never let an earlier event's address show through. */
 	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	return ev;
+}
+
+/* Who and when, for an event about to be sent. */
+static __always_inline void kk_event_task(struct kk_event *ev)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	ev->ktime_ns = bpf_ktime_get_boot_ns();
+	ev->pid = pid_tgid >> 32;
+	ev->tid = (__u32)pid_tgid;
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
 /*
@@ -510,6 +520,7 @@ static __always_inline int kk_finish(struct kk_ctx *c, struct kk_event *ev, __u3
 	kk_count_binding(c, reason != 0);
 	if (!reason) {
 		if ((flags & KK_POL_AUDIT_ALL) && ev) {
+			kk_event_task(ev);
 			ev->type = KK_EV_ACTION_ALLOWED;
 			ev->reason = 0;
 			ev->err = 0;
@@ -519,6 +530,7 @@ static __always_inline int kk_finish(struct kk_ctx *c, struct kk_event *ev, __u3
 	}
 	kk_count(audit ? KK_STAT_AUDITED : KK_STAT_DENIED);
 	if (ev) {
+		kk_event_task(ev);
 		ev->type = audit ? KK_EV_ACTION_AUDITED : KK_EV_ACTION_DENIED;
 		ev->reason = reason;
 		ev->err = err;
