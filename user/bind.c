@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "bind.h"
+#include "cgroup.h"
 #include "events.h"
 #include "log.h"
 #include "maps.h"
@@ -270,8 +271,16 @@ void kk_reap_bindings(struct kk_maps *m)
 	/* Keep what the tripwire revoked before its bindings, and identities, go away. */
 	kk_revocations_sync(m);
 	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
-		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || (b.flags & KK_BIND_CGROUP))
+		if (kk_maps_binding_read(m, slot, &b) || !b.in_use)
 			continue;
+		if (b.flags & KK_BIND_CGROUP) {
+			/* A removed cgroup (the pod is gone) ends its binding; when it cannot be
+			 * told (no CAP_DAC_READ_SEARCH), the binding stays. */
+			if (kk_cgroup_exists(b.cgroup_id) == 0 && !kk_maps_cgroup_del(m, b.cgroup_id) &&
+			    !kk_unbind_slot(m, slot, "cgroup removed"))
+				kk_maps_cgroup_levels(m);
+			continue;
+		}
 		if (!kk_maps_live_tasks(m, slot, b.gen, &tasks) && tasks <= 0)
 			kk_unbind_slot(m, slot, "exited");
 	}

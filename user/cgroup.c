@@ -79,3 +79,28 @@ int kk_cgroup_resolve(const char *path, uint64_t *id, uint32_t *level, char *why
 		*level += *p == '/' && p[1];
 	return 0;
 }
+
+/* FILEID_KERNFS: the handle type of cgroup2 directories (the 64-bit id is the handle). */
+#define KK_FILEID_KERNFS 0xfe
+
+int kk_cgroup_exists(uint64_t id)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh.handle_bytes = sizeof(uint64_t), .fh.handle_type = KK_FILEID_KERNFS, .id = id };
+	char root[PATH_MAX];
+	int mfd, fd, err;
+
+	if (cgroup2_root("/sys/fs/cgroup", root, sizeof(root)))
+		return -ENOENT;
+	mfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return -errno;
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_CLOEXEC);
+	err = fd >= 0 ? 1 : (errno == ESTALE || errno == ENOENT) ? 0 : -errno;
+	if (fd >= 0)
+		close(fd);
+	close(mfd);
+	return err;
+}

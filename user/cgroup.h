@@ -12,4 +12,10 @@
  */
 int kk_cgroup_resolve(const char *path, uint64_t *id, uint32_t *level, char *why, size_t wlen);
 
+/*
+ * Whether the cgroup with this id still exists: 1 yes, 0 removed, -errno when it cannot be told
+ * (open_by_handle_at needs CAP_DAC_READ_SEARCH; no cgroup2 mount at /sys/fs/cgroup).
+ */
+int kk_cgroup_exists(uint64_t id);
+
 #endif

@@ -66,8 +66,10 @@ static int unbind_cgroup(struct kk_maps *m, const char *path)
 	char why[300];
 	int err;
 
-	if (kk_cgroup_resolve(path, &id, &level, why, sizeof(why))) {
-		kk_err("unbind", "%s", why);
+	err = kk_cgroup_resolve(path, &id, &level, why, sizeof(why));
+	if (err) {
+		kk_err("unbind", "%s%s", why, err == -ENOENT ? " (the binding of a removed cgroup "
+		       "ends by itself at the next status, bind or daemon check)" : "");
 		return -EINVAL;
 	}
 	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {

@@ -131,6 +131,29 @@ threading.Thread(target=t).start()
 	rmdir "$cg"
 }
 
+@test "a cgroup binding ends when its cgroup is removed (agent.unbound, cgroup removed)" {
+	local cg=/sys/fs/cgroup/kk-gone
+	mkdir -p "$cg"
+	run --separate-stderr "$KK" bind --cgroup "$cg" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline
+	[ "$status" -eq 0 ]
+	local slot
+	slot=$(echo "$output" | sed -n 's/.*binding \([0-9]*\),.*/\1/p')
+	# Still there: status keeps it.
+	run "$KK" status --json
+	python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert int(sys.argv[2]) in [b["binding"] for b in s["bindings"]], s' "$output" "$slot"
+	drain_events
+	rmdir "$cg"
+	run "$KK" status --json
+	python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert int(sys.argv[2]) not in [b["binding"] for b in s["bindings"]], s' "$output" "$slot"
+	run "$KK" events --json
+	[[ "$output" == *'"event_type":"agent.unbound"'*'"reason":"cgroup removed"'* ]]
+	# A new cgroup at the same path is a different cgroup: not bound.
+	mkdir "$cg"
+	sh -c 'echo $$ >'"$cg"'/cgroup.procs; exec "$TRY" open /etc/shadow' >"$BATS_TEST_TMPDIR/r"
+	[ "$(cat "$BATS_TEST_TMPDIR/r")" = ok ]
+	rmdir "$cg"
+}
+
 @test "a process binding whose tasks have all exited is ended (agent.unbound, exited)" {
 	bound_run "$P" "$TRY" open /data/x wronly creat
 	[ "$output" = ok ]
