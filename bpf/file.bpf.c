@@ -15,7 +15,8 @@
  *   link/rename the new name may not grant more than the old one did, so a file cannot be
  *               moved or linked into more access (a secret linked into a writable directory);
  *   file_permission  reads and writes on open files stop when the identity is revoked or
- *               blocked, and writes stop outside allowed_hours.
+ *               blocked, and writes stop outside allowed_hours; those issued through io_uring
+ *               on regular files are decided on the path as at open (see kk_via_io_uring).
  * A revoked or blocked identity, a write outside allowed_hours, or a path that cannot be
  * resolved is refused (fail closed). Denials return EACCES.
  */
@@ -72,30 +73,58 @@ int BPF_PROG(kk_file_open, struct file *file, int ret)
 	return kk_finish(&c, ev, kk_file_reason(&c, ev, len, access), EACCES);
 }
 
+/*
+ * io_uring can hand a bound task a file it never opened: a process holding the agent's ring
+ * installs one into its fixed-file table (IORING_OP_MSG_RING with IORING_MSG_SEND_FD), and no
+ * LSM hook of the kernel sees that. Such a file is only usable through io_uring, whose reads
+ * and writes run inside io_uring_enter(2) or in the ring's io-wq and SQPOLL threads
+ * (PF_IO_WORKER); there, a regular file's path is decided as at open. Plain read(2) and
+ * write(2) on files the task holds are not affected.
+ */
+static __always_inline bool kk_via_io_uring(struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	umode_t mode = BPF_CORE_READ(file, f_inode, i_mode);
+	struct pt_regs *regs;
+
+	if ((mode & S_IFMT) != S_IFREG)
+		return false;
+	if (task->flags & PF_IO_WORKER)
+		return true;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	return regs && BPF_CORE_READ(regs, orig_ax) == __NR_io_uring_enter;
+}
+
 SEC("lsm/file_permission")
 int BPF_PROG(kk_file_permission, struct file *file, int mask, int ret)
 {
+	bool io_uring = false;
 	struct kk_event *ev;
 	struct kk_ctx c;
-	__u32 reason;
+	__u32 reason, access;
 	long len;
 
 	if (ret)
 		return ret;
 	if (!kk_resolve(&c, KK_HOOK_FILE_PERMISSION))
 		return 0;
+	access = mask & (MAY_WRITE | MAY_APPEND) ? KK_ACCESS_WRITE : KK_ACCESS_READ;
 	/* The hot path of every read and write: nothing more unless something forbids it. */
 	reason = c.state_reason;
-	if (!reason && (mask & (MAY_WRITE | MAY_APPEND)) && kk_outside_hours(&c))
+	if (!reason && access == KK_ACCESS_WRITE && kk_outside_hours(&c))
 		reason = KK_REASON_OUTSIDE_HOURS;
 	if (!reason)
+		io_uring = kk_via_io_uring(file);
+	if (!reason && !io_uring)
 		return 0;
-	ev = kk_event_start(&c, mask & (MAY_WRITE | MAY_APPEND) ? KK_ACCESS_WRITE : KK_ACCESS_READ);
-	if (ev) {
-		len = kk_walk_path(c.s, BPF_CORE_READ(file, f_path.dentry),
-				   BPF_CORE_READ(file, f_path.mnt), ev->path);
-		ev->path_len = len > 0 ? len : 0;
-	}
+	ev = kk_event_start(&c, access);
+	if (!ev)
+		return kk_finish(&c, NULL, reason ?: KK_REASON_BINDING_INVALID, EACCES);
+	len = kk_walk_path(c.s, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
+			   ev->path);
+	ev->path_len = len > 0 ? len : 0;
+	if (io_uring)
+		reason = kk_file_reason(&c, ev, len, access);
 	return kk_finish(&c, ev, reason, EACCES);
 }
 

@@ -35,6 +35,10 @@
 #define O_TRUNC 01000
 #define MAY_WRITE 0x2
 #define MAY_APPEND 0x8
+#define S_IFMT 00170000
+#define S_IFREG 0100000
+#define PF_IO_WORKER 0x00000010 /* include/linux/sched.h */
+#define __NR_io_uring_enter 426   /* the same on every architecture */
 #define AF_UNSPEC 0
 #define AF_UNIX 1
 #define AF_INET 2

@@ -5,7 +5,7 @@
  * Hooks: lsm/bpf, lsm/perf_event_open, lsm/kernel_read_file, lsm/kernel_load_data,
  * lsm/locked_down, lsm/ptrace_access_check, lsm/ptrace_traceme, lsm/task_kill, lsm/sb_mount,
  * lsm/sb_umount, lsm/move_mount, lsm/sb_pivotroot, lsm/path_chroot, lsm/userns_create,
- * lsm/capable, lsm/file_receive, lsm/mmap_file, lsm/file_mprotect.
+ * lsm/capable, lsm/file_receive, lsm/mmap_file, lsm/file_mprotect, lsm/file_fcntl, lsm/file_ioctl.
  *
  * Decision model (EPERM unless stated): for a bound task, whatever its policy or audit mode —
  *   no bpf() at all (no program or map by id, no map writes, no link detach), no perf events,
@@ -13,7 +13,7 @@
  *   no ptrace of anyone, no PTRACE_TRACEME (which hands its own memory to its parent), so no
  *   process_vm_writev, /proc/PID/mem or pidfd_getfd either;
  *   signals only to tasks of its own binding (the daemon and every other process are out of
- *   reach);
+ *   reach), also those the kernel sends for it: a file's owner (F_SETOWN) only itself;
  *   no mount, umount, move_mount, pivot_root, chroot, no new user namespace, and none of the
  *   capabilities that would configure the host or the kernel (CAP_SYS_ADMIN, ...);
  *   an fd passed in (SCM_RIGHTS) only if the agent could have opened the file itself (EACCES);
@@ -113,6 +113,71 @@ int BPF_PROG(kk_task_kill, struct task_struct *p, struct kernel_siginfo *info, i
 		ev->count = BPF_CORE_READ(p, tgid);
 		ev->port = sig;
 	}
+	return kk_finish(&c, ev, c.state_reason ?: KK_REASON_OUTSIDE_BINDING, EPERM);
+}
+
+#define F_SETOWN 8
+#define F_SETOWN_EX 15
+#define FIOSETOWN 0x8901
+#define SIOCSPGRP 0x8902
+#define SIGIO 29
+#define MAX_PID_NS_LEVEL 32 /* kernel/pid_namespace.c */
+
+/* The agent's own process as its pid namespace numbers it: what F_SETOWN(getpid()) passes. */
+static __always_inline int kk_own_vtgid(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pid *pid = BPF_CORE_READ(task, group_leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	int nr = -1;
+
+	if (level > MAX_PID_NS_LEVEL)
+		return -1;
+	if (bpf_core_read(&nr, sizeof(nr), &pid->numbers[level].nr))
+		return -1;
+	return nr;
+}
+
+/*
+ * The kernel sends SIGIO (or whatever F_SETSIG chose, SIGKILL included) to a file's owner on
+ * I/O, and file_send_sigiotask cannot tell who chose that owner. So the choice is decided
+ * where it is made: a bound task may name only itself (or nobody). F_SETOWN_EX and the ioctls
+ * pass the pid through user memory, which another thread could rewrite after a check: refused.
+ */
+SEC("lsm/file_fcntl")
+int BPF_PROG(kk_file_fcntl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	struct kk_event *ev;
+	struct kk_ctx c;
+	int who = (int)arg;
+
+	if (ret || (cmd != F_SETOWN && cmd != F_SETOWN_EX))
+		return ret;
+	if (!kk_resolve(&c, KK_HOOK_FILE_FCNTL))
+		return 0;
+	if (!c.state_reason && cmd == F_SETOWN && (who == 0 || who == kk_own_vtgid()))
+		return 0;
+	ev = kk_event_start(&c, 0);
+	if (ev) {
+		ev->count = cmd == F_SETOWN && who > 0 ? who : 0;
+		ev->port = BPF_CORE_READ(file, f_owner.signum) ?: SIGIO;
+	}
+	return kk_finish(&c, ev, c.state_reason ?: KK_REASON_OUTSIDE_BINDING, EPERM);
+}
+
+SEC("lsm/file_ioctl")
+int BPF_PROG(kk_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	struct kk_event *ev;
+	struct kk_ctx c;
+
+	if (ret || (cmd != FIOSETOWN && cmd != SIOCSPGRP))
+		return ret;
+	if (!kk_resolve(&c, KK_HOOK_FILE_IOCTL))
+		return 0;
+	ev = kk_event_start(&c, 0);
+	if (ev)
+		ev->count = cmd;
 	return kk_finish(&c, ev, c.state_reason ?: KK_REASON_OUTSIDE_BINDING, EPERM);
 }
 

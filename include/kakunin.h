@@ -99,6 +99,8 @@ enum kk_hook {
 	KK_HOOK_FILE_RECEIVE,
 	KK_HOOK_MMAP_FILE,
 	KK_HOOK_FILE_MPROTECT,
+	KK_HOOK_FILE_FCNTL,
+	KK_HOOK_FILE_IOCTL,
 	KK_HOOK_MAX,
 };
 #define KK_HOOK_SLOTS 48 /* per-binding counters reserve this many hooks */
@@ -300,7 +302,8 @@ struct kk_event {
 	__u8 protocol;	 /* network: IPPROTO_TCP, IPPROTO_UDP, ... */
 	__u16 pad;
 	__u32 count; /* events.lost: how many; task_kill/ptrace: target pid; capable: cap;
-		      * bpf: command; locked_down: reason; task_kill: signal in port */
+		      * bpf: command; locked_down: reason; task_kill: signal in port;
+		      * file_fcntl: F_SETOWN's pid, signal in port; file_ioctl: command */
 	__u8 addr[16];
 	char comm[KK_COMM_LEN];
 	char path[KK_PATH_MAX];

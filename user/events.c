@@ -94,6 +94,8 @@ const char *kk_hook_name(__u32 hook)
 		[KK_HOOK_FILE_RECEIVE] = "file_receive",
 		[KK_HOOK_MMAP_FILE] = "mmap_file",
 		[KK_HOOK_FILE_MPROTECT] = "file_mprotect",
+		[KK_HOOK_FILE_FCNTL] = "file_fcntl",
+		[KK_HOOK_FILE_IOCTL] = "file_ioctl",
 	};
 
 	if (hook < KK_HOOK_MAX && names[hook])

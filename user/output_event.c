@@ -93,6 +93,7 @@ static bool protect_fill(cJSON *a, const struct kk_event *ev, bool *done)
 	*done = true;
 	switch (ev->hook) {
 	case KK_HOOK_TASK_KILL:
+	case KK_HOOK_FILE_FCNTL:
 		return add_uint(a, "target_pid", ev->count) &&
 		       add_uint(a, "signal", ev->port);
 	case KK_HOOK_PTRACE:
@@ -104,6 +105,9 @@ static bool protect_fill(cJSON *a, const struct kk_event *ev, bool *done)
 		break;
 	case KK_HOOK_BPF:
 		key = "bpf_cmd";
+		break;
+	case KK_HOOK_FILE_IOCTL:
+		key = "ioctl_cmd";
 		break;
 	case KK_HOOK_LOCKED_DOWN:
 		key = "lockdown_reason";

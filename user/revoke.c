@@ -125,8 +125,63 @@ out:
 	return err;
 }
 
-/* Tasks of the flipped identities (processes whose mark is a binding using one of them). */
-static int kill_tasks(struct kk_maps *m, const bool *flipped)
+/*
+ * The file mappings a revoked task shares with the rest of the system, as one line of paths.
+ * Loads and stores through them are no system calls, so no hook sees them: the one thing a
+ * revocation cannot cut short, which the operator has to hear about (and can end with --kill).
+ */
+static size_t shared_mappings(int pid, char *out, size_t size)
+{
+	char path[64], *line = NULL, perms[8], name[4096];
+	size_t cap = 0, used = 0, count = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	while (f && getline(&line, &cap, f) > 0) {
+		if (sscanf(line, "%*s %7s %*s %*s %*s %4095[^\n]", perms, name) != 2 ||
+		    perms[3] != 's' || name[0] != '/')
+			continue;
+		if (used && strstr(out, name)) /* one entry per file, not per mapping */
+			continue;
+		count++;
+		if (used + strlen(name) + 2 < size)
+			used += snprintf(out + used, size - used, "%s%s", used ? ", " : "", name);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return count;
+}
+
+static void warn_mappings(struct kk_binding *b, uint32_t slot, int pid,
+			  const struct kk_revoke_req *r)
+{
+	static char paths[3072];
+	char reason[3200];
+	struct kk_event ev;
+	size_t n;
+
+	paths[0] = '\0';
+	n = shared_mappings(pid, paths, sizeof(paths));
+	if (!n)
+		return;
+	kk_err("revoke", "warning: PID %d still has %zu shared file mapping%s revocation cannot cut "
+	       "(%s); --kill ends %s", pid, n, n == 1 ? "" : "s", paths, n == 1 ? "it" : "them");
+	snprintf(reason, sizeof(reason), "revoked with shared file mappings: %s", paths);
+	b->agent_id[sizeof(b->agent_id) - 1] = '\0';
+	b->policy_version[sizeof(b->policy_version) - 1] = '\0';
+	if (!kk_event_agent(&ev, KK_EV_AGENT_WARNING, slot, b->gen, pid, b->agent_id, r->serial,
+			    b->policy_version, reason) &&
+	    kk_maps_emit(&ev))
+		kk_err("events", "could not send agent.warning for binding %u", slot);
+}
+
+/*
+ * Tasks of the flipped identities (processes whose mark is a binding using one of them): killed
+ * with --kill, else checked for what the revocation cannot reach. Returns how many were killed.
+ */
+static int revoked_tasks(struct kk_maps *m, const bool *flipped, const struct kk_revoke_req *r)
 {
 	struct kk_binding b;
 	struct dirent *de;
@@ -135,17 +190,21 @@ static int kill_tasks(struct kk_maps *m, const bool *flipped)
 
 	while (d && (de = readdir(d))) {
 		uint32_t slot;
-		int fd;
+		int fd, pid;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		fd = syscall(SYS_pidfd_open, atoi(de->d_name), 0);
+		pid = atoi(de->d_name);
+		fd = syscall(SYS_pidfd_open, pid, 0);
 		if (fd < 0)
 			continue;
 		if (!kk_maps_task_binding(m, fd, &slot) && !kk_maps_binding_read(m, slot, &b) &&
-		    b.ident < KK_MAX_IDENTS && flipped[b.ident] &&
-		    !syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0))
-			killed++;
+		    b.ident < KK_MAX_IDENTS && flipped[b.ident]) {
+			if (!r->kill)
+				warn_mappings(&b, slot, pid, r);
+			else if (!syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0))
+				killed++;
+		}
 		close(fd);
 	}
 	if (d)
@@ -205,7 +264,7 @@ int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, i
 		return err;
 	}
 	*bindings = announce(m, flipped, r);
-	*killed = r->kill ? kill_tasks(m, flipped) : 0;
+	*killed = revoked_tasks(m, flipped, r);
 	return save_list(m);
 }
 

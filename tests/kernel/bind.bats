@@ -54,7 +54,7 @@ PY
 	python3 - "$output" "$BOUND_PID" <<'PY'
 import json, sys
 s = json.loads(sys.argv[1])
-assert s["loaded"] is True and s["programs"] == 40, s
+assert s["loaded"] is True and s["programs"] == 42, s
 b = [b for b in s["bindings"] if int(sys.argv[2]) in b["pids"]]
 assert len(b) == 1, s
 b = b[0]

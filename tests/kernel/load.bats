@@ -21,7 +21,8 @@ teardown_file() {
 		kk_sk_free kk_task_alloc kk_task_free kk_bpf kk_perf_event_open kk_kernel_read_file \
 		kk_kernel_load_data kk_locked_down kk_ptrace_access_check kk_ptrace_traceme \
 		kk_task_kill kk_sb_mount kk_sb_umount kk_move_mount kk_sb_pivotroot kk_path_chroot \
-		kk_userns_create kk_capable kk_file_receive kk_mmap_file kk_file_mprotect; do
+		kk_userns_create kk_capable kk_file_receive kk_mmap_file kk_file_mprotect \
+		kk_file_fcntl kk_file_ioctl; do
 		[ -e "/sys/fs/bpf/kakunin/links/$p" ]
 		[ -e "/sys/fs/bpf/kakunin/progs/$p" ]
 	done
@@ -29,11 +30,11 @@ teardown_file() {
 		kk_exec kk_conns kk_events kk_stats; do
 		[ -e "/sys/fs/bpf/kakunin/maps/$m" ]
 	done
-	[ "$(bpftool prog show | grep -c "lsm  name kk_")" -eq 40 ]
+	[ "$(bpftool prog show | grep -c "lsm  name kk_")" -eq 42 ]
 	run --separate-stderr "$KK" load
 	[ "$status" -eq 0 ]
 	[ "$output" = "kakunin-bpf: already loaded (/sys/fs/bpf/kakunin)" ]
-	[ "$(bpftool prog show | grep -c "lsm  name kk_")" -eq 40 ]
+	[ "$(bpftool prog show | grep -c "lsm  name kk_")" -eq 42 ]
 }
 
 @test "unload is refused while bindings are live; --force detaches: the task is free" {

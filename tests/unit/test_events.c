@@ -268,6 +268,8 @@ UNIT_TEST(hook_names)
 		[KK_HOOK_FILE_RECEIVE] = "file_receive",
 		[KK_HOOK_MMAP_FILE] = "mmap_file",
 		[KK_HOOK_FILE_MPROTECT] = "file_mprotect",
+		[KK_HOOK_FILE_FCNTL] = "file_fcntl",
+		[KK_HOOK_FILE_IOCTL] = "file_ioctl",
 	};
 	__u32 h;
 

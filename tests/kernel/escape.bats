@@ -1,0 +1,794 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# The escape suite: a bound agent whose code is compromised tries every way around its scope that
+# DESIGN.md's threat model names, one test per attempt. The policy is the issue's: read /data/in,
+# write /data/out, connect only to 127.0.0.1:8081, exec only /usr/bin/python3 (and the two test
+# helpers that stand in for agent code). Each test asserts the exact errno, or that nothing
+# reached its target (a real listener, file or cgroup counts), and that the denial was reported:
+# an event with the exact hook, reason and errno. The attempts run inside kk-try and kk-escape
+# (tests/helpers/), bound before their first instruction; events are read once from the ring
+# (or from the daemon's audit file while a daemon consumes it) and then matched.
+bats_require_minimum_version 1.5.0
+load helpers
+
+ESC=${KAKUNIN_TESTS_BIN:-$BATS_TEST_DIRNAME/../../build/tests}/kk-escape
+
+# escape_policy FILE [DATA-ACCESS-MEMBERS]: the suite's policy, with more data_access rules.
+escape_policy() {
+	python3 - "$1" "$(dirname "$(readlink -f "$TRY")")" "$(readlink -f "$TRY")" \
+		"$(readlink -f "$ESC")" "${2:-}" <<'PY'
+import json, sys
+dst, tdir, try_bin, esc_bin, extra = sys.argv[1:6]
+p = {"agent_id": "agent", "version": "escape-1",
+     "exec": ["/usr/bin/python3", try_bin, esc_bin],
+     "data_access": {"/data/in/*": ["read"], "/data/out/*": ["write"], tdir + "/*": ["read"]},
+     "network_rules": {"allowed_hosts": ["127.0.0.1:8081"]}}
+p["data_access"].update(json.loads("{" + extra + "}"))
+json.dump(p, open(dst, "w"), indent=1)
+PY
+}
+
+setup_file() {
+	pki_setup
+	export KAKUNIN_STATE_DIR=$BATS_FILE_TMPDIR/state
+	"$KK" load --ringbuf-size 8192 # small: test 26 overflows it on purpose
+	P=$BATS_FILE_TMPDIR/escape.json
+	escape_policy "$P"
+	RW=$BATS_FILE_TMPDIR/escape-rw.json # test 15: a library the agent may read and write
+	escape_policy "$RW" '"/data/rw/*": ["read", "write"]'
+	export P RW ESC
+}
+
+teardown_file() {
+	"$KK" unload --force
+}
+
+setup() {
+	rm -rf /data /tmp/kk-esc*
+	mkdir -p /data/in /data/out
+	echo in >/data/in/f
+	echo out >/data/out/f
+	EVF=$BATS_TEST_TMPDIR/events.jsonl
+	: >"$EVF"
+	: >"$BATS_TEST_TMPDIR/want"
+	DPID= SCOPE=
+	drain_events
+}
+
+teardown() {
+	local job
+	[ -z "$DPID" ] || stop_daemon || true
+	# Whatever this test started and is still running: a bound agent, a listener, a server.
+	for job in $(jobs -p); do
+		kill -9 "$job" 2>/dev/null || true
+	done
+	[ -z "$SCOPE" ] || echo "$SCOPE" >/proc/sys/kernel/yama/ptrace_scope
+	rmdir /sys/fs/cgroup/kk-esc-other 2>/dev/null || true
+	rm -f /dev/shm/kk-esc-secret /run/docker.sock
+}
+
+# Move the events waiting in the ring into the test's event file (the ring is consumed once).
+# While a daemon runs it is the ring's only reader: its audit file has the events then.
+collect_events() {
+	[ -n "$DPID" ] || "$KK" events --json >>"$EVF"
+}
+
+# esc_run POLICY ARGS... / try_run POLICY ARGS...: kk-escape / kk-try bound to POLICY from its
+# first instruction ($output, $lines, $status, $BOUND_PID), then collect its events.
+esc_run() {
+	local pol=$1
+	shift
+	bound_run "$pol" "$ESC" "$@"
+	collect_events
+}
+
+try_run() {
+	local pol=$1
+	shift
+	bound_run "$pol" "$TRY" "$@"
+	collect_events
+}
+
+# want HOOK REASON ERRNO [PY-CONDITION]: a denial event of $BOUND_PID from HOOK ("*": any) with
+# exactly this reason and errno must be found by check_events; the condition sees the event as
+# `e` and its action as `a`.
+want() {
+	printf '%s\t%s\t%s\t%s\t%s\n' "$BOUND_PID" "$1" "$2" "$3" "${4:-}" >>"$BATS_TEST_TMPDIR/want"
+}
+
+# check_events [FILE]: every event wanted since the last check is in FILE (default: the collected
+# ring events).
+check_events() {
+	[ -n "${1:-}" ] || collect_events
+	mv "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/wanted"
+	: >"$BATS_TEST_TMPDIR/want"
+	python3 - "${1:-$EVF}" "$BATS_TEST_TMPDIR/wanted" <<'PY'
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+missing = 0
+for w in open(sys.argv[2]):
+    pid, hook, reason, err, cond = w.rstrip("\n").split("\t")
+    mine = [e for e in events if str(e.get("pid")) == pid]
+    def match(e):
+        return (hook in ("*", e.get("hook")) and e.get("decision") == "deny" and
+                e.get("reason") == reason and (e.get("errno") or "") == err and
+                eval(cond or "True", {"e": e, "a": e.get("action") or {}}))
+    if not any(match(e) for e in mine):
+        missing += 1
+        print("missing event: pid %s, hook %s, reason %r, errno %s%s" %
+              (pid, hook, reason, err, ", " + cond if cond else ""))
+        for e in mine:
+            print("  pid %s has: %s" % (pid, json.dumps(
+                {k: e.get(k) for k in ("event_type", "comm", "hook", "action", "reason", "errno")})))
+sys.exit(1 if missing else 0)
+PY
+}
+
+# wait_line FILE REGEX: until FILE has a line matching REGEX (at most 30 s).
+wait_line() {
+	local i
+	for i in $(seq 1500); do
+		grep -qxE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	echo "no line '$2' in $1:" >&2
+	cat "$1" >&2
+	return 1
+}
+
+# start_listener SPEC...: an unbound kk-escape listener (tcp:ADDR:PORT udp:ADDR:PORT unix:PATH)
+# logging every connection and datagram to $LOG; stopped in teardown.
+start_listener() {
+	LOG=$BATS_TEST_TMPDIR/listener.log
+	"$ESC" listen "$LOG" "$@" 2>>"$LOG" &
+	wait_line "$LOG" ready
+}
+
+# saw ADDR:PORT|PATH: connections accepted and datagrams received there.
+saw() {
+	sleep 0.2 # let the listener log what the kernel already delivered
+	grep -cE "^(accept|data) [a-z0-9]+ $1( |\$)" "$LOG" || true
+}
+
+# start_daemon: a daemon consuming the ring into $D/audit.jsonl ($DPID).
+start_daemon() {
+	local i
+	D=$BATS_TEST_TMPDIR
+	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock"}\n' "$D" "$D" >"$D/daemon.json"
+	"$KK" daemon --config "$D/daemon.json" >"$D/daemon.out" 2>"$D/daemon.err" &
+	DPID=$!
+	for i in $(seq 500); do [ -S "$D/ev.sock" ] && return 0; sleep 0.02; done
+	cat "$D/daemon.err" >&2
+	return 1
+}
+
+stop_daemon() {
+	kill -CONT "$DPID" 2>/dev/null || true
+	kill -TERM "$DPID"
+	wait "$DPID" || true
+	DPID=
+}
+
+counter() {
+	"$KK" status --json | sed -n 's/.*"'"$1"'":\([0-9]*\).*/\1/p'
+}
+
+serial_of() {
+	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr A-F a-f
+}
+
+# A fresh agent certificate (test 25 revokes it), as in revoke.bats.
+fresh_cert() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=agent" \
+		-keyout "$BATS_TEST_TMPDIR/a.key" -out "$BATS_TEST_TMPDIR/a.csr" 2>/dev/null
+	openssl x509 -req -in "$BATS_TEST_TMPDIR/a.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
+		-set_serial "0x$(openssl rand -hex 8)" -days 1 -out "$BATS_TEST_TMPDIR/a.pem" 2>/dev/null
+	echo "$BATS_TEST_TMPDIR/a.pem"
+}
+
+# note TEXT: a line in the TAP output (measurements worth seeing when the test passes).
+note() {
+	echo "# $*" >&3
+}
+
+lines_are() {
+	[ "$output" = "$(printf '%s\n' "$@")" ] || {
+		echo "expected:"; printf '  %s\n' "$@"; echo "got:"; printf '  %s\n' "${lines[@]}"
+		return 1
+	}
+}
+
+NG="access not granted by the path's rule"
+NS="path not in scope"
+PROT="self-protection: not allowed to a bound agent"
+HOST="destination not in allowed_hosts"
+
+@test "1. a read-only file opened with O_WRONLY, O_RDWR or O_TRUNC gets EACCES" {
+	esc_run "$P" open /data/in/f wronly + open /data/in/f rdwr + open /data/in/f rdonly,trunc \
+		+ open /data/in/f wronly,append + truncate /data/in/f
+	lines_are EACCES EACCES EACCES EACCES EACCES
+	[ "$(cat /data/in/f)" = in ]
+	want file_open "$NG" EACCES 'a == {"path": "/data/in/f", "access": "write"}'
+	want file_open "$NG" EACCES 'a == {"path": "/data/in/f", "access": "read,write"}'
+	want path_truncate "$NG" EACCES 'a == {"path": "/data/in/f", "access": "write"}'
+	check_events
+}
+
+@test "2. a write-only directory: O_RDONLY gets EACCES, O_WRONLY|O_CREAT works" {
+	esc_run "$P" open /data/out/f rdonly + open /data/out/f rdwr + open /data/out/new wronly,creat \
+		+ open /data/out/f wronly,trunc
+	lines_are EACCES EACCES ok ok
+	[ -f /data/out/new ]
+	[ ! -s /data/out/f ]
+	want file_open "$NG" EACCES 'a == {"path": "/data/out/f", "access": "read"}'
+	want file_open "$NG" EACCES 'a == {"path": "/data/out/f", "access": "read,write"}'
+	check_events
+}
+
+@test "3. .. and a symlink /data/out/s -> /etc/shadow get EACCES on the resolved path" {
+	local sum
+	sum=$(sha256sum </etc/shadow)
+	ln -s /etc/shadow /data/out/s
+	mkdir /data/inx # shares the prefix "/data/in" without being below it
+	echo x >/data/inx/f
+	esc_run "$P" open /data/out/s rdonly + open /data/out/s wronly \
+		+ open /data/out/../../etc/shadow rdonly + open /data/out/../in/f wronly \
+		+ symlink /etc/shadow /data/out/s2 + open /data/out/s2 wronly,trunc \
+		+ open /proc/self/root/etc/shadow rdonly + open /data/inx/f rdonly
+	lines_are EACCES EACCES EACCES EACCES ok EACCES EACCES EACCES
+	[ "$(sha256sum </etc/shadow)" = "$sum" ]
+	want file_open "$NS" EACCES 'a == {"path": "/etc/shadow", "access": "read"}'
+	want file_open "$NS" EACCES 'a == {"path": "/etc/shadow", "access": "write"}'
+	want file_open "$NG" EACCES 'a == {"path": "/data/in/f", "access": "write"}'
+	want file_open "$NS" EACCES 'a == {"path": "/data/inx/f", "access": "read"}'
+	check_events
+}
+
+@test "4. reopening /proc/self/fd/N for write gets EACCES, also for an unlinked file" {
+	esc_run "$P" reopen /data/in/f rdonly wronly + reopen /data/in/f rdonly rdwr \
+		+ unlink-reopen /data/out/x wronly,creat rdonly
+	lines_are EACCES EACCES EACCES
+	want file_open "$NG" EACCES 'a == {"path": "/data/in/f", "access": "write"}'
+	want file_open "$NG" EACCES 'a == {"path": "/data/out/x (deleted)", "access": "read"}'
+	# A read-only file the agent holds open is unlinked by someone else, then reopened for write.
+	echo g >/data/in/g
+	bound_start "$P" "$ESC" gone-reopen /data/in/g wronly
+	wait_line "$BATS_TEST_TMPDIR/bound.out" ready
+	rm /data/in/g
+	bound_wait
+	collect_events
+	lines_are ready EACCES
+	want file_open "$NG" EACCES 'a == {"path": "/data/in/g (deleted)", "access": "write"}'
+	check_events
+}
+
+@test "5. an O_PATH fd of a denied file reopened through /proc/self/fd gets EACCES" {
+	esc_run "$P" reopen /etc/shadow path rdonly + reopen /data/out/f path rdonly \
+		+ reopen /data/in/f path wronly + open /etc/shadow path
+	lines_are EACCES EACCES EACCES ok
+	want file_open "$NS" EACCES 'a == {"path": "/etc/shadow", "access": "read"}'
+	want file_open "$NG" EACCES 'a == {"path": "/data/out/f", "access": "read"}'
+	want file_open "$NG" EACCES 'a == {"path": "/data/in/f", "access": "write"}'
+	check_events
+}
+
+@test "6. open_by_handle_at with a handle of a denied file gets EPERM (no CAP_DAC_READ_SEARCH)" {
+	echo secret >/dev/shm/kk-esc-secret
+	local h
+	h=$("$ESC" handle /dev/shm/kk-esc-secret)
+	run "$ESC" open-handle /dev/shm "$h" # unbound: the handle is good
+	[ "$output" = ok ]
+	esc_run "$P" open-handle /dev/shm "$h"
+	[ "$output" = EPERM ]
+	want capable "$PROT" EPERM 'a == {"capability": 2}'
+	check_events
+}
+
+@test "7. a hard link of /etc/passwd (or /etc/shadow, /data/in/f) into /data/out is refused" {
+	# Also through an O_PATH fd: linkat of /proc/self/fd/N, and linkat(AT_EMPTY_PATH), which
+	# needs CAP_DAC_READ_SEARCH (refused: the kernel then says ENOENT).
+	esc_run "$P" link /etc/passwd /data/out/p + link /etc/shadow /data/out/s \
+		+ link /data/in/f /data/out/f2 + fdlink /etc/passwd /data/out/p2 \
+		+ fdlink-empty /etc/passwd /data/out/p3
+	lines_are EACCES EACCES EACCES EACCES ENOENT
+	[ ! -e /data/out/p ]
+	[ ! -e /data/out/s ]
+	[ ! -e /data/out/f2 ]
+	[ ! -e /data/out/p2 ]
+	[ ! -e /data/out/p3 ]
+	local w="link or rename would widen the file's access"
+	want path_link "$w" EACCES 'a["path"] == "/data/out/p" and a["source"] == "/etc/passwd"'
+	want path_link "$w" EACCES 'a["path"] == "/data/out/s" and a["source"] == "/etc/shadow"'
+	want path_link "$w" EACCES 'a["path"] == "/data/out/f2" and a["source"] == "/data/in/f"'
+	want path_link "$w" EACCES 'a["path"] == "/data/out/p2" and a["source"] == "/etc/passwd"'
+	want capable "$PROT" EPERM 'a == {"capability": 2}'
+	check_events
+}
+
+@test "8. rename and RENAME_EXCHANGE between /data/in, /data/out and outside are refused" {
+	echo o >/tmp/kk-esc-o
+	esc_run "$P" rename /data/in/f /data/out/f2 + rename /data/out/f /data/in/f2 \
+		+ rename /data/out/f /tmp/kk-esc-f + rename /tmp/kk-esc-o /data/out/o \
+		+ exchange /data/out/f /data/in/f + exchange /data/in/f /data/out/f \
+		+ exchange /data/out/f /tmp/kk-esc-o
+	lines_are EACCES EACCES EACCES EACCES EACCES EACCES EACCES
+	[ "$(cat /data/in/f)" = in ]
+	[ "$(cat /data/out/f)" = out ]
+	[ "$(cat /tmp/kk-esc-o)" = o ]
+	[ ! -e /data/out/f2 ]
+	[ ! -e /data/in/f2 ]
+	[ ! -e /tmp/kk-esc-f ]
+	[ ! -e /data/out/o ]
+	want path_rename "$NG" EACCES 'a["path"] == "/data/out/f2" and a["source"] == "/data/in/f"'
+	want path_rename "$NG" EACCES 'a["path"] == "/data/in/f2" and a["source"] == "/data/out/f"'
+	want path_rename "$NS" EACCES 'a["path"] == "/tmp/kk-esc-f" and a["source"] == "/data/out/f"'
+	want path_rename "$NS" EACCES 'a["path"] == "/data/out/o" and a["source"] == "/tmp/kk-esc-o"'
+	want path_rename "$NG" EACCES 'a["path"] == "/data/in/f" and a["source"] == "/data/out/f"'
+	want path_rename "$NG" EACCES 'a["path"] == "/data/out/f" and a["source"] == "/data/in/f"'
+	want path_rename "$NS" EACCES 'a["path"] == "/tmp/kk-esc-o" and a["source"] == "/data/out/f"'
+	check_events
+}
+
+@test "9. unshare -Urm, unshare(CLONE_NEWNS), clone and mount(2) over /data/out get EPERM" {
+	esc_run "$P" unshare user,mount + unshare mount + clone user,mount + clone mount \
+		+ mount /data/in /data/out + mount tmpfs /data/out tmpfs + open /data/out/f wronly,trunc
+	lines_are EPERM EPERM EPERM EPERM EPERM EPERM ok
+	[ -z "$(grep ' /data/out ' /proc/self/mountinfo)" ]
+	[ ! -s /data/out/f ] # the agent's write went to the real /data/out
+	want userns_create "$PROT" EPERM
+	want capable "$PROT" EPERM 'a == {"capability": 21}'
+	want task_alloc "new namespace or cgroup at clone: not allowed" EPERM \
+		'a == {"clone_namespace_flags": 1}'
+	want sb_mount "$PROT" EPERM
+	check_events
+}
+
+@test "10. a path longer than 256 bytes, or than PATH_MAX, to a denied file gets EACCES" {
+	local a
+	a=$(printf 'a%.0s' $(seq 250))
+	mkdir -p "/data/out/$a/$a" "/tmp/kk-esc/$a/$a"
+	echo x >"/data/out/$a/$a/f"
+	echo x >"/tmp/kk-esc/$a/$a/f"
+	# 18 levels of 251 bytes: more than PATH_MAX, inside the readable /data/in.
+	run "$ESC" deep-mk /data/in "$a" 18 f
+	[ "$output" = ok ]
+	esc_run "$P" open "/data/out/$a/$a/f" rdonly + open "/tmp/kk-esc/$a/$a/f" rdonly \
+		+ deep-open /data/in "$a" 18 f rdonly + open "/data/out/$a/$a/f" wronly
+	lines_are EACCES EACCES EACCES ok
+	want file_open "$NG" EACCES "a == {'path': '/data/out/$a/$a/f', 'access': 'read'}"
+	want file_open "$NS" EACCES "a == {'path': '/tmp/kk-esc/$a/$a/f', 'access': 'read'}"
+	want file_open "path could not be resolved (fail closed)" EACCES 'a == {"access": "read"}'
+	check_events
+}
+
+@test "11. an fd of a denied file passed over SCM_RIGHTS is refused: no fd, MSG_CTRUNC (also io_uring)" {
+	"$ESC" scm-serve /data/out/scm.sock r:/etc/shadow r:/data/in/f rw:/data/in/f \
+		>"$BATS_TEST_TMPDIR/scm.out" 2>&1 &
+	local spid=$!
+	wait_line "$BATS_TEST_TMPDIR/scm.out" listening
+	esc_run "$P" scm-recv /data/out/scm.sock 3
+	wait "$spid" || true
+	lines_are ctrunc "fd read=ok write=EBADF" ctrunc
+	want file_receive "$NS" EACCES 'a == {"path": "/etc/shadow", "access": "read"}'
+	want file_receive "$NG" EACCES 'a == {"path": "/data/in/f", "access": "read,write"}'
+	check_events
+	# The io_uring way to pass an fd: the helper takes the agent's ring (pidfd_getfd) and
+	# installs its /etc/shadow into the ring's fixed-file table (IORING_MSG_SEND_FD). Nothing of
+	# the file may reach the agent, and the refusal must be reported.
+	bound_start "$P" "$ESC" msgring-recv
+	wait_line "$BATS_TEST_TMPDIR/bound.out" "ring $BOUND_PID [0-9]+"
+	run "$ESC" msgring-send "$BOUND_PID" "$(awk '{ print $3; exit }' "$BATS_TEST_TMPDIR/bound.out")" \
+		/etc/shadow
+	bound_wait
+	collect_events
+	[ "${lines[2]}" != "read ok" ] || {
+		echo "the agent read /etc/shadow through a file installed by IORING_MSG_SEND_FD"
+		false
+	}
+	want "*" "$NS" EACCES 'a.get("path") == "/etc/shadow"'
+	check_events
+}
+
+@test "12. exec of /bin/sh, copied or hard-linked python3 gets EACCES; python3 -> python3.X runs" {
+	local py
+	py=$(readlink -f /usr/bin/python3)
+	cp "$py" /tmp/kk-esc-py3
+	cp "$py" /data/out/py3
+	cp "$py" /data/in/py3
+	ln "$py" /data/in/py3link
+	esc_run "$P" exec /bin/sh -c 'echo escaped' + exec /tmp/kk-esc-py3 -c 'print("escaped")' \
+		+ exec /data/out/py3 -c 'print("escaped")' + exec /data/in/py3 -c 'print("escaped")' \
+		+ exec /data/in/py3link -c 'print("escaped")' + link "$py" /data/out/py3link
+	lines_are EACCES EACCES EACCES EACCES EACCES EACCES
+	local nl="executable not in the exec list"
+	want bprm_check_security "$nl" EACCES 'a == {"exec": "/usr/bin/dash"}'
+	want file_open "$NS" EACCES 'a == {"path": "/tmp/kk-esc-py3", "access": "read"}'
+	want file_open "$NG" EACCES 'a == {"path": "/data/out/py3", "access": "read"}'
+	want bprm_check_security "$nl" EACCES 'a == {"exec": "/data/in/py3"}'
+	want bprm_check_security "$nl" EACCES 'a == {"exec": "/data/in/py3link"}'
+	want path_link "link or rename would widen the file's access" EACCES \
+		"a['path'] == '/data/out/py3link' and a['source'] == '$py'"
+	check_events
+	try_run "$P" exec /usr/bin/python3 -c 'print("py-ok")'
+	[ "$status" -eq 0 ]
+	[ "$output" = py-ok ]
+}
+
+@test "13. a #! script in /data/out, and ld-linux-x86-64.so.2 /bin/sh, get EACCES" {
+	printf '#!/usr/bin/python3\nprint("escaped")\n' >/data/out/s.py
+	printf '#!/usr/bin/python3\nprint("escaped")\n' >/data/in/s.py
+	printf '#!/bin/sh\necho escaped\n' >/data/in/s.sh
+	chmod 755 /data/out/s.py /data/in/s.py /data/in/s.sh
+	esc_run "$P" exec /data/out/s.py + exec /data/in/s.py + exec /data/in/s.sh \
+		+ exec /lib64/ld-linux-x86-64.so.2 /bin/sh -c 'echo escaped'
+	lines_are EACCES EACCES EACCES EACCES
+	local nl="executable not in the exec list"
+	want file_open "$NG" EACCES 'a == {"path": "/data/out/s.py", "access": "read"}'
+	want bprm_check_security "$nl" EACCES 'a == {"exec": "/data/in/s.py"}'
+	want bprm_check_security "$nl" EACCES 'a == {"exec": "/data/in/s.sh"}'
+	want bprm_check_security "$nl" EACCES \
+		"a == {'exec': '$(readlink -f /lib64/ld-linux-x86-64.so.2)'}"
+	check_events
+}
+
+@test "14. memfd_create + execveat(AT_EMPTY_PATH), fexecve and exec of a deleted file get EACCES" {
+	esc_run "$P" memfd-execveat /usr/bin/python3 -c 'print("escaped")' \
+		+ memfd-procexec /usr/bin/python3 -c 'print("escaped")'
+	lines_are EACCES EACCES
+	want file_open "$NS" EACCES 'a == {"path": "/memfd:kk (deleted)", "access": "read"}'
+	try_run "$P" memfd-exec /usr/bin/python3 -c 'print("escaped")' # glibc fexecve
+	[ "$output" = EACCES ]
+	want file_open "$NS" EACCES 'a == {"path": "/memfd:kk (deleted)", "access": "read"}'
+	# A readable copy, held open by the agent, deleted by someone else, exec'd through its fd.
+	cp "$(readlink -f /usr/bin/python3)" /data/in/py
+	bound_start "$P" "$ESC" gone-fdexec /data/in/py -c 'print("escaped")'
+	wait_line "$BATS_TEST_TMPDIR/bound.out" ready
+	rm /data/in/py
+	bound_wait
+	collect_events
+	lines_are ready EACCES
+	want bprm_check_security "memfd, deleted or unlinked executable" EACCES \
+		'a == {"exec": "/data/in/py (deleted)"}'
+	check_events
+}
+
+@test "15. ctypes.CDLL of a library the agent may write gets EACCES at its executable mapping" {
+	local lib
+	lib=$(readlink -f /usr/lib/x86_64-linux-gnu/libz.so.1)
+	mkdir -p /data/rw
+	cp "$lib" /data/rw/libkk.so
+	cp "$lib" /data/in/libkk.so
+	bound_run "$RW" /usr/bin/python3 -c '
+import ctypes, errno, os
+def out(*a): print(*a, flush=True)
+# dlopen() in glibc reports no errno for a refused segment mapping: its message says what failed,
+# the event and the direct mmap() below give the errno.
+for path in ("/data/rw/libkk.so", "/data/in/libkk.so"):
+    try:
+        ctypes.CDLL(path); out("cdll ok")
+    except OSError as e:
+        out("cdll", "OSError" if "failed to map segment from shared object" in str(e) else e)
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+fd = os.open("/data/rw/libkk.so", os.O_RDONLY)
+failed = ctypes.c_void_p(-1).value
+p = libc.mmap(None, 4096, 5, 2, fd, 0)  # PROT_READ | PROT_EXEC, MAP_PRIVATE
+out("mmap", "ok" if p != failed else errno.errorcode[ctypes.get_errno()])
+p = libc.mmap(None, 4096, 1, 2, fd, 0)  # PROT_READ, then mprotect to PROT_EXEC
+out("mprotect", "ok" if libc.mprotect(p, 4096, 5) == 0 else errno.errorcode[ctypes.get_errno()])'
+	collect_events
+	lines_are "cdll OSError" "cdll ok" "mmap EACCES" "mprotect EACCES"
+	local wx="executable is writable by the agent (W^X)"
+	want mmap_file "$wx" EACCES 'a == {"path": "/data/rw/libkk.so", "access": "exec"}'
+	want file_mprotect "$wx" EACCES 'a == {"path": "/data/rw/libkk.so", "access": "exec"}'
+	check_events
+	# One refused mapping for the CDLL, one for the mmap() call.
+	[ "$(grep -c '"hook":"mmap_file","action":{"path":"/data/rw/libkk.so"' "$EVF")" -ge 2 ]
+}
+
+@test "16. connect to the allowed IP on another port, another IP, IPv4 or IPv6 gets EACCES" {
+	start_listener tcp:127.0.0.1:8081 tcp:127.0.0.1:8082 tcp:127.0.0.2:8081 tcp:::1:8081 \
+		udp:127.0.0.1:8082
+	esc_run "$P" connect tcp 127.0.0.1 8082 + connect tcp 127.0.0.2 8081 + connect tcp ::1 8081 \
+		+ connect udp 127.0.0.1 8082 + connect tcp 127.0.0.1 8081
+	lines_are EACCES EACCES EACCES EACCES ok
+	[ "$(saw 127.0.0.1:8082)" = 0 ]
+	[ "$(saw 127.0.0.2:8081)" = 0 ]
+	[ "$(saw ::1:8081)" = 0 ]
+	[ "$(saw 127.0.0.1:8081)" = 1 ]
+	want socket_connect "$HOST" EACCES 'a == {"address": "127.0.0.1", "port": 8082, "protocol": "tcp"}'
+	want socket_connect "$HOST" EACCES 'a == {"address": "127.0.0.2", "port": 8081, "protocol": "tcp"}'
+	want socket_connect "$HOST" EACCES 'a == {"address": "::1", "port": 8081, "protocol": "tcp"}'
+	want socket_connect "$HOST" EACCES 'a == {"address": "127.0.0.1", "port": 8082, "protocol": "udp"}'
+	check_events
+}
+
+@test "17. ::ffff:<denied IPv4>, AF_UNSPEC disconnect then reconnect, truncated sockaddr are refused" {
+	start_listener tcp:127.0.0.1:8081 tcp:127.0.0.1:8082 tcp:127.0.0.2:8081 udp:127.0.0.1:8081 \
+		udp:127.0.0.1:8082
+	esc_run "$P" connect tcp ::ffff:127.0.0.2 8081 + connect tcp ::ffff:127.0.0.1 8082 \
+		+ connect tcp ::ffff:127.0.0.1 8081 \
+		+ unspec-reconnect tcp 127.0.0.1 8081 127.0.0.1 8082 \
+		+ unspec-reconnect udp 127.0.0.1 8081 127.0.0.1 8082 \
+		+ connect tcp 127.0.0.2 8081 8 + connect udp 127.0.0.1 8082 8 \
+		+ connect tcp 127.0.0.1 8081 8
+	# The last one is allowed by us and refused by TCP itself: 8 bytes are no sockaddr_in.
+	lines_are EACCES EACCES ok ok ok EACCES ok ok EACCES EACCES EACCES EINVAL
+	[ "$(saw 127.0.0.2:8081)" = 0 ]
+	[ "$(saw 127.0.0.1:8082)" = 0 ]
+	[ "$(saw 127.0.0.1:8081)" = 2 ]
+	want socket_connect "$HOST" EACCES 'a == {"address": "127.0.0.2", "port": 8081, "protocol": "tcp"}'
+	want socket_connect "$HOST" EACCES 'a == {"address": "127.0.0.1", "port": 8082, "protocol": "tcp"}'
+	want socket_connect "$HOST" EACCES 'a == {"address": "127.0.0.1", "port": 8082, "protocol": "udp"}'
+	check_events
+}
+
+@test "18. UDP sendto/sendmsg/sendmmsg and TCP Fast Open to a denied port get EACCES, nothing arrives" {
+	start_listener udp:127.0.0.1:8081 udp:127.0.0.1:8082 tcp:127.0.0.1:8082
+	esc_run "$P" sendto 127.0.0.1 8082 + sendmsg 127.0.0.1 8082 \
+		+ sendmmsg 127.0.0.1 8082 127.0.0.1 8082 + sendmmsg 127.0.0.1 8081 127.0.0.1 8082 \
+		+ sendto-connected 127.0.0.1 8081 127.0.0.1 8082 + fastopen 127.0.0.1 8082 \
+		+ sendto 127.0.0.1 8081
+	lines_are EACCES EACCES EACCES sent=1 EACCES ok EACCES EACCES ok
+	[ "$(saw 127.0.0.1:8082)" = 0 ]
+	[ "$(saw 127.0.0.1:8081)" = 2 ]
+	want socket_sendmsg "$HOST" EACCES 'a == {"address": "127.0.0.1", "port": 8082, "protocol": "udp"}'
+	want socket_sendmsg "$HOST" EACCES 'a == {"address": "127.0.0.1", "port": 8082, "protocol": "tcp"}'
+	check_events
+}
+
+@test "19. raw, packet and netlink sockets, unix sockets to docker.sock or abstract get EACCES" {
+	start_listener unix:/run/docker.sock unix:@kk-esc-shim
+	esc_run "$P" socket inet raw 1 + socket inet6 raw 58 + socket packet raw 0 \
+		+ socket packet dgram 0 + socket netlink raw 0 + socket netlink raw 4 \
+		+ socket netlink dgram 15 + unix /run/docker.sock \
+		+ symlink /run/docker.sock /data/out/d.sock + unix /data/out/d.sock \
+		+ link /run/docker.sock /data/out/h.sock + unix @kk-esc-shim + socket inet dgram 0
+	lines_are EACCES EACCES EACCES EACCES EACCES EACCES EACCES EACCES ok EACCES EACCES EACCES ok
+	[ "$(saw /run/docker.sock)" = 0 ]
+	[ "$(saw @kk-esc-shim)" = 0 ]
+	local st="raw, packet or netlink socket"
+	want socket_create "$st" EACCES 'a == {"family": "inet"}'
+	want socket_create "$st" EACCES 'a == {"family": "inet6"}'
+	want socket_create "$st" EACCES 'a == {"family": "packet"}'
+	want socket_create "$st" EACCES 'a == {"family": "netlink"}'
+	want unix_stream_connect "$NS" EACCES 'a["path"] == "/run/docker.sock"'
+	want path_link "link or rename would widen the file's access" EACCES \
+		'a["path"] == "/data/out/h.sock" and a["source"] == "/run/docker.sock"'
+	want unix_stream_connect "abstract unix socket" EACCES
+	check_events
+}
+
+@test "20. io_uring OPENAT, CONNECT, SENDMSG (workers, SQPOLL) to denied targets get -EACCES" {
+	start_listener tcp:127.0.0.1:8082 udp:127.0.0.1:8082
+	esc_run "$P" uring-open /data/in/f wronly + uring-open /etc/shadow rdonly \
+		+ uring-connect 127.0.0.1 8082 + uring-sendmsg 127.0.0.1 8082 \
+		+ uring-sqpoll-open /etc/shadow rdonly + uring-open /data/in/f rdonly
+	lines_are EACCES EACCES EACCES EACCES EACCES ok
+	[ "$(saw 127.0.0.1:8082)" = 0 ]
+	# Decided on io_uring's own threads (io-wq workers "iou-wrk-N", the SQPOLL thread "iou-sqp-N"
+	# or a worker it hands the open to), not in the submitting task.
+	local wrk='e["comm"].startswith("iou-wrk-")'
+	local sqp='e["comm"].startswith("iou-") and e["comm"] != "iou-wrk-%d" % e["pid"]'
+	want file_open "$NG" EACCES "a == {'path': '/data/in/f', 'access': 'write'} and $wrk"
+	want file_open "$NS" EACCES "a == {'path': '/etc/shadow', 'access': 'read'} and $wrk"
+	want socket_connect "$HOST" EACCES \
+		"a == {'address': '127.0.0.1', 'port': 8082, 'protocol': 'tcp'} and $wrk"
+	want socket_sendmsg "$HOST" EACCES \
+		"a == {'address': '127.0.0.1', 'port': 8082, 'protocol': 'udp'} and $wrk"
+	want file_open "$NS" EACCES "a == {'path': '/etc/shadow', 'access': 'read'} and $sqp"
+	check_events
+}
+
+@test "21. a second thread rewriting the path or sockaddr during the call never reaches the target" {
+	echo allowed >/data/in/f0000
+	echo denied >/data/out/f000
+	esc_run "$P" race-open /data/in/f0000 /data/out/f000 10000
+	note "$output"
+	[[ "$output" =~ ^opens=10000\ ok=([0-9]+)\ reached=0\ eacces=([0-9]+)\ other=[0-9]+$ ]]
+	# Both paths were really in play.
+	[ "${BASH_REMATCH[1]}" -gt 0 ]
+	[ "${BASH_REMATCH[2]}" -gt 0 ]
+	want file_open "$NG" EACCES 'a == {"path": "/data/out/f000", "access": "read"}'
+	check_events # before the connect race: the ring holds about 60 events
+	start_listener tcp:127.0.0.1:8082
+	esc_run "$P" race-connect 127.0.0.1 8081 8082 10000
+	note "$output"
+	[[ "$output" =~ ^connects=10000\ ok=0\ reached=0\ eacces=([0-9]+)\ refused=([0-9]+)\ other=0$ ]]
+	[ "${BASH_REMATCH[1]}" -gt 0 ]
+	[ "${BASH_REMATCH[2]}" -gt 0 ]
+	[ "$(saw 127.0.0.1:8082)" = 0 ]
+	want socket_connect "$HOST" EACCES 'a == {"address": "127.0.0.1", "port": 8082, "protocol": "tcp"}'
+	check_events
+}
+
+@test "22. joining another cgroup or clone3(CLONE_INTO_CGROUP) gets EPERM; the binding holds" {
+	local cg=/sys/fs/cgroup/kk-esc-other
+	mkdir "$cg"
+	esc_run "$P" cgroup-self + cgroup-procs "$cg" + clone3-cgroup "$cg" + cgroup-self \
+		+ open /etc/shadow rdonly + open /data/in/f rdonly
+	[ "${lines[1]}" = EPERM ]
+	[ "${lines[2]}" = EPERM ]
+	[ "${lines[3]}" = "${lines[0]}" ]
+	[[ "${lines[0]}" != *kk-esc-other* ]]
+	[ "${lines[4]}" = EACCES ] # still bound
+	[ "${lines[5]}" = ok ]
+	[ -z "$(cat "$cg/cgroup.procs")" ]
+	want file_open "$PROT" EPERM "a == {'path': '$cg/cgroup.procs', 'access': 'write'}"
+	want task_alloc "new namespace or cgroup at clone: not allowed" EPERM \
+		'a == {"clone_namespace_flags": 65536}'
+	want file_open "$NS" EACCES 'a == {"path": "/etc/shadow", "access": "read"}'
+	check_events
+}
+
+@test "23. kill -9 (also by pidfd, SIGIO), ptrace, process_vm_writev, /proc/<daemon>/mem get EPERM" {
+	start_daemon
+	local dpid=$DPID
+	# Yama (scope 1) would refuse the ptrace before us: make ours the check that matters.
+	SCOPE=$(cat /proc/sys/kernel/yama/ptrace_scope)
+	echo 0 >/proc/sys/kernel/yama/ptrace_scope
+	local stack
+	stack=$(awk '/\[stack\]/ { print "0x" substr($1, 1, index($1, "-") - 1); exit }' "/proc/$dpid/maps")
+	esc_run "$P" kill "$dpid" 9 + pidfd-kill "$dpid" 9 + kill "$dpid" 15 + ptrace "$dpid" \
+		+ vm-write "$dpid" "$stack" + procmem "$dpid"
+	lines_are EPERM EPERM EPERM EPERM EPERM EPERM
+	local out="target outside the agent's binding"
+	want task_kill "$out" EPERM "a == {'target_pid': $dpid, 'signal': 9}"
+	want task_kill "$out" EPERM "a == {'target_pid': $dpid, 'signal': 15}"
+	want ptrace_access_check "$PROT" EPERM "a == {'target_pid': $dpid}"
+	want file_open "$PROT" EPERM "a == {'path': '/proc/$dpid/mem', 'access': 'read,write'}"
+	sleep 1.5 # the daemon writes what it read
+	check_events "$D/audit.jsonl"
+	[ "$(grep -c '"hook":"ptrace_access_check"' "$D/audit.jsonl")" -ge 2 ] # ptrace, vm-write
+	# SIGKILL through F_SETSIG + F_SETOWN on a pipe: the kernel itself would send it to the
+	# owner when the pipe is written. Naming the daemon as the owner is refused and reported.
+	esc_run "$P" sigio-kill "$dpid" 9 + sigio-kill 0 23
+	lines_are EPERM ok # SIGURG to itself: its own business
+	want file_fcntl "$out" EPERM "a == {'target_pid': $dpid, 'signal': 9}"
+	sleep 1.5 # the daemon writes what it read
+	kill -0 "$dpid" || {
+		echo "the daemon was killed through F_SETOWN/F_SETSIG (SIGIO)"
+		false
+	}
+	stop_daemon
+	check_events "$D/audit.jsonl"
+}
+
+@test "24. bpf() by id or pin, the binding map and unlinking pins get EPERM" {
+	local prog map pins=/sys/fs/bpf/kakunin
+	prog=$(bpftool prog show name kk_file_open | awk -F: 'NR == 1 { print $1 }')
+	map=$(bpftool map show name kk_task | awk -F: 'NR == 1 { print $1 }')
+	[ -n "$prog" ]
+	[ -n "$map" ]
+	esc_run "$P" bpf-id prog "$prog" + bpf-id map "$map" + bpf-obj-get $pins/maps/kk_task \
+		+ bpf-obj-get $pins/maps/kk_bindings + unlink $pins/maps/kk_task \
+		+ unlink $pins/links/kk_file_open + open /etc/shadow rdonly
+	lines_are EPERM EPERM EPERM EPERM EPERM EPERM EACCES
+	[ -e $pins/maps/kk_task ]
+	[ -e $pins/links/kk_file_open ]
+	want bpf "$PROT" EPERM 'a == {"bpf_cmd": 13}' # BPF_PROG_GET_FD_BY_ID
+	want bpf "$PROT" EPERM 'a == {"bpf_cmd": 14}' # BPF_MAP_GET_FD_BY_ID
+	want bpf "$PROT" EPERM 'a == {"bpf_cmd": 7}'  # BPF_OBJ_GET
+	want path_unlink "$PROT" EPERM "a == {'path': '$pins/maps/kk_task', 'access': 'write'}"
+	want path_unlink "$PROT" EPERM "a == {'path': '$pins/links/kk_file_open', 'access': 'write'}"
+	# A map fd opened before the bind: deleting or rewriting its own entry is still bpf().
+	"$ESC" bpf-inherit $pins/maps/kk_task >"$BATS_TEST_TMPDIR/bound.out" 2>&1 </dev/null &
+	BOUND_PID=$!
+	wait_stopped "$BOUND_PID"
+	"$KK" bind --pid "$BOUND_PID" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline
+	kill -CONT "$BOUND_PID"
+	bound_wait
+	collect_events
+	lines_are stopped EPERM EPERM EACCES
+	want bpf "$PROT" EPERM 'a == {"bpf_cmd": 3}' # BPF_MAP_DELETE_ELEM
+	want bpf "$PROT" EPERM 'a == {"bpf_cmd": 2}' # BPF_MAP_UPDATE_ELEM
+	check_events
+}
+
+@test "25. revoked while holding files, sockets, mappings: the next read, write, send, receive fail" {
+	local cert serial t0 t1
+	cert=$(fresh_cert)
+	serial=$(serial_of "$cert")
+	start_listener tcp:127.0.0.1:8081 udp:127.0.0.1:8081
+	KK_CERT=$cert bound_start "$P" "$ESC" hold-loop /data/in/f /data/out/o 127.0.0.1 8081
+	wait_line "$BATS_TEST_TMPDIR/bound.out" ready
+	drain_events # the ring is small: keep it for what follows
+	t0=$(date +%s.%N)
+	run --separate-stderr "$KK" revoke --serial "$serial" --reason "escape suite"
+	t1=$(date +%s.%N)
+	[ "$status" -eq 0 ]
+	bound_wait
+	# Read, write, UDP and TCP send, receive and a new open all failed with EACCES; nothing
+	# succeeded after its first failure, nothing timed out.
+	[ "$status" -eq 63 ]
+	[ "$(cat /data/out/o)" = x ]
+	local r="certificate revoked"
+	want file_permission "$r" EACCES 'a == {"path": "/data/in/f", "access": "read"}'
+	want file_permission "$r" EACCES 'a == {"path": "/data/out/o", "access": "write"}'
+	want socket_sendmsg "$r" EACCES
+	want socket_recvmsg "$r" EACCES
+	want file_open "$r" EACCES 'a == {"path": "/data/in/f", "access": "read"}'
+	check_events
+	# Latency budget, the design's: every action fails once `revoke` has returned. The agent
+	# spins on its operations, so its first refusal must come before that (50 ms of slack for
+	# the emulated VM's scheduling).
+	run python3 - "$EVF" "$BOUND_PID" "$t0" "$t1" <<'PY'
+import datetime, json, sys
+pid, t0, t1 = int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+ts = [datetime.datetime.strptime(e["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
+      .replace(tzinfo=datetime.timezone.utc).timestamp()
+      for e in map(json.loads, open(sys.argv[1]))
+      if e.get("pid") == pid and e.get("reason") == "certificate revoked"]
+first = min(ts)
+print("revoke took %.3f s; first refusal %.3f s after it started, %.3f s after it returned"
+      % (t1 - t0, first - t0, first - t1))
+assert first <= t1 + 0.05, "first refusal after revoke returned"
+PY
+	note "$output"
+	[ "$status" -eq 0 ]
+	# What it holds mapped: loads and stores through a shared file mapping are no system
+	# calls, so no hook can refuse them after a revocation. revoke says so (stderr and
+	# agent.warning, naming the files), and revoke --kill ends them before anything changes.
+	mkdir -p /data/rw
+	echo original >/data/rw/m
+	cert=$(fresh_cert)
+	serial=$(serial_of "$cert")
+	KK_CERT=$cert bound_start "$RW" "$ESC" hold-map /data/in/f /data/rw/m
+	wait_line "$BATS_TEST_TMPDIR/bound.out" ready
+	run --separate-stderr "$KK" revoke --serial "$serial" --reason "escape suite"
+	[ "$status" -eq 0 ]
+	echo "revoke said: $stderr"
+	# Both files, in the order of their addresses.
+	[[ "$stderr" =~ ^"kakunin-bpf: revoke: warning: PID $BOUND_PID still has 2 shared file mappings revocation cannot cut ("(/data/in/f, /data/rw/m|/data/rw/m, /data/in/f)"); --kill ends them"$ ]]
+	run --separate-stderr "$KK" revoke --serial "$serial" --kill
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	bound_wait
+	[ "$status" -eq 137 ] # SIGKILL, inside its 10 s watch: it never wrote
+	[ "$(cat /data/rw/m)" = original ]
+	collect_events
+	run python3 - "$EVF" "$BOUND_PID" <<'PY'
+import json, sys
+ev = [e for e in map(json.loads, open(sys.argv[1]))
+      if e["event_type"] == "agent.warning" and e.get("pid") == int(sys.argv[2])]
+assert len(ev) == 1, ev
+head, _, files = ev[0]["reason"].partition(": ")
+assert head == "revoked with shared file mappings", ev
+assert sorted(files.split(", ")) == ["/data/in/f", "/data/rw/m"], ev
+PY
+	[ "$status" -eq 0 ]
+}
+
+@test "26. 32 threads flooding denials overflow the ring: all enforced, events.lost with the count" {
+	start_daemon
+	local lost0 denied0 lost1 denied1
+	lost0=$(counter events_lost)
+	denied0=$(counter denied)
+	kill -STOP "$DPID" # nobody reads the ring (8 KiB) while the agent floods it
+	esc_run "$P" flood 32 100 /etc/shadow
+	[ "$output" = "ok=0 eacces=3200 other=0" ]
+	lost1=$(counter events_lost)
+	denied1=$(counter denied)
+	[ $((denied1 - denied0)) -ge 3200 ]
+	[ $((lost1 - lost0)) -gt 0 ]
+	kill -CONT "$DPID"
+	sleep 2 # the daemon reports the loss
+	stop_daemon
+	want file_open "$NS" EACCES 'a == {"path": "/etc/shadow", "access": "read"}'
+	check_events "$D/audit.jsonl"
+	# Every denial is either in the audit file or counted in an events.lost line.
+	run python3 - "$D/audit.jsonl" "$BOUND_PID" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+lost = sum(e["count"] for e in ev if e["event_type"] == "events.lost")
+seen = sum(1 for e in ev if e.get("pid") == int(sys.argv[2]) and e.get("decision") == "deny")
+print("delivered %d denials, events.lost lines report %d lost" % (seen, lost))
+assert lost > 0 and seen + lost >= 3200
+PY
+	note "$output"
+	[ "$status" -eq 0 ]
+	run "$KK" audit verify "$D/audit.jsonl"
+	[ "$status" -eq 0 ]
+}
