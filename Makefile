@@ -83,6 +83,12 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(wildcard tests/h
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -luring
+# kk-escape is several files (tests/helpers/kk-escape/): one program, one compiler call.
+ESCAPE_SRCS := $(wildcard tests/helpers/kk-escape/*.c)
+HELPER_BINS += $(OUTPUT)/tests/kk-escape
+$(OUTPUT)/tests/kk-escape: $(ESCAPE_SRCS) tests/helpers/kk-escape/escape.h | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(ESCAPE_SRCS) -o $@ -luring -lpthread
 
 # The benchmark drivers (bench/): built for `make check` too, whose CLI suite runs them once.
 BENCH_BINS := $(OUTPUT)/bench/kk-bench $(OUTPUT)/bench/kk-revlat $(OUTPUT)/bench/kk-evpipe
@@ -204,7 +210,7 @@ uninstall:
 
 format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c \
-		tests/unit/*.h)
+		tests/unit/*.h tests/helpers/*.c tests/helpers/kk-escape/*))
 
 clean:
 	rm -rf $(OUTPUT)
