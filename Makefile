@@ -210,7 +210,7 @@ uninstall:
 
 format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c \
-		tests/unit/*.h tests/helpers/*.c tests/helpers/kk-escape/*))
+		tests/unit/*.h tests/helpers/*.c tests/helpers/kk-escape/*)
 
 clean:
 	rm -rf $(OUTPUT)
