@@ -256,7 +256,7 @@ set title '{title}'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set key top left autotitle columnhead
+set key outside top center horizontal autotitle columnhead
 set ylabel 'ratio to baseline'
 set yrange [0:*]
 set grid ytics
