@@ -45,6 +45,7 @@
 #define AF_INET6 10
 #define AF_NETLINK 16
 #define AF_PACKET 17
+#define NETLINK_ROUTE 0
 #define SOCK_RAW 3
 #define SOCK_TYPE_MASK 0xf
 #define MSG_FASTOPEN 0x20000000

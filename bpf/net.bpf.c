@@ -224,6 +224,28 @@ int BPF_PROG(kk_socket_recvmsg, struct socket *sock, struct msghdr *msg, int siz
 	return kk_finish(&c, kk_event_start(&c, KK_ACCESS_READ), c.state_reason, EACCES);
 }
 
+/*
+ * Netlink, packet and raw sockets reach past the address rules (the host's routing and
+ * firewall, any frame or IP packet): refused unless network_rules.allowed_socket_types names
+ * them. NETLINK_ROUTE comes with the baseline: glibc's getaddrinfo(AI_ADDRCONFIG) asks it
+ * which address families the host has, and changing anything through it needs
+ * CAP_NET_ADMIN, which a bound task never has.
+ */
+static __always_inline bool kk_socket_type_allowed(struct kk_ctx *c, int family, int type,
+						   int protocol)
+{
+	__u32 flags = c->pol ? c->pol->consts.flags : 0;
+
+	if (family == AF_NETLINK)
+		return (flags & KK_POL_SOCK_NETLINK) ||
+		       ((flags & KK_POL_NETLINK_ROUTE) && protocol == NETLINK_ROUTE);
+	if (family == AF_PACKET)
+		return flags & KK_POL_SOCK_PACKET;
+	if ((type & SOCK_TYPE_MASK) == SOCK_RAW)
+		return flags & KK_POL_SOCK_RAW;
+	return true;
+}
+
 SEC("lsm/socket_create")
 int BPF_PROG(kk_socket_create, int family, int type, int protocol, int kern, int ret)
 {
@@ -236,8 +258,7 @@ int BPF_PROG(kk_socket_create, int family, int type, int protocol, int kern, int
 	if (!kk_resolve(&c, KK_HOOK_SOCKET_CREATE))
 		return 0;
 	reason = c.state_reason;
-	if (!reason && ((type & SOCK_TYPE_MASK) == SOCK_RAW || family == AF_PACKET ||
-			family == AF_NETLINK))
+	if (!reason && !kk_socket_type_allowed(&c, family, type, protocol))
 		reason = KK_REASON_SOCKET_TYPE;
 	if (!reason)
 		return kk_finish(&c, NULL, 0, 0);

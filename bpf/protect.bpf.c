@@ -35,18 +35,28 @@
 	 (1ULL << 32) /* MAC_OVERRIDE */ | (1ULL << 33) /* MAC_ADMIN */ | (1ULL << 34) /* SYSLOG */ | \
 	 (1ULL << 38) /* PERFMON */ | (1ULL << 39) /* BPF */ | (1ULL << 40) /* CHECKPOINT_RESTORE */)
 
-/* Refuse for a bound task, reporting detail (a command, a capability, a pid) in ev->count. */
-static __always_inline int kk_protect(__u32 hook, __u32 detail)
+/*
+ * Refuse for a bound task, reporting detail (a command, a capability, a pid) in ev->count,
+ * unless its policy has one of the flags pol_flags (and its identity is in good standing).
+ */
+static __always_inline int kk_protect_unless(__u32 hook, __u32 detail, __u32 pol_flags)
 {
 	struct kk_event *ev;
 	struct kk_ctx c;
 
 	if (!kk_resolve(&c, hook))
 		return 0;
+	if (!c.state_reason && c.pol && (c.pol->consts.flags & pol_flags))
+		return kk_finish(&c, NULL, 0, 0);
 	ev = kk_event_start(&c, 0);
 	if (ev)
 		ev->count = detail;
 	return kk_finish(&c, ev, KK_REASON_PROTECTED, EPERM);
+}
+
+static __always_inline int kk_protect(__u32 hook, __u32 detail)
+{
+	return kk_protect_unless(hook, detail, 0);
 }
 
 SEC("lsm/bpf")
@@ -218,6 +228,7 @@ int BPF_PROG(kk_userns_create, const struct cred *cred, int ret)
 	return ret ?: kk_protect(KK_HOOK_USERNS_CREATE, 0);
 }
 
+#define CAP_NET_RAW 13
 #define CAP_OPT_NOAUDIT 0x2 /* include/linux/security.h */
 
 SEC("lsm/capable")
@@ -244,6 +255,9 @@ int BPF_PROG(kk_capable, const struct cred *cred, struct user_namespace *ns, int
 		t = bpf_task_storage_get(&kk_task, task, 0, 0);
 		return t ? -EPERM : 0;
 	}
+	/* What raw and packet sockets need: theirs when the policy allows those sockets. */
+	if (cap == CAP_NET_RAW)
+		return kk_protect_unless(KK_HOOK_CAPABLE, cap, KK_POL_SOCK_RAW | KK_POL_SOCK_PACKET);
 	return kk_protect(KK_HOOK_CAPABLE, cap);
 }
 

@@ -375,6 +375,16 @@ _Static_assert(sizeof(struct kk_net_val) == 36, "kk_net_val layout");
 #define KK_POL_AUDIT_ALL 0x2	/* also report allowed actions */
 #define KK_POL_HAS_EXEC 0x4	/* an exec list exists: only listed files may run */
 #define KK_POL_HAS_HOURS 0x8
+/*
+ * Sockets a bound task may create beyond inet/inet6/unix: network_rules.allowed_socket_types
+ * (raw and packet also lift the CAP_NET_RAW refusal they need), and with the baseline,
+ * NETLINK_ROUTE, which glibc's getaddrinfo(AI_ADDRCONFIG) opens to list the host's addresses.
+ */
+#define KK_POL_SOCK_SHIFT 4
+#define KK_POL_SOCK_RAW 0x10
+#define KK_POL_SOCK_PACKET 0x20
+#define KK_POL_SOCK_NETLINK 0x40
+#define KK_POL_NETLINK_ROUTE 0x80
 
 /* Per-policy constants the hooks need besides the rules. */
 struct kk_policy_consts {

@@ -80,6 +80,26 @@ fail:
 }
 
 /* Hosts of one list as sorted canonical strings. */
+/* allowed_socket_types in canonical (alphabetical) order. */
+static cJSON *socket_types_json(uint32_t mask)
+{
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} order[] = { { "netlink", KK_POL_SOCK_NETLINK }, { "packet", KK_POL_SOCK_PACKET },
+		      { "raw", KK_POL_SOCK_RAW } };
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; a && i < sizeof(order) / sizeof(order[0]); i++)
+		if ((mask << KK_POL_SOCK_SHIFT) & order[i].bit &&
+		    !cJSON_AddItemToArray(a, cJSON_CreateString(order[i].name))) {
+			cJSON_Delete(a);
+			return NULL;
+		}
+	return a;
+}
+
 static cJSON *hosts_json(const struct kk_policy *p, bool deny)
 {
 	char **v = calloc(p->n_hosts ? p->n_hosts : 1, sizeof(*v));
@@ -171,6 +191,10 @@ static cJSON *canonical_json(const struct kk_policy *p)
 	net = cJSON_AddObjectToObject(o, "network_rules");
 	if (!net || !cJSON_AddItemToObject(net, "allowed_hosts", hosts_json(p, false)) ||
 	    !cJSON_AddItemToObject(net, "denied_hosts", hosts_json(p, true)))
+		goto fail;
+	/* Only when set: the hashes of policies written before this field stay what they were. */
+	if (p->socket_types && !cJSON_AddItemToObject(net, "allowed_socket_types",
+						      socket_types_json(p->socket_types)))
 		goto fail;
 	rev = cJSON_AddObjectToObject(o, "revocation_check");
 	if (!rev || !cJSON_AddNumberToObject(rev, "cache_ttl_seconds", p->revocation_ttl_s) ||

@@ -179,37 +179,61 @@ void parse_constraints(struct ctx *c, const cJSON *v)
 		parse_rate(c, m, "execution_constraints.rate_limit");
 }
 
-/* The permission list of one data_access entry: read/write/exec, each once; [] = deny. */
-static bool parse_perms(struct ctx *c, const cJSON *v, const char *field, uint8_t *perms)
+/* A closed set of names, each at most once: data_access permissions, socket types. */
+struct name_set {
+	const char *const *names;
+	int n;
+	const char *noun;   /* "permission" */
+	const char *quoted; /* "\"read\", \"write\" or \"exec\"" */
+	const char *plain;  /* "read, write, exec" */
+	const char *want;   /* "an array of \"read\", \"write\", \"exec\"" */
+};
+
+/* The array v of names in set: their bits (1 << index) in *mask; false after any error. */
+static bool parse_names(struct ctx *c, const cJSON *v, const char *field,
+			const struct name_set *set, uint32_t *mask)
 {
-	static const char *const names[] = { "read", "write", "exec" };
 	const cJSON *it;
 	bool ok = true;
 	int k;
 
-	*perms = 0;
-	if (!want_type(c, v, cJSON_Array, field, "an array of \"read\", \"write\", \"exec\""))
+	*mask = 0;
+	if (!want_type(c, v, cJSON_Array, field, set->want))
 		return false;
 	for (it = v->child; it; it = it->next) {
 		if (!cJSON_IsString(it)) {
-			err_at(c, it, false, field, "permissions must be strings: \"read\", "
-			       "\"write\" or \"exec\"");
+			err_at(c, it, false, field, "%ss must be strings: %s", set->noun, set->quoted);
 			ok = false;
 			continue;
 		}
-		for (k = 0; k < 3 && strcmp(it->valuestring, names[k]); k++)
+		for (k = 0; k < set->n && strcmp(it->valuestring, set->names[k]); k++)
 			;
-		if (k == 3) {
-			err_at(c, it, false, field, "unknown permission \"%s\" (expected read, write, "
-			       "exec)", it->valuestring);
+		if (k == set->n) {
+			err_at(c, it, false, field, "unknown %s \"%s\" (expected %s)", set->noun,
+			       it->valuestring, set->plain);
 			ok = false;
-		} else if (*perms & (1u << k)) {
-			err_at(c, it, false, field, "duplicate permission \"%s\"", it->valuestring);
+		} else if (*mask & (1u << k)) {
+			err_at(c, it, false, field, "duplicate %s \"%s\"", set->noun, it->valuestring);
 			ok = false;
 		}
-		if (k < 3)
-			*perms |= (uint8_t)(1u << k);
+		if (k < set->n)
+			*mask |= 1u << k;
 	}
+	return ok;
+}
+
+/* The permission list of one data_access entry: read/write/exec, each once; [] = deny. */
+static bool parse_perms(struct ctx *c, const cJSON *v, const char *field, uint8_t *perms)
+{
+	static const char *const names[] = { "read", "write", "exec" };
+	static const struct name_set set = {
+		names, 3, "permission", "\"read\", \"write\" or \"exec\"", "read, write, exec",
+		"an array of \"read\", \"write\", \"exec\""
+	};
+	uint32_t mask;
+	bool ok = parse_names(c, v, field, &set, &mask);
+
+	*perms = (uint8_t)mask;
 	return ok;
 }
 
@@ -380,13 +404,23 @@ out:
 
 void parse_network(struct ctx *c, const cJSON *v)
 {
-	static const char *const known[] = { "allowed_hosts", "denied_hosts", NULL };
-	const cJSON *allowed, *denied;
+	static const char *const known[] = { "allowed_hosts", "denied_hosts",
+					     "allowed_socket_types", NULL };
+	/* Bit order = KK_POL_SOCK_RAW, _PACKET, _NETLINK >> KK_POL_SOCK_SHIFT. */
+	static const char *const types[] = { "raw", "packet", "netlink" };
+	static const struct name_set type_set = {
+		types, 3, "socket type", "\"raw\", \"packet\" or \"netlink\"", "raw, packet, netlink",
+		"an array of \"raw\", \"packet\", \"netlink\""
+	};
+	const cJSON *allowed, *denied, *m;
 	size_t n = 0, i;
 
 	if (!want_type(c, v, cJSON_Object, "network_rules", "an object"))
 		return;
 	check_keys(c, v, "network_rules", known, true);
+	if ((m = member(v, "allowed_socket_types")))
+		parse_names(c, m, "network_rules.allowed_socket_types", &type_set,
+			    &c->p->socket_types);
 	allowed = member(v, "allowed_hosts");
 	denied = member(v, "denied_hosts");
 	n = (size_t)(allowed ? cJSON_GetArraySize(allowed) : 0) +

@@ -143,6 +143,29 @@ PY
 	[ "$ha" != "$hc" ]
 }
 
+@test "allowed_socket_types: shown, hashed in any order, checked with a position" {
+	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_socket_types":["raw","netlink"]}}' >s1.json
+	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_socket_types":["netlink","raw"]}}' >s2.json
+	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_socket_types":[]}}' >s3.json
+	printf '{"agent_id":"a","version":"1"}' >s4.json
+	run --separate-stderr "$KK" policy show --offline s1.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\nsockets (others are refused)\n  inet, inet6, unix, raw, netlink' ]]
+	run --separate-stderr "$KK" policy show --offline s4.json
+	[[ "$output" == *"  inet, inet6, unix, netlink NETLINK_ROUTE (baseline)"* ]]
+	h1=$("$KK" policy check s1.json | sed 's/.* hash //')
+	h2=$("$KK" policy check s2.json | sed 's/.* hash //')
+	h3=$("$KK" policy check s3.json | sed 's/.* hash //')
+	h4=$("$KK" policy check s4.json | sed 's/.* hash //')
+	[ "$h1" = "$h2" ]
+	[ "$h1" != "$h4" ]
+	[ "$h3" = "$h4" ] # empty: the hash of a policy written before the field existed
+	printf '{"agent_id":"a","version":"1",\n"network_rules":{"allowed_socket_types":["icmp"]}}' >bad.json
+	run --separate-stderr "$KK" policy check bad.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'bad.json:2:42: network_rules.allowed_socket_types: unknown socket type "icmp" (expected raw, packet, netlink)' ]
+}
+
 @test "policy without a subcommand or file is a usage error" {
 	run --separate-stderr "$KK" policy
 	[ "$status" -eq 2 ]

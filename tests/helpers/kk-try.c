@@ -9,7 +9,7 @@
  *   reopen-unlinked PATH FLAG... open PATH read-only, unlink it, reopen through /proc/self/fd
  *   connect tcp|udp ADDR PORT    sendto ADDR PORT (UDP, unconnected)   fastopen ADDR PORT
  *   unix PATH | unix-dgram PATH | unix-abstract NAME
- *   socket raw|packet|netlink|udp
+ *   socket raw|packet|netlink|netlink-route|udp
  *   exec PATH [ARG...]           memfd-exec PATH (copy into a memfd, fexecve)
  *   link OLD NEW | rename OLD NEW | exchange A B | symlink TARGET PATH
  *   unlink PATH | mkdir PATH | rmdir PATH | truncate PATH | chmod PATH | mknod PATH
@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/netlink.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -151,8 +152,10 @@ static int try_socket(const char *kind)
 		return report(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP));
 	if (!strcmp(kind, "packet"))
 		return report(socket(AF_PACKET, SOCK_RAW, 0));
-	if (!strcmp(kind, "netlink"))
-		return report(socket(AF_NETLINK, SOCK_RAW, 0));
+	if (!strcmp(kind, "netlink")) /* sock_diag: every socket of the host */
+		return report(socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG));
+	if (!strcmp(kind, "netlink-route")) /* what getaddrinfo(AI_ADDRCONFIG) opens */
+		return report(socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE));
 	if (!strcmp(kind, "udp"))
 		return report(socket(AF_INET, SOCK_DGRAM, 0));
 	return -1;

@@ -539,14 +539,16 @@ out("mprotect", "ok" if libc.mprotect(p, 4096, 5) == 0 else errno.errorcode[ctyp
 	check_events
 }
 
-@test "19. raw, packet and netlink sockets, unix sockets to docker.sock or abstract get EACCES" {
+@test "19. raw, packet, netlink (not NETLINK_ROUTE), docker.sock, abstract unix get EACCES" {
 	start_listener unix:/run/docker.sock unix:@kk-esc-shim
 	esc_run "$P" socket inet raw 1 + socket inet6 raw 58 + socket packet raw 0 \
 		+ socket packet dgram 0 + socket netlink raw 0 + socket netlink raw 4 \
 		+ socket netlink dgram 15 + unix /run/docker.sock \
 		+ symlink /run/docker.sock /data/out/d.sock + unix /data/out/d.sock \
 		+ link /run/docker.sock /data/out/h.sock + unix @kk-esc-shim + socket inet dgram 0
-	lines_are EACCES EACCES EACCES EACCES EACCES EACCES EACCES EACCES ok EACCES EACCES EACCES ok
+	# NETLINK_ROUTE (the fifth) is the baseline's, for getaddrinfo; changing routes through it
+	# would need CAP_NET_ADMIN, which a bound task never has.
+	lines_are EACCES EACCES EACCES EACCES ok EACCES EACCES EACCES ok EACCES EACCES EACCES ok
 	[ "$(saw /run/docker.sock)" = 0 ]
 	[ "$(saw @kk-esc-shim)" = 0 ]
 	local st="raw, packet or netlink socket"

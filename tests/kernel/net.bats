@@ -108,8 +108,37 @@ setup() {
 		try_bound "$P" socket $k
 		[ "$output" = EACCES ] || { echo "$k: $output"; false; }
 	done
+	try_bound "$P" --pid socket netlink
+	[ "$(event_field "${lines[0]}" 'e["hook"], e["action"]["family"], e["reason"]')" = \
+		"socket_create, netlink, raw, packet or netlink socket" ]
 	try_bound "$P" socket udp
 	[ "$output" = ok ]
+	# NETLINK_ROUTE comes with the baseline (getaddrinfo's AI_ADDRCONFIG), and only with it.
+	try_bound "$P" socket netlink-route
+	[ "$output" = ok ]
+	policy "$BATS_TEST_TMPDIR/nb.json" '"baseline": false'
+	try_bound "$BATS_TEST_TMPDIR/nb.json" socket netlink-route
+	[ "$output" = EACCES ]
+}
+
+@test "allowed_socket_types lets the policy have raw, packet and netlink sockets" {
+	local k
+	policy "$BATS_TEST_TMPDIR/raw.json" \
+		'"network_rules": {"allowed_socket_types": ["raw", "packet", "netlink"]}'
+	for k in raw packet netlink; do
+		try_bound "$BATS_TEST_TMPDIR/raw.json" socket $k
+		[ "$output" = ok ] || { echo "$k: $output"; false; }
+	done
+	# One type does not bring the others.
+	policy "$BATS_TEST_TMPDIR/nl.json" '"network_rules": {"allowed_socket_types": ["netlink"]}'
+	try_bound "$BATS_TEST_TMPDIR/nl.json" socket netlink
+	[ "$output" = ok ]
+	try_bound "$BATS_TEST_TMPDIR/nl.json" socket raw
+	[ "$output" = EACCES ]
+	try_bound "$BATS_TEST_TMPDIR/nl.json" --pid socket packet
+	[ "${lines[1]}" = EACCES ]
+	[ "$(event_field "${lines[0]}" 'e["hook"], e["action"]["family"]')" = \
+		"socket_create, packet" ]
 }
 
 @test "io_uring connect on a worker thread is decided like connect" {
@@ -119,7 +148,8 @@ setup() {
 	[ "$output" = ECONNREFUSED ]
 }
 
-@test "a bound python resolves names with getaddrinfo (netlink refused, glibc falls back)" {
-	try_bound "$P" exec /usr/bin/python3 -c 'import socket; print(socket.getaddrinfo("localhost", 8081, type=socket.SOCK_STREAM)[0][4][1])'
-	[ "$output" = 8081 ]
+@test "a bound python resolves names with getaddrinfo, AI_ADDRCONFIG without a denial" {
+	try_bound "$P" --pid exec /usr/bin/python3 -c 'import socket; print(socket.getaddrinfo("localhost", 8081, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG)[0][4][1])'
+	[ "${lines[1]}" = 8081 ]
+	[ -z "$(events_for_pid "${lines[0]}" | grep '"decision":"deny"')" ]
 }

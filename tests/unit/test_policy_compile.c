@@ -302,6 +302,45 @@ UNIT_TEST(exec_entries)
 	done(&c);
 }
 
+/* allowed_socket_types into flags; NETLINK_ROUTE with the baseline; canonical only when set. */
+UNIT_TEST(socket_types)
+{
+	struct compiled c;
+	char *canon;
+
+	CHECK_EQ_INT(compile(&c, NB("\"network_rules\": {\"allowed_socket_types\": [\"raw\", "
+				    "\"netlink\"]}"),
+			     true, NULL),
+		     0);
+	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_SOCK_RAW | KK_POL_SOCK_NETLINK);
+	CHECK(strstr(c.p.canonical, "\"allowed_socket_types\":[\"netlink\",\"raw\"]") != NULL);
+	canon = strdup(c.p.canonical);
+	done(&c);
+	/* The order written does not change the hash. */
+	CHECK_EQ_INT(compile(&c, NB("\"network_rules\": {\"allowed_socket_types\": [\"netlink\", "
+				    "\"raw\"]}"),
+			     true, NULL),
+		     0);
+	CHECK_EQ_STR(c.p.canonical, canon);
+	free(canon);
+	done(&c);
+	CHECK_EQ_INT(compile(&c, NB("\"network_rules\": {\"allowed_socket_types\": [\"packet\"]}"),
+			     true, NULL),
+		     0);
+	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_SOCK_PACKET);
+	done(&c);
+	/* Empty or absent: nothing in the canonical form, so older hashes stay valid. */
+	CHECK_EQ_INT(compile(&c, NB("\"network_rules\": {\"allowed_socket_types\": []}"), true,
+			     NULL),
+		     0);
+	CHECK_EQ_INT(c.rs.consts.flags, 0);
+	CHECK(strstr(c.p.canonical, "socket_types") == NULL);
+	done(&c);
+	CHECK_EQ_INT(compile(&c, DOC("\"mode\": \"enforce\""), true, NULL), 0);
+	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_NETLINK_ROUTE);
+	done(&c);
+}
+
 UNIT_TEST(consts)
 {
 	struct compiled c;
@@ -352,7 +391,7 @@ UNIT_TEST(seed_policy)
 	CHECK(net_entry(&c, "::ffff:169.254.169.254", 128, true) != NULL);
 	CHECK(net_entry(&c, "::ffff:10.1.0.0", 112, false) != NULL);
 	CHECK(net_entry(&c, "2001:db8::1", 128, false) != NULL);
-	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_HAS_EXEC | KK_POL_HAS_HOURS);
+	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_HAS_EXEC | KK_POL_HAS_HOURS | KK_POL_NETLINK_ROUTE);
 	CHECK_EQ_INT(c.rs.consts.rate_period_s, 3600);
 	done(&c);
 }
@@ -371,6 +410,7 @@ int main(void)
 	UNIT_RUN(policy_beats_baseline);
 	UNIT_RUN(no_baseline);
 	UNIT_RUN(exec_entries);
+	UNIT_RUN(socket_types);
 	UNIT_RUN(consts);
 	UNIT_RUN(seed_policy);
 	unlink(resolv);

@@ -25,10 +25,21 @@
 #define NAME253 LABEL63 "." LABEL63 "." LABEL63 "." S60 "c" /* 63*3 + 61 + 3 dots */
 
 static const struct doc_case host_error_cases[] = {
+	{ "socket types not an array", DOC("\"network_rules\": {\"allowed_socket_types\": \"raw\"}"),
+	  0, "2:43: network_rules.allowed_socket_types: must be an array of \"raw\", \"packet\", "
+	  "\"netlink\"", 1 },
+	{ "socket type unknown",
+	  DOC("\"network_rules\": {\"allowed_socket_types\": [\"raw\", \"icmp\", 3]}"), 0,
+	  "2:51: network_rules.allowed_socket_types: unknown socket type \"icmp\" (expected raw, "
+	  "packet, netlink)", 2 },
+	{ "socket type twice",
+	  DOC("\"network_rules\": {\"allowed_socket_types\": [\"netlink\", \"netlink\"]}"), 0,
+	  "2:55: network_rules.allowed_socket_types: duplicate socket type \"netlink\"", 1 },
 	{ "network_rules an array", DOC("\"network_rules\": []"), 0,
 	  "2:18: network_rules: must be an object", 1 },
 	{ "network_rules unknown key", DOC("\"network_rules\": {\"hosts\": []}"), 0,
-	  "2:19: network_rules.hosts: unknown key (expected: allowed_hosts, denied_hosts)", 1 },
+	  "2:19: network_rules.hosts: unknown key (expected: allowed_hosts, denied_hosts, "
+	  "allowed_socket_types)", 1 },
 	{ "allowed_hosts a string", DOC("\"network_rules\": {\"allowed_hosts\": \"a.com\"}"), 0,
 	  "2:36: network_rules.allowed_hosts: must be an array of host strings", 1 },
 	{ "denied_hosts an object", DOC("\"network_rules\": {\"denied_hosts\": {}}"), 0,
