@@ -153,26 +153,39 @@ fail:
 }
 
 /*
+ * Lines are printed into one buffer per thread: cJSON_PrintUnformatted would allocate and grow
+ * a new one for every line. A line that does not fit (paths of a few KiB, escaped) is printed
+ * the allocating way, and only that one is freed.
+ */
+static _Thread_local char canon_buf[32768];
+
+static void writer_canon_free(char *canon)
+{
+	if (canon != canon_buf)
+		cJSON_free(canon);
+}
+
+/*
  * The canonical text of the line (the object with prev_hash, printed by cJSON), checked to be
  * one line of valid UTF-8: cJSON passes invalid bytes in strings through unchanged, and
- * DESIGN.md promises UTF-8 lines. NULL with *err set.
+ * DESIGN.md promises UTF-8 lines. NULL with *err set; release with writer_canon_free.
  */
-static char *writer_canon(cJSON *o, const char *prev, int *err)
+static char *writer_canon(cJSON *o, const char *prev, size_t *len, int *err)
 {
-	char *canon;
-	size_t len;
+	char *canon = canon_buf;
 
 	*err = -ENOMEM;
 	if (!cJSON_AddStringToObject(o, "prev_hash", prev))
 		return NULL;
-	canon = cJSON_PrintUnformatted(o);
+	if (!cJSON_PrintPreallocated(o, canon_buf, sizeof(canon_buf), 0))
+		canon = cJSON_PrintUnformatted(o);
 	if (!canon)
 		return NULL;
-	len = strlen(canon);
-	*err = kk_utf8_valid(canon, len) && !memchr(canon, '\n', len) && len &&
-			       canon[len - 1] == '}' ? 0 : -EILSEQ;
+	*len = strlen(canon);
+	*err = kk_utf8_valid(canon, *len) && !memchr(canon, '\n', *len) && *len &&
+			       canon[*len - 1] == '}' ? 0 : -EILSEQ;
 	if (*err) {
-		cJSON_free(canon);
+		writer_canon_free(canon);
 		canon = NULL;
 	}
 	return canon;
@@ -185,10 +198,9 @@ static char *chain_finish(struct kk_audit_chain *c, cJSON *o)
 	size_t len;
 	int err;
 
-	canon = writer_canon(o, c->prev, &err);
+	canon = writer_canon(o, c->prev, &len, &err);
 	if (!canon)
 		goto out;
-	len = strlen(canon);
 	err = sha256_hex(canon, len, "", 0, hash);
 	if (!err) {
 		err = -ENOMEM;
@@ -201,7 +213,7 @@ static char *chain_finish(struct kk_audit_chain *c, cJSON *o)
 		memcpy(c->prev, hash, sizeof(hash));
 		c->lines++;
 	}
-	cJSON_free(canon);
+	writer_canon_free(canon);
 out:
 	if (!line)
 		errno = -err;

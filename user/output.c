@@ -33,14 +33,29 @@ int kk_format_rfc3339(int64_t real_ns, char *buf, size_t len)
 	int64_t us = real_ns / 1000 - (real_ns % 1000 < 0);
 	time_t sec = us / 1000000 - (us % 1000000 < 0);
 	long usec = (long)(us - (int64_t)sec * 1000000);
+	/* Events come in bursts within one second: its calendar part is formatted once. */
+	static _Thread_local char prefix[32];
+	static _Thread_local time_t prefix_sec;
+	static _Thread_local size_t n; /* 0: nothing formatted yet */
 	struct tm tm;
-	size_t n;
+	int i;
 
-	if (!gmtime_r(&sec, &tm))
+	if (!n || sec != prefix_sec) {
+		if (!gmtime_r(&sec, &tm))
+			return -EINVAL;
+		n = strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M:%S", &tm);
+		if (n == 0)
+			return -EINVAL;
+		prefix_sec = sec;
+	}
+	if (len < n + 9) /* ".uuuuuuZ" and the NUL */
 		return -EINVAL;
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (n == 0 || (size_t)snprintf(buf + n, len - n, ".%06ldZ", usec) >= len - n)
-		return -EINVAL;
+	memcpy(buf, prefix, n);
+	buf[n] = '.';
+	for (i = 6; i > 0; i--, usec /= 10)
+		buf[n + i] = (char)('0' + usec % 10);
+	buf[n + 7] = 'Z';
+	buf[n + 8] = '\0';
 	return 0;
 }
 

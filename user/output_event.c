@@ -58,6 +58,29 @@ static const char *family_str(uint8_t f, char *buf, size_t len)
 	}
 }
 
+/*
+ * Every key here is a string literal and many values are static names (hooks, reasons, event
+ * types): added without copying them (cJSON's CS and reference items), two allocations and
+ * copies fewer per member on the daemon's per-event path.
+ */
+static bool add_item(cJSON *obj, const char *key, cJSON *v)
+{
+	if (v && cJSON_AddItemToObjectCS(obj, key, v))
+		return true;
+	cJSON_Delete(v);
+	return false;
+}
+
+static bool add_str(cJSON *obj, const char *key, const char *s)
+{
+	return add_item(obj, key, cJSON_CreateString(s));
+}
+
+static bool add_static(cJSON *obj, const char *key, const char *s)
+{
+	return add_item(obj, key, cJSON_CreateStringReference(s));
+}
+
 /* Add a string member made valid UTF-8; false on allocation failure. */
 static bool add_text(cJSON *obj, const char *key, const char *s, size_t len)
 {
@@ -66,9 +89,9 @@ static bool add_text(cJSON *obj, const char *key, const char *s, size_t len)
 
 	/* Most names are valid already: no copy for them (the daemon makes one per event). */
 	if (kk_utf8_valid(s, strnlen(s, len)))
-		return cJSON_AddStringToObject(obj, key, s) != NULL;
+		return add_str(obj, key, s);
 	clean = kk_utf8_sanitize(s, len);
-	ok = clean && cJSON_AddStringToObject(obj, key, clean);
+	ok = clean && add_str(obj, key, clean);
 	free(clean);
 	return ok;
 }
@@ -79,10 +102,13 @@ static bool add_text(cJSON *obj, const char *key, const char *s, size_t len)
  */
 static bool add_uint(cJSON *obj, const char *key, uint64_t v)
 {
-	char b[24];
+	char b[24], *p = b + sizeof(b) - 1;
 
-	snprintf(b, sizeof(b), "%" PRIu64, v);
-	return cJSON_AddRawToObject(obj, key, b) != NULL;
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return add_item(obj, key, cJSON_CreateRaw(p));
 }
 
 /* Self-protection hooks name their target in ev->count (and the signal in ev->port). */
@@ -94,8 +120,7 @@ static bool protect_fill(cJSON *a, const struct kk_event *ev, bool *done)
 	switch (ev->hook) {
 	case KK_HOOK_TASK_KILL:
 	case KK_HOOK_FILE_FCNTL:
-		return add_uint(a, "target_pid", ev->count) &&
-		       add_uint(a, "signal", ev->port);
+		return add_uint(a, "target_pid", ev->count) && add_uint(a, "signal", ev->port);
 	case KK_HOOK_PTRACE:
 	case KK_HOOK_PTRACE_TRACEME:
 		key = "target_pid";
@@ -137,9 +162,8 @@ static bool action_fill(cJSON *a, const struct kk_event *ev)
 
 	if (is_inet(ev)) {
 		addr_str(ev, buf, sizeof(buf));
-		return cJSON_AddStringToObject(a, "address", buf) &&
-		       add_uint(a, "port", ev->port) &&
-		       cJSON_AddStringToObject(a, "protocol", proto_str(ev->protocol));
+		return add_str(a, "address", buf) && add_uint(a, "port", ev->port) &&
+		       add_str(a, "protocol", proto_str(ev->protocol));
 	}
 	if (ev->hook == KK_HOOK_BPRM_CHECK)
 		return !ev->path_len || add_text(a, "exec", ev->path, sizeof(ev->path));
@@ -148,11 +172,9 @@ static bool action_fill(cJSON *a, const struct kk_event *ev)
 	if (ev->path2_off && ev->path2_off < ev->path_len &&
 	    !add_text(a, "source", ev->path + ev->path2_off, ev->path_len - ev->path2_off))
 		return false;
-	if (ev->access && !cJSON_AddStringToObject(a, "access",
-						  kk_access_str(ev->access, buf, sizeof(buf))))
+	if (ev->access && !add_str(a, "access", kk_access_str(ev->access, buf, sizeof(buf))))
 		return false;
-	if (ev->family && !cJSON_AddStringToObject(a, "family",
-						  family_str(ev->family, buf, sizeof(buf))))
+	if (ev->family && !add_str(a, "family", family_str(ev->family, buf, sizeof(buf))))
 		return false;
 	return true;
 }
@@ -195,18 +217,15 @@ cJSON *kk_event_obj(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 	if (agent_ev)
 		who = &own;
 	kk_format_rfc3339((int64_t)ev->ktime_ns + c->boot_to_real_ns, ts, sizeof(ts));
-	ok = add_uint(o, "seq", seq) &&
-	     cJSON_AddStringToObject(o, "timestamp", ts) &&
-	     cJSON_AddStringToObject(o, "event_type", kk_event_type_name(ev->type)) &&
+	ok = add_uint(o, "seq", seq) && add_str(o, "timestamp", ts) &&
+	     add_static(o, "event_type", kk_event_type_name(ev->type)) &&
 	     add_opt(o, "agent_id", who ? who->agent_id : NULL) &&
 	     add_opt(o, "agent_cert_serial", who ? who->serial : NULL) &&
 	     add_opt(o, "policy_version", who ? who->policy_version : NULL) &&
-	     add_uint(o, "binding", ev->binding) &&
-	     add_uint(o, "pid", ev->pid) &&
-	     add_uint(o, "tid", ev->tid) &&
-	     add_uint(o, "uid", ev->uid) &&
+	     add_uint(o, "binding", ev->binding) && add_uint(o, "pid", ev->pid) &&
+	     add_uint(o, "tid", ev->tid) && add_uint(o, "uid", ev->uid) &&
 	     add_text(o, "comm", ev->comm, sizeof(ev->comm)) &&
-	     cJSON_AddStringToObject(o, "hook", kk_hook_name(ev->hook)) &&
+	     add_static(o, "hook", kk_hook_name(ev->hook)) &&
 	     (action = cJSON_AddObjectToObject(o, "action")) &&
 	     (agent_ev || action_fill(action, ev));
 	if (ok && ev->type == KK_EV_EVENTS_LOST)
@@ -214,10 +233,10 @@ cJSON *kk_event_obj(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 	if (ok && agent_ev && *agent_reason)
 		ok = add_text(o, "reason", agent_reason, strlen(agent_reason));
 	else if (ok && !agent_ev && !decision && ev->reason)
-		ok = cJSON_AddStringToObject(o, "reason", kk_reason_text(ev->reason));
+		ok = add_static(o, "reason", kk_reason_text(ev->reason));
 	if (ok && decision)
-		ok = cJSON_AddStringToObject(o, "decision", decision) &&
-		     cJSON_AddStringToObject(o, "reason", kk_reason_text(ev->reason)) &&
+		ok = add_static(o, "decision", decision) &&
+		     add_static(o, "reason", kk_reason_text(ev->reason)) &&
 		     add_opt(o, "errno", ev->err ? strerrorname_np(ev->err) ?: "unknown" : NULL);
 	if (!ok) {
 		cJSON_Delete(o);
@@ -302,8 +321,8 @@ static char *agent_text(const struct kk_event *ev, const char *ts, uint64_t seq,
 	return out;
 }
 
-static char *kk_event_text_action(const struct kk_event *ev, uint64_t seq,
-				  const struct kk_clock *c, const struct kk_who *who)
+static char *kk_event_text_action(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
+				  const struct kk_who *who)
 {
 	bool two = ev->path2_off && ev->path2_off < ev->path_len;
 	char *comm = text_clean(ev->comm, sizeof(ev->comm));
