@@ -22,7 +22,7 @@ static __always_inline bool kk_requested(struct task_struct *task, const struct 
 	if (!(req->flags & KK_BINDREQ_TREE))
 		return false;
 #pragma unroll
-	for (i = 0; i < 32; i++) {
+	for (i = 0; i < KK_TREE_DEPTH; i++) {
 		p = BPF_CORE_READ(p, real_parent);
 		if (!p)
 			return false;

@@ -156,9 +156,10 @@ KK_MAP struct {
 } kk_conns SEC(".maps");
 
 /*
- * kk_pending — key: tgid; value: struct kk_mark. Processes being bound at this moment: a fork
- * by one of their threads that is not marked yet still gives the child the binding, so no
- * child escapes while `bind` marks threads. Entries live only during a bind; full (1024 at
+ * kk_pending — key: tgid (or tgid | KK_PENDING_TREE for the root of a --tree bind); value:
+ * struct kk_mark. Processes being bound at this moment: a fork by one of their threads that is
+ * not marked yet (or, below a tree root, by any process) still gives the child the binding, so
+ * no child escapes while `bind` marks tasks. Entries live only during a bind; full (1024 at
  * once): that bind fails.
  */
 KK_MAP struct {

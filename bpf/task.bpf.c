@@ -6,22 +6,53 @@
  * Decision model: a child (process or thread, io_uring workers included) of a bound task gets a
  * copy of the parent's mark before it can run a single instruction, so no fork or clone escapes
  * the binding; a thread of a process being bound right now (kk_pending) passes that binding on
- * even before `bind` has marked the thread itself. When the copy cannot be stored the fork
+ * even before `bind` has marked the thread itself, and so does any process below the root of a
+ * --tree bind in progress. When the copy cannot be stored the fork
  * fails with ENOMEM (fail closed), counted and reported. Each binding's live tasks are counted,
  * so the loader can tell when a process binding has no task left. Unbound parents cost one
  * task-storage lookup (and one config read while a bind is in progress).
  */
 #include "kakunin.bpf.h"
 
+/*
+ * The binding of a --tree bind running now whose root is the current task or one of its
+ * ancestors: a process the walk has not reached yet may fork, and its child could be reparented
+ * (its parent exiting) before the next pass would find it below the root. Its fork is covered
+ * here instead, at the cost of one lookup per generation, only while such a bind runs.
+ */
+static __always_inline struct kk_mark *kk_pending_tree_mark(void)
+{
+	struct task_struct *p = bpf_get_current_task_btf();
+	struct kk_mark *m;
+	__u32 key;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < KK_TREE_DEPTH; i++) {
+		key = BPF_CORE_READ(p, tgid) | KK_PENDING_TREE;
+		m = bpf_map_lookup_elem(&kk_pending, &key);
+		if (m)
+			return m;
+		if (BPF_CORE_READ(p, pid) <= 1)
+			return NULL;
+		p = BPF_CORE_READ(p, real_parent);
+		if (!p)
+			return NULL;
+	}
+	return NULL;
+}
+
 /* The binding a child of the current (unbound) task gets while its process is being bound. */
 static __always_inline struct kk_mark *kk_pending_mark(void)
 {
 	__u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32;
 	struct kk_config *cfg = bpf_map_lookup_elem(&kk_config, &zero);
+	struct kk_mark *m;
 
 	if (!cfg || !cfg->pending)
 		return NULL;
-	return bpf_map_lookup_elem(&kk_pending, &tgid);
+	m = bpf_map_lookup_elem(&kk_pending, &tgid);
+	return m ?: kk_pending_tree_mark();
 }
 
 /*

@@ -254,6 +254,12 @@ _Static_assert(sizeof(struct kk_mark) == 8, "kk_mark layout");
 
 /* kk_bindreq[0]: what the kk_bind_iter task iterator marks on its next run. */
 #define KK_BINDREQ_TREE 0x1 /* also every descendant process of tgid */
+/*
+ * kk_pending key of the root of a --tree bind: its tgid with this bit (a tgid is at most
+ * 2^22). A fork anywhere below that root while the bind runs gives the child the binding.
+ */
+#define KK_PENDING_TREE 0x80000000u
+#define KK_TREE_DEPTH 32 /* generations below a --tree root that are looked at */
 struct kk_bindreq {
 	__u32 tgid;
 	__u32 binding;

@@ -405,13 +405,18 @@ int kk_maps_mark_process(struct kk_maps *m, uint32_t tgid, bool tree, uint32_t s
 				  .flags = tree ? KK_BINDREQ_TREE : 0 };
 	struct kk_mark mark = { .binding = slot, .gen = gen };
 	struct kk_live live = { .gen = gen };
+	__u32 root = tgid | KK_PENDING_TREE;
 	uint32_t n = 0;
 	int err, pass;
 
 	*marked = 0;
 	if (bpf_map_update_elem(m->fd[KK_MAP_LIVE], &slot, &live, BPF_ANY) ||
-	    bpf_map_update_elem(m->fd[KK_MAP_PENDING], &tgid, &mark, BPF_ANY))
-		return -errno;
+	    bpf_map_update_elem(m->fd[KK_MAP_PENDING], &tgid, &mark, BPF_ANY) ||
+	    (tree && bpf_map_update_elem(m->fd[KK_MAP_PENDING], &root, &mark, BPF_ANY))) {
+		err = -errno;
+		pending_clear(m, slot, gen);
+		return err;
+	}
 	err = config_update(m, 1);
 	/* Until a pass finds nothing new: threads or children born during the previous one. */
 	for (pass = 0; !err && pass < 16; pass++) {
