@@ -646,9 +646,15 @@ out("mprotect", "ok" if libc.mprotect(p, 4096, 5) == 0 else errno.errorcode[ctyp
 	[ "$(grep -c '"hook":"ptrace_access_check"' "$D/audit.jsonl")" -ge 2 ] # ptrace, vm-write
 	# SIGKILL through F_SETSIG + F_SETOWN on a pipe: the kernel itself would send it to the
 	# owner when the pipe is written. Naming the daemon as the owner is refused and reported.
-	esc_run "$P" sigio-kill "$dpid" 9 + sigio-kill 0 23
-	lines_are EPERM ok # SIGURG to itself: its own business
+	esc_run "$P" sigio-kill "$dpid" 9 + sigio-kill 0 23 + setown ex "$dpid" \
+		+ setown fiosetown "$dpid" + setown siocspgrp "$dpid"
+	# SIGURG to itself is its own business; the other three pass the pid through memory
+	# another thread could rewrite after a check, so they are refused whatever it names.
+	lines_are EPERM ok EPERM EPERM EPERM
 	want file_fcntl "$out" EPERM "a == {'target_pid': $dpid, 'signal': 9}"
+	want file_fcntl "$out" EPERM "a == {'target_pid': 0, 'signal': 29}"
+	want file_ioctl "$out" EPERM "a == {'ioctl_cmd': 35073}" # FIOSETOWN
+	want file_ioctl "$out" EPERM "a == {'ioctl_cmd': 35074}" # SIOCSPGRP
 	sleep 1.5 # the daemon writes what it read
 	kill -0 "$dpid" || {
 		echo "the daemon was killed through F_SETOWN/F_SETSIG (SIGIO)"

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -66,6 +67,7 @@ int memfd_exec(char **argv, bool via_proc);
 int gone_fdexec(char **argv);
 int pidfd_kill(int pid, int sig);
 int sigio_kill(int pid, int sig);
+int setown_other(const char *how, int pid);
 int do_ptrace(int pid);
 int vm_write(int pid, const char *addr);
 int procmem(const char *pid);

@@ -78,8 +78,10 @@
  *   kill PID SIG | pidfd-kill PID SIG | ptrace PID | vm-write PID ADDR | procmem PID
  *   sigio-kill PID SIG                    F_SETSIG SIG and F_SETOWN PID on a pipe with O_ASYNC
  *                                         (PID 0: itself; the F_SETOWN's result is printed when
- *                                         it fails), then
- *                                         write to it: the kernel signals the owner
+ *                                         it fails), then write to it: the kernel signals the
+ *                                         owner
+ *   setown ex|fiosetown|siocspgrp PID     name PID the owner of a pipe (F_SETOWN_EX) or of a
+ *                                         UDP socket (FIOSETOWN, SIOCSPGRP)
  *   bpf-id prog|map ID                    BPF_{PROG,MAP}_GET_FD_BY_ID
  *   bpf-obj-get PATH                      BPF_OBJ_GET of a pin
  *   bpf-inherit PIN                       (start unbound) BPF_OBJ_GET of the task-storage map
@@ -270,6 +272,8 @@ static int system_calls(int argc, char **argv)
 		return pidfd_kill(atoi(argv[1]), atoi(argv[2]));
 	if (!strcmp(c, "sigio-kill") && argc == 3)
 		return sigio_kill(atoi(argv[1]), atoi(argv[2]));
+	if (!strcmp(c, "setown") && argc == 3)
+		return setown_other(argv[1], atoi(argv[2]));
 	if (!strcmp(c, "ptrace") && argc == 2)
 		return do_ptrace(atoi(argv[1]));
 	if (!strcmp(c, "vm-write") && argc == 3)

@@ -160,6 +160,23 @@ int sigio_kill(int pid, int sig)
 	return report(write(p[1], "x", 1));
 }
 
+/* The other ways to name an owner: F_SETOWN_EX on a pipe, FIOSETOWN and SIOCSPGRP on a socket. */
+int setown_other(const char *how, int pid)
+{
+	struct f_owner_ex ex = { .type = F_OWNER_PID, .pid = pid };
+	int p[2], s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0 || pipe2(p, O_CLOEXEC))
+		return setup_failed();
+	if (!strcmp(how, "ex"))
+		return report(fcntl(p[0], F_SETOWN_EX, &ex));
+	if (!strcmp(how, "fiosetown"))
+		return report(ioctl(s, FIOSETOWN, &pid));
+	if (!strcmp(how, "siocspgrp"))
+		return report(ioctl(s, SIOCSPGRP, &pid));
+	return -1;
+}
+
 int do_ptrace(int pid)
 {
 	long rc = ptrace(PTRACE_ATTACH, pid, NULL, NULL);
