@@ -86,7 +86,7 @@ $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests/unit
 # kk-escape is several files (tests/helpers/kk-escape/): one program, one compiler call.
 ESCAPE_SRCS := $(wildcard tests/helpers/kk-escape/*.c)
 HELPER_BINS += $(OUTPUT)/tests/kk-escape
-$(OUTPUT)/tests/kk-escape: $(ESCAPE_SRCS) tests/helpers/kk-escape/escape.h | $(OUTPUT)/tests/unit
+$(OUTPUT)/tests/kk-escape: $(ESCAPE_SRCS) tests/helpers/kk-escape/escape.h tests/helpers/parse_sa.h | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(ESCAPE_SRCS) -o $@ -luring -lpthread
 
@@ -210,7 +210,7 @@ uninstall:
 
 format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c \
-		tests/unit/*.h tests/helpers/*.c tests/helpers/kk-escape/*)
+		tests/unit/*.h tests/helpers/*.c tests/helpers/*.h tests/helpers/kk-escape/*)
 
 clean:
 	rm -rf $(OUTPUT)

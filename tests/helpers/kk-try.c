@@ -40,6 +40,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "parse_sa.h"
+
 #ifndef MSG_FASTOPEN
 #define MSG_FASTOPEN 0x20000000
 #endif
@@ -75,26 +77,6 @@ static int parse_flags(int argc, char **argv, int *flags)
 		if (j == n)
 			return -1;
 		*flags |= open_flags[j].flag;
-	}
-	return 0;
-}
-
-/* ADDR PORT into a sockaddr (IPv4 or IPv6 literal). */
-static socklen_t parse_sa(const char *addr, const char *port, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *in = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons(atoi(port));
-		return sizeof(*in);
-	}
-	if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(atoi(port));
-		return sizeof(*in6);
 	}
 	return 0;
 }

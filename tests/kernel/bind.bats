@@ -22,10 +22,6 @@ setup() {
 	drain_events
 }
 
-serial_of() {
-	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr A-F a-f
-}
-
 @test "bind reports the agent and emits agent.bound with the identity" {
 	sleep 30 &
 	local pid=$!

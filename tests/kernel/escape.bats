@@ -173,19 +173,6 @@ counter() {
 	"$KK" status --json | sed -n 's/.*"'"$1"'":\([0-9]*\).*/\1/p'
 }
 
-serial_of() {
-	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr A-F a-f
-}
-
-# A fresh agent certificate (test 25 revokes it), as in revoke.bats.
-fresh_cert() {
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=agent" \
-		-keyout "$BATS_TEST_TMPDIR/a.key" -out "$BATS_TEST_TMPDIR/a.csr" 2>/dev/null
-	openssl x509 -req -in "$BATS_TEST_TMPDIR/a.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
-		-set_serial "0x$(openssl rand -hex 8)" -days 1 -out "$BATS_TEST_TMPDIR/a.pem" 2>/dev/null
-	echo "$BATS_TEST_TMPDIR/a.pem"
-}
-
 # note TEXT: a line in the TAP output (measurements worth seeing when the test passes).
 note() {
 	echo "# $*" >&3

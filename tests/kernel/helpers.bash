@@ -145,3 +145,17 @@ for line in sys.stdin:
 drain_events() {
 	"$KK" events --json >/dev/null
 }
+
+# serial_of CERT: its serial as kakunin-bpf prints it (lowercase hex).
+serial_of() {
+	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr A-F a-f
+}
+
+# fresh_cert: a new agent certificate from the test CA, for a test that revokes it; its path.
+fresh_cert() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=agent" \
+		-keyout "$BATS_TEST_TMPDIR/a.key" -out "$BATS_TEST_TMPDIR/a.csr" 2>/dev/null
+	openssl x509 -req -in "$BATS_TEST_TMPDIR/a.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
+		-set_serial "0x$(openssl rand -hex 8)" -days 1 -out "$BATS_TEST_TMPDIR/a.pem" 2>/dev/null
+	echo "$BATS_TEST_TMPDIR/a.pem"
+}

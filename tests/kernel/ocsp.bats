@@ -92,10 +92,6 @@ state_of() {
 	"$KK" status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print([b["state"] for b in s["bindings"] if b["serial"] == sys.argv[1]][0])' "$1"
 }
 
-serial_of() {
-	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr A-F a-f
-}
-
 @test "revoke --crl imports a signed, current CRL and revokes the bound certificate" {
 	issue c1 leaf
 	KK_CERT=$CA/c1.pem PKI=$CA bound_start "$P" sh -c 'sleep 2; "$TRY" open /data/f' || true

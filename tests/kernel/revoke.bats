@@ -25,19 +25,6 @@ setup() {
 	drain_events
 }
 
-serial_of() {
-	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr A-F a-f
-}
-
-# A fresh agent certificate (each test revokes its own).
-fresh_cert() {
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=agent" \
-		-keyout "$BATS_TEST_TMPDIR/a.key" -out "$BATS_TEST_TMPDIR/a.csr" 2>/dev/null
-	openssl x509 -req -in "$BATS_TEST_TMPDIR/a.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
-		-set_serial "0x$(openssl rand -hex 8)" -days 1 -out "$BATS_TEST_TMPDIR/a.pem" 2>/dev/null
-	echo "$BATS_TEST_TMPDIR/a.pem"
-}
-
 @test "after revoke returns, reads and writes on open files and sockets fail, and new opens" {
 	local cert
 	cert=$(fresh_cert)

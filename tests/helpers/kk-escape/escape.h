@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../parse_sa.h"
+
 #ifndef MSG_FASTOPEN
 #define MSG_FASTOPEN 0x20000000
 #endif
@@ -92,7 +94,6 @@ int errname(int err);
 int report(long rc);
 int setup_failed(void);
 int parse_flags(const char *s, int *flags);
-socklen_t parse_sa(const char *addr, const char *port, struct sockaddr_storage *ss);
 int sock_type(const char *proto);
 void wait_gone(const char *path);
 
