@@ -126,11 +126,13 @@ out:
 }
 
 /*
- * The file mappings a revoked task shares with the rest of the system, as one line of paths.
- * Loads and stores through them are no system calls, so no hook sees them: the one thing a
+ * The writable shared file mappings of a revoked task, as one line of paths. Stores through
+ * them change the file and are no system calls, so no hook sees them: the one write a
  * revocation cannot cut short, which the operator has to hear about (and can end with --kill).
+ * Read-only mappings are left out: glibc maps system files shared (gconv-modules.cache), and
+ * private mappings show later changes to a file just the same, so they are no different.
  */
-static size_t shared_mappings(int pid, char *out, size_t size)
+static size_t writable_shared_mappings(int pid, char *out, size_t size)
 {
 	char path[64], *line = NULL, perms[8], name[4096];
 	size_t cap = 0, used = 0, count = 0;
@@ -140,7 +142,7 @@ static size_t shared_mappings(int pid, char *out, size_t size)
 	f = fopen(path, "re");
 	while (f && getline(&line, &cap, f) > 0) {
 		if (sscanf(line, "%*s %7s %*s %*s %*s %4095[^\n]", perms, name) != 2 ||
-		    perms[3] != 's' || name[0] != '/')
+		    perms[1] != 'w' || perms[3] != 's' || name[0] != '/')
 			continue;
 		if (used && strstr(out, name)) /* one entry per file, not per mapping */
 			continue;
@@ -163,12 +165,13 @@ static void warn_mappings(struct kk_binding *b, uint32_t slot, int pid,
 	size_t n;
 
 	paths[0] = '\0';
-	n = shared_mappings(pid, paths, sizeof(paths));
+	n = writable_shared_mappings(pid, paths, sizeof(paths));
 	if (!n)
 		return;
-	kk_err("revoke", "warning: PID %d still has %zu shared file mapping%s revocation cannot cut "
-	       "(%s); --kill ends %s", pid, n, n == 1 ? "" : "s", paths, n == 1 ? "it" : "them");
-	snprintf(reason, sizeof(reason), "revoked with shared file mappings: %s", paths);
+	kk_err("revoke", "warning: PID %d still has %zu writable shared file mapping%s revocation "
+	       "cannot cut (%s); --kill ends %s", pid, n, n == 1 ? "" : "s", paths,
+	       n == 1 ? "it" : "them");
+	snprintf(reason, sizeof(reason), "revoked with writable shared file mappings: %s", paths);
 	b->agent_id[sizeof(b->agent_id) - 1] = '\0';
 	b->policy_version[sizeof(b->policy_version) - 1] = '\0';
 	if (!kk_event_agent(&ev, KK_EV_AGENT_WARNING, slot, b->gen, pid, b->agent_id, r->serial,
