@@ -84,15 +84,15 @@ int BPF_PROG(kk_file_open, struct file *file, int ret)
 static __always_inline bool kk_via_io_uring(struct file *file)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	umode_t mode = BPF_CORE_READ(file, f_inode, i_mode);
 	struct pt_regs *regs;
 
-	if ((mode & S_IFMT) != S_IFREG)
-		return false;
-	if (task->flags & PF_IO_WORKER)
-		return true;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	return regs && BPF_CORE_READ(regs, orig_ax) == __NR_io_uring_enter;
+	/* Every read and write of a bound task asks: the task's side first, the file's last. */
+	if (!(task->flags & PF_IO_WORKER)) {
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		if (!regs || BPF_CORE_READ(regs, orig_ax) != __NR_io_uring_enter)
+			return false;
+	}
+	return (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFREG;
 }
 
 SEC("lsm/file_permission")

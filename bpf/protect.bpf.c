@@ -102,13 +102,24 @@ int BPF_PROG(kk_ptrace_traceme, struct task_struct *parent, int ret)
 	return ret ?: kk_protect(KK_HOOK_PTRACE_TRACEME, BPF_CORE_READ(parent, tgid));
 }
 
+/* Refuse a signal (or what names its target) aimed outside the binding; detail as kk_protect. */
+static __always_inline int kk_outside(struct kk_ctx *c, __u32 detail, __u16 sig)
+{
+	struct kk_event *ev = kk_event_start(c, 0);
+
+	if (ev) {
+		ev->count = detail;
+		ev->port = sig;
+	}
+	return kk_finish(c, ev, c->state_reason ?: KK_REASON_OUTSIDE_BINDING, EPERM);
+}
+
 /* Signals stay inside the binding: to tasks carrying the same (slot, gen) mark. */
 SEC("lsm/task_kill")
 int BPF_PROG(kk_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred, int ret)
 {
 	struct kk_task *target;
-	struct kk_event *ev;
 	struct kk_ctx c;
 
 	if (ret)
@@ -118,12 +129,7 @@ int BPF_PROG(kk_task_kill, struct task_struct *p, struct kernel_siginfo *info, i
 	target = bpf_task_storage_get(&kk_task, p, 0, 0);
 	if (target && target->binding == c.slot && target->gen == c.gen && !c.state_reason)
 		return 0;
-	ev = kk_event_start(&c, 0);
-	if (ev) {
-		ev->count = BPF_CORE_READ(p, tgid);
-		ev->port = sig;
-	}
-	return kk_finish(&c, ev, c.state_reason ?: KK_REASON_OUTSIDE_BINDING, EPERM);
+	return kk_outside(&c, BPF_CORE_READ(p, tgid), sig);
 }
 
 #define F_SETOWN 8
@@ -157,7 +163,6 @@ static __always_inline int kk_own_vtgid(void)
 SEC("lsm/file_fcntl")
 int BPF_PROG(kk_file_fcntl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
 {
-	struct kk_event *ev;
 	struct kk_ctx c;
 	int who = (int)arg;
 
@@ -167,28 +172,20 @@ int BPF_PROG(kk_file_fcntl, struct file *file, unsigned int cmd, unsigned long a
 		return 0;
 	if (!c.state_reason && cmd == F_SETOWN && (who == 0 || who == kk_own_vtgid()))
 		return 0;
-	ev = kk_event_start(&c, 0);
-	if (ev) {
-		ev->count = cmd == F_SETOWN && who > 0 ? who : 0;
-		ev->port = BPF_CORE_READ(file, f_owner.signum) ?: SIGIO;
-	}
-	return kk_finish(&c, ev, c.state_reason ?: KK_REASON_OUTSIDE_BINDING, EPERM);
+	return kk_outside(&c, cmd == F_SETOWN && who > 0 ? who : 0,
+			  BPF_CORE_READ(file, f_owner.signum) ?: SIGIO);
 }
 
 SEC("lsm/file_ioctl")
 int BPF_PROG(kk_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
 {
-	struct kk_event *ev;
 	struct kk_ctx c;
 
 	if (ret || (cmd != FIOSETOWN && cmd != SIOCSPGRP))
 		return ret;
 	if (!kk_resolve(&c, KK_HOOK_FILE_IOCTL))
 		return 0;
-	ev = kk_event_start(&c, 0);
-	if (ev)
-		ev->count = cmd;
-	return kk_finish(&c, ev, c.state_reason ?: KK_REASON_OUTSIDE_BINDING, EPERM);
+	return kk_outside(&c, cmd, 0);
 }
 
 SEC("lsm/sb_mount")

@@ -5,14 +5,11 @@
  * events, fail-closed decisions).
  */
 #define _GNU_SOURCE
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
@@ -52,29 +49,28 @@ static const char *state_name(uint32_t s)
 	return s == KK_STATE_ACTIVE ? "active" : s == KK_STATE_REVOKED ? "revoked" : "blocked";
 }
 
+struct pids_ctx {
+	uint32_t slot;
+	cJSON *arr;
+};
+
+static int add_pid(struct kk_maps *m, int pid, int pidfd, uint32_t slot, void *ctx)
+{
+	struct pids_ctx *p = ctx;
+
+	if (slot == p->slot)
+		cJSON_AddItemToArray(p->arr, cJSON_CreateNumber(pid));
+	return 0;
+}
+
 /* Processes (thread-group leaders) carrying a live mark of binding slot. */
 static cJSON *binding_pids(struct kk_maps *m, uint32_t slot)
 {
-	cJSON *arr = cJSON_CreateArray();
-	struct dirent *de;
-	DIR *d = opendir("/proc");
+	struct pids_ctx p = { slot, cJSON_CreateArray() };
 
-	while (arr && d && (de = readdir(d))) {
-		uint32_t cur;
-		int fd;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		fd = syscall(SYS_pidfd_open, atoi(de->d_name), 0);
-		if (fd < 0)
-			continue;
-		if (kk_maps_task_binding(m, fd, &cur) == 0 && cur == slot)
-			cJSON_AddItemToArray(arr, cJSON_CreateNumber(atoi(de->d_name)));
-		close(fd);
-	}
-	if (d)
-		closedir(d);
-	return arr;
+	if (p.arr)
+		kk_maps_for_each_bound(m, add_pid, &p);
+	return p.arr;
 }
 
 static cJSON *binding_json(struct kk_maps *m, uint32_t slot, const struct kk_binding *b)

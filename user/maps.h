@@ -121,6 +121,13 @@ int kk_maps_cgroup_del(struct kk_maps *m, uint64_t cgid);
 int kk_maps_cgroup_levels(struct kk_maps *m);
 /* The live binding of the task behind pidfd: 0 and *slot, or -ENOENT. */
 int kk_maps_task_binding(struct kk_maps *m, int pidfd, uint32_t *slot);
+/*
+ * fn for every process (thread-group leader in /proc) that carries a live mark, with a pidfd
+ * valid during the call and its binding slot; stops at the first nonzero fn return, which it
+ * returns. -errno when /proc cannot be read.
+ */
+typedef int (*kk_bound_fn)(struct kk_maps *m, int pid, int pidfd, uint32_t slot, void *ctx);
+int kk_maps_for_each_bound(struct kk_maps *m, kk_bound_fn fn, void *ctx);
 
 /* --- revocation (maps_revoke.c) --- */
 

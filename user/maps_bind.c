@@ -4,9 +4,12 @@
  * and the task marks (see maps.h). Callers hold the maps lock; every function leaves the maps
  * as it found them when it fails.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -290,6 +293,31 @@ int kk_maps_task_binding(struct kk_maps *m, int pidfd, uint32_t *slot)
 	return 0;
 }
 
+
+int kk_maps_for_each_bound(struct kk_maps *m, kk_bound_fn fn, void *ctx)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int rc = 0;
+
+	if (!d)
+		return -errno;
+	while (!rc && (de = readdir(d))) {
+		uint32_t slot;
+		int fd;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		fd = syscall(SYS_pidfd_open, atoi(de->d_name), 0);
+		if (fd < 0)
+			continue; /* gone already */
+		if (!kk_maps_task_binding(m, fd, &slot))
+			rc = fn(m, atoi(de->d_name), fd, slot, ctx);
+		close(fd);
+	}
+	closedir(d);
+	return rc;
+}
 
 int kk_maps_ident_state(struct kk_maps *m, uint32_t slot, uint32_t *state)
 {

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* revoke — revocation list, identity states, agent.revoked, --kill (see revoke.h). */
 #define _GNU_SOURCE
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -180,39 +178,26 @@ static void warn_mappings(struct kk_binding *b, uint32_t slot, int pid,
 		kk_err("events", "could not send agent.warning for binding %u", slot);
 }
 
-/*
- * Tasks of the flipped identities (processes whose mark is a binding using one of them): killed
- * with --kill, else checked for what the revocation cannot reach. Returns how many were killed.
- */
-static int revoked_tasks(struct kk_maps *m, const bool *flipped, const struct kk_revoke_req *r)
+struct revoked_ctx {
+	const bool *flipped;
+	const struct kk_revoke_req *r;
+	int killed;
+};
+
+/* A task of a flipped identity: killed with --kill, else checked for what revocation misses. */
+static int revoked_task(struct kk_maps *m, int pid, int pidfd, uint32_t slot, void *ctx)
 {
+	struct revoked_ctx *rc = ctx;
 	struct kk_binding b;
-	struct dirent *de;
-	int killed = 0;
-	DIR *d = opendir("/proc");
 
-	while (d && (de = readdir(d))) {
-		uint32_t slot;
-		int fd, pid;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = atoi(de->d_name);
-		fd = syscall(SYS_pidfd_open, pid, 0);
-		if (fd < 0)
-			continue;
-		if (!kk_maps_task_binding(m, fd, &slot) && !kk_maps_binding_read(m, slot, &b) &&
-		    b.ident < KK_MAX_IDENTS && flipped[b.ident]) {
-			if (!r->kill)
-				warn_mappings(&b, slot, pid, r);
-			else if (!syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0))
-				killed++;
-		}
-		close(fd);
-	}
-	if (d)
-		closedir(d);
-	return killed;
+	if (kk_maps_binding_read(m, slot, &b) || b.ident >= KK_MAX_IDENTS ||
+	    !rc->flipped[b.ident])
+		return 0;
+	if (!rc->r->kill)
+		warn_mappings(&b, slot, pid, rc->r);
+	else if (!syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0))
+		rc->killed++;
+	return 0;
 }
 
 /* agent.revoked for every binding of a flipped identity; returns how many. */
@@ -242,6 +227,7 @@ int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, i
 {
 	struct kk_revocation rev = { .revoked_at = time(NULL), .source = r->source };
 	static bool flipped[KK_MAX_IDENTS];
+	struct revoked_ctx rc = { flipped, r, 0 };
 	struct kk_ident id;
 	uint32_t slot;
 	int err;
@@ -267,7 +253,8 @@ int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, i
 		return err;
 	}
 	*bindings = announce(m, flipped, r);
-	*killed = revoked_tasks(m, flipped, r);
+	kk_maps_for_each_bound(m, revoked_task, &rc);
+	*killed = rc.killed;
 	return save_list(m);
 }
 
