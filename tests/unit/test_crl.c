@@ -30,45 +30,10 @@
 #include "unit.h"
 
 #define DIR_TEMPLATE "/tmp/kk-crl-XXXXXX"
-static char tmpdir[sizeof(DIR_TEMPLATE)];
-static char dir[sizeof(DIR_TEMPLATE) + 8];
+#include "cert_fixture.h"
 static char why[1024];
 static struct kk_revoked *rv;
 static size_t nrv;
-
-/* dir/name, in one of a few rotating buffers so a call can use several at once. */
-static const char *P(const char *name)
-{
-	static char bufs[4][PATH_MAX];
-	static int n;
-	char *b = bufs[n++ % 4];
-
-	snprintf(b, PATH_MAX, "%s/%s", dir, name);
-	return b;
-}
-
-/* First line of dir/name (what the fixture script recorded from the openssl CLI). */
-static const char *expected(const char *name)
-{
-	static char bufs[2][256];
-	static int n;
-	char *b = bufs[n++ % 2];
-	FILE *f = fopen(P(name), "r");
-
-	b[0] = '\0';
-	if (f) {
-		if (!fgets(b, 256, f))
-			b[0] = '\0';
-		fclose(f);
-	}
-	b[strcspn(b, "\n")] = '\0';
-	return b;
-}
-
-static bool one_line(const char *s)
-{
-	return s[0] && !strchr(s, '\n');
-}
 
 #define CHECK_WHY(sub)                                        \
 	do {                                                  \
@@ -516,89 +481,11 @@ UNIT_TEST(crl_refused_constructs)
 	CHECK_EQ_INT(ERR_peek_error(), 0);
 }
 
-/* --- fixtures: the script from $KK_SRCDIR, next to this source, or from the binary --- */
-
-static int find_script(char *out, size_t len)
-{
-	const char *src = getenv("KK_SRCDIR");
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (src) {
-		snprintf(out, len, "%s/tests/unit/make-revocation-certs.sh", src);
-		return access(out, R_OK);
-	}
-	src = strrchr(__FILE__, '/');
-	snprintf(out, len, "%.*s/make-revocation-certs.sh", src ? (int)(src - __FILE__) : 1,
-		 src ? __FILE__ : ".");
-	if (!access(out, R_OK))
-		return 0;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -1;
-	exe[n] = '\0';
-	snprintf(out, len, "%s/../../../tests/unit/make-revocation-certs.sh", dirname(exe));
-	return access(out, R_OK);
-}
-
-static int make_fixtures(void)
-{
-	char script[PATH_MAX], cmd[3 * PATH_MAX], log_path[PATH_MAX], line[512];
-	FILE *log;
-	int rc;
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s", DIR_TEMPLATE);
-	if (!mkdtemp(tmpdir)) {
-		printf("# mkdtemp %s: %s\n", DIR_TEMPLATE, strerror(errno));
-		tmpdir[0] = '\0';
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s/certs", tmpdir);
-	if (mkdir(dir, 0700)) {
-		printf("# mkdir %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	if (find_script(script, sizeof(script))) {
-		printf("# make-revocation-certs.sh not found (run from the top of the tree or set "
-		       "KK_SRCDIR)\n");
-		return -1;
-	}
-	snprintf(log_path, sizeof(log_path), "%s/make-certs.err", tmpdir);
-	snprintf(cmd, sizeof(cmd), "sh '%s' crl '%s' 2>'%s'", script, dir, log_path);
-	rc = system(cmd);
-	if (rc) {
-		log = fopen(log_path, "r");
-		while (log && fgets(line, sizeof(line), log))
-			printf("# %s", line);
-		if (log)
-			fclose(log);
-		printf("# %s failed (status %d)\n", script, rc);
-	}
-	return rc ? -1 : 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/*
- * Remove what make_fixtures made and nothing else: only a directory mkdtemp created from
- * DIR_TEMPLATE, depth first, without following symbolic links or leaving its file system.
- */
-static void remove_fixtures(void)
-{
-	if (strlen(tmpdir) != strlen(DIR_TEMPLATE) ||
-	    strncmp(tmpdir, DIR_TEMPLATE, strlen(DIR_TEMPLATE) - 6))
-		return;
-	if (nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT))
-		printf("# could not remove %s: %s\n", tmpdir, strerror(errno));
-	tmpdir[0] = '\0';
-}
+/* --- fixtures (cert_fixture.h) --- */
 
 UNIT_TEST(fixtures)
 {
-	CHECK_EQ_INT(make_fixtures(), 0);
+	CHECK_EQ_INT(make_certs("make-revocation-certs.sh", "crl", NULL), 0);
 }
 
 int main(void)

@@ -38,46 +38,11 @@
 #define T_2020_NOON (T_2020 + 12 * 3600)
 #define T_2099	    4070908800LL
 
-/* The mkdtemp directory ("" until made), and the certificates' directory inside it. */
+/* Where the certificates are made (cert_fixture.h). */
 #define DIR_TEMPLATE "/tmp/kk-identity-XXXXXX"
-static char tmpdir[sizeof(DIR_TEMPLATE)];
-static char dir[sizeof(DIR_TEMPLATE) + 8];
+#include "cert_fixture.h"
 static char why[1024];
 static struct kk_identity id;
-
-/* dir/name, in one of a few rotating buffers so a call can use several at once. */
-static __attribute__((unused)) const char *P(const char *name)
-{
-	static char bufs[4][PATH_MAX];
-	static int n;
-	char *b = bufs[n++ % 4];
-
-	snprintf(b, PATH_MAX, "%s/%s", dir, name);
-	return b;
-}
-
-/* First line of dir/name (what make-certs.sh recorded from the openssl CLI), "" if missing. */
-static __attribute__((unused)) const char *expected(const char *name)
-{
-	static char bufs[2][256];
-	static int n;
-	char *b = bufs[n++ % 2];
-	FILE *f = fopen(P(name), "r");
-
-	b[0] = '\0';
-	if (f) {
-		if (!fgets(b, 256, f))
-			b[0] = '\0';
-		fclose(f);
-	}
-	b[strcspn(b, "\n")] = '\0';
-	return b;
-}
-
-static __attribute__((unused)) bool one_line(const char *s)
-{
-	return s[0] && !strchr(s, '\n');
-}
 
 /* why[] must hold sub, on one line; the diagnostic prints both. */
 #define CHECK_WHY(sub)                                        \
@@ -107,95 +72,11 @@ static __attribute__((unused)) int load(const char *cert)
 	return kk_identity_load(cert, &id, why, sizeof(why));
 }
 
-/* --- fixtures --- */
-
-/*
- * tests/unit/make-certs.sh: from $KK_SRCDIR when set, else next to this source when run from the
- * top of the tree (as make and check.sh do), else found from the binary in OUTPUT/tests/unit/.
- */
-static __attribute__((unused)) int find_script(char *out, size_t len)
-{
-	char exe[PATH_MAX];
-	const char *src = getenv("KK_SRCDIR");
-	ssize_t n;
-
-	if (src) {
-		snprintf(out, len, "%s/tests/unit/make-certs.sh", src);
-		return access(out, R_OK);
-	}
-	src = strrchr(__FILE__, '/');
-	snprintf(out, len, "%.*s/make-certs.sh", src ? (int)(src - __FILE__) : 1,
-		 src ? __FILE__ : ".");
-	if (!access(out, R_OK))
-		return 0;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -1;
-	exe[n] = '\0';
-	snprintf(out, len, "%s/../../../tests/unit/make-certs.sh", dirname(exe));
-	return access(out, R_OK);
-}
-
-/* Make the certificates in DIR_TEMPLATE/certs; on failure say why as TAP diagnostics. */
-static __attribute__((unused)) int make_fixtures(void)
-{
-	char script[PATH_MAX], cmd[3 * PATH_MAX], log_path[PATH_MAX], line[512];
-	FILE *log;
-	int rc;
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s", DIR_TEMPLATE);
-	if (!mkdtemp(tmpdir)) {
-		printf("# mkdtemp %s: %s\n", DIR_TEMPLATE, strerror(errno));
-		tmpdir[0] = '\0';
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s/certs", tmpdir);
-	if (mkdir(dir, 0700)) {
-		printf("# mkdir %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	if (find_script(script, sizeof(script))) {
-		printf("# make-certs.sh not found (run from the top of the tree or set "
-		       "KK_SRCDIR)\n");
-		return -1;
-	}
-	snprintf(log_path, sizeof(log_path), "%s/make-certs.err", tmpdir);
-	snprintf(cmd, sizeof(cmd), "sh '%s' '%s' 2>'%s'", script, dir, log_path);
-	rc = system(cmd);
-	if (rc) {
-		log = fopen(log_path, "r");
-		while (log && fgets(line, sizeof(line), log))
-			printf("# %s", line);
-		if (log)
-			fclose(log);
-		printf("# %s failed (status %d)\n", script, rc);
-	}
-	return rc ? -1 : 0;
-}
-
-static __attribute__((unused)) int remove_entry(const char *path, const struct stat *st, int flag,
-						struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/*
- * Remove what make_fixtures made and nothing else: only a directory mkdtemp created from
- * DIR_TEMPLATE, depth first, without following symbolic links or leaving its file system.
- */
-static __attribute__((unused)) void remove_fixtures(void)
-{
-	if (strlen(tmpdir) != strlen(DIR_TEMPLATE) ||
-	    strncmp(tmpdir, DIR_TEMPLATE, strlen(DIR_TEMPLATE) - 6))
-		return;
-	if (nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT))
-		printf("# could not remove %s: %s\n", tmpdir, strerror(errno));
-	tmpdir[0] = '\0';
-}
+/* --- fixtures (cert_fixture.h) --- */
 
 UNIT_TEST(fixtures)
 {
-	CHECK_EQ_INT(make_fixtures(), 0);
+	CHECK_EQ_INT(make_certs("make-certs.sh", NULL, NULL), 0);
 }
 
 #endif

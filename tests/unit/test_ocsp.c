@@ -32,28 +32,12 @@
 #include "unit.h"
 
 #define DIR_TEMPLATE "/tmp/kk-ocsp-XXXXXX"
-#define TIMEOUT_MS   5000
-static char tmpdir[sizeof(DIR_TEMPLATE)];
-static char dir[sizeof(DIR_TEMPLATE) + 8];
+#include "cert_fixture.h"
+#define TIMEOUT_MS 5000
 static char why[1024], url[64];
 static struct kk_ocsp_result res;
 static int aia_port;			/* in aia.pem's authorityInfoAccess */
 static pid_t responder = -1, fake = -1; /* children, killed by stop() */
-
-static const char *P(const char *name)
-{
-	static char bufs[6][PATH_MAX];
-	static int n;
-	char *b = bufs[n++ % 6];
-
-	snprintf(b, PATH_MAX, "%s/%s", dir, name);
-	return b;
-}
-
-static bool one_line(const char *s)
-{
-	return s[0] && !strchr(s, '\n');
-}
 
 #define CHECK_WHY(sub)                                        \
 	do {                                                  \
@@ -144,17 +128,6 @@ static void die_with_parent(pid_t parent)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 		_exit(127);
-}
-
-static void print_log(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		printf("# %s", line);
-	if (f)
-		fclose(f);
 }
 
 /*
@@ -487,82 +460,22 @@ UNIT_TEST(bad_arguments)
 	CHECK_EQ_INT(ERR_peek_error(), 0);
 }
 
-/* --- fixtures: the script from $KK_SRCDIR, next to this source, or from the binary --- */
-
-static int find_script(char *out, size_t len)
-{
-	const char *src = getenv("KK_SRCDIR");
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (src) {
-		snprintf(out, len, "%s/tests/unit/make-revocation-certs.sh", src);
-		return access(out, R_OK);
-	}
-	src = strrchr(__FILE__, '/');
-	snprintf(out, len, "%.*s/make-revocation-certs.sh", src ? (int)(src - __FILE__) : 1,
-		 src ? __FILE__ : ".");
-	if (!access(out, R_OK))
-		return 0;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -1;
-	exe[n] = '\0';
-	snprintf(out, len, "%s/../../../tests/unit/make-revocation-certs.sh", dirname(exe));
-	return access(out, R_OK);
-}
+/* --- fixtures (cert_fixture.h), with the port aia.pem names in its authorityInfoAccess --- */
 
 static int make_fixtures(void)
 {
-	char script[PATH_MAX], cmd[3 * PATH_MAX], log_path[PATH_MAX];
-	int rc;
+	char port[16];
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s", DIR_TEMPLATE);
-	if (!mkdtemp(tmpdir)) {
-		printf("# mkdtemp %s: %s\n", DIR_TEMPLATE, strerror(errno));
-		tmpdir[0] = '\0';
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s/certs", tmpdir);
-	if (mkdir(dir, 0700)) {
-		printf("# mkdir %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	if (find_script(script, sizeof(script))) {
-		printf("# make-revocation-certs.sh not found (run from the top of the tree or set "
-		       "KK_SRCDIR)\n");
-		return -1;
-	}
 	aia_port = free_port();
-	snprintf(log_path, sizeof(log_path), "%s/make-certs.err", tmpdir);
-	snprintf(cmd, sizeof(cmd), "sh '%s' ocsp '%s' %d 2>'%s'", script, dir, aia_port, log_path);
-	rc = system(cmd);
-	if (rc) {
-		print_log(log_path);
-		printf("# %s failed (status %d)\n", script, rc);
-	}
-	return rc ? -1 : 0;
+	snprintf(port, sizeof(port), "%d", aia_port);
+	return make_certs("make-revocation-certs.sh", "ocsp", port);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/*
- * Stop the children, then remove what make_fixtures made and nothing else: only a directory
- * mkdtemp created from DIR_TEMPLATE, depth first, without following symbolic links or leaving
- * its file system. Also run at exit, so a failed check cannot leave a responder behind.
- */
+/* Stop the children, then remove the fixtures; also run at exit, so no responder is left. */
 static void cleanup(void)
 {
 	stop();
-	if (strlen(tmpdir) != strlen(DIR_TEMPLATE) ||
-	    strncmp(tmpdir, DIR_TEMPLATE, strlen(DIR_TEMPLATE) - 6))
-		return;
-	if (nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT))
-		printf("# could not remove %s: %s\n", tmpdir, strerror(errno));
-	tmpdir[0] = '\0';
+	remove_fixtures();
 }
 
 UNIT_TEST(fixtures)
