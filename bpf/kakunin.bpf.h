@@ -134,6 +134,59 @@ KK_MAP struct {
 	__type(value, struct kk_net_val);
 } kk_net_deny SEC(".maps");
 
+/*
+ * kk_net_listen — LPM trie of network_rules.listen: key struct kk_net_key (policy slot + local
+ * address; a rule without an address has prefix 0, matching every address), value struct
+ * kk_net_val (the ports). Full: as kk_paths. No entry: the agent may not listen at all.
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_RDONLY_PROG);
+	__uint(max_entries, KK_MAX_NET_ENTRIES);
+	__type(key, struct kk_net_key);
+	__type(value, struct kk_net_val);
+} kk_net_listen SEC(".maps");
+
+/*
+ * kk_files — key: a struct file's address; value: struct kk_file_mark, written by the hooks when
+ * a bound task opens a file (or first uses one it did not open) and it was decided; dropped in
+ * file_free_security. LRU: when full the oldest entry goes, and that file is decided on its path
+ * again at its next use (slower, never wider). Not pinned: a fresh load starts empty, so an
+ * address reused while nothing watched cannot inherit a decision.
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KK_MAX_FILES);
+	__type(key, __u64);
+	__type(value, struct kk_file_mark);
+} kk_files SEC(".maps");
+
+/*
+ * kk_objs — key: the address of a System V IPC object (struct kern_ipc_perm) or a key (struct
+ * key); value: struct kk_mark, the binding that created it. Written in *_alloc_security and
+ * key_alloc for bound tasks, dropped in *_free_security and key_free. Full: the bound task's
+ * creation is refused (ENOSPC, counted). Not pinned, as kk_files.
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KK_MAX_OBJS);
+	__type(key, __u64);
+	__type(value, struct kk_mark);
+} kk_objs SEC(".maps");
+
+/*
+ * kk_socks — socket storage (value struct kk_sock) of sockets made by bound tasks or used by
+ * them: the owning binding and the last peer decided. Cloned to accepted sockets
+ * (BPF_F_CLONE); freed with the socket; no size limit (an allocation failure leaves the socket
+ * unmarked, so it is decided again at its next use).
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct kk_sock);
+} kk_socks SEC(".maps");
+
 /* kk_exec — key struct kk_exec_key (policy slot + resolved path); value unused. Full: as above. */
 KK_MAP struct {
 	__uint(map_flags, BPF_F_RDONLY_PROG);

@@ -31,6 +31,8 @@
 #define KK_MAX_NET_ENTRIES  65536  /* per trie (allow, deny) */
 #define KK_MAX_EXEC_ENTRIES 4096
 #define KK_MAX_CONNS	    65536 /* live outbound sockets of bound tasks */
+#define KK_MAX_FILES	    65536 /* files decided under a binding (LRU: older ones are decided again) */
+#define KK_MAX_OBJS	    16384 /* System V IPC objects and keys created by bound tasks */
 #define KK_CGROUP_LEVELS    12	  /* a bound cgroup is at most this deep (the root is level 0) */
 
 /* Access bits, ours rather than the kernel's f_mode so policy and events share them. */
@@ -101,9 +103,61 @@ enum kk_hook {
 	KK_HOOK_FILE_MPROTECT,
 	KK_HOOK_FILE_FCNTL,
 	KK_HOOK_FILE_IOCTL,
+	/* complete mediation (bpf/hooks.manifest): network */
+	KK_HOOK_SOCKET_BIND,
+	KK_HOOK_SOCKET_LISTEN,
+	KK_HOOK_SOCKET_ACCEPT,
+	KK_HOOK_SOCKET_SETSOCKOPT,
+	KK_HOOK_SOCK_RCV_SKB,
+	KK_HOOK_SCTP_BIND_CONNECT,
+	KK_HOOK_TUN_DEV_CREATE,
+	KK_HOOK_TUN_DEV_ATTACH_QUEUE,
+	KK_HOOK_TUN_DEV_ATTACH,
+	KK_HOOK_TUN_DEV_OPEN,
+	/* files: attributes, xattrs, watches, locks, 32-bit ioctls */
+	KK_HOOK_INODE_SETATTR,
+	KK_HOOK_INODE_SETXATTR,
+	KK_HOOK_INODE_REMOVEXATTR,
+	KK_HOOK_INODE_GETXATTR,
+	KK_HOOK_INODE_LISTXATTR,
+	KK_HOOK_PATH_NOTIFY,
+	KK_HOOK_FILE_LOCK,
+	KK_HOOK_FILE_IOCTL_COMPAT,
+	/* System V IPC and keys */
+	KK_HOOK_IPC_PERMISSION,
+	KK_HOOK_MSG_QUEUE_ALLOC,
+	KK_HOOK_MSG_QUEUE_ASSOCIATE,
+	KK_HOOK_MSG_QUEUE_MSGCTL,
+	KK_HOOK_MSG_QUEUE_MSGSND,
+	KK_HOOK_MSG_QUEUE_MSGRCV,
+	KK_HOOK_SHM_ALLOC,
+	KK_HOOK_SHM_ASSOCIATE,
+	KK_HOOK_SHM_SHMCTL,
+	KK_HOOK_SHM_SHMAT,
+	KK_HOOK_SEM_ALLOC,
+	KK_HOOK_SEM_ASSOCIATE,
+	KK_HOOK_SEM_SEMCTL,
+	KK_HOOK_SEM_SEMOP,
+	KK_HOOK_KEY_ALLOC,
+	KK_HOOK_KEY_PERMISSION,
+	KK_HOOK_WATCH_KEY,
+	KK_HOOK_POST_NOTIFICATION,
+	/* the kernel and other tasks */
+	KK_HOOK_KERNEL_MODULE_REQUEST,
+	KK_HOOK_SYSLOG,
+	KK_HOOK_URING_CMD,
+	KK_HOOK_BINDER_SET_CONTEXT_MGR,
+	KK_HOOK_BINDER_TRANSACTION,
+	KK_HOOK_BINDER_TRANSFER_BINDER,
+	KK_HOOK_BINDER_TRANSFER_FILE,
+	KK_HOOK_TASK_SETNICE,
+	KK_HOOK_TASK_SETIOPRIO,
+	KK_HOOK_TASK_SETSCHEDULER,
+	KK_HOOK_TASK_SETRLIMIT,
+	KK_HOOK_TASK_MOVEMEMORY,
 	KK_HOOK_MAX,
 };
-#define KK_HOOK_SLOTS 48 /* per-binding counters reserve this many hooks */
+#define KK_HOOK_SLOTS 128 /* per-binding counters reserve this many hooks */
 _Static_assert(KK_HOOK_MAX <= KK_HOOK_SLOTS, "too many hooks for the counters");
 
 /* Why a decision was taken; the text for each lives in user/events.c. */
@@ -126,6 +180,12 @@ enum kk_reason {
 	KK_REASON_OUTSIDE_HOURS,      /* outside allowed_hours */
 	KK_REASON_RATE_LIMIT,	      /* rate_limit tokens exhausted */
 	KK_REASON_CONCURRENCY,	      /* max_concurrent_trades reached */
+	KK_REASON_LISTEN_NOT_ALLOWED, /* bind/listen/accept on a port not in network_rules.listen */
+	KK_REASON_PROTOCOL,	      /* inet protocol other than TCP/UDP, not in allowed_socket_types */
+	KK_REASON_SOURCE_ROUTE,	      /* IPv6 routing header, IPv4 options, per-socket IPsec policy */
+	KK_REASON_FOREIGN_SOCKET,     /* a socket from outside the binding, with no peer to decide */
+	KK_REASON_FOREIGN_OBJECT,     /* an IPC object or key the binding did not create */
+	KK_REASON_EXEC_MEMORY,	      /* anonymous or memfd memory made executable (W^X) */
 	KK_REASON_SCOPE_MAX,
 	/* identity and integrity: denied in audit mode too */
 	KK_REASON_REVOKED = 32,	   /* certificate revoked */
@@ -152,6 +212,8 @@ enum kk_stat {
 	KK_STAT_CONN_TABLE_FULL, /* connection tracking full, connect denied */
 	KK_STAT_DENIED,		 /* every denial */
 	KK_STAT_AUDITED,	 /* every would-be denial in audit mode */
+	KK_STAT_FILE_TABLE_FULL, /* kk_files full: the file is decided on its path again at use */
+	KK_STAT_OBJ_TABLE_FULL,	 /* kk_objs full: the IPC object or key was refused */
 	KK_STAT_MAX,
 };
 
@@ -265,10 +327,43 @@ struct kk_bindreq {
 	__u32 binding;
 	__u32 gen;
 	__u32 flags;
-	__u32 marked; /* out: tasks marked by the last run */
-	__u32 pad;
+	__u32 marked;	   /* out: tasks marked by the last run */
+	__u32 too_deep;	   /* out: tasks below the root but more than KK_TREE_DEPTH down (not marked) */
 };
 _Static_assert(sizeof(struct kk_bindreq) == 24, "kk_bindreq layout");
+
+/*
+ * Value of kk_files (key: the struct file's address): a file opened (or first used) under a
+ * binding and decided then. A bound task's read, write or mapping of any other file is decided
+ * on the file's path first, so descriptors opened before `bind`, inherited or installed from
+ * outside do not carry access the policy would not give.
+ */
+struct kk_file_mark {
+	__u32 binding;
+	__u32 gen;
+	__u32 access; /* KK_ACCESS_* that were decided */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct kk_file_mark) == 16, "kk_file_mark layout");
+
+/*
+ * Value of kk_socks (socket storage, cloned to accepted sockets): the binding whose task made
+ * the socket, and the last peer decided for it under that binding. The signer and the egress
+ * read it by socket fd to attribute a caller without PIDs.
+ */
+#define KK_SOCK_OWN 0x1	     /* created by a task of (binding, gen) */
+#define KK_SOCK_PEER_OK 0x2  /* peer_* was decided allowed under (binding, gen) */
+#define KK_SOCK_LISTEN_OK 0x4 /* the bound port was allowed by network_rules.listen */
+struct kk_sock {
+	__u32 binding;
+	__u32 gen;
+	__u32 flags; /* KK_SOCK_* */
+	__u16 peer_port;
+	__u8 peer_family;
+	__u8 pad;
+	__u8 peer_addr[16];
+};
+_Static_assert(sizeof(struct kk_sock) == 32, "kk_sock layout");
 
 /* Value of kk_live[slot]: tasks alive under a binding (its gen), kept by the hooks. */
 struct kk_live {
@@ -391,6 +486,9 @@ _Static_assert(sizeof(struct kk_net_val) == 36, "kk_net_val layout");
 #define KK_POL_SOCK_PACKET 0x20
 #define KK_POL_SOCK_NETLINK 0x40
 #define KK_POL_NETLINK_ROUTE 0x80
+#define KK_POL_SOCK_SCTP 0x100 /* allowed_socket_types "sctp": every address still decided */
+#define KK_POL_ALLOW_JIT 0x200 /* "allow_jit": anonymous memory may be made executable */
+#define KK_POL_IPC_NONE 0x400  /* "ipc": "none": no System V IPC or keys, not even its own */
 
 /* Per-policy constants the hooks need besides the rules. */
 struct kk_policy_consts {

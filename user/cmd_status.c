@@ -42,6 +42,8 @@ static const char *const stat_names[KK_STAT_MAX] = {
 	[KK_STAT_CONN_TABLE_FULL] = "conn_table_full",
 	[KK_STAT_DENIED] = "denied",
 	[KK_STAT_AUDITED] = "audited",
+	[KK_STAT_FILE_TABLE_FULL] = "file_table_full",
+	[KK_STAT_OBJ_TABLE_FULL] = "object_table_full",
 };
 
 static const char *state_name(uint32_t s)
