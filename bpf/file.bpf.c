@@ -2,25 +2,31 @@
 /*
  * file.bpf.c — file access of bound tasks.
  *
- * Hooks: lsm/file_open, lsm/file_permission, lsm/path_{link,rename,unlink,mkdir,rmdir,symlink,
- * mknod,truncate,chmod,chown}.
+ * Hooks: lsm/file_open, lsm/file_permission, lsm/file_receive, lsm/path_notify, lsm/file_lock,
+ * lsm/path_{link,rename,unlink,mkdir,rmdir,symlink,mknod,truncate,chmod,chown}.
  *
  * Decision model: an unbound task leaves after one task-storage lookup. For a bound task the
  * path is resolved from the kernel's own objects (bpf_d_path in file_open, our dentry walk in
  * the path hooks where bpf_d_path is refused), the most specific rule of its policy is found in
  * the kk_paths LPM trie, and the access asked for must be granted by it:
  *   file_open   read and/or write from f_mode, write also for O_TRUNC and a file just created;
+ *               the decision is remembered for the file (kk_files);
+ *   file_permission  every read and write: a file decided under this binding passes; any other
+ *               file (opened before `bind`, inherited, installed into the agent's io_uring from
+ *               outside) is decided on its path as at open; revoked or blocked identities read
+ *               and write nothing, and writes stop outside allowed_hours;
+ *   file_receive an fd passed in (SCM_RIGHTS) as if opened here; pipes, sockets and anonymous
+ *               files pass (sockets are decided on their peer when used);
  *   path_*      write on every path they change (mknod also covers open(O_CREAT) of a new
  *               file, before the file exists);
  *   link/rename the new name may not grant more than the old one did, so a file cannot be
  *               moved or linked into more access (a secret linked into a writable directory);
- *   file_permission  reads and writes on open files stop when the identity is revoked or
- *               blocked, and writes stop outside allowed_hours; those issued through io_uring
- *               on regular files are decided on the path as at open (see kk_via_io_uring).
+ *   path_notify an inotify/fanotify watch needs read access to what it watches;
+ *   file_lock   locks are a channel between processes: refused once the identity is not active.
  * A revoked or blocked identity, a write outside allowed_hours, or a path that cannot be
  * resolved is refused (fail closed). Denials return EACCES.
  */
-#include "path.bpf.h"
+#include "file.bpf.h"
 
 #define RENAME_EXCHANGE 2
 
@@ -35,21 +41,6 @@ static __always_inline __u32 kk_open_access(struct file *file)
 	if ((mode & FMODE_WRITE) || (flags & O_TRUNC) || (mode & FMODE_CREATED))
 		access |= KK_ACCESS_WRITE;
 	return access;
-}
-
-/* What refuses access to the resolved path ev->path, checked in order; 0 = granted. */
-static __always_inline __u32 kk_file_reason(struct kk_ctx *c, struct kk_event *ev, long len,
-					    __u32 access)
-{
-	if (c->state_reason)
-		return c->state_reason;
-	if (len <= 0 || len > KK_PATH_MAX) {
-		kk_count(KK_STAT_PATH_FAIL);
-		return KK_REASON_PATH_UNRESOLVED;
-	}
-	if ((access & KK_ACCESS_WRITE) && kk_outside_hours(c))
-		return KK_REASON_OUTSIDE_HOURS;
-	return kk_path_decide(c, ev->path, len, access);
 }
 
 SEC("lsm/file_open")
@@ -68,41 +59,28 @@ int BPF_PROG(kk_file_open, struct file *file, int ret)
 	ev = kk_event_start(&c, access);
 	if (!ev)
 		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
+	c.sb = BPF_CORE_READ(file, f_path.dentry, d_sb);
 	len = bpf_d_path(&file->f_path, ev->path, sizeof(ev->path));
 	ev->path_len = len > 0 ? len : 0;
-	return kk_finish(&c, ev, kk_file_reason(&c, ev, len, access), EACCES);
+	ret = kk_finish(&c, ev, kk_file_reason(&c, ev, len, access), EACCES);
+	/* Reads and writes through this file need no second look (audit mode: reported here). */
+	if (!ret)
+		kk_file_mark(&c, file, access);
+	return ret;
 }
 
 /*
- * io_uring can hand a bound task a file it never opened: a process holding the agent's ring
- * installs one into its fixed-file table (IORING_OP_MSG_RING with IORING_MSG_SEND_FD), and no
- * LSM hook of the kernel sees that. Such a file is only usable through io_uring, whose reads
- * and writes run inside io_uring_enter(2) or in the ring's io-wq and SQPOLL threads
- * (PF_IO_WORKER); there, a regular file's path is decided as at open. Plain read(2) and
- * write(2) on files the task holds are not affected.
+ * Every read and write of a bound task: revocation, allowed_hours for writes, and the file's
+ * decision under this binding — a file it did not open under this binding (opened before
+ * `bind`, inherited, installed into its io_uring with IORING_MSG_SEND_FD from outside) is
+ * decided on its path here, as if opened now.
  */
-static __always_inline bool kk_via_io_uring(struct file *file)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs;
-
-	/* Every read and write of a bound task asks: the task's side first, the file's last. */
-	if (!(task->flags & PF_IO_WORKER)) {
-		regs = (struct pt_regs *)bpf_task_pt_regs(task);
-		if (!regs || BPF_CORE_READ(regs, orig_ax) != __NR_io_uring_enter)
-			return false;
-	}
-	return (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFREG;
-}
-
 SEC("lsm/file_permission")
 int BPF_PROG(kk_file_permission, struct file *file, int mask, int ret)
 {
-	bool io_uring = false;
 	struct kk_event *ev;
 	struct kk_ctx c;
-	__u32 reason, access;
-	long len;
+	__u32 reason, access, had;
 
 	if (ret)
 		return ret;
@@ -113,19 +91,90 @@ int BPF_PROG(kk_file_permission, struct file *file, int mask, int ret)
 	reason = c.state_reason;
 	if (!reason && access == KK_ACCESS_WRITE && kk_outside_hours(&c))
 		reason = KK_REASON_OUTSIDE_HOURS;
-	if (!reason)
-		io_uring = kk_via_io_uring(file);
-	if (!reason && !io_uring)
+	if (!reason && kk_file_marked(&c, file, access, &had))
 		return 0;
 	ev = kk_event_start(&c, access);
 	if (!ev)
 		return kk_finish(&c, NULL, reason ?: KK_REASON_BINDING_INVALID, EACCES);
-	len = kk_walk_path(c.s, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
+	if (!reason)
+		return kk_finish(&c, ev, kk_file_use(&c, ev, file, access), EACCES);
+	c.sb = BPF_CORE_READ(file, f_path.dentry, d_sb);
+	ret = kk_walk_path(c.s, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
 			   ev->path);
-	ev->path_len = len > 0 ? len : 0;
-	if (io_uring)
-		reason = kk_file_reason(&c, ev, len, access);
+	ev->path_len = ret > 0 ? ret : 0;
 	return kk_finish(&c, ev, reason, EACCES);
+}
+
+/*
+ * An fd received over SCM_RIGHTS: as if the agent opened the file itself. Sockets, pipes and
+ * anonymous files have no path a policy could name; they pass, and a socket is decided on its
+ * peer when it is used.
+ */
+SEC("lsm/file_receive")
+int BPF_PROG(kk_file_receive, struct file *file, int ret)
+{
+	unsigned int mode = BPF_CORE_READ(file, f_mode);
+	struct kk_event *ev;
+	struct kk_ctx c;
+	__u32 access = (mode & FMODE_READ ? KK_ACCESS_READ : 0) |
+		       (mode & FMODE_WRITE ? KK_ACCESS_WRITE : 0);
+	__u32 reason;
+	long len;
+
+	if (ret)
+		return ret;
+	if (!kk_resolve(&c, KK_HOOK_FILE_RECEIVE))
+		return 0;
+	ev = kk_event_start(&c, access);
+	if (!ev)
+		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
+	reason = c.state_reason;
+	if (!reason && (BPF_CORE_READ(file, f_path.mnt, mnt_flags) & MNT_INTERNAL))
+		return kk_finish(&c, ev, 0, 0);
+	c.sb = BPF_CORE_READ(file, f_path.dentry, d_sb);
+	len = bpf_d_path(&file->f_path, ev->path, sizeof(ev->path));
+	ev->path_len = len > 0 ? len : 0;
+	if (!reason)
+		reason = kk_file_reason(&c, ev, len, access);
+	ret = kk_finish(&c, ev, reason, EACCES);
+	if (!ret)
+		kk_file_mark(&c, file, access);
+	return ret;
+}
+
+/* An inotify/fanotify watch learns what happens under path: read access to it is needed. */
+SEC("lsm/path_notify")
+int BPF_PROG(kk_path_notify, const struct path *path, __u64 mask, unsigned int obj_type, int ret)
+{
+	struct dentry *dentry = BPF_CORE_READ(path, dentry);
+	struct kk_event *ev;
+	struct kk_ctx c;
+	long len;
+
+	if (ret)
+		return ret;
+	if (!kk_resolve(&c, KK_HOOK_PATH_NOTIFY))
+		return 0;
+	ev = kk_event_start(&c, KK_ACCESS_READ);
+	if (!ev)
+		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
+	c.sb = BPF_CORE_READ(dentry, d_sb);
+	len = kk_walk_path(c.s, dentry, BPF_CORE_READ(path, mnt), ev->path);
+	ev->path_len = len > 0 ? len : 0;
+	return kk_finish(&c, ev, kk_file_reason(&c, ev, len, KK_ACCESS_READ), EACCES);
+}
+
+/* A lock is visible to other processes (a channel): none once the identity is not active. */
+SEC("lsm/file_lock")
+int BPF_PROG(kk_file_lock, struct file *file, unsigned int cmd, int ret)
+{
+	struct kk_ctx c;
+
+	if (ret)
+		return ret;
+	if (!kk_resolve(&c, KK_HOOK_FILE_LOCK) || !c.state_reason)
+		return 0;
+	return kk_finish(&c, kk_event_start(&c, 0), c.state_reason, EACCES);
 }
 
 /* A path hook that changes dentry on mnt: write access to its path is required. */
@@ -140,6 +189,7 @@ static __always_inline int kk_path_write(__u32 hook, struct dentry *dentry, stru
 	ev = kk_event_start(&c, KK_ACCESS_WRITE);
 	if (!ev)
 		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
+	c.sb = BPF_CORE_READ(dentry, d_sb);
 	len = kk_walk_path(c.s, dentry, mnt, ev->path);
 	ev->path_len = len > 0 ? len : 0;
 	return kk_finish(&c, ev, kk_file_reason(&c, ev, len, KK_ACCESS_WRITE), EACCES);
@@ -180,23 +230,26 @@ int BPF_PROG(kk_path_mknod, const struct path *dir, struct dentry *dentry, umode
 SEC("lsm/path_truncate")
 int BPF_PROG(kk_path_truncate, const struct path *path, int ret)
 {
-	return ret ?: kk_path_write(KK_HOOK_PATH_TRUNCATE, BPF_CORE_READ(path, dentry),
-				    BPF_CORE_READ(path, mnt));
+	return ret
+		       ?: kk_path_write(KK_HOOK_PATH_TRUNCATE, BPF_CORE_READ(path, dentry),
+					BPF_CORE_READ(path, mnt));
 }
 
 SEC("lsm/path_chmod")
 int BPF_PROG(kk_path_chmod, const struct path *path, umode_t mode, int ret)
 {
-	return ret ?: kk_path_write(KK_HOOK_PATH_CHMOD, BPF_CORE_READ(path, dentry),
-				    BPF_CORE_READ(path, mnt));
+	return ret
+		       ?: kk_path_write(KK_HOOK_PATH_CHMOD, BPF_CORE_READ(path, dentry),
+					BPF_CORE_READ(path, mnt));
 }
 
 /* uid/gid are kuid_t/kgid_t structs passed in registers; unused, so read as plain words. */
 SEC("lsm/path_chown")
 int BPF_PROG(kk_path_chown, const struct path *path, __u64 uid, __u64 gid, int ret)
 {
-	return ret ?: kk_path_write(KK_HOOK_PATH_CHOWN, BPF_CORE_READ(path, dentry),
-				    BPF_CORE_READ(path, mnt));
+	return ret
+		       ?: kk_path_write(KK_HOOK_PATH_CHOWN, BPF_CORE_READ(path, dentry),
+					BPF_CORE_READ(path, mnt));
 }
 
 /*
@@ -218,6 +271,7 @@ static __always_inline int kk_relink(__u32 hook, struct dentry *old_dentry,
 	ev = kk_event_start(&c, KK_ACCESS_WRITE);
 	if (!ev)
 		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
+	c.sb = BPF_CORE_READ(new_dentry, d_sb);
 	len = kk_walk_path(c.s, new_dentry, new_mnt, ev->path);
 	ev->path_len = len > 0 ? len : 0;
 	len2 = kk_walk_path(c.s, old_dentry, old_mnt, c.s->path2);
@@ -256,6 +310,8 @@ SEC("lsm/path_rename")
 int BPF_PROG(kk_path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
 {
-	return ret ?: kk_relink(KK_HOOK_PATH_RENAME, old_dentry, BPF_CORE_READ(old_dir, mnt),
-				new_dentry, BPF_CORE_READ(new_dir, mnt), flags & RENAME_EXCHANGE);
+	return ret
+		       ?: kk_relink(KK_HOOK_PATH_RENAME, old_dentry, BPF_CORE_READ(old_dir, mnt),
+				    new_dentry, BPF_CORE_READ(new_dir, mnt),
+				    flags & RENAME_EXCHANGE);
 }

@@ -20,36 +20,37 @@
 #include <bpf/bpf_endian.h>
 #include "kakunin.h"
 
-#define EPERM 1
-#define ENOENT 2
-#define ENOMEM 12
-#define EACCES 13
+#define EPERM	     1
+#define ENOENT	     2
+#define ENOMEM	     12
+#define EACCES	     13
 #define ENAMETOOLONG 36
-#define ELOOP 40
-#define EFAULT 14
+#define ELOOP	     40
+#define EFAULT	     14
 
 /* From include/linux/fs.h and include/linux/socket.h: macros, so not in vmlinux.h. */
-#define FMODE_READ 0x1
-#define FMODE_WRITE 0x2
-#define FMODE_CREATED 0x100000
-#define O_TRUNC 01000
-#define MAY_WRITE 0x2
-#define MAY_APPEND 0x8
-#define S_IFMT 00170000
-#define S_IFREG 0100000
-#define PF_IO_WORKER 0x00000010 /* include/linux/sched.h */
-#define __NR_io_uring_enter 426   /* the same on every architecture */
-#define AF_UNSPEC 0
-#define AF_UNIX 1
-#define AF_INET 2
-#define AF_INET6 10
-#define AF_NETLINK 16
-#define AF_PACKET 17
-#define NETLINK_ROUTE 0
-#define SOCK_RAW 3
-#define SOCK_TYPE_MASK 0xf
-#define MSG_FASTOPEN 0x20000000
-#define MNT_INTERNAL 0x4000
+#define FMODE_READ	    0x1
+#define FMODE_WRITE	    0x2
+#define FMODE_CREATED	    0x100000
+#define O_TRUNC		    01000
+#define MAY_WRITE	    0x2
+#define MAY_APPEND	    0x8
+#define S_IFMT		    00170000
+#define S_IFREG		    0100000
+#define PF_IO_WORKER	    0x00000010 /* include/linux/sched.h */
+#define __NR_io_uring_enter 426	       /* the same on every architecture */
+#define AF_UNSPEC	    0
+#define AF_UNIX		    1
+#define AF_INET		    2
+#define AF_INET6	    10
+#define AF_NETLINK	    16
+#define AF_PACKET	    17
+#define NETLINK_ROUTE	    0
+#define SOCK_RAW	    3
+#define SOCK_TYPE_MASK	    0xf
+#define MSG_FASTOPEN	    0x20000000
+#define MNT_INTERNAL	    0x4000
+#define READ_IMPLIES_EXEC   0x0400000 /* include/uapi/linux/personality.h */
 
 #ifdef KK_DEFINE_MAPS
 #define KK_MAP
@@ -149,10 +150,10 @@ KK_MAP struct {
 
 /*
  * kk_files — key: a struct file's address; value: struct kk_file_mark, written by the hooks when
- * a bound task opens a file (or first uses one it did not open) and it was decided; dropped in
- * file_free_security. LRU: when full the oldest entry goes, and that file is decided on its path
- * again at its next use (slower, never wider). Not pinned: a fresh load starts empty, so an
- * address reused while nothing watched cannot inherit a decision.
+ * a bound task opens a file (or first uses one it did not open) and it was decided. LRU: when
+ * full the oldest entry goes, and that file is decided on its path again at its next use
+ * (slower, never wider); entries of freed files age out the same way. Not pinned: a fresh load
+ * starts empty.
  */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -293,7 +294,7 @@ KK_MAP struct {
  */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, KK_MAX_BINDINGS * KK_HOOK_SLOTS * 2);
+	__uint(max_entries, KK_MAX_BINDINGS *KK_HOOK_SLOTS * 2);
 	__type(key, __u32);
 	__type(value, __u64);
 } kk_counts SEC(".maps");
@@ -342,6 +343,9 @@ struct kk_ctx {
 	__u32 state_reason; /* != 0: the binding may do nothing in scope (revoked, ...) */
 	__u32 hook;
 	struct kk_scratch *s;
+	/* Superblock of the object being decided, when known: /proc/<pid> paths are compared with
+	 * the caller's pid in that procfs' pid namespace (kk_proc_self_len). NULL: unknown. */
+	struct super_block *sb;
 };
 
 /* One more (or one fewer) live task under binding (slot, gen). */
@@ -382,7 +386,7 @@ static __always_inline struct kk_task *kk_cgroup_adopt(struct task_struct *task)
 
 	if (!cfg || !cfg->cgroup_levels)
 		return NULL;
-	/* Unrolled: 6.1's verifier refuses this loop's back-edge in LSM programs. */
+		/* Unrolled: 6.1's verifier refuses this loop's back-edge in LSM programs. */
 #pragma unroll
 	for (level = 0; level < KK_CGROUP_LEVELS; level++) {
 		__u64 id;
@@ -418,6 +422,7 @@ static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
 	c->gen = t->gen;
 	c->pol = NULL;
 	c->state_reason = 0;
+	c->sb = NULL;
 	c->s = kk_scratch_get();
 	c->b = bpf_map_lookup_elem(&kk_bindings, &c->slot);
 	if (c->b && c->b->gen != t->gen) {
@@ -435,6 +440,13 @@ static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
 		c->state_reason = KK_REASON_REVOKED;
 	else if (id->state != KK_STATE_ACTIVE)
 		c->state_reason = KK_REASON_BLOCKED;
+	/*
+	 * personality(READ_IMPLIES_EXEC) makes every new readable mapping executable, brk(2)'s
+	 * heap included, and brk passes no hook: W^X cannot hold, so nothing else is allowed.
+	 */
+	else if ((task->personality & READ_IMPLIES_EXEC) &&
+		 !(c->pol->consts.flags & KK_POL_ALLOW_JIT))
+		c->state_reason = KK_REASON_EXEC_MEMORY;
 	return 1;
 invalid:
 	c->state_reason = KK_REASON_BINDING_INVALID;
@@ -599,6 +611,30 @@ static __always_inline int kk_finish(struct kk_ctx *c, struct kk_event *ev, __u3
 	if (!audit && c->pol && reason < KK_REASON_SCOPE_MAX)
 		kk_tripwire(c, ev);
 	return audit ? 0 : -err;
+}
+
+/* Is the current task running io_uring requests (an io-wq or SQPOLL thread, io_uring_enter)? */
+static __always_inline bool kk_in_io_uring(struct task_struct *task)
+{
+	struct pt_regs *regs;
+
+	if (task->flags & PF_IO_WORKER)
+		return true;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	return regs && BPF_CORE_READ(regs, orig_ax) == __NR_io_uring_enter;
+}
+
+/*
+ * Is the kernel acting for itself with credentials other than the task's own (overlayfs
+ * reading and copying its layers with the mounter's)? That is not the agent asking. Inside
+ * io_uring it is: a request runs with the personality the agent registered, which may hold
+ * credentials the agent has since given up.
+ */
+static __always_inline bool kk_kernel_creds(const struct cred *cred)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return cred != task->real_cred && !kk_in_io_uring(task);
 }
 
 /* Minutes after 00:00 UTC now, from the TAI clock the loader tells us how to read. */

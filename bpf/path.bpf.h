@@ -10,14 +10,15 @@
 
 /* Deepest path the walker follows; deeper is refused (fail closed), as is longer than 4095. */
 #define KK_WALK_DEPTH 256
-#define KK_WALK_MASK (KK_PATH_MAX - 1)
+#define KK_WALK_MASK  (KK_PATH_MAX - 1)
 
 struct kk_walk {
-	__u64 dentry, vfsmnt;	      /* where the walk is (kernel pointers) */
+	__u64 dentry, vfsmnt;	     /* where the walk is (kernel pointers) */
 	__u64 root_dentry, root_mnt; /* the task's root: paths are relative to it, as with d_path */
-	__s32 pos;		      /* path so far is walk[pos .. KK_PATH_MAX) */
+	__s32 pos;		     /* path so far is walk[pos .. KK_PATH_MAX) */
 	__s32 err;
 	__u32 done;
+	__u32 detached; /* ended at a filesystem root that is not its mount's root */
 };
 
 /* The struct mount around a vfsmount (mount is private to fs/, so CO-RE relocates the offset). */
@@ -62,6 +63,7 @@ static long kk_walk_step(__u32 i, void *data)
 	parent = BPF_CORE_READ(d, d_parent);
 	if (!parent || parent == d) { /* a filesystem root that is not a mount's: detached */
 		w->done = 1;
+		w->detached = 1;
 		return 1;
 	}
 	name = BPF_CORE_READ(d, d_name);
@@ -81,10 +83,12 @@ static long kk_walk_step(__u32 i, void *data)
 
 /*
  * The path of dentry on vfsmnt, relative to the current task's root like d_path, into out[]
- * (KK_PATH_MAX bytes). Returns its length with the NUL, or -errno (fail closed).
+ * (KK_PATH_MAX bytes). Returns its length with the NUL, or -errno (fail closed). *detached
+ * (when not NULL) says whether the walk ended at a filesystem root that is not the mount's:
+ * dentry is not below vfsmnt's root.
  */
-static __always_inline long kk_walk_path(struct kk_scratch *s, struct dentry *dentry,
-					 struct vfsmount *vfsmnt, char *out)
+static __always_inline long kk_walk_path_on(struct kk_scratch *s, struct dentry *dentry,
+					    struct vfsmount *vfsmnt, char *out, bool *detached)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct kk_walk w = {
@@ -98,6 +102,8 @@ static __always_inline long kk_walk_path(struct kk_scratch *s, struct dentry *de
 
 	s->walk[KK_PATH_MAX - 1] = '\0';
 	bpf_loop(KK_WALK_DEPTH, kk_walk_step, &w, 0);
+	if (detached)
+		*detached = w.detached;
 	if (w.err)
 		return w.err;
 	if (!w.done)
@@ -114,14 +120,41 @@ static __always_inline long kk_walk_path(struct kk_scratch *s, struct dentry *de
 	return len;
 }
 
-/*
- * If path is /proc/<N>/... (or /proc/<N>) with N the caller's PID or TID, return how many bytes
- * "/proc/<N>" takes, so that it can be looked up as /proc/self: the baseline grants an agent
- * its own /proc entry, never another process's.
- */
-static __always_inline __u32 kk_proc_self_len(const char *path, __u32 len)
+static __always_inline long kk_walk_path(struct kk_scratch *s, struct dentry *dentry,
+					 struct vfsmount *vfsmnt, char *out)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	return kk_walk_path_on(s, dentry, vfsmnt, out, NULL);
+}
+
+#define PROC_SUPER_MAGIC    0x9fa0
+#define KK_PID_NS_LEVEL_MAX 32 /* MAX_PID_NS_LEVEL, kernel/pid_namespace.c */
+
+/* The number pid has in namespace ns, or 0 when pid is not visible there. */
+static __always_inline __u32 kk_pid_nr_in(struct pid *pid, struct pid_namespace *ns)
+{
+	unsigned int level = BPF_CORE_READ(ns, level);
+	struct upid up;
+
+	if (!pid || level > KK_PID_NS_LEVEL_MAX || level > BPF_CORE_READ(pid, level))
+		return 0;
+	if (bpf_core_read(&up, sizeof(up), &pid->numbers[level]))
+		return 0;
+	return up.ns == ns ? (__u32)up.nr : 0;
+}
+
+/*
+ * If path is /proc/<N>/... (or /proc/<N>) on a procfs whose pid namespace numbers the caller's
+ * process or thread N, return how many bytes "/proc/<N>" takes, so that it can be looked up as
+ * /proc/self: the baseline grants an agent its own /proc entry, never another process's. The
+ * numbers are the ones of that procfs' namespace (a container's /proc counts from its own 1),
+ * so a pid that only equals the caller's pid in another namespace is someone else.
+ */
+static __always_inline __u32 kk_proc_self_len(struct kk_ctx *c, const char *path, __u32 len)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct super_block *sb = c->sb; /* a local: CO-RE reads of our own struct's fields fail */
+	struct pid_namespace *ns;
+	struct proc_fs_info *fsi;
 	__u32 n = 0, i;
 
 	if (len < 8 || path[0] != '/' || path[1] != 'p' || path[2] != 'r' || path[3] != 'o' ||
@@ -136,7 +169,14 @@ static __always_inline __u32 kk_proc_self_len(const char *path, __u32 len)
 			return 0;
 		n = n * 10 + (ch - '0');
 	}
-	if (i == 6 || i == 16 || (n != (__u32)(pid_tgid >> 32) && n != (__u32)pid_tgid))
+	if (i == 6 || i == 16 || n == 0 || !sb || BPF_CORE_READ(sb, s_magic) != PROC_SUPER_MAGIC)
+		return 0;
+	fsi = (struct proc_fs_info *)BPF_CORE_READ(sb, s_fs_info);
+	ns = BPF_CORE_READ(fsi, pid_ns);
+	if (!ns)
+		return 0;
+	if (n != kk_pid_nr_in(BPF_CORE_READ(task, thread_pid), ns) &&
+	    n != kk_pid_nr_in(BPF_CORE_READ(task, group_leader, thread_pid), ns))
 		return 0;
 	return i;
 }
@@ -146,13 +186,14 @@ static __always_inline __u32 kk_proc_self_len(const char *path, __u32 len)
  * the first KK_LPM_PATH_LEN bytes — with the NUL when it fits, so exact rules can match; a
  * longer path still finds the deepest directory rule, as no rule is longer than the key.
  */
-static __always_inline struct kk_path_val *kk_path_rule(struct kk_scratch *s, __u32 policy,
-							const char *path, __u32 len)
+static __always_inline struct kk_path_val *kk_path_rule(struct kk_ctx *c, const char *path,
+							__u32 len)
 {
-	struct kk_path_key *key = &s->key;
-	__u32 skip = kk_proc_self_len(path, len), n, off = 0;
+	struct kk_path_key *key = &c->s->key;
+	__u32 skip = kk_proc_self_len(c, path, len), n, off = 0;
 
-	key->policy_id = policy;
+	key->prefixlen = 0; /* nothing looked up yet (kk_key_self_mem reads it) */
+	key->policy_id = c->b->policy;
 	if (skip) {
 		__builtin_memcpy(key->path, "/proc/self", 10);
 		off = 10;
@@ -171,16 +212,17 @@ static __always_inline struct kk_path_val *kk_path_rule(struct kk_scratch *s, __
  * Self-protection on paths, before any policy: no write under /sys (cgroupfs, bpffs,
  * securityfs...) or /proc/sys, and no /proc/<pid>/mem of another process.
  */
-static __always_inline bool kk_protected_path(const char *p, __u32 len, __u32 access)
+static __always_inline bool kk_protected_path(struct kk_ctx *c, const char *p, __u32 len,
+					      __u32 access)
 {
 	__u32 i;
 
 	if (len > 6 && p[0] == '/' && p[1] == 'p' && p[2] == 'r' && p[3] == 'o' && p[4] == 'c' &&
-	    p[5] == '/' && p[6] >= '0' && p[6] <= '9' && !kk_proc_self_len(p, len)) {
+	    p[5] == '/' && p[6] >= '0' && p[6] <= '9' && !kk_proc_self_len(c, p, len)) {
 		for (i = 7; i < 18 && p[i] >= '0' && p[i] <= '9'; i++)
 			;
-		if (i < 18 && p[i] == '/' && p[i + 1] == 'm' && p[i + 2] == 'e' && p[i + 3] == 'm' &&
-		    p[i + 4] == '\0')
+		if (i < 18 && p[i] == '/' && p[i + 1] == 'm' && p[i + 2] == 'e' &&
+		    p[i + 3] == 'm' && p[i + 4] == '\0')
 			return true;
 	}
 	if (!(access & KK_ACCESS_WRITE) || len < 5 || p[0] != '/')
@@ -192,16 +234,42 @@ static __always_inline bool kk_protected_path(const char *p, __u32 len, __u32 ac
 	       (p[9] == '/' || p[9] == '\0');
 }
 
+/*
+ * Was the key just looked up the caller's own memory, /proc/self/mem or
+ * /proc/self/task/<tid>/mem? Writing there patches its own code (the kernel forces the write
+ * past page protections), so it is W^X's business whatever the policy grants.
+ */
+static __always_inline bool kk_key_self_mem(const struct kk_path_key *key)
+{
+	const __u8 *p = key->path;
+	__u32 i;
+
+	if (key->prefixlen < 32 + 8 * 15 || p[0] != '/' || p[1] != 'p' || p[5] != '/' ||
+	    p[6] != 's' || p[7] != 'e' || p[8] != 'l' || p[9] != 'f' || p[10] != '/')
+		return false;
+	i = 11;
+	if (p[11] == 't' && p[12] == 'a' && p[13] == 's' && p[14] == 'k' && p[15] == '/') {
+		for (i = 16; i < 28 && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == 16 || i >= 28 || p[i] != '/')
+			return false;
+		i++;
+	}
+	return i < 40 && p[i] == 'm' && p[i + 1] == 'e' && p[i + 2] == 'm' && p[i + 3] == '\0';
+}
+
 /* The reason access (KK_ACCESS_*) to path is refused, or 0 when it is granted. */
 static __always_inline __u32 kk_path_decide(struct kk_ctx *c, const char *path, __u32 len,
 					    __u32 access)
 {
 	struct kk_path_val *v;
 
-	if (kk_protected_path(path, len, access))
+	if (kk_protected_path(c, path, len, access))
 		return KK_REASON_PROTECTED;
-	v = kk_path_rule(c->s, c->b->policy, path, len);
-
+	v = kk_path_rule(c, path, len);
+	if ((access & KK_ACCESS_WRITE) && kk_key_self_mem(&c->s->key) &&
+	    !(c->pol->consts.flags & KK_POL_ALLOW_JIT))
+		return KK_REASON_EXEC_MEMORY;
 	if (!v)
 		return KK_REASON_NOT_IN_SCOPE;
 	if (!v->perms)
@@ -214,7 +282,7 @@ static __always_inline __u32 kk_path_decide(struct kk_ctx *c, const char *path, 
 /* Permissions the most specific rule grants path (0 when none or denied). */
 static __always_inline __u32 kk_path_perms(struct kk_ctx *c, const char *path, __u32 len)
 {
-	struct kk_path_val *v = kk_path_rule(c->s, c->b->policy, path, len);
+	struct kk_path_val *v = kk_path_rule(c, path, len);
 
 	return v ? v->perms : 0;
 }

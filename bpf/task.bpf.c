@@ -59,9 +59,9 @@ static __always_inline struct kk_mark *kk_pending_mark(void)
  * Namespaces a bound task may not create, and CLONE_INTO_CGROUP (it could not leave its
  * binding that way, but it could escape the cgroup's limits the operator set).
  */
-#define KK_CLONE_DENIED                                                                        \
+#define KK_CLONE_DENIED                                                                           \
 	(0x00020000ULL /* NEWNS */ | 0x02000000ULL /* NEWCGROUP */ | 0x04000000ULL /* NEWUTS */ | \
-	 0x08000000ULL /* NEWIPC */ | 0x10000000ULL /* NEWUSER */ | 0x20000000ULL /* NEWPID */ | \
+	 0x08000000ULL /* NEWIPC */ | 0x10000000ULL /* NEWUSER */ | 0x20000000ULL /* NEWPID */ |  \
 	 0x40000000ULL /* NEWNET */ | 0x200000000ULL /* INTO_CGROUP */)
 
 SEC("lsm/task_alloc")
@@ -74,13 +74,18 @@ int BPF_PROG(kk_task_alloc, struct task_struct *task, unsigned long clone_flags,
 	if (ret)
 		return ret;
 	parent = bpf_task_storage_get(&kk_task, bpf_get_current_task_btf(), 0, 0);
-	if (parent && (clone_flags & KK_CLONE_DENIED) && kk_resolve(&c, KK_HOOK_TASK_ALLOC)) {
+	if (parent && !kk_resolve(&c, KK_HOOK_TASK_ALLOC))
+		parent = NULL; /* its binding ended: the child starts unbound too */
+	if (parent && (clone_flags & KK_CLONE_DENIED)) {
 		struct kk_event *ev = kk_event_start(&c, 0);
 
 		if (ev)
 			ev->count = (__u32)(clone_flags >> 17); /* the namespace bits, shifted */
 		return kk_finish(&c, ev, KK_REASON_NAMESPACE, EPERM);
 	}
+	/* A revoked (or unusable) identity starts no new task: `revoke` can stop every one. */
+	if (parent && c.state_reason)
+		return kk_finish(&c, kk_event_start(&c, 0), c.state_reason, EPERM);
 	if (parent) {
 		m.binding = parent->binding;
 		m.gen = parent->gen;

@@ -181,11 +181,12 @@ enum kk_reason {
 	KK_REASON_RATE_LIMIT,	      /* rate_limit tokens exhausted */
 	KK_REASON_CONCURRENCY,	      /* max_concurrent_trades reached */
 	KK_REASON_LISTEN_NOT_ALLOWED, /* bind/listen/accept on a port not in network_rules.listen */
-	KK_REASON_PROTOCOL,	      /* inet protocol other than TCP/UDP, not in allowed_socket_types */
-	KK_REASON_SOURCE_ROUTE,	      /* IPv6 routing header, IPv4 options, per-socket IPsec policy */
-	KK_REASON_FOREIGN_SOCKET,     /* a socket from outside the binding, with no peer to decide */
-	KK_REASON_FOREIGN_OBJECT,     /* an IPC object or key the binding did not create */
-	KK_REASON_EXEC_MEMORY,	      /* anonymous or memfd memory made executable (W^X) */
+	KK_REASON_PROTOCOL,	/* inet protocol other than TCP/UDP, not in allowed_socket_types */
+	KK_REASON_SOURCE_ROUTE, /* IPv6 routing header, IPv4 options, per-socket IPsec policy */
+	KK_REASON_FOREIGN_SOCKET, /* a socket from outside the binding, with no peer to decide */
+	KK_REASON_FOREIGN_OBJECT, /* an IPC object or key the binding did not create */
+	KK_REASON_EXEC_MEMORY,	  /* anonymous or memfd memory made executable (W^X) */
+	KK_REASON_IPC_NONE,	  /* System V IPC or keys with "ipc": "none" */
 	KK_REASON_SCOPE_MAX,
 	/* identity and integrity: denied in audit mode too */
 	KK_REASON_REVOKED = 32,	   /* certificate revoked */
@@ -321,14 +322,15 @@ _Static_assert(sizeof(struct kk_mark) == 8, "kk_mark layout");
  * 2^22). A fork anywhere below that root while the bind runs gives the child the binding.
  */
 #define KK_PENDING_TREE 0x80000000u
-#define KK_TREE_DEPTH 32 /* generations below a --tree root that are looked at */
+#define KK_TREE_DEPTH	32 /* generations below a --tree root that are looked at */
 struct kk_bindreq {
 	__u32 tgid;
 	__u32 binding;
 	__u32 gen;
 	__u32 flags;
-	__u32 marked;	   /* out: tasks marked by the last run */
-	__u32 too_deep;	   /* out: tasks below the root but more than KK_TREE_DEPTH down (not marked) */
+	__u32 marked;	/* out: tasks marked by the last run */
+	__u32 too_deep; /* out: tasks below the root but more than KK_TREE_DEPTH down (not marked)
+			 */
 };
 _Static_assert(sizeof(struct kk_bindreq) == 24, "kk_bindreq layout");
 
@@ -336,23 +338,27 @@ _Static_assert(sizeof(struct kk_bindreq) == 24, "kk_bindreq layout");
  * Value of kk_files (key: the struct file's address): a file opened (or first used) under a
  * binding and decided then. A bound task's read, write or mapping of any other file is decided
  * on the file's path first, so descriptors opened before `bind`, inherited or installed from
- * outside do not carry access the policy would not give.
+ * outside do not carry access the policy would not give. The inode (address and number) is
+ * kept too: a struct file freed and reallocated at the same address for another file does not
+ * match, so no hook has to run when files are freed.
  */
 struct kk_file_mark {
 	__u32 binding;
 	__u32 gen;
 	__u32 access; /* KK_ACCESS_* that were decided */
 	__u32 pad;
+	__u64 inode; /* struct inode address */
+	__u64 ino;
 };
-_Static_assert(sizeof(struct kk_file_mark) == 16, "kk_file_mark layout");
+_Static_assert(sizeof(struct kk_file_mark) == 32, "kk_file_mark layout");
 
 /*
  * Value of kk_socks (socket storage, cloned to accepted sockets): the binding whose task made
  * the socket, and the last peer decided for it under that binding. The signer and the egress
  * read it by socket fd to attribute a caller without PIDs.
  */
-#define KK_SOCK_OWN 0x1	     /* created by a task of (binding, gen) */
-#define KK_SOCK_PEER_OK 0x2  /* peer_* was decided allowed under (binding, gen) */
+#define KK_SOCK_OWN	  0x1 /* created by a task of (binding, gen) */
+#define KK_SOCK_PEER_OK	  0x2 /* peer_* was decided allowed under (binding, gen) */
 #define KK_SOCK_LISTEN_OK 0x4 /* the bound port was allowed by network_rules.listen */
 struct kk_sock {
 	__u32 binding;
@@ -431,20 +437,20 @@ _Static_assert(sizeof(struct kk_event) == KK_EVENT_HDR_SIZE + KK_PATH_MAX, "kk_e
 #define KK_RULE_PATH_MAX (KK_LPM_PATH_LEN - 1)
 
 struct kk_path_key {
-	__u32 prefixlen;	/* bits of policy_id + path that must match */
-	__u32 policy_id;	/* always matched in full: prefixlen >= 32 */
+	__u32 prefixlen; /* bits of policy_id + path that must match */
+	__u32 policy_id; /* always matched in full: prefixlen >= 32 */
 	__u8 path[KK_LPM_PATH_LEN];
 };
 _Static_assert(sizeof(struct kk_path_key) == 260, "kk_path_key layout");
 
-#define KK_PATH_F_SUBTREE 0x1	/* "dir/": everything below dir */
-#define KK_PATH_F_DIR_SELF 0x2	/* "dir\0" added for the directory of a subtree rule */
+#define KK_PATH_F_SUBTREE   0x1 /* "dir/": everything below dir */
+#define KK_PATH_F_DIR_SELF  0x2 /* "dir\0" added for the directory of a subtree rule */
 #define KK_PATH_F_PROC_SELF 0x4 /* "/proc/self/": the kernel maps /proc/<own tgid>/ onto it */
 
 struct kk_path_val {
-	__u8 perms;		/* KK_ACCESS_*; 0 = explicit deny */
-	__u8 flags;		/* KK_PATH_F_* */
-	__u16 rule;		/* index of the source rule, for events */
+	__u8 perms; /* KK_ACCESS_*; 0 = explicit deny */
+	__u8 flags; /* KK_PATH_F_* */
+	__u16 rule; /* index of the source rule, for events */
 };
 _Static_assert(sizeof(struct kk_path_val) == 4, "kk_path_val layout");
 
@@ -456,8 +462,8 @@ _Static_assert(sizeof(struct kk_path_val) == 4, "kk_path_val layout");
  */
 #define KK_NET_PORTS_MAX 16
 struct kk_net_key {
-	__u32 prefixlen;	/* 32 (policy id) + address prefix */
-	__u32 policy_id;	/* always matched in full */
+	__u32 prefixlen; /* 32 (policy id) + address prefix */
+	__u32 policy_id; /* always matched in full */
 	__u8 addr[16];
 };
 _Static_assert(sizeof(struct kk_net_key) == 24, "kk_net_key layout");
@@ -472,32 +478,32 @@ struct kk_net_val {
 };
 _Static_assert(sizeof(struct kk_net_val) == 36, "kk_net_val layout");
 
-#define KK_POL_AUDIT_MODE 0x1	/* log instead of deny */
-#define KK_POL_AUDIT_ALL 0x2	/* also report allowed actions */
-#define KK_POL_HAS_EXEC 0x4	/* an exec list exists: only listed files may run */
-#define KK_POL_HAS_HOURS 0x8
+#define KK_POL_AUDIT_MODE 0x1 /* log instead of deny */
+#define KK_POL_AUDIT_ALL  0x2 /* also report allowed actions */
+#define KK_POL_HAS_EXEC	  0x4 /* an exec list exists: only listed files may run */
+#define KK_POL_HAS_HOURS  0x8
 /*
  * Sockets a bound task may create beyond inet/inet6/unix: network_rules.allowed_socket_types
  * (raw and packet also lift the CAP_NET_RAW refusal they need), and with the baseline,
  * NETLINK_ROUTE, which glibc's getaddrinfo(AI_ADDRCONFIG) opens to list the host's addresses.
  */
-#define KK_POL_SOCK_SHIFT 4
-#define KK_POL_SOCK_RAW 0x10
-#define KK_POL_SOCK_PACKET 0x20
-#define KK_POL_SOCK_NETLINK 0x40
+#define KK_POL_SOCK_SHIFT    4
+#define KK_POL_SOCK_RAW	     0x10
+#define KK_POL_SOCK_PACKET   0x20
+#define KK_POL_SOCK_NETLINK  0x40
 #define KK_POL_NETLINK_ROUTE 0x80
-#define KK_POL_SOCK_SCTP 0x100 /* allowed_socket_types "sctp": every address still decided */
-#define KK_POL_ALLOW_JIT 0x200 /* "allow_jit": anonymous memory may be made executable */
-#define KK_POL_IPC_NONE 0x400  /* "ipc": "none": no System V IPC or keys, not even its own */
+#define KK_POL_SOCK_SCTP     0x100 /* allowed_socket_types "sctp": every address still decided */
+#define KK_POL_ALLOW_JIT     0x200 /* "allow_jit": anonymous memory may be made executable */
+#define KK_POL_IPC_NONE	     0x400 /* "ipc": "none": no System V IPC or keys, not even its own */
 
 /* Per-policy constants the hooks need besides the rules. */
 struct kk_policy_consts {
-	__u32 flags;			/* KK_POL_* */
-	__u16 hours_start, hours_end;	/* minutes after 00:00 UTC */
-	__u32 max_concurrent;		/* 0 = no limit */
-	__u32 rate_count;		/* tokens per rate_period_s; 0 = no limit */
+	__u32 flags;		      /* KK_POL_* */
+	__u16 hours_start, hours_end; /* minutes after 00:00 UTC */
+	__u32 max_concurrent;	      /* 0 = no limit */
+	__u32 rate_count;	      /* tokens per rate_period_s; 0 = no limit */
 	__u32 rate_period_s;
-	__u32 auto_revoke_max;		/* 0 = no tripwire */
+	__u32 auto_revoke_max; /* 0 = no tripwire */
 	__u32 auto_revoke_window_s;
 };
 _Static_assert(sizeof(struct kk_policy_consts) == 28, "kk_policy_consts layout");
@@ -505,7 +511,7 @@ _Static_assert(sizeof(struct kk_policy_consts) == 28, "kk_policy_consts layout")
 /* Value of kk_policies[slot]: what the hooks read, and the loader's bookkeeping. */
 struct kk_policy_slot {
 	struct kk_policy_consts consts;
-	__u32 refs;	/* bindings using this slot; 0 = free */
+	__u32 refs;    /* bindings using this slot; 0 = free */
 	__u8 hash[32]; /* policy hash, so binding the same policy again shares the slot */
 };
 _Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");

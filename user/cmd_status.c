@@ -96,8 +96,8 @@ static cJSON *binding_json(struct kk_maps *m, uint32_t slot, const struct kk_bin
 	cJSON_AddStringToObject(o, "agent_id", b->agent_id);
 	cJSON_AddStringToObject(o, "serial", id.serial);
 	cJSON_AddStringToObject(o, "state", state_name(id.state));
-	cJSON_AddStringToObject(o, "mode", pol.consts.flags & KK_POL_AUDIT_MODE ? "audit" :
-			       "enforce");
+	cJSON_AddStringToObject(o, "mode",
+				pol.consts.flags & KK_POL_AUDIT_MODE ? "audit" : "enforce");
 	cJSON_AddStringToObject(o, "policy_version", b->policy_version);
 	cJSON_AddStringToObject(o, "policy_hash", hash);
 	cJSON_AddNumberToObject(o, "pid", b->pid);
@@ -153,11 +153,11 @@ static void print_text(const cJSON *s)
 	       cJSON_GetObjectItem(s, "pin_root")->valuestring);
 	printf("\n%-4s %-20s %-18s %-8s %-8s %-10s %-8s %-8s %s\n", "BIND", "AGENT", "SERIAL",
 	       "STATE", "MODE", "POLICY", "ALLOWED", "DENIED", "PIDS");
-	cJSON_ArrayForEach(b, cJSON_GetObjectItem(s, "bindings")) {
+	cJSON_ArrayForEach (b, cJSON_GetObjectItem(s, "bindings")) {
 		char pids[256] = "";
 		size_t used = 0;
 
-		cJSON_ArrayForEach(c, cJSON_GetObjectItem(b, "pids"))
+		cJSON_ArrayForEach (c, cJSON_GetObjectItem(b, "pids"))
 			used += snprintf(pids + used, used < sizeof(pids) ? sizeof(pids) - used : 0,
 					 "%s%d", used ? "," : "", c->valueint);
 		printf("%-4d %-20s %-18s %-8s %-8s %-10s %-8.0f %-8.0f %s\n",
@@ -172,7 +172,7 @@ static void print_text(const cJSON *s)
 	}
 	printf("\nrevocations: %d\n", cJSON_GetArraySize(cJSON_GetObjectItem(s, "revocations")));
 	printf("counters:");
-	cJSON_ArrayForEach(c, cJSON_GetObjectItem(s, "counters"))
+	cJSON_ArrayForEach (c, cJSON_GetObjectItem(s, "counters"))
 		printf(" %s=%.0f", c->string, c->valuedouble);
 	printf("\n");
 }

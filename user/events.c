@@ -177,6 +177,7 @@ const char *kk_reason_text(__u32 reason)
 		[KK_REASON_FOREIGN_SOCKET] = "socket from outside the binding, no peer to decide",
 		[KK_REASON_FOREIGN_OBJECT] = "IPC object or key not created under this binding",
 		[KK_REASON_EXEC_MEMORY] = "anonymous or memfd memory made executable (W^X)",
+		[KK_REASON_IPC_NONE] = "System V IPC and keys not allowed (ipc: none)",
 		[KK_REASON_REVOKED] = "certificate revoked",
 		[KK_REASON_BLOCKED] = "revocation status unknown (fail closed)",
 		[KK_REASON_BINDING_INVALID] = "binding unusable (fail closed)",

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Files a bound task holds: the decision made when it opened them (kk_files), and the decision
+ * on its path for every file it holds but did not open under its binding — descriptors opened
+ * before `bind`, inherited through `run`, installed into its io_uring from outside. Shared by
+ * file.bpf.c (read, write) and mem.bpf.c (mmap).
+ */
+#ifndef KAKUNIN_FILE_BPF_H
+#define KAKUNIN_FILE_BPF_H
+
+#include "path.bpf.h"
+
+#define S_IFSOCK 0140000
+
+/* What refuses access to the resolved path ev->path, checked in order; 0 = granted. */
+static __always_inline __u32 kk_file_reason(struct kk_ctx *c, struct kk_event *ev, long len,
+					    __u32 access)
+{
+	if (c->state_reason)
+		return c->state_reason;
+	if (len <= 0 || len > KK_PATH_MAX) {
+		kk_count(KK_STAT_PATH_FAIL);
+		return KK_REASON_PATH_UNRESOLVED;
+	}
+	if ((access & KK_ACCESS_WRITE) && kk_outside_hours(c))
+		return KK_REASON_OUTSIDE_HOURS;
+	return kk_path_decide(c, ev->path, len, access);
+}
+
+/* Remember that file was decided for access under the current binding (best effort: LRU). */
+static __always_inline void kk_file_mark(struct kk_ctx *c, struct file *file, __u32 access)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct kk_file_mark m = {
+		.binding = c->slot,
+		.gen = c->gen,
+		.access = access,
+		.inode = (__u64)inode,
+		.ino = BPF_CORE_READ(inode, i_ino),
+	};
+	__u64 key = (__u64)file;
+
+	if (bpf_map_update_elem(&kk_files, &key, &m, BPF_ANY))
+		kk_count(KK_STAT_FILE_TABLE_FULL);
+}
+
+/* Was file decided for (at least) access under the current binding? */
+static __always_inline bool kk_file_marked(struct kk_ctx *c, struct file *file, __u32 access,
+					   __u32 *had)
+{
+	__u64 key = (__u64)file;
+	struct kk_file_mark *m = bpf_map_lookup_elem(&kk_files, &key);
+	struct inode *inode;
+
+	*had = 0;
+	if (!m || m->binding != c->slot || m->gen != c->gen)
+		return false;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (m->inode != (__u64)inode || m->ino != BPF_CORE_READ(inode, i_ino))
+		return false;
+	*had = m->access;
+	return (m->access & access) == access;
+}
+
+/*
+ * The reason a bound, active task may not use file for access (read, write), 0 when it may.
+ * A file decided under this binding passes at the cost of one lookup. Any other file is decided
+ * on its path now (ev->path gets it) and remembered when allowed. Pipes, sockets and anonymous
+ * files (eventfd, memfd, ...) live on internal mounts with no path a policy could name: they
+ * are channels, not files in scope, and pass; sockets are decided on their peer by the socket
+ * hooks.
+ */
+static __always_inline __u32 kk_file_use(struct kk_ctx *c, struct kk_event *ev, struct file *file,
+					 __u32 access)
+{
+	struct dentry *dentry;
+	__u32 had, reason;
+	long len;
+
+	if (kk_file_marked(c, file, access, &had))
+		return 0;
+	if (BPF_CORE_READ(file, f_path.mnt, mnt_flags) & MNT_INTERNAL)
+		return 0;
+	dentry = BPF_CORE_READ(file, f_path.dentry);
+	c->sb = BPF_CORE_READ(dentry, d_sb);
+	len = kk_walk_path(c->s, dentry, BPF_CORE_READ(file, f_path.mnt), ev->path);
+	ev->path_len = len > 0 ? len : 0;
+	reason = kk_file_reason(c, ev, len, access);
+	if (!reason)
+		kk_file_mark(c, file, access | had);
+	return reason;
+}
+
+#endif /* KAKUNIN_FILE_BPF_H */
