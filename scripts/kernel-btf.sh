@@ -102,7 +102,9 @@ pattern="^linux-image-${want//./\\.}[.-][0-9][^ ]*[0-9]-amd64-unsigned\$"
 newest() { apt-cache search --names-only "$pattern" 2>/dev/null | awk '{ print $1 }' | sort -V |
 	tail -n 1; }
 pkg=$(newest)
-if [ -z "$pkg" ]; then
+# Package lists that know no kernel at all were never fetched (a fresh container): fetch once.
+if [ -z "$pkg" ] && [ -z "$(apt-cache search --names-only '^linux-image-[0-9]' 2>/dev/null)" ]
+then
 	apt-get update -qq >/dev/null 2>&1 || true
 	pkg=$(newest)
 fi
