@@ -66,6 +66,19 @@ $(SKEL): $(OUTPUT)/kakunin.bpf.o
 # (afterwards -MMD records the dependency).
 $(OUTPUT)/user/maps.o: $(SKEL)
 
+# bpf/hooks.manifest compiled in (user/hooks.c): one { "name", KK_HOOK_<CLASS> } per hook.
+# scripts/hooks-check validates the manifest; this only refuses what would not compile.
+HOOKS_H := $(OUTPUT)/hooks_manifest.h
+$(HOOKS_H): bpf/hooks.manifest | $(OUTPUT)/user
+	$(call msg,GEN,$@)
+	$(Q)awk 'BEGIN { split("decide DECIDE deny DENY revoked REVOKED allow ALLOW n/a NA", c); \
+		for (i = 1; i < 10; i += 2) cls[c[i]] = c[i + 1] } \
+		/^[ \t]*(#|$$)/ { next } \
+		$$1 !~ /^[a-z0-9_]+$$/ || !($$2 in cls) { \
+			printf "%s:%d: bad line: %s\n", FILENAME, FNR, $$0 > "/dev/stderr"; exit 1 } \
+		{ printf "\t{ \"%s\", KK_HOOK_%s },\n", $$1, cls[$$2] }' $< >$@
+$(OUTPUT)/user/hooks.o: $(HOOKS_H)
+
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
