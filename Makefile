@@ -44,7 +44,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
 LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lcjson
 
 .PHONY: all check test-unit test-cli test-kernel vmtest install uninstall clean format demo \
-	vmlinux deps unit-bins test-bins bench bench-bins
+	vmlinux deps unit-bins test-bins bench bench-bins hooks-check
 .PHONY: fuzz fuzz-bin
 .DELETE_ON_ERROR:
 
@@ -185,6 +185,11 @@ bench: deps
 # Run CMD (default: the kernel suite) in the VM, e.g. make vmtest CMD='bats tests/kernel/x.bats'
 vmtest: all test-bins
 	$(Q)scripts/vmtest.sh -- $(or $(CMD),bats --tap tests/kernel)
+
+# --- the hook manifest against a kernel's BTF (BTF=..., by default this machine's kernel) and
+# the object's programs (scripts/hooks-check; README "Hook coverage") ---
+hooks-check: $(OUTPUT)/kakunin.bpf.o
+	$(Q)scripts/hooks-check --btf $(BTF) --object $<
 
 # --- vmlinux.h: from a BTF file (BTF=...), by default this machine's kernel ---
 vmlinux:
