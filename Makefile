@@ -44,7 +44,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
 LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lcjson
 
 .PHONY: all check test-unit test-cli test-kernel vmtest install uninstall clean format demo \
-	vmlinux deps unit-bins test-bins bench bench-bins
+	vmlinux deps unit-bins test-bins bench bench-bins hooks-check
 .PHONY: fuzz fuzz-bin
 .DELETE_ON_ERROR:
 
@@ -65,6 +65,19 @@ $(SKEL): $(OUTPUT)/kakunin.bpf.o
 # The skeleton is generated: objects that include it must wait for it on the first build
 # (afterwards -MMD records the dependency).
 $(OUTPUT)/user/maps.o: $(SKEL)
+
+# bpf/hooks.manifest compiled in (user/hooks.c): one { "name", KK_HOOK_<CLASS> } per hook.
+# scripts/hooks-check validates the manifest; this only refuses what would not compile.
+HOOKS_H := $(OUTPUT)/hooks_manifest.h
+$(HOOKS_H): bpf/hooks.manifest | $(OUTPUT)/user
+	$(call msg,GEN,$@)
+	$(Q)awk 'BEGIN { split("decide DECIDE deny DENY revoked REVOKED allow ALLOW n/a NA", c); \
+		for (i = 1; i < 10; i += 2) cls[c[i]] = c[i + 1] } \
+		/^[ \t]*(#|$$)/ { next } \
+		$$1 !~ /^[a-z0-9_]+$$/ || !($$2 in cls) { \
+			printf "%s:%d: bad line: %s\n", FILENAME, FNR, $$0 > "/dev/stderr"; exit 1 } \
+		{ printf "\t{ \"%s\", KK_HOOK_%s },\n", $$1, cls[$$2] }' $< >$@
+$(OUTPUT)/user/hooks.o: $(HOOKS_H)
 
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)
@@ -172,6 +185,11 @@ bench: deps
 # Run CMD (default: the kernel suite) in the VM, e.g. make vmtest CMD='bats tests/kernel/x.bats'
 vmtest: all test-bins
 	$(Q)scripts/vmtest.sh -- $(or $(CMD),bats --tap tests/kernel)
+
+# --- the hook manifest against a kernel's BTF (BTF=..., by default this machine's kernel) and
+# the object's programs (scripts/hooks-check; README "Hook coverage") ---
+hooks-check: $(OUTPUT)/kakunin.bpf.o
+	$(Q)scripts/hooks-check --btf $(BTF) --object $<
 
 # --- vmlinux.h: from a BTF file (BTF=...), by default this machine's kernel ---
 vmlinux:

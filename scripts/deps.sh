@@ -13,6 +13,8 @@ packages=(
 	bats openssl python3 python3-yaml liburing-dev groff-base
 	# test VM: qemu, the initramfs and the kernel package download
 	qemu-system-x86 busybox-static cpio gzip kmod apt
+	# scripts/kernel-btf.sh: a kernel's BTF out of its package (6.12 is zstd-compressed)
+	zstd binutils
 	# make format
 	clang-format
 	# make bench: the chart

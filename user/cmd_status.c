@@ -17,6 +17,7 @@
 #include "bind.h"
 #include "cli.h"
 #include "events.h"
+#include "hooks.h"
 #include "log.h"
 #include "maps.h"
 #include "output.h"
@@ -25,8 +26,10 @@
 static const char usage[] =
 	"usage: kakunin-bpf status [--json]\n\n"
 	"Show the loaded programs, every binding (agent, certificate serial, state, mode,\n"
-	"policy version and hash, processes, since when, allowed/denied counts per hook) and\n"
-	"the global counters, lost events included. Exit 1 when kakunin-bpf is not loaded.\n";
+	"policy version and hash, processes, since when, allowed/denied counts per hook), the\n"
+	"global counters, lost events included, and the hook manifest's coverage of this kernel\n"
+	"(its LSM hooks, how many are classified, which are not, how many have a program\n"
+	"attached). Exit 1 when kakunin-bpf is not loaded.\n";
 
 static const struct option opts[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -122,7 +125,22 @@ static cJSON *binding_json(struct kk_maps *m, uint32_t slot, const struct kk_bin
 	return o;
 }
 
-static cJSON *status_json(struct kk_maps *m)
+/* The manifest's coverage of the running kernel's LSM hooks (hooks.h). */
+static cJSON *hooks_json(const struct kk_hooks_cov *cov)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	int i;
+
+	cJSON_AddNumberToObject(o, "kernel", cov->kernel);
+	cJSON_AddNumberToObject(o, "classified", cov->classified);
+	arr = cJSON_AddArrayToObject(o, "unclassified");
+	for (i = 0; arr && i < cov->n_unclassified; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(cov->unclassified[i]));
+	cJSON_AddNumberToObject(o, "attached", cov->attached);
+	return o;
+}
+
+static cJSON *status_json(struct kk_maps *m, const struct kk_hooks_cov *cov)
 {
 	cJSON *o = cJSON_CreateObject(), *arr, *ctr;
 	__u64 stats[KK_STAT_MAX] = { 0 };
@@ -132,6 +150,7 @@ static cJSON *status_json(struct kk_maps *m)
 	cJSON_AddBoolToObject(o, "loaded", 1);
 	cJSON_AddStringToObject(o, "pin_root", KK_PIN_ROOT);
 	cJSON_AddNumberToObject(o, "programs", kk_maps_program_count());
+	cJSON_AddItemToObject(o, "hooks", hooks_json(cov));
 	arr = cJSON_AddArrayToObject(o, "bindings");
 	for (slot = 0; slot < KK_MAX_BINDINGS; slot++)
 		if (!kk_maps_binding_read(m, slot, &b) && b.in_use)
@@ -144,6 +163,22 @@ static cJSON *status_json(struct kk_maps *m)
 	return o;
 }
 
+static void print_hooks(const cJSON *h)
+{
+	const cJSON *c;
+	const char *sep = "; unclassified: ";
+
+	printf("hooks: %d/%d classified, %d attached",
+	       cJSON_GetObjectItem(h, "classified")->valueint,
+	       cJSON_GetObjectItem(h, "kernel")->valueint,
+	       cJSON_GetObjectItem(h, "attached")->valueint);
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(h, "unclassified")) {
+		printf("%s%s", sep, c->valuestring);
+		sep = ", ";
+	}
+	printf("\n");
+}
+
 static void print_text(const cJSON *s)
 {
 	const cJSON *b, *c;
@@ -151,6 +186,7 @@ static void print_text(const cJSON *s)
 	printf("kakunin-bpf: loaded, %d programs attached (%s)\n",
 	       cJSON_GetObjectItem(s, "programs")->valueint,
 	       cJSON_GetObjectItem(s, "pin_root")->valuestring);
+	print_hooks(cJSON_GetObjectItem(s, "hooks"));
 	printf("\n%-4s %-20s %-18s %-8s %-8s %-10s %-8s %-8s %s\n", "BIND", "AGENT", "SERIAL",
 	       "STATE", "MODE", "POLICY", "ALLOWED", "DENIED", "PIDS");
 	cJSON_ArrayForEach (b, cJSON_GetObjectItem(s, "bindings")) {
@@ -179,6 +215,7 @@ static void print_text(const cJSON *s)
 
 int cmd_status(int argc, char **argv)
 {
+	struct kk_hooks_cov cov;
 	bool json = false;
 	struct kk_maps m;
 	cJSON *s;
@@ -198,10 +235,15 @@ int cmd_status(int argc, char **argv)
 		return kk_usage_error("status", "unexpected argument '%s'", argv[optind]);
 	if (kk_require_root("status") || kk_maps_open(&m))
 		return KK_EXIT_FAIL;
+	if (kk_hooks_running(KK_PIN_LINKS, &cov)) {
+		kk_maps_close(&m);
+		return KK_EXIT_FAIL;
+	}
 	if (!kk_maps_lock(&m))
 		kk_reap_bindings(&m); /* bindings whose processes are all gone are not shown */
-	s = status_json(&m);
+	s = status_json(&m, &cov);
 	kk_maps_close(&m);
+	kk_hooks_cov_free(&cov);
 	if (!s) {
 		kk_err("status", "out of memory");
 		return KK_EXIT_FAIL;

@@ -13,16 +13,18 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+#include "hooks.h"
 #include "kakunin.skel.h"
 #include "log.h"
 #include "maps.h"
 
 #define PIN_MAPS  KK_PIN_ROOT "/maps"
 #define PIN_PROGS KK_PIN_ROOT "/progs"
-#define PIN_LINKS KK_PIN_ROOT "/links"
+#define PIN_LINKS KK_PIN_LINKS
 
 /* Maps that carry state and are pinned (enum kk_map_id order); kk_scratch is per-load scratch. */
 static const char *const pinned_maps[KK_MAP_COUNT] = {
@@ -75,13 +77,46 @@ static bool attached(const struct bpf_program *prog)
 	       bpf_program__expected_attach_type(prog) != BPF_TRACE_ITER;
 }
 
+/*
+ * Not every kernel builds every hook (file_ioctl_compat is a 6.1 stable backport, watch_key
+ * needs CONFIG_WATCH_QUEUE): a program whose bpf_lsm_<hook> is not in the running kernel's BTF
+ * would fail the whole load, so it is not loaded. One object then loads on every kernel; the
+ * hook does not exist there, so there is nothing to mediate.
+ */
+static int skip_absent_hooks(struct kakunin *skel)
+{
+	struct bpf_program *prog;
+	struct btf *btf;
+	int err = 0;
+
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		err = -errno;
+		kk_err("maps", "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s",
+		       strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *hook = kk_hooks_section_hook(bpf_program__section_name(prog));
+
+		if (hook && !kk_hooks_btf_has(btf, hook) && bpf_program__set_autoload(prog, false)) {
+			err = -errno;
+			kk_err("maps", "cannot leave out %s: %s", bpf_program__name(prog),
+			       strerror(-err));
+			break;
+		}
+	}
+	btf__free(btf);
+	return err;
+}
+
 static bool all_links_pinned(struct kakunin *skel)
 {
 	struct bpf_program *prog;
 	char path[PATH_MAX];
 
 	bpf_object__for_each_program(prog, skel->obj) {
-		if (!attached(prog))
+		if (!attached(prog) || !bpf_program__autoload(prog))
 			continue;
 		pin_path(path, sizeof(path), PIN_LINKS, bpf_program__name(prog));
 		if (access(path, F_OK) != 0)
@@ -112,6 +147,8 @@ static int attach_and_pin(struct kakunin *skel)
 		const char *name = bpf_program__name(prog);
 		struct bpf_link *link;
 
+		if (!bpf_program__autoload(prog))
+			continue; /* its hook is not in this kernel (skip_absent_hooks) */
 		if (!attached(prog)) {
 			pin_path(path, sizeof(path), PIN_PROGS, name);
 			err = repin(path, bpf_program__fd(prog));
@@ -208,6 +245,9 @@ int kk_maps_load(uint32_t ringbuf_size, bool *already)
 		kk_err("maps", "cannot size the event ring: %s", strerror(-err));
 		goto out;
 	}
+	err = skip_absent_hooks(skel);
+	if (err)
+		goto out;
 	if (all_links_pinned(skel)) {
 		*already = true;
 		goto out;

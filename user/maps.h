@@ -13,6 +13,9 @@
 #include "kakunin.h"
 #include "policy.h"
 
+/* One pinned link per attached program, named after the program. */
+#define KK_PIN_LINKS KK_PIN_ROOT "/links"
+
 /* The pinned maps, in the order of the names table in maps.c. */
 enum kk_map_id {
 	KK_MAP_TASK,
