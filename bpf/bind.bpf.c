@@ -55,6 +55,7 @@ int kk_bind_iter(struct bpf_iter__task *ctx)
 	}
 	m.binding = req->binding;
 	m.gen = req->gen;
+	kk_mark_stdio(task, &m);
 	if (!kk_mark_task(task, &m))
 		return 0;
 	__sync_fetch_and_add(&req->marked, 1);

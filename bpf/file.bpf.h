@@ -82,6 +82,13 @@ static __always_inline __u32 kk_file_use(struct kk_ctx *c, struct kk_event *ev, 
 	if (BPF_CORE_READ(file, f_path.mnt, mnt_flags) & MNT_INTERNAL)
 		return 0;
 	dentry = BPF_CORE_READ(file, f_path.dentry);
+	/*
+	 * A file whose inode is not its path's: overlayfs' own file on a layer, opened by the
+	 * kernel under the overlay path; the agent's overlay file was decided, this is its
+	 * backing store and never in a descriptor table.
+	 */
+	if (BPF_CORE_READ(file, f_inode) != BPF_CORE_READ(dentry, d_inode))
+		return 0;
 	c->sb = BPF_CORE_READ(dentry, d_sb);
 	len = kk_walk_path(c->s, dentry, BPF_CORE_READ(file, f_path.mnt), ev->path);
 	ev->path_len = len > 0 ? len : 0;

@@ -357,6 +357,41 @@ static __always_inline void kk_live_add(__u32 slot, __u32 gen, int delta)
 		__sync_fetch_and_add(&l->tasks, delta);
 }
 
+/*
+ * The descriptors 0, 1 and 2 a task holds when it is bound are the operator's to give (the
+ * terminal, a log file, the journal's socket): they are marked as decided for the binding, with
+ * the access they were opened with. Every other descriptor from before the bind is decided on
+ * its path at its first use. Done before the task itself is marked, so that no read of its
+ * stdout happens bound and unmarked.
+ */
+static __always_inline void kk_mark_stdio(struct task_struct *task, const struct kk_mark *m)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct kk_file_mark fm = { .binding = m->binding, .gen = m->gen };
+	struct inode *inode;
+	struct file *f;
+	__u32 mode;
+	__u64 key;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 3; i++) {
+		f = NULL;
+		if ((unsigned int)i >= max || bpf_probe_read_kernel(&f, sizeof(f), &fds[i]) || !f)
+			continue;
+		mode = BPF_CORE_READ(f, f_mode);
+		inode = BPF_CORE_READ(f, f_inode);
+		fm.access = (mode & FMODE_READ ? KK_ACCESS_READ : 0) |
+			    (mode & FMODE_WRITE ? KK_ACCESS_WRITE : 0);
+		fm.inode = (__u64)inode;
+		fm.ino = BPF_CORE_READ(inode, i_ino);
+		key = (__u64)f;
+		bpf_map_update_elem(&kk_files, &key, &fm, BPF_ANY);
+	}
+}
+
 /* Give task the binding m (a fresh mark: counted as a live task). */
 static __always_inline struct kk_task *kk_mark_task(struct task_struct *task,
 						    const struct kk_mark *m)
@@ -395,8 +430,10 @@ static __always_inline struct kk_task *kk_cgroup_adopt(struct task_struct *task)
 			continue;
 		id = bpf_get_current_ancestor_cgroup_id(level);
 		m = id ? bpf_map_lookup_elem(&kk_cgroups, &id) : NULL;
-		if (m)
+		if (m) {
+			kk_mark_stdio(task, m);
 			return kk_mark_task(task, m);
+		}
 	}
 	return NULL;
 }

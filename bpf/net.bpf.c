@@ -112,8 +112,8 @@ static __always_inline __u32 kk_limits(struct kk_ctx *c, struct sock *sk)
 		__u64 add = interval ? (now - rt->refill_ns) / interval : k->rate_count;
 
 		if (add) {
-			rt->tokens = rt->tokens + add > k->rate_count ? k->rate_count :
-									rt->tokens + add;
+			rt->tokens =
+				rt->tokens + add > k->rate_count ? k->rate_count : rt->tokens + add;
 			rt->refill_ns = interval ? rt->refill_ns + add * interval : now;
 		}
 		if (!rt->tokens)
@@ -170,8 +170,7 @@ static __always_inline int kk_inet(struct kk_ctx *c, struct socket *sock, struct
 }
 
 SEC("lsm/socket_connect")
-int BPF_PROG(kk_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen,
-	     int ret)
+int BPF_PROG(kk_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
 	struct kk_ctx c;
 	__u16 family;

@@ -202,6 +202,7 @@ static __always_inline int kk_ioctl(__u32 hook, struct file *file, unsigned int 
 	ev = kk_event_start(&c, KK_ACCESS_WRITE);
 	if (!ev)
 		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
+	ev->count = cmd;
 	return kk_finish(&c, ev, kk_file_use(&c, ev, file, KK_ACCESS_WRITE), EACCES);
 }
 

@@ -111,6 +111,17 @@ static bool add_uint(cJSON *obj, const char *key, uint64_t v)
 	return add_item(obj, key, cJSON_CreateRaw(p));
 }
 
+/* System V IPC and keys: the kind (ev->port, 0 when the hook cannot tell) and the id. */
+static bool ipc_fill(cJSON *a, const struct kk_event *ev)
+{
+	static const char *const kinds[] = { NULL, "msg", "shm", "sem", "key" };
+
+	if (ev->port && ev->port < sizeof(kinds) / sizeof(kinds[0]) &&
+	    !add_str(a, "ipc", kinds[ev->port]))
+		return false;
+	return add_uint(a, "ipc_id", ev->count);
+}
+
 /* Self-protection hooks name their target in ev->count (and the signal in ev->port). */
 static bool protect_fill(cJSON *a, const struct kk_event *ev, bool *done)
 {
@@ -132,8 +143,24 @@ static bool protect_fill(cJSON *a, const struct kk_event *ev, bool *done)
 		key = "bpf_cmd";
 		break;
 	case KK_HOOK_FILE_IOCTL:
-		key = "ioctl_cmd";
+	case KK_HOOK_FILE_IOCTL_COMPAT:
+		/* An attribute ioctl is decided on the file's path: shown after the command. */
+		*done = !ev->path_len;
+		return add_uint(a, "ioctl_cmd", ev->count);
+	case KK_HOOK_TASK_SETNICE:
+	case KK_HOOK_TASK_SETIOPRIO:
+	case KK_HOOK_TASK_SETSCHEDULER:
+	case KK_HOOK_TASK_SETRLIMIT:
+	case KK_HOOK_TASK_MOVEMEMORY:
+		key = "target_pid";
 		break;
+	case KK_HOOK_SYSLOG:
+		key = "syslog_type";
+		break;
+	case KK_HOOK_KERNEL_MODULE_REQUEST:
+		return !ev->path_len || add_text(a, "module", ev->path, sizeof(ev->path));
+	case KK_HOOK_IPC_PERMISSION ... KK_HOOK_KEY_PERMISSION:
+		return ipc_fill(a, ev);
 	case KK_HOOK_LOCKED_DOWN:
 		key = "lockdown_reason";
 		break;

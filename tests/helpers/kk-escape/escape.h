@@ -96,5 +96,6 @@ int setup_failed(void);
 int parse_flags(const char *s, int *flags);
 int sock_type(const char *proto);
 void wait_gone(const char *path);
+int more_actions(int argc, char **argv);
 
 #endif

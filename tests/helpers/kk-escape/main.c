@@ -322,6 +322,8 @@ static int dispatch(int argc, char **argv)
 		rc = system_calls(argc, argv);
 	if (rc == -2)
 		rc = network(argc, argv);
+	if (rc == -2)
+		rc = more_actions(argc, argv);
 	return rc;
 }
 
