@@ -75,7 +75,8 @@ $(HOOKS_H): bpf/hooks.manifest | $(OUTPUT)/user
 		for (i = 1; i < 10; i += 2) cls[c[i]] = c[i + 1] } \
 		/^[ \t]*(#|$$)/ { next } \
 		$$1 !~ /^[a-z0-9_]+$$/ || !($$2 in cls) { \
-			printf "%s:%d: bad line: %s\n", FILENAME, FNR, $$0 > "/dev/stderr"; exit 1 } \
+			printf "%s:%d: bad line: %s\n", FILENAME, FNR, $$0 > "/dev/stderr"; \
+			exit 1 } \
 		{ printf "\t{ \"%s\", KK_HOOK_%s },\n", $$1, cls[$$2] }' $< >$@
 $(OUTPUT)/user/hooks.o: $(HOOKS_H)
 

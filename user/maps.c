@@ -99,7 +99,9 @@ static int skip_absent_hooks(struct kakunin *skel)
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *hook = kk_hooks_section_hook(bpf_program__section_name(prog));
 
-		if (hook && !kk_hooks_btf_has(btf, hook) && bpf_program__set_autoload(prog, false)) {
+		if (!hook || kk_hooks_btf_has(btf, hook))
+			continue;
+		if (bpf_program__set_autoload(prog, false)) {
 			err = -errno;
 			kk_err("maps", "cannot leave out %s: %s", bpf_program__name(prog),
 			       strerror(-err));

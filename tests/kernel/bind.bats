@@ -43,7 +43,7 @@ PY
 }
 
 @test "status lists the binding with its pids, state and counters; --json too" {
-	bound_start "$P" sh -c '"$TRY" open /etc/shadow; "$TRY" open /data/f; sleep 5'
+	bound_start "$P" sh -c '"$TRY" open /etc/shadow; "$TRY" open /data/f; exec sleep 60'
 	sleep 1
 	run --separate-stderr "$KK" status --json
 	[ "$status" -eq 0 ]
