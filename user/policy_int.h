@@ -16,6 +16,35 @@ bool kk_addr_is_v4(const uint8_t addr[16], uint8_t prefix);
 int kk_compile_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
 		   struct kk_ruleset *rs, struct kk_errors *errs);
 
+/* policy_fold.c: network entries before they are folded into kernel entries. */
+struct kk_net_raw {
+	uint8_t addr[16];
+	uint8_t prefix;
+	bool deny, any_port;
+	uint8_t origin;
+	uint16_t nports;
+	uint16_t ports[KK_NET_PORTS_MAX];
+	const char *source;
+};
+
+struct kk_net_set {
+	struct kk_net_raw *v;
+	size_t n, cap;
+	struct kk_errors *errs;
+	const char *field; /* errors name this list; NULL: allowed_hosts or denied_hosts */
+};
+
+int kk_net_push(struct kk_net_set *s, const uint8_t addr[16], uint8_t prefix, uint16_t port,
+		bool deny, uint8_t origin, const char *source);
+/* Does outer/outer_prefix contain inner/inner_prefix (128-bit addresses)? */
+bool kk_net_contains(const uint8_t outer[16], uint8_t outer_prefix, const uint8_t inner[16],
+		     uint8_t inner_prefix);
+/*
+ * Fold s (sorted in place) into kernel entries: *out (caller frees) and *n. More ports than an
+ * entry holds are errors in s->errs; -ENOMEM otherwise. s->v stays the caller's to free.
+ */
+int kk_net_fold(struct kk_net_set *s, struct kk_net_entry **out, size_t *n);
+
 /* policy_path.c: a data_access pattern into rule (dir, subtree); -EINVAL with why[]. */
 int kk_pattern_parse(const char *pattern, struct kk_path_rule *rule, char *why, size_t wlen);
 
