@@ -108,11 +108,12 @@ static int print_text(FILE *f, const struct kk_policy *p, const struct kk_rulese
 	for (i = 0; i < rs->n_symbolic; i++)
 		fprintf(f, "  %-5s %-40s %s\n", rs->symbolic[i].deny ? "deny" : "allow",
 			rs->symbolic[i].text, rs->symbolic[i].why);
-	fprintf(f, "\nsockets (others are refused)\n  inet, inet6, unix%s%s%s\n",
-		p->socket_types & (KK_POL_SOCK_RAW >> KK_POL_SOCK_SHIFT) ? ", raw" : "",
-		p->socket_types & (KK_POL_SOCK_PACKET >> KK_POL_SOCK_SHIFT) ? ", packet" : "",
-		p->socket_types & (KK_POL_SOCK_NETLINK >> KK_POL_SOCK_SHIFT) ? ", netlink" :
-		p->baseline ? ", netlink NETLINK_ROUTE (baseline)" : "");
+	fprintf(f, "\nsockets (others are refused)\n  inet, inet6, unix%s%s%s%s\n",
+		p->socket_types & KK_POL_SOCK_RAW ? ", raw" : "",
+		p->socket_types & KK_POL_SOCK_PACKET ? ", packet" : "",
+		p->socket_types & KK_POL_SOCK_NETLINK ? ", netlink" :
+		p->baseline ? ", netlink NETLINK_ROUTE (baseline)" : "",
+		p->socket_types & KK_POL_SOCK_SCTP ? ", sctp" : "");
 	return ferror(f) ? -EIO : 0;
 }
 

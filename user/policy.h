@@ -84,7 +84,7 @@ struct kk_policy {
 	bool has_exec;				/* "exec" present: only these may run */
 	struct kk_host_rule *hosts;
 	size_t n_hosts;
-	uint32_t socket_types;			/* allowed_socket_types: KK_POL_SOCK_* >> shift */
+	uint32_t socket_types;			/* allowed_socket_types: KK_POL_SOCK_* bits */
 
 	bool revocation_enabled, revocation_fail_open;
 	uint32_t revocation_ttl_s;

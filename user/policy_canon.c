@@ -86,13 +86,15 @@ static cJSON *socket_types_json(uint32_t mask)
 	static const struct {
 		const char *name;
 		uint32_t bit;
-	} order[] = { { "netlink", KK_POL_SOCK_NETLINK }, { "packet", KK_POL_SOCK_PACKET },
-		      { "raw", KK_POL_SOCK_RAW } };
+	} order[] = { { "netlink", KK_POL_SOCK_NETLINK },
+		      { "packet", KK_POL_SOCK_PACKET },
+		      { "raw", KK_POL_SOCK_RAW },
+		      { "sctp", KK_POL_SOCK_SCTP } };
 	cJSON *a = cJSON_CreateArray();
 	size_t i;
 
 	for (i = 0; a && i < sizeof(order) / sizeof(order[0]); i++)
-		if ((mask << KK_POL_SOCK_SHIFT) & order[i].bit &&
+		if ((mask & order[i].bit) &&
 		    !cJSON_AddItemToArray(a, cJSON_CreateString(order[i].name))) {
 			cJSON_Delete(a);
 			return NULL;

@@ -149,7 +149,7 @@ static void compile_consts(const struct kk_policy *p, struct kk_policy_consts *k
 	k->flags = (p->mode == KK_MODE_AUDIT ? KK_POL_AUDIT_MODE : 0) |
 		   (p->audit == KK_AUDIT_ALL ? KK_POL_AUDIT_ALL : 0) |
 		   (p->has_exec ? KK_POL_HAS_EXEC : 0) | (p->has_hours ? KK_POL_HAS_HOURS : 0) |
-		   (p->socket_types << KK_POL_SOCK_SHIFT) |
+		   p->socket_types |
 		   (p->baseline ? KK_POL_NETLINK_ROUTE : 0);
 	k->hours_start = p->hours_start;
 	k->hours_end = p->hours_end;

@@ -148,22 +148,27 @@ PY
 	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_socket_types":["netlink","raw"]}}' >s2.json
 	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_socket_types":[]}}' >s3.json
 	printf '{"agent_id":"a","version":"1"}' >s4.json
+	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_socket_types":["sctp","raw"]}}' >s5.json
 	run --separate-stderr "$KK" policy show --offline s1.json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *$'\nsockets (others are refused)\n  inet, inet6, unix, raw, netlink' ]]
 	run --separate-stderr "$KK" policy show --offline s4.json
 	[[ "$output" == *"  inet, inet6, unix, netlink NETLINK_ROUTE (baseline)"* ]]
+	run --separate-stderr "$KK" policy show --offline s5.json
+	[[ "$output" == *$'\n  inet, inet6, unix, raw, netlink NETLINK_ROUTE (baseline), sctp' ]]
 	h1=$("$KK" policy check s1.json | sed 's/.* hash //')
 	h2=$("$KK" policy check s2.json | sed 's/.* hash //')
 	h3=$("$KK" policy check s3.json | sed 's/.* hash //')
 	h4=$("$KK" policy check s4.json | sed 's/.* hash //')
+	h5=$("$KK" policy check s5.json | sed 's/.* hash //')
 	[ "$h1" = "$h2" ]
 	[ "$h1" != "$h4" ]
+	[ "$h5" != "$h1" ] && [ "$h5" != "$h4" ]
 	[ "$h3" = "$h4" ] # empty: the hash of a policy written before the field existed
 	printf '{"agent_id":"a","version":"1",\n"network_rules":{"allowed_socket_types":["icmp"]}}' >bad.json
 	run --separate-stderr "$KK" policy check bad.json
 	[ "$status" -eq 1 ]
-	[ "$stderr" = 'bad.json:2:42: network_rules.allowed_socket_types: unknown socket type "icmp" (expected raw, packet, netlink)' ]
+	[ "$stderr" = 'bad.json:2:42: network_rules.allowed_socket_types: unknown socket type "icmp" (expected raw, packet, netlink, sctp)' ]
 }
 
 @test "policy without a subcommand or file is a usage error" {

@@ -27,11 +27,15 @@
 static const struct doc_case host_error_cases[] = {
 	{ "socket types not an array", DOC("\"network_rules\": {\"allowed_socket_types\": \"raw\"}"),
 	  0, "2:43: network_rules.allowed_socket_types: must be an array of \"raw\", \"packet\", "
-	  "\"netlink\"", 1 },
+	  "\"netlink\", \"sctp\"", 1 },
 	{ "socket type unknown",
 	  DOC("\"network_rules\": {\"allowed_socket_types\": [\"raw\", \"icmp\", 3]}"), 0,
 	  "2:51: network_rules.allowed_socket_types: unknown socket type \"icmp\" (expected raw, "
-	  "packet, netlink)", 2 },
+	  "packet, netlink, sctp)", 2 },
+	{ "socket type in capitals",
+	  DOC("\"network_rules\": {\"allowed_socket_types\": [\"SCTP\"]}"), 0,
+	  "2:44: network_rules.allowed_socket_types: unknown socket type \"SCTP\" (expected raw, "
+	  "packet, netlink, sctp)", 1 },
 	{ "socket type twice",
 	  DOC("\"network_rules\": {\"allowed_socket_types\": [\"netlink\", \"netlink\"]}"), 0,
 	  "2:55: network_rules.allowed_socket_types: duplicate socket type \"netlink\"", 1 },
