@@ -81,6 +81,12 @@ static int print_text(FILE *f, const struct kk_policy *p, const struct kk_rulese
 		p->mode == KK_MODE_AUDIT ? "audit" : "enforce",
 		p->audit == KK_AUDIT_ALL ? "all" : "denials", p->baseline ? "on" : "off", p->hash);
 	fprintf(f, "format       %u\n", rs->format);
+	fprintf(f, "jit          %s\n", p->allow_jit ?
+			"allowed: anonymous and memfd memory may be made executable (allow_jit)" :
+			"refused: anonymous and memfd memory is never executable");
+	fprintf(f, "ipc          %s\n", p->ipc == KK_IPC_NONE ?
+			"none: no System V IPC objects or keys" :
+			"own: System V IPC objects and keys created under the binding only");
 	print_constraints(f, p);
 	fprintf(f, "\npaths (%zu kernel entries; most specific wins)\n", rs->n_paths);
 	for (i = 0; i < rs->n_paths; i++) {
@@ -218,6 +224,8 @@ static int print_json(FILE *f, const struct kk_policy *p, const struct kk_rulese
 	if (!o || !canon || !cJSON_AddStringToObject(o, "file", p->file) ||
 	    !cJSON_AddNumberToObject(o, "format", rs->format) ||
 	    !cJSON_AddStringToObject(o, "hash", p->hash) ||
+	    !cJSON_AddBoolToObject(o, "allow_jit", p->allow_jit) ||
+	    !cJSON_AddStringToObject(o, "ipc", p->ipc == KK_IPC_NONE ? "none" : "own") ||
 	    !cJSON_AddItemToObject(o, "policy", canon))
 		goto out;
 	canon = NULL;

@@ -17,6 +17,8 @@
 
 enum kk_mode { KK_MODE_ENFORCE = 0, KK_MODE_AUDIT = 1 };
 enum kk_audit_level { KK_AUDIT_DENIALS = 0, KK_AUDIT_ALL = 1 };
+/* "ipc": System V IPC objects and keys the agent may use. */
+enum kk_ipc { KK_IPC_OWN = 0, KK_IPC_NONE = 1 };
 
 /* Where a compiled rule came from, for `policy show`. */
 enum kk_origin { KK_ORIGIN_POLICY = 0, KK_ORIGIN_BASELINE = 1 };
@@ -68,6 +70,8 @@ struct kk_policy {
 	enum kk_mode mode;
 	bool baseline;
 	enum kk_audit_level audit;
+	bool allow_jit;				/* anonymous and memfd memory may become executable */
+	enum kk_ipc ipc;			/* own: only objects created under the binding */
 
 	char **regions;
 	size_t n_regions;

@@ -2,8 +2,10 @@
 /*
  * policy_canon — the canonical form of a validated policy and its SHA-256, the policy hash.
  *
- * The canonical form is compact JSON with every key in byte order, every default written out,
- * sets (permissions, regions, exec paths, hosts) sorted and hosts in canonical text, and a
+ * The canonical form is compact JSON with every key in byte order, every default written out
+ * (but for the fields added after the format: allowed_socket_types, listen, allow_jit and ipc
+ * appear only when they differ from their default, so older policies keep their hash), sets
+ * (permissions, regions, exec paths, hosts) sorted and hosts in canonical text, and a
  * "format" member naming this scheme. Two documents that differ only in key order, whitespace,
  * comments, the order of set members or the spelling of an address hash the same; anything that
  * changes what is enforced changes the hash. Resolved addresses are not part of it: DNS answers
@@ -176,8 +178,12 @@ static cJSON *canonical_json(const struct kk_policy *p)
 			goto fail;
 		}
 	}
-	/* Members added in byte order of their keys. */
+	/*
+	 * Members added in byte order of their keys. allow_jit and ipc only when they differ from
+	 * the default: the hashes of policies written before these fields stay what they were.
+	 */
 	ok = cJSON_AddStringToObject(o, "agent_id", p->agent_id) &&
+	     (!p->allow_jit || cJSON_AddTrueToObject(o, "allow_jit")) &&
 	     cJSON_AddStringToObject(o, "audit", p->audit == KK_AUDIT_ALL ? "all" : "denials") &&
 	     cJSON_AddItemToObject(o, "auto_revoke", ar ? ar : cJSON_CreateNull()) &&
 	     cJSON_AddBoolToObject(o, "baseline", p->baseline) &&
@@ -186,6 +192,7 @@ static cJSON *canonical_json(const struct kk_policy *p)
 							    cJSON_CreateNull()) &&
 	     cJSON_AddItemToObject(o, "execution_constraints", constraints_json(p)) &&
 	     cJSON_AddStringToObject(o, "format", CANON_FORMAT) &&
+	     (p->ipc == KK_IPC_OWN || cJSON_AddStringToObject(o, "ipc", "none")) &&
 	     cJSON_AddStringToObject(o, "mode", p->mode == KK_MODE_AUDIT ? "audit" : "enforce");
 	ar = NULL;
 	if (!ok)

@@ -62,6 +62,18 @@ void parse_identity(struct ctx *c, const cJSON *root)
 		get_bool(c, v, "baseline", &c->p->baseline);
 }
 
+void parse_isolation(struct ctx *c, const cJSON *root)
+{
+	static const char *const ipcs[] = { "own", "none", NULL };
+	const cJSON *v;
+	int choice;
+
+	if ((v = member(root, "allow_jit")))
+		get_bool(c, v, "allow_jit", &c->p->allow_jit);
+	if ((v = member(root, "ipc")) && get_choice(c, v, "ipc", ipcs, &choice))
+		c->p->ipc = choice;
+}
+
 static int two_digits(const char *s)
 {
 	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) ?

@@ -39,6 +39,8 @@ bool get_string_array(struct ctx *c, const cJSON *v, const char *field, bool non
 
 /* policy_fields.c */
 void parse_identity(struct ctx *c, const cJSON *root);
+/* allow_jit and ipc */
+void parse_isolation(struct ctx *c, const cJSON *root);
 void parse_constraints(struct ctx *c, const cJSON *v);
 void parse_data_access(struct ctx *c, const cJSON *v);
 void parse_exec(struct ctx *c, const cJSON *v);

@@ -47,7 +47,7 @@ JSON
 bad.json:4:11: mode: must be \"enforce\" or \"audit\"
 bad.json:6:5: data_access[\"/x*\"]: '*' only allowed as the last path component
 bad.json:7:15: data_access[\"/ok/*\"]: unknown permission \"delete\" (expected read, write, exec)
-bad.json:9:3: colour: unknown key (expected: agent_id, version, mode, baseline, execution_constraints, data_access, exec, network_rules, revocation_check, auto_revoke, audit)" ]
+bad.json:9:3: colour: unknown key (expected: agent_id, version, mode, baseline, execution_constraints, data_access, exec, network_rules, revocation_check, auto_revoke, audit, allow_jit, ipc)" ]
 }
 
 @test "positions survive comments: an error after a block comment points to the right column" {
@@ -169,6 +169,45 @@ PY
 	run --separate-stderr "$KK" policy check bad.json
 	[ "$status" -eq 1 ]
 	[ "$stderr" = 'bad.json:2:42: network_rules.allowed_socket_types: unknown socket type "icmp" (expected raw, packet, netlink, sctp)' ]
+}
+
+@test "allow_jit and ipc: shown, in the hash only when set, checked with a position" {
+	printf '{"agent_id":"a","version":"1"}' >d.json
+	printf '{"agent_id":"a","version":"1","allow_jit":false,"ipc":"own"}' >w.json
+	printf '{"agent_id":"a","version":"1","allow_jit":true,"ipc":"none"}' >j.json
+	run --separate-stderr "$KK" policy show --offline d.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\njit          refused: anonymous and memfd memory is never executable\n'* ]]
+	[[ "$output" == *$'\nipc          own: System V IPC objects and keys created under the binding only\n'* ]]
+	run --separate-stderr "$KK" policy show --offline j.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\njit          allowed: anonymous and memfd memory may be made executable (allow_jit)\n'* ]]
+	[[ "$output" == *$'\nipc          none: no System V IPC objects or keys\n'* ]]
+	run --separate-stderr "$KK" policy show --offline --json j.json
+	[ "$status" -eq 0 ]
+	python3 - "$output" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["allow_jit"] is True and d["ipc"] == "none", d
+assert d["policy"]["allow_jit"] is True and d["policy"]["ipc"] == "none", d["policy"]
+PY
+	run --separate-stderr "$KK" policy show --offline --json w.json
+	python3 - "$output" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["allow_jit"] is False and d["ipc"] == "own", d
+assert "allow_jit" not in d["policy"] and "ipc" not in d["policy"], d["policy"]
+PY
+	hd=$("$KK" policy check d.json | sed 's/.* hash //')
+	hw=$("$KK" policy check w.json | sed 's/.* hash //')
+	hj=$("$KK" policy check j.json | sed 's/.* hash //')
+	[ "$hd" = "$hw" ]
+	[ "$hd" != "$hj" ]
+	printf '{"agent_id":"a","version":"1",\n"ipc":"shared", "allow_jit":"yes"}' >bad.json
+	run --separate-stderr "$KK" policy check bad.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'bad.json:2:7: ipc: must be "own" or "none"
+bad.json:2:29: allow_jit: must be true or false' ]
 }
 
 @test "policy without a subcommand or file is a usage error" {

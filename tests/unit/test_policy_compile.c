@@ -374,6 +374,15 @@ UNIT_TEST(consts)
 	CHECK_EQ_INT(compile(&c, NB("\"exec\": []"), true, NULL), 0);
 	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_HAS_EXEC);
 	done(&c);
+	CHECK_EQ_INT(compile(&c, NB("\"allow_jit\": true"), true, NULL), 0);
+	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_ALLOW_JIT);
+	done(&c);
+	CHECK_EQ_INT(compile(&c, NB("\"ipc\": \"none\""), true, NULL), 0);
+	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_IPC_NONE);
+	done(&c);
+	CHECK_EQ_INT(compile(&c, NB("\"allow_jit\": false, \"ipc\": \"own\""), true, NULL), 0);
+	CHECK_EQ_INT(c.rs.consts.flags, 0);
+	done(&c);
 	CHECK_EQ_INT(compile(&c,
 			     NB("\"mode\": \"audit\", \"audit\": \"all\", \"exec\": [],\n"
 				"\"execution_constraints\": {\"allowed_hours\": \"22:30-06:00 "
