@@ -385,6 +385,9 @@ void kk_policy_free(struct kk_policy *p)
 		free(p->hosts[i].name);
 	}
 	free(p->hosts);
+	for (i = 0; i < p->n_listen; i++)
+		free(p->listen[i].text);
+	free(p->listen);
 	free(p->canonical);
 	memset(p, 0, sizeof(*p));
 }

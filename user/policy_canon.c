@@ -7,7 +7,8 @@
  * appear only when they differ from their default, so older policies keep their hash), sets
  * (permissions, regions, exec paths, hosts) sorted and hosts in canonical text, and a
  * "format" member naming this scheme. Two documents that differ only in key order, whitespace,
- * comments, the order of set members or the spelling of an address hash the same; anything that
+ * comments, the order of set members or the spelling of an address ("[::/0]:80" is "80" in
+ * listen) hash the same; anything that
  * changes what is enforced changes the hash. Resolved addresses are not part of it: DNS answers
  * change, the policy does not.
  */
@@ -129,6 +130,32 @@ out:
 	return arr;
 }
 
+/* network_rules.listen as sorted canonical strings ("8080", "10.0.0.0/8:9000", "[::]:80"). */
+static cJSON *listen_json(const struct kk_policy *p)
+{
+	char **v = calloc(p->n_listen + 1, sizeof(*v));
+	size_t i, n = 0;
+	cJSON *arr = NULL;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < p->n_listen; i++) {
+		char buf[80];
+
+		if (kk_listen_canonical(&p->listen[i], buf, sizeof(buf)))
+			goto out;
+		v[n] = strdup(buf);
+		if (!v[n++])
+			goto out;
+	}
+	arr = sorted_array(v, n);
+out:
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return arr;
+}
+
 static cJSON *constraints_json(const struct kk_policy *p)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -204,6 +231,9 @@ static cJSON *canonical_json(const struct kk_policy *p)
 	/* Only when set: the hashes of policies written before this field stay what they were. */
 	if (p->socket_types && !cJSON_AddItemToObject(net, "allowed_socket_types",
 						      socket_types_json(p->socket_types)))
+		goto fail;
+	/* Absent and [] both mean nowhere, and are left out alike. */
+	if (p->n_listen && !cJSON_AddItemToObject(net, "listen", listen_json(p)))
 		goto fail;
 	rev = cJSON_AddObjectToObject(o, "revocation_check");
 	if (!rev || !cJSON_AddNumberToObject(rev, "cache_ttl_seconds", p->revocation_ttl_s) ||

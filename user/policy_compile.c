@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * policy_compile — a validated policy into the flat rule set the kernel's maps take: path LPM
- * entries, allow/deny network LPM entries with ports, the exec list and per-policy constants,
- * with the runtime baseline merged in (see docs/policy.md for the baseline's contents).
+ * entries, allow/deny/listen network LPM entries with ports, the exec list and per-policy
+ * constants, with the runtime baseline merged in (see docs/policy.md for the baseline's contents).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -171,6 +171,7 @@ int kk_policy_compile(const struct kk_policy *p, const struct kk_policy_opts *op
 	out->format = KK_RULESET_FORMAT;
 	err = compile_paths(p, out);
 	err = err ?: kk_compile_net(p, opts, out, errs);
+	err = err ?: kk_compile_listen(p, out, errs);
 	err = err ?: compile_exec(p, out);
 	if (!err && errs->n > before)
 		err = -EINVAL;
@@ -189,6 +190,7 @@ void kk_ruleset_free(struct kk_ruleset *rs)
 
 	free(rs->paths);
 	free(rs->net);
+	free(rs->listen);
 	for (i = 0; rs->exec && i < rs->n_exec; i++)
 		free(rs->exec[i].resolved);
 	free(rs->exec);

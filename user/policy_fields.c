@@ -417,7 +417,7 @@ out:
 void parse_network(struct ctx *c, const cJSON *v)
 {
 	static const char *const known[] = { "allowed_hosts", "denied_hosts",
-					     "allowed_socket_types", NULL };
+					     "allowed_socket_types", "listen", NULL };
 	static const char *const types[] = { "raw", "packet", "netlink", "sctp" };
 	static const uint32_t type_bits[] = { KK_POL_SOCK_RAW, KK_POL_SOCK_PACKET,
 					      KK_POL_SOCK_NETLINK, KK_POL_SOCK_SCTP };
@@ -436,6 +436,8 @@ void parse_network(struct ctx *c, const cJSON *v)
 	    parse_names(c, m, "network_rules.allowed_socket_types", &type_set, &mask))
 		for (i = 0; i < 4; i++)
 			c->p->socket_types |= mask & (1u << i) ? type_bits[i] : 0;
+	if ((m = member(v, "listen")))
+		parse_listen(c, m);
 	allowed = member(v, "allowed_hosts");
 	denied = member(v, "denied_hosts");
 	n = (size_t)(allowed ? cJSON_GetArraySize(allowed) : 0) +

@@ -106,7 +106,9 @@ static void too_many_ports(struct kk_net_set *s, const struct kk_net_raw *r)
 /*
  * Merge equal (list, address, prefix) entries, then give every entry the ports of the entries
  * that contain it. Sorted by address then prefix, the entries containing one are exactly those
- * left on a stack of its predecessors, nearest on top and already folded.
+ * left on a stack of its predecessors, nearest on top and already folded. A wildcard entry
+ * takes only the ports of an entry for every address (prefix 0, the bottom of the stack): a
+ * CIDR containing 0.0.0.0 or :: does not allow binding it.
  */
 static size_t fold(struct kk_net_set *s)
 {
@@ -120,6 +122,7 @@ static size_t fold(struct kk_net_set *s)
 
 		if (prev && prev->deny == s->v[i].deny && prev->prefix == s->v[i].prefix &&
 		    !memcmp(prev->addr, s->v[i].addr, 16)) {
+			prev->wildcard |= s->v[i].wildcard;
 			if (!merge_ports(prev, &s->v[i]))
 				too_many_ports(s, prev);
 			continue;
@@ -130,13 +133,15 @@ static size_t fold(struct kk_net_set *s)
 	if (!stack)
 		return SIZE_MAX;
 	for (i = 0; i < out; i++) {
-		struct kk_net_raw *e = &s->v[i];
+		struct kk_net_raw *e = &s->v[i], *from = NULL;
 
 		while (depth && (stack[depth - 1]->deny != e->deny ||
 				 !kk_net_contains(stack[depth - 1]->addr, stack[depth - 1]->prefix,
 						  e->addr, e->prefix)))
 			depth--;
-		if (depth && !merge_ports(e, stack[depth - 1]))
+		if (depth)
+			from = !e->wildcard ? stack[depth - 1] : stack[0]->prefix ? NULL : stack[0];
+		if (from && !merge_ports(e, from))
 			too_many_ports(s, e);
 		stack[depth++] = e;
 	}

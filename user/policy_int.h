@@ -6,6 +6,8 @@
 #include "policy.h"
 
 /* policy_net.c */
+/* A port "1" to "65535" (decimal digits only); -EINVAL with why[]. */
+int kk_port_parse(const char *s, uint16_t *port, char *why, size_t wlen);
 int kk_host_parse(const char *text, bool deny, struct kk_host_rule *h, char *why, size_t wlen);
 /* Canonical text of a parsed entry ("10.0.0.0/8:443", "[2001:db8::1]:443", "*.x.com"). */
 int kk_host_canonical(const struct kk_host_rule *h, char *buf, size_t len);
@@ -21,6 +23,7 @@ struct kk_net_raw {
 	uint8_t addr[16];
 	uint8_t prefix;
 	bool deny, any_port;
+	bool wildcard; /* listen: 0.0.0.0 or :: itself, which takes no ports of a CIDR */
 	uint8_t origin;
 	uint16_t nports;
 	uint16_t ports[KK_NET_PORTS_MAX];
@@ -44,6 +47,16 @@ bool kk_net_contains(const uint8_t outer[16], uint8_t outer_prefix, const uint8_
  * entry holds are errors in s->errs; -ENOMEM otherwise. s->v stays the caller's to free.
  */
 int kk_net_fold(struct kk_net_set *s, struct kk_net_entry **out, size_t *n);
+
+/*
+ * policy_listen.c: a network_rules.listen entry ("PORT", "ADDR:PORT", "[ADDR6]:PORT", "ADDR",
+ * "[ADDR6]", CIDRs) into h (kind KK_HOST_ADDR; "PORT" alone is prefix 0, every address);
+ * -EINVAL with why[]. Its canonical text ("8080", "10.0.0.0/8:9000", "[::]:80").
+ */
+int kk_listen_parse(const char *text, struct kk_host_rule *h, char *why, size_t wlen);
+int kk_listen_canonical(const struct kk_host_rule *h, char *buf, size_t len);
+/* The kernel entries of network_rules.listen (rs->listen), folded. */
+int kk_compile_listen(const struct kk_policy *p, struct kk_ruleset *rs, struct kk_errors *errs);
 
 /* policy_path.c: a data_access pattern into rule (dir, subtree); -EINVAL with why[]. */
 int kk_pattern_parse(const char *pattern, struct kk_path_rule *rule, char *why, size_t wlen);

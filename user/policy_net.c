@@ -24,7 +24,7 @@ bool kk_addr_is_v4(const uint8_t addr[16], uint8_t prefix)
 	return prefix >= 96 && !memcmp(addr, v4_mapped_prefix, 12);
 }
 
-static int parse_port(const char *s, uint16_t *port, char *why, size_t wlen)
+int kk_port_parse(const char *s, uint16_t *port, char *why, size_t wlen)
 {
 	unsigned long v = 0;
 	const char *p;
@@ -175,7 +175,7 @@ static int split_port(const char *text, char *buf, size_t blen, uint16_t *port, 
 		}
 		n = (size_t)(end - text - 1);
 		if (end[1] == ':') {
-			if (parse_port(end + 2, port, why, wlen))
+			if (kk_port_parse(end + 2, port, why, wlen))
 				return -EINVAL;
 		} else if (end[1]) {
 			snprintf(why, wlen, "expected ':port' after ']'");
@@ -192,7 +192,7 @@ static int split_port(const char *text, char *buf, size_t blen, uint16_t *port, 
 		/* Two or more ':' without brackets: a bare IPv6 address, no port. */
 		if (colon && !strchr(colon + 1, ':')) {
 			n = (size_t)(colon - text);
-			if (parse_port(colon + 1, port, why, wlen))
+			if (kk_port_parse(colon + 1, port, why, wlen))
 				return -EINVAL;
 		}
 	}

@@ -43,7 +43,7 @@ static const struct doc_case host_error_cases[] = {
 	  "2:18: network_rules: must be an object", 1 },
 	{ "network_rules unknown key", DOC("\"network_rules\": {\"hosts\": []}"), 0,
 	  "2:19: network_rules.hosts: unknown key (expected: allowed_hosts, denied_hosts, "
-	  "allowed_socket_types)", 1 },
+	  "allowed_socket_types, listen)", 1 },
 	{ "allowed_hosts a string", DOC("\"network_rules\": {\"allowed_hosts\": \"a.com\"}"), 0,
 	  "2:36: network_rules.allowed_hosts: must be an array of host strings", 1 },
 	{ "denied_hosts an object", DOC("\"network_rules\": {\"denied_hosts\": {}}"), 0,

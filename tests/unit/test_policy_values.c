@@ -55,6 +55,7 @@ UNIT_TEST(defaults)
 	CHECK_EQ_INT(p.auto_revoke_window_s, 0);
 	CHECK(!p.allow_jit);
 	CHECK_EQ_INT(p.ipc, KK_IPC_OWN);
+	CHECK_EQ_INT(p.n_listen, 0);
 	CHECK_EQ_STR(p.canonical, MINIMAL_CANONICAL);
 	kk_policy_free(&p);
 }
