@@ -171,6 +171,50 @@ PY
 	[ "$stderr" = 'bad.json:2:42: network_rules.allowed_socket_types: unknown socket type "icmp" (expected raw, packet, netlink, sctp)' ]
 }
 
+@test "network_rules.listen: kernel entries shown and in JSON, errors with a position, hashed when set" {
+	printf '{"agent_id":"a","version":"1","baseline":false,"network_rules":{"listen":["8080","10.0.0.0/8:9000","0.0.0.0/0:53","[::]:443"]}}' >l.json
+	printf '{"agent_id":"a","version":"1","baseline":false,"network_rules":{"listen":[]}}' >e.json
+	printf '{"agent_id":"a","version":"1","baseline":false}' >n.json
+	run --separate-stderr "$KK" policy show --offline l.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\nlisten (5 kernel entries; bind, listen and accept, most specific address wins)\n'* ]]
+	[[ "$output" =~ $'\n  every address '\ +'port 8080 '\ +$'(8080)\n' ]]
+	[[ "$output" =~ $'\n  :: '\ +'ports 443,8080 '\ +$'([::]:443)\n' ]]
+	[[ "$output" =~ $'\n  0.0.0.0/0 '\ +'ports 53,8080 '\ +$'(0.0.0.0/0:53)\n' ]]
+	[[ "$output" =~ $'\n  0.0.0.0 '\ +'port 8080 '\ +$'(wildcard address: only rules naming it or no address)\n' ]]
+	[[ "$output" =~ $'\n  10.0.0.0/8 '\ +'ports 9000,53,8080 '$'(10.0.0.0/8:9000)\n' ]]
+	run --separate-stderr "$KK" policy check --offline l.json
+	[[ "$output" == *", 5 kernel entries, hash "* ]]
+	run --separate-stderr "$KK" policy show --offline --json l.json
+	[ "$status" -eq 0 ]
+	python3 - "$output" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+got = {(e["address"], tuple(e["ports"]) if e["ports"] != "any" else "any") for e in d["listen"]}
+assert got == {("::/0", (8080,)), ("::", (443, 8080)), ("0.0.0.0/0", (53, 8080)),
+               ("0.0.0.0", (8080,)), ("10.0.0.0/8", (9000, 53, 8080))}, got
+assert all(e["list"] == "listen" and e["origin"] == "policy" for e in d["listen"])
+assert d["policy"]["network_rules"]["listen"] == ["0.0.0.0/0:53", "10.0.0.0/8:9000", "8080", "[::]:443"]
+assert d["network"] == []
+PY
+	run --separate-stderr "$KK" policy show --offline e.json
+	[[ "$output" == *$'\nlisten (none: binding a port, listen and accept are refused)\n'* ]]
+	run --separate-stderr "$KK" policy show --offline --json e.json
+	python3 -c 'import json, sys; d = json.loads(sys.argv[1]); assert d["listen"] == [] and "listen" not in d["policy"]["network_rules"], d' "$output"
+	hl=$("$KK" policy check l.json | sed 's/.* hash //')
+	he=$("$KK" policy check e.json | sed 's/.* hash //')
+	hn=$("$KK" policy check n.json | sed 's/.* hash //')
+	[ "$he" = "$hn" ]
+	[ "$hl" != "$hn" ]
+	printf '{"agent_id":"a","version":"1",\n"network_rules":{"listen":["80", "localhost:8080", "0", "80"]}}' >bad.json
+	run --separate-stderr "$KK" policy check bad.json
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = 'bad.json:2:34: network_rules.listen[1]: "localhost:8080": not a port or address
+bad.json:2:52: network_rules.listen[2]: "0": port 0 is not a port (1 to 65535)
+bad.json:2:57: network_rules.listen[3]: "80" duplicates the network_rules.listen entry "80"' ]
+}
+
 @test "allow_jit and ipc: shown, in the hash only when set, checked with a position" {
 	printf '{"agent_id":"a","version":"1"}' >d.json
 	printf '{"agent_id":"a","version":"1","allow_jit":false,"ipc":"own"}' >w.json
