@@ -70,7 +70,7 @@ struct kk_policy {
 	enum kk_mode mode;
 	bool baseline;
 	enum kk_audit_level audit;
-	bool allow_jit;				/* anonymous and memfd memory may become executable */
+	bool allow_jit;				/* anonymous/memfd memory may be executable */
 	enum kk_ipc ipc;			/* own: only objects created under the binding */
 
 	char **regions;

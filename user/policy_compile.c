@@ -151,7 +151,8 @@ static void compile_consts(const struct kk_policy *p, struct kk_policy_consts *k
 		   (p->has_exec ? KK_POL_HAS_EXEC : 0) | (p->has_hours ? KK_POL_HAS_HOURS : 0) |
 		   p->socket_types |
 		   (p->baseline ? KK_POL_NETLINK_ROUTE : 0) |
-		   (p->allow_jit ? KK_POL_ALLOW_JIT : 0) | (p->ipc == KK_IPC_NONE ? KK_POL_IPC_NONE : 0);
+		   (p->allow_jit ? KK_POL_ALLOW_JIT : 0) |
+		   (p->ipc == KK_IPC_NONE ? KK_POL_IPC_NONE : 0);
 	k->hours_start = p->hours_start;
 	k->hours_end = p->hours_end;
 	k->max_concurrent = p->max_concurrent;

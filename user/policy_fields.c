@@ -422,8 +422,12 @@ void parse_network(struct ctx *c, const cJSON *v)
 	static const uint32_t type_bits[] = { KK_POL_SOCK_RAW, KK_POL_SOCK_PACKET,
 					      KK_POL_SOCK_NETLINK, KK_POL_SOCK_SCTP };
 	static const struct name_set type_set = {
-		types, 4, "socket type", "\"raw\", \"packet\", \"netlink\" or \"sctp\"",
-		"raw, packet, netlink, sctp", "an array of \"raw\", \"packet\", \"netlink\", \"sctp\""
+		types,
+		4,
+		"socket type",
+		"\"raw\", \"packet\", \"netlink\" or \"sctp\"",
+		"raw, packet, netlink, sctp",
+		"an array of \"raw\", \"packet\", \"netlink\", \"sctp\"",
 	};
 	const cJSON *allowed, *denied, *m;
 	size_t n = 0, i;

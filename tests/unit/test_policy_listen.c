@@ -72,7 +72,8 @@ UNIT_TEST(entry_forms)
 		h = rc == 0 && p.n_listen == 1 ? &p.listen[0] : NULL;
 		if (!h || h->kind != KK_HOST_ADDR || memcmp(h->addr, want, 16) ||
 		    h->prefix != t->prefix || h->port != t->port || strcmp(h->text, t->text) ||
-		    h->line != 2 || h->col != 30 || h->index != 0 || !strstr(p.canonical, in_canon)) {
+		    h->line != 2 || h->col != 30 || h->index != 0 ||
+		    !strstr(p.canonical, in_canon)) {
 			unit_fail_begin(__FILE__, __LINE__);
 			printf("\"%s\": rc %d, %zu error(s), canonical %s\n", t->text, rc, e.n,
 			       rc ? "-" : p.canonical);
