@@ -5,12 +5,11 @@
  * The canonical form is compact JSON with every key in byte order, every default written out
  * (but for the fields added after the format: allowed_socket_types, listen, allow_jit and ipc
  * appear only when they differ from their default, so older policies keep their hash), sets
- * (permissions, regions, exec paths, hosts) sorted and hosts in canonical text, and a
- * "format" member naming this scheme. Two documents that differ only in key order, whitespace,
- * comments, the order of set members or the spelling of an address ("[::/0]:80" is "80" in
- * listen) hash the same; anything that
- * changes what is enforced changes the hash. Resolved addresses are not part of it: DNS answers
- * change, the policy does not.
+ * (permissions, regions, exec paths, hosts, listen rules) sorted, hosts and listen rules in
+ * canonical text, and a "format" member naming this scheme. Two documents that differ only in
+ * key order, whitespace, comments, the order of set members or the spelling of an address
+ * ("[::/0]:80" is "80" in listen) hash the same; anything that changes what is enforced changes
+ * the hash. Resolved addresses are not part of it: DNS answers change, the policy does not.
  */
 #include <errno.h>
 #include <stdio.h>
