@@ -186,6 +186,9 @@ static __always_inline int kk_path_write(__u32 hook, struct dentry *dentry, stru
 
 	if (!kk_resolve(&c, hook))
 		return 0;
+	/* ftruncate, fchmod of its own memfd: an internal mount has no path a policy names. */
+	if (!c.state_reason && (BPF_CORE_READ(mnt, mnt_flags) & MNT_INTERNAL))
+		return kk_finish(&c, NULL, 0, 0);
 	ev = kk_event_start(&c, KK_ACCESS_WRITE);
 	if (!ev)
 		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);

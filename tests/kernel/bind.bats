@@ -47,10 +47,10 @@ PY
 	sleep 1
 	run --separate-stderr "$KK" status --json
 	[ "$status" -eq 0 ]
-	python3 - "$output" "$BOUND_PID" <<'PY'
+	python3 - "$output" "$BOUND_PID" "$(lsm_programs)" <<'PY'
 import json, sys
 s = json.loads(sys.argv[1])
-assert s["loaded"] is True and s["programs"] == 42, s
+assert s["loaded"] is True and s["programs"] == int(sys.argv[3]), s
 b = [b for b in s["bindings"] if int(sys.argv[2]) in b["pids"]]
 assert len(b) == 1, s
 b = b[0]

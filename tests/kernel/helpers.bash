@@ -4,6 +4,14 @@ KK=${KAKUNIN_BIN:-$BATS_TEST_DIRNAME/../../build/kakunin-bpf}
 TRY=${KAKUNIN_TESTS_BIN:-$BATS_TEST_DIRNAME/../../build/tests}/kk-try
 export TRY
 
+# lsm_programs: how many LSM programs of the built object the running kernel has hooks for,
+# which is how many `load` attaches (scripts/hooks-check counts them).
+lsm_programs() {
+	"$BATS_TEST_DIRNAME/../../scripts/hooks-check" --btf /sys/kernel/btf/vmlinux \
+		--object "$(dirname "$KK")/kakunin.bpf.o" 2>/dev/null |
+		sed -n 's/.*; \([0-9]*\) programs.*/\1/p'
+}
+
 # make_pki DIR [AGENT...]: a CA (DIR/ca.pem) and one certificate per agent id (DIR/AGENT.pem,
 # CN = the agent id), made with the openssl CLI.
 make_pki() {

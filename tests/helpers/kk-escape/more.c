@@ -382,27 +382,17 @@ static int task_action(const char *c, int pid)
 }
 
 /*
- * proc-pidns FILE: inside a pid namespace with its own /proc: wait for FILE to hold the
- * agent's host pid N, then open /proc/N/cmdline (another process of this namespace, if one has
- * that number) and /proc/<its namespace pid>/status (its own): "other=R self=R".
+ * proc-pidns: inside a pid namespace with its own /proc: read the agent's host pid N from
+ * stdin (handed over at the bind), then open /proc/N/cmdline (another process of this
+ * namespace, if one has that number) and /proc/<its namespace pid>/status (its own):
+ * "other=R self=R".
  */
-static int proc_pidns(const char *file)
+static int proc_pidns(void)
 {
 	char path[64], buf[64] = "";
-	int i, n = 0, fd;
-	FILE *f;
+	int n = 0, fd;
 
-	for (i = 0; i < 3000; i++) {
-		f = fopen(file, "r");
-		if (f && fscanf(f, "%d", &n) == 1) {
-			fclose(f);
-			break;
-		}
-		if (f)
-			fclose(f);
-		usleep(10000);
-	}
-	if (n <= 0)
+	if (scanf("%d", &n) != 1 || n <= 0)
 		return setup_failed();
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", n);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -492,8 +482,8 @@ int more_actions(int argc, char **argv)
 			waitpid(p, NULL, 0);
 		return report(p);
 	}
-	if (!strcmp(c, "proc-pidns") && argc == 2)
-		return proc_pidns(argv[1]);
+	if (!strcmp(c, "proc-pidns") && argc == 1)
+		return proc_pidns();
 	if (!strcmp(c, "pid") && argc == 1)
 		return printf("%d\n", getpid()) < 0;
 	if (!strcmp(c, "syslog") && argc == 1) {

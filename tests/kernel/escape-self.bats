@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# The escape suite, other processes and the kernel (issue 14): the operator's terminal, the
+# audit daemon's scheduling and limits, module autoloading, the kernel log, and what a revoked
+# agent still tries. Same fixture and policy as escape.bats; exact errnos and denial events, and
+# the target is checked to be untouched.
+bats_require_minimum_version 1.5.0
+load helpers
+load escape_helpers
+
+OUTSIDE="target outside the agent's binding"
+
+# on_tty ARGS...: run `kakunin-bpf run ... -- kk-escape ARGS` in a new session whose controlling
+# terminal is a pty (the operator's terminal); print what the agent printed, then "typed: X"
+# with what arrived on that terminal's input (b'' when nothing).
+on_tty() {
+	python3 - "$KK" "$PKI" "$P" "$ESC" "$@" <<'PY'
+import fcntl, os, pty, select, sys, termios, tty
+kk, pki, pol, esc, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+m, s = pty.openpty()
+tty.setraw(s)
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    fcntl.ioctl(s, termios.TIOCSCTTY, 0)
+    os.dup2(s, 0)
+    os.dup2(w, 1)
+    os.execv(kk, [kk, "run", "--cert", pki + "/agent.pem", "--ca", pki + "/ca.pem",
+                  "--policy", pol, "--offline", "--", esc] + args)
+os.close(w)
+out = b""
+while True:
+    b = os.read(r, 4096)
+    if not b:
+        break
+    out += b
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode())
+ready, _, _ = select.select([s], [], [], 0.5)
+print("typed:", os.read(s, 64) if ready else b"")
+PY
+}
+
+@test "TIOCSTI, TIOCSPGRP, TIOCSCTTY on the operator's terminal get EPERM; nothing typed arrives" {
+	run on_tty pid + tiocsti + tiocspgrp + tiocsctty
+	[ "$status" -eq 0 ]
+	BOUND_PID=${lines[0]}
+	[ "${lines[1]}" = EPERM ]
+	[ "${lines[2]}" = EPERM ]
+	[ "${lines[3]}" = EPERM ]
+	[ "${lines[4]}" = "typed: b''" ]
+	want file_ioctl "$PROT" EPERM 'a == {"ioctl_cmd": 0x5412}'
+	want file_ioctl "$PROT" EPERM 'a == {"ioctl_cmd": 0x5410}'
+	want file_ioctl "$PROT" EPERM 'a == {"ioctl_cmd": 0x540e}'
+	check_events
+}
+
+@test "renice, SCHED_IDLE, ioprio, affinity, prlimit(RLIMIT_FSIZE=0) of another process get EPERM; its own work" {
+	sleep 60 &
+	local victim=$!
+	esc_run "$P" renice "$victim" + sched-idle "$victim" + ioprio "$victim" + affinity "$victim" \
+		+ prlimit-fsize "$victim" + renice 0 + affinity 0
+	lines_are EPERM EPERM EPERM EPERM EPERM ok ok
+	[ "$(ps -o ni= -p "$victim" | tr -d ' ')" = 0 ]
+	[ "$(grep -c 'Max file size *unlimited' "/proc/$victim/limits")" = 1 ]
+	want task_setnice "$OUTSIDE" EPERM "a == {'target_pid': $victim}"
+	want task_setscheduler "$OUTSIDE" EPERM "a == {'target_pid': $victim}"
+	want task_setioprio "$OUTSIDE" EPERM "a == {'target_pid': $victim}"
+	want task_setrlimit "$OUTSIDE" EPERM "a == {'target_pid': $victim}"
+	check_events
+}
+
+@test "the audit daemon: prlimit(RLIMIT_FSIZE=0) and renice are refused; it goes on writing" {
+	start_daemon
+	esc_run "$P" prlimit-fsize "$DPID" + renice "$DPID" + open /etc/shadow rdonly
+	lines_are EPERM EPERM EACCES
+	sleep 0.5
+	kill -0 "$DPID"
+	want task_setrlimit "$OUTSIDE" EPERM "a == {'target_pid': $DPID}"
+	want task_setnice "$OUTSIDE" EPERM "a == {'target_pid': $DPID}"
+	want file_open "$NS" EACCES 'a == {"path": "/etc/shadow", "access": "read"}'
+	stop_daemon
+	check_events "$D/audit.jsonl"
+}
+
+@test "a module the agent makes the kernel load (a key type) is refused; so is the kernel log" {
+	local before
+	grep -q '^dns_resolver ' /proc/modules && skip "dns_resolver is already loaded"
+	modprobe -n dns_resolver # the VM can load it: an unbound process may
+	echo 0 >/proc/sys/kernel/dmesg_restrict
+	esc_run "$P" key-type dns_resolver + syslog
+	echo 1 >/proc/sys/kernel/dmesg_restrict
+	lines_are ENODEV EPERM
+	run grep -c '^dns_resolver ' /proc/modules
+	[ "$output" = 0 ]
+	want kernel_module_request "$PROT" EPERM 'a == {"module": "key-type-dns_resolver"}'
+	want syslog "$PROT" EPERM 'a == {"syslog_type": 3}'
+	check_events
+}
