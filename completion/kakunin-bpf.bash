@@ -13,7 +13,7 @@ _kakunin_bpf_opts() {
 	load) echo "--ringbuf-size --help" ;;
 	unload) echo "--force --help" ;;
 	bind) echo "--pid --tree --cgroup --cert --policy --ca --region --offline --help" ;;
-	run) echo "--cert --policy --ca --region --offline --help --" ;;
+	run) echo "--cert --policy --ca --region --offline --keep-fds --help --" ;;
 	unbind) echo "--pid --cgroup --serial --help" ;;
 	revoke) echo "--serial --issuer --reason --kill --crl --ca --help" ;;
 	rotate) echo "--serial --cert --ca --issuer --grace --help" ;;

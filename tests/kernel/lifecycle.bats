@@ -93,6 +93,19 @@ threading.Thread(target=t).start()
 	! kill -0 "$cmd" 2>/dev/null
 }
 
+@test "run closes the descriptors it inherited beyond 0-2; --keep-fds passes them on" {
+	echo secret >/data/fd7
+	run "$KK" run --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline -- "$TRY" fd 7 7</data/fd7
+	[ "$status" -eq 1 ]
+	[ "$output" = EBADF ]
+	run "$KK" run --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline --keep-fds -- "$TRY" fd 7 7</data/fd7
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	# 0-2 stay: stdin is read from what run was given.
+	run "$KK" run --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline -- "$TRY" fd 0 </data/fd7
+	[ "$output" = ok ]
+}
+
 @test "killing the loader with -9 leaves the command bound" {
 	"$KK" run --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline -- \
 		sh -c 'sleep 2; "$TRY" open /etc/shadow >/data/res' &
