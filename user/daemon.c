@@ -121,14 +121,49 @@ static bool publish(struct daemon *d, const struct kk_event *ev, struct kk_loss 
 	return ok;
 }
 
+/*
+ * The in-kernel tripwire revoked an identity (agent.revoked, auto_revoke): stop the processes of
+ * its bindings as `revoke` does, since some channels pass no hook (revoke.h), and say so.
+ */
+static void tripwire(struct daemon *d, const struct kk_event *ev)
+{
+	static bool idents[KK_MAX_IDENTS];
+	struct kk_revoke_req r = { .tasks = KK_REVOKE_STOP };
+	struct kk_binding b;
+	struct kk_ident id;
+	int n = 0, err;
+
+	if (ev->type != KK_EV_AGENT_REVOKED || ev->reason != KK_REASON_AUTO_REVOKE ||
+	    ev->binding >= KK_MAX_BINDINGS || kk_maps_binding_read(&d->m, ev->binding, &b) ||
+	    !b.in_use || b.gen != ev->gen || b.ident >= KK_MAX_IDENTS)
+		return;
+	memset(idents, 0, sizeof(idents));
+	idents[b.ident] = true;
+	if (!kk_maps_ident_read(&d->m, b.ident, &id))
+		snprintf(r.serial, sizeof(r.serial), "%.*s", (int)sizeof(id.serial) - 1, id.serial);
+	b.agent_id[sizeof(b.agent_id) - 1] = '\0';
+	err = kk_revoke_tasks(&d->m, idents, &r, &n);
+	if (err)
+		kk_err("daemon", "auto_revoke of agent %s (binding %u): stopping its tasks: %s",
+		       b.agent_id, ev->binding, strerror(-err));
+	else
+		kk_info("kakunin-bpf: daemon: auto_revoke of agent %s (binding %u, serial %s): %d "
+			"task%s stopped", b.agent_id, ev->binding, r.serial, n, n == 1 ? "" : "s");
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct kk_loss why = { KK_LOST_DECODE, 0 };
 	struct daemon *d = ctx;
 	struct kk_event ev;
 
-	if (kk_event_decode(data, size, &ev) || !publish(d, &ev, &why))
+	if (kk_event_decode(data, size, &ev)) {
 		kk_lost_add(&d->lost, &why, 1);
+	} else {
+		tripwire(d, &ev); /* enforcement first, the line after */
+		if (!publish(d, &ev, &why))
+			kk_lost_add(&d->lost, &why, 1);
+	}
 	return ++d->batch >= KK_DAEMON_BATCH ? KK_BATCH_FULL : 0;
 }
 

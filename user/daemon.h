@@ -2,8 +2,9 @@
 /*
  * daemon — `kakunin-bpf daemon`: the single consumer of the kernel's event ring. It writes the
  * hash-chained audit file (and syslog), serves `events` clients on a unix socket, turns lost
- * ring records into events.lost, and runs the timers: OCSP polling, DNS refresh of bound
- * policies, rotation grace periods, reaping ended bindings. Enforcement never depends on it.
+ * ring records into events.lost, stops the tasks of identities the in-kernel tripwire revoked,
+ * and runs the timers: OCSP polling, DNS refresh of bound policies, rotation grace periods,
+ * reaping ended bindings. Enforcement (the kernel's refusals) never depends on it.
  */
 #ifndef KK_DAEMON_H
 #define KK_DAEMON_H
