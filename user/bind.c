@@ -299,9 +299,9 @@ static int commit_process(struct kk_maps *m, struct kk_bind_req *r, int pidfd)
 	if (!err && (kk_maps_task_binding(m, pidfd, &cur) || cur != r->slot))
 		err = -ESRCH;
 	if (!err && deep) {
-		kk_err("bind", "PID %d: %u process%s more than %d generations below it, deeper than "
-		       "--tree binds; nothing bound", r->pid, deep, deep == 1 ? " is" : "es are",
-		       KK_TREE_DEPTH);
+		kk_err("bind", "PID %d: %u process%s more than %d generations below it, "
+		       "deeper than --tree binds; nothing bound", r->pid, deep,
+		       deep == 1 ? " is" : "es are", KK_TREE_DEPTH);
 		return -E2BIG;
 	}
 	if (err)

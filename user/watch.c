@@ -88,9 +88,9 @@ static void rotation_timers(struct kk_maps *m, time_t now)
 
 		snprintf(req.serial, sizeof(req.serial), "%s", t[i].serial);
 		if (!kk_revoke(m, &req, &bindings, &tasks))
-			kk_info("kakunin-bpf: daemon: grace over, revoked serial %s: %d binding%s, %d "
-				"task%s stopped", t[i].serial, bindings, bindings == 1 ? "" : "s",
-				tasks, tasks == 1 ? "" : "s");
+			kk_info("kakunin-bpf: daemon: grace over, revoked serial %s: %d "
+				"binding%s, %d task%s stopped", t[i].serial, bindings,
+				bindings == 1 ? "" : "s", tasks, tasks == 1 ? "" : "s");
 	}
 	free(t);
 }

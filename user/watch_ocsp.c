@@ -69,9 +69,9 @@ static void apply(struct kk_ocsp_poller *p, uint32_t slot, struct kk_binding *b,
 
 		snprintf(r.serial, sizeof(r.serial), "%s", id->serial);
 		if (!kk_revoke(&p->m, &r, &bindings, &tasks))
-			kk_info("kakunin-bpf: daemon: OCSP says serial %s is revoked: %d binding%s, "
-				"%d task%s stopped", id->serial, bindings, bindings == 1 ? "" : "s",
-				tasks, tasks == 1 ? "" : "s");
+			kk_info("kakunin-bpf: daemon: OCSP says serial %s is revoked: %d "
+				"binding%s, %d task%s stopped", id->serial, bindings,
+				bindings == 1 ? "" : "s", tasks, tasks == 1 ? "" : "s");
 		return;
 	}
 	if (valid && res->status == KK_OCSP_GOOD) {
