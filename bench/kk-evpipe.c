@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 	struct kk_event raw = { 0 }, ev;
 	struct kk_clock clk;
 	struct kk_sink sink;
+	struct kk_loss why;
 	long i, n;
 	double t0, t1;
 
@@ -65,7 +66,7 @@ int main(int argc, char **argv)
 		if (kk_event_decode(&raw, KK_EVENT_HDR_SIZE + raw.path_len, &ev))
 			return 1;
 		obj = kk_event_obj(&ev, i + 1, &clk, &who);
-		if (!obj || !kk_sink_add(&sink, obj))
+		if (!obj || !kk_sink_add(&sink, obj, &why))
 			return 1;
 		cJSON_Delete(obj);
 		if (i % 256 == 255)

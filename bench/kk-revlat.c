@@ -167,10 +167,12 @@ static int revoke_cmd(const char *serial)
 	int st;
 
 	if (p == 0) {
-		/* Its "revoked ..." line would end up in our JSON. */
+		/* Its "revoked ..." line would end up in our JSON. --no-stop: the spinning
+		 * process must run on to meet its first EACCES. */
 		if (!freopen("/dev/null", "w", stdout))
 			_exit(127);
-		execlp("kakunin-bpf", "kakunin-bpf", "revoke", "--serial", serial, (char *)NULL);
+		execlp("kakunin-bpf", "kakunin-bpf", "revoke", "--serial", serial, "--no-stop",
+		       (char *)NULL);
 		_exit(127);
 	}
 	return p > 0 && waitpid(p, &st, 0) > 0 && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -1;

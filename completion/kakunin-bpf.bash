@@ -13,9 +13,9 @@ _kakunin_bpf_opts() {
 	load) echo "--ringbuf-size --help" ;;
 	unload) echo "--force --help" ;;
 	bind) echo "--pid --tree --cgroup --cert --policy --ca --region --offline --help" ;;
-	run) echo "--cert --policy --ca --region --offline --help --" ;;
+	run) echo "--cert --policy --ca --region --offline --keep-fds --help --" ;;
 	unbind) echo "--pid --cgroup --serial --help" ;;
-	revoke) echo "--serial --issuer --reason --kill --crl --ca --help" ;;
+	revoke) echo "--serial --issuer --reason --no-stop --kill --crl --ca --help" ;;
 	rotate) echo "--serial --cert --ca --issuer --grace --help" ;;
 	status) echo "--json --help" ;;
 	events) echo "--follow --json --text --agent --type --socket --help" ;;

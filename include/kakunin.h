@@ -329,8 +329,7 @@ struct kk_bindreq {
 	__u32 gen;
 	__u32 flags;
 	__u32 marked;	/* out: tasks marked by the last run */
-	__u32 too_deep; /* out: tasks below the root but more than KK_TREE_DEPTH down (not marked)
-			 */
+	__u32 too_deep; /* out: processes more than KK_TREE_DEPTH below the root (unmarked) */
 };
 _Static_assert(sizeof(struct kk_bindreq) == 24, "kk_bindreq layout");
 

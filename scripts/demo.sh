@@ -128,7 +128,9 @@ cat agent.out
 "$KK" status | sed -n '3,4p' | sed 's/^/   /'
 
 say "4. The certificate is revoked (a leaked key, say); the agent's next trade"
-"$KK" revoke --serial "$serial" --reason "demo: API key leaked"
+# --no-stop: revoke would stop the agent (SIGSTOP) by default; here it runs on, to show that
+# its very next trade is refused.
+"$KK" revoke --serial "$serial" --reason "demo: API key leaked" --no-stop
 touch /data/market-feeds/next-round
 set +e
 wait "$AGENT"

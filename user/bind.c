@@ -286,15 +286,24 @@ void kk_reap_bindings(struct kk_maps *m)
 	}
 }
 
-/* Mark the process (and with --tree its descendants); the leader must end up marked. */
+/*
+ * Mark the process (and with --tree its descendants); the leader must end up marked, and with
+ * --tree no process below it be left unbound for being too deep (the caller then undoes it all).
+ */
 static int commit_process(struct kk_maps *m, struct kk_bind_req *r, int pidfd)
 {
-	uint32_t marked = 0, cur;
+	uint32_t marked = 0, deep = 0, cur;
 	int err;
 
-	err = kk_maps_mark_process(m, r->pid, r->tree, r->slot, r->gen, &marked);
+	err = kk_maps_mark_process(m, r->pid, r->tree, r->slot, r->gen, &marked, &deep);
 	if (!err && (kk_maps_task_binding(m, pidfd, &cur) || cur != r->slot))
 		err = -ESRCH;
+	if (!err && deep) {
+		kk_err("bind", "PID %d: %u process%s more than %d generations below it, "
+		       "deeper than --tree binds; nothing bound", r->pid, deep,
+		       deep == 1 ? " is" : "es are", KK_TREE_DEPTH);
+		return -E2BIG;
+	}
 	if (err)
 		kk_err("bind", "PID %d: %s", r->pid, err == -ESRCH ?
 		       "the process exited before it could be bound" : strerror(-err));

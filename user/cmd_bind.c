@@ -33,7 +33,8 @@ static const char usage[] =
 	"later, to the agent certificate CERT and the scope policy FILE. CERT must chain to a\n"
 	"CA in BUNDLE (default /etc/kakunin/ca.pem), be valid now, name the policy's agent_id\n"
 	"(CN or SAN URI) and, if it pins a policy hash, pin this policy's. --offline keeps\n"
-	"hostnames unresolved.\n";
+	"hostnames unresolved. --tree binds 32 generations below PID: a deeper tree is\n"
+	"refused and nothing is bound.\n";
 
 static const struct option opts[] = {
 	{ "pid", required_argument, NULL, 'p' },

@@ -18,7 +18,10 @@ static const char usage[] =
 	KK_AUDIT_FILE ", mode 0600) and syslog if configured, serve 'kakunin-bpf events' on\n"
 	KK_EVENTS_SOCKET ", report lost events, and end bindings whose processes are gone.\n"
 	"Config (JSON, default " KK_DAEMON_CONFIG " if it exists): audit_file, max_file_bytes,\n"
-	"keep_files, syslog, socket, ocsp_timeout_ms, ocsp_url, dns_refresh_seconds.\n"
+	"keep_files, max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url,\n"
+	"dns_refresh_seconds. While the audit file cannot be written (disk full, file size\n"
+	"limit) events are kept in memory up to max_unwritten_bytes and written later; past\n"
+	"that they are counted and reported as events.lost with the reason.\n"
 	"SIGTERM flushes and exits; SIGHUP reopens the audit file.\n";
 
 static const struct option opts[] = {
@@ -72,6 +75,9 @@ static int apply_one(const char *file, const cJSON *v, struct kk_daemon_cfg *c)
 	if (!strcmp(k, "max_file_bytes")) {
 		err = set_number(file, v, 4096, 1e15, &n);
 		c->max_file_bytes = err ? c->max_file_bytes : (uint64_t)n;
+	} else if (!strcmp(k, "max_unwritten_bytes")) {
+		err = set_number(file, v, 4096, 1e12, &n);
+		c->max_unwritten_bytes = err ? c->max_unwritten_bytes : (uint64_t)n;
 	} else if (!strcmp(k, "keep_files")) {
 		err = set_number(file, v, 1, 1000, &n);
 		c->keep_files = err ? c->keep_files : (int)n;
@@ -83,7 +89,8 @@ static int apply_one(const char *file, const cJSON *v, struct kk_daemon_cfg *c)
 		c->dns_refresh_s = err ? c->dns_refresh_s : (int)n;
 	} else {
 		kk_err("daemon", "%s: %s: unknown key (audit_file, max_file_bytes, keep_files, "
-		       "syslog, socket, ocsp_timeout_ms, ocsp_url, dns_refresh_seconds)", file, k);
+		       "max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url, "
+		       "dns_refresh_seconds)", file, k);
 		err = -EINVAL;
 	}
 	return err;
@@ -115,6 +122,7 @@ int kk_daemon_config(const char *file, struct kk_daemon_cfg *c)
 	snprintf(c->socket_path, sizeof(c->socket_path), "%s", KK_EVENTS_SOCKET);
 	c->max_file_bytes = 64ull << 20;
 	c->keep_files = 10;
+	c->max_unwritten_bytes = KK_SINK_UNWRITTEN_MAX;
 	c->ocsp_timeout_ms = 5000;
 	c->dns_refresh_s = 300;
 	if (!file)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cmd_revoke — `kakunin-bpf revoke --serial HEX [--issuer CA] [--reason TEXT] [--kill]`.
- * One write per identity flips every binding of the certificate to revoked before the command
- * returns; the revocation is kept in the pinned list and the state directory for later binds,
- * restarts and reboots.
+ * cmd_revoke — `kakunin-bpf revoke --serial HEX [--issuer CA] [--reason TEXT]
+ * [--no-stop | --kill]`. One write per identity flips every binding of the certificate to
+ * revoked, then their processes are stopped (or killed, or with --no-stop left running) before
+ * the command returns; the revocation is kept in the pinned list and the state directory for
+ * later binds, restarts and reboots.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,32 +21,48 @@
 #include "revoke.h"
 
 static const char usage[] =
-	"usage: kakunin-bpf revoke --serial HEX [--issuer CA_CERT] [--reason TEXT] [--kill]\n"
-	"       kakunin-bpf revoke --crl FILE [--ca BUNDLE] [--kill]\n\n"
+	"usage: kakunin-bpf revoke --serial HEX [--issuer CA_CERT] [--reason TEXT]\n"
+	"                          [--no-stop | --kill]\n"
+	"       kakunin-bpf revoke --crl FILE [--ca BUNDLE] [--no-stop | --kill]\n\n"
 	"Revoke the certificate with serial HEX (colons and 0x allowed): issued by the CA\n"
 	"certificate CA_CERT, or by any issuer without --issuer. Every action of its bound\n"
 	"tasks fails with EACCES from the moment this returns, reads and writes on what they\n"
-	"hold open included; --kill also kills them. The revocation persists (" KK_STATE_DIR ")\n"
-	"and later binds of the certificate are refused. --crl imports every certificate of a\n"
-	"CRL whose signature verifies with a CA of BUNDLE (default /etc/kakunin/ca.pem) and\n"
-	"which is current (not past its nextUpdate).\n";
+	"hold open included, and they are stopped (SIGSTOP): some channels (vmsplice, tee,\n"
+	"splice between pipes, POSIX message queues, shared mappings) pass no hook.\n"
+	"--no-stop leaves them running; --kill kills them. The revocation persists\n"
+	"(" KK_STATE_DIR ") and later binds of the certificate are refused. --crl imports\n"
+	"every certificate of a CRL whose signature verifies with a CA of BUNDLE (default\n"
+	"/etc/kakunin/ca.pem) and which is current (not past its nextUpdate).\n";
 
 static const struct option opts[] = {
 	{ "serial", required_argument, NULL, 's' },
 	{ "issuer", required_argument, NULL, 'i' },
 	{ "reason", required_argument, NULL, 'r' },
 	{ "kill", no_argument, NULL, 'k' },
+	{ "no-stop", no_argument, NULL, 'n' },
 	{ "crl", required_argument, NULL, 'c' },
 	{ "ca", required_argument, NULL, 'a' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
+/* ", 3 tasks stopped": what became of the revoked bindings' processes (nothing said with
+ * --no-stop or when no binding was revoked). */
+static const char *tasks_done(enum kk_revoke_tasks what, int bindings, int n, char *buf, size_t len)
+{
+	if (what == KK_REVOKE_KEEP || !bindings)
+		return "";
+	snprintf(buf, len, ", %d task%s %s", n, n == 1 ? "" : "s",
+		 what == KK_REVOKE_KILL ? "killed" : "stopped");
+	return buf;
+}
+
 /* Every entry of a verified CRL into the list (and onto any bound identity it names). */
-static int import_crl(const char *crl, const char *ca, bool kill)
+static int import_crl(const char *crl, const char *ca, enum kk_revoke_tasks what)
 {
 	struct kk_revoked *v = NULL;
-	int err, bindings = 0, killed = 0;
+	int err, bindings = 0, tasks = 0;
+	char done[64];
 	struct kk_maps m;
 	char why[512];
 	size_t n = 0, i;
@@ -62,7 +79,7 @@ static int import_crl(const char *crl, const char *ca, bool kill)
 	}
 	err = kk_maps_lock(&m);
 	for (i = 0; !err && i < n; i++) {
-		struct kk_revoke_req r = { .source = KK_REV_CRL, .kill = kill };
+		struct kk_revoke_req r = { .source = KK_REV_CRL, .tasks = what };
 		char reason[64];
 		int b = 0, k = 0;
 
@@ -75,14 +92,14 @@ static int import_crl(const char *crl, const char *ca, bool kill)
 		r.reason = reason;
 		err = kk_revoke(&m, &r, &b, &k);
 		bindings += b;
-		killed += k;
+		tasks += k;
 	}
 	kk_maps_close(&m);
 	free(v);
 	if (!err)
 		kk_info("kakunin-bpf: imported %zu revocation%s from %s: %d binding%s revoked%s", n,
 			n == 1 ? "" : "s", crl, bindings, bindings == 1 ? "" : "s",
-			killed ? ", tasks killed" : "");
+			tasks_done(what, bindings, tasks, done, sizeof(done)));
 	return err;
 }
 
@@ -91,9 +108,10 @@ int cmd_revoke(int argc, char **argv)
 	struct kk_revoke_req req = { .source = KK_REV_CLI };
 	const char *serial = NULL, *issuer = NULL, *crl = NULL, *ca = NULL;
 	uint8_t bin[KK_SERIAL_MAX];
-	int c, err, bindings = 0, killed = 0;
+	int c, err, bindings = 0, tasks = 0;
+	bool no_stop = false, kill = false;
 	struct kk_maps m;
-	char why[512];
+	char why[512], done[64];
 	size_t len;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -108,7 +126,10 @@ int cmd_revoke(int argc, char **argv)
 			req.reason = optarg;
 			break;
 		case 'k':
-			req.kill = true;
+			kill = true;
+			break;
+		case 'n':
+			no_stop = true;
 			break;
 		case 'c':
 			crl = optarg;
@@ -127,13 +148,16 @@ int cmd_revoke(int argc, char **argv)
 		return kk_usage_error("revoke", "unexpected argument '%s'", argv[optind]);
 	if (!!serial == !!crl)
 		return kk_usage_error("revoke", "give exactly one of --serial and --crl");
+	if (kill && no_stop)
+		return kk_usage_error("revoke", "--kill and --no-stop exclude each other");
+	req.tasks = kill ? KK_REVOKE_KILL : no_stop ? KK_REVOKE_KEEP : KK_REVOKE_STOP;
 	if (crl && (issuer || req.reason))
 		return kk_usage_error("revoke", "--issuer and --reason go with --serial (a CRL "
 				      "names its issuer and reasons)");
 	if (ca && !crl)
 		return kk_usage_error("revoke", "--ca goes with --crl");
 	if (crl)
-		return import_crl(crl, ca, req.kill) ? KK_EXIT_FAIL : KK_EXIT_OK;
+		return import_crl(crl, ca, req.tasks) ? KK_EXIT_FAIL : KK_EXIT_OK;
 	if (kk_serial_parse(serial, bin, &len, req.serial))
 		return kk_usage_error("revoke", "--serial '%s': not a hex serial number (up to 20 "
 				      "bytes)", serial);
@@ -147,12 +171,12 @@ int cmd_revoke(int argc, char **argv)
 	}
 	if (kk_require_root("revoke") || kk_maps_open(&m))
 		return KK_EXIT_FAIL;
-	err = kk_maps_lock(&m) ?: kk_revoke(&m, &req, &bindings, &killed);
+	err = kk_maps_lock(&m) ?: kk_revoke(&m, &req, &bindings, &tasks);
 	kk_maps_close(&m);
 	if (err)
 		return KK_EXIT_FAIL;
 	kk_info("kakunin-bpf: revoked serial %s%s: %d binding%s%s", req.serial,
 		issuer ? "" : " (any issuer)", bindings, bindings == 1 ? "" : "s",
-		req.kill ? (killed ? ", tasks killed" : ", no task to kill") : "");
+		tasks_done(req.tasks, bindings, tasks, done, sizeof(done)));
 	return KK_EXIT_OK;
 }

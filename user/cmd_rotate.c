@@ -133,11 +133,11 @@ static int finish(struct kk_maps *m, struct rot *r)
 	struct kk_revoke_req req = { .key = r->old, .source = KK_REV_ROTATION,
 				     .reason = "rotated" };
 	struct kk_timer t = { .key = r->old, .due = time(NULL) + r->grace };
-	int bindings, killed;
+	int bindings, tasks;
 
 	snprintf(req.serial, sizeof(req.serial), "%s", r->old_serial);
 	if (!r->grace)
-		return kk_revoke(m, &req, &bindings, &killed);
+		return kk_revoke(m, &req, &bindings, &tasks);
 	snprintf(t.serial, sizeof(t.serial), "%s", r->old_serial);
 	if (kk_timer_add(&t)) {
 		kk_err("rotate", "cannot record the grace timer in %s: %s", kk_state_dir(),

@@ -5,7 +5,9 @@
  * CMD starts already bound: the child waits on a pipe until the parent has bound it, and only
  * then execs CMD, so enforcement holds from CMD's first instruction (its exec included).
  * Signals sent to `run` are passed on to CMD; `run` exits with CMD's status (128 + N when a
- * signal N ended it), or 1 when it could not bind.
+ * signal N ended it), or 1 when it could not bind. CMD gets descriptors 0-2 only, unless
+ * --keep-fds: whatever `run` inherited beyond them (a socket, a secret file, a terminal of
+ * someone else) was opened outside the binding's scope and would carry access into it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,9 +28,11 @@
 
 static const char usage[] =
 	"usage: kakunin-bpf run --cert CERT --policy FILE [--ca BUNDLE] [--region R] [--offline]\n"
-	"                       -- CMD [ARG...]\n\n"
+	"                       [--keep-fds] -- CMD [ARG...]\n\n"
 	"Run CMD bound to CERT and FILE from its first instruction on (see 'bind'). Signals\n"
-	"are forwarded to CMD; the exit status is CMD's (128+N when signal N ended it).\n";
+	"are forwarded to CMD; the exit status is CMD's (128+N when signal N ended it).\n"
+	"CMD gets standard input, output and error only: every other descriptor run\n"
+	"inherited is closed before CMD starts, unless --keep-fds.\n";
 
 static const struct option opts[] = {
 	{ "cert", required_argument, NULL, 'c' },
@@ -36,6 +40,7 @@ static const struct option opts[] = {
 	{ "ca", required_argument, NULL, 'a' },
 	{ "offline", no_argument, NULL, 'o' },
 	{ "region", required_argument, NULL, 'r' },
+	{ "keep-fds", no_argument, NULL, 'k' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -48,14 +53,28 @@ static void forward(int sig)
 		kill(child, sig);
 }
 
+/* Close every descriptor from 3 on: close_range, or one by one on a kernel without it. */
+static void close_inherited(void)
+{
+	long fd, max;
+
+	if (!syscall(SYS_close_range, 3U, ~0U, 0U) || errno != ENOSYS)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	for (fd = 3; fd < (max > 0 ? max : 1024); fd++)
+		close((int)fd);
+}
+
 /* In the child: wait for the parent's go (one byte), then become CMD. */
-static void child_main(int rd, char **cmd)
+static void child_main(int rd, char **cmd, bool keep_fds)
 {
 	char go;
 
 	if (read(rd, &go, 1) != 1)
 		_exit(127); /* the parent could not bind us: never run unbound */
 	close(rd);
+	if (!keep_fds)
+		close_inherited();
 	execvp(cmd[0], cmd);
 	fprintf(stderr, "kakunin-bpf: run: %s: %s\n", cmd[0], strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
@@ -78,7 +97,7 @@ static int wait_child(void)
 	return WEXITSTATUS(st);
 }
 
-static int run_bound(struct kk_bind_req *req, char **cmd)
+static int run_bound(struct kk_bind_req *req, char **cmd, bool keep_fds)
 {
 	int pipefd[2], pidfd = -1, err;
 
@@ -93,7 +112,7 @@ static int run_bound(struct kk_bind_req *req, char **cmd)
 	}
 	if (child == 0) {
 		close(pipefd[1]);
-		child_main(pipefd[0], cmd);
+		child_main(pipefd[0], cmd, keep_fds);
 	}
 	close(pipefd[0]);
 	req->pid = child;
@@ -119,6 +138,7 @@ static int run_bound(struct kk_bind_req *req, char **cmd)
 int cmd_run(int argc, char **argv)
 {
 	struct kk_bind_req req = { .quiet = true };
+	bool keep_fds = false;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
@@ -138,6 +158,9 @@ int cmd_run(int argc, char **argv)
 		case 'r':
 			req.region = optarg;
 			break;
+		case 'k':
+			keep_fds = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return KK_EXIT_OK;
@@ -155,7 +178,7 @@ int cmd_run(int argc, char **argv)
 		return KK_EXIT_FAIL;
 	if (kk_bind_prepare(&req))
 		return KK_EXIT_FAIL;
-	rc = run_bound(&req, argv + optind);
+	rc = run_bound(&req, argv + optind, keep_fds);
 	kk_bind_release(&req);
 	return rc;
 }

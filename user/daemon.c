@@ -2,7 +2,8 @@
 /*
  * daemon — the consumer loop (see daemon.h): one epoll over the event ring, signals, a
  * one-second timer, and the events socket. Every record is resolved to its agent, sequenced,
- * chained into the audit file and offered to clients; losses become events.lost.
+ * chained into the audit file and offered to clients. A record that cannot be written is
+ * counted with why (struct kk_lost), and an events.lost line reports it once writing works.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,6 +45,7 @@ struct daemon {
 	struct who_cache who[KK_MAX_BINDINGS];
 	struct kk_watch *watch;
 	struct kk_ocsp_poller *ocsp;
+	struct kk_lost lost; /* records not written, not yet reported */
 	uint64_t seq, lost_seen;
 	unsigned int batch; /* records taken since the loop last wrote */
 	int epfd;
@@ -96,33 +98,72 @@ static const struct kk_who *resolve(struct daemon *d, const struct kk_event *ev,
 	return who;
 }
 
-/* One event into the audit file and to the clients. */
-static void publish(struct daemon *d, const struct kk_event *ev)
+/* One event into the audit file and to the clients; false with *why when it was not kept. */
+static bool publish(struct daemon *d, const struct kk_event *ev, struct kk_loss *why)
 {
 	const struct kk_who *w;
 	const char *f[4];
 	struct kk_who who;
 	cJSON *obj;
+	bool ok;
 
 	/* A loader-made agent event names its agent itself: remember it for what follows. */
 	if (kk_event_agent_fields(ev, f) && ev->binding < KK_MAX_BINDINGS && *f[0])
 		cache_store(d, ev->binding, ev->gen, f[0], f[1], f[2]);
 	w = resolve(d, ev, &who);
-	obj = kk_event_obj(ev, ++d->seq, &d->clock, w);
-	if (!obj || !kk_sink_add(&d->sink, obj))
-		d->seq--; /* not written: the next line takes this number, so seq has no gap */
-	else
-		kk_clients_send(d->clients, ev, d->seq, &d->clock, w);
+	/* seq is taken only by a line that is kept, so the file's numbers have no gap. */
+	obj = kk_event_obj(ev, d->seq + 1, &d->clock, w);
+	*why = (struct kk_loss){ KK_LOST_FORMAT, ENOMEM };
+	ok = obj && kk_sink_add(&d->sink, obj, why);
+	if (ok)
+		kk_clients_send(d->clients, ev, ++d->seq, &d->clock, w);
 	cJSON_Delete(obj);
+	return ok;
+}
+
+/*
+ * The in-kernel tripwire revoked an identity (agent.revoked, auto_revoke): stop the processes of
+ * its bindings as `revoke` does, since some channels pass no hook (revoke.h), and say so.
+ */
+static void tripwire(struct daemon *d, const struct kk_event *ev)
+{
+	static bool idents[KK_MAX_IDENTS];
+	struct kk_revoke_req r = { .tasks = KK_REVOKE_STOP };
+	struct kk_binding b;
+	struct kk_ident id;
+	int n = 0, err;
+
+	if (ev->type != KK_EV_AGENT_REVOKED || ev->reason != KK_REASON_AUTO_REVOKE ||
+	    ev->binding >= KK_MAX_BINDINGS || kk_maps_binding_read(&d->m, ev->binding, &b) ||
+	    !b.in_use || b.gen != ev->gen || b.ident >= KK_MAX_IDENTS)
+		return;
+	memset(idents, 0, sizeof(idents));
+	idents[b.ident] = true;
+	if (!kk_maps_ident_read(&d->m, b.ident, &id))
+		snprintf(r.serial, sizeof(r.serial), "%.*s", (int)sizeof(id.serial) - 1, id.serial);
+	b.agent_id[sizeof(b.agent_id) - 1] = '\0';
+	err = kk_revoke_tasks(&d->m, idents, &r, &n);
+	if (err)
+		kk_err("daemon", "auto_revoke of agent %s (binding %u): stopping its tasks: %s",
+		       b.agent_id, ev->binding, strerror(-err));
+	else
+		kk_info("kakunin-bpf: daemon: auto_revoke of agent %s (binding %u, serial %s): %d "
+			"task%s stopped", b.agent_id, ev->binding, r.serial, n, n == 1 ? "" : "s");
 }
 
 static int on_record(void *ctx, void *data, size_t size)
 {
+	struct kk_loss why = { KK_LOST_DECODE, 0 };
 	struct daemon *d = ctx;
 	struct kk_event ev;
 
-	if (kk_event_decode(data, size, &ev) == 0)
-		publish(d, &ev);
+	if (kk_event_decode(data, size, &ev)) {
+		kk_lost_add(&d->lost, &why, 1);
+	} else {
+		tripwire(d, &ev); /* enforcement first, the line after */
+		if (!publish(d, &ev, &why))
+			kk_lost_add(&d->lost, &why, 1);
+	}
 	return ++d->batch >= KK_DAEMON_BATCH ? KK_BATCH_FULL : 0;
 }
 
@@ -133,35 +174,66 @@ static bool consume_batch(struct daemon *d)
 	return ring_buffer__consume(d->rb) == KK_BATCH_FULL;
 }
 
-/* An events.lost line for count events lost (in the kernel ring, or dropped here). */
-static void lost(struct daemon *d, uint64_t count)
+/*
+ * An events.lost line for every count not yet reported, while the file can be written; a
+ * count whose line is not kept stays for the next try. A line says at most UINT32_MAX.
+ */
+static void report_lost(struct daemon *d)
 {
+	struct kk_loss why, refused;
 	struct kk_event ev;
-	struct timespec ts;
+	char reason[160];
+	unsigned int k, i;
+	uint32_t n;
 
-	memset(&ev, 0, KK_EVENT_HDR_SIZE);
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	ev.ktime_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	ev.type = KK_EV_EVENTS_LOST;
-	ev.binding = KK_MAX_BINDINGS;
-	ev.count = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
-	publish(d, &ev);
+	for (k = 0; k < KK_LOST_KINDS; k++) {
+		for (i = 0; i < KK_LOST_ERRS; i++) {
+			if (d->sink.failing)
+				return;
+			while (d->lost.e[k][i].n) {
+				why = (struct kk_loss){ k, d->lost.e[k][i].err };
+				n = d->lost.e[k][i].n > UINT32_MAX ? UINT32_MAX
+								   : (uint32_t)d->lost.e[k][i].n;
+				if (kk_event_lost(&ev, n,
+						  kk_lost_reason(&why, reason, sizeof(reason))) ||
+				    !publish(d, &ev, &refused))
+					return;
+				d->lost.e[k][i].n -= n;
+			}
+		}
+	}
+}
+
+/* At exit, counts no events.lost line could report: stderr is their only trace. */
+static void unreported(struct daemon *d)
+{
+	struct kk_loss why;
+	char reason[160];
+	unsigned int k, i;
+
+	for (k = 0; k < KK_LOST_KINDS; k++)
+		for (i = 0; i < KK_LOST_ERRS; i++) {
+			if (!d->lost.e[k][i].n)
+				continue;
+			why = (struct kk_loss){ k, d->lost.e[k][i].err };
+			kk_err("daemon", "%llu events lost (%s), not reported in the audit file",
+			       (unsigned long long)d->lost.e[k][i].n,
+			       kk_lost_reason(&why, reason, sizeof(reason)));
+		}
 }
 
 static void tick(struct daemon *d)
 {
+	static const struct kk_loss ring = { KK_LOST_RING, 0 };
 	__u64 stats[KK_STAT_MAX] = { 0 };
-	uint64_t dropped;
 
 	kk_clock_sync(&d->clock);
 	if (!kk_maps_read_stats(&d->m, stats) && stats[KK_STAT_EVENTS_LOST] > d->lost_seen) {
-		lost(d, stats[KK_STAT_EVENTS_LOST] - d->lost_seen);
+		kk_lost_add(&d->lost, &ring, stats[KK_STAT_EVENTS_LOST] - d->lost_seen);
 		d->lost_seen = stats[KK_STAT_EVENTS_LOST];
 	}
 	kk_sink_flush(&d->sink);
-	dropped = kk_sink_take_dropped(&d->sink);
-	if (dropped)
-		lost(d, dropped);
+	report_lost(d);
 	kk_sink_flush(&d->sink);
 	kk_sink_tick(&d->sink);
 	kk_watch_tick(d->watch, &d->m);
@@ -246,6 +318,9 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 	int sfd = -1, tfd = -1, rc = KK_EXIT_FAIL;
 
 	d.cfg = cfg;
+	/* A file size limit set on us (prlimit, or one inherited) makes a write fail with EFBIG,
+	 * kept and retried like a full disk, instead of ending the daemon with SIGXFSZ. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (kk_maps_open(&d.m))
 		return KK_EXIT_FAIL;
 	if (kk_sink_open(&d.sink, cfg))
@@ -273,6 +348,9 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 	/* What is still in the ring goes to the file before we exit. */
 	while (consume_batch(&d))
 		kk_sink_flush(&d.sink);
+	kk_sink_flush(&d.sink);
+	report_lost(&d);
+	unreported(&d);
 	rc = KK_EXIT_OK;
 out:
 	kk_sink_close(&d.sink);

@@ -2,8 +2,9 @@
 /*
  * daemon — `kakunin-bpf daemon`: the single consumer of the kernel's event ring. It writes the
  * hash-chained audit file (and syslog), serves `events` clients on a unix socket, turns lost
- * ring records into events.lost, and runs the timers: OCSP polling, DNS refresh of bound
- * policies, rotation grace periods, reaping ended bindings. Enforcement never depends on it.
+ * ring records into events.lost, stops the tasks of identities the in-kernel tripwire revoked,
+ * and runs the timers: OCSP polling, DNS refresh of bound policies, rotation grace periods,
+ * reaping ended bindings. Enforcement (the kernel's refusals) never depends on it.
  */
 #ifndef KK_DAEMON_H
 #define KK_DAEMON_H
@@ -27,8 +28,9 @@ struct kk_daemon_cfg {
 	bool syslog;		 /* also send every line to syslog (LOG_AUTHPRIV) */
 	char socket_path[108];
 	int ocsp_timeout_ms;
-	char ocsp_url[512]; /* "" = each certificate's AIA URL */
-	int dns_refresh_s;  /* 0 = never */
+	char ocsp_url[512];	      /* "" = each certificate's AIA URL */
+	int dns_refresh_s;	      /* 0 = never */
+	uint64_t max_unwritten_bytes; /* lines kept while the file cannot be written; 0: default */
 };
 
 /* Defaults, then FILE if given (JSONC, unknown keys are errors). Reports; -errno. */
@@ -38,31 +40,67 @@ int kk_daemon_run(const struct kk_daemon_cfg *c);
 
 /* --- the audit file (daemon_sink.c) --- */
 
+/*
+ * Why a record taken from the ring was not written. Every record is written, kept for a retry,
+ * or counted under one of these until an events.lost line ("count", "reason") reports it.
+ */
+enum kk_lost_kind {
+	KK_LOST_RING,  /* the kernel could not queue it (the ring was full): counted there */
+	KK_LOST_WRITE, /* the file could not be written and the lines kept for it hit their bound */
+	KK_LOST_DECODE, /* a ring record that does not decode */
+	KK_LOST_FORMAT, /* its JSON line could not be made */
+	KK_LOST_MEMORY, /* no memory to keep its line */
+	KK_LOST_KINDS,
+};
+
+struct kk_loss {
+	enum kk_lost_kind kind;
+	int err; /* errno of the failed write or formatting; 0 when none */
+};
+
+#define KK_LOST_ERRS 4 /* distinct errnos counted apart per kind; more share the last slot */
+struct kk_lost {
+	struct {
+		int err;
+		uint64_t n; /* 0: the slot is free */
+	} e[KK_LOST_KINDS][KK_LOST_ERRS];
+};
+
+/* Count n records lost for why. */
+void kk_lost_add(struct kk_lost *l, const struct kk_loss *why, uint64_t n);
+/* The "reason" of an events.lost line: "write failed: No space left on device", ... */
+const char *kk_lost_reason(const struct kk_loss *why, char *buf, size_t len);
+
+#define KK_SINK_UNWRITTEN_MAX (16ull << 20) /* default of max_unwritten_bytes */
+
 struct kk_sink {
 	const struct kk_daemon_cfg *cfg;
 	int fd;
 	uint64_t size;
 	struct kk_audit_chain chain;
-	uint64_t last_seq;	 /* seq of the last line written before we started */
-	char *buf;		 /* chained lines not yet written */
-	size_t len, cap;
-	uint64_t dropped;	 /* lines refused while the buffer was full */
-	bool failing;		 /* the last write failed: reported once until it works again */
-	bool dirty;		 /* written since the last fdatasync */
+	uint64_t last_seq;    /* seq of the last line written before we started */
+	char *buf;	      /* chained lines not yet written */
+	size_t len, cap, max; /* max: the bound on len (max_unwritten_bytes) */
+	int werr;	      /* errno of the last failed write or open */
+	bool failing;	      /* the last write failed: reported once until it works again */
+	bool dirty;	      /* written since the last fdatasync */
 };
 
 struct cJSON;
 int kk_sink_open(struct kk_sink *s, const struct kk_daemon_cfg *cfg);
-/* Chain one JSON object and queue the line. false when the buffer is full (counted, dropped). */
-bool kk_sink_add(struct kk_sink *s, struct cJSON *obj);
-/* Write what is queued; keep it on failure (reported once). Lines dropped meanwhile are
- * reported by the caller as events.lost (kk_sink_take_dropped). */
+/*
+ * Chain one JSON object and queue its line: true, or false with *why (the line is then not
+ * chained, so the file never lacks a line the chain has). Unwritten lines past the bound are
+ * first written; while the file cannot be written they are refused (KK_LOST_WRITE, s->werr).
+ */
+bool kk_sink_add(struct kk_sink *s, struct cJSON *obj, struct kk_loss *why);
+/* Write what is queued; keep it on failure (reported once, retried by the next call). */
 void kk_sink_flush(struct kk_sink *s);
-uint64_t kk_sink_take_dropped(struct kk_sink *s);
 /* Once a second: fdatasync what was written, rotate past max_file_bytes. */
 void kk_sink_tick(struct kk_sink *s);
 /* SIGHUP: reopen the file by name (after an outside rotation), keeping the chain. */
 void kk_sink_reopen(struct kk_sink *s);
+/* Write what is queued, sync, close; lines that still cannot be written are reported. */
 void kk_sink_close(struct kk_sink *s);
 
 /* --- `events` clients (daemon_clients.c) --- */

@@ -5,10 +5,12 @@
  *
  * Flush and sync policy (docs/audit.md): lines are queued as they are made and written with
  * one write(2) per batch — when the event ring is drained, or after 1024 records — so a crash
- * loses at most the batch being written; written lines are fdatasync'ed once a second, and fsync'ed on
- * rotation and shutdown. A failing write (disk full, directory gone) is reported once, its
- * lines are kept (up to a bound) and retried every batch; past the bound new lines are dropped
- * and counted, and become an events.lost line when writing works again.
+ * loses at most the batch being written; written lines are fdatasync'ed once a second, and
+ * fsync'ed on rotation and shutdown. A failing write (disk full, file size limit, directory
+ * gone) is reported once, its lines are kept (up to max_unwritten_bytes) and retried every
+ * batch; past the bound new lines are refused, not chained, and the daemon counts them for an
+ * events.lost line when writing works again. SIGXFSZ is ignored (daemon.c): a file size limit
+ * set on the daemon is one more failing write, EFBIG.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,8 +27,6 @@
 
 #include "daemon.h"
 #include "log.h"
-
-#define SINK_BUF_MAX (16u << 20) /* unwritten lines kept while the file cannot be written */
 
 static int mkdir_parent(const char *path)
 {
@@ -67,6 +67,7 @@ static uint64_t last_seq(const char *path)
 	return v;
 }
 
+/* Open (create) the file; -errno, which the caller reports. */
 static int open_file(struct kk_sink *s)
 {
 	struct stat st;
@@ -77,13 +78,20 @@ static int open_file(struct kk_sink *s)
 		if (s->fd < 0)
 			err = -errno;
 	}
-	if (err) {
-		kk_err("daemon", "cannot open the audit file %s: %s", s->cfg->audit_file,
-		       strerror(-err));
+	if (err)
 		return err;
-	}
 	s->size = fstat(s->fd, &st) ? 0 : (uint64_t)st.st_size;
 	return 0;
+}
+
+/* The file cannot be written (or opened): said once until it works again. */
+static void write_failed(struct kk_sink *s, int err)
+{
+	if (!s->failing)
+		kk_err("daemon", "writing the audit file %s failed: %s (keeping the events in "
+		       "memory, retrying)", s->cfg->audit_file, strerror(err));
+	s->failing = true;
+	s->werr = err;
 }
 
 int kk_sink_open(struct kk_sink *s, const struct kk_daemon_cfg *cfg)
@@ -109,41 +117,56 @@ int kk_sink_open(struct kk_sink *s, const struct kk_daemon_cfg *cfg)
 	}
 	if (cfg->syslog)
 		openlog("kakunin-bpf", LOG_PID, LOG_AUTHPRIV);
-	return open_file(s);
+	s->max = cfg->max_unwritten_bytes ?: KK_SINK_UNWRITTEN_MAX;
+	err = open_file(s);
+	if (err)
+		kk_err("daemon", "cannot open the audit file %s: %s", cfg->audit_file,
+		       strerror(-err));
+	return err;
 }
 
-bool kk_sink_add(struct kk_sink *s, cJSON *obj)
+/* Room for n more bytes in the buffer; -ENOMEM. */
+static int reserve(struct kk_sink *s, size_t n)
 {
+	size_t cap = s->cap ? s->cap : 65536;
+	char *b;
+
+	if (s->len + n <= s->cap)
+		return 0;
+	while (cap < s->len + n)
+		cap *= 2;
+	b = realloc(s->buf, cap);
+	if (!b)
+		return -ENOMEM;
+	s->buf = b;
+	s->cap = cap;
+	return 0;
+}
+
+bool kk_sink_add(struct kk_sink *s, cJSON *obj, struct kk_loss *why)
+{
+	struct kk_audit_chain before = s->chain;
 	char *line;
 	size_t n;
 
-	if (s->len >= SINK_BUF_MAX) {
-		s->dropped++;
+	/* A burst larger than the bound: write what is queued first, if writing works. */
+	if (s->len >= s->max && !s->failing)
+		kk_sink_flush(s);
+	if (s->len >= s->max) {
+		*why = (struct kk_loss){ KK_LOST_WRITE, s->werr ?: EIO };
 		return false;
 	}
 	line = kk_audit_chain_obj(&s->chain, obj);
 	if (!line) {
-		s->dropped++;
+		*why = (struct kk_loss){ KK_LOST_FORMAT, errno };
 		return false;
 	}
 	n = strlen(line);
-	if (s->len + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 65536;
-		char *b;
-
-		while (cap < s->len + n + 1)
-			cap *= 2;
-		b = realloc(s->buf, cap);
-		if (!b) {
-			/* The line is chained already: write it unbuffered rather than break the chain. */
-			kk_sink_flush(s);
-			if (write(s->fd, line, n) != (ssize_t)n || write(s->fd, "\n", 1) != 1)
-				s->dropped++;
-			free(line);
-			return true;
-		}
-		s->buf = b;
-		s->cap = cap;
+	if (reserve(s, n + 1)) {
+		s->chain = before; /* not kept: not chained either */
+		free(line);
+		*why = (struct kk_loss){ KK_LOST_MEMORY, ENOMEM };
+		return false;
 	}
 	memcpy(s->buf + s->len, line, n);
 	s->buf[s->len + n] = '\n';
@@ -157,25 +180,27 @@ bool kk_sink_add(struct kk_sink *s, cJSON *obj)
 void kk_sink_flush(struct kk_sink *s)
 {
 	size_t off = 0;
+	int err;
 
-	if (s->fd < 0 && open_file(s))
-		return;
+	if (s->fd < 0) {
+		err = open_file(s);
+		if (err) {
+			write_failed(s, -err);
+			return;
+		}
+	}
 	while (off < s->len) {
 		ssize_t w = write(s->fd, s->buf + off, s->len - off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			if (!s->failing)
-				kk_err("daemon", "writing the audit file %s failed: %s (keeping the "
-				       "events in memory, retrying)", s->cfg->audit_file,
-				       strerror(w < 0 ? errno : EIO));
-			s->failing = true;
+			write_failed(s, w < 0 ? errno : EIO);
 			break;
 		}
 		off += w;
 	}
-	if (off && s->failing && off == s->len) {
+	if (s->failing && off == s->len) {
 		kk_err("daemon", "writing the audit file %s works again", s->cfg->audit_file);
 		s->failing = false;
 	}
@@ -185,16 +210,10 @@ void kk_sink_flush(struct kk_sink *s)
 	s->dirty |= off > 0;
 }
 
-uint64_t kk_sink_take_dropped(struct kk_sink *s)
-{
-	uint64_t n = s->failing ? 0 : s->dropped;
-
-	s->dropped -= n;
-	return n;
-}
-
 void kk_sink_tick(struct kk_sink *s)
 {
+	int err;
+
 	if (s->fd >= 0 && s->dirty && !fdatasync(s->fd))
 		s->dirty = false;
 	if (s->fd < 0 || s->len || s->size < s->cfg->max_file_bytes)
@@ -202,15 +221,13 @@ void kk_sink_tick(struct kk_sink *s)
 	fsync(s->fd);
 	close(s->fd);
 	s->fd = -1;
-	{
-		int err = kk_audit_rotate(s->cfg->audit_file, s->cfg->keep_files);
-
-		if (err)
-			kk_err("daemon", "rotating %s failed: %s", s->cfg->audit_file,
-			       strerror(-err));
-	}
+	err = kk_audit_rotate(s->cfg->audit_file, s->cfg->keep_files);
+	if (err)
+		kk_err("daemon", "rotating %s failed: %s", s->cfg->audit_file, strerror(-err));
 	/* The new file's first line continues the chain of the rotated one. */
-	open_file(s);
+	err = open_file(s);
+	if (err)
+		write_failed(s, -err); /* the next flush tries again */
 }
 
 void kk_sink_reopen(struct kk_sink *s)
@@ -221,12 +238,26 @@ void kk_sink_reopen(struct kk_sink *s)
 		close(s->fd);
 	}
 	s->fd = -1;
-	open_file(s);
+	kk_sink_flush(s); /* opens it again, or says why not */
+}
+
+/* Lines (newlines) in the unwritten buffer. */
+static size_t unwritten_lines(const struct kk_sink *s)
+{
+	size_t n = 0, i;
+
+	for (i = 0; i < s->len; i++)
+		n += s->buf[i] == '\n';
+	return n;
 }
 
 void kk_sink_close(struct kk_sink *s)
 {
 	kk_sink_flush(s);
+	/* No later line can report them: stderr is the only trace left. */
+	if (s->len)
+		kk_err("daemon", "%zu events lost at exit: writing the audit file %s failed: %s",
+		       unwritten_lines(s), s->cfg->audit_file, strerror(s->werr ?: EIO));
 	if (s->fd >= 0) {
 		fsync(s->fd);
 		close(s->fd);

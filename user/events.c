@@ -249,6 +249,25 @@ int kk_event_agent(struct kk_event *ev, __u32 type, __u32 slot, __u32 gen, __u32
 	return 0;
 }
 
+int kk_event_lost(struct kk_event *ev, __u32 count, const char *reason)
+{
+	size_t n = reason ? strlen(reason) : 0;
+	struct timespec ts;
+
+	if (n + 1 > sizeof(ev->path))
+		return -ENAMETOOLONG;
+	memset(ev, 0, KK_EVENT_HDR_SIZE);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	ev->ktime_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	ev->type = KK_EV_EVENTS_LOST;
+	ev->binding = KK_MAX_BINDINGS; /* about no binding */
+	ev->count = count;
+	memcpy(ev->path, reason ? reason : "", n);
+	ev->path[n] = '\0';
+	ev->path_len = n ? n + 1 : 0;
+	return 0;
+}
+
 bool kk_event_agent_fields(const struct kk_event *ev, const char *f[4])
 {
 	size_t off = 0, i;

@@ -33,6 +33,13 @@ int kk_event_agent(struct kk_event *ev, __u32 type, __u32 slot, __u32 gen, __u32
 		   const char *agent_id, const char *serial, const char *version,
 		   const char *reason);
 /*
+ * An events.lost event made by the daemon: count records lost, and why ("write failed: No space
+ * left on device"), carried in path[] like an agent event's strings. count is capped at
+ * UINT32_MAX. -ENAMETOOLONG if reason does not fit.
+ */
+int kk_event_lost(struct kk_event *ev, __u32 count, const char *reason);
+
+/*
  * Does an event pass the filters of `events`? agent: its agent_id must be this (NULL/"" = any);
  * type: its event_type exactly, or a family "action", "action." or "action.*".
  */

@@ -115,10 +115,11 @@ int kk_maps_binding_del(struct kk_maps *m, uint32_t slot);
 /*
  * Mark every thread of process tgid (with tree, every task below it too) as bound to (slot,
  * gen), with no window in which a fork escapes: while marking, forks of the process's unmarked
- * threads inherit the binding too (kk_pending). *marked counts the tasks marked.
+ * threads inherit the binding too (kk_pending). *marked counts the tasks marked; *too_deep the
+ * unbound processes more than KK_TREE_DEPTH generations below tgid, left unmarked (last pass).
  */
 int kk_maps_mark_process(struct kk_maps *m, uint32_t tgid, bool tree, uint32_t slot,
-			 uint32_t gen, uint32_t *marked);
+			 uint32_t gen, uint32_t *marked, uint32_t *too_deep);
 /* Tasks alive under binding slot (of generation gen). */
 int kk_maps_live_tasks(struct kk_maps *m, uint32_t slot, uint32_t gen, int32_t *tasks);
 /* Bind every task of the cgroup (id at level), present and future, to (slot, gen). */

@@ -408,7 +408,8 @@ static void pending_clear(struct kk_maps *m, uint32_t slot, uint32_t gen)
 }
 
 /* One run of the kk_bind_iter task iterator over every task of the system. */
-static int run_iter(struct kk_maps *m, const struct kk_bindreq *req, uint32_t *marked)
+static int run_iter(struct kk_maps *m, const struct kk_bindreq *req, uint32_t *marked,
+		    uint32_t *too_deep)
 {
 	struct kk_bindreq out;
 	char path[256], buf[64];
@@ -432,8 +433,10 @@ static int run_iter(struct kk_maps *m, const struct kk_bindreq *req, uint32_t *m
 		err = -errno;
 	if (!err && bpf_map_lookup_elem(m->fd[KK_MAP_BINDREQ], &zero, &out))
 		err = -errno;
-	if (!err)
+	if (!err) {
 		*marked = out.marked;
+		*too_deep = out.too_deep;
+	}
 out:
 	if (iter >= 0)
 		close(iter);
@@ -445,7 +448,7 @@ out:
 }
 
 int kk_maps_mark_process(struct kk_maps *m, uint32_t tgid, bool tree, uint32_t slot,
-			 uint32_t gen, uint32_t *marked)
+			 uint32_t gen, uint32_t *marked, uint32_t *too_deep)
 {
 	struct kk_bindreq req = { .tgid = tgid, .binding = slot, .gen = gen,
 				  .flags = tree ? KK_BINDREQ_TREE : 0 };
@@ -456,6 +459,7 @@ int kk_maps_mark_process(struct kk_maps *m, uint32_t tgid, bool tree, uint32_t s
 	int err, pass;
 
 	*marked = 0;
+	*too_deep = 0;
 	if (bpf_map_update_elem(m->fd[KK_MAP_LIVE], &slot, &live, BPF_ANY) ||
 	    bpf_map_update_elem(m->fd[KK_MAP_PENDING], &tgid, &mark, BPF_ANY) ||
 	    (tree && bpf_map_update_elem(m->fd[KK_MAP_PENDING], &root, &mark, BPF_ANY))) {
@@ -466,7 +470,7 @@ int kk_maps_mark_process(struct kk_maps *m, uint32_t tgid, bool tree, uint32_t s
 	err = config_update(m, 1);
 	/* Until a pass finds nothing new: threads or children born during the previous one. */
 	for (pass = 0; !err && pass < 16; pass++) {
-		err = run_iter(m, &req, &n);
+		err = run_iter(m, &req, &n, too_deep);
 		*marked += n;
 		if (!n)
 			break;

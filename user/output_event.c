@@ -232,8 +232,8 @@ cJSON *kk_event_obj(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 		    const struct kk_who *who)
 {
 	const char *decision = kk_event_decision(ev->type), *agent_reason = NULL;
+	bool agent_ev, lost = ev->type == KK_EV_EVENTS_LOST;
 	cJSON *o = cJSON_CreateObject(), *action;
-	bool agent_ev;
 	struct kk_who own;
 	char ts[40];
 	bool ok;
@@ -254,10 +254,12 @@ cJSON *kk_event_obj(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 	     add_text(o, "comm", ev->comm, sizeof(ev->comm)) &&
 	     add_static(o, "hook", kk_hook_name(ev->hook)) &&
 	     (action = cJSON_AddObjectToObject(o, "action")) &&
-	     (agent_ev || action_fill(action, ev));
-	if (ok && ev->type == KK_EV_EVENTS_LOST)
-		ok = add_uint(o, "count", ev->count);
-	if (ok && agent_ev && *agent_reason)
+	     (agent_ev || lost || action_fill(action, ev));
+	/* events.lost: how many, and why (the daemon's records carry it in path[]). */
+	if (ok && lost)
+		ok = add_uint(o, "count", ev->count) &&
+		     (!ev->path_len || add_text(o, "reason", ev->path, ev->path_len));
+	else if (ok && agent_ev && *agent_reason)
 		ok = add_text(o, "reason", agent_reason, strlen(agent_reason));
 	else if (ok && !agent_ev && !decision && ev->reason)
 		ok = add_static(o, "reason", kk_reason_text(ev->reason));
@@ -390,16 +392,30 @@ out:
 	return out;
 }
 
+/* "events.lost count=N reason=text" */
+static char *lost_text(const struct kk_event *ev, const char *ts, uint64_t seq)
+{
+	char *r = text_clean(ev->path, ev->path_len ? sizeof(ev->path) : 0), *out = NULL;
+
+	if (r && asprintf(&out, "%s #%llu events.lost count=%u%s%s", ts, (unsigned long long)seq,
+			  ev->count, *r ? " reason=" : "", r) < 0)
+		out = NULL;
+	free(r);
+	return out;
+}
+
 char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
 		    const struct kk_who *who)
 {
 	const char *agent_reason;
 	struct kk_who own;
 	char stamp[40];
+	bool agent = agent_event(ev, &own, &agent_reason);
 
-	if (agent_event(ev, &own, &agent_reason)) {
-		kk_format_rfc3339((int64_t)ev->ktime_ns + c->boot_to_real_ns, stamp, sizeof(stamp));
+	kk_format_rfc3339((int64_t)ev->ktime_ns + c->boot_to_real_ns, stamp, sizeof(stamp));
+	if (agent)
 		return agent_text(ev, stamp, seq, &own, agent_reason);
-	}
+	if (ev->type == KK_EV_EVENTS_LOST)
+		return lost_text(ev, stamp, seq);
 	return kk_event_text_action(ev, seq, c, who);
 }

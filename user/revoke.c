@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* revoke — revocation list, identity states, agent.revoked, --kill (see revoke.h). */
+/* revoke — revocation list, identity states, agent.revoked, stopped or killed tasks (revoke.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -126,7 +126,8 @@ out:
 /*
  * The writable shared file mappings of a revoked task, as one line of paths. Stores through
  * them change the file and are no system calls, so no hook sees them: the one write a
- * revocation cannot cut short, which the operator has to hear about (and can end with --kill).
+ * revocation of a task left running (--no-stop) cannot cut short, which the operator has to
+ * hear about (and can end with revoke --kill).
  * Read-only mappings are left out: glibc maps system files shared (gconv-modules.cache), and
  * private mappings show later changes to a file just the same, so they are no different.
  */
@@ -179,25 +180,71 @@ static void warn_mappings(struct kk_binding *b, uint32_t slot, int pid,
 }
 
 struct revoked_ctx {
-	const bool *flipped;
+	const bool *idents;
 	const struct kk_revoke_req *r;
-	int killed;
+	int *pids; /* processes signalled so far: a later walk skips them */
+	size_t n, cap;
+	bool grew; /* this walk signalled a new one */
 };
 
-/* A task of a flipped identity: killed with --kill, else checked for what revocation misses. */
+static bool signalled(const struct revoked_ctx *rc, int pid)
+{
+	size_t i;
+
+	for (i = 0; i < rc->n; i++)
+		if (rc->pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* A process of a revoked identity: stopped or killed, or with --no-stop checked for mappings. */
 static int revoked_task(struct kk_maps *m, int pid, int pidfd, uint32_t slot, void *ctx)
 {
 	struct revoked_ctx *rc = ctx;
 	struct kk_binding b;
+	int *p;
 
-	if (kk_maps_binding_read(m, slot, &b) || b.ident >= KK_MAX_IDENTS ||
-	    !rc->flipped[b.ident])
+	if (kk_maps_binding_read(m, slot, &b) || b.ident >= KK_MAX_IDENTS || !rc->idents[b.ident])
 		return 0;
-	if (!rc->r->kill)
+	if (rc->r->tasks == KK_REVOKE_KEEP) {
 		warn_mappings(&b, slot, pid, rc->r);
-	else if (!syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0))
-		rc->killed++;
+		return 0;
+	}
+	if (signalled(rc, pid))
+		return 0;
+	if (rc->n == rc->cap) {
+		p = realloc(rc->pids, (rc->cap ? rc->cap * 2 : 64) * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		rc->pids = p;
+		rc->cap = rc->cap ? rc->cap * 2 : 64;
+	}
+	if (syscall(SYS_pidfd_send_signal, pidfd,
+		    rc->r->tasks == KK_REVOKE_KILL ? SIGKILL : SIGSTOP, NULL, 0))
+		return 0; /* gone meanwhile */
+	rc->pids[rc->n++] = pid;
+	rc->grew = true;
 	return 0;
+}
+
+/* Walks over the bound processes; 8 at most, a fork bomb racing them is not worth more. */
+#define REVOKE_WALKS 8
+
+int kk_revoke_tasks(struct kk_maps *m, const bool *idents, const struct kk_revoke_req *r, int *n)
+{
+	struct revoked_ctx rc = { .idents = idents, .r = r };
+	int err = 0, walk;
+
+	/* A stopped or killed process forks no more: walk until a walk finds none new. */
+	for (walk = 0; walk < REVOKE_WALKS; walk++) {
+		rc.grew = false;
+		err = kk_maps_for_each_bound(m, revoked_task, &rc);
+		if (err || !rc.grew)
+			break;
+	}
+	*n = (int)rc.n;
+	free(rc.pids);
+	return err;
 }
 
 /* agent.revoked for every binding of a flipped identity; returns how many. */
@@ -223,11 +270,10 @@ static int announce(struct kk_maps *m, const bool *flipped, const struct kk_revo
 	return n;
 }
 
-int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *killed)
+int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks)
 {
 	struct kk_revocation rev = { .revoked_at = time(NULL), .source = r->source };
 	static bool flipped[KK_MAX_IDENTS];
-	struct revoked_ctx rc = { flipped, r, 0 };
 	struct kk_ident id;
 	uint32_t slot;
 	int err;
@@ -253,9 +299,12 @@ int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, i
 		return err;
 	}
 	*bindings = announce(m, flipped, r);
-	kk_maps_for_each_bound(m, revoked_task, &rc);
-	*killed = rc.killed;
-	return save_list(m);
+	err = kk_revoke_tasks(m, flipped, r, tasks);
+	if (err)
+		kk_err("revoke", "%s the bound tasks: %s (the revocation holds: every hooked call "
+		       "of theirs fails)", r->tasks == KK_REVOKE_KILL ? "killing" : "stopping",
+		       strerror(-err));
+	return save_list(m) ?: err;
 }
 
 /* One state-file entry back into the list, and into any identity slot it names. */

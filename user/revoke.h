@@ -2,7 +2,7 @@
 /*
  * revoke — making a certificate stop being trusted: the revocation list (kk_revoked, and its
  * copy in the state directory so it survives reboots), the identity slots flipped to REVOKED,
- * agent.revoked events, killing bound tasks on request.
+ * agent.revoked events, and stopping (or killing) the bound tasks.
  */
 #ifndef KK_REVOKE_H
 #define KK_REVOKE_H
@@ -17,21 +17,40 @@ struct kk_maps;
 /* Where revocations and timers persist; KAKUNIN_STATE_DIR overrides (tests). */
 #define KK_STATE_DIR "/var/lib/kakunin"
 
+/*
+ * What becomes of the tasks of a revoked identity's bindings, after the map write. Some channels
+ * pass no LSM hook on 6.1 (vmsplice, tee, splice between pipes, POSIX message queue sends, stores
+ * through shared mappings made before), so only a task that no longer runs moves nothing.
+ */
+enum kk_revoke_tasks {
+	KK_REVOKE_STOP = 0, /* SIGSTOP every one of them: the default */
+	KK_REVOKE_KEEP,	    /* --no-stop: they run on, refused every hooked call */
+	KK_REVOKE_KILL,	    /* --kill: SIGKILL */
+};
+
 struct kk_revoke_req {
 	struct kk_ident_key key; /* zero issuer: the serial under any issuer */
 	char serial[44];	 /* canonical hex, for messages and events */
 	const char *reason;
-	uint32_t source;	 /* enum kk_rev_source */
-	bool kill;		 /* also SIGKILL every task of the affected bindings */
+	uint32_t source;	    /* enum kk_rev_source */
+	enum kk_revoke_tasks tasks; /* stop (default), keep running, or kill */
 };
 
 /*
  * Record r in the list and the state file, then flip every identity slot it names to REVOKED
  * (one map write per identity, seen by all its bindings at once), emit agent.revoked for each
- * binding, and kill their tasks with r->kill. *bindings and *killed say how many. The caller
- * holds the maps lock. Reports; -errno.
+ * binding, and stop or kill their tasks as r->tasks says. *bindings and *tasks say how many
+ * bindings were revoked and processes stopped or killed. The caller holds the maps lock.
+ * Reports; -errno.
  */
-int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *killed);
+int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks);
+
+/*
+ * Stop or kill (r->tasks; KEEP only warns of writable shared mappings) every process bound to a
+ * binding of an identity slot i with idents[i] set, through pidfds, walking again until a walk
+ * finds none new (a fork racing the first). *n counts the processes signalled. -errno.
+ */
+int kk_revoke_tasks(struct kk_maps *m, const bool *idents, const struct kk_revoke_req *r, int *n);
 
 /* RFC 5280 CRLReason name ("keyCompromise"), "" for -1/unknown codes. */
 const char *kk_crl_reason_name(int code);

@@ -84,11 +84,13 @@ static void rotation_timers(struct kk_maps *m, time_t now)
 	for (i = 0; i < n; i++) {
 		struct kk_revoke_req req = { .key = t[i].key, .source = KK_REV_ROTATION,
 					     .reason = "rotated: grace period over" };
-		int bindings, killed;
+		int bindings, tasks;
 
 		snprintf(req.serial, sizeof(req.serial), "%s", t[i].serial);
-		if (!kk_revoke(m, &req, &bindings, &killed))
-			kk_info("kakunin-bpf: daemon: grace over, revoked serial %s", t[i].serial);
+		if (!kk_revoke(m, &req, &bindings, &tasks))
+			kk_info("kakunin-bpf: daemon: grace over, revoked serial %s: %d "
+				"binding%s, %d task%s stopped", t[i].serial, bindings,
+				bindings == 1 ? "" : "s", tasks, tasks == 1 ? "" : "s");
 	}
 	free(t);
 }

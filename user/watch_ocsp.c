@@ -65,10 +65,13 @@ static void apply(struct kk_ocsp_poller *p, uint32_t slot, struct kk_binding *b,
 	if (valid && res->status == KK_OCSP_REVOKED) {
 		struct kk_revoke_req r = { .key = id->key, .source = KK_REV_OCSP,
 					   .reason = "ocsp: revoked" };
-		int bindings, killed;
+		int bindings, tasks;
 
 		snprintf(r.serial, sizeof(r.serial), "%s", id->serial);
-		kk_revoke(&p->m, &r, &bindings, &killed);
+		if (!kk_revoke(&p->m, &r, &bindings, &tasks))
+			kk_info("kakunin-bpf: daemon: OCSP says serial %s is revoked: %d "
+				"binding%s, %d task%s stopped", id->serial, bindings,
+				bindings == 1 ? "" : "s", tasks, tasks == 1 ? "" : "s");
 		return;
 	}
 	if (valid && res->status == KK_OCSP_GOOD) {

@@ -75,3 +75,9 @@ load helpers
 	[ "$status" -eq 2 ]
 	assert_one_stderr_line "events: --json and --text exclude each other"
 }
+
+@test "revoke --kill and --no-stop exclude each other" {
+	run --separate-stderr "$KK" revoke --serial 01 --kill --no-stop
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "revoke: --kill and --no-stop exclude each other"
+}

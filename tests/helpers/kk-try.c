@@ -15,6 +15,7 @@
  *   unlink PATH | mkdir PATH | rmdir PATH | truncate PATH | chmod PATH | mknod PATH
  *   uring-open PATH [FLAG...] | uring-connect ADDR PORT   (io_uring, liburing)
  *   hold-connect ADDR PORT SECS  connect, print the outcome, keep the socket SECS seconds
+ *   fd N                         is descriptor N open (fcntl F_GETFD): ok or EBADF
  *
  * "--pid" first prints the PID on its own line, so a test can match this process's events.
  * "--stop" (after --pid) stops the process before the call, so a test can bind it after the
@@ -241,6 +242,8 @@ static int dispatch2(int argc, char **argv)
 		return report(chmod(argv[1], 0600));
 	if (!strcmp(c, "mknod") && argc == 2)
 		return report(mknod(argv[1], S_IFIFO | 0644, 0));
+	if (!strcmp(c, "fd") && argc == 2)
+		return report(fcntl(atoi(argv[1]), F_GETFD));
 	return -1;
 }
 

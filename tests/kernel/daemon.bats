@@ -118,6 +118,7 @@ PY
 import json, sys
 lost = [json.loads(l) for l in open(sys.argv[1]) if '"events.lost"' in l]
 assert lost and lost[0]["count"] > 0, lost
+assert lost[0]["reason"] == "event ring full", lost
 print(lost[0]["count"])
 PY
 	[ "$status" -eq 0 ]
@@ -149,6 +150,52 @@ PY
 	run "$KK" audit verify "$D/full/audit.jsonl"
 	[ "$status" -eq 0 ]
 	umount "$D/full"
+}
+
+# fsize PID SOFT: set the soft RLIMIT_FSIZE of PID from outside (an operator's mistake, say).
+fsize() {
+	prlimit --pid "$1" --fsize="$2":unlimited
+	[ "$(prlimit --pid "$1" --fsize --noheadings --output SOFT | tr -d " ")" = "$2" ]
+}
+
+@test "a file size limit of 0 on the daemon: it lives on, and what it could not write is events.lost with the reason" {
+	# Denials only, and 4 KiB for unwritten lines: most of the 41 events cannot wait. (2>/dev/null
+	# first: the shell's complaint about the refused open goes there, not to bound.out.)
+	policy "$D/quiet.json" '"exec": ["/usr/bin/dash"], "data_access": {"/data/*": ["read"]}'
+	start_daemon '"max_unwritten_bytes": 4096'
+	fsize "$DPID" 0
+	bound_start "$D/quiet.json" sh -c 'n=0; i=0; while [ $i -lt 40 ]; do read -r l 2>/dev/null </etc/shadow || n=$((n + 1)); i=$((i + 1)); done; echo $n; kill -STOP $$'
+	local pid=$BOUND_PID
+	wait_stopped "$pid"
+	sleep 1.5
+	# No SIGXFSZ death, nothing written, and enforcement went on: 40 reads refused.
+	kill -0 "$DPID"
+	[ ! -s "$D/audit.jsonl" ]
+	[ "$(cat "$D/bound.out")" = 40 ]
+	fsize "$DPID" unlimited
+	sleep 2
+	kill -9 "$pid"
+	stop_daemon
+	grep -q 'writing the audit file .* works again' "$D/daemon.err"
+	# Every one of the 41 events (agent.bound, 40 denials) is a line or counted as lost.
+	run python3 - "$D/audit.jsonl" "$pid" <<'PY'
+import json, sys
+pid = int(sys.argv[2])
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert [e["seq"] for e in ev] == list(range(1, len(ev) + 1)), "seq has gaps"
+lost = [e for e in ev if e["event_type"] == "events.lost"]
+write = [e for e in lost if e["reason"] == "write failed: File too large"]
+assert len(write) == 1 and write[0]["count"] > 0, lost
+mine = [e for e in ev if e["pid"] == pid and (e["event_type"] == "agent.bound" or
+        (e["event_type"] == "action.denied" and e["action"].get("path") == "/etc/shadow"))]
+assert len(mine) + sum(e["count"] for e in lost) == 41, (len(mine), lost)
+print(write[0]["count"])
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" -gt 20 ]
+	run "$KK" audit verify "$D/audit.jsonl"
+	[ "$status" -eq 0 ]
 }
 
 @test "SIGHUP reopens the audit file by name; the chain continues in the new file" {

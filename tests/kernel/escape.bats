@@ -512,8 +512,9 @@ out("mprotect", "ok" if libc.mprotect(p, 4096, 5) == 0 else errno.errorcode[ctyp
 	KK_CERT=$cert bound_start "$P" "$ESC" hold-loop /data/in/f /data/out/o 127.0.0.1 8081
 	wait_line "$BATS_TEST_TMPDIR/bound.out" ready
 	drain_events # the ring is small: keep it for what follows
+	# --no-stop: the agent runs on, so each of its next calls shows the refusal.
 	t0=$(date +%s.%N)
-	run --separate-stderr "$KK" revoke --serial "$serial" --reason "escape suite"
+	run --separate-stderr "$KK" revoke --serial "$serial" --reason "escape suite" --no-stop
 	t1=$(date +%s.%N)
 	[ "$status" -eq 0 ]
 	bound_wait
@@ -546,8 +547,8 @@ PY
 	note "$output"
 	[ "$status" -eq 0 ]
 	# What it holds mapped: stores through a writable shared file mapping change the file and
-	# are no system calls, so no hook can refuse them after a revocation. revoke says so
-	# (stderr and agent.warning, naming the file; not the read-only shared mapping of
+	# are no system calls, so no hook can refuse them after a revocation. revoke --no-stop says
+	# so (stderr and agent.warning, naming the file; not the read-only shared mapping of
 	# /data/in/f, no different from the private ones every process has), and revoke --kill
 	# ends it before anything is written.
 	mkdir -p /data/rw
@@ -556,7 +557,7 @@ PY
 	serial=$(serial_of "$cert")
 	KK_CERT=$cert bound_start "$RW" "$ESC" hold-map /data/in/f /data/rw/m
 	wait_line "$BATS_TEST_TMPDIR/bound.out" ready
-	run --separate-stderr "$KK" revoke --serial "$serial" --reason "escape suite"
+	run --separate-stderr "$KK" revoke --serial "$serial" --reason "escape suite" --no-stop
 	[ "$status" -eq 0 ]
 	echo "revoke said: $stderr"
 	[ "$stderr" = "kakunin-bpf: revoke: warning: PID $BOUND_PID still has 1 writable shared file \

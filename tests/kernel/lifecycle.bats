@@ -65,6 +65,58 @@ threading.Thread(target=t).start()
 	done
 }
 
+# chain N: a python process whose descendants go N generations down (one child each); each
+# waits for /data/go, then writes what open(/etc/shadow) gave to /data/res.DEPTH. The deepest
+# creates /data/ready. Sets CHAIN to the root's PID.
+chain() {
+	python3 -c '
+import os, sys, time
+n, level, child = int(sys.argv[1]), 0, 0
+for i in range(n):
+    child = os.fork()
+    if child:
+        break
+    level += 1
+if level == n:
+    open("/data/ready", "w").close()
+while not os.path.exists("/data/go"):
+    time.sleep(0.1)
+try:
+    open("/etc/shadow"); r = "ok"
+except PermissionError:
+    r = "EACCES"
+open("/data/res.%d" % level, "w").write(r + "\n")
+if child:
+    os.waitpid(child, 0)
+' "$1" >/dev/null 2>&1 &
+	CHAIN=$!
+	for i in $(seq 300); do [ -e /data/ready ] && return 0; sleep 0.1; done
+	return 1
+}
+
+@test "bind --tree refuses a tree deeper than 32 generations and binds none of it" {
+	chain 40
+	run --separate-stderr bind_pid "$CHAIN" --tree
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "kakunin-bpf: bind: PID $CHAIN: 8 processes are more than 32 generations below it, deeper than --tree binds; nothing bound" ]
+	[ -z "$output" ]
+	# No binding left of it (the slot was freed), and no process of the chain is enforced.
+	"$KK" status --json | python3 -c 'import json, sys
+assert not [b for b in json.load(sys.stdin)["bindings"] if b["pid"] == int(sys.argv[1])]' "$CHAIN"
+	touch /data/go
+	wait "$CHAIN"
+	[ "$(cat /data/res.* | sort | uniq -c | awk '{ print $1, $2 }')" = "41 ok" ]
+}
+
+@test "bind --tree binds a tree exactly 32 generations deep" {
+	chain 32
+	bind_pid "$CHAIN" --tree
+	touch /data/go
+	wait "$CHAIN"
+	[ "$(cat /data/res.* | sort | uniq -c | awk '{ print $1, $2 }')" = "33 EACCES" ]
+	"$KK" unbind --pid "$CHAIN" 2>/dev/null || true
+}
+
 @test "a double-forked daemon of a bound process stays bound" {
 	bound_run "$P" sh -c 'setsid sh -c "sleep 1; \"\$TRY\" open /etc/shadow >/data/res" </dev/null >/dev/null 2>&1 &'
 	for i in $(seq 60); do [ -s /data/res ] && break; sleep 0.1; done
@@ -91,6 +143,19 @@ threading.Thread(target=t).start()
 	# The command got the signal (forwarded), not only run.
 	sleep 0.2
 	! kill -0 "$cmd" 2>/dev/null
+}
+
+@test "run closes the descriptors it inherited beyond 0-2; --keep-fds passes them on" {
+	echo secret >/data/fd7
+	run "$KK" run --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline -- "$TRY" fd 7 7</data/fd7
+	[ "$status" -eq 1 ]
+	[ "$output" = EBADF ]
+	run "$KK" run --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline --keep-fds -- "$TRY" fd 7 7</data/fd7
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	# 0-2 stay: stdin is read from what run was given.
+	run "$KK" run --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline -- "$TRY" fd 0 </data/fd7
+	[ "$output" = ok ]
 }
 
 @test "killing the loader with -9 leaves the command bound" {

@@ -97,7 +97,8 @@ state_of() {
 	KK_CERT=$CA/c1.pem PKI=$CA bound_start "$P" sh -c 'sleep 2; "$TRY" open /data/f' || true
 	openssl ca -config "$CA/ca.cnf" -revoke "$CA/c1.pem" -crl_reason keyCompromise 2>/dev/null
 	openssl ca -config "$CA/ca.cnf" -gencrl -out "$D/crl.pem" 2>/dev/null
-	run --separate-stderr "$KK" revoke --crl "$D/crl.pem" --ca "$CA/ca.pem"
+	# --no-stop: the agent runs on, to show that its next call is refused.
+	run --separate-stderr "$KK" revoke --crl "$D/crl.pem" --ca "$CA/ca.pem" --no-stop
 	[ "$status" -eq 0 ]
 	[[ "$output" == "kakunin-bpf: imported 1 revocation from $D/crl.pem: 1 binding revoked" ]]
 	bound_wait
@@ -125,7 +126,7 @@ state_of() {
 	[[ "$stderr" == *"stale"* ]]
 }
 
-@test "OCSP: good keeps the agent active, revoked revokes it" {
+@test "OCSP: good keeps the agent active, revoked revokes it and the daemon stops it" {
 	issue c2 leaf
 	responder
 	daemon
@@ -139,7 +140,8 @@ state_of() {
 	[ "$(state_of "$(serial_of "$CA/c2.pem")")" = revoked ]
 	run "$KK" status --json
 	[[ "$output" == *'"source":"ocsp","reason":"ocsp: revoked"'* ]]
-	kill "$BOUND_PID"
+	wait_stopped "$BOUND_PID"
+	kill -9 "$BOUND_PID"
 }
 
 @test "OCSP unreachable past the TTL blocks a fail-closed agent, and a good answer unblocks it" {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
-# Revocation in a real kernel: what an agent holds open stops working, --kill, binds refused,
-# persistence across unload/load, the in-kernel tripwire, --issuer.
+# Revocation in a real kernel: what an agent holds open stops working, its processes stopped
+# (or killed, or with --no-stop left running), binds refused, persistence across unload/load,
+# the in-kernel tripwire (and the daemon stopping its agent), --issuer.
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -25,6 +26,10 @@ setup() {
 	drain_events
 }
 
+teardown() {
+	[ -n "${DPID:-}" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null || true
+}
+
 @test "after revoke returns, reads and writes on open files and sockets fail, and new opens" {
 	local cert
 	cert=$(fresh_cert)
@@ -41,7 +46,8 @@ for i, op in enumerate([lambda: f.read(), lambda: (f.seek(0), f.write("x"), f.fl
         if e.errno == errno.EACCES: bits |= 1 << i
 sys.exit(bits)'
 	for i in $(seq 100); do [ -e /data/ready ] && break; sleep 0.05; done
-	run --separate-stderr "$KK" revoke --serial "$(serial_of "$cert")" --reason "key compromise"
+	# --no-stop: the agent runs on, to show that each of its next calls is refused.
+	run --separate-stderr "$KK" revoke --serial "$(serial_of "$cert")" --reason "key compromise" --no-stop
 	[ "$status" -eq 0 ]
 	[ "$output" = "kakunin-bpf: revoked serial $(serial_of "$cert") (any issuer): 1 binding" ]
 	touch /data/go
@@ -58,9 +64,50 @@ sys.exit(bits)'
 	KK_CERT=$cert bound_start "$P" sleep 60
 	run --separate-stderr "$KK" revoke --serial "$(serial_of "$cert")" --kill
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"1 binding, tasks killed" ]]
+	[ "$output" = "kakunin-bpf: revoked serial $(serial_of "$cert") (any issuer): 1 binding, 1 task killed" ]
 	bound_wait
 	[ "$status" -eq 137 ]
+}
+
+# children_of PID N: until PID has N children (at most 10 s); prints them.
+children_of() {
+	local i
+	for i in $(seq 200); do
+		[ "$(pgrep -P "$1" | wc -l)" -eq "$2" ] && { pgrep -P "$1"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "revoke stops every process of the certificate: nothing moves through a shared mapping; --kill ends them" {
+	local cert serial kids k
+	cert=$(fresh_cert)
+	serial=$(serial_of "$cert")
+	echo original >/data/m
+	# Two children, one of which holds /data/m mapped shared and writes through it 5 s after
+	# it is ready: stores through a mapping pass no hook, only a stopped task makes none.
+	KK_CERT=$cert bound_start "$P" sh -c 'sleep 60 & python3 -c "
+import mmap, os, time
+f = open(\"/data/m\", \"r+b\"); m = mmap.mmap(f.fileno(), 0)
+open(\"/data/ready\", \"w\").close(); time.sleep(5); m[:4] = b\"LEAK\"; m.flush()" & wait'
+	kids=$(children_of "$BOUND_PID" 2)
+	for i in $(seq 200); do [ -e /data/ready ] && break; sleep 0.05; done
+	run --separate-stderr "$KK" revoke --serial "$serial"
+	[ "$status" -eq 0 ]
+	[ "$output" = "kakunin-bpf: revoked serial $serial (any issuer): 1 binding, 3 tasks stopped" ]
+	[ -z "$stderr" ] # stopped: no mapping warning
+	wait_stopped "$BOUND_PID"
+	for k in $kids; do wait_stopped "$k"; done
+	sleep 6
+	[ "$(cat /data/m)" = original ]
+	run --separate-stderr "$KK" revoke --serial "$serial" --kill
+	[ "$status" -eq 0 ]
+	[ "$output" = "kakunin-bpf: revoked serial $serial (any issuer): 1 binding, 3 tasks killed" ]
+	bound_wait
+	[ "$status" -eq 137 ]
+	sleep 0.5
+	for k in $kids; do ! kill -0 "$k" 2>/dev/null; done
+	[ "$(cat /data/m)" = original ]
 }
 
 @test "a revoked certificate cannot be bound again, also after unload and load" {
@@ -108,6 +155,45 @@ sys.exit(bits)'
 	[[ "$output" == *'"reason":"certificate revoked"'* ]]
 	run "$KK" status --json
 	[[ "$output" == *'"serial":"'"$(serial_of "$cert")"'","revoked_at":'*'"source":"auto_revoke"'* ]]
+}
+
+@test "the daemon, with the systemd unit's capabilities only, stops an agent of another user that the tripwire revoked" {
+	local cert serial D=$BATS_TEST_TMPDIR pid kid slot
+	cert=$(fresh_cert)
+	serial=$(serial_of "$cert")
+	echo secret >/var/tmp/kk-out # readable by anyone, outside the policy
+	chmod 644 /var/tmp/kk-out
+	policy "$D/t.json" '"exec": ["/usr/bin/dash", "/usr/bin/sleep"], "data_access": {"/data/*": ["read"]},
+		"auto_revoke": {"max_denials": 3, "window_seconds": 60}'
+	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock"}\n' "$D" "$D" >"$D/daemon.json"
+	# As dist/kakunin-bpf.service runs it: no_new_privs, CapabilityBoundingSet= of the unit.
+	setpriv --no-new-privs --bounding-set=-all,+bpf,+perfmon,+dac_read_search,+kill \
+		"$KK" daemon --config "$D/daemon.json" >"$D/daemon.out" 2>"$D/daemon.err" 3>&- &
+	DPID=$!
+	for i in $(seq 100); do [ -S "$D/ev.sock" ] && break; sleep 0.05; done
+	# The agent runs as nobody: bound while stopped, it starts a sleep and stops again until
+	# that runs; then its third denied open revokes it in the kernel and it waits on its sleep
+	# (no hook there) until the daemon stops them both.
+	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'kill -STOP $$; sleep 60 & kill -STOP $$
+		for i in 1 2 3; do read -r l 2>/dev/null </var/tmp/kk-out; done; wait' </dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	wait_stopped "$pid"
+	slot=$("$KK" bind --pid "$pid" --cert "$cert" --ca "$PKI/ca.pem" --policy "$D/t.json" --offline |
+		sed -n 's/.*binding \([0-9]*\),.*/\1/p')
+	kill -CONT "$pid"
+	kid=$(children_of "$pid" 1)
+	for i in $(seq 200); do [ "$(cat "/proc/$kid/comm")" = sleep ] && break; sleep 0.05; done
+	wait_stopped "$pid"
+	kill -CONT "$pid"
+	for i in $(seq 200); do grep -q auto_revoke "$D/daemon.out" && break; sleep 0.05; done
+	[ "$(grep auto_revoke "$D/daemon.out")" = "kakunin-bpf: daemon: auto_revoke of agent agent (binding $slot, serial $serial): 2 tasks stopped" ]
+	wait_stopped "$pid"
+	wait_stopped "$kid"
+	kill -9 "$pid" "$kid"
+	rm -f /var/tmp/kk-out
+	kill -TERM "$DPID"
+	wait "$DPID"
+	DPID=
 }
 
 @test "rotate moves a binding to a new certificate and revokes the old one" {

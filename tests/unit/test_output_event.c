@@ -3,6 +3,7 @@
  * Unit tests of user/output_event.c: one event as a JSON line, with and without the agent it is
  * about, for file, link, exec, network, unix and socket events.
  */
+#include "events.h"
 #include "test_output_event.h"
 
 /* ---- JSON ---- */
@@ -353,6 +354,37 @@ UNIT_TEST(json_socket_create_inet_raw_is_not_a_destination)
 	CHECK(str_item(action(), "family") != NULL);
 }
 
+/* The daemon's events.lost: no action, the count, and why. */
+UNIT_TEST(json_events_lost_reason)
+{
+	cJSON *o;
+
+	CHECK_EQ_INT(kk_event_lost(&ev, 17, "write failed: File too large"), 0);
+	clk.boot_to_real_ns = 0;
+	o = event_json(9, NULL);
+	CHECK(o != NULL);
+	CHECK_EQ_STR(str_item(o, "event_type"), "events.lost");
+	CHECK_EQ_INT((int)num_item(o, "count"), 17);
+	CHECK_EQ_STR(str_item(o, "reason"), "write failed: File too large");
+	CHECK_EQ_INT((int)num_item(o, "binding"), KK_MAX_BINDINGS);
+	CHECK(cJSON_IsNull(item(o, "agent_id")));
+	CHECK(item(o, "decision") == NULL);
+	CHECK_EQ_INT(cJSON_GetArraySize(action()), 0);
+	/* Without a reason (none given): only the count. */
+	CHECK_EQ_INT(kk_event_lost(&ev, 3, NULL), 0);
+	o = event_json(10, NULL);
+	CHECK(o != NULL);
+	CHECK_EQ_INT((int)num_item(o, "count"), 3);
+	CHECK(item(o, "reason") == NULL);
+	{
+		char big[KK_PATH_MAX + 1];
+
+		memset(big, 'x', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		CHECK_EQ_INT(kk_event_lost(&ev, 1, big), -ENAMETOOLONG);
+	}
+}
+
 int main(void)
 {
 	UNIT_RUN(json_denied_event_fields);
@@ -378,6 +410,7 @@ int main(void)
 	UNIT_RUN(json_unix_connect_family);
 	UNIT_RUN(json_socket_create_family);
 	UNIT_RUN(json_socket_create_inet_raw_is_not_a_destination);
+	UNIT_RUN(json_events_lost_reason);
 	cJSON_Delete(cur_json);
 	free(cur_text);
 	return unit_done();

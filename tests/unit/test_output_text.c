@@ -3,6 +3,7 @@
  * Unit tests of user/output_event.c: one event as a text line (events --text), with and without
  * the agent it is about, for file, link, exec, network, unix and socket events.
  */
+#include "events.h"
 #include "test_output_event.h"
 
 /* ---- text ---- */
@@ -204,6 +205,18 @@ UNIT_TEST(text_long_invalid_path_not_truncated)
 	CHECK_EQ_INT(strlen(s), strlen(head) + 1 + 3 * (KK_PATH_MAX - 2) + strlen(tail));
 }
 
+UNIT_TEST(text_events_lost)
+{
+	CHECK_EQ_INT(kk_event_lost(&ev, 17, "write failed: No space left on device"), 0);
+	ev.ktime_ns = 5000000000ULL;
+	clk.boot_to_real_ns = T_2026_NS - 5000000000LL;
+	CHECK_EQ_STR(event_text(8, NULL), T_2026_STR
+		     " #8 events.lost count=17 reason=write failed: No space left on device");
+	CHECK_EQ_INT(kk_event_lost(&ev, 2, ""), 0);
+	ev.ktime_ns = 5000000000ULL;
+	CHECK_EQ_STR(event_text(9, NULL), T_2026_STR " #9 events.lost count=2");
+}
+
 int main(void)
 {
 	UNIT_RUN(text_denied_event);
@@ -222,6 +235,7 @@ int main(void)
 	UNIT_RUN(text_newline_in_path_stays_one_line);
 	UNIT_RUN(text_newline_in_comm_stays_one_line);
 	UNIT_RUN(text_long_invalid_path_not_truncated);
+	UNIT_RUN(text_events_lost);
 	cJSON_Delete(cur_json);
 	free(cur_text);
 	return unit_done();
