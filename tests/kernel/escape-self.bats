@@ -98,3 +98,43 @@ PY
 	want syslog "$PROT" EPERM 'a == {"syslog_type": 3}'
 	check_events
 }
+
+@test "revoked (--no-stop): a new mmap of an fd from before, msgsnd, flock, fork, any ioctl are refused" {
+	local cert
+	cert=$(fresh_cert)
+	KK_CERT=$cert bound_start "$P" "$ESC" open-at 5 /data/in/f rdonly + msgq-make \
+		+ wait-go "$BATS_TEST_TMPDIR/go" + after-revoke 5
+	wait_line "$BATS_TEST_TMPDIR/bound.out" ready
+	run --separate-stderr "$KK" revoke --serial "$(serial_of "$cert")" --no-stop
+	[ "$status" -eq 0 ]
+	touch "$BATS_TEST_TMPDIR/go"
+	bound_wait
+	collect_events
+	lines_are ok ok ready
+	[ "$status" -eq 63 ] # mmap, msgsnd, flock, fork, TIOCSTI, read: each refused (see more.c)
+	local r="certificate revoked"
+	want mmap_file "$r" EACCES 'a == {"access": "read"}'
+	want ipc_permission "$r" EACCES
+	want file_lock "$r" EACCES
+	want task_alloc "$r" EPERM
+	want file_ioctl "$r" EPERM 'a == {"ioctl_cmd": 0x5412}'
+	want file_permission "$r" EACCES 'a == {"path": "/data/in/f", "access": "read"}'
+	check_events
+}
+
+@test "revoked: an agent pushing data into a pipe with vmsplice (no LSM hook) is stopped at once" {
+	local cert n1 n2 i
+	cert=$(fresh_cert)
+	# fd 3: a pipe to an unbound reader outside the binding, as a shell pipeline would give.
+	KK_CERT=$cert bound_start "$P" "$ESC" vmsplice-loop 3 3> >(cat >"$BATS_TEST_TMPDIR/piped")
+	for i in $(seq 500); do grep -q '^tick 3$' "$BATS_TEST_TMPDIR/piped" && break; sleep 0.02; done
+	run --separate-stderr "$KK" revoke --serial "$(serial_of "$cert")"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 task stopped"* ]]
+	wait_stopped "$BOUND_PID"
+	n1=$(wc -l <"$BATS_TEST_TMPDIR/piped")
+	sleep 1
+	n2=$(wc -l <"$BATS_TEST_TMPDIR/piped")
+	[ "$n1" = "$n2" ]
+	kill -9 "$BOUND_PID"
+}

@@ -326,10 +326,12 @@ static int wx_action(const char *c)
 			return report(-1);
 		return report(pwrite(fd, &b, 1, (off_t)(uintptr_t)&ret_insn));
 	}
+	/* Nothing may be written afterwards, stdout included: the exit status tells (42: EACCES). */
 	if (!strcmp(c, "read-implies-exec")) {
+		fflush(stdout);
 		if (personality(READ_IMPLIES_EXEC) < 0)
 			return setup_failed();
-		return report(open("/data/in/f", O_RDONLY | O_CLOEXEC));
+		_exit(open("/data/in/f", O_RDONLY | O_CLOEXEC) < 0 && errno == EACCES ? 42 : 1);
 	}
 	if (!strcmp(c, "shmat-exec"))
 		return shmat_exec();
@@ -405,6 +407,41 @@ static int proc_pidns(void)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	printf(" self=%s\n", fd >= 0 ? "ok" : strerrorname_np(errno));
 	return 0;
+}
+
+/*
+ * after-revoke FD: what a revoked agent still tries, with an fd it opened and a queue it made
+ * before (msgq-make). Its stdout is refused too, so the exit status tells: bit 1 a new mmap of
+ * FD got EACCES, 2 msgsnd EACCES, 4 flock EACCES, 8 fork EPERM, 16 TIOCSTI EPERM, 32 a read of
+ * FD EACCES (63: everything refused as it should be).
+ */
+static int after_revoke(int fd)
+{
+	struct {
+		long type;
+		char text[4];
+	} m = { .type = 1, .text = "hi" };
+	int bits = 0;
+	char ch = 'x';
+	pid_t p;
+
+	fflush(stdout);
+	if (mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED && errno == EACCES)
+		bits |= 1;
+	if (msgsnd(own_queue, &m, 3, IPC_NOWAIT) && errno == EACCES)
+		bits |= 2;
+	if (flock(fd, LOCK_EX | LOCK_NB) && errno == EACCES)
+		bits |= 4;
+	p = fork();
+	if (p == 0)
+		_exit(0);
+	if (p < 0 && errno == EPERM)
+		bits |= 8;
+	if (ioctl(0, TIOCSTI, &ch) && errno == EPERM)
+		bits |= 16;
+	if (pread(fd, &ch, 1, 0) < 0 && errno == EACCES)
+		bits |= 32;
+	_exit(bits);
 }
 
 /* vmsplice-loop FD: push "tick N" lines into the pipe FD with vmsplice(2) until it fails. */
@@ -491,6 +528,8 @@ int more_actions(int argc, char **argv)
 
 		return report(klogctl(3 /* SYSLOG_ACTION_READ_ALL */, b, sizeof(b)));
 	}
+	if (!strcmp(c, "after-revoke") && argc == 2)
+		return after_revoke(atoi(argv[1]));
 	if (!strcmp(c, "vmsplice-loop") && argc == 2)
 		return vmsplice_loop(atoi(argv[1]));
 	return -2;
