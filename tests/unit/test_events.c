@@ -7,6 +7,7 @@
 
 #include "kakunin.h"
 #include "events.h"
+#include "hooks.h"
 #include "unit.h"
 
 /* A raw record as the BPF side sends it, with room past the used part; and a decode target. */
@@ -273,10 +274,23 @@ UNIT_TEST(hook_names)
 	};
 	__u32 h;
 
-	/* A hook added to enum kk_hook without a name here fails the first check. */
-	for (h = 0; h < KK_HOOK_MAX; h++) {
+	/* The names of the first hooks never change: audit files and tools match on them. */
+	for (h = 0; h <= KK_HOOK_FILE_IOCTL; h++) {
 		CHECK(want[h] != NULL);
 		CHECK_EQ_STR(kk_hook_name(h), want[h]);
+	}
+	/*
+	 * Every hook has a name, which is the kernel's (bpf/hooks.manifest lists it, as decide,
+	 * deny or revoked: an event comes from a program there), and no two share one.
+	 */
+	for (h = 1; h < KK_HOOK_MAX; h++) {
+		__u32 g;
+		int cls = kk_hooks_class(kk_hook_name(h));
+
+		CHECK(strcmp(kk_hook_name(h), "unknown"));
+		CHECK(cls == KK_HOOK_DECIDE || cls == KK_HOOK_DENY || cls == KK_HOOK_REVOKED);
+		for (g = 1; g < h; g++)
+			CHECK(strcmp(kk_hook_name(g), kk_hook_name(h)));
 	}
 	/* Spelled out too, so a failure names the hook. */
 	CHECK_EQ_STR(kk_hook_name(KK_HOOK_NONE), "none");
