@@ -62,7 +62,7 @@ static int check_one(const char *file, bool offline)
 	       "(%zu addresses resolved, %zu symbolic), %zu kernel entries, hash %s\n",
 	       file, p.agent_id, p.version, p.mode == KK_MODE_AUDIT ? "audit" : "enforce",
 	       p.n_paths, p.n_exec, p.n_hosts, rs.n_resolved,
-	       rs.n_symbolic, rs.n_paths + rs.n_net, p.hash);
+	       rs.n_symbolic, rs.n_paths + rs.n_net + rs.n_listen, p.hash);
 	kk_ruleset_free(&rs);
 	kk_policy_free(&p);
 	return 0;

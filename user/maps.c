@@ -30,6 +30,7 @@ static const char *const pinned_maps[KK_MAP_COUNT] = {
 	[KK_MAP_IDENTS] = "kk_idents",	     [KK_MAP_POLICIES] = "kk_policies",
 	[KK_MAP_RUNTIME] = "kk_runtime",     [KK_MAP_PATHS] = "kk_paths",
 	[KK_MAP_NET_ALLOW] = "kk_net_allow", [KK_MAP_NET_DENY] = "kk_net_deny",
+	[KK_MAP_NET_LISTEN] = "kk_net_listen",
 	[KK_MAP_EXEC] = "kk_exec",	     [KK_MAP_CONNS] = "kk_conns",
 	[KK_MAP_CONFIG] = "kk_config",	     [KK_MAP_EVENTS] = "kk_events",
 	[KK_MAP_STATS] = "kk_stats",	     [KK_MAP_COUNTS] = "kk_counts",

@@ -23,6 +23,7 @@ enum kk_map_id {
 	KK_MAP_PATHS,
 	KK_MAP_NET_ALLOW,
 	KK_MAP_NET_DENY,
+	KK_MAP_NET_LISTEN,
 	KK_MAP_EXEC,
 	KK_MAP_CONNS,
 	KK_MAP_CONFIG,
@@ -74,7 +75,10 @@ int kk_maps_sync_clock(struct kk_maps *m);
  */
 int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs, const uint8_t hash[32],
 		       uint32_t *slot);
-/* Replace the network entries of policy slot by those of rs (DNS refresh). */
+/*
+ * Replace the allow/deny network entries of policy slot by those of rs (DNS refresh); the
+ * listen entries hold no names, so they stay as installed.
+ */
 int kk_maps_policy_net_refresh(struct kk_maps *m, uint32_t slot, const struct kk_ruleset *rs);
 /* Drop one reference; the last one removes the policy's rules and frees the slot. */
 int kk_maps_policy_put(struct kk_maps *m, uint32_t slot);

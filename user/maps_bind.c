@@ -50,6 +50,21 @@ static int net_insert(struct kk_maps *m, const struct kk_ruleset *rs, uint32_t s
 	return 0;
 }
 
+/* network_rules.listen: one trie, no baseline entries. */
+static int listen_insert(struct kk_maps *m, const struct kk_ruleset *rs, uint32_t slot)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n_listen; i++) {
+		struct kk_net_key k = rs->listen[i].key;
+
+		k.policy_id = slot;
+		if (bpf_map_update_elem(m->fd[KK_MAP_NET_LISTEN], &k, &rs->listen[i].val, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 /* An exec-list entry: the file it resolves to, and the listed path in case it is no link. */
 static int exec_insert(struct kk_maps *m, const struct kk_ruleset *rs, uint32_t slot, size_t n)
 {
@@ -119,6 +134,8 @@ static int policy_rules_delete(struct kk_maps *m, uint32_t slot)
 				 offsetof(struct kk_net_key, policy_id), slot) ?: err;
 	err = delete_policy_keys(m->fd[KK_MAP_NET_DENY], sizeof(struct kk_net_key),
 				 offsetof(struct kk_net_key, policy_id), slot) ?: err;
+	err = delete_policy_keys(m->fd[KK_MAP_NET_LISTEN], sizeof(struct kk_net_key),
+				 offsetof(struct kk_net_key, policy_id), slot) ?: err;
 	err = delete_policy_keys(m->fd[KK_MAP_EXEC], sizeof(struct kk_exec_key),
 				 offsetof(struct kk_exec_key, policy), slot) ?: err;
 	return err;
@@ -149,6 +166,7 @@ int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs, const uin
 	err = policy_rules_delete(m, free_slot);
 	err = err ?: path_insert(m, rs, free_slot, rs->n_paths);
 	err = err ?: net_insert(m, rs, free_slot, rs->n_net);
+	err = err ?: listen_insert(m, rs, free_slot);
 	err = err ?: exec_insert(m, rs, free_slot, rs->n_exec);
 	if (!err) {
 		memset(&p, 0, sizeof(p));

@@ -34,8 +34,8 @@ static void ports_text(const struct kk_net_val *v, char *buf, size_t len)
 	size_t used = 0;
 	int i;
 
-	if (v->any_port) {
-		snprintf(buf, len, "any port");
+	if (v->any_port || !v->nports) {
+		snprintf(buf, len, v->any_port ? "any port" : "no port");
 		return;
 	}
 	used = snprintf(buf, len, "port%s ", v->nports > 1 ? "s" : "");
@@ -70,6 +70,35 @@ static void print_constraints(FILE *f, const struct kk_policy *p)
 			p->auto_revoke_window_s);
 }
 
+/* An entry's address; "every address" for a rule without one (prefix 0). */
+static void listen_addr(const struct kk_net_entry *e, char *buf, size_t len)
+{
+	if (e->key.prefixlen == 32)
+		snprintf(buf, len, "every address");
+	else
+		kk_net_entry_addr(e, buf, len);
+}
+
+static void print_listen(FILE *f, const struct kk_ruleset *rs)
+{
+	char addr[80], ports[128];
+	size_t i;
+
+	if (!rs->n_listen) {
+		fprintf(f, "\nlisten (none: binding a port, listen and accept are refused)\n");
+		return;
+	}
+	fprintf(f, "\nlisten (%zu kernel entries; bind, listen and accept, most specific address "
+		   "wins)\n", rs->n_listen);
+	for (i = 0; i < rs->n_listen; i++) {
+		const struct kk_net_entry *e = &rs->listen[i];
+
+		listen_addr(e, addr, sizeof(addr));
+		ports_text(&e->val, ports, sizeof(ports));
+		fprintf(f, "  %-46s %-16s (%s)\n", addr, ports, e->source);
+	}
+}
+
 static int print_text(FILE *f, const struct kk_policy *p, const struct kk_ruleset *rs)
 {
 	char perms[32], addr[80], ports[128];
@@ -81,6 +110,12 @@ static int print_text(FILE *f, const struct kk_policy *p, const struct kk_rulese
 		p->mode == KK_MODE_AUDIT ? "audit" : "enforce",
 		p->audit == KK_AUDIT_ALL ? "all" : "denials", p->baseline ? "on" : "off", p->hash);
 	fprintf(f, "format       %u\n", rs->format);
+	fprintf(f, "jit          %s\n", p->allow_jit ?
+			"allowed: anonymous and memfd memory may be made executable (allow_jit)" :
+			"refused: anonymous and memfd memory is never executable");
+	fprintf(f, "ipc          %s\n", p->ipc == KK_IPC_NONE ?
+			"none: no System V IPC objects or keys" :
+			"own: System V IPC objects and keys created under the binding only");
 	print_constraints(f, p);
 	fprintf(f, "\npaths (%zu kernel entries; most specific wins)\n", rs->n_paths);
 	for (i = 0; i < rs->n_paths; i++) {
@@ -108,11 +143,13 @@ static int print_text(FILE *f, const struct kk_policy *p, const struct kk_rulese
 	for (i = 0; i < rs->n_symbolic; i++)
 		fprintf(f, "  %-5s %-40s %s\n", rs->symbolic[i].deny ? "deny" : "allow",
 			rs->symbolic[i].text, rs->symbolic[i].why);
-	fprintf(f, "\nsockets (others are refused)\n  inet, inet6, unix%s%s%s\n",
-		p->socket_types & (KK_POL_SOCK_RAW >> KK_POL_SOCK_SHIFT) ? ", raw" : "",
-		p->socket_types & (KK_POL_SOCK_PACKET >> KK_POL_SOCK_SHIFT) ? ", packet" : "",
-		p->socket_types & (KK_POL_SOCK_NETLINK >> KK_POL_SOCK_SHIFT) ? ", netlink" :
-		p->baseline ? ", netlink NETLINK_ROUTE (baseline)" : "");
+	print_listen(f, rs);
+	fprintf(f, "\nsockets (others are refused)\n  inet, inet6, unix%s%s%s%s\n",
+		p->socket_types & KK_POL_SOCK_RAW ? ", raw" : "",
+		p->socket_types & KK_POL_SOCK_PACKET ? ", packet" : "",
+		p->socket_types & KK_POL_SOCK_NETLINK ? ", netlink" :
+		p->baseline ? ", netlink NETLINK_ROUTE (baseline)" : "",
+		p->socket_types & KK_POL_SOCK_SCTP ? ", sctp" : "");
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -141,35 +178,50 @@ static cJSON *paths_json(const struct kk_ruleset *rs)
 	return arr;
 }
 
+/* A network or listen entry into arr: list, address, origin, source, ports ("any" or [...]). */
+static bool net_entry_json(cJSON *arr, const struct kk_net_entry *e, const char *list)
+{
+	cJSON *o = cJSON_CreateObject(), *ports;
+	char addr[80];
+	int k;
+
+	kk_net_entry_addr(e, addr, sizeof(addr));
+	if (!o || !cJSON_AddItemToArray(arr, o) || !cJSON_AddStringToObject(o, "list", list) ||
+	    !cJSON_AddStringToObject(o, "address", addr) ||
+	    !cJSON_AddStringToObject(o, "origin", origin_name(e->origin)) ||
+	    !cJSON_AddStringToObject(o, "source", e->source))
+		return false;
+	if (e->val.any_port)
+		return cJSON_AddStringToObject(o, "ports", "any") != NULL;
+	ports = cJSON_AddArrayToObject(o, "ports");
+	for (k = 0; ports && k < e->val.nports; k++)
+		if (!cJSON_AddItemToArray(ports, cJSON_CreateNumber(e->val.ports[k])))
+			return false;
+	return ports != NULL;
+}
+
+/* The kk_net_listen entries: address "::/0" is the rule for every address. */
+static cJSON *listen_json(const struct kk_ruleset *rs)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; arr && i < rs->n_listen; i++)
+		if (!net_entry_json(arr, &rs->listen[i], "listen")) {
+			cJSON_Delete(arr);
+			return NULL;
+		}
+	return arr;
+}
+
 static cJSON *net_json(const struct kk_ruleset *rs)
 {
 	cJSON *arr = cJSON_CreateArray();
-	char addr[80];
 	size_t i;
-	int k;
 
-	for (i = 0; arr && i < rs->n_net; i++) {
-		const struct kk_net_entry *e = &rs->net[i];
-		cJSON *o = cJSON_CreateObject(), *ports;
-
-		kk_net_entry_addr(e, addr, sizeof(addr));
-		if (!o || !cJSON_AddItemToArray(arr, o) ||
-		    !cJSON_AddStringToObject(o, "list", e->deny ? "deny" : "allow") ||
-		    !cJSON_AddStringToObject(o, "address", addr) ||
-		    !cJSON_AddStringToObject(o, "origin", origin_name(e->origin)) ||
-		    !cJSON_AddStringToObject(o, "source", e->source))
+	for (i = 0; arr && i < rs->n_net; i++)
+		if (!net_entry_json(arr, &rs->net[i], rs->net[i].deny ? "deny" : "allow"))
 			goto fail;
-		if (e->val.any_port) {
-			if (!cJSON_AddStringToObject(o, "ports", "any"))
-				goto fail;
-			continue;
-		}
-		ports = cJSON_AddArrayToObject(o, "ports");
-		for (k = 0; ports && k < e->val.nports; k++)
-			cJSON_AddItemToArray(ports, cJSON_CreateNumber(e->val.ports[k]));
-		if (!ports)
-			goto fail;
-	}
 	for (i = 0; arr && i < rs->n_symbolic; i++) {
 		cJSON *o = cJSON_CreateObject();
 
@@ -217,12 +269,15 @@ static int print_json(FILE *f, const struct kk_policy *p, const struct kk_rulese
 	if (!o || !canon || !cJSON_AddStringToObject(o, "file", p->file) ||
 	    !cJSON_AddNumberToObject(o, "format", rs->format) ||
 	    !cJSON_AddStringToObject(o, "hash", p->hash) ||
+	    !cJSON_AddBoolToObject(o, "allow_jit", p->allow_jit) ||
+	    !cJSON_AddStringToObject(o, "ipc", p->ipc == KK_IPC_NONE ? "none" : "own") ||
 	    !cJSON_AddItemToObject(o, "policy", canon))
 		goto out;
 	canon = NULL;
 	if (!cJSON_AddItemToObject(o, "paths", paths_json(rs)) ||
 	    !cJSON_AddItemToObject(o, "exec", exec_json(p, rs)) ||
 	    !cJSON_AddItemToObject(o, "network", net_json(rs)) ||
+	    !cJSON_AddItemToObject(o, "listen", listen_json(rs)) ||
 	    !cJSON_AddNumberToObject(o, "resolved_addresses", (double)rs->n_resolved))
 		goto out;
 	text = cJSON_Print(o);

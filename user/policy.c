@@ -262,7 +262,8 @@ static int parse_root(struct ctx *c, const cJSON *root)
 	static const char *const known[] = { "agent_id",     "version",	"mode",
 					     "baseline",     "execution_constraints",
 					     "data_access",  "exec",	"network_rules",
-					     "revocation_check", "auto_revoke", "audit", NULL };
+					     "revocation_check", "auto_revoke", "audit",
+					     "allow_jit", "ipc", NULL };
 	const cJSON *v;
 
 	if (!cJSON_IsObject(root)) {
@@ -273,6 +274,7 @@ static int parse_root(struct ctx *c, const cJSON *root)
 	c->p->baseline = true;
 	c->p->revocation_ttl_s = 300;
 	parse_identity(c, root);
+	parse_isolation(c, root);
 	if ((v = member(root, "execution_constraints")))
 		parse_constraints(c, v);
 	if ((v = member(root, "data_access")))
@@ -383,6 +385,9 @@ void kk_policy_free(struct kk_policy *p)
 		free(p->hosts[i].name);
 	}
 	free(p->hosts);
+	for (i = 0; i < p->n_listen; i++)
+		free(p->listen[i].text);
+	free(p->listen);
 	free(p->canonical);
 	memset(p, 0, sizeof(*p));
 }

@@ -17,6 +17,8 @@
 
 enum kk_mode { KK_MODE_ENFORCE = 0, KK_MODE_AUDIT = 1 };
 enum kk_audit_level { KK_AUDIT_DENIALS = 0, KK_AUDIT_ALL = 1 };
+/* "ipc": System V IPC objects and keys the agent may use. */
+enum kk_ipc { KK_IPC_OWN = 0, KK_IPC_NONE = 1 };
 
 /* Where a compiled rule came from, for `policy show`. */
 enum kk_origin { KK_ORIGIN_POLICY = 0, KK_ORIGIN_BASELINE = 1 };
@@ -41,7 +43,7 @@ struct kk_path_rule {
 	uint8_t origin;		/* enum kk_origin */
 };
 
-/* One allowed_hosts/denied_hosts entry after parsing. */
+/* One allowed_hosts/denied_hosts entry after parsing; also a listen entry (KK_HOST_ADDR). */
 enum kk_host_kind {
 	KK_HOST_ADDR,		/* IPv4/IPv6 address or CIDR (addr/prefix set) */
 	KK_HOST_NAME,		/* hostname, resolved when compiled */
@@ -55,7 +57,7 @@ struct kk_host_rule {
 	bool deny;
 	uint8_t origin;		/* enum kk_origin */
 	uint8_t addr[16];	/* IPv4 as ::ffff:a.b.c.d */
-	uint8_t prefix;		/* 0..128 over addr; IPv4 /n is 96 + n */
+	uint8_t prefix;		/* 0..128 over addr; IPv4 /n is 96 + n; listen "PORT": 0 */
 	uint16_t port;		/* 0 = any port */
 	int index;		/* position in its list */
 	int line, col;
@@ -68,6 +70,8 @@ struct kk_policy {
 	enum kk_mode mode;
 	bool baseline;
 	enum kk_audit_level audit;
+	bool allow_jit;				/* anonymous/memfd memory may be executable */
+	enum kk_ipc ipc;			/* own: only objects created under the binding */
 
 	char **regions;
 	size_t n_regions;
@@ -84,7 +88,9 @@ struct kk_policy {
 	bool has_exec;				/* "exec" present: only these may run */
 	struct kk_host_rule *hosts;
 	size_t n_hosts;
-	uint32_t socket_types;			/* allowed_socket_types: KK_POL_SOCK_* >> shift */
+	struct kk_host_rule *listen;		/* network_rules.listen (kind KK_HOST_ADDR) */
+	size_t n_listen;
+	uint32_t socket_types;			/* allowed_socket_types: KK_POL_SOCK_* bits */
 
 	bool revocation_enabled, revocation_fail_open;
 	uint32_t revocation_ttl_s;
@@ -144,6 +150,8 @@ struct kk_ruleset {
 	size_t n_paths;
 	struct kk_net_entry *net;
 	size_t n_net;
+	struct kk_net_entry *listen;	/* kk_net_listen: local addresses and ports (deny unused) */
+	size_t n_listen;
 	struct kk_exec_entry *exec;
 	size_t n_exec;
 	struct kk_symbolic_host *symbolic;

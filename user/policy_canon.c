@@ -2,12 +2,14 @@
 /*
  * policy_canon — the canonical form of a validated policy and its SHA-256, the policy hash.
  *
- * The canonical form is compact JSON with every key in byte order, every default written out,
- * sets (permissions, regions, exec paths, hosts) sorted and hosts in canonical text, and a
- * "format" member naming this scheme. Two documents that differ only in key order, whitespace,
- * comments, the order of set members or the spelling of an address hash the same; anything that
- * changes what is enforced changes the hash. Resolved addresses are not part of it: DNS answers
- * change, the policy does not.
+ * The canonical form is compact JSON with every key in byte order, every default written out
+ * (but for the fields added after the format: allowed_socket_types, listen, allow_jit and ipc
+ * appear only when they differ from their default, so older policies keep their hash), sets
+ * (permissions, regions, exec paths, hosts, listen rules) sorted, hosts and listen rules in
+ * canonical text, and a "format" member naming this scheme. Two documents that differ only in
+ * key order, whitespace, comments, the order of set members or the spelling of an address
+ * ("[::/0]:80" is "80" in listen) hash the same; anything that changes what is enforced changes
+ * the hash. Resolved addresses are not part of it: DNS answers change, the policy does not.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -86,13 +88,15 @@ static cJSON *socket_types_json(uint32_t mask)
 	static const struct {
 		const char *name;
 		uint32_t bit;
-	} order[] = { { "netlink", KK_POL_SOCK_NETLINK }, { "packet", KK_POL_SOCK_PACKET },
-		      { "raw", KK_POL_SOCK_RAW } };
+	} order[] = { { "netlink", KK_POL_SOCK_NETLINK },
+		      { "packet", KK_POL_SOCK_PACKET },
+		      { "raw", KK_POL_SOCK_RAW },
+		      { "sctp", KK_POL_SOCK_SCTP } };
 	cJSON *a = cJSON_CreateArray();
 	size_t i;
 
 	for (i = 0; a && i < sizeof(order) / sizeof(order[0]); i++)
-		if ((mask << KK_POL_SOCK_SHIFT) & order[i].bit &&
+		if ((mask & order[i].bit) &&
 		    !cJSON_AddItemToArray(a, cJSON_CreateString(order[i].name))) {
 			cJSON_Delete(a);
 			return NULL;
@@ -113,6 +117,32 @@ static cJSON *hosts_json(const struct kk_policy *p, bool deny)
 
 		if (p->hosts[i].deny != deny || kk_host_canonical(&p->hosts[i], buf, sizeof(buf)))
 			continue;
+		v[n] = strdup(buf);
+		if (!v[n++])
+			goto out;
+	}
+	arr = sorted_array(v, n);
+out:
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return arr;
+}
+
+/* network_rules.listen as sorted canonical strings ("8080", "10.0.0.0/8:9000", "[::]:80"). */
+static cJSON *listen_json(const struct kk_policy *p)
+{
+	char **v = calloc(p->n_listen + 1, sizeof(*v));
+	size_t i, n = 0;
+	cJSON *arr = NULL;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < p->n_listen; i++) {
+		char buf[80];
+
+		if (kk_listen_canonical(&p->listen[i], buf, sizeof(buf)))
+			goto out;
 		v[n] = strdup(buf);
 		if (!v[n++])
 			goto out;
@@ -174,8 +204,12 @@ static cJSON *canonical_json(const struct kk_policy *p)
 			goto fail;
 		}
 	}
-	/* Members added in byte order of their keys. */
+	/*
+	 * Members added in byte order of their keys. allow_jit and ipc only when they differ from
+	 * the default: the hashes of policies written before these fields stay what they were.
+	 */
 	ok = cJSON_AddStringToObject(o, "agent_id", p->agent_id) &&
+	     (!p->allow_jit || cJSON_AddTrueToObject(o, "allow_jit")) &&
 	     cJSON_AddStringToObject(o, "audit", p->audit == KK_AUDIT_ALL ? "all" : "denials") &&
 	     cJSON_AddItemToObject(o, "auto_revoke", ar ? ar : cJSON_CreateNull()) &&
 	     cJSON_AddBoolToObject(o, "baseline", p->baseline) &&
@@ -184,6 +218,7 @@ static cJSON *canonical_json(const struct kk_policy *p)
 							    cJSON_CreateNull()) &&
 	     cJSON_AddItemToObject(o, "execution_constraints", constraints_json(p)) &&
 	     cJSON_AddStringToObject(o, "format", CANON_FORMAT) &&
+	     (p->ipc == KK_IPC_OWN || cJSON_AddStringToObject(o, "ipc", "none")) &&
 	     cJSON_AddStringToObject(o, "mode", p->mode == KK_MODE_AUDIT ? "audit" : "enforce");
 	ar = NULL;
 	if (!ok)
@@ -195,6 +230,9 @@ static cJSON *canonical_json(const struct kk_policy *p)
 	/* Only when set: the hashes of policies written before this field stay what they were. */
 	if (p->socket_types && !cJSON_AddItemToObject(net, "allowed_socket_types",
 						      socket_types_json(p->socket_types)))
+		goto fail;
+	/* Absent and [] both mean nowhere, and are left out alike. */
+	if (p->n_listen && !cJSON_AddItemToObject(net, "listen", listen_json(p)))
 		goto fail;
 	rev = cJSON_AddObjectToObject(o, "revocation_check");
 	if (!rev || !cJSON_AddNumberToObject(rev, "cache_ttl_seconds", p->revocation_ttl_s) ||

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * policy_compile — a validated policy into the flat rule set the kernel's maps take: path LPM
- * entries, allow/deny network LPM entries with ports, the exec list and per-policy constants,
- * with the runtime baseline merged in (see docs/policy.md for the baseline's contents).
+ * entries, allow/deny/listen network LPM entries with ports, the exec list and per-policy
+ * constants, with the runtime baseline merged in (see docs/policy.md for the baseline's contents).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -149,8 +149,10 @@ static void compile_consts(const struct kk_policy *p, struct kk_policy_consts *k
 	k->flags = (p->mode == KK_MODE_AUDIT ? KK_POL_AUDIT_MODE : 0) |
 		   (p->audit == KK_AUDIT_ALL ? KK_POL_AUDIT_ALL : 0) |
 		   (p->has_exec ? KK_POL_HAS_EXEC : 0) | (p->has_hours ? KK_POL_HAS_HOURS : 0) |
-		   (p->socket_types << KK_POL_SOCK_SHIFT) |
-		   (p->baseline ? KK_POL_NETLINK_ROUTE : 0);
+		   p->socket_types |
+		   (p->baseline ? KK_POL_NETLINK_ROUTE : 0) |
+		   (p->allow_jit ? KK_POL_ALLOW_JIT : 0) |
+		   (p->ipc == KK_IPC_NONE ? KK_POL_IPC_NONE : 0);
 	k->hours_start = p->hours_start;
 	k->hours_end = p->hours_end;
 	k->max_concurrent = p->max_concurrent;
@@ -170,6 +172,7 @@ int kk_policy_compile(const struct kk_policy *p, const struct kk_policy_opts *op
 	out->format = KK_RULESET_FORMAT;
 	err = compile_paths(p, out);
 	err = err ?: kk_compile_net(p, opts, out, errs);
+	err = err ?: kk_compile_listen(p, out, errs);
 	err = err ?: compile_exec(p, out);
 	if (!err && errs->n > before)
 		err = -EINVAL;
@@ -188,6 +191,7 @@ void kk_ruleset_free(struct kk_ruleset *rs)
 
 	free(rs->paths);
 	free(rs->net);
+	free(rs->listen);
 	for (i = 0; rs->exec && i < rs->n_exec; i++)
 		free(rs->exec[i].resolved);
 	free(rs->exec);

@@ -62,6 +62,18 @@ void parse_identity(struct ctx *c, const cJSON *root)
 		get_bool(c, v, "baseline", &c->p->baseline);
 }
 
+void parse_isolation(struct ctx *c, const cJSON *root)
+{
+	static const char *const ipcs[] = { "own", "none", NULL };
+	const cJSON *v;
+	int choice;
+
+	if ((v = member(root, "allow_jit")))
+		get_bool(c, v, "allow_jit", &c->p->allow_jit);
+	if ((v = member(root, "ipc")) && get_choice(c, v, "ipc", ipcs, &choice))
+		c->p->ipc = choice;
+}
+
 static int two_digits(const char *s)
 {
 	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) ?
@@ -405,22 +417,31 @@ out:
 void parse_network(struct ctx *c, const cJSON *v)
 {
 	static const char *const known[] = { "allowed_hosts", "denied_hosts",
-					     "allowed_socket_types", NULL };
-	/* Bit order = KK_POL_SOCK_RAW, _PACKET, _NETLINK >> KK_POL_SOCK_SHIFT. */
-	static const char *const types[] = { "raw", "packet", "netlink" };
+					     "allowed_socket_types", "listen", NULL };
+	static const char *const types[] = { "raw", "packet", "netlink", "sctp" };
+	static const uint32_t type_bits[] = { KK_POL_SOCK_RAW, KK_POL_SOCK_PACKET,
+					      KK_POL_SOCK_NETLINK, KK_POL_SOCK_SCTP };
 	static const struct name_set type_set = {
-		types, 3, "socket type", "\"raw\", \"packet\" or \"netlink\"", "raw, packet, netlink",
-		"an array of \"raw\", \"packet\", \"netlink\""
+		types,
+		4,
+		"socket type",
+		"\"raw\", \"packet\", \"netlink\" or \"sctp\"",
+		"raw, packet, netlink, sctp",
+		"an array of \"raw\", \"packet\", \"netlink\", \"sctp\"",
 	};
 	const cJSON *allowed, *denied, *m;
 	size_t n = 0, i;
+	uint32_t mask;
 
 	if (!want_type(c, v, cJSON_Object, "network_rules", "an object"))
 		return;
 	check_keys(c, v, "network_rules", known, true);
-	if ((m = member(v, "allowed_socket_types")))
-		parse_names(c, m, "network_rules.allowed_socket_types", &type_set,
-			    &c->p->socket_types);
+	if ((m = member(v, "allowed_socket_types")) &&
+	    parse_names(c, m, "network_rules.allowed_socket_types", &type_set, &mask))
+		for (i = 0; i < 4; i++)
+			c->p->socket_types |= mask & (1u << i) ? type_bits[i] : 0;
+	if ((m = member(v, "listen")))
+		parse_listen(c, m);
 	allowed = member(v, "allowed_hosts");
 	denied = member(v, "denied_hosts");
 	n = (size_t)(allowed ? cJSON_GetArraySize(allowed) : 0) +

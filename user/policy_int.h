@@ -6,6 +6,8 @@
 #include "policy.h"
 
 /* policy_net.c */
+/* A port "1" to "65535" (decimal digits only); -EINVAL with why[]. */
+int kk_port_parse(const char *s, uint16_t *port, char *why, size_t wlen);
 int kk_host_parse(const char *text, bool deny, struct kk_host_rule *h, char *why, size_t wlen);
 /* Canonical text of a parsed entry ("10.0.0.0/8:443", "[2001:db8::1]:443", "*.x.com"). */
 int kk_host_canonical(const struct kk_host_rule *h, char *buf, size_t len);
@@ -15,6 +17,46 @@ bool kk_addr_is_v4(const uint8_t addr[16], uint8_t prefix);
 /* Network entries of rs: resolve names, add the DNS baseline, fold ports (policy_net.c). */
 int kk_compile_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
 		   struct kk_ruleset *rs, struct kk_errors *errs);
+
+/* policy_fold.c: network entries before they are folded into kernel entries. */
+struct kk_net_raw {
+	uint8_t addr[16];
+	uint8_t prefix;
+	bool deny, any_port;
+	bool wildcard; /* listen: 0.0.0.0 or :: itself, which takes no ports of a CIDR */
+	uint8_t origin;
+	uint16_t nports;
+	uint16_t ports[KK_NET_PORTS_MAX];
+	const char *source;
+};
+
+struct kk_net_set {
+	struct kk_net_raw *v;
+	size_t n, cap;
+	struct kk_errors *errs;
+	const char *field; /* errors name this list; NULL: allowed_hosts or denied_hosts */
+};
+
+int kk_net_push(struct kk_net_set *s, const uint8_t addr[16], uint8_t prefix, uint16_t port,
+		bool deny, uint8_t origin, const char *source);
+/* Does outer/outer_prefix contain inner/inner_prefix (128-bit addresses)? */
+bool kk_net_contains(const uint8_t outer[16], uint8_t outer_prefix, const uint8_t inner[16],
+		     uint8_t inner_prefix);
+/*
+ * Fold s (sorted in place) into kernel entries: *out (caller frees) and *n. More ports than an
+ * entry holds are errors in s->errs; -ENOMEM otherwise. s->v stays the caller's to free.
+ */
+int kk_net_fold(struct kk_net_set *s, struct kk_net_entry **out, size_t *n);
+
+/*
+ * policy_listen.c: a network_rules.listen entry ("PORT", "ADDR:PORT", "[ADDR6]:PORT", "ADDR",
+ * "[ADDR6]", CIDRs) into h (kind KK_HOST_ADDR; "PORT" alone is prefix 0, every address);
+ * -EINVAL with why[]. Its canonical text ("8080", "10.0.0.0/8:9000", "[::]:80").
+ */
+int kk_listen_parse(const char *text, struct kk_host_rule *h, char *why, size_t wlen);
+int kk_listen_canonical(const struct kk_host_rule *h, char *buf, size_t len);
+/* The kernel entries of network_rules.listen (rs->listen), folded. */
+int kk_compile_listen(const struct kk_policy *p, struct kk_ruleset *rs, struct kk_errors *errs);
 
 /* policy_path.c: a data_access pattern into rule (dir, subtree); -EINVAL with why[]. */
 int kk_pattern_parse(const char *pattern, struct kk_path_rule *rule, char *why, size_t wlen);

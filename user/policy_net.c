@@ -24,7 +24,7 @@ bool kk_addr_is_v4(const uint8_t addr[16], uint8_t prefix)
 	return prefix >= 96 && !memcmp(addr, v4_mapped_prefix, 12);
 }
 
-static int parse_port(const char *s, uint16_t *port, char *why, size_t wlen)
+int kk_port_parse(const char *s, uint16_t *port, char *why, size_t wlen)
 {
 	unsigned long v = 0;
 	const char *p;
@@ -175,7 +175,7 @@ static int split_port(const char *text, char *buf, size_t blen, uint16_t *port, 
 		}
 		n = (size_t)(end - text - 1);
 		if (end[1] == ':') {
-			if (parse_port(end + 2, port, why, wlen))
+			if (kk_port_parse(end + 2, port, why, wlen))
 				return -EINVAL;
 		} else if (end[1]) {
 			snprintf(why, wlen, "expected ':port' after ']'");
@@ -192,7 +192,7 @@ static int split_port(const char *text, char *buf, size_t blen, uint16_t *port, 
 		/* Two or more ':' without brackets: a bare IPv6 address, no port. */
 		if (colon && !strchr(colon + 1, ':')) {
 			n = (size_t)(colon - text);
-			if (parse_port(colon + 1, port, why, wlen))
+			if (kk_port_parse(colon + 1, port, why, wlen))
 				return -EINVAL;
 		}
 	}
@@ -301,149 +301,8 @@ int kk_host_resolve(const char *name, uint8_t (**addrs)[16], size_t *n, char *wh
 
 /* --- compiling network rules --- */
 
-struct net_raw {
-	uint8_t addr[16];
-	uint8_t prefix;
-	bool deny, any_port;
-	uint8_t origin;
-	uint16_t nports;
-	uint16_t ports[KK_NET_PORTS_MAX];
-	const char *source;
-};
-
-struct net_set {
-	struct net_raw *v;
-	size_t n, cap;
-	struct kk_errors *errs;
-};
-
-static int net_push(struct net_set *s, const uint8_t addr[16], uint8_t prefix, uint16_t port,
-		    bool deny, uint8_t origin, const char *source)
-{
-	struct net_raw *r;
-
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 32;
-		struct net_raw *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
-	r = &s->v[s->n++];
-	memset(r, 0, sizeof(*r));
-	memcpy(r->addr, addr, 16);
-	r->prefix = prefix;
-	r->deny = deny;
-	r->origin = origin;
-	r->source = source;
-	r->any_port = port == 0;
-	if (port)
-		r->ports[r->nports++] = port;
-	return 0;
-}
-
-/*
- * Add the ports of src to dst; false when more than KK_NET_PORTS_MAX would be needed. Once
- * either covers every port, the list no longer matters.
- */
-static bool merge_ports(struct net_raw *dst, const struct net_raw *src)
-{
-	uint16_t i, j;
-
-	if (src->any_port || dst->any_port) {
-		dst->any_port = true;
-		dst->nports = 0;
-		return true;
-	}
-	for (i = 0; i < src->nports; i++) {
-		for (j = 0; j < dst->nports && dst->ports[j] != src->ports[i]; j++)
-			;
-		if (j < dst->nports)
-			continue;
-		if (dst->nports == KK_NET_PORTS_MAX)
-			return false;
-		dst->ports[dst->nports++] = src->ports[i];
-	}
-	return true;
-}
-
-static bool contains(const struct net_raw *outer, const struct net_raw *inner)
-{
-	unsigned full = outer->prefix / 8, rest = outer->prefix % 8;
-
-	if (outer->prefix > inner->prefix || memcmp(outer->addr, inner->addr, full))
-		return false;
-	return !rest || !((outer->addr[full] ^ inner->addr[full]) & (0xff00 >> rest));
-}
-
-static int cmp_raw(const void *a, const void *b)
-{
-	const struct net_raw *x = a, *y = b;
-	int c;
-
-	if (x->deny != y->deny)
-		return x->deny ? 1 : -1;
-	c = memcmp(x->addr, y->addr, 16);
-	if (c)
-		return c;
-	return x->prefix - y->prefix;
-}
-
-static void too_many_ports(struct net_set *s, const struct net_raw *r)
-{
-	struct kk_host_rule h = { .kind = KK_HOST_ADDR, .prefix = r->prefix };
-	char buf[80];
-
-	memcpy(h.addr, r->addr, 16);
-	kk_host_canonical(&h, buf, sizeof(buf));
-	kk_errors_add(s->errs, 0, 0, r->deny ? "network_rules.denied_hosts" :
-		      "network_rules.allowed_hosts", "more than %d ports apply to %s (from \"%s\"): "
-		      "the kernel entry holds %d", KK_NET_PORTS_MAX, buf, r->source, KK_NET_PORTS_MAX);
-}
-
-/*
- * Merge equal (list, address, prefix) entries, then give every entry the ports of the entries
- * that contain it. Sorted by address then prefix, the entries containing one are exactly those
- * left on a stack of its predecessors, nearest on top and already folded.
- */
-static size_t fold(struct net_set *s)
-{
-	struct net_raw **stack;
-	size_t i, out = 0, depth = 0;
-
-	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_raw);
-	for (i = 0; i < s->n; i++) {
-		struct net_raw *prev = out ? &s->v[out - 1] : NULL;
-
-		if (prev && prev->deny == s->v[i].deny && prev->prefix == s->v[i].prefix &&
-		    !memcmp(prev->addr, s->v[i].addr, 16)) {
-			if (!merge_ports(prev, &s->v[i]))
-				too_many_ports(s, prev);
-			continue;
-		}
-		s->v[out++] = s->v[i];
-	}
-	stack = calloc(out + 1, sizeof(*stack));
-	if (!stack)
-		return SIZE_MAX;
-	for (i = 0; i < out; i++) {
-		struct net_raw *e = &s->v[i];
-
-		while (depth && (stack[depth - 1]->deny != e->deny || !contains(stack[depth - 1], e)))
-			depth--;
-		if (depth && !merge_ports(e, stack[depth - 1]))
-			too_many_ports(s, e);
-		stack[depth++] = e;
-	}
-	free(stack);
-	return out;
-}
-
 /* Nameservers of resolv.conf, allowed on port 53 by the baseline. */
-static int add_nameservers(struct net_set *s, const char *path)
+static int add_nameservers(struct kk_net_set *s, const char *path)
 {
 	char line[256];
 	FILE *f = fopen(path, "re");
@@ -460,8 +319,8 @@ static int add_nameservers(struct net_set *s, const char *path)
 			continue;
 		ns[strcspn(ns, "%")] = '\0'; /* fe80::1%eth0: the scope is not part of a rule */
 		if (parse_addr(ns, &h, why, sizeof(why)) == 0)
-			err = net_push(s, h.addr, h.prefix, 53, false, KK_ORIGIN_BASELINE,
-				       "baseline: nameserver");
+			err = kk_net_push(s, h.addr, h.prefix, 53, false, KK_ORIGIN_BASELINE,
+					  "baseline: nameserver");
 	}
 	fclose(f);
 	return err;
@@ -481,7 +340,7 @@ static int add_symbolic(struct kk_ruleset *rs, const struct kk_host_rule *h, con
 	return 0;
 }
 
-static int add_host(struct net_set *s, struct kk_ruleset *rs, const struct kk_host_rule *h,
+static int add_host(struct kk_net_set *s, struct kk_ruleset *rs, const struct kk_host_rule *h,
 		    bool offline)
 {
 	uint8_t(*addrs)[16];
@@ -490,7 +349,7 @@ static int add_host(struct net_set *s, struct kk_ruleset *rs, const struct kk_ho
 	int err;
 
 	if (h->kind == KK_HOST_ADDR)
-		return net_push(s, h->addr, h->prefix, h->port, h->deny, h->origin, h->text);
+		return kk_net_push(s, h->addr, h->prefix, h->port, h->deny, h->origin, h->text);
 	if (h->kind == KK_HOST_WILDCARD)
 		return add_symbolic(rs, h, "wildcard: enforced by default-deny");
 	if (offline)
@@ -507,7 +366,7 @@ static int add_host(struct net_set *s, struct kk_ruleset *rs, const struct kk_ho
 		return 0;
 	}
 	for (i = 0; !err && i < n; i++) {
-		err = net_push(s, addrs[i], 128, h->port, h->deny, h->origin, h->text);
+		err = kk_net_push(s, addrs[i], 128, h->port, h->deny, h->origin, h->text);
 		rs->n_resolved++;
 	}
 	free(addrs);
@@ -517,8 +376,8 @@ static int add_host(struct net_set *s, struct kk_ruleset *rs, const struct kk_ho
 int kk_compile_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
 		   struct kk_ruleset *rs, struct kk_errors *errs)
 {
-	struct net_set s = { .errs = errs };
-	size_t i, n;
+	struct kk_net_set s = { .errs = errs };
+	size_t i;
 	int err = 0;
 
 	for (i = 0; !err && i < p->n_hosts; i++)
@@ -526,32 +385,8 @@ int kk_compile_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
 	if (!err && p->baseline)
 		err = add_nameservers(&s, opts && opts->resolv_conf ? opts->resolv_conf :
 								      "/etc/resolv.conf");
-	if (err)
-		goto out;
-	n = fold(&s);
-	if (n == SIZE_MAX) {
-		err = -ENOMEM;
-		goto out;
-	}
-	rs->net = calloc(n ? n : 1, sizeof(*rs->net));
-	if (!rs->net) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		struct kk_net_entry *e = &rs->net[i];
-
-		e->key.prefixlen = 32u + s.v[i].prefix;
-		memcpy(e->key.addr, s.v[i].addr, 16);
-		e->val.any_port = s.v[i].any_port;
-		e->val.nports = (uint8_t)s.v[i].nports;
-		memcpy(e->val.ports, s.v[i].ports, sizeof(e->val.ports));
-		e->deny = s.v[i].deny;
-		e->origin = s.v[i].origin;
-		e->source = s.v[i].source;
-	}
-	rs->n_net = n;
-out:
+	if (!err)
+		err = kk_net_fold(&s, &rs->net, &rs->n_net);
 	free(s.v);
 	return err;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Internal to policy.c and policy_fields.c: the validation context and the typed getters that
- * report "FILE:LINE:COL: field: reason" errors. Every getter reports its own error and returns
- * false; callers just skip the value.
+ * Internal to policy.c, policy_fields.c and policy_listen.c: the validation context and the
+ * typed getters that report "FILE:LINE:COL: field: reason" errors. Every getter reports its own
+ * error and returns false; callers just skip the value.
  */
 #ifndef KK_POLICY_PARSE_H
 #define KK_POLICY_PARSE_H
@@ -39,10 +39,14 @@ bool get_string_array(struct ctx *c, const cJSON *v, const char *field, bool non
 
 /* policy_fields.c */
 void parse_identity(struct ctx *c, const cJSON *root);
+/* allow_jit and ipc */
+void parse_isolation(struct ctx *c, const cJSON *root);
 void parse_constraints(struct ctx *c, const cJSON *v);
 void parse_data_access(struct ctx *c, const cJSON *v);
 void parse_exec(struct ctx *c, const cJSON *v);
 void parse_network(struct ctx *c, const cJSON *v);
+/* policy_listen.c: network_rules.listen */
+void parse_listen(struct ctx *c, const cJSON *v);
 void parse_revocation(struct ctx *c, const cJSON *v);
 void parse_auto_revoke(struct ctx *c, const cJSON *v);
 

@@ -47,7 +47,7 @@ JSON
 bad.json:4:11: mode: must be \"enforce\" or \"audit\"
 bad.json:6:5: data_access[\"/x*\"]: '*' only allowed as the last path component
 bad.json:7:15: data_access[\"/ok/*\"]: unknown permission \"delete\" (expected read, write, exec)
-bad.json:9:3: colour: unknown key (expected: agent_id, version, mode, baseline, execution_constraints, data_access, exec, network_rules, revocation_check, auto_revoke, audit)" ]
+bad.json:9:3: colour: unknown key (expected: agent_id, version, mode, baseline, execution_constraints, data_access, exec, network_rules, revocation_check, auto_revoke, audit, allow_jit, ipc)" ]
 }
 
 @test "positions survive comments: an error after a block comment points to the right column" {
@@ -148,22 +148,110 @@ PY
 	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_socket_types":["netlink","raw"]}}' >s2.json
 	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_socket_types":[]}}' >s3.json
 	printf '{"agent_id":"a","version":"1"}' >s4.json
+	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_socket_types":["sctp","raw"]}}' >s5.json
 	run --separate-stderr "$KK" policy show --offline s1.json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *$'\nsockets (others are refused)\n  inet, inet6, unix, raw, netlink' ]]
 	run --separate-stderr "$KK" policy show --offline s4.json
 	[[ "$output" == *"  inet, inet6, unix, netlink NETLINK_ROUTE (baseline)"* ]]
+	run --separate-stderr "$KK" policy show --offline s5.json
+	[[ "$output" == *$'\n  inet, inet6, unix, raw, netlink NETLINK_ROUTE (baseline), sctp' ]]
 	h1=$("$KK" policy check s1.json | sed 's/.* hash //')
 	h2=$("$KK" policy check s2.json | sed 's/.* hash //')
 	h3=$("$KK" policy check s3.json | sed 's/.* hash //')
 	h4=$("$KK" policy check s4.json | sed 's/.* hash //')
+	h5=$("$KK" policy check s5.json | sed 's/.* hash //')
 	[ "$h1" = "$h2" ]
 	[ "$h1" != "$h4" ]
+	[ "$h5" != "$h1" ] && [ "$h5" != "$h4" ]
 	[ "$h3" = "$h4" ] # empty: the hash of a policy written before the field existed
 	printf '{"agent_id":"a","version":"1",\n"network_rules":{"allowed_socket_types":["icmp"]}}' >bad.json
 	run --separate-stderr "$KK" policy check bad.json
 	[ "$status" -eq 1 ]
-	[ "$stderr" = 'bad.json:2:42: network_rules.allowed_socket_types: unknown socket type "icmp" (expected raw, packet, netlink)' ]
+	[ "$stderr" = 'bad.json:2:42: network_rules.allowed_socket_types: unknown socket type "icmp" (expected raw, packet, netlink, sctp)' ]
+}
+
+@test "network_rules.listen: kernel entries shown and in JSON, errors with a position, hashed when set" {
+	printf '{"agent_id":"a","version":"1","baseline":false,"network_rules":{"listen":["8080","10.0.0.0/8:9000","0.0.0.0/0:53","[::]:443"]}}' >l.json
+	printf '{"agent_id":"a","version":"1","baseline":false,"network_rules":{"listen":[]}}' >e.json
+	printf '{"agent_id":"a","version":"1","baseline":false}' >n.json
+	run --separate-stderr "$KK" policy show --offline l.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\nlisten (5 kernel entries; bind, listen and accept, most specific address wins)\n'* ]]
+	[[ "$output" =~ $'\n  every address '\ +'port 8080 '\ +$'(8080)\n' ]]
+	[[ "$output" =~ $'\n  :: '\ +'ports 443,8080 '\ +$'([::]:443)\n' ]]
+	[[ "$output" =~ $'\n  0.0.0.0/0 '\ +'ports 53,8080 '\ +$'(0.0.0.0/0:53)\n' ]]
+	[[ "$output" =~ $'\n  0.0.0.0 '\ +'port 8080 '\ +$'(wildcard address: only rules naming it or no address)\n' ]]
+	[[ "$output" =~ $'\n  10.0.0.0/8 '\ +'ports 9000,53,8080 '$'(10.0.0.0/8:9000)\n' ]]
+	run --separate-stderr "$KK" policy check --offline l.json
+	[[ "$output" == *", 5 kernel entries, hash "* ]]
+	run --separate-stderr "$KK" policy show --offline --json l.json
+	[ "$status" -eq 0 ]
+	python3 - "$output" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+got = {(e["address"], tuple(e["ports"]) if e["ports"] != "any" else "any") for e in d["listen"]}
+assert got == {("::/0", (8080,)), ("::", (443, 8080)), ("0.0.0.0/0", (53, 8080)),
+               ("0.0.0.0", (8080,)), ("10.0.0.0/8", (9000, 53, 8080))}, got
+assert all(e["list"] == "listen" and e["origin"] == "policy" for e in d["listen"])
+assert d["policy"]["network_rules"]["listen"] == ["0.0.0.0/0:53", "10.0.0.0/8:9000", "8080", "[::]:443"]
+assert d["network"] == []
+PY
+	run --separate-stderr "$KK" policy show --offline e.json
+	[[ "$output" == *$'\nlisten (none: binding a port, listen and accept are refused)\n'* ]]
+	run --separate-stderr "$KK" policy show --offline --json e.json
+	python3 -c 'import json, sys; d = json.loads(sys.argv[1]); assert d["listen"] == [] and "listen" not in d["policy"]["network_rules"], d' "$output"
+	hl=$("$KK" policy check l.json | sed 's/.* hash //')
+	he=$("$KK" policy check e.json | sed 's/.* hash //')
+	hn=$("$KK" policy check n.json | sed 's/.* hash //')
+	[ "$he" = "$hn" ]
+	[ "$hl" != "$hn" ]
+	printf '{"agent_id":"a","version":"1",\n"network_rules":{"listen":["80", "localhost:8080", "0", "80"]}}' >bad.json
+	run --separate-stderr "$KK" policy check bad.json
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = 'bad.json:2:34: network_rules.listen[1]: "localhost:8080": not a port or address
+bad.json:2:52: network_rules.listen[2]: "0": port 0 is not a port (1 to 65535)
+bad.json:2:57: network_rules.listen[3]: "80" duplicates the network_rules.listen entry "80"' ]
+}
+
+@test "allow_jit and ipc: shown, in the hash only when set, checked with a position" {
+	printf '{"agent_id":"a","version":"1"}' >d.json
+	printf '{"agent_id":"a","version":"1","allow_jit":false,"ipc":"own"}' >w.json
+	printf '{"agent_id":"a","version":"1","allow_jit":true,"ipc":"none"}' >j.json
+	run --separate-stderr "$KK" policy show --offline d.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\njit          refused: anonymous and memfd memory is never executable\n'* ]]
+	[[ "$output" == *$'\nipc          own: System V IPC objects and keys created under the binding only\n'* ]]
+	run --separate-stderr "$KK" policy show --offline j.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\njit          allowed: anonymous and memfd memory may be made executable (allow_jit)\n'* ]]
+	[[ "$output" == *$'\nipc          none: no System V IPC objects or keys\n'* ]]
+	run --separate-stderr "$KK" policy show --offline --json j.json
+	[ "$status" -eq 0 ]
+	python3 - "$output" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["allow_jit"] is True and d["ipc"] == "none", d
+assert d["policy"]["allow_jit"] is True and d["policy"]["ipc"] == "none", d["policy"]
+PY
+	run --separate-stderr "$KK" policy show --offline --json w.json
+	python3 - "$output" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["allow_jit"] is False and d["ipc"] == "own", d
+assert "allow_jit" not in d["policy"] and "ipc" not in d["policy"], d["policy"]
+PY
+	hd=$("$KK" policy check d.json | sed 's/.* hash //')
+	hw=$("$KK" policy check w.json | sed 's/.* hash //')
+	hj=$("$KK" policy check j.json | sed 's/.* hash //')
+	[ "$hd" = "$hw" ]
+	[ "$hd" != "$hj" ]
+	printf '{"agent_id":"a","version":"1",\n"ipc":"shared", "allow_jit":"yes"}' >bad.json
+	run --separate-stderr "$KK" policy check bad.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'bad.json:2:7: ipc: must be "own" or "none"
+bad.json:2:29: allow_jit: must be true or false' ]
 }
 
 @test "policy without a subcommand or file is a usage error" {

@@ -125,3 +125,37 @@ PY
 	[[ "$output" == *'"hook":"file_open","action":{"path":"/data/f","access":"read"},"decision":"deny","reason":"binding unusable (fail closed)"'* ]]
 	[[ "$output" == *'"hook":"file_permission","action":{"path":"'*'/o","access":"write"},"decision":"deny","reason":"binding unusable (fail closed)"'* ]]
 }
+
+# The kk_net_listen entries as "POLICY PREFIXLEN ADDRESS PORTS" lines (IPv4-mapped addresses in
+# IPv4 form, ports "any" or a,b,...).
+listen_entries() {
+	bpftool -j map dump pinned /sys/fs/bpf/kakunin/maps/kk_net_listen | python3 -c '
+import ipaddress, json, struct, sys
+for e in json.load(sys.stdin):
+    k = bytes(int(x, 16) for x in e["key"])
+    v = bytes(int(x, 16) for x in e["value"])
+    plen, pol = struct.unpack("<II", k[:8])
+    ports = "any" if v[0] else ",".join(str(p) for p in struct.unpack("<16H", v[4:36])[:v[1]])
+    a = ipaddress.IPv6Address(k[8:24])
+    print(pol, plen, a.ipv4_mapped or a, ports)'
+}
+
+@test "listen rules are in kk_net_listen under the policy's slot while it is bound, and gone after" {
+	policy "$BATS_TEST_TMPDIR/l.json" '"network_rules": {"listen": ["7777", "192.0.2.77:7778", "[2001:db8::77]"]}'
+	sleep 30 &
+	local pid=$!
+	"$KK" bind --pid "$pid" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$BATS_TEST_TMPDIR/l.json" --offline >/dev/null
+	run listen_entries
+	[ "$status" -eq 0 ]
+	local pol
+	pol=$(echo "$output" | awk '$2 == 32 && $4 == "7777" { print $1 }')
+	[ -n "$pol" ]
+	[ "$(echo "$output" | awk -v p="$pol" '$1 == p' | LC_ALL=C sort)" = "$pol 160 192.0.2.77 7778,7777
+$pol 160 2001:db8::77 any
+$pol 32 :: 7777" ]
+	"$KK" unbind --pid "$pid"
+	run listen_entries
+	[ "$status" -eq 0 ]
+	[ -z "$(echo "$output" | awk -v p="$pol" '$1 == p')" ]
+	kill "$pid"
+}

@@ -26,7 +26,7 @@ teardown_file() {
 		[ -e "/sys/fs/bpf/kakunin/links/$p" ]
 		[ -e "/sys/fs/bpf/kakunin/progs/$p" ]
 	done
-	for m in kk_task kk_bindings kk_idents kk_policies kk_paths kk_net_allow kk_net_deny \
+	for m in kk_task kk_bindings kk_idents kk_policies kk_paths kk_net_allow kk_net_deny kk_net_listen \
 		kk_exec kk_conns kk_events kk_stats; do
 		[ -e "/sys/fs/bpf/kakunin/maps/$m" ]
 	done

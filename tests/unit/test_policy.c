@@ -25,7 +25,7 @@
 
 #define ROOT_KEYS                                                                       \
 	"agent_id, version, mode, baseline, execution_constraints, data_access, exec, " \
-	"network_rules, revocation_check, auto_revoke, audit"
+	"network_rules, revocation_check, auto_revoke, audit, allow_jit, ipc"
 #define HOURS_FORMAT "must be \"HH:MM-HH:MM UTC\" on a 24-hour clock, e.g. \"08:00-17:00 UTC\""
 #define RATE_FORMAT  "must be \"N <word>/<second|minute|hour|day>\", e.g. \"100 trades/hour\""
 
@@ -66,6 +66,14 @@ static const struct doc_case identity_cases[] = {
 	{ "baseline a string", DOC("\"baseline\": \"yes\""), 0,
 	  "2:13: baseline: must be true or false", 1 },
 	{ "baseline null", DOC("\"baseline\": null"), 0, "2:13: baseline: must be true or false",
+	  1 },
+	{ "allow_jit a string", DOC("\"allow_jit\": \"true\""), 0,
+	  "2:14: allow_jit: must be true or false", 1 },
+	{ "allow_jit a number", DOC("\"allow_jit\": 1"), 0,
+	  "2:14: allow_jit: must be true or false", 1 },
+	{ "ipc unknown", DOC("\"ipc\": \"all\""), 0, "2:8: ipc: must be \"own\" or \"none\"", 1 },
+	{ "ipc a boolean", DOC("\"ipc\": false"), 0, "2:8: ipc: must be \"own\" or \"none\"", 1 },
+	{ "ipc in capitals", DOC("\"ipc\": \"None\""), 0, "2:8: ipc: must be \"own\" or \"none\"",
 	  1 },
 	{ "unknown key", DOC("  \"colour\": \"blue\""), 0,
 	  "2:3: colour: unknown key (expected: " ROOT_KEYS ")", 1 },
@@ -341,6 +349,9 @@ static const struct doc_case valid_cases[] = {
 	  0, NULL, 0 },
 	{ "audit mode, audit all, no baseline",
 	  DOC("\"mode\": \"audit\", \"audit\": \"all\", \"baseline\": false"), 0, NULL, 0 },
+	{ "allow_jit and ipc", DOC("\"allow_jit\": true, \"ipc\": \"none\""), 0, NULL, 0 },
+	{ "allow_jit and ipc defaults written", DOC("\"allow_jit\": false, \"ipc\": \"own\""), 0,
+	  NULL, 0 },
 	{ "overnight hours", DOC(EC "{\"allowed_hours\": \"22:00-06:00 UTC\"}"), 0, NULL, 0 },
 	{ "hours 00:00-23:59", DOC(EC "{\"allowed_hours\": \"00:00-23:59 UTC\"}"), 0, NULL, 0 },
 	{ "rate of 2^32-1 per second", DOC(EC "{\"rate_limit\": \"4294967295 x_-1/second\"}"), 0,

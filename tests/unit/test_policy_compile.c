@@ -329,6 +329,22 @@ UNIT_TEST(socket_types)
 		     0);
 	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_SOCK_PACKET);
 	done(&c);
+	/* sctp is its own bit, not the one after netlink (that is NETLINK_ROUTE). */
+	CHECK_EQ_INT(compile(&c, NB("\"network_rules\": {\"allowed_socket_types\": [\"sctp\"]}"),
+			     true, NULL),
+		     0);
+	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_SOCK_SCTP);
+	CHECK(strstr(c.p.canonical, "\"allowed_socket_types\":[\"sctp\"]") != NULL);
+	done(&c);
+	CHECK_EQ_INT(compile(&c, DOC("\"network_rules\": {\"allowed_socket_types\": [\"sctp\", "
+				     "\"packet\", \"raw\", \"netlink\"]}"),
+			     true, NULL),
+		     0);
+	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_SOCK_RAW | KK_POL_SOCK_PACKET | KK_POL_SOCK_NETLINK |
+						KK_POL_SOCK_SCTP | KK_POL_NETLINK_ROUTE);
+	CHECK(strstr(c.p.canonical, "\"allowed_socket_types\":[\"netlink\",\"packet\",\"raw\","
+				    "\"sctp\"]") != NULL);
+	done(&c);
 	/* Empty or absent: nothing in the canonical form, so older hashes stay valid. */
 	CHECK_EQ_INT(compile(&c, NB("\"network_rules\": {\"allowed_socket_types\": []}"), true,
 			     NULL),
@@ -357,6 +373,15 @@ UNIT_TEST(consts)
 	done(&c);
 	CHECK_EQ_INT(compile(&c, NB("\"exec\": []"), true, NULL), 0);
 	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_HAS_EXEC);
+	done(&c);
+	CHECK_EQ_INT(compile(&c, NB("\"allow_jit\": true"), true, NULL), 0);
+	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_ALLOW_JIT);
+	done(&c);
+	CHECK_EQ_INT(compile(&c, NB("\"ipc\": \"none\""), true, NULL), 0);
+	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_IPC_NONE);
+	done(&c);
+	CHECK_EQ_INT(compile(&c, NB("\"allow_jit\": false, \"ipc\": \"own\""), true, NULL), 0);
+	CHECK_EQ_INT(c.rs.consts.flags, 0);
 	done(&c);
 	CHECK_EQ_INT(compile(&c,
 			     NB("\"mode\": \"audit\", \"audit\": \"all\", \"exec\": [],\n"

@@ -27,11 +27,15 @@
 static const struct doc_case host_error_cases[] = {
 	{ "socket types not an array", DOC("\"network_rules\": {\"allowed_socket_types\": \"raw\"}"),
 	  0, "2:43: network_rules.allowed_socket_types: must be an array of \"raw\", \"packet\", "
-	  "\"netlink\"", 1 },
+	  "\"netlink\", \"sctp\"", 1 },
 	{ "socket type unknown",
 	  DOC("\"network_rules\": {\"allowed_socket_types\": [\"raw\", \"icmp\", 3]}"), 0,
 	  "2:51: network_rules.allowed_socket_types: unknown socket type \"icmp\" (expected raw, "
-	  "packet, netlink)", 2 },
+	  "packet, netlink, sctp)", 2 },
+	{ "socket type in capitals",
+	  DOC("\"network_rules\": {\"allowed_socket_types\": [\"SCTP\"]}"), 0,
+	  "2:44: network_rules.allowed_socket_types: unknown socket type \"SCTP\" (expected raw, "
+	  "packet, netlink, sctp)", 1 },
 	{ "socket type twice",
 	  DOC("\"network_rules\": {\"allowed_socket_types\": [\"netlink\", \"netlink\"]}"), 0,
 	  "2:55: network_rules.allowed_socket_types: duplicate socket type \"netlink\"", 1 },
@@ -39,7 +43,7 @@ static const struct doc_case host_error_cases[] = {
 	  "2:18: network_rules: must be an object", 1 },
 	{ "network_rules unknown key", DOC("\"network_rules\": {\"hosts\": []}"), 0,
 	  "2:19: network_rules.hosts: unknown key (expected: allowed_hosts, denied_hosts, "
-	  "allowed_socket_types)", 1 },
+	  "allowed_socket_types, listen)", 1 },
 	{ "allowed_hosts a string", DOC("\"network_rules\": {\"allowed_hosts\": \"a.com\"}"), 0,
 	  "2:36: network_rules.allowed_hosts: must be an array of host strings", 1 },
 	{ "denied_hosts an object", DOC("\"network_rules\": {\"denied_hosts\": {}}"), 0,

@@ -53,6 +53,9 @@ UNIT_TEST(defaults)
 	CHECK_EQ_INT(p.revocation_ttl_s, 300);
 	CHECK_EQ_INT(p.auto_revoke_max, 0);
 	CHECK_EQ_INT(p.auto_revoke_window_s, 0);
+	CHECK(!p.allow_jit);
+	CHECK_EQ_INT(p.ipc, KK_IPC_OWN);
+	CHECK_EQ_INT(p.n_listen, 0);
 	CHECK_EQ_STR(p.canonical, MINIMAL_CANONICAL);
 	kk_policy_free(&p);
 }
@@ -116,6 +119,22 @@ UNIT_TEST(identity_values)
 	CHECK_EQ_INT(parse_doc(DOC("\"audit\": \"denials\", \"baseline\": true"), &p, &e), 0);
 	CHECK_EQ_INT(p.audit, KK_AUDIT_DENIALS);
 	CHECK(p.baseline);
+	kk_policy_free(&p);
+	/* Set: in the canonical form, each at its place in key order. */
+	CHECK_EQ_INT(parse_doc(DOC("\"ipc\": \"none\", \"allow_jit\": true"), &p, &e), 0);
+	CHECK(p.allow_jit);
+	CHECK_EQ_INT(p.ipc, KK_IPC_NONE);
+	CHECK(strstr(p.canonical, "{\"agent_id\":\"a\",\"allow_jit\":true,\"audit\":"));
+	CHECK(strstr(p.canonical, ",\"format\":\"kakunin-policy/1\",\"ipc\":\"none\",\"mode\":"));
+	kk_policy_free(&p);
+	/* Their defaults written out: not in the canonical form, which stays MINIMAL's. */
+	CHECK_EQ_INT(parse_doc("{\"agent_id\": \"a\", \"version\": \"1\", \"allow_jit\": false, "
+			       "\"ipc\": \"own\"}",
+			       &p, &e),
+		     0);
+	CHECK(!p.allow_jit);
+	CHECK_EQ_INT(p.ipc, KK_IPC_OWN);
+	CHECK_EQ_STR(p.canonical, MINIMAL_CANONICAL);
 	kk_policy_free(&p);
 }
 
@@ -356,6 +375,10 @@ static const struct hash_case hash_cases[] = {
 	{ "mode", POL(EC0, DA0, EX0, NET0, "\"mode\": \"audit\", "), false },
 	{ "audit", POL(EC0, DA0, EX0, NET0, "\"audit\": \"all\", "), false },
 	{ "baseline", POL(EC0, DA0, EX0, NET0, "\"baseline\": false, "), false },
+	{ "allow_jit false written out", POL(EC0, DA0, EX0, NET0, "\"allow_jit\": false, "), true },
+	{ "ipc own written out", POL(EC0, DA0, EX0, NET0, "\"ipc\": \"own\", "), true },
+	{ "allow_jit", POL(EC0, DA0, EX0, NET0, "\"allow_jit\": true, "), false },
+	{ "ipc none", POL(EC0, DA0, EX0, NET0, "\"ipc\": \"none\", "), false },
 	{ "version", POLV("2", EC0, DA0, EX0, NET0, ""), false },
 	{ "a port",
 	  POL(EC0, DA0, EX0,
