@@ -111,7 +111,7 @@ static __always_inline bool kk_sk_peer(struct sock *sk, __u16 family, __u8 addr[
 {
 	*port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (family == AF_INET6)
-		BPF_CORE_READ_INTO(addr, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(addr, 16, &sk->__sk_common.skc_v6_daddr);
 	else
 		kk_addr_v4(addr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
 	return *port || !kk_addr_any(addr);
@@ -122,7 +122,7 @@ static __always_inline void kk_sk_local(struct sock *sk, __u16 family, __u8 addr
 {
 	*port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	if (family == AF_INET6)
-		BPF_CORE_READ_INTO(addr, sk, __sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 	else
 		kk_addr_v4(addr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
 }
