@@ -95,7 +95,7 @@ int serve(char **argv)
 	bool stream = strcmp(argv[1], "udp") != 0, bind_it = strcmp(argv[3], "-") != 0;
 	struct sockaddr_storage ss, peer;
 	socklen_t len = parse_sa(argv[2], bind_it ? argv[3] : "0", &ss), plen;
-	int fd, n = atoi(argv[4]), secs = atoi(argv[5]), i;
+	int fd, n = atoi(argv[4]), secs = atoi(argv[5]), i, one = 1;
 	char buf[64], name[INET6_ADDRSTRLEN];
 
 	if (!len)
@@ -103,6 +103,7 @@ int serve(char **argv)
 	fd = socket(ss.ss_family, (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return setup_failed();
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* a later test's port */
 	if (bind_it) {
 		printf("bind ");
 		if (report(bind(fd, (struct sockaddr *)&ss, len)))
