@@ -8,7 +8,8 @@
  *   create   the socket records the binding that made it (kk_socks, KK_SOCK_OWN); accepted
  *            sockets inherit their listener's entry (the map is BPF_F_CLONE).
  *   bind     an inet/inet6 port other than 0 only as network_rules.listen allows it, for that
- *            local address (port 0: the kernel picks an ephemeral port, decided at listen).
+ *            local address (port 0: the kernel picks an ephemeral port, decided at listen). A
+ *            UDP server needs no more: what reaches its socket is filtered like any inbound.
  *   listen   the bound address and port must be in network_rules.listen (port 0 here is an
  *            automatic one: only a rule for every port allows it).
  *   accept   only on a listener this binding was allowed to open.
@@ -76,11 +77,20 @@ int BPF_PROG(kk_socket_post_create, struct socket *sock, int family, int type, i
 	return 0;
 }
 
-/* Mark sk as one this binding may listen with. */
+/*
+ * Mark sk as a listener of this binding: accept() on it is allowed, and the peers of the
+ * connections it accepts (which inherit the mark) are inbound ones. Only on a socket listen()
+ * can succeed on — unconnected or listening already — since the hook runs before the kernel's
+ * own checks: a connected socket must not get its peer decided as an inbound one.
+ */
 static __always_inline void kk_listen_ok(struct kk_ctx *c, struct sock *sk)
 {
-	struct kk_sock *e = kk_sock_claim(c, sk);
+	__u8 state = sk->__sk_common.skc_state;
+	struct kk_sock *e;
 
+	if (state != TCP_CLOSE && state != TCP_LISTEN)
+		return;
+	e = kk_sock_claim(c, sk);
 	if (e)
 		e->flags |= KK_SOCK_LISTEN_OK;
 }
@@ -117,8 +127,6 @@ int BPF_PROG(kk_socket_bind, struct socket *sock, struct sockaddr *address, int 
 	/* Raw sockets bind an address only: their "port" is the protocol. */
 	if (!reason && port && sk->sk_type != SOCK_RAW)
 		reason = kk_listen_decide(&c, addr, port);
-	if (!reason && port)
-		kk_listen_ok(&c, sk);
 	return kk_finish(&c, ev, reason, EACCES);
 }
 
@@ -238,8 +246,8 @@ static __always_inline int kk_rcv_decide(struct sock *sk, struct sk_buff *skb, s
 	if (!reason)
 		reason = kk_net_inbound(&c, src);
 	/* An accepted connection's peer, allowed: its next segments are one compare. */
-	if (!reason && connected && (e->flags & KK_SOCK_LISTEN_OK) && kk_addr_eq(src, peer) &&
-	    sport == pport) {
+	if (!reason && connected && (e->flags & KK_SOCK_LISTEN_OK) && sk->sk_type == SOCK_STREAM &&
+	    kk_addr_eq(src, peer) && sport == pport) {
 		__builtin_memcpy(e->peer_addr, peer, 16);
 		e->peer_port = pport;
 		e->peer_family = family;

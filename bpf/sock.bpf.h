@@ -7,8 +7,9 @@
  * kk_socks entries (struct kk_sock): KK_SOCK_OWN when a task of (binding, gen) created the socket
  * (socket_post_create; accepted sockets inherit their listener's entry, BPF_F_CLONE);
  * KK_SOCK_PEER_OK with peer_* when that peer was decided allowed under (binding, gen), so the
- * next use is one lookup; KK_SOCK_LISTEN_OK when network_rules.listen allowed its port (then its
- * peers are inbound ones: decided on their address alone). flags == 0 is an empty entry.
+ * next use is one lookup; KK_SOCK_LISTEN_OK when listen() was allowed on it by
+ * network_rules.listen (the stream sockets it accepts inherit it: their peers are inbound ones,
+ * decided on their address alone). flags == 0 is an empty entry.
  */
 #ifndef KAKUNIN_SOCK_BPF_H
 #define KAKUNIN_SOCK_BPF_H
@@ -166,7 +167,8 @@ static __always_inline __u32 kk_sock_inet_use(struct kk_ctx *c, struct sock *sk,
 	if (e && (mine & KK_SOCK_PEER_OK) && kk_sock_peer_is(e, family, peer, port))
 		return 0;
 	__builtin_memcpy(addr, peer, 16);
-	if (mine & KK_SOCK_LISTEN_OK) {
+	/* Accepted connections only: a stream socket's peer comes from connect() or accept(). */
+	if ((mine & KK_SOCK_LISTEN_OK) && sk->sk_type == SOCK_STREAM) {
 		reason = kk_net_inbound(c, addr);
 	} else {
 		kk_this_host(addr);
