@@ -188,8 +188,6 @@ static __always_inline __u32 kk_inet_send(struct kk_ctx *c, struct socket *sock,
 	reason = kk_cmsg_reason(c, sk, msg, &m);
 	if (reason || !layout)
 		return reason ?: kk_sock_use_reason(c, sock, KK_ACCESS_WRITE);
-	if (type != SOCK_STREAM && kk_sendmmsg_batch())
-		return KK_REASON_SOURCE_ROUTE;
 	/* Not the binding's own socket: its kind is decided as the peer's would be. */
 	if (!(kk_sock_flags(bpf_sk_storage_get(&kk_socks, sk, 0, 0), c) & KK_SOCK_OWN)) {
 		reason = kk_sock_kind_reason(c, sk_family, type, protocol);
@@ -200,6 +198,8 @@ static __always_inline __u32 kk_inet_send(struct kk_ctx *c, struct socket *sock,
 		return KK_REASON_OUTSIDE_HOURS;
 	reason = kk_dest_reason(c, sk, addr, port, m.spec_dst, &exempt);
 	kk_ev_inet(ev, addr, port, layout, protocol);
+	if (!reason && type != SOCK_STREAM && kk_sendmmsg_batch())
+		return KK_REASON_SOURCE_ROUTE;
 	if (!reason && fastopen && type == SOCK_STREAM && !exempt)
 		reason = kk_limits(c, sk);
 	if (!reason && type == SOCK_STREAM && protocol == IPPROTO_TCP)
