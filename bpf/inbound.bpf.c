@@ -7,7 +7,8 @@
  *
  *   create   the socket records the binding that made it (kk_socks, KK_SOCK_OWN); accepted
  *            sockets inherit their listener's entry (the map is BPF_F_CLONE).
- *   bind     an inet/inet6 port other than 0 only as network_rules.listen allows it, for that
+ *   bind     unix: not to an abstract name. An inet/inet6 port other than 0 only as
+ *            network_rules.listen allows it, for that
  *            local address (port 0: the kernel picks an ephemeral port, decided at listen). A
  *            UDP server needs no more: what reaches its socket is filtered like any inbound.
  *   listen   the bound address and port must be in network_rules.listen (port 0 here is an
@@ -95,6 +96,25 @@ static __always_inline void kk_listen_ok(struct kk_ctx *c, struct sock *sk)
 		e->flags |= KK_SOCK_LISTEN_OK;
 }
 
+/*
+ * A unix socket bound to a path: the socket file's creation decides (path_mknod). An abstract
+ * name (or the automatic one, addrlen of the family alone) would let anyone connect in, and the
+ * agent's own tasks cannot connect to it: refused, as connecting to one is.
+ */
+static __always_inline __u32 kk_unix_bind_reason(struct sockaddr *address, int addrlen,
+						 struct kk_event *ev)
+{
+	char first = 0;
+
+	if (addrlen > (int)sizeof(__u16))
+		bpf_probe_read_kernel(&first, 1, (char *)address + sizeof(__u16));
+	if (addrlen > (int)sizeof(__u16) && first)
+		return 0;
+	if (ev)
+		ev->family = AF_UNIX;
+	return KK_REASON_UNIX_ABSTRACT;
+}
+
 SEC("lsm/socket_bind")
 int BPF_PROG(kk_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
@@ -110,10 +130,13 @@ int BPF_PROG(kk_socket_bind, struct socket *sock, struct sockaddr *address, int 
 	if (!kk_resolve(&c, KK_HOOK_SOCKET_BIND) || !sk)
 		return 0;
 	family = sk->__sk_common.skc_family;
-	if (family != AF_INET && family != AF_INET6) /* unix: the socket file's path decides */
-		return c.state_reason ? kk_finish(&c, kk_event_start(&c, 0), c.state_reason, EACCES)
-				      : 0;
 	ev = kk_event_start(&c, KK_ACCESS_READ);
+	if (family == AF_UNIX)
+		return kk_finish(&c, ev,
+				 c.state_reason ?: kk_unix_bind_reason(address, addrlen, ev),
+				 EACCES);
+	if (family != AF_INET && family != AF_INET6)
+		return kk_finish(&c, ev, c.state_reason, EACCES);
 	name_family = BPF_CORE_READ(address, sa_family);
 	/* inet_bind takes AF_UNSPEC as AF_INET (for INADDR_ANY); SCTP on inet6 takes AF_INET. */
 	if (name_family == AF_INET || (name_family == AF_UNSPEC && family == AF_INET))

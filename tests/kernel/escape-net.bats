@@ -116,9 +116,14 @@ FOREIGN="socket from outside the binding, no peer to decide"
 }
 
 @test "3. bind, listen and accept only as network_rules.listen says; peers not in allowed_hosts never get in" {
+	# Unix: a path is the socket file's business (data_access), an abstract name (or the
+	# automatic one) would let anyone connect in.
 	esc_run "$N" serve tcp 127.0.0.1 9001 1 1 + serve udp 0.0.0.0 9000 1 1 \
-		+ serve tcp 127.0.0.1 0 1 1 + serve tcp 127.0.0.1 - 1 1 + serve tcp ::1 9001 1 1
-	lines_are "bind EACCES" "bind EACCES" "bind ok" "listen EACCES" "listen EACCES" "bind EACCES"
+		+ serve tcp 127.0.0.1 0 1 1 + serve tcp 127.0.0.1 - 1 1 + serve tcp ::1 9001 1 1 \
+		+ unix-bind @kk-esc-in + unix-bind "" + unix-bind /data/out/s.sock
+	lines_are "bind EACCES" "bind EACCES" "bind ok" "listen EACCES" "listen EACCES" "bind EACCES" \
+		EACCES EACCES ok
+	want socket_bind "abstract unix socket" EACCES 'a == {"access": "read", "family": "unix"}'
 	want socket_bind "$LISTEN" EACCES 'a == {"address": "127.0.0.1", "port": 9001, "protocol": "tcp"}'
 	want socket_bind "$LISTEN" EACCES 'a == {"address": "0.0.0.0", "port": 9000, "protocol": "udp"}'
 	want socket_bind "$LISTEN" EACCES 'a == {"address": "::1", "port": 9001, "protocol": "tcp"}'

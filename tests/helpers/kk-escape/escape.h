@@ -92,6 +92,7 @@ int send_family(int argc, char **argv);
 int serve(char **argv);
 int knock(char **argv);
 int pre_listen(char **argv);
+int unix_bind(const char *path);
 int sctp_addrs(int argc, char **argv, bool connectx);
 int sctp_send(int argc, char **argv);
 int tipc_listen(const char *spec);

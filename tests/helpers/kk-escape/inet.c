@@ -200,6 +200,23 @@ int pre_listen(char **argv)
 	return report(accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK));
 }
 
+/* unix-bind PATH: bind a unix socket to PATH, @NAME (abstract) or "" (the automatic name). */
+int unix_bind(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len = sizeof(sa_family_t);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return setup_failed();
+	if (*path) {
+		snprintf(sun.sun_path + (path[0] == '@'), sizeof(sun.sun_path) - 1, "%s",
+			 path + (path[0] == '@'));
+		len = offsetof(struct sockaddr_un, sun_path) + strlen(path) + (path[0] != '@');
+	}
+	return report(bind(fd, (struct sockaddr *)&sun, len));
+}
+
 /* ---- SCTP ---- */
 
 /* ADDR PORT pairs packed one after the other, as sctp_bindx/sctp_connectx take them. */

@@ -86,6 +86,8 @@
  *                                         and send "x", or one UDP datagram
  *   pre-listen ADDR PORT                  (unbound) a TCP listener, "stopped", SIGSTOP; once
  *                                         continued, accept
+ *   unix-bind PATH                        bind a unix socket to PATH, @NAME (abstract) or ""
+ *                                         (the automatic abstract name)
  *   sctp-connectx ADDR PORT...            one SCTP_SOCKOPT_CONNECTX with every address
  *   sctp-bindx ADDR PORT...               one SCTP_SOCKOPT_BINDX_ADD with every address
  *   sctp-sendmsg ADDR PORT [DSTADDR]      one-to-many SCTP sendmsg starting an association
@@ -349,6 +351,8 @@ static int network(int argc, char **argv)
 		return knock(argv);
 	if (!strcmp(c, "pre-listen") && argc == 3)
 		return pre_listen(argv);
+	if (!strcmp(c, "unix-bind") && argc == 2)
+		return unix_bind(argv[1]);
 	if ((!strcmp(c, "sctp-connectx") || !strcmp(c, "sctp-bindx")) && argc >= 3 && argc % 2)
 		return sctp_addrs(argc, argv, !strcmp(c, "sctp-connectx"));
 	if (!strcmp(c, "sctp-sendmsg") && (argc == 3 || argc == 4))
