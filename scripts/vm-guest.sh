@@ -29,6 +29,12 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 # The host's /etc/mtab may be a dangling link inside the overlay; tools only need it to exist.
 ln -sf /proc/self/mounts /etc/mtab 2>/dev/null
 busybox ip link set lo up
+# Modules beyond the initramfs's (sctp, tipc, ...): the cache's /lib/modules/VERSION tree, named
+# by scripts/vmtest.sh, linked where modprobe and the kernel's request_module look for it.
+mods=$(cat $R/modules 2>/dev/null)/$(uname -r)
+if [ -f "$mods/modules.dep" ] && [ ! -e "/lib/modules/$(uname -r)" ]; then
+	mkdir -p /lib/modules && ln -s "$mods" "/lib/modules/$(uname -r)"
+fi
 hostname kakunin-vm
 
 echo "vm: $(uname -r), lsm=$(cat /sys/kernel/security/lsm), $(nproc) cpus; running: $(tail -n 1 $R/cmd)"

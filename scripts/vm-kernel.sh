@@ -19,6 +19,12 @@ refresh=0
 modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 	netfs fscache 9pnet 9pnet_virtio 9p overlay"
 
+# What the guest loads later with modprobe, the kernel's own request_module included: protocol
+# families the tests create (unbound, so that refusing them to a bound task means something) and
+# key types. They and their dependencies (soft ones too) form a /lib/modules/VERSION tree in the
+# cache, which the guest links into its root; depmod runs on it here, once.
+extra_modules="sctp tipc dns_resolver"
+
 die() { echo "vmtest: $*" >&2; exit 1; }
 
 case "${1:-}" in
@@ -67,10 +73,49 @@ fetch_kernel() {
 	done
 	module_order "$tmp/out/modules" >"$tmp/out/modules/order" ||
 		{ rm -rf "$tmp"; die "cannot order the modules of $pkg"; }
+	extra_tree "$tmp/x" "$ver" "$tmp/out" || { rm -rf "$tmp"; die "cannot collect $extra_modules"; }
 	rm -rf "$dir"
 	mv "$tmp/out" "$dir"
 	rm -rf "$tmp"
 	echo "$dir"
+}
+
+# extra_tree ROOT VERSION OUT: the extra modules of the package unpacked at ROOT, with everything
+# modprobe would load before them, as OUT/lib/modules/VERSION with its modules.dep.
+extra_tree() {
+	local root=$1 ver=$2 out=$3 src=$1/lib/modules/$2 f rel files
+	depmod -b "$root" "$ver" || return 1
+	files=$(modprobe -d "$root" -S "$ver" -a --show-depends $extra_modules |
+		awk '$1 == "insmod" { print $2 }' | sort -u)
+	[ -n "$files" ] || return 1
+	mkdir -p "$out/lib/modules/$ver"
+	cp "$src/modules.builtin" "$src/modules.builtin.modinfo" "$src/modules.order" \
+		"$out/lib/modules/$ver/" || return 1
+	for f in $files; do
+		rel=${f#"$src"/}
+		mkdir -p "$out/lib/modules/$ver/$(dirname "$rel")"
+		cp "$f" "$out/lib/modules/$ver/$rel" || return 1
+	done
+	depmod -b "$out" "$ver"
+}
+
+# A cache made before extra_modules existed: fetch the same kernel's package again for them. Not
+# fatal when offline: the guest boots, and only what needs those modules fails (saying why).
+fetch_extra() {
+	local kdir=$1 ver=${1##*/linux-} tmp
+	[ -f "$kdir/lib/modules/$ver/modules.dep" ] && return 0
+	tmp=$(mktemp -d "$cache/.extra.XXXXXX")
+	echo "vmtest: downloading linux-image-$ver for its modules $extra_modules (once)" >&2
+	if (cd "$tmp" && apt-get download "linux-image-$ver" >/dev/null 2>&1) &&
+		dpkg -x "$tmp"/*.deb "$tmp/x" && extra_tree "$tmp/x" "$ver" "$tmp/out"; then
+		# Another run may have finished first: its tree is as good as ours.
+		[ -f "$kdir/lib/modules/$ver/modules.dep" ] || { rm -rf "$kdir/lib" &&
+			mv -T "$tmp/out/lib" "$kdir/lib"; } || true
+	else
+		echo "vmtest: warning: no modules $extra_modules for $ver (apt-get download \
+linux-image-$ver failed): sockets of those families cannot be made in the guest" >&2
+	fi
+	rm -rf "$tmp"
 }
 
 # Print the modules of DIR so that every module follows its dependencies; fail on a dependency
@@ -107,4 +152,5 @@ mkdir -p "$cache"
 kdir=""
 [ "$refresh" = 1 ] || kdir=$(cached_kernel)
 [ -n "$kdir" ] || kdir=$(fetch_kernel)
+fetch_extra "$kdir"
 echo "$kdir"

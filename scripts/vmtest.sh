@@ -79,6 +79,7 @@ rm -f "$results/rc"
 	printf '\n'
 } >"$results/cmd"
 cp "$top/scripts/vm-guest.sh" "$results/guest.sh"
+echo "$kdir/lib/modules" >"$results/modules"
 
 cleanup() { [ "$own_results" = 1 ] && rm -rf "$results"; return 0; }
 trap cleanup EXIT

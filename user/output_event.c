@@ -132,6 +132,8 @@ static bool protect_fill(cJSON *a, const struct kk_event *ev, bool *done)
 	case KK_HOOK_TASK_KILL:
 	case KK_HOOK_FILE_FCNTL:
 		return add_uint(a, "target_pid", ev->count) && add_uint(a, "signal", ev->port);
+	case KK_HOOK_SOCKET_SETSOCKOPT: /* the option refused: level in port, name in count */
+		return add_uint(a, "level", ev->port) && add_uint(a, "optname", ev->count);
 	case KK_HOOK_PTRACE:
 	case KK_HOOK_PTRACE_TRACEME:
 		key = "target_pid";

@@ -336,15 +336,20 @@ out("mprotect", "ok" if libc.mprotect(p, 4096, 5) == 0 else errno.errorcode[ctyp
 
 @test "18. UDP sendto/sendmsg/sendmmsg and TCP Fast Open to a denied port get EACCES, nothing arrives" {
 	start_listener udp:127.0.0.1:8081 udp:127.0.0.1:8082 tcp:127.0.0.1:8082
+	# A sendmmsg of more than one named datagram is refused even to an allowed destination: the
+	# kernel asks the LSM once per destination, so the later messages' control parts (source
+	# routes) could not be decided (escape-net.bats 6).
 	esc_run "$P" sendto 127.0.0.1 8082 + sendmsg 127.0.0.1 8082 \
 		+ sendmmsg 127.0.0.1 8082 127.0.0.1 8082 + sendmmsg 127.0.0.1 8081 127.0.0.1 8082 \
 		+ sendto-connected 127.0.0.1 8081 127.0.0.1 8082 + fastopen 127.0.0.1 8082 \
 		+ sendto 127.0.0.1 8081
-	lines_are EACCES EACCES EACCES sent=1 EACCES ok EACCES EACCES ok
+	lines_are EACCES EACCES EACCES EACCES ok EACCES EACCES ok
 	[ "$(saw 127.0.0.1:8082)" = 0 ]
-	[ "$(saw 127.0.0.1:8081)" = 2 ]
+	[ "$(saw 127.0.0.1:8081)" = 1 ]
 	want socket_sendmsg "$HOST" EACCES 'a == {"address": "127.0.0.1", "port": 8082, "protocol": "udp"}'
 	want socket_sendmsg "$HOST" EACCES 'a == {"address": "127.0.0.1", "port": 8082, "protocol": "tcp"}'
+	want socket_sendmsg "routing header, IP options or IPsec policy" EACCES \
+		'a == {"address": "127.0.0.1", "port": 8081, "protocol": "udp"}'
 	check_events
 }
 

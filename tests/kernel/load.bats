@@ -22,7 +22,8 @@ teardown_file() {
 		kk_kernel_load_data kk_locked_down kk_ptrace_access_check kk_ptrace_traceme \
 		kk_task_kill kk_sb_mount kk_sb_umount kk_move_mount kk_sb_pivotroot kk_path_chroot \
 		kk_userns_create kk_capable kk_file_receive kk_mmap_file kk_file_mprotect \
-		kk_file_fcntl kk_file_ioctl; do
+		kk_file_fcntl kk_file_ioctl kk_socket_post_create kk_socket_bind kk_socket_listen \
+		kk_socket_accept kk_sock_rcv_skb kk_socket_setsockopt kk_sctp_bind_connect; do
 		[ -e "/sys/fs/bpf/kakunin/links/$p" ]
 		[ -e "/sys/fs/bpf/kakunin/progs/$p" ]
 	done

@@ -249,6 +249,23 @@ UNIT_TEST(json_network_protocol_names)
 	CHECK_EQ_STR(str_item(action(), "protocol"), "other");
 }
 
+/* A refused socket option (bpf/net.bpf.c: level in port, option name in count). */
+UNIT_TEST(json_setsockopt_option)
+{
+	fill_event(NULL);
+	ev.hook = KK_HOOK_SOCKET_SETSOCKOPT;
+	ev.access = KK_ACCESS_WRITE;
+	ev.reason = KK_REASON_SOURCE_ROUTE;
+	ev.port = 41;  /* SOL_IPV6 */
+	ev.count = 57; /* IPV6_RTHDR */
+	CHECK(event_json(1, NULL) != NULL);
+	CHECK_EQ_STR(str_item(cur_json, "hook"), "socket_setsockopt");
+	CHECK_EQ_INT(num_item(action(), "level"), 41);
+	CHECK_EQ_INT(num_item(action(), "optname"), 57);
+	CHECK_EQ_INT(cJSON_GetArraySize(action()), 2);
+	CHECK_EQ_STR(str_item(cur_json, "reason"), "routing header, IP options or IPsec policy");
+}
+
 UNIT_TEST(json_exec_event)
 {
 	fill_event("/bin/sh");
@@ -403,6 +420,7 @@ int main(void)
 	UNIT_RUN(json_network_ipv6);
 	UNIT_RUN(json_network_ipv6_mapped);
 	UNIT_RUN(json_network_protocol_names);
+	UNIT_RUN(json_setsockopt_option);
 	UNIT_RUN(json_exec_event);
 	UNIT_RUN(json_link_source);
 	UNIT_RUN(json_rename_source_invalid_utf8);

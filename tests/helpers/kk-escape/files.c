@@ -201,7 +201,7 @@ int scm_recv(const char *path, int n)
 	return 0;
 }
 
-int msgring_recv(void)
+int msgring_recv(bool send)
 {
 	struct __kernel_timespec ts = { .tv_sec = 10 };
 	struct io_uring_cqe *cqe;
@@ -229,13 +229,16 @@ int msgring_recv(void)
 		errno = -rc;
 	report(rc);
 	sqe = io_uring_get_sqe(&ring);
-	io_uring_prep_read(sqe, 0, buf, sizeof(buf), 0);
+	if (send)
+		io_uring_prep_send(sqe, 0, "x", 1, 0);
+	else
+		io_uring_prep_read(sqe, 0, buf, sizeof(buf), 0);
 	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_submit(&ring);
 	rc = io_uring_wait_cqe(&ring, &cqe);
 	if (!rc)
 		rc = cqe->res;
-	printf("read ");
+	printf(send ? "send " : "read ");
 	if (rc < 0)
 		errno = -rc;
 	return report(rc);
@@ -250,7 +253,7 @@ int msgring_send(int pid, int target_fd, const char *path)
 
 	if (pfd >= 0)
 		target = syscall(SYS_pidfd_getfd, pfd, target_fd, 0);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_spec(path);
 	if (target < 0 || fd < 0)
 		return setup_failed();
 	rc = io_uring_queue_init(4, &ring, 0);

@@ -32,12 +32,14 @@
  *                                         in its own message
  *   scm-recv SOCK N                       connect, receive N messages: "ctrunc" (fd refused,
  *                                         MSG_CTRUNC), "nofd", or "fd read=R write=W"
- *   msgring-recv                          an io_uring with one free fixed-file slot: prints
+ *   msgring-recv [send]                   an io_uring with one free fixed-file slot: prints
  *                                         "ring PID FD", waits (10 s) for a file to be installed
  *                                         there ("install" and the result), reads it ("read" and
- *                                         the result)
+ *                                         the result) or, with "send", sends "x" on it ("send")
  *   msgring-send PID FD PATH              (unbound) take ring FD of process PID (pidfd_getfd),
- *                                         install PATH into its slot 0 (IORING_OP_MSG_RING,
+ *                                         install PATH (or a socket: udp:ADDR:PORT,
+ *                                         tcp:ADDR:PORT, connected) into its slot 0
+ *                                         (IORING_OP_MSG_RING,
  *                                         IORING_MSG_SEND_FD)
  * Namespaces, mounts, cgroups
  *   unshare NS | clone NS                 NS: comma-separated user mount net pid ipc uts cgroup
@@ -58,16 +60,48 @@
  *                                         partial send, a second line for the rest
  *   sendto-connected A1 P1 A2 P2          UDP connected to A1, sendto A2: two lines
  *   fastopen ADDR PORT                    TCP Fast Open sendto(MSG_FASTOPEN)
- *   socket FAMILY TYPE PROTO              FAMILY inet inet6 packet netlink; TYPE raw dgram stream
+ *   socket FAMILY TYPE PROTO              FAMILY inet inet6 packet netlink or a number; TYPE raw
+ *                                         dgram stream seqpacket rdm or a number
  *   unix PATH                             stream connect; @NAME: the abstract socket NAME
  *   uring-open PATH FLAGS | uring-connect ADDR PORT | uring-sendmsg ADDR PORT
  *                                         io_uring on a worker thread (IOSQE_ASYNC)
  *   uring-sqpoll-open PATH FLAGS          io_uring openat run by the SQPOLL kernel thread
  *   listen LOG SPEC...                    (unbound) SPEC tcp:ADDR:PORT udp:ADDR:PORT unix:PATH
- *                                         (unix:@NAME: abstract);
+ *                                         (unix:@NAME: abstract) sctp:ADDR:PORT tipc:TYPE:INST
+ *                                         rtsniff:DEV (logs "data rtsniff v4|v6" per packet
+ *                                         leaving with IPv4 options or an IPv6 routing header);
  *                                         logs "ready", each "accept KIND ADDR:PORT" and the
  *                                         first datagrams as "data udp ADDR:PORT N"; runs until
  *                                         killed
+ * Network, the escapes of escape-net.bats (kk-escape/inet.c)
+ *   send-family KIND FAMILY ADDR PORT [CADDR CPORT]
+ *                                         KIND udp4 udp6 raw4 raw6 (raw: IPPROTO_UDP, a UDP
+ *                                         header in the payload); sendto ADDR PORT with the
+ *                                         name's family field FAMILY (a number); CADDR CPORT:
+ *                                         connect there first (its own line)
+ *   serve PROTO ADDR PORT N SECS          bind ("bind <result>"; PORT "-": none), listen (TCP),
+ *                                         "ready PORT", then up to N within SECS: "accept PEER"
+ *                                         and "recv <result>", or "data PEER"
+ *   knock PROTO SRC ADDR PORT SECS        (unbound) from SRC: TCP connect ("ok", "timeout")
+ *                                         and send "x", or one UDP datagram
+ *   pre-listen ADDR PORT                  (unbound) a TCP listener, "stopped", SIGSTOP; once
+ *                                         continued, accept
+ *   unix-bind PATH                        bind a unix socket to PATH, @NAME (abstract) or ""
+ *                                         (the automatic abstract name)
+ *   sctp-connectx ADDR PORT...            one SCTP_SOCKOPT_CONNECTX with every address
+ *   sctp-bindx ADDR PORT...               one SCTP_SOCKOPT_BINDX_ADD with every address
+ *   sctp-sendmsg ADDR PORT [DSTADDR]      one-to-many SCTP sendmsg starting an association
+ *                                         (DSTADDR: with an SCTP_DSTADDRV4 control message)
+ *   tipc-send TYPE INST                   a TIPC datagram to the service TYPE:INST
+ *   sockopt-rthdr HOP | sockopt-ipopt HOP IPV6_RTHDR (type 2) / IP_OPTIONS (LSRR) through HOP
+ *   cmsg-rthdr ADDR PORT HOP | cmsg-retopts ADDR PORT HOP
+ *                                         one UDP datagram with that as a control message
+ *   sendmmsg-retopts ADDR PORT HOP        two datagrams in one sendmmsg, the second with
+ *                                         IP_RETOPTS: "sent=N" or the errno
+ *   pre-sockets SPEC...                   (unbound) SPEC udp:ADDR:PORT tcp:ADDR:PORT (connected)
+ *                                         udp netlink:PROTO unix:PATH; "stopped", SIGSTOP; once
+ *                                         continued, each: "send <send()>", "recv <recv()>"
+ *   reconnect PROTO ADDR PORT N           one socket connects N times, AF_UNSPEC in between
  * Races (a second thread rewrites the argument while the first loops on the call)
  *   race-open ALLOWED DENIED N            prints "opens=N ok=A reached=R eacces=E other=O";
  *                                         reached counts opens that got DENIED's inode
@@ -211,7 +245,9 @@ static int files(int argc, char **argv)
 	if (!strcmp(c, "scm-recv") && argc == 3)
 		return scm_recv(argv[1], atoi(argv[2]));
 	if (!strcmp(c, "msgring-recv") && argc == 1)
-		return msgring_recv();
+		return msgring_recv(false);
+	if (!strcmp(c, "msgring-recv") && argc == 2 && !strcmp(argv[1], "send"))
+		return msgring_recv(true);
 	if (!strcmp(c, "msgring-send") && argc == 4)
 		return msgring_send(atoi(argv[1]), atoi(argv[2]), argv[3]);
 	return -2;
@@ -307,6 +343,32 @@ static int network(int argc, char **argv)
 		return do_uring(argv, 3);
 	if (!strcmp(c, "listen") && argc >= 3)
 		return do_listen(argc, argv);
+	if (!strcmp(c, "send-family") && (argc == 5 || argc == 7))
+		return send_family(argc, argv);
+	if (!strcmp(c, "serve") && argc == 6)
+		return serve(argv);
+	if (!strcmp(c, "knock") && argc == 6)
+		return knock(argv);
+	if (!strcmp(c, "pre-listen") && argc == 3)
+		return pre_listen(argv);
+	if (!strcmp(c, "unix-bind") && argc == 2)
+		return unix_bind(argv[1]);
+	if ((!strcmp(c, "sctp-connectx") || !strcmp(c, "sctp-bindx")) && argc >= 3 && argc % 2)
+		return sctp_addrs(argc, argv, !strcmp(c, "sctp-connectx"));
+	if (!strcmp(c, "sctp-sendmsg") && (argc == 3 || argc == 4))
+		return sctp_send(argc, argv);
+	if (!strcmp(c, "tipc-send") && argc == 3)
+		return tipc_send(argv);
+	if ((!strcmp(c, "sockopt-rthdr") || !strcmp(c, "sockopt-ipopt")) && argc == 2)
+		return route_sockopt(c, argv[1]);
+	if ((!strcmp(c, "cmsg-rthdr") || !strcmp(c, "cmsg-retopts") ||
+	     !strcmp(c, "sendmmsg-retopts")) &&
+	    argc == 4)
+		return route_cmsg(c, argv);
+	if (!strcmp(c, "pre-sockets") && argc >= 2)
+		return pre_sockets(argc, argv);
+	if (!strcmp(c, "reconnect") && argc == 5)
+		return reconnect(argv);
 	if (!strcmp(c, "race-open") && argc == 4)
 		return race_open(argv[1], argv[2], atol(argv[3]));
 	if (!strcmp(c, "race-connect") && argc == 5)

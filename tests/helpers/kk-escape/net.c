@@ -107,15 +107,18 @@ int sendto_connected(char **argv)
 
 int do_socket(char **argv)
 {
+	/* Or a number: any other family (AF_TIPC 30, ...) or type (SOCK_DCCP 6, ...). */
 	int family = !strcmp(argv[1], "inet")	   ? AF_INET
 		     : !strcmp(argv[1], "inet6")   ? AF_INET6
 		     : !strcmp(argv[1], "packet")  ? AF_PACKET
 		     : !strcmp(argv[1], "netlink") ? AF_NETLINK
-						   : -1;
-	int type = !strcmp(argv[2], "raw")	? SOCK_RAW
-		   : !strcmp(argv[2], "dgram")	? SOCK_DGRAM
-		   : !strcmp(argv[2], "stream") ? SOCK_STREAM
-						: -1;
+						   : atoi(argv[1]) ?: -1;
+	int type = !strcmp(argv[2], "raw")	   ? SOCK_RAW
+		   : !strcmp(argv[2], "dgram")	   ? SOCK_DGRAM
+		   : !strcmp(argv[2], "stream")	   ? SOCK_STREAM
+		   : !strcmp(argv[2], "seqpacket") ? SOCK_SEQPACKET
+		   : !strcmp(argv[2], "rdm")	   ? SOCK_RDM
+						   : atoi(argv[2]) ?: -1;
 
 	if (family < 0 || type < 0)
 		return -1;
@@ -208,7 +211,7 @@ int do_uring(char **argv, int op)
 
 struct lsock {
 	int fd;
-	bool stream, accepted;
+	bool stream, accepted, sniff;
 	unsigned long datagrams;
 	char kind[8], name[128];
 };
@@ -234,7 +237,12 @@ static int listen_one(const char *spec, struct lsock *l)
 		return -1;
 	snprintf(l->kind, sizeof(l->kind), "%.*s", (int)(rest - spec), spec);
 	snprintf(l->name, sizeof(l->name), "%s", rest + 1);
-	l->stream = strcmp(l->kind, "udp") != 0;
+	l->sniff = !strcmp(l->kind, "rtsniff");
+	l->stream = strcmp(l->kind, "udp") && strcmp(l->kind, "tipc") && !l->sniff;
+	if (!strcmp(l->kind, "tipc") || l->sniff) {
+		l->fd = l->sniff ? rtsniff_listen(rest + 1) : tipc_listen(rest + 1);
+		return l->fd < 0 ? -1 : 0;
+	}
 	if (!strcmp(l->kind, "unix")) {
 		len = unix_sa(rest + 1, &sun);
 		if (rest[1] != '@')
@@ -251,7 +259,8 @@ static int listen_one(const char *spec, struct lsock *l)
 	len = parse_sa(addr, port + 1, &ss);
 	if (!len)
 		return -1;
-	l->fd = socket(ss.ss_family, (l->stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	l->fd = socket(ss.ss_family, (l->stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC,
+		       strcmp(l->kind, "sctp") ? 0 : IPPROTO_SCTP);
 	if (l->fd < 0)
 		return -1;
 	setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -304,6 +313,13 @@ int do_listen(int argc, char **argv)
 				} else {
 					close(c);
 				}
+				continue;
+			}
+			if (ls[i].sniff) {
+				const char *k = rtsniff_kind(ls[i].fd, buf, sizeof(buf));
+
+				if (k && ls[i].datagrams++ < 50)
+					log_line("data %s %s %ld\n", ls[i].kind, k, 1);
 				continue;
 			}
 			r = recv(ls[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
