@@ -106,9 +106,9 @@ int BPF_PROG(kk_file_permission, struct file *file, int mask, int ret)
 }
 
 /*
- * An fd received over SCM_RIGHTS: as if the agent opened the file itself. Sockets, pipes and
- * anonymous files have no path a policy could name; they pass, and a socket is decided on its
- * peer when it is used.
+ * An fd received over SCM_RIGHTS: as if the agent opened the file itself; a socket as if it used
+ * it (its kind, its peer). Pipes and anonymous files have no path a policy could name: they
+ * pass.
  */
 SEC("lsm/file_receive")
 int BPF_PROG(kk_file_receive, struct file *file, int ret)
@@ -129,6 +129,11 @@ int BPF_PROG(kk_file_receive, struct file *file, int ret)
 	if (!ev)
 		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
 	reason = c.state_reason;
+	if (!reason && (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFSOCK) {
+		struct socket *sock = bpf_sock_from_file(file);
+
+		return kk_finish(&c, ev, sock ? kk_sock_use_reason(&c, sock, access) : 0, EACCES);
+	}
 	if (!reason && (BPF_CORE_READ(file, f_path.mnt, mnt_flags) & MNT_INTERNAL))
 		return kk_finish(&c, ev, 0, 0);
 	c.sb = BPF_CORE_READ(file, f_path.dentry, d_sb);

@@ -8,7 +8,7 @@
 #ifndef KAKUNIN_FILE_BPF_H
 #define KAKUNIN_FILE_BPF_H
 
-#include "path.bpf.h"
+#include "sock.bpf.h"
 
 #define S_IFSOCK 0140000
 
@@ -44,31 +44,13 @@ static __always_inline void kk_file_mark(struct kk_ctx *c, struct file *file, __
 		kk_count(KK_STAT_FILE_TABLE_FULL);
 }
 
-/* Was file decided for (at least) access under the current binding? */
-static __always_inline bool kk_file_marked(struct kk_ctx *c, struct file *file, __u32 access,
-					   __u32 *had)
-{
-	__u64 key = (__u64)file;
-	struct kk_file_mark *m = bpf_map_lookup_elem(&kk_files, &key);
-	struct inode *inode;
-
-	*had = 0;
-	if (!m || m->binding != c->slot || m->gen != c->gen)
-		return false;
-	inode = BPF_CORE_READ(file, f_inode);
-	if (m->inode != (__u64)inode || m->ino != BPF_CORE_READ(inode, i_ino))
-		return false;
-	*had = m->access;
-	return (m->access & access) == access;
-}
-
 /*
  * The reason a bound, active task may not use file for access (read, write), 0 when it may.
  * A file decided under this binding passes at the cost of one lookup. Any other file is decided
- * on its path now (ev->path gets it) and remembered when allowed. Pipes, sockets and anonymous
- * files (eventfd, memfd, ...) live on internal mounts with no path a policy could name: they
- * are channels, not files in scope, and pass; sockets are decided on their peer by the socket
- * hooks.
+ * on its path now (ev->path gets it) and remembered when allowed; a socket on its kind and
+ * peer (kk_sock_use_reason). Pipes and anonymous files (eventfd, memfd, ...) live on internal
+ * mounts with no path a policy could name: they are channels someone handed over, not files in
+ * scope, and pass.
  */
 static __always_inline __u32 kk_file_use(struct kk_ctx *c, struct kk_event *ev, struct file *file,
 					 __u32 access)
@@ -79,6 +61,12 @@ static __always_inline __u32 kk_file_use(struct kk_ctx *c, struct kk_event *ev, 
 
 	if (kk_file_marked(c, file, access, &had))
 		return 0;
+	/* splice(2), sendfile(2) and read/write on a socket do not pass socket_sendmsg's decision. */
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFSOCK) {
+		struct socket *sock = bpf_sock_from_file(file);
+
+		return sock ? kk_sock_use_reason(c, sock, access) : 0;
+	}
 	if (BPF_CORE_READ(file, f_path.mnt, mnt_flags) & MNT_INTERNAL)
 		return 0;
 	dentry = BPF_CORE_READ(file, f_path.dentry);

@@ -348,6 +348,27 @@ struct kk_ctx {
 	struct super_block *sb;
 };
 
+/*
+ * Was file decided for (at least) access under the current binding (at its open, or
+ * handed over as descriptor 0-2 at the bind)? *had: what was decided.
+ */
+static __always_inline bool kk_file_marked(struct kk_ctx *c, struct file *file, __u32 access,
+					   __u32 *had)
+{
+	__u64 key = (__u64)file;
+	struct kk_file_mark *m = bpf_map_lookup_elem(&kk_files, &key);
+	struct inode *inode;
+
+	*had = 0;
+	if (!m || m->binding != c->slot || m->gen != c->gen)
+		return false;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (m->inode != (__u64)inode || m->ino != BPF_CORE_READ(inode, i_ino))
+		return false;
+	*had = m->access;
+	return (m->access & access) == access;
+}
+
 /* One more (or one fewer) live task under binding (slot, gen). */
 static __always_inline void kk_live_add(__u32 slot, __u32 gen, int delta)
 {

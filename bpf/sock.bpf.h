@@ -241,13 +241,16 @@ static __always_inline __u32 kk_sock_use_reason(struct kk_ctx *c, struct socket 
 {
 	struct sock *sk = sock->sk;
 	struct kk_sock *e;
-	__u32 reason, mine;
+	__u32 reason, mine, had;
 	__u16 family;
 
 	if (c->state_reason)
 		return c->state_reason;
 	if (!sk)
 		return 0; /* released: nothing to send or receive */
+	/* Descriptors 0-2 at the bind are the operator's (the journal's stdout socket). */
+	if (kk_file_marked(c, sock->file, access, &had))
+		return 0;
 	family = sk->__sk_common.skc_family;
 	e = bpf_sk_storage_get(&kk_socks, sk, 0, 0);
 	mine = kk_sock_flags(e, c);
@@ -283,6 +286,7 @@ static __always_inline int kk_resolve_sock(struct kk_ctx *c, const struct kk_soc
 	c->gen = e->gen;
 	c->pol = NULL;
 	c->s = NULL;
+	c->sb = NULL;
 	c->state_reason = 0;
 	c->b = bpf_map_lookup_elem(&kk_bindings, &c->slot);
 	if (!c->b || !c->b->in_use || c->b->gen != c->gen)
