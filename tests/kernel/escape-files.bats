@@ -142,3 +142,17 @@ WX="anonymous or memfd memory made executable (W^X)"
 	want file_open "$NS" EACCES "a == {'path': '/proc/$pid/cmdline', 'access': 'read'}"
 	check_events
 }
+
+@test "a socket passed over SCM_RIGHTS is received and decided on its peer, not refused as a path" {
+	start_listener tcp:127.0.0.1:8081 tcp:127.0.0.1:8082
+	"$ESC" scm-serve /data/out/scm.sock tcp:127.0.0.1:8081 tcp:127.0.0.1:8082 \
+		>"$BATS_TEST_TMPDIR/scm.out" 2>&1 &
+	local spid=$!
+	wait_line "$BATS_TEST_TMPDIR/scm.out" listening
+	esc_run "$P" scm-recv /data/out/scm.sock 2
+	wait "$spid" || true
+	# Connected to the allowed 127.0.0.1:8081: usable. To 8082: refused where it is received.
+	lines_are "sock send=ok write=ok" ctrunc
+	want file_receive "$HOST" EACCES 'a == {"address": "127.0.0.1", "port": 8082, "protocol": "tcp"}'
+	check_events
+}
