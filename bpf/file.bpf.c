@@ -97,7 +97,7 @@ int BPF_PROG(kk_file_permission, struct file *file, int mask, int ret)
 	if (!ev)
 		return kk_finish(&c, NULL, reason ?: KK_REASON_BINDING_INVALID, EACCES);
 	if (!reason)
-		return kk_finish(&c, ev, kk_file_use(&c, ev, file, access), EACCES);
+		return kk_file_finish(&c, ev, kk_file_use(&c, ev, file, access));
 	c.sb = BPF_CORE_READ(file, f_path.dentry, d_sb);
 	ret = kk_walk_path(c.s, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
 			   ev->path);

@@ -86,4 +86,15 @@ static __always_inline __u32 kk_file_use(struct kk_ctx *c, struct kk_event *ev, 
 	return reason;
 }
 
+/*
+ * The end of a kk_file_use decision: a file that was already decided, or a channel that has no
+ * name (a pipe, a memfd), is no new decision, so it is not reported even with "audit": "all".
+ */
+static __always_inline int kk_file_finish(struct kk_ctx *c, struct kk_event *ev, __u32 reason)
+{
+	if (!reason && !ev->path_len && !ev->family)
+		return 0;
+	return kk_finish(c, ev, reason, EACCES);
+}
+
 #endif /* KAKUNIN_FILE_BPF_H */

@@ -106,7 +106,7 @@ int BPF_PROG(kk_mmap_file, struct file *file, unsigned long reqprot, unsigned lo
 	if (!(prot & PROT_EXEC)) {
 		if (c.state_reason)
 			return kk_finish(&c, ev, c.state_reason, EACCES);
-		return access ? kk_finish(&c, ev, kk_file_use(&c, ev, file, access), EACCES) : 0;
+		return access ? kk_file_finish(&c, ev, kk_file_use(&c, ev, file, access)) : 0;
 	}
 	c.sb = BPF_CORE_READ(file, f_path.dentry, d_sb);
 	len = bpf_d_path(&file->f_path, ev->path, sizeof(ev->path));

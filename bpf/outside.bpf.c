@@ -203,7 +203,7 @@ static __always_inline int kk_ioctl(__u32 hook, struct file *file, unsigned int 
 	if (!ev)
 		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
 	ev->count = cmd;
-	return kk_finish(&c, ev, kk_file_use(&c, ev, file, KK_ACCESS_WRITE), EACCES);
+	return kk_file_finish(&c, ev, kk_file_use(&c, ev, file, KK_ACCESS_WRITE));
 }
 
 SEC("lsm/file_ioctl")
