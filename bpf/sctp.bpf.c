@@ -43,24 +43,51 @@ static __always_inline __u32 kk_sctp_addr(struct kk_ctx *c, struct sock *sk, int
 	return kk_dest_reason(c, sk, addr, *port, 0, &exempt);
 }
 
+/* A walk over the packed addresses, for the bpf_loop callback. */
+struct kk_sctp_walk {
+	struct kk_ctx *c;
+	struct sock *sk;
+	unsigned long base;
+	__u8 addr[16]; /* 8-aligned: its words are written whole */
+	__u32 off, addrlen;
+	int optname;
+	__u32 reason;
+	__u16 port;
+};
+
+/* One address (a callback: verified once, not KK_SCTP_ADDRS times). */
+static long kk_sctp_step(__u32 i, void *data)
+{
+	struct kk_sctp_walk *w = data;
+	__u32 len = 0;
+
+	if (w->off >= w->addrlen)
+		return 1;
+	w->reason =
+		kk_sctp_addr(w->c, w->sk, w->optname, w->base + w->off, w->addr, &w->port, &len);
+	if (w->reason || !len)
+		return 1;
+	w->off += len;
+	return 0;
+}
+
 /* Every packed address; *addr and *port: the last one looked at, for the event. */
 static __always_inline __u32 kk_sctp_addrs(struct kk_ctx *c, struct sock *sk, int optname,
 					   struct sockaddr *address, int addrlen, __u8 addr[16],
 					   __u16 *port)
 {
-	unsigned long base = (unsigned long)address;
-	__u32 off = 0, len, reason = 0;
-	int i;
+	struct kk_sctp_walk w = { .c = c,
+				  .sk = sk,
+				  .base = (unsigned long)address,
+				  .addrlen = (__u32)addrlen,
+				  .optname = optname };
 
-	for (i = 0; i < KK_SCTP_ADDRS; i++) {
-		if (off >= (__u32)addrlen)
-			return 0;
-		reason = kk_sctp_addr(c, sk, optname, base + off, addr, port, &len);
-		if (reason)
-			return reason;
-		off += len;
-	}
-	return off >= (__u32)addrlen ? 0 : KK_REASON_HOST_NOT_ALLOWED;
+	bpf_loop(KK_SCTP_ADDRS, kk_sctp_step, &w, 0);
+	__builtin_memcpy(addr, w.addr, 16);
+	*port = w.port;
+	if (w.reason)
+		return w.reason;
+	return w.off >= w.addrlen ? 0 : KK_REASON_HOST_NOT_ALLOWED;
 }
 
 /* The peer changes our addresses (ASCONF), in softirq: decided for the socket's binding. */

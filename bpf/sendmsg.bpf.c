@@ -111,31 +111,57 @@ static __always_inline __u64 kk_cmsg_one(struct kk_ctx *c, struct sock *sk, unsi
 	return (h.cmsg_len + 7) & ~7ULL;
 }
 
+/* A walk over the control messages, for the bpf_loop callback. */
+struct kk_cmsg_walk {
+	struct kk_ctx *c;
+	struct sock *sk;
+	struct kk_cmsgs *m;
+	unsigned long base;
+	__u64 off, len;
+	__u32 reason;
+	__u32 done; /* the walk ended: past the last message, or a decision was made */
+};
+
+/*
+ * One control message. A callback, not an unrolled loop: verified once instead of KK_CMSG_MAX
+ * times, which kept socket_sendmsg's verification (and so every `load`) several times longer.
+ */
+static long kk_cmsg_step(__u32 i, void *data)
+{
+	struct kk_cmsg_walk *w = data;
+	__u64 step;
+
+	if (w->off + sizeof(struct cmsghdr) > w->len) {
+		w->done = 1;
+		return 1;
+	}
+	step = kk_cmsg_one(w->c, w->sk, w->base, w->off, w->len, w->m, &w->reason);
+	if (!step) {
+		w->done = 1;
+		return 1;
+	}
+	w->off += step;
+	return 0;
+}
+
 /* The control part of msg (a kernel copy at this hook: ____sys_sendmsg copied it). */
 static __always_inline __u32 kk_cmsg_reason(struct kk_ctx *c, struct sock *sk, struct msghdr *msg,
 					    struct kk_cmsgs *m)
 {
-	__u64 len = BPF_CORE_READ(msg, msg_controllen), off = 0, step;
-	unsigned long base;
-	__u32 reason = 0;
-	int i;
+	struct kk_cmsg_walk w = { .c = c, .sk = sk, .m = m };
 
-	if (!len)
+	w.len = BPF_CORE_READ(msg, msg_controllen);
+	if (!w.len)
 		return 0;
 	/* Still the user's buffer (or the compat layout): not read, refused. */
 	if (BPF_CORE_READ_BITFIELD_PROBED(msg, msg_control_is_user) ||
 	    (BPF_CORE_READ(msg, msg_flags) & MSG_CMSG_COMPAT))
 		return KK_REASON_SOURCE_ROUTE;
-	base = (unsigned long)BPF_CORE_READ(msg, msg_control);
-	for (i = 0; i < KK_CMSG_MAX; i++) {
-		if (off + sizeof(struct cmsghdr) > len)
-			return 0;
-		step = kk_cmsg_one(c, sk, base, off, len, m, &reason);
-		if (!step)
-			return reason;
-		off += step;
-	}
-	return off + sizeof(struct cmsghdr) > len ? 0 : KK_REASON_SOURCE_ROUTE;
+	w.base = (unsigned long)BPF_CORE_READ(msg, msg_control);
+	bpf_loop(KK_CMSG_MAX, kk_cmsg_step, &w, 0);
+	if (w.done)
+		return w.reason;
+	return w.off + sizeof(struct cmsghdr) > w.len ? 0 : KK_REASON_SOURCE_ROUTE;
 }
 
 /*

@@ -124,7 +124,7 @@ open(\"/data/ready\", \"w\").close(); time.sleep(5); m[:4] = b\"LEAK\"; m.flush(
 	"$KK" load
 	run --separate-stderr "$KK" bind --pid "$pid" --cert "$cert" --ca "$PKI/ca.pem" --policy "$P" --offline
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"is revoked (stolen)" ]]
+	echo "stderr=$stderr" >&3; [[ "$stderr" == *"is revoked (stolen)" ]]
 	kill "$pid"
 }
 
