@@ -6,8 +6,9 @@
 # read-only over virtio-9p with a tmpfs overlay on top, so the guest sees the freshly built tree,
 # bash, bats and openssl at the same paths as the host.
 #
-# usage: scripts/vmtest.sh [--refresh] [--timeout SECS] [--results DIR] [--] [CMD [ARG...]]
+# usage: scripts/vmtest.sh [--refresh] [--prepare] [--timeout SECS] [--results DIR] [--] [CMD [ARG...]]
 #   default CMD: bats --tap tests/kernel  (run from the repository root)
+#   --prepare: fetch the kernel and build the initramfs, then exit (before starting guests at once)
 #
 # The guest's stdout/stderr stream to ours; its exit status becomes ours. A hung guest is killed
 # after --timeout seconds (default 1200, env KAKUNIN_VM_TIMEOUT) with exit 124 and a clear line.
@@ -22,12 +23,14 @@ timeout_s=${KAKUNIN_VM_TIMEOUT:-1200}
 mem=${KAKUNIN_VM_MEM:-2048}
 smp=${KAKUNIN_VM_SMP:-2}
 refresh=0
+prepare=0
 results=""
 die() { echo "vmtest: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--refresh) refresh=1; shift ;;
+	--prepare) prepare=1; shift ;;
 	--timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
 	--results) results=${2:?--results needs a directory}; shift 2 ;;
 	--help|-h) sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
@@ -59,10 +62,12 @@ if [ ! -f "$initrd" ]; then
 	cp "$kdir"/modules/*.ko "$root/lib/modules/"
 	cp "$kdir/modules/order" "$root/lib/modules/order"
 	install -m 0755 "$initrd_src" "$root/init"
-	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
-	mv "$initrd.tmp" "$initrd"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp.$$"
+	mv "$initrd.tmp.$$" "$initrd"
 	rm -rf "$root"
 fi
+
+[ "$prepare" = 0 ] || exit 0
 
 # The exchange directory: the host writes the command, the guest writes status and logs.
 own_results=0
