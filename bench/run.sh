@@ -51,7 +51,8 @@ iters() { awk -v n="$1" -v s="$scale" 'BEGIN { n = int(n * s); print (n < 2 ? 2 
 
 # policy N: the N-rule policy ($W/p$N.json): read beneath $W/data/d0 .. d(N-1), the denied file
 # outside all of them; /usr and the bench binaries readable and executable, /etc readable (the
-# dynamic loader), the loopback listener the connect loop uses.
+# dynamic loader), the loopback listener the connect loop uses (which the bound bench process runs
+# itself: it may listen there, and its accepted peer 127.0.0.1 is an allowed host).
 make_policy() {
 	python3 - "$1" "$W" "$BB" "$PORT" >"$W/p$1.json" <<'PY'
 import json, sys
@@ -60,7 +61,8 @@ da = {f"{w}/data/d{i}/*": ["read"] for i in range(n)}
 da.update({"/usr/*": ["read", "exec"], "/etc/*": ["read"], bb + "/*": ["read", "exec"],
            f"{w}/shm/*": ["read", "write"]})
 json.dump({"agent_id": "bench", "version": f"bench-{n}", "data_access": da,
-           "network_rules": {"allowed_hosts": [f"127.0.0.1:{port}"]}}, sys.stdout, indent=1)
+           "network_rules": {"allowed_hosts": [f"127.0.0.1:{port}"],
+                             "listen": [f"127.0.0.1:{port}"]}}, sys.stdout, indent=1)
 PY
 }
 
