@@ -38,13 +38,17 @@ int kk_error_split(struct kk_error *e, int code, const char *msg)
 }
 
 #define NAME(x) [x] = #x
-/* The codes operations return; others print "errno": null rather than a guess. */
+/*
+ * The codes operations return (identity's certificate refusals are the EKEY* ones); others
+ * print "errno": null rather than a guess.
+ */
 static const char *const names[] = {
-	NAME(EPERM),  NAME(ENOENT), NAME(ESRCH),  NAME(EINTR),	NAME(EIO),    NAME(E2BIG),
-	NAME(EBADF),  NAME(EAGAIN), NAME(ENOMEM), NAME(EACCES), NAME(EBUSY),  NAME(EEXIST),
-	NAME(ENODEV), NAME(ENOTDIR), NAME(EINVAL), NAME(ENFILE), NAME(EMFILE), NAME(ENOSPC),
-	NAME(EROFS),  NAME(ERANGE), NAME(ENAMETOOLONG), NAME(ENOSYS), NAME(EOPNOTSUPP),
-	NAME(ETIMEDOUT),
+	NAME(EPERM),	 NAME(ENOENT),	   NAME(ESRCH),	       NAME(EINTR),	  NAME(EIO),
+	NAME(E2BIG),	 NAME(EBADF),	   NAME(EAGAIN),       NAME(ENOMEM),	  NAME(EACCES),
+	NAME(EBUSY),	 NAME(EEXIST),	   NAME(ENODEV),       NAME(ENOTDIR),	  NAME(EISDIR),
+	NAME(EINVAL),	 NAME(ENFILE),	   NAME(EMFILE),       NAME(EFBIG),	  NAME(ENOSPC),
+	NAME(EROFS),	 NAME(ERANGE),	   NAME(ENAMETOOLONG), NAME(ENOSYS),	  NAME(EOPNOTSUPP),
+	NAME(ETIMEDOUT), NAME(EKEYEXPIRED), NAME(EKEYREVOKED), NAME(EKEYREJECTED),
 };
 
 const char *kk_errno_name(int code)
