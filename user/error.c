@@ -43,12 +43,14 @@ int kk_error_split(struct kk_error *e, int code, const char *msg)
  * print "errno": null rather than a guess.
  */
 static const char *const names[] = {
-	NAME(EPERM),	 NAME(ENOENT),	   NAME(ESRCH),	       NAME(EINTR),	  NAME(EIO),
-	NAME(E2BIG),	 NAME(EBADF),	   NAME(EAGAIN),       NAME(ENOMEM),	  NAME(EACCES),
-	NAME(EBUSY),	 NAME(EEXIST),	   NAME(ENODEV),       NAME(ENOTDIR),	  NAME(EISDIR),
-	NAME(EINVAL),	 NAME(ENFILE),	   NAME(EMFILE),       NAME(EFBIG),	  NAME(ENOSPC),
-	NAME(EROFS),	 NAME(ERANGE),	   NAME(ENAMETOOLONG), NAME(ENOSYS),	  NAME(EOPNOTSUPP),
-	NAME(ETIMEDOUT), NAME(EKEYEXPIRED), NAME(EKEYREVOKED), NAME(EKEYREJECTED),
+	NAME(EPERM),	    NAME(ENOENT),    NAME(ESRCH),	 NAME(EINTR),
+	NAME(EIO),	    NAME(E2BIG),     NAME(EBADF),	 NAME(EAGAIN),
+	NAME(ENOMEM),	    NAME(EACCES),    NAME(EBUSY),	 NAME(EEXIST),
+	NAME(ENODEV),	    NAME(ENOTDIR),   NAME(EISDIR),	 NAME(EINVAL),
+	NAME(ENFILE),	    NAME(EMFILE),    NAME(EFBIG),	 NAME(ENOSPC),
+	NAME(EROFS),	    NAME(ERANGE),    NAME(ENAMETOOLONG), NAME(ENOSYS),
+	NAME(EOPNOTSUPP),   NAME(ETIMEDOUT), NAME(EKEYEXPIRED),	 NAME(EKEYREVOKED),
+	NAME(EKEYREJECTED),
 };
 
 const char *kk_errno_name(int code)
@@ -62,8 +64,7 @@ char *kk_error_text(const char *cmd, const struct kk_error *e)
 {
 	char *s;
 
-	if (asprintf(&s, "kakunin-bpf: %s: %s%s%s", cmd, e->what, *e->what ? ": " : "",
-		     e->why) < 0)
+	if (asprintf(&s, "kakunin-bpf: %s: %s%s%s", cmd, e->what, *e->what ? ": " : "", e->why) < 0)
 		return NULL;
 	return s;
 }
@@ -75,8 +76,8 @@ char *kk_error_json(const struct kk_error *e)
 	char *s = NULL;
 
 	if (err && cJSON_AddNumberToObject(err, "code", e->code) &&
-	    (name ? cJSON_AddStringToObject(err, "errno", name) :
-		    cJSON_AddNullToObject(err, "errno")) &&
+	    (name ? cJSON_AddStringToObject(err, "errno", name)
+		  : cJSON_AddNullToObject(err, "errno")) &&
 	    cJSON_AddStringToObject(err, "what", e->what) &&
 	    cJSON_AddStringToObject(err, "why", e->why))
 		s = cJSON_PrintUnformatted(o);

@@ -12,10 +12,10 @@
 #include <stddef.h>
 
 struct kk_error {
-	int code;	/* -errno; 0: no error */
+	int code; /* -errno; 0: no error */
 	/* The object: "PID 42", "certificate a.pem", "binding 3 (agent <64-byte id>)"; or "". */
 	char what[128];
-	char why[256];	/* the reason, for a person: "not bound", "cannot open: No such file" */
+	char why[256]; /* the reason, for a person: "not bound", "cannot open: No such file" */
 };
 
 /* Fill e (what may be NULL); returns code, so `return kk_error_set(e, -ENOENT, ...)` reads. */

@@ -23,8 +23,7 @@
  * off it: 0 when active, else -EACCES and e, worded as bind words it ("certificate serial S is
  * revoked"); what (may be NULL) names the binding concerned.
  */
-int kk_ident_state_check(uint32_t state, const char *serial, const char *what,
-			 struct kk_error *e);
+int kk_ident_state_check(uint32_t state, const char *serial, const char *what, struct kk_error *e);
 
 /* --- unbind (op_unbind.c) --- */
 
@@ -40,8 +39,8 @@ struct kk_unbind_req {
 };
 
 struct kk_unbind_res {
-	int n;			/* bindings ended */
-	uint32_t slot;		/* the (last) one */
+	int n;	       /* bindings ended */
+	uint32_t slot; /* the (last) one */
 };
 
 /* Exactly one of pid, cgroup, serial (the option values, NULL when absent). -EINVAL and e. */
@@ -61,22 +60,22 @@ struct kk_status_req {
 
 struct kk_status_binding {
 	uint32_t slot;
-	struct kk_binding b;	/* text fields NUL-terminated */
+	struct kk_binding b; /* text fields NUL-terminated */
 	char serial[44];
-	uint32_t state;		/* enum kk_state */
-	bool audit;		/* the policy's mode */
+	uint32_t state; /* enum kk_state */
+	bool audit;	/* the policy's mode */
 	uint8_t policy_hash[32];
-	int *pids;		/* thread-group leaders carrying a live mark of slot */
+	int *pids; /* thread-group leaders carrying a live mark of slot */
 	size_t n_pids;
-	uint64_t (*counts)[2];	/* [KK_HOOK_SLOTS][allowed, denied] */
+	uint64_t (*counts)[2]; /* [KK_HOOK_SLOTS][allowed, denied] */
 };
 
 struct kk_status {
-	int programs;			/* pinned links */
-	struct kk_hooks_cov cov;	/* the manifest's coverage of this kernel */
+	int programs;		 /* pinned links */
+	struct kk_hooks_cov cov; /* the manifest's coverage of this kernel */
 	struct kk_status_binding *bindings;
 	size_t n;
-	struct cJSON *revocations;	/* kk_revocations_json's array */
+	struct cJSON *revocations; /* kk_revocations_json's array */
 	__u64 stats[KK_STAT_MAX];
 };
 
@@ -86,16 +85,16 @@ void kk_status_free(struct kk_status *s);
 /* --- rotate (op_rotate.c) --- */
 
 struct kk_rotate_req {
-	struct kk_ident_key old;	/* issuer zero: any issuer, unless issuer is given */
+	struct kk_ident_key old; /* issuer zero: any issuer, unless issuer is given */
 	char old_serial[44];
 	const char *cert, *ca, *issuer;
-	long grace;			/* seconds; 0: revoke the old certificate at once */
+	long grace; /* seconds; 0: revoke the old certificate at once */
 };
 
 struct kk_rotate_res {
 	int moved;
 	char new_serial[44];
-	char warning[128];		/* not fatal (an event that could not be sent); "" */
+	char warning[128]; /* not fatal (an event that could not be sent); "" */
 };
 
 /* Check the option values (grace may be NULL) into r. -EINVAL and e. */
@@ -106,8 +105,8 @@ int kk_op_rotate(const struct kk_rotate_req *r, struct kk_rotate_res *res, struc
 /* --- shared by the operations (op.c) --- */
 
 /* Why a command that opens the maps refused to run (cli.c's kk_require_root says the same). */
-#define KK_NEED_ROOT                                                                         \
-	"must run as root (loading BPF programs and writing their maps needs CAP_BPF, "       \
+#define KK_NEED_ROOT                                                                    \
+	"must run as root (loading BPF programs and writing their maps needs CAP_BPF, " \
 	"CAP_PERFMON and CAP_SYS_ADMIN)"
 
 struct kk_maps;

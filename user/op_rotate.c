@@ -47,7 +47,7 @@ int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *
 
 struct rot {
 	const struct kk_rotate_req *req;
-	struct kk_ident_key old;	/* req->old with the --issuer key */
+	struct kk_ident_key old; /* req->old with the --issuer key */
 	struct kk_ident_key nkey;
 	struct kk_identity id;
 	struct kk_rotate_res *res;
@@ -64,7 +64,7 @@ static int check_binding(struct kk_maps *m, struct rot *r, uint32_t slot, struct
 
 	b->agent_id[sizeof(b->agent_id) - 1] = '\0';
 	snprintf(what, sizeof(what), "binding %u (agent %s)", slot, b->agent_id);
-	/* A revoked or blocked binding stays so: moving it would lift the state by the back door. */
+	/* A revoked or blocked binding stays so: moving it would lift its state by the side. */
 	if (kk_ident_state_check(old->state, r->req->old_serial, what, r->e))
 		return -EACCES;
 	if (kk_identity_match_agent(&r->id, b->agent_id, why, sizeof(why)) ||
@@ -99,8 +99,8 @@ static int move_binding(struct kk_maps *m, struct rot *r, uint32_t slot, struct 
 		kk_meta_save(&meta);
 	}
 	b->policy_version[sizeof(b->policy_version) - 1] = '\0';
-	if (!kk_event_agent(&ev, KK_EV_AGENT_BOUND, slot, b->gen, b->pid, b->agent_id,
-			    r->id.serial, b->policy_version, "rotated") &&
+	if (!kk_event_agent(&ev, KK_EV_AGENT_BOUND, slot, b->gen, b->pid, b->agent_id, r->id.serial,
+			    b->policy_version, "rotated") &&
 	    kk_maps_emit(&ev))
 		snprintf(r->res->warning, sizeof(r->res->warning),
 			 "could not send agent.bound for binding %u", slot);
@@ -172,7 +172,8 @@ static int rotate(struct kk_maps *m, struct rot *r)
 
 static int finish(struct kk_maps *m, struct rot *r)
 {
-	struct kk_revoke_req req = { .key = r->old, .source = KK_REV_ROTATION,
+	struct kk_revoke_req req = { .key = r->old,
+				     .source = KK_REV_ROTATION,
 				     .reason = "rotated" };
 	struct kk_timer t = { .key = r->old, .due = time(NULL) + r->req->grace };
 	int bindings, tasks, err;
@@ -181,7 +182,8 @@ static int finish(struct kk_maps *m, struct rot *r)
 	if (!r->req->grace) {
 		err = kk_revoke(m, &req, &bindings, &tasks);
 		if (err)
-			kk_error_set(r->e, err, NULL, "certificate serial %s: could not revoke it: %s",
+			kk_error_set(r->e, err, NULL,
+				     "certificate serial %s: could not revoke it: %s",
 				     r->req->old_serial, strerror(-err));
 		return err;
 	}
@@ -200,8 +202,8 @@ int kk_op_rotate(const struct kk_rotate_req *req, struct kk_rotate_res *res, str
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	err = req->issuer ? kk_identity_subject_key(req->issuer, r.old.issuer, why, sizeof(why)) :
-			    0;
+	err = req->issuer ? kk_identity_subject_key(req->issuer, r.old.issuer, why, sizeof(why))
+			  : 0;
 	if (err)
 		return kk_error_set(e, err, "--issuer", "%s", why);
 	err = kk_identity_verify(req->cert, req->ca, time(NULL), &r.id, why, sizeof(why));

@@ -54,8 +54,8 @@ static int unbind_pid(struct kk_maps *m, const struct kk_unbind_req *r, struct k
 	snprintf(what, sizeof(what), "PID %d", r->pid);
 	fd = syscall(SYS_pidfd_open, r->pid, 0);
 	if (fd < 0)
-		return kk_error_set(e, -errno, what, "%s", errno == ESRCH ? "no such process" :
-				    strerror(errno));
+		return kk_error_set(e, -errno, what, "%s",
+				    errno == ESRCH ? "no such process" : strerror(errno));
 	err = kk_maps_task_binding(m, fd, &res->slot);
 	close(fd);
 	if (err)
