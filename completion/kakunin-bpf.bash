@@ -14,9 +14,9 @@ _kakunin_bpf_opts() {
 	unload) echo "--force --help" ;;
 	bind) echo "--pid --tree --cgroup --cert --policy --ca --region --offline --help" ;;
 	run) echo "--cert --policy --ca --region --offline --keep-fds --help --" ;;
-	unbind) echo "--pid --cgroup --serial --help" ;;
+	unbind) echo "--pid --cgroup --serial --json --help" ;;
 	revoke) echo "--serial --issuer --reason --no-stop --kill --crl --ca --help" ;;
-	rotate) echo "--serial --cert --ca --issuer --grace --help" ;;
+	rotate) echo "--serial --cert --ca --issuer --grace --json --help" ;;
 	status) echo "--json --help" ;;
 	events) echo "--follow --json --text --agent --type --socket --help" ;;
 	policy) echo "--offline --json --help" ;;

@@ -6,10 +6,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "error.h"
 #include "log.h"
+#include "op.h"
 
 int kk_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -47,8 +50,7 @@ int kk_require_root(const char *cmd)
 {
 	if (geteuid() == 0)
 		return 0;
-	kk_err(cmd, "must run as root (loading BPF programs and writing their maps needs "
-		    "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
+	kk_err(cmd, "%s", KK_NEED_ROOT);
 	return -EPERM;
 }
 
@@ -58,13 +60,48 @@ void kk_getopt_reset(void)
 	opterr = 0; /* we report unknown options ourselves, in one line */
 }
 
-int kk_bad_option(const char *cmd, int c, char **argv)
+/* What getopt_long rejected, as a usage error record (what: the option). */
+static void bad_option(struct kk_error *e, int c, char **argv)
 {
 	const char *arg = argv[optind - 1];
 
 	if (c == ':')
-		return kk_usage_error(cmd, "option '%s' needs a value", arg);
-	if (optopt && arg[0] == '-' && arg[1] != '-')
-		return kk_usage_error(cmd, "unknown option '-%c'", optopt);
-	return kk_usage_error(cmd, "unknown option '%s'", arg);
+		kk_error_set(e, -EINVAL, NULL, "option '%s' needs a value", arg);
+	else if (optopt && arg[0] == '-' && arg[1] != '-')
+		kk_error_set(e, -EINVAL, NULL, "unknown option '-%c'", optopt);
+	else
+		kk_error_set(e, -EINVAL, NULL, "unknown option '%s'", arg);
+}
+
+int kk_bad_option(const char *cmd, int c, char **argv)
+{
+	return kk_bad_option_json(cmd, c, argv, false);
+}
+
+int kk_bad_option_json(const char *cmd, int c, char **argv, bool json)
+{
+	struct kk_error e;
+
+	bad_option(&e, c, argv);
+	return kk_usage_print(cmd, &e, json);
+}
+
+int kk_usage_print(const char *cmd, const struct kk_error *e, bool json)
+{
+	if (json)
+		kk_error_print(cmd, e, true);
+	else
+		fprintf(stderr, "kakunin-bpf: %s: %s%s%s (see 'kakunin-bpf %s --help')\n", cmd,
+			e->what, *e->what ? ": " : "", e->why, cmd);
+	return KK_EXIT_USAGE;
+}
+
+bool kk_argv_has(int argc, char **argv, const char *opt)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], opt))
+			return true;
+	return false;
 }

@@ -7,6 +7,10 @@
 #ifndef KK_CLI_H
 #define KK_CLI_H
 
+#include <stdbool.h>
+
+struct kk_error;
+
 enum kk_exit {
 	KK_EXIT_OK = 0,
 	KK_EXIT_FAIL = 1,
@@ -44,5 +48,17 @@ void kk_getopt_reset(void);
  * as a usage error; returns 2.
  */
 int kk_bad_option(const char *cmd, int c, char **argv);
+/* The same, as a JSON error object on stdout with json (commands that take --json). */
+int kk_bad_option_json(const char *cmd, int c, char **argv, bool json);
+/*
+ * A usage error from its record: the kk_usage_error line on stderr, or with json the record as
+ * a JSON error object on stdout; returns 2.
+ */
+int kk_usage_print(const char *cmd, const struct kk_error *e, bool json);
+/*
+ * Whether opt is among the options of argv (before any "--"): a command that takes --json
+ * knows it before getopt reaches it, so an earlier usage error is JSON too.
+ */
+bool kk_argv_has(int argc, char **argv, const char *opt);
 
 #endif

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cmd_status — `kakunin-bpf status [--json]`: what is loaded, every binding with its agent,
- * identity, state, policy, processes and per-hook counters, and the global counters (lost
- * events, fail-closed decisions).
+ * cmd_status — `kakunin-bpf status [--json]`: the status model (op_status.c) as a table or one
+ * JSON document: what is loaded, every binding with its agent, identity, state, policy,
+ * processes and per-hook counters, and the global counters (lost events, fail-closed decisions).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,14 +14,11 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
-#include "bind.h"
 #include "cli.h"
 #include "events.h"
 #include "hooks.h"
-#include "log.h"
-#include "maps.h"
+#include "op.h"
 #include "output.h"
-#include "revoke.h"
 
 static const char usage[] =
 	"usage: kakunin-bpf status [--json]\n\n"
@@ -29,7 +26,8 @@ static const char usage[] =
 	"policy version and hash, processes, since when, allowed/denied counts per hook), the\n"
 	"global counters, lost events included, and the hook manifest's coverage of this kernel\n"
 	"(its LSM hooks, how many are classified, which are not, how many have a program\n"
-	"attached). Exit 1 when kakunin-bpf is not loaded.\n";
+	"attached). Exit 1 when kakunin-bpf is not loaded; with --json the error is a JSON\n"
+	"object on stdout.\n";
 
 static const struct option opts[] = {
 	{ "json", no_argument, NULL, 'j' },
@@ -54,57 +52,29 @@ static const char *state_name(uint32_t s)
 	return s == KK_STATE_ACTIVE ? "active" : s == KK_STATE_REVOKED ? "revoked" : "blocked";
 }
 
-struct pids_ctx {
-	uint32_t slot;
-	cJSON *arr;
-};
-
-static int add_pid(struct kk_maps *m, int pid, int pidfd, uint32_t slot, void *ctx)
+static cJSON *binding_json(const struct kk_status_binding *sb)
 {
-	struct pids_ctx *p = ctx;
-
-	if (slot == p->slot)
-		cJSON_AddItemToArray(p->arr, cJSON_CreateNumber(pid));
-	return 0;
-}
-
-/* Processes (thread-group leaders) carrying a live mark of binding slot. */
-static cJSON *binding_pids(struct kk_maps *m, uint32_t slot)
-{
-	struct pids_ctx p = { slot, cJSON_CreateArray() };
-
-	if (p.arr)
-		kk_maps_for_each_bound(m, add_pid, &p);
-	return p.arr;
-}
-
-static cJSON *binding_json(struct kk_maps *m, uint32_t slot, const struct kk_binding *b)
-{
-	static uint64_t counts[KK_HOOK_SLOTS][2];
-	cJSON *o = cJSON_CreateObject(), *hooks;
-	struct kk_policy_slot pol = { 0 };
-	struct kk_ident id = { 0 };
+	const struct kk_binding *b = &sb->b;
+	cJSON *o = cJSON_CreateObject(), *hooks, *pids;
 	uint64_t allowed = 0, denied = 0;
 	char hash[65] = "", since[40];
 	uint32_t h;
+	size_t i;
 
-	kk_maps_ident_read(m, b->ident, &id);
-	kk_maps_policy_read(m, b->policy, &pol);
-	kk_maps_counts(m, slot, counts);
 	for (h = 0; h < 32; h++)
-		snprintf(hash + 2 * h, 3, "%02x", pol.hash[h]);
+		snprintf(hash + 2 * h, 3, "%02x", sb->policy_hash[h]);
 	kk_format_rfc3339((int64_t)b->bound_at * 1000000000LL, since, sizeof(since));
-	id.serial[sizeof(id.serial) - 1] = '\0';
-	cJSON_AddNumberToObject(o, "binding", slot);
+	cJSON_AddNumberToObject(o, "binding", sb->slot);
 	cJSON_AddStringToObject(o, "agent_id", b->agent_id);
-	cJSON_AddStringToObject(o, "serial", id.serial);
-	cJSON_AddStringToObject(o, "state", state_name(id.state));
-	cJSON_AddStringToObject(o, "mode",
-				pol.consts.flags & KK_POL_AUDIT_MODE ? "audit" : "enforce");
+	cJSON_AddStringToObject(o, "serial", sb->serial);
+	cJSON_AddStringToObject(o, "state", state_name(sb->state));
+	cJSON_AddStringToObject(o, "mode", sb->audit ? "audit" : "enforce");
 	cJSON_AddStringToObject(o, "policy_version", b->policy_version);
 	cJSON_AddStringToObject(o, "policy_hash", hash);
 	cJSON_AddNumberToObject(o, "pid", b->pid);
-	cJSON_AddItemToObject(o, "pids", binding_pids(m, slot));
+	pids = cJSON_AddArrayToObject(o, "pids");
+	for (i = 0; pids && i < sb->n_pids; i++)
+		cJSON_AddItemToArray(pids, cJSON_CreateNumber(sb->pids[i]));
 	if (b->flags & KK_BIND_CGROUP)
 		cJSON_AddNumberToObject(o, "cgroup_id", (double)b->cgroup_id);
 	cJSON_AddStringToObject(o, "bound_at", since);
@@ -112,13 +82,13 @@ static cJSON *binding_json(struct kk_maps *m, uint32_t slot, const struct kk_bin
 	for (h = 1; h < KK_HOOK_MAX; h++) {
 		cJSON *c;
 
-		allowed += counts[h][0];
-		denied += counts[h][1];
-		if (!counts[h][0] && !counts[h][1])
+		allowed += sb->counts[h][0];
+		denied += sb->counts[h][1];
+		if (!sb->counts[h][0] && !sb->counts[h][1])
 			continue;
 		c = cJSON_AddObjectToObject(hooks, kk_hook_name(h));
-		cJSON_AddNumberToObject(c, "allowed", (double)counts[h][0]);
-		cJSON_AddNumberToObject(c, "denied", (double)counts[h][1]);
+		cJSON_AddNumberToObject(c, "allowed", (double)sb->counts[h][0]);
+		cJSON_AddNumberToObject(c, "denied", (double)sb->counts[h][1]);
 	}
 	cJSON_AddNumberToObject(o, "allowed", (double)allowed);
 	cJSON_AddNumberToObject(o, "denied", (double)denied);
@@ -140,26 +110,24 @@ static cJSON *hooks_json(const struct kk_hooks_cov *cov)
 	return o;
 }
 
-static cJSON *status_json(struct kk_maps *m, const struct kk_hooks_cov *cov)
+/* The model as one JSON document; takes over s->revocations. */
+static cJSON *status_json(struct kk_status *s)
 {
 	cJSON *o = cJSON_CreateObject(), *arr, *ctr;
-	__u64 stats[KK_STAT_MAX] = { 0 };
-	struct kk_binding b;
-	uint32_t slot, i;
+	size_t i;
 
 	cJSON_AddBoolToObject(o, "loaded", 1);
 	cJSON_AddStringToObject(o, "pin_root", KK_PIN_ROOT);
-	cJSON_AddNumberToObject(o, "programs", kk_maps_program_count());
-	cJSON_AddItemToObject(o, "hooks", hooks_json(cov));
+	cJSON_AddNumberToObject(o, "programs", s->programs);
+	cJSON_AddItemToObject(o, "hooks", hooks_json(&s->cov));
 	arr = cJSON_AddArrayToObject(o, "bindings");
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++)
-		if (!kk_maps_binding_read(m, slot, &b) && b.in_use)
-			cJSON_AddItemToArray(arr, binding_json(m, slot, &b));
-	cJSON_AddItemToObject(o, "revocations", kk_revocations_json(m));
-	kk_maps_read_stats(m, stats);
+	for (i = 0; i < s->n; i++)
+		cJSON_AddItemToArray(arr, binding_json(&s->bindings[i]));
+	cJSON_AddItemToObject(o, "revocations", s->revocations);
+	s->revocations = NULL;
 	ctr = cJSON_AddObjectToObject(o, "counters");
 	for (i = 0; i < KK_STAT_MAX; i++)
-		cJSON_AddNumberToObject(ctr, stat_names[i], (double)stats[i]);
+		cJSON_AddNumberToObject(ctr, stat_names[i], (double)s->stats[i]);
 	return o;
 }
 
@@ -215,9 +183,14 @@ static void print_text(const cJSON *s)
 
 int cmd_status(int argc, char **argv)
 {
-	struct kk_hooks_cov cov;
-	bool json = false;
-	struct kk_maps m;
+	/*
+	 * status ends the bindings whose processes are all gone before it shows the table, so it
+	 * never lists an agent that no longer runs (op_status.c says why it is status's job too).
+	 */
+	struct kk_status_req req = { .reap = true };
+	bool json = kk_argv_has(argc, argv, "--json");
+	struct kk_status st;
+	struct kk_error e;
 	cJSON *s;
 	int c;
 
@@ -228,24 +201,22 @@ int cmd_status(int argc, char **argv)
 			fputs(usage, stdout);
 			return KK_EXIT_OK;
 		} else {
-			return kk_bad_option("status", c, argv);
+			return kk_bad_option_json("status", c, argv, json);
 		}
 	}
-	if (optind < argc)
-		return kk_usage_error("status", "unexpected argument '%s'", argv[optind]);
-	if (kk_require_root("status") || kk_maps_open(&m))
-		return KK_EXIT_FAIL;
-	if (kk_hooks_running(KK_PIN_LINKS, &cov)) {
-		kk_maps_close(&m);
+	if (optind < argc) {
+		kk_error_set(&e, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
+		return kk_usage_print("status", &e, json);
+	}
+	if (kk_op_status(&req, &st, &e)) {
+		kk_error_print("status", &e, json);
 		return KK_EXIT_FAIL;
 	}
-	if (!kk_maps_lock(&m))
-		kk_reap_bindings(&m); /* bindings whose processes are all gone are not shown */
-	s = status_json(&m, &cov);
-	kk_maps_close(&m);
-	kk_hooks_cov_free(&cov);
+	s = status_json(&st);
+	kk_status_free(&st);
 	if (!s) {
-		kk_err("status", "out of memory");
+		kk_error_set(&e, -ENOMEM, NULL, "out of memory");
+		kk_error_print("status", &e, json);
 		return KK_EXIT_FAIL;
 	}
 	if (json) {

@@ -1,154 +1,102 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cmd_unbind — `kakunin-bpf unbind (--pid PID | --serial HEX)`: end bindings. Their tasks are
- * unbound at their next action (their mark names a generation that no longer exists); the
- * policy and identity slots are released when no binding uses them; agent.unbound is emitted.
+ * cmd_unbind — `kakunin-bpf unbind (--pid PID | --cgroup PATH | --serial HEX) [--json]`: argv to
+ * an unbind request, the operation (op_unbind.c), its result or error as text or JSON.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include <stdlib.h>
+#include <cjson/cJSON.h>
 
-#include "bind.h"
-#include "cgroup.h"
 #include "cli.h"
-#include "identity.h"
 #include "log.h"
-#include "maps.h"
+#include "op.h"
 
 static const char usage[] =
-	"usage: kakunin-bpf unbind (--pid PID | --cgroup PATH | --serial HEX)\n\n"
+	"usage: kakunin-bpf unbind (--pid PID | --cgroup PATH | --serial HEX) [--json]\n\n"
 	"End the binding of process PID, of the cgroup PATH, or every binding of the\n"
 	"certificate with serial HEX (colons and a 0x prefix allowed). The tasks of a binding\n"
-	"are free from their next action on; agent.unbound is emitted for each binding ended.\n";
+	"are free from their next action on; agent.unbound is emitted for each binding ended.\n"
+	"With --json the result, or the error, is one JSON object on stdout.\n";
 
 static const struct option opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "serial", required_argument, NULL, 's' },
 	{ "cgroup", required_argument, NULL, 'g' },
+	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
-static int unbind_pid(struct kk_maps *m, int pid)
+static void print_json(const struct kk_unbind_req *r, const struct kk_unbind_res *res)
 {
-	uint32_t slot;
-	int fd, err;
+	cJSON *o = cJSON_CreateObject();
+	char *text;
 
-	fd = syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0) {
-		kk_err("unbind", "PID %d: %s", pid, errno == ESRCH ? "no such process" :
-		       strerror(errno));
-		return -errno;
+	cJSON_AddNumberToObject(o, "unbound", res->n);
+	if (r->by == KK_UNBIND_PID) {
+		cJSON_AddNumberToObject(o, "binding", res->slot);
+		cJSON_AddNumberToObject(o, "pid", r->pid);
+	} else if (r->by == KK_UNBIND_CGROUP) {
+		cJSON_AddNumberToObject(o, "binding", res->slot);
+		cJSON_AddStringToObject(o, "cgroup", r->cgroup);
+	} else {
+		cJSON_AddStringToObject(o, "serial", r->serial_hex);
 	}
-	err = kk_maps_task_binding(m, fd, &slot);
-	close(fd);
-	if (err) {
-		kk_err("unbind", "PID %d is not bound", pid);
-		return -ENOENT;
-	}
-	err = kk_unbind_slot(m, slot, "unbind");
-	if (err)
-		kk_err("unbind", "binding %u: %s", slot, strerror(-err));
+	text = cJSON_PrintUnformatted(o);
+	puts(text ? text : "{}");
+	free(text);
+	cJSON_Delete(o);
+}
+
+static void print_text(const struct kk_unbind_req *r, const struct kk_unbind_res *res)
+{
+	if (r->by == KK_UNBIND_PID)
+		kk_info("kakunin-bpf: unbound binding %u (PID %d)", res->slot, r->pid);
+	else if (r->by == KK_UNBIND_CGROUP)
+		kk_info("kakunin-bpf: unbound binding %u (cgroup %s)", res->slot, r->cgroup);
 	else
-		kk_info("kakunin-bpf: unbound binding %u (PID %d)", slot, pid);
-	return err;
-}
-
-static int unbind_cgroup(struct kk_maps *m, const char *path)
-{
-	struct kk_binding b;
-	uint32_t slot, level;
-	uint64_t id;
-	char why[300];
-	int err;
-
-	err = kk_cgroup_resolve(path, &id, &level, why, sizeof(why));
-	if (err) {
-		kk_err("unbind", "%s%s", why, err == -ENOENT ? " (the binding of a removed cgroup "
-		       "ends by itself at the next status, bind or daemon check)" : "");
-		return -EINVAL;
-	}
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
-		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || !(b.flags & KK_BIND_CGROUP) ||
-		    b.cgroup_id != id)
-			continue;
-		err = kk_maps_cgroup_del(m, id) ?: kk_unbind_slot(m, slot, "unbind");
-		err = err ?: kk_maps_cgroup_levels(m);
-		if (err)
-			kk_err("unbind", "binding %u: %s", slot, strerror(-err));
-		else
-			kk_info("kakunin-bpf: unbound binding %u (cgroup %s)", slot, path);
-		return err;
-	}
-	kk_err("unbind", "cgroup %s is not bound", path);
-	return -ENOENT;
-}
-
-static int unbind_serial(struct kk_maps *m, const uint8_t *serial, size_t len, const char *canon)
-{
-	struct kk_binding b;
-	struct kk_ident id;
-	uint32_t slot;
-	int n = 0, err = 0;
-
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
-		if (kk_maps_binding_read(m, slot, &b) || !b.in_use ||
-		    kk_maps_ident_read(m, b.ident, &id) || id.key.serial_len != len ||
-		    memcmp(id.key.serial, serial, len))
-			continue;
-		err = kk_unbind_slot(m, slot, "unbind") ?: err;
-		n++;
-	}
-	if (!n) {
-		kk_err("unbind", "no binding of certificate serial %s", canon);
-		return -ENOENT;
-	}
-	if (!err)
-		kk_info("kakunin-bpf: unbound %d binding%s of serial %s", n, n == 1 ? "" : "s",
-			canon);
-	return err;
+		kk_info("kakunin-bpf: unbound %d binding%s of serial %s", res->n,
+			res->n == 1 ? "" : "s", r->serial_hex);
 }
 
 int cmd_unbind(int argc, char **argv)
 {
-	const char *pid_arg = NULL, *serial_arg = NULL, *cgroup_arg = NULL;
-	uint8_t serial[KK_SERIAL_MAX];
-	char canon[41];
-	struct kk_maps m;
-	size_t len = 0;
-	int c, pid = 0, err;
+	const char *pid = NULL, *serial = NULL, *cgroup = NULL;
+	bool json = kk_argv_has(argc, argv, "--json");
+	struct kk_unbind_req req;
+	struct kk_unbind_res res;
+	struct kk_error e;
+	int c;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'p')
-			pid_arg = optarg;
+			pid = optarg;
 		else if (c == 's')
-			serial_arg = optarg;
+			serial = optarg;
 		else if (c == 'g')
-			cgroup_arg = optarg;
+			cgroup = optarg;
+		else if (c == 'j')
+			json = true;
 		else if (c == 'h')
 			return fputs(usage, stdout), KK_EXIT_OK;
 		else
-			return kk_bad_option("unbind", c, argv);
+			return kk_bad_option_json("unbind", c, argv, json);
 	}
-	if (optind < argc)
-		return kk_usage_error("unbind", "unexpected argument '%s'", argv[optind]);
-	if (!!pid_arg + !!serial_arg + !!cgroup_arg != 1)
-		return kk_usage_error("unbind", "give exactly one of --pid, --cgroup and --serial");
-	if (pid_arg && kk_parse_pid(pid_arg, &pid))
-		return kk_usage_error("unbind", "--pid '%s': not a process id", pid_arg);
-	if (serial_arg && kk_serial_parse(serial_arg, serial, &len, canon))
-		return kk_usage_error("unbind", "--serial '%s': not a hex serial number (up to 20 "
-				      "bytes)", serial_arg);
-	if (kk_require_root("unbind") || kk_maps_open(&m))
+	if (optind < argc) {
+		kk_error_set(&e, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
+		return kk_usage_print("unbind", &e, json);
+	}
+	if (kk_unbind_req_init(&req, pid, cgroup, serial, &e))
+		return kk_usage_print("unbind", &e, json);
+	if (kk_op_unbind(&req, &res, &e)) {
+		kk_error_print("unbind", &e, json);
 		return KK_EXIT_FAIL;
-	err = kk_maps_lock(&m);
-	if (!err)
-		err = pid_arg ? unbind_pid(&m, pid) : cgroup_arg ? unbind_cgroup(&m, cgroup_arg) :
-		      unbind_serial(&m, serial, len, canon);
-	kk_maps_close(&m);
-	return err ? KK_EXIT_FAIL : KK_EXIT_OK;
+	}
+	if (json)
+		print_json(&req, &res);
+	else
+		print_text(&req, &res);
+	return KK_EXIT_OK;
 }

@@ -10,8 +10,8 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
+#include "error.h"
 #include "hooks.h"
-#include "log.h"
 
 #define LSM_FUNC_PREFIX "bpf_lsm_"
 
@@ -138,7 +138,7 @@ int kk_hooks_coverage(const struct btf *btf, const char *links_dir, struct kk_ho
 	return err;
 }
 
-int kk_hooks_running(const char *links_dir, struct kk_hooks_cov *cov)
+int kk_hooks_running(const char *links_dir, struct kk_hooks_cov *cov, struct kk_error *e)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	int err;
@@ -146,14 +146,13 @@ int kk_hooks_running(const char *links_dir, struct kk_hooks_cov *cov)
 	memset(cov, 0, sizeof(*cov));
 	if (!btf) {
 		err = -errno;
-		kk_err("hooks", "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s",
-		       strerror(-err));
-		return err;
+		return kk_error_set(e, err, "/sys/kernel/btf/vmlinux",
+				    "cannot read the kernel's BTF: %s", strerror(-err));
 	}
 	err = kk_hooks_coverage(btf, links_dir, cov);
 	if (err)
-		kk_err("hooks", "cannot count the hooks attached in %s: %s", links_dir,
-		       strerror(-err));
+		kk_error_set(e, err, links_dir, "cannot count the hooks attached: %s",
+			     strerror(-err));
 	btf__free(btf);
 	return err;
 }

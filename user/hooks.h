@@ -44,8 +44,9 @@ struct kk_hooks_cov {
  * with kk_hooks_cov_free.
  */
 int kk_hooks_coverage(const struct btf *btf, const char *links_dir, struct kk_hooks_cov *cov);
-/* The same for the running kernel (/sys/kernel/btf/vmlinux); errors are reported. */
-int kk_hooks_running(const char *links_dir, struct kk_hooks_cov *cov);
+struct kk_error;
+/* The same for the running kernel (/sys/kernel/btf/vmlinux); errors fill *e. */
+int kk_hooks_running(const char *links_dir, struct kk_hooks_cov *cov, struct kk_error *e);
 void kk_hooks_cov_free(struct kk_hooks_cov *cov);
 
 #endif

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+#include "error.h"
 #include "hooks.h"
 #include "kakunin.skel.h"
 #include "log.h"
@@ -331,8 +332,9 @@ static int open_pin(const char *name)
 	return bpf_obj_get(path);
 }
 
-int kk_maps_open(struct kk_maps *m)
+int kk_maps_open_e(struct kk_maps *m, struct kk_error *e)
 {
+	char what[sizeof(e->what)];
 	size_t i;
 	int err;
 
@@ -344,16 +346,30 @@ int kk_maps_open(struct kk_maps *m)
 		if (m->fd[i] >= 0)
 			continue;
 		err = -errno;
+		snprintf(what, sizeof(what), "%s/%s", PIN_MAPS, pinned_maps[i]);
 		if (err == -ENOENT)
-			kk_err("maps", "kakunin-bpf is not loaded (no %s/%s): run 'kakunin-bpf load' "
-			       "first", PIN_MAPS, pinned_maps[i]);
+			kk_error_set(e, err, what, "kakunin-bpf is not loaded: run 'kakunin-bpf load' "
+				     "first");
 		else
-			kk_err("maps", "cannot open %s/%s: %s", PIN_MAPS, pinned_maps[i],
-			       strerror(-err));
+			kk_error_set(e, err, what, "cannot open: %s", strerror(-err));
 		kk_maps_close(m);
 		return err;
 	}
 	return 0;
+}
+
+int kk_maps_open(struct kk_maps *m)
+{
+	struct kk_error e;
+	int err = kk_maps_open_e(m, &e);
+
+	/* The wording the commands without an error record have always printed. */
+	if (err == -ENOENT)
+		kk_err("maps", "kakunin-bpf is not loaded (no %s): run 'kakunin-bpf load' first",
+		       e.what);
+	else if (err)
+		kk_err("maps", "cannot open %s: %s", e.what, strerror(-err));
+	return err;
 }
 
 void kk_maps_close(struct kk_maps *m)
@@ -370,7 +386,7 @@ void kk_maps_close(struct kk_maps *m)
 	m->lock_fd = -1;
 }
 
-int kk_maps_lock(struct kk_maps *m)
+int kk_maps_lock_e(struct kk_maps *m, struct kk_error *e)
 {
 	if (m->lock_fd >= 0)
 		return 0;
@@ -378,13 +394,23 @@ int kk_maps_lock(struct kk_maps *m)
 	if (m->lock_fd < 0 || flock(m->lock_fd, LOCK_EX) != 0) {
 		int err = -errno;
 
-		kk_err("maps", "cannot lock %s: %s", KK_PIN_ROOT, strerror(errno));
+		kk_error_set(e, err, KK_PIN_ROOT, "cannot lock: %s", strerror(-err));
 		if (m->lock_fd >= 0)
 			close(m->lock_fd);
 		m->lock_fd = -1;
 		return err;
 	}
 	return 0;
+}
+
+int kk_maps_lock(struct kk_maps *m)
+{
+	struct kk_error e;
+	int err = kk_maps_lock_e(m, &e);
+
+	if (err)
+		kk_err("maps", "cannot lock %s: %s", KK_PIN_ROOT, strerror(-err));
+	return err;
 }
 
 void kk_maps_unlock(struct kk_maps *m)

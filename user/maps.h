@@ -57,11 +57,15 @@ int kk_maps_load(uint32_t ringbuf_size, bool *already);
 /* Remove every pin (detaching the programs). *was_loaded tells whether there was anything. */
 int kk_maps_unload(bool *was_loaded);
 
+struct kk_error;
 /* Open the pinned maps; -ENOENT (reported) when kakunin-bpf is not loaded. */
 int kk_maps_open(struct kk_maps *m);
+/* The same, filling *e instead of reporting (operations: the command prints). */
+int kk_maps_open_e(struct kk_maps *m, struct kk_error *e);
 void kk_maps_close(struct kk_maps *m);
 /* Take the exclusive lock for changing bindings (released by kk_maps_close). */
 int kk_maps_lock(struct kk_maps *m);
+int kk_maps_lock_e(struct kk_maps *m, struct kk_error *e);
 void kk_maps_unlock(struct kk_maps *m);
 
 /* Sum the per-CPU counters of kk_stats. */

@@ -240,3 +240,23 @@ open(\"/data/ready\", \"w\").close(); time.sleep(5); m[:4] = b\"LEAK\"; m.flush(
 	[[ "$stderr" == "kakunin-bpf: rotate: binding "*" (agent agent): "*"does not match the policy's agent_id \"agent\""* ]]
 	kill "$BOUND_PID"
 }
+
+@test "rotate refuses to move a revoked binding: the move would lift the revocation" {
+	local a b
+	a=$(fresh_cert); mv "$a" "$BATS_TEST_TMPDIR/old.pem"; a=$BATS_TEST_TMPDIR/old.pem
+	b=$(fresh_cert)
+	KK_CERT=$a bound_start "$P" sleep 30
+	"$KK" revoke --serial "$(serial_of "$a")" --no-stop >/dev/null
+	run --separate-stderr "$KK" rotate --serial "$(serial_of "$a")" --cert "$b" --ca "$PKI/ca.pem"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "kakunin-bpf: rotate: binding $BOUND_SLOT (agent agent): certificate serial $(serial_of "$a") is revoked" ]
+	[ -z "$output" ]
+	run "$KK" status --json
+	python3 - "$output" "$BOUND_SLOT" "$(serial_of "$a")" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+b = [b for b in s["bindings"] if b["binding"] == int(sys.argv[2])]
+assert len(b) == 1 and b[0]["serial"] == sys.argv[3] and b[0]["state"] == "revoked", s
+PY
+	kill "$BOUND_PID"
+}

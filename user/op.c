@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* op — what the operations share: opening the maps, the identity states bind refuses. */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "maps.h"
+#include "op.h"
+
+int kk_ident_state_check(uint32_t state, const char *serial, const char *what, struct kk_error *e)
+{
+	if (state == KK_STATE_ACTIVE)
+		return 0;
+	/* Anything but active denies every action (DESIGN.md); an unknown state is blocked. */
+	return kk_error_set(e, -EACCES, what, "certificate serial %s is %s", serial,
+			    state == KK_STATE_REVOKED ? "revoked"
+						      : "blocked (revocation status unknown)");
+}
+
+int kk_op_open(struct kk_maps *m, bool lock, struct kk_error *e)
+{
+	int err;
+
+	if (geteuid() != 0)
+		return kk_error_set(e, -EPERM, NULL, "%s", KK_NEED_ROOT);
+	err = kk_maps_open_e(m, e);
+	if (err || !lock)
+		return err;
+	err = kk_maps_lock_e(m, e);
+	if (err)
+		kk_maps_close(m);
+	return err;
+}

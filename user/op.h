@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * op — the operations behind the commands, between argv and the maps. Each takes a request,
+ * fills a result and, on failure, one error record (error.h), and prints nothing: the command
+ * renders the result as text or JSON and prints the record once. The *_req_init functions turn
+ * the command's option strings into a request; they touch no kernel state, so they are what
+ * the unit tests check.
+ */
+#ifndef KK_OP_H
+#define KK_OP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "error.h"
+#include "hooks.h"
+#include "kakunin.h"
+
+/*
+ * Whether an identity in state (of certificate serial) may have a binding put on it or moved
+ * off it: 0 when active, else -EACCES and e, worded as bind words it ("certificate serial S is
+ * revoked"); what (may be NULL) names the binding concerned.
+ */
+int kk_ident_state_check(uint32_t state, const char *serial, const char *what, struct kk_error *e);
+
+/* --- unbind (op_unbind.c) --- */
+
+enum kk_unbind_by { KK_UNBIND_PID, KK_UNBIND_CGROUP, KK_UNBIND_SERIAL };
+
+struct kk_unbind_req {
+	enum kk_unbind_by by;
+	int pid;
+	const char *cgroup;
+	uint8_t serial[KK_SERIAL_MAX];
+	size_t serial_len;
+	char serial_hex[41]; /* canonical: lowercase, no colons */
+};
+
+struct kk_unbind_res {
+	int n;	       /* bindings ended */
+	uint32_t slot; /* the (last) one */
+};
+
+/* Exactly one of pid, cgroup, serial (the option values, NULL when absent). -EINVAL and e. */
+int kk_unbind_req_init(struct kk_unbind_req *r, const char *pid, const char *cgroup,
+		       const char *serial, struct kk_error *e);
+int kk_op_unbind(const struct kk_unbind_req *r, struct kk_unbind_res *res, struct kk_error *e);
+
+/* --- status (op_status.c) --- */
+
+struct kk_status_req {
+	/*
+	 * End the bindings whose processes have all exited (and of removed cgroups) before
+	 * reading, under the maps lock: a write. See op_status.c for why status does it.
+	 */
+	bool reap;
+};
+
+struct kk_status_binding {
+	uint32_t slot;
+	struct kk_binding b; /* text fields NUL-terminated */
+	char serial[44];
+	uint32_t state; /* enum kk_state */
+	bool audit;	/* the policy's mode */
+	uint8_t policy_hash[32];
+	int *pids; /* thread-group leaders carrying a live mark of slot */
+	size_t n_pids;
+	uint64_t (*counts)[2]; /* [KK_HOOK_SLOTS][allowed, denied] */
+};
+
+struct kk_status {
+	int programs;		 /* pinned links */
+	struct kk_hooks_cov cov; /* the manifest's coverage of this kernel */
+	struct kk_status_binding *bindings;
+	size_t n;
+	struct cJSON *revocations; /* kk_revocations_json's array */
+	__u64 stats[KK_STAT_MAX];
+};
+
+int kk_op_status(const struct kk_status_req *r, struct kk_status *s, struct kk_error *e);
+void kk_status_free(struct kk_status *s);
+
+/* --- rotate (op_rotate.c) --- */
+
+struct kk_rotate_req {
+	struct kk_ident_key old; /* issuer zero: any issuer, unless issuer is given */
+	char old_serial[44];
+	const char *cert, *ca, *issuer;
+	long grace; /* seconds; 0: revoke the old certificate at once */
+};
+
+struct kk_rotate_res {
+	int moved;
+	char new_serial[44];
+	char warning[128]; /* not fatal (an event that could not be sent); "" */
+};
+
+/* Check the option values (grace may be NULL) into r. -EINVAL and e. */
+int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *cert,
+		       const char *grace, struct kk_error *e);
+int kk_op_rotate(const struct kk_rotate_req *r, struct kk_rotate_res *res, struct kk_error *e);
+
+/* --- shared by the operations (op.c) --- */
+
+/* Why a command that opens the maps refused to run (cli.c's kk_require_root says the same). */
+#define KK_NEED_ROOT                                                                    \
+	"must run as root (loading BPF programs and writing their maps needs CAP_BPF, " \
+	"CAP_PERFMON and CAP_SYS_ADMIN)"
+
+struct kk_maps;
+/* Root, the pinned maps open and, with lock, the bindings lock held. -errno and e. */
+int kk_op_open(struct kk_maps *m, bool lock, struct kk_error *e);
+
+#endif

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * op_rotate — move every binding of certificate OLD to NEW, after the same checks as bind
+ * (chain, validity, agent_id, pinned policy hash, not revoked, identity neither revoked nor
+ * blocked). Each binding changes its identity in one write; its tasks keep running. OLD is
+ * revoked at once, or when the grace period ends (the daemon keeps the timer in the state
+ * directory, across restarts).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "events.h"
+#include "identity.h"
+#include "maps.h"
+#include "op.h"
+#include "revoke.h"
+#include "state.h"
+
+int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *cert,
+		       const char *grace, struct kk_error *e)
+{
+	uint8_t bin[KK_SERIAL_MAX];
+	char what[sizeof(e->what)];
+	size_t len;
+	char *end;
+
+	memset(r, 0, sizeof(*r));
+	if (grace) {
+		snprintf(what, sizeof(what), "--grace '%s'", grace);
+		r->grace = strtol(grace, &end, 10);
+		if (!*grace || *end || r->grace < 0 || r->grace > 365L * 86400)
+			return kk_error_set(e, -EINVAL, what, "seconds, 0 to 31536000");
+	}
+	if (!serial || !cert)
+		return kk_error_set(e, -EINVAL, NULL, "--serial and --cert are required");
+	snprintf(what, sizeof(what), "--serial '%s'", serial);
+	if (kk_serial_parse(serial, bin, &len, r->old_serial))
+		return kk_error_set(e, -EINVAL, what, "not a hex serial number");
+	r->old.serial_len = len;
+	memcpy(r->old.serial, bin, len);
+	r->cert = cert;
+	return 0;
+}
+
+struct rot {
+	const struct kk_rotate_req *req;
+	struct kk_ident_key old; /* req->old with the --issuer key */
+	struct kk_ident_key nkey;
+	struct kk_identity id;
+	struct kk_rotate_res *res;
+	struct kk_error *e;
+};
+
+/* May binding b move to the new certificate? Fills e with why not. */
+static int check_binding(struct kk_maps *m, struct rot *r, uint32_t slot, struct kk_binding *b,
+			 const struct kk_ident *old)
+{
+	struct kk_policy_slot pol;
+	char why[512], hash[65], what[sizeof(r->e->what)];
+	int i;
+
+	b->agent_id[sizeof(b->agent_id) - 1] = '\0';
+	snprintf(what, sizeof(what), "binding %u (agent %s)", slot, b->agent_id);
+	/* A revoked or blocked binding stays so: moving it would lift its state by the side. */
+	if (kk_ident_state_check(old->state, r->req->old_serial, what, r->e))
+		return -EACCES;
+	if (kk_identity_match_agent(&r->id, b->agent_id, why, sizeof(why)) ||
+	    kk_maps_policy_read(m, b->policy, &pol))
+		goto bad;
+	for (i = 0; i < 32; i++)
+		snprintf(hash + 2 * i, 3, "%02x", pol.hash[i]);
+	if (kk_identity_check_policy_hash(&r->id, hash, why, sizeof(why)))
+		goto bad;
+	return 0;
+bad:
+	return kk_error_set(r->e, -EACCES, what, "%s", why);
+}
+
+/* Point binding slot at identity slot nid; the old identity loses a reference. */
+static int move_binding(struct kk_maps *m, struct rot *r, uint32_t slot, struct kk_binding *b,
+			uint32_t nid)
+{
+	struct kk_binding_meta meta;
+	struct kk_event ev;
+	uint32_t old = b->ident;
+	int err;
+
+	b->ident = nid;
+	err = kk_maps_binding_set(m, slot, b);
+	if (err)
+		return err;
+	kk_maps_ident_put(m, old);
+	if (!kk_meta_load(slot, &meta)) {
+		if (!realpath(r->req->cert, meta.cert))
+			snprintf(meta.cert, sizeof(meta.cert), "%s", r->req->cert);
+		kk_meta_save(&meta);
+	}
+	b->policy_version[sizeof(b->policy_version) - 1] = '\0';
+	if (!kk_event_agent(&ev, KK_EV_AGENT_BOUND, slot, b->gen, b->pid, b->agent_id, r->id.serial,
+			    b->policy_version, "rotated") &&
+	    kk_maps_emit(&ev))
+		snprintf(r->res->warning, sizeof(r->res->warning),
+			 "could not send agent.bound for binding %u", slot);
+	return 0;
+}
+
+/* The bindings of OLD, all checked (move is false) or all moved to identity slot nid. */
+static int each_old(struct kk_maps *m, struct rot *r, bool move, uint32_t nid)
+{
+	struct kk_binding b;
+	struct kk_ident id;
+	char what[32];
+	uint32_t slot, n;
+	int err;
+
+	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
+		if (kk_maps_binding_read(m, slot, &b) || !b.in_use ||
+		    kk_maps_ident_read(m, b.ident, &id) || !kk_ident_key_matches(&r->old, &id.key))
+			continue;
+		if (!move) {
+			err = check_binding(m, r, slot, &b, &id);
+			if (err)
+				return err;
+			r->res->moved++;
+			continue;
+		}
+		err = kk_maps_ident_get(m, &r->nkey, r->id.serial, &n);
+		err = err ?: move_binding(m, r, slot, &b, n);
+		if (err) {
+			snprintf(what, sizeof(what), "binding %u", slot);
+			return kk_error_set(r->e, err, what, "%s", strerror(-err));
+		}
+	}
+	return 0;
+}
+
+static int rotate(struct kk_maps *m, struct rot *r)
+{
+	struct kk_revocation rev;
+	uint32_t nid, state = 0;
+	int err;
+
+	memcpy(r->nkey.issuer, r->id.issuer_key, 8);
+	r->nkey.serial_len = r->id.serial_len;
+	memcpy(r->nkey.serial, r->id.serial_bin, r->id.serial_len);
+	if (!kk_maps_revoked_get(m, &r->nkey, &rev))
+		return kk_error_set(r->e, -EACCES, NULL, "certificate serial %s is revoked",
+				    r->id.serial);
+	/* Every binding is checked before the first moves: a refusal changes nothing. */
+	err = each_old(m, r, false, 0);
+	if (err)
+		return err;
+	if (!r->res->moved)
+		return kk_error_set(r->e, -ENOENT, NULL, "no binding of certificate serial %s",
+				    r->req->old_serial);
+	/*
+	 * The new identity may be in use already, and blocked or revoked (bind refuses both).
+	 * The reference taken to look is held until the bindings hold their own.
+	 */
+	err = kk_maps_ident_get(m, &r->nkey, r->id.serial, &nid);
+	err = err ?: kk_maps_ident_state(m, nid, &state);
+	if (err)
+		return kk_error_set(r->e, err, "identity table", "%s", strerror(-err));
+	err = kk_ident_state_check(state, r->id.serial, NULL, r->e);
+	err = err ?: each_old(m, r, true, nid);
+	kk_maps_ident_put(m, nid);
+	return err;
+}
+
+static int finish(struct kk_maps *m, struct rot *r)
+{
+	struct kk_revoke_req req = { .key = r->old,
+				     .source = KK_REV_ROTATION,
+				     .reason = "rotated" };
+	struct kk_timer t = { .key = r->old, .due = time(NULL) + r->req->grace };
+	int bindings, tasks, err;
+
+	snprintf(req.serial, sizeof(req.serial), "%s", r->req->old_serial);
+	if (!r->req->grace) {
+		err = kk_revoke(m, &req, &bindings, &tasks);
+		if (err)
+			kk_error_set(r->e, err, NULL,
+				     "certificate serial %s: could not revoke it: %s",
+				     r->req->old_serial, strerror(-err));
+		return err;
+	}
+	snprintf(t.serial, sizeof(t.serial), "%s", r->req->old_serial);
+	if (kk_timer_add(&t))
+		return kk_error_set(r->e, -EIO, NULL, "cannot record the grace timer in %s: %s",
+				    kk_state_dir(), strerror(errno));
+	return 0;
+}
+
+int kk_op_rotate(const struct kk_rotate_req *req, struct kk_rotate_res *res, struct kk_error *e)
+{
+	struct rot r = { .req = req, .old = req->old, .res = res, .e = e };
+	struct kk_maps m;
+	char why[512];
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = req->issuer ? kk_identity_subject_key(req->issuer, r.old.issuer, why, sizeof(why))
+			  : 0;
+	if (err)
+		return kk_error_set(e, err, "--issuer", "%s", why);
+	err = kk_identity_verify(req->cert, req->ca, time(NULL), &r.id, why, sizeof(why));
+	if (err) {
+		kk_identity_free(&r.id);
+		return kk_error_split(e, err, why);
+	}
+	snprintf(res->new_serial, sizeof(res->new_serial), "%s", r.id.serial);
+	err = kk_op_open(&m, true, e);
+	if (!err) {
+		err = rotate(&m, &r) ?: finish(&m, &r);
+		kk_maps_close(&m);
+	}
+	kk_identity_free(&r.id);
+	return err;
+}

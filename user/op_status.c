@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * op_status — the model `status` shows: what is loaded, the manifest's coverage of this kernel,
+ * every binding with its agent, identity, state, policy, processes and per-hook counters, the
+ * revocation list and the global counters (lost events, fail-closed decisions).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "bind.h"
+#include "maps.h"
+#include "op.h"
+#include "revoke.h"
+
+/*
+ * The one write of status. A binding whose processes have all exited (or whose cgroup was
+ * removed) enforces nothing any more, yet holds its slot, its identity and its policy until
+ * someone ends it; nothing in the kernel tells userspace when the last task goes. The commands
+ * that look at the table end such bindings first (bind, so that a slot is free; the daemon on
+ * its timer; status, so that it never lists a dead agent as bound), each emitting
+ * agent.unbound "exited" or "cgroup removed". Done under the maps lock; when the lock cannot
+ * be had, status still reads (a stale row beats no answer).
+ */
+static void reap_ended(struct kk_maps *m, struct kk_error *e)
+{
+	if (!kk_maps_lock_e(m, e))
+		kk_reap_bindings(m);
+}
+
+static int add_pid(struct kk_maps *m, int pid, int pidfd, uint32_t slot, void *ctx)
+{
+	struct kk_status *s = ctx;
+	struct kk_status_binding *b;
+	size_t i;
+	int *p;
+
+	for (i = 0; i < s->n && s->bindings[i].slot != slot; i++)
+		;
+	if (i == s->n)
+		return 0; /* bound after the table was read */
+	b = &s->bindings[i];
+	p = realloc(b->pids, (b->n_pids + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	b->pids = p;
+	b->pids[b->n_pids++] = pid;
+	return 0;
+}
+
+/* One binding's row: its identity, its policy and its counters. */
+static int read_binding(struct kk_maps *m, uint32_t slot, const struct kk_binding *kb,
+			struct kk_status_binding *b)
+{
+	struct kk_policy_slot pol = { 0 };
+	struct kk_ident id = { 0 };
+
+	b->slot = slot;
+	b->b = *kb;
+	b->b.agent_id[sizeof(b->b.agent_id) - 1] = '\0';
+	b->b.policy_version[sizeof(b->b.policy_version) - 1] = '\0';
+	b->counts = calloc(KK_HOOK_SLOTS, sizeof(*b->counts));
+	if (!b->counts)
+		return -ENOMEM;
+	kk_maps_ident_read(m, kb->ident, &id);
+	kk_maps_policy_read(m, kb->policy, &pol);
+	kk_maps_counts(m, slot, b->counts);
+	id.serial[sizeof(id.serial) - 1] = '\0';
+	memcpy(b->serial, id.serial, sizeof(b->serial));
+	b->state = id.state;
+	b->audit = pol.consts.flags & KK_POL_AUDIT_MODE;
+	memcpy(b->policy_hash, pol.hash, sizeof(b->policy_hash));
+	return 0;
+}
+
+static int read_bindings(struct kk_maps *m, struct kk_status *s)
+{
+	struct kk_binding b;
+	uint32_t slot;
+	int err;
+
+	s->bindings = calloc(KK_MAX_BINDINGS, sizeof(*s->bindings));
+	if (!s->bindings)
+		return -ENOMEM;
+	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
+		if (kk_maps_binding_read(m, slot, &b) || !b.in_use)
+			continue;
+		err = read_binding(m, slot, &b, &s->bindings[s->n++]);
+		if (err)
+			return err;
+	}
+	/* A process of a binding is found by its live mark, in one walk of /proc. */
+	err = kk_maps_for_each_bound(m, add_pid, s);
+	return err == -ENOMEM ? err : 0;
+}
+
+int kk_op_status(const struct kk_status_req *r, struct kk_status *s, struct kk_error *e)
+{
+	struct kk_maps m;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	err = kk_op_open(&m, false, e);
+	if (err)
+		return err;
+	err = kk_hooks_running(KK_PIN_LINKS, &s->cov, e);
+	if (err)
+		goto out;
+	if (r->reap)
+		reap_ended(&m, e);
+	s->programs = kk_maps_program_count();
+	err = read_bindings(&m, s);
+	s->revocations = err ? NULL : kk_revocations_json(&m);
+	if (!err && !s->revocations)
+		err = -ENOMEM;
+	if (!err)
+		kk_maps_read_stats(&m, s->stats);
+	if (err)
+		kk_error_set(e, err, NULL, "out of memory");
+out:
+	kk_maps_close(&m);
+	if (err)
+		kk_status_free(s);
+	return err;
+}
+
+void kk_status_free(struct kk_status *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->bindings[i].pids);
+		free(s->bindings[i].counts);
+	}
+	free(s->bindings);
+	cJSON_Delete(s->revocations);
+	kk_hooks_cov_free(&s->cov);
+	memset(s, 0, sizeof(*s));
+}
