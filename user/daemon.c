@@ -32,7 +32,7 @@
 /* Identities seen per binding slot, so events read after an unbind still name their agent. */
 struct who_cache {
 	uint32_t gen;
-	char agent[68], serial[44], version[68];
+	char agent[KK_AGENT_ID_SIZE], serial[KK_SERIAL_TEXT_SIZE], version[KK_POLICY_VERSION_SIZE];
 };
 
 struct daemon {

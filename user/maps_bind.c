@@ -392,11 +392,12 @@ static int config_update(struct kk_maps *m, int pending_delta)
 /* Delete the kk_pending entries of (slot, gen). */
 static void pending_clear(struct kk_maps *m, uint32_t slot, uint32_t gen)
 {
-	__u32 key, next, *prev = NULL, dead[1024];
+	__u32 key, next, *prev = NULL, dead[KK_MAX_PENDING];
 	struct kk_mark mark;
 	size_t n = 0, i;
 
-	while (n < 1024 && bpf_map_get_next_key(m->fd[KK_MAP_PENDING], prev, &next) == 0) {
+	while (n < KK_MAX_PENDING &&
+	       bpf_map_get_next_key(m->fd[KK_MAP_PENDING], prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		if (!bpf_map_lookup_elem(m->fd[KK_MAP_PENDING], &key, &mark) &&

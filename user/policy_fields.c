@@ -10,7 +10,8 @@
 #include "paths.h"
 #include "policy_parse.h"
 
-#define TEXT_MAX 64 /* agent_id, version, region, rate unit */
+/* agent_id, version, region, rate unit: as long as the binding's agent_id field can hold. */
+#define TEXT_MAX KK_POLICY_TEXT_MAX
 
 static bool printable(const char *s)
 {

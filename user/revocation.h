@@ -20,16 +20,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kakunin_limits.h"
+
 /*
  * One revoked certificate as the kernel keys identities: issuer_key and serial exactly as
  * kk_identity.issuer_key and kk_identity.serial_bin/serial_len/serial of that certificate.
  */
 struct kk_revoked {
 	/* first 8 bytes of SHA-256 over the DER of the CRL's issuer name */
-	uint8_t issuer_key[8];
-	uint8_t serial[20]; /* big-endian magnitude */
+	uint8_t issuer_key[KK_ISSUER_KEY_LEN];
+	uint8_t serial[KK_SERIAL_MAX]; /* big-endian magnitude */
 	size_t serial_len;
-	char serial_hex[41]; /* same canonical form as kk_identity.serial */
+	char serial_hex[KK_SERIAL_HEX_SIZE]; /* same canonical form as kk_identity.serial */
 	int64_t revoked_at;  /* revocationDate, Unix seconds */
 	int reason;	     /* CRL reason code (1 keyCompromise...), -1 when absent */
 };

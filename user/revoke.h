@@ -30,7 +30,7 @@ enum kk_revoke_tasks {
 
 struct kk_revoke_req {
 	struct kk_ident_key key; /* zero issuer: the serial under any issuer */
-	char serial[44];	 /* canonical hex, for messages and events */
+	char serial[KK_SERIAL_TEXT_SIZE]; /* canonical hex, for messages and events */
 	const char *reason;
 	uint32_t source;	    /* enum kk_rev_source */
 	enum kk_revoke_tasks tasks; /* stop (default), keep running, or kill */
@@ -52,6 +52,11 @@ int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, i
  */
 int kk_revoke_tasks(struct kk_maps *m, const bool *idents, const struct kk_revoke_req *r, int *n);
 
+/*
+ * RFC 5280 CRLReason codes run from 0 (unspecified) to 10 (aACompromise); 7 is unused. Only
+ * user/revoke.c names them, which OpenSSL's CRL and OCSP parsers give as numbers.
+ */
+#define KK_CRL_REASON_COUNT 11
 /* RFC 5280 CRLReason name ("keyCompromise"), "" for -1/unknown codes. */
 const char *kk_crl_reason_name(int code);
 

@@ -33,7 +33,7 @@ void kk_meta_remove(uint32_t slot);
 
 struct kk_timer {
 	struct kk_ident_key key; /* the old certificate */
-	char serial[44];
+	char serial[KK_SERIAL_TEXT_SIZE];
 	int64_t due;		 /* Unix seconds */
 };
 
