@@ -1,18 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * cli — exit codes, the command table's functions and the argument checks they share.
- * Every command is `int cmd_<name>(int argc, char **argv)` with argv[0] the command name and
- * returns one of the exit codes below.
+ * cli — the command table's functions and the argument checks they share. Every command is
+ * `int cmd_<name>(int argc, char **argv)` with argv[0] the command name and returns one of the
+ * exit codes of exitcodes.h.
  */
 #ifndef KK_CLI_H
 #define KK_CLI_H
 
-enum kk_exit {
-	KK_EXIT_OK = 0,
-	KK_EXIT_FAIL = 1,
-	KK_EXIT_USAGE = 2,
-	KK_EXIT_NO_LSM = 3, /* BPF LSM unavailable on this kernel */
-};
+#include "exitcodes.h"
 
 int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);

@@ -20,8 +20,8 @@
 #include <cjson/cJSON.h>
 
 #include "bind.h"
-#include "cli.h"
 #include "daemon.h"
+#include "exitcodes.h"
 #include "events.h"
 #include "log.h"
 #include "maps.h"

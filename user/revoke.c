@@ -19,6 +19,7 @@
 #include "log.h"
 #include "maps.h"
 #include "revoke.h"
+#include "state.h"
 
 static const char *const source_names[KK_REV_SOURCE_MAX] = {
 	[KK_REV_CLI] = "cli", [KK_REV_CRL] = "crl", [KK_REV_OCSP] = "ocsp",
@@ -34,13 +35,6 @@ const char *kk_crl_reason_name(int code)
 	};
 
 	return code >= 0 && code < KK_CRL_REASON_COUNT ? names[code] : "";
-}
-
-const char *kk_state_dir(void)
-{
-	const char *d = getenv("KAKUNIN_STATE_DIR");
-
-	return d && *d ? d : KK_STATE_DIR;
 }
 
 static void hex(const uint8_t *b, size_t n, char *out)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * revoke — making a certificate stop being trusted: the revocation list (kk_revoked, and its
- * copy in the state directory so it survives reboots), the identity slots flipped to REVOKED,
- * agent.revoked events, and stopping (or killing) the bound tasks.
+ * copy revocations.json in the state directory of state.h, so it survives reboots), the
+ * identity slots flipped to REVOKED, agent.revoked events, and stopping (or killing) the bound
+ * tasks.
  */
 #ifndef KK_REVOKE_H
 #define KK_REVOKE_H
@@ -13,9 +14,6 @@
 #include "kakunin.h"
 
 struct kk_maps;
-
-/* Where revocations and timers persist; KAKUNIN_STATE_DIR overrides (tests). */
-#define KK_STATE_DIR "/var/lib/kakunin"
 
 /*
  * What becomes of the tasks of a revoked identity's bindings, after the map write. Some channels
@@ -68,8 +66,5 @@ int kk_revocations_sync(struct kk_maps *m);
 
 /* The revocation list as a JSON array of {issuer, serial, revoked_at, source, reason}. */
 struct cJSON *kk_revocations_json(struct kk_maps *m);
-
-/* The state directory (KAKUNIN_STATE_DIR or KK_STATE_DIR). */
-const char *kk_state_dir(void);
 
 #endif
