@@ -4,7 +4,8 @@
  * layout and the flags inside them, defined here once; the sizes, limits and enumerations they
  * are built from are in kakunin_limits.h. Both sides include this file and nothing else is
  * copied by hand. Fixed-width types, explicit padding, sizes pinned by _Static_assert so a change
- * on one side cannot silently misread the other.
+ * on one side cannot silently misread the other; KK_ABI_SIZES and KK_RULESET_FORMAT make up the
+ * stamp `load` pins in kk_config, so a build never reads maps pinned by another layout.
  */
 #ifndef KAKUNIN_H
 #define KAKUNIN_H
@@ -88,14 +89,20 @@ struct kk_revocation {
 };
 _Static_assert(sizeof(struct kk_revocation) == 80, "kk_revocation layout");
 
-/* kk_config[0]: global settings the loader keeps current. */
+/*
+ * kk_config[0]: global settings the loader keeps current, and the ABI stamp of the build that
+ * created the maps (format, layout: see KK_ABI_SIZES). Maps pinned before the stamp existed
+ * have a 24-byte value, which no stamp comparison can mistake for this one.
+ */
 struct kk_config {
 	__s64 tai_offset_ns; /* CLOCK_TAI - CLOCK_REALTIME, for allowed_hours in UTC */
 	__u64 cgroup_levels; /* bit n: some bound cgroup is at hierarchy level n */
 	__u32 pending;	     /* processes being bound right now (kk_pending entries) */
+	__u32 format;	     /* KK_RULESET_FORMAT; written once, by the load that pins the maps */
+	__u32 layout;	     /* hash of KK_ABI_SIZES; written with format */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct kk_config) == 24, "kk_config layout");
+_Static_assert(sizeof(struct kk_config) == 32, "kk_config layout");
 
 /*
  * Value of kk_pending (key: tgid) and kk_cgroups (key: cgroup id): the binding a task of that
@@ -298,7 +305,24 @@ struct kk_policy_slot {
 };
 _Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");
 
-/* Bump whenever a layout of the compiled policies above or its meaning changes. */
+/*
+ * The ABI stamp. KK_RULESET_FORMAT is bumped by hand whenever a layout above or the meaning of a
+ * field or flag changes; KK_ABI_SIZES lists every layout and table size the pinned maps depend
+ * on, and the loader hashes it (user/abi.c), so a size change is caught even when the bump is
+ * forgotten. A struct added above belongs in this list.
+ */
 #define KK_RULESET_FORMAT 1
+#define KK_ABI_SIZES                                                                               \
+	sizeof(struct kk_task), sizeof(struct kk_ident_key), sizeof(struct kk_ident),              \
+		sizeof(struct kk_binding), sizeof(struct kk_runtime),                              \
+		sizeof(struct kk_revocation), sizeof(struct kk_config), sizeof(struct kk_mark),    \
+		sizeof(struct kk_bindreq), sizeof(struct kk_file_mark), sizeof(struct kk_sock),    \
+		sizeof(struct kk_live), sizeof(struct kk_exec_key), KK_EVENT_HDR_SIZE,             \
+		sizeof(struct kk_path_key), sizeof(struct kk_path_val), sizeof(struct kk_net_key), \
+		sizeof(struct kk_net_val), sizeof(struct kk_policy_consts),                        \
+		sizeof(struct kk_policy_slot), KK_PATH_MAX, KK_MAX_BINDINGS, KK_MAX_IDENTS,        \
+		KK_MAX_POLICIES, KK_MAX_PATH_ENTRIES, KK_MAX_NET_ENTRIES, KK_MAX_EXEC_ENTRIES,     \
+		KK_MAX_CONNS, KK_MAX_FILES, KK_MAX_OBJS, KK_MAX_PENDING, KK_MAX_CGROUPS,           \
+		KK_REVOKED_MAX, KK_HOOK_SLOTS, KK_STAT_MAX
 
 #endif /* KAKUNIN_H */
