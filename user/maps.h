@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "kakunin.h"
-#include "policy.h"
+#include "ruleset.h"
 
 /* One pinned link per attached program, named after the program. */
 #define KK_PIN_LINKS KK_PIN_ROOT "/links"
