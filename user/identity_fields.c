@@ -18,8 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define KK_IDENTITY_INTERNAL
-#include "identity.h"
+#include "identity_int.h"
 
 static void hex(const unsigned char *b, size_t n, char *out)
 {

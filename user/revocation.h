@@ -92,15 +92,4 @@ int kk_ocsp_query(const char *cert_path, const char *ca_bundle, const char *url,
  */
 int kk_ocsp_url(const char *cert_path, char *buf, size_t len);
 
-#ifdef KK_REVOCATION_INTERNAL
-/*
- * Shared by user/revocation*.c only, which define KK_IDENTITY_INTERNAL and
- * KK_REVOCATION_INTERNAL and include <openssl/x509.h> and "identity.h" first.
- */
-
-/* The certificates of a CA bundle (NULL = KK_DEFAULT_CA); errors name it "CA bundle X". */
-int kk_rev_read_bundle(const char *bundle, kk_x509s **out, char *why, size_t wlen);
-
-#endif
-
 #endif
