@@ -213,12 +213,12 @@ KK_MAP struct {
  * kk_pending — key: tgid (or tgid | KK_PENDING_TREE for the root of a --tree bind); value:
  * struct kk_mark. Processes being bound at this moment: a fork by one of their threads that is
  * not marked yet (or, below a tree root, by any process) still gives the child the binding, so
- * no child escapes while `bind` marks tasks. Entries live only during a bind; full (1024 at
- * once): that bind fails.
+ * no child escapes while `bind` marks tasks. Entries live only during a bind; full
+ * (KK_MAX_PENDING at once): that bind fails.
  */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, KK_MAX_PENDING);
 	__type(key, __u32);
 	__type(value, struct kk_mark);
 } kk_pending SEC(".maps");
@@ -226,12 +226,12 @@ KK_MAP struct {
 /*
  * kk_cgroups — key: cgroup v2 id; value: struct kk_mark. A task without a binding inside a
  * bound cgroup (or below it) takes the cgroup's binding on its first hook, and keeps it if it
- * leaves. Full (1024 cgroups): `bind --cgroup` fails.
+ * leaves. Full (KK_MAX_CGROUPS cgroups): `bind --cgroup` fails.
  */
 KK_MAP struct {
 	__uint(map_flags, BPF_F_RDONLY_PROG);
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, KK_MAX_CGROUPS);
 	__type(key, __u64);
 	__type(value, struct kk_mark);
 } kk_cgroups SEC(".maps");

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * kakunin.h — the ABI shared by the BPF programs and the loader. Every verdict, event type,
- * limit and map value layout is defined here once; both sides include this file and nothing
- * else is copied by hand. Fixed-width types, explicit padding, sizes pinned by _Static_assert so
- * a change on one side cannot silently misread the other.
+ * kakunin.h — the ABI shared by the BPF programs and the loader: every map key and value
+ * layout and the flags inside them, defined here once; the sizes, limits and enumerations they
+ * are built from are in kakunin_limits.h. Both sides include this file and nothing else is
+ * copied by hand. Fixed-width types, explicit padding, sizes pinned by _Static_assert so a change
+ * on one side cannot silently misread the other; KK_ABI_SIZES and KK_RULESET_FORMAT make up the
+ * stamp `load` pins in kk_config, so a build never reads maps pinned by another layout.
  */
 #ifndef KAKUNIN_H
 #define KAKUNIN_H
@@ -13,210 +15,10 @@
 #include <linux/bpf.h> /* struct bpf_spin_lock */
 #endif
 
+#include "kakunin_limits.h"
+
 /* Where `load` pins everything; later commands reopen these paths. */
 #define KK_PIN_ROOT "/sys/fs/bpf/kakunin"
-
-/* Longest path the kernel resolves and reports (PATH_MAX, including the NUL). */
-#define KK_PATH_MAX 4096
-#define KK_COMM_LEN 16
-
-/*
- * Table sizes. Bindings, identities and policies live in arrays indexed by a slot the loader
- * allocates; `bind` fails with a clear error when one is full, the kernel never depends on room.
- */
-#define KK_MAX_BINDINGS	    1024
-#define KK_MAX_IDENTS	    1024
-#define KK_MAX_POLICIES	    256
-#define KK_MAX_PATH_ENTRIES 131072 /* all policies together */
-#define KK_MAX_NET_ENTRIES  65536  /* per trie (allow, deny) */
-#define KK_MAX_EXEC_ENTRIES 4096
-#define KK_MAX_CONNS	    65536 /* live outbound sockets of bound tasks */
-#define KK_MAX_FILES	    65536 /* files decided under a binding (LRU: older ones are decided again) */
-#define KK_MAX_OBJS	    16384 /* System V IPC objects and keys created by bound tasks */
-#define KK_CGROUP_LEVELS    12	  /* a bound cgroup is at most this deep (the root is level 0) */
-
-/* Access bits, ours rather than the kernel's f_mode so policy and events share them. */
-#define KK_ACCESS_READ	0x1u
-#define KK_ACCESS_WRITE 0x2u
-#define KK_ACCESS_EXEC	0x4u
-
-/* State of an identity (certificate); anything but ACTIVE denies every scoped action. */
-enum kk_state {
-	KK_STATE_ACTIVE = 0,
-	KK_STATE_REVOKED = 1,
-	KK_STATE_BLOCKED = 2, /* revocation status unknown and fail_open is false */
-};
-
-enum kk_event_type {
-	KK_EV_ACTION_ALLOWED = 1,
-	KK_EV_ACTION_DENIED = 2,
-	KK_EV_ACTION_AUDITED = 3,
-	KK_EV_AGENT_BOUND = 4,
-	KK_EV_AGENT_UNBOUND = 5,
-	KK_EV_AGENT_REVOKED = 6,
-	KK_EV_AGENT_BLOCKED = 7,
-	KK_EV_EVENTS_LOST = 8,
-	KK_EV_AGENT_WARNING = 9, /* e.g. revocation status unknown under fail_open */
-};
-
-/* Hooks, as events and per-binding counters name them (user/events.c has the names). */
-enum kk_hook {
-	KK_HOOK_NONE = 0,
-	KK_HOOK_FILE_OPEN,
-	KK_HOOK_FILE_PERMISSION,
-	KK_HOOK_PATH_LINK,
-	KK_HOOK_PATH_RENAME,
-	KK_HOOK_PATH_UNLINK,
-	KK_HOOK_PATH_MKDIR,
-	KK_HOOK_PATH_RMDIR,
-	KK_HOOK_PATH_SYMLINK,
-	KK_HOOK_PATH_MKNOD,
-	KK_HOOK_PATH_TRUNCATE,
-	KK_HOOK_PATH_CHMOD,
-	KK_HOOK_PATH_CHOWN,
-	KK_HOOK_BPRM_CHECK,
-	KK_HOOK_SOCKET_CONNECT,
-	KK_HOOK_SOCKET_SENDMSG,
-	KK_HOOK_SOCKET_RECVMSG,
-	KK_HOOK_SOCKET_CREATE,
-	KK_HOOK_UNIX_CONNECT,
-	KK_HOOK_UNIX_SEND,
-	KK_HOOK_TASK_ALLOC,
-	/* self-protection (bpf/protect.bpf.c) */
-	KK_HOOK_BPF,
-	KK_HOOK_PERF_EVENT_OPEN,
-	KK_HOOK_KERNEL_READ_FILE,
-	KK_HOOK_KERNEL_LOAD_DATA,
-	KK_HOOK_LOCKED_DOWN,
-	KK_HOOK_PTRACE,
-	KK_HOOK_PTRACE_TRACEME,
-	KK_HOOK_TASK_KILL,
-	KK_HOOK_SB_MOUNT,
-	KK_HOOK_SB_UMOUNT,
-	KK_HOOK_MOVE_MOUNT,
-	KK_HOOK_SB_PIVOTROOT,
-	KK_HOOK_PATH_CHROOT,
-	KK_HOOK_USERNS_CREATE,
-	KK_HOOK_CAPABLE,
-	KK_HOOK_FILE_RECEIVE,
-	KK_HOOK_MMAP_FILE,
-	KK_HOOK_FILE_MPROTECT,
-	KK_HOOK_FILE_FCNTL,
-	KK_HOOK_FILE_IOCTL,
-	/* complete mediation (bpf/hooks.manifest): network */
-	KK_HOOK_SOCKET_BIND,
-	KK_HOOK_SOCKET_LISTEN,
-	KK_HOOK_SOCKET_ACCEPT,
-	KK_HOOK_SOCKET_SETSOCKOPT,
-	KK_HOOK_SOCK_RCV_SKB,
-	KK_HOOK_SCTP_BIND_CONNECT,
-	KK_HOOK_TUN_DEV_CREATE,
-	KK_HOOK_TUN_DEV_ATTACH_QUEUE,
-	KK_HOOK_TUN_DEV_ATTACH,
-	KK_HOOK_TUN_DEV_OPEN,
-	/* files: attributes, xattrs, watches, locks, 32-bit ioctls */
-	KK_HOOK_INODE_SETATTR,
-	KK_HOOK_INODE_SETXATTR,
-	KK_HOOK_INODE_REMOVEXATTR,
-	KK_HOOK_INODE_GETXATTR,
-	KK_HOOK_INODE_LISTXATTR,
-	KK_HOOK_PATH_NOTIFY,
-	KK_HOOK_FILE_LOCK,
-	KK_HOOK_FILE_IOCTL_COMPAT,
-	/* System V IPC and keys */
-	KK_HOOK_IPC_PERMISSION,
-	KK_HOOK_MSG_QUEUE_ALLOC,
-	KK_HOOK_MSG_QUEUE_ASSOCIATE,
-	KK_HOOK_MSG_QUEUE_MSGCTL,
-	KK_HOOK_MSG_QUEUE_MSGSND,
-	KK_HOOK_MSG_QUEUE_MSGRCV,
-	KK_HOOK_SHM_ALLOC,
-	KK_HOOK_SHM_ASSOCIATE,
-	KK_HOOK_SHM_SHMCTL,
-	KK_HOOK_SHM_SHMAT,
-	KK_HOOK_SEM_ALLOC,
-	KK_HOOK_SEM_ASSOCIATE,
-	KK_HOOK_SEM_SEMCTL,
-	KK_HOOK_SEM_SEMOP,
-	KK_HOOK_KEY_ALLOC,
-	KK_HOOK_KEY_PERMISSION,
-	KK_HOOK_WATCH_KEY,
-	KK_HOOK_POST_NOTIFICATION,
-	/* the kernel and other tasks */
-	KK_HOOK_KERNEL_MODULE_REQUEST,
-	KK_HOOK_SYSLOG,
-	KK_HOOK_URING_CMD,
-	KK_HOOK_BINDER_SET_CONTEXT_MGR,
-	KK_HOOK_BINDER_TRANSACTION,
-	KK_HOOK_BINDER_TRANSFER_BINDER,
-	KK_HOOK_BINDER_TRANSFER_FILE,
-	KK_HOOK_TASK_SETNICE,
-	KK_HOOK_TASK_SETIOPRIO,
-	KK_HOOK_TASK_SETSCHEDULER,
-	KK_HOOK_TASK_SETRLIMIT,
-	KK_HOOK_TASK_MOVEMEMORY,
-	KK_HOOK_MAX,
-};
-#define KK_HOOK_SLOTS 128 /* per-binding counters reserve this many hooks */
-_Static_assert(KK_HOOK_MAX <= KK_HOOK_SLOTS, "too many hooks for the counters");
-
-/* Why a decision was taken; the text for each lives in user/events.c. */
-enum kk_reason {
-	KK_REASON_NONE = 0,
-	/* scope decisions: audit mode turns these into action.audited */
-	KK_REASON_NOT_IN_SCOPE,	      /* no rule covers the path */
-	KK_REASON_EXPLICIT_DENY,      /* the most specific rule is [] */
-	KK_REASON_ACCESS_NOT_GRANTED, /* a rule covers the path, without this access */
-	KK_REASON_PATH_UNRESOLVED,    /* path could not be resolved: fail closed */
-	KK_REASON_LINK_WIDENS,	      /* link/rename would give the file more access */
-	KK_REASON_EXEC_NOT_LISTED,    /* not in the policy's exec list */
-	KK_REASON_EXEC_WRITABLE,      /* the agent may write this file (W^X) */
-	KK_REASON_EXEC_ANONYMOUS,     /* memfd, deleted or unlinked file */
-	KK_REASON_HOST_DENIED,	      /* destination in denied_hosts */
-	KK_REASON_HOST_NOT_ALLOWED,   /* destination not in allowed_hosts */
-	KK_REASON_FAMILY_NOT_ALLOWED, /* address family other than IPv4/IPv6/unix */
-	KK_REASON_SOCKET_TYPE,	      /* raw, packet or netlink socket */
-	KK_REASON_UNIX_ABSTRACT,      /* abstract unix socket: no path to decide on */
-	KK_REASON_OUTSIDE_HOURS,      /* outside allowed_hours */
-	KK_REASON_RATE_LIMIT,	      /* rate_limit tokens exhausted */
-	KK_REASON_CONCURRENCY,	      /* max_concurrent_trades reached */
-	KK_REASON_LISTEN_NOT_ALLOWED, /* bind/listen/accept on a port not in network_rules.listen */
-	KK_REASON_PROTOCOL,	/* inet protocol other than TCP/UDP, not in allowed_socket_types */
-	KK_REASON_SOURCE_ROUTE, /* IPv6 routing header, IPv4 options, per-socket IPsec policy */
-	KK_REASON_FOREIGN_SOCKET, /* a socket from outside the binding, with no peer to decide */
-	KK_REASON_FOREIGN_OBJECT, /* an IPC object or key the binding did not create */
-	KK_REASON_EXEC_MEMORY,	  /* anonymous or memfd memory made executable (W^X) */
-	KK_REASON_IPC_NONE,	  /* System V IPC or keys with "ipc": "none" */
-	KK_REASON_SCOPE_MAX,
-	/* identity and integrity: denied in audit mode too */
-	KK_REASON_REVOKED = 32,	   /* certificate revoked */
-	KK_REASON_BLOCKED,	   /* revocation status unknown, fail closed */
-	KK_REASON_BINDING_INVALID, /* binding, identity or policy entry unusable */
-	KK_REASON_STORAGE_FULL,	   /* child could not inherit the binding: fork refused */
-	KK_REASON_CONN_TABLE_FULL, /* cannot track the connection: fail closed */
-	KK_REASON_AUTO_REVOKE,	   /* agent.revoked by the in-kernel tripwire */
-	KK_REASON_PROTECTED,	   /* self-protection: never allowed to a bound task */
-	KK_REASON_OUTSIDE_BINDING, /* a signal or trace aimed outside the agent's binding */
-	KK_REASON_NAMESPACE,	   /* new namespaces or another cgroup at clone */
-	KK_REASON_MAX,
-};
-
-/*
- * Counters of the kk_stats per-CPU array, summed by `status`. Every helper failure and every
- * fail-closed decision is counted, so nothing is dropped or denied without a trace.
- */
-enum kk_stat {
-	KK_STAT_EVENTS_LOST = 0, /* ringbuf output failed: consumer reports events.lost */
-	KK_STAT_PATH_FAIL,	 /* path could not be resolved, access denied */
-	KK_STAT_BINDING_INVALID, /* binding/identity/policy entry unusable, access denied */
-	KK_STAT_INHERIT_FAIL,	 /* task storage for a child could not be created */
-	KK_STAT_CONN_TABLE_FULL, /* connection tracking full, connect denied */
-	KK_STAT_DENIED,		 /* every denial */
-	KK_STAT_AUDITED,	 /* every would-be denial in audit mode */
-	KK_STAT_FILE_TABLE_FULL, /* kk_files full: the file is decided on its path again at use */
-	KK_STAT_OBJ_TABLE_FULL,	 /* kk_objs full: the IPC object or key was refused */
-	KK_STAT_MAX,
-};
 
 /* Value of the kk_task task-storage map: what a bound task carries and passes to children. */
 struct kk_task {
@@ -226,9 +28,8 @@ struct kk_task {
 _Static_assert(sizeof(struct kk_task) == 8, "kk_task layout");
 
 /* Identity key: (issuer, serial), as revocations name a certificate. */
-#define KK_SERIAL_MAX 20
 struct kk_ident_key {
-	__u8 issuer[8]; /* first bytes of SHA-256 over the issuer name's DER */
+	__u8 issuer[KK_ISSUER_KEY_LEN]; /* first bytes of SHA-256 over the issuer name's DER */
 	__u8 serial_len;
 	__u8 serial[KK_SERIAL_MAX]; /* big-endian magnitude */
 	__u8 pad[3];
@@ -240,7 +41,7 @@ struct kk_ident {
 	__u32 state; /* enum kk_state */
 	__u32 refs;  /* bindings using this slot (loader bookkeeping) */
 	struct kk_ident_key key;
-	char serial[44]; /* lowercase hex, for events and status */
+	char serial[KK_SERIAL_TEXT_SIZE]; /* lowercase hex, for events and status */
 };
 _Static_assert(sizeof(struct kk_ident) == 84, "kk_ident layout");
 
@@ -255,8 +56,8 @@ struct kk_binding {
 	__u32 pid;    /* the bound process (0 for a cgroup) */
 	__u64 cgroup_id;
 	__u64 bound_at; /* CLOCK_REALTIME seconds */
-	char agent_id[68];
-	char policy_version[64];
+	char agent_id[KK_AGENT_ID_SIZE];
+	char policy_version[KK_POLICY_VERSION_SIZE];
 	__u32 cgroup_level; /* depth of cgroup_id below the cgroup2 root */
 };
 _Static_assert(sizeof(struct kk_binding) == 176, "kk_binding layout");
@@ -280,30 +81,28 @@ _Static_assert(sizeof(struct kk_runtime) == 40, "kk_runtime layout");
  * Value of kk_revoked (key: struct kk_ident_key; an all-zero issuer matches every issuer): the
  * revocation list. `bind` refuses listed certificates; `load` refills it from the state file.
  */
-#define KK_REVOKED_MAX 65536
-enum kk_rev_source {
-	KK_REV_CLI = 0,
-	KK_REV_CRL = 1,
-	KK_REV_OCSP = 2,
-	KK_REV_AUTO = 3, /* the tripwire */
-	KK_REV_ROTATION = 4,
-};
 struct kk_revocation {
 	__u64 revoked_at; /* CLOCK_REALTIME seconds */
 	__u32 source;	  /* enum kk_rev_source */
 	__u32 pad;
-	char reason[64];
+	char reason[KK_REV_REASON_SIZE];
 };
 _Static_assert(sizeof(struct kk_revocation) == 80, "kk_revocation layout");
 
-/* kk_config[0]: global settings the loader keeps current. */
+/*
+ * kk_config[0]: global settings the loader keeps current, and the ABI stamp of the build that
+ * created the maps (format, layout: see KK_ABI_SIZES). Maps pinned before the stamp existed
+ * have a 24-byte value, which no stamp comparison can mistake for this one.
+ */
 struct kk_config {
 	__s64 tai_offset_ns; /* CLOCK_TAI - CLOCK_REALTIME, for allowed_hours in UTC */
 	__u64 cgroup_levels; /* bit n: some bound cgroup is at hierarchy level n */
 	__u32 pending;	     /* processes being bound right now (kk_pending entries) */
+	__u32 format;	     /* KK_RULESET_FORMAT; written once, by the load that pins the maps */
+	__u32 layout;	     /* hash of KK_ABI_SIZES; written with format */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct kk_config) == 24, "kk_config layout");
+_Static_assert(sizeof(struct kk_config) == 32, "kk_config layout");
 
 /*
  * Value of kk_pending (key: tgid) and kk_cgroups (key: cgroup id): the binding a task of that
@@ -322,7 +121,6 @@ _Static_assert(sizeof(struct kk_mark) == 8, "kk_mark layout");
  * 2^22). A fork anywhere below that root while the bind runs gives the child the binding.
  */
 #define KK_PENDING_TREE 0x80000000u
-#define KK_TREE_DEPTH	32 /* generations below a --tree root that are looked at */
 struct kk_bindreq {
 	__u32 tgid;
 	__u32 binding;
@@ -380,7 +178,7 @@ _Static_assert(sizeof(struct kk_live) == 8, "kk_live layout");
 /* Key of kk_exec: an exec-list entry of a policy, the resolved path with its NUL. */
 struct kk_exec_key {
 	__u32 policy;
-	char path[252];
+	char path[KK_EXEC_PATH_LEN];
 };
 _Static_assert(sizeof(struct kk_exec_key) == 256, "kk_exec_key layout");
 
@@ -419,22 +217,15 @@ _Static_assert(__builtin_offsetof(struct kk_event, path) == KK_EVENT_HDR_SIZE, "
 _Static_assert(sizeof(struct kk_event) == KK_EVENT_HDR_SIZE + KK_PATH_MAX, "kk_event size");
 
 /*
- * Compiled policies (user/policy*.c produces them, the enforcement maps hold them). Bump
- * KK_RULESET_FORMAT whenever one of these layouts or meanings changes.
+ * Compiled policies (user/policy*.c produces them, the enforcement maps hold them).
+ *
+ * Path rules live in an LPM trie whose key data is at most 256 bytes: the policy id (4) and
+ * KK_LPM_PATH_LEN path bytes. An exact rule "/etc/hosts" is stored as "/etc/hosts\0" and matches
+ * only that path; a subtree rule ("/data/" followed by a star) as "/data/" plus "/data\0" for the
+ * directory itself. Lookups use the resolved path with its NUL; a path longer than the key is
+ * looked up by its first KK_LPM_PATH_LEN bytes, which still finds the most specific subtree rule,
+ * as no rule is longer (KK_RULE_PATH_MAX).
  */
-#define KK_RULESET_FORMAT 1
-
-/*
- * Path rules live in an LPM trie whose key data is at most 256 bytes: the policy id (4) and 252
- * path bytes. An exact rule "/etc/hosts" is stored as "/etc/hosts\0" and matches only that path;
- * a subtree rule ("/data/" followed by a star) as "/data/" plus "/data\0" for the directory
- * itself. Lookups use the resolved path with its NUL; a path longer than the key is looked up by
- * its first 252 bytes, which still finds the most specific subtree rule, as no rule is longer.
- */
-#define KK_LPM_PATH_LEN 252
-/* Longest path a rule may name: its key also needs the NUL or the '/'. */
-#define KK_RULE_PATH_MAX (KK_LPM_PATH_LEN - 1)
-
 struct kk_path_key {
 	__u32 prefixlen; /* bits of policy_id + path that must match */
 	__u32 policy_id; /* always matched in full: prefixlen >= 32 */
@@ -459,7 +250,6 @@ _Static_assert(sizeof(struct kk_path_val) == 4, "kk_path_val layout");
  * The compiler folds every broader entry into the narrower ones it contains, so the single
  * longest match the kernel gets carries every port that applies.
  */
-#define KK_NET_PORTS_MAX 16
 struct kk_net_key {
 	__u32 prefixlen; /* 32 (policy id) + address prefix */
 	__u32 policy_id; /* always matched in full */
@@ -515,7 +305,24 @@ struct kk_policy_slot {
 };
 _Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");
 
-/* Default ring size: about a thousand path events before loss is counted. */
-#define KK_RINGBUF_SIZE (4u << 20)
+/*
+ * The ABI stamp. KK_RULESET_FORMAT is bumped by hand whenever a layout above or the meaning of a
+ * field or flag changes; KK_ABI_SIZES lists every layout and table size the pinned maps depend
+ * on, and the loader hashes it (user/abi.c), so a size change is caught even when the bump is
+ * forgotten. A struct added above belongs in this list.
+ */
+#define KK_RULESET_FORMAT 1
+#define KK_ABI_SIZES                                                                               \
+	sizeof(struct kk_task), sizeof(struct kk_ident_key), sizeof(struct kk_ident),              \
+		sizeof(struct kk_binding), sizeof(struct kk_runtime),                              \
+		sizeof(struct kk_revocation), sizeof(struct kk_config), sizeof(struct kk_mark),    \
+		sizeof(struct kk_bindreq), sizeof(struct kk_file_mark), sizeof(struct kk_sock),    \
+		sizeof(struct kk_live), sizeof(struct kk_exec_key), KK_EVENT_HDR_SIZE,             \
+		sizeof(struct kk_path_key), sizeof(struct kk_path_val), sizeof(struct kk_net_key), \
+		sizeof(struct kk_net_val), sizeof(struct kk_policy_consts),                        \
+		sizeof(struct kk_policy_slot), KK_PATH_MAX, KK_MAX_BINDINGS, KK_MAX_IDENTS,        \
+		KK_MAX_POLICIES, KK_MAX_PATH_ENTRIES, KK_MAX_NET_ENTRIES, KK_MAX_EXEC_ENTRIES,     \
+		KK_MAX_CONNS, KK_MAX_FILES, KK_MAX_OBJS, KK_MAX_PENDING, KK_MAX_CGROUPS,           \
+		KK_REVOKED_MAX, KK_HOOK_SLOTS, KK_STAT_MAX
 
 #endif /* KAKUNIN_H */

@@ -26,26 +26,6 @@ int kk_usage_error(const char *cmd, const char *fmt, ...)
 	return KK_EXIT_USAGE;
 }
 
-int kk_parse_pid(const char *s, int *pid)
-{
-	unsigned long v = 0;
-	const char *p;
-
-	if (!s || !*s)
-		return -EINVAL;
-	for (p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > INT_MAX)
-			return -EINVAL;
-	}
-	if (v == 0)
-		return -EINVAL;
-	*pid = (int)v;
-	return 0;
-}
-
 int kk_require_root(const char *cmd)
 {
 	if (geteuid() == 0)

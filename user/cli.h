@@ -1,22 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * cli — exit codes, the command table's functions and the argument checks they share.
- * Every command is `int cmd_<name>(int argc, char **argv)` with argv[0] the command name and
- * returns one of the exit codes below.
+ * cli — the command table's functions and the argument checks they share. Every command is
+ * `int cmd_<name>(int argc, char **argv)` with argv[0] the command name and returns one of the
+ * exit codes of exitcodes.h.
  */
 #ifndef KK_CLI_H
 #define KK_CLI_H
 
 #include <stdbool.h>
+#include "exitcodes.h"
 
 struct kk_error;
-
-enum kk_exit {
-	KK_EXIT_OK = 0,
-	KK_EXIT_FAIL = 1,
-	KK_EXIT_USAGE = 2,
-	KK_EXIT_NO_LSM = 3, /* BPF LSM unavailable on this kernel */
-};
 
 int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
@@ -34,8 +28,6 @@ int cmd_status(int argc, char **argv);
 /* "kakunin-bpf: <cmd>: <msg> (see 'kakunin-bpf <cmd> --help')" on stderr; returns 2. */
 int kk_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parse a decimal PID (1..INT_MAX, digits only); -EINVAL otherwise. */
-int kk_parse_pid(const char *s, int *pid);
 
 /* 0 when running as root; otherwise reports that cmd needs root and returns -EPERM. */
 int kk_require_root(const char *cmd);

@@ -24,6 +24,7 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "log.h"
+#include "op.h"
 
 static const char usage[] =
 	"usage: kakunin-bpf bind (--pid PID [--tree] | --cgroup PATH) --cert CERT --policy FILE\n"

@@ -84,15 +84,22 @@ int cmd_load(int argc, char **argv)
 	return KK_EXIT_OK;
 }
 
-/* Live bindings (after ending those whose processes are gone); 0 when not loaded. */
-static int live_bindings(void)
+/*
+ * Live bindings (after ending those whose processes are gone); 0 when not loaded. -EPROTO with
+ * why[] when another build's maps are pinned: their bindings cannot be read, only removed.
+ */
+static int live_bindings(char *why, size_t wlen)
 {
 	struct kk_binding b;
 	struct kk_maps m;
 	uint32_t slot;
 	int n = 0;
 
-	if (access(KK_PIN_ROOT "/maps/kk_bindings", F_OK) != 0 || kk_maps_open(&m))
+	if (access(KK_PIN_ROOT "/maps/kk_bindings", F_OK) != 0)
+		return 0;
+	if (kk_maps_pinned_stamp(why, wlen) == -EPROTO)
+		return -EPROTO;
+	if (kk_maps_open(&m))
 		return 0;
 	if (!kk_maps_lock(&m))
 		kk_reap_bindings(&m);
@@ -110,6 +117,7 @@ int cmd_unload(int argc, char **argv)
 		{ 0 },
 	};
 	bool was_loaded, force = false;
+	char why[512];
 	int c, n;
 
 	while ((c = getopt_long(argc, argv, ":h", o, NULL)) != -1) {
@@ -129,8 +137,12 @@ int cmd_unload(int argc, char **argv)
 		return kk_usage_error("unload", "unexpected argument '%s'", argv[optind]);
 	if (kk_require_root("unload"))
 		return KK_EXIT_FAIL;
-	n = live_bindings();
-	if (n && !force) {
+	n = live_bindings(why, sizeof(why));
+	if (n == -EPROTO && !force) {
+		kk_err("unload", "%s", why);
+		return KK_EXIT_FAIL;
+	}
+	if (n > 0 && !force) {
 		kk_err("unload", "%d binding%s live: their agents would run unconfined; unbind them "
 		       "first or use --force", n, n == 1 ? " is" : "s are");
 		return KK_EXIT_FAIL;

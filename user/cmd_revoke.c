@@ -19,6 +19,7 @@
 #include "maps.h"
 #include "revocation.h"
 #include "revoke.h"
+#include "state.h"
 
 static const char usage[] =
 	"usage: kakunin-bpf revoke --serial HEX [--issuer CA_CERT] [--reason TEXT]\n"

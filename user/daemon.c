@@ -20,8 +20,8 @@
 #include <cjson/cJSON.h>
 
 #include "bind.h"
-#include "cli.h"
 #include "daemon.h"
+#include "exitcodes.h"
 #include "events.h"
 #include "log.h"
 #include "maps.h"
@@ -32,7 +32,7 @@
 /* Identities seen per binding slot, so events read after an unbind still name their agent. */
 struct who_cache {
 	uint32_t gen;
-	char agent[68], serial[44], version[68];
+	char agent[KK_AGENT_ID_SIZE], serial[KK_SERIAL_TEXT_SIZE], version[KK_POLICY_VERSION_SIZE];
 };
 
 struct daemon {

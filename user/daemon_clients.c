@@ -32,7 +32,7 @@
 struct client {
 	int fd;
 	bool hello, follow, text;
-	char agent[68], type[32];
+	char agent[KK_AGENT_ID_SIZE], type[32];
 	char in[512];
 	size_t in_len;
 };
@@ -44,7 +44,8 @@ struct kk_clients {
 		struct kk_event ev;
 		uint64_t seq;
 		struct kk_who who;
-		char agent[68], serial[44], version[68];
+		char agent[KK_AGENT_ID_SIZE], serial[KK_SERIAL_TEXT_SIZE];
+		char version[KK_POLICY_VERSION_SIZE];
 	} *hist;
 	size_t hist_next, hist_n;
 	const struct kk_clock *clock;

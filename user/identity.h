@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kakunin_limits.h" /* KK_SERIAL_MAX and the text sizes: no layouts, no libbpf */
+
 #define KK_DEFAULT_CA "/etc/kakunin/ca.pem"
 /*
  * kakunin policy-hash extension: an OID under the UUID arc 2.25 (ITU-T X.667), so no registry is
@@ -26,19 +28,16 @@
  */
 #define KK_POLICY_HASH_OID "2.25.243117301337387610220934576524076285138"
 
-/* Longest serial RFC 5280 allows, in bytes of magnitude. */
-#define KK_SERIAL_MAX 20
-
 struct kk_identity {
 	/* lowercase hex of the serial's magnitude, no colons; as BN_bn2hex gives it, lowercased
 	 * (even length, may start with 0; "00" for serial 0) */
-	char serial[41];
+	char serial[KK_SERIAL_HEX_SIZE];
 	/* big-endian magnitude, no leading zero bytes except a single 0 for serial 0 */
-	uint8_t serial_bin[20];
+	uint8_t serial_bin[KK_SERIAL_MAX];
 	size_t serial_len;
 	/* first 8 bytes of SHA-256 over the DER of the issuer name: the kernel's identity key with
 	 * serial_bin */
-	uint8_t issuer_key[8];
+	uint8_t issuer_key[KK_ISSUER_KEY_LEN];
 	/* X509_NAME_hash_ex of the issuer name as 8 lowercase hex chars, like
 	 * `openssl x509 -issuer_hash` */
 	char issuer_hash[9];
@@ -90,45 +89,21 @@ int kk_identity_check_policy_hash(const struct kk_identity *id, const char *poli
 /*
  * Parse a user-given serial: hex digits, optional colons between byte pairs (as
  * `openssl x509 -serial` or browsers print), optional 0x prefix, any case; leading zero bytes
- * dropped. Into out[20]/len. -EINVAL (empty, non-hex, longer than 20 bytes). Also produce the
- * canonical lowercase form (same form as kk_identity.serial) into canon[41] unless it is NULL.
+ * dropped. Into out[]/len. -EINVAL (empty, non-hex, longer than KK_SERIAL_MAX bytes). Also
+ * produce the canonical lowercase form (same form as kk_identity.serial) into canon[] unless it
+ * is NULL.
  */
-int kk_serial_parse(const char *text, uint8_t out[20], size_t *len, char canon[41]);
+int kk_serial_parse(const char *text, uint8_t out[KK_SERIAL_MAX], size_t *len,
+		    char canon[KK_SERIAL_HEX_SIZE]);
 
 /*
  * The issuer key (see kk_identity.issuer_key) that certificates issued by the CA certificate
  * cert_path carry: from its subject name. For `revoke --issuer CA`. -errno, why[]
  */
-int kk_identity_subject_key(const char *cert_path, uint8_t key[8], char *why, size_t wlen);
+int kk_identity_subject_key(const char *cert_path, uint8_t key[KK_ISSUER_KEY_LEN], char *why,
+			    size_t wlen);
 
 /* Free what *id owns and zero it; safe on a zeroed or already freed identity. */
 void kk_identity_free(struct kk_identity *id);
-
-#ifdef KK_IDENTITY_INTERNAL
-/*
- * Shared by user/identity*.c only, which define KK_IDENTITY_INTERNAL and include
- * <openssl/x509.h> first; everyone else sees no OpenSSL type.
- */
-
-/* STACK_OF(X509), named so that clang-format can read the prototypes. */
-typedef STACK_OF(X509) kk_x509s;
-
-/* Read path: its first certificate into *leaf, any further ones (PEM only) into *extra. */
-int kk_id_read_certs(const char *path, X509 **leaf, kk_x509s **extra, char *why, size_t wlen);
-/* Fill *id from x (read from path, named in errors). */
-int kk_id_fill(const char *path, X509 *x, struct kk_identity *id, char *why, size_t wlen);
-/* Format into why; with ssl, append OpenSSL's queued errors " (e1; e2)". Clears the queue. */
-void kk_id_why(char *why, size_t wlen, bool ssl, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-/* name as one RFC 2253 line into buf ("" when empty or unprintable). */
-void kk_id_name(const X509_NAME *name, char *buf, size_t len);
-/* "YYYY-MM-DD HH:MM:SS UTC" */
-void kk_id_time_str(int64_t t, char *buf, size_t len);
-int kk_id_asn1_time(const ASN1_TIME *t, int64_t *out);
-/* First 8 bytes of SHA-256 over name's DER: the issuer key of its certificates. */
-int kk_id_name_key(const X509_NAME *name, uint8_t key[8]);
-/* The policy-hash extension's OID as an object (caller frees); NULL when out of memory. */
-ASN1_OBJECT *kk_id_policy_oid(void);
-#endif
 
 #endif

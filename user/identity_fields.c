@@ -18,8 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define KK_IDENTITY_INTERNAL
-#include "identity.h"
+#include "identity_int.h"
 
 static void hex(const unsigned char *b, size_t n, char *out)
 {
@@ -75,7 +74,7 @@ out:
 	return err;
 }
 
-int kk_id_name_key(const X509_NAME *name, uint8_t key[8])
+int kk_id_name_key(const X509_NAME *name, uint8_t key[KK_ISSUER_KEY_LEN])
 {
 	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
 	int n = i2d_X509_NAME(name, &der);
@@ -287,7 +286,8 @@ int kk_id_fill(const char *path, X509 *x, struct kk_identity *id, char *why, siz
 	return err;
 }
 
-int kk_identity_subject_key(const char *cert_path, uint8_t key[8], char *why, size_t wlen)
+int kk_identity_subject_key(const char *cert_path, uint8_t key[KK_ISSUER_KEY_LEN], char *why,
+			    size_t wlen)
 {
 	STACK_OF(X509) *extra = NULL;
 	X509 *x = NULL;

@@ -141,7 +141,8 @@ static int hexval(char c)
 	return -1;
 }
 
-int kk_serial_parse(const char *text, uint8_t out[20], size_t *len, char canon[41])
+int kk_serial_parse(const char *text, uint8_t out[KK_SERIAL_MAX], size_t *len,
+		    char canon[KK_SERIAL_HEX_SIZE])
 {
 	static const char digits[] = "0123456789abcdef";
 	uint8_t nib[2 * KK_SERIAL_MAX];

@@ -18,8 +18,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#define KK_IDENTITY_INTERNAL
-#include "identity.h"
+#include "identity_int.h"
 
 /* What a certificate must be to act as an agent's identity, beyond its chain. */
 static int check_leaf(const char *path, X509 *leaf, const struct kk_identity *id, char *why,

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+#include "abi.h"
 #include "error.h"
 #include "hooks.h"
 #include "kakunin.skel.h"
@@ -46,6 +47,14 @@ static const char *const pinned_maps[KK_MAP_COUNT] = {
 static void pin_path(char *buf, size_t len, const char *dir, const char *name)
 {
 	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+static int open_pin(const char *name)
+{
+	char path[PATH_MAX];
+
+	pin_path(path, sizeof(path), PIN_MAPS, name);
+	return bpf_obj_get(path);
 }
 
 static int check_bpffs(void)
@@ -210,6 +219,62 @@ static void unpin_new_maps(const bool existed[N_PINNED_MAPS])
 	}
 }
 
+/* The ABI stamp in the kk_config map fd (see abi.h); -errno when it cannot be read. */
+static int read_stamp(int fd, struct kk_abi_stamp *s)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), zero = 0;
+	unsigned char *val;
+	int err = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	val = calloc(1, info.value_size ?: 1);
+	if (!val)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, val))
+		err = -errno;
+	else
+		*s = kk_abi_of_config(val, info.value_size);
+	free(val);
+	return err;
+}
+
+int kk_maps_pinned_stamp(char *why, size_t wlen)
+{
+	struct kk_abi_stamp s;
+	int fd, err;
+
+	fd = open_pin(pinned_maps[KK_MAP_CONFIG]);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, wlen, "cannot open %s/%s: %s", PIN_MAPS, pinned_maps[KK_MAP_CONFIG],
+			 strerror(-err));
+		return err;
+	}
+	err = read_stamp(fd, &s);
+	close(fd);
+	if (err) {
+		snprintf(why, wlen, "cannot read %s/%s: %s", PIN_MAPS, pinned_maps[KK_MAP_CONFIG],
+			 strerror(-err));
+		return err;
+	}
+	return kk_abi_check(&s, why, wlen);
+}
+
+/* Stamp the kk_config map a load has just created with this build's format and layout. */
+static int write_stamp(int fd)
+{
+	struct kk_abi_stamp s = kk_abi_this();
+	struct kk_config cfg = { 0 };
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(fd, &zero, &cfg);
+	cfg.format = s.format;
+	cfg.layout = s.layout;
+	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
 static int set_map_pins(struct kakunin *skel, bool existed[N_PINNED_MAPS])
 {
 	char path[PATH_MAX];
@@ -226,6 +291,18 @@ static int set_map_pins(struct kakunin *skel, bool existed[N_PINNED_MAPS])
 			return -errno;
 	}
 	return 0;
+}
+
+/* A load reuses pinned maps only when this build made them (the stamp), never another's. */
+static int reuse_check(void)
+{
+	char why[512];
+	int err;
+
+	err = kk_maps_pinned_stamp(why, sizeof(why));
+	if (err)
+		kk_err("maps", "%s", why);
+	return err;
 }
 
 int kk_maps_load(uint32_t ringbuf_size, bool *already)
@@ -263,12 +340,22 @@ int kk_maps_load(uint32_t ringbuf_size, bool *already)
 	err = err ?: set_map_pins(skel, existed);
 	if (err)
 		goto out;
+	err = existed[KK_MAP_CONFIG] ? reuse_check() : 0;
+	if (err)
+		goto out;
 	err = kakunin__load(skel);
 	if (err) {
 		err = -errno;
 		kk_err("maps", "loading the BPF programs failed: %s (%s)", strerror(-err),
 		       kk_log_libbpf_last());
 		goto out_unpin;
+	}
+	if (!existed[KK_MAP_CONFIG]) {
+		err = write_stamp(bpf_map__fd(skel->maps.kk_config));
+		if (err) {
+			kk_err("maps", "cannot stamp kk_config: %s", strerror(-err));
+			goto out_unpin;
+		}
 	}
 	err = attach_and_pin(skel);
 	if (!err)
@@ -324,12 +411,21 @@ int kk_maps_unload(bool *was_loaded)
 	return err;
 }
 
-static int open_pin(const char *name)
+/* Refuse maps pinned by a build of another ABI: reading them would misread every entry. */
+static int kk_maps_check_stamp(struct kk_maps *m, struct kk_error *e)
 {
-	char path[PATH_MAX];
+	char what[sizeof(e->what)], why[sizeof(e->why)];
+	struct kk_abi_stamp s;
+	int err;
 
-	pin_path(path, sizeof(path), PIN_MAPS, name);
-	return bpf_obj_get(path);
+	snprintf(what, sizeof(what), "%s/%s", PIN_MAPS, pinned_maps[KK_MAP_CONFIG]);
+	err = read_stamp(m->fd[KK_MAP_CONFIG], &s);
+	if (err)
+		return kk_error_set(e, err, what, "cannot read: %s", strerror(-err));
+	err = kk_abi_check(&s, why, sizeof(why));
+	if (err)
+		return kk_error_set(e, err, "", "%s", why);
+	return 0;
 }
 
 int kk_maps_open_e(struct kk_maps *m, struct kk_error *e)
@@ -355,7 +451,10 @@ int kk_maps_open_e(struct kk_maps *m, struct kk_error *e)
 		kk_maps_close(m);
 		return err;
 	}
-	return 0;
+	err = kk_maps_check_stamp(m, e);
+	if (err)
+		kk_maps_close(m);
+	return err;
 }
 
 int kk_maps_open(struct kk_maps *m)
@@ -367,8 +466,10 @@ int kk_maps_open(struct kk_maps *m)
 	if (err == -ENOENT)
 		kk_err("maps", "kakunin-bpf is not loaded (no %s): run 'kakunin-bpf load' first",
 		       e.what);
+	else if (err && e.what[0])
+		kk_err("maps", "%s: %s", e.what, e.why);
 	else if (err)
-		kk_err("maps", "cannot open %s: %s", e.what, strerror(-err));
+		kk_err("maps", "%s", e.why); /* another build's ABI stamp: says what to do */
 	return err;
 }
 

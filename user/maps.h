@@ -8,10 +8,11 @@
 #define KK_MAPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "kakunin.h"
-#include "policy.h"
+#include "ruleset.h"
 
 /* One pinned link per attached program, named after the program. */
 #define KK_PIN_LINKS KK_PIN_ROOT "/links"
@@ -58,10 +59,15 @@ int kk_maps_load(uint32_t ringbuf_size, bool *already);
 int kk_maps_unload(bool *was_loaded);
 
 struct kk_error;
-/* Open the pinned maps; -ENOENT (reported) when kakunin-bpf is not loaded. */
+/*
+ * Open the pinned maps; -ENOENT (reported) when kakunin-bpf is not loaded, -EPROTO (reported:
+ * unload --force, then load) when another build with another ABI stamp (abi.h) pinned them.
+ */
 int kk_maps_open(struct kk_maps *m);
 /* The same, filling *e instead of reporting (operations: the command prints). */
 int kk_maps_open_e(struct kk_maps *m, struct kk_error *e);
+/* Compare the pinned maps' ABI stamp with this build's: 0, or -errno with one line in why[]. */
+int kk_maps_pinned_stamp(char *why, size_t wlen);
 void kk_maps_close(struct kk_maps *m);
 /* Take the exclusive lock for changing bindings (released by kk_maps_close). */
 int kk_maps_lock(struct kk_maps *m);

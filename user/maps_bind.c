@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -38,13 +39,10 @@ static int net_insert(struct kk_maps *m, const struct kk_ruleset *rs, uint32_t s
 
 	for (i = 0; i < n; i++) {
 		struct kk_net_key k = rs->net[i].key;
-		struct kk_net_val v = rs->net[i].val;
 		int fd = m->fd[rs->net[i].deny ? KK_MAP_NET_DENY : KK_MAP_NET_ALLOW];
 
 		k.policy_id = slot;
-		if (rs->net[i].origin == KK_ORIGIN_BASELINE)
-			v.flags |= KK_NET_F_BASELINE;
-		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+		if (bpf_map_update_elem(fd, &k, &rs->net[i].val, BPF_ANY))
 			return -errno;
 	}
 	return 0;
@@ -65,24 +63,17 @@ static int listen_insert(struct kk_maps *m, const struct kk_ruleset *rs, uint32_
 	return 0;
 }
 
-/* An exec-list entry: the file it resolves to, and the listed path in case it is no link. */
 static int exec_insert(struct kk_maps *m, const struct kk_ruleset *rs, uint32_t slot, size_t n)
 {
 	__u8 one = 1;
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const char *paths[2] = { rs->exec[i].resolved, rs->exec[i].path };
+		struct kk_exec_key key = rs->exec_keys[i];
 
-		for (k = 0; k < 2; k++) {
-			struct kk_exec_key key = { .policy = slot };
-
-			if (!paths[k] || strlen(paths[k]) >= sizeof(key.path))
-				continue; /* longer than any path the kernel compares: never matches */
-			strcpy(key.path, paths[k]);
-			if (bpf_map_update_elem(m->fd[KK_MAP_EXEC], &key, &one, BPF_ANY))
-				return -errno;
-		}
+		key.policy = slot;
+		if (bpf_map_update_elem(m->fd[KK_MAP_EXEC], &key, &one, BPF_ANY))
+			return -errno;
 	}
 	return 0;
 }
@@ -167,7 +158,7 @@ int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs, const uin
 	err = err ?: path_insert(m, rs, free_slot, rs->n_paths);
 	err = err ?: net_insert(m, rs, free_slot, rs->n_net);
 	err = err ?: listen_insert(m, rs, free_slot);
-	err = err ?: exec_insert(m, rs, free_slot, rs->n_exec);
+	err = err ?: exec_insert(m, rs, free_slot, rs->n_exec_keys);
 	if (!err) {
 		memset(&p, 0, sizeof(p));
 		p.consts = rs->consts;
@@ -392,11 +383,12 @@ static int config_update(struct kk_maps *m, int pending_delta)
 /* Delete the kk_pending entries of (slot, gen). */
 static void pending_clear(struct kk_maps *m, uint32_t slot, uint32_t gen)
 {
-	__u32 key, next, *prev = NULL, dead[1024];
+	__u32 key, next, *prev = NULL, dead[KK_MAX_PENDING];
 	struct kk_mark mark;
 	size_t n = 0, i;
 
-	while (n < 1024 && bpf_map_get_next_key(m->fd[KK_MAP_PENDING], prev, &next) == 0) {
+	while (n < KK_MAX_PENDING &&
+	       bpf_map_get_next_key(m->fd[KK_MAP_PENDING], prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		if (!bpf_map_lookup_elem(m->fd[KK_MAP_PENDING], &key, &mark) &&

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* op — what the operations share: opening the maps, the identity states bind refuses. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -30,4 +31,24 @@ int kk_op_open(struct kk_maps *m, bool lock, struct kk_error *e)
 	if (err)
 		kk_maps_close(m);
 	return err;
+}
+
+int kk_parse_pid(const char *s, int *pid)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > INT_MAX)
+			return -EINVAL;
+	}
+	if (v == 0)
+		return -EINVAL;
+	*pid = (int)v;
+	return 0;
 }

@@ -113,4 +113,7 @@ struct kk_maps;
 /* Root, the pinned maps open and, with lock, the bindings lock held. -errno and e. */
 int kk_op_open(struct kk_maps *m, bool lock, struct kk_error *e);
 
+/* Parse a decimal PID (1..INT_MAX, digits only); -EINVAL otherwise. */
+int kk_parse_pid(const char *s, int *pid);
+
 #endif

@@ -13,7 +13,6 @@
 
 #include "bind.h"
 #include "cgroup.h"
-#include "cli.h"
 #include "identity.h"
 #include "maps.h"
 #include "op.h"

@@ -14,14 +14,12 @@
 #include <stdio.h>
 #include <stdint.h>
 #include "kakunin.h"
+#include "ruleset.h"
 
 enum kk_mode { KK_MODE_ENFORCE = 0, KK_MODE_AUDIT = 1 };
 enum kk_audit_level { KK_AUDIT_DENIALS = 0, KK_AUDIT_ALL = 1 };
 /* "ipc": System V IPC objects and keys the agent may use. */
 enum kk_ipc { KK_IPC_OWN = 0, KK_IPC_NONE = 1 };
-
-/* Where a compiled rule came from, for `policy show`. */
-enum kk_origin { KK_ORIGIN_POLICY = 0, KK_ORIGIN_BASELINE = 1 };
 
 struct kk_policy_error {
 	int line, col;		/* 1-based; 0 when the error is about the file as a whole */
@@ -115,51 +113,6 @@ int kk_policy_parse(const char *file, const char *text, size_t len, struct kk_po
 int kk_policy_load(const char *file, struct kk_policy *out, struct kk_errors *errs);
 void kk_policy_free(struct kk_policy *p);
 
-/* --- compiled rule set --- */
-
-/* A path entry as the kernel's LPM trie holds it (policy id filled in when loaded). */
-struct kk_path_entry {
-	struct kk_path_key key;
-	struct kk_path_val val;
-	uint8_t origin;
-	const char *pattern;	/* the rule it came from (borrowed from the policy) */
-};
-
-struct kk_net_entry {
-	struct kk_net_key key;
-	struct kk_net_val val;
-	bool deny;		/* goes to the deny trie */
-	uint8_t origin;		/* enum kk_origin */
-	const char *source;	/* the entry or hostname it came from (borrowed) */
-};
-
-struct kk_exec_entry {
-	const char *path;	/* as listed (borrowed) */
-	char *resolved;		/* realpath() on this host, NULL when the file is missing */
-};
-
-struct kk_symbolic_host {
-	const char *text;	/* borrowed */
-	bool deny;
-	const char *why;	/* "offline", "wildcard: enforced by default-deny" */
-};
-
-struct kk_ruleset {
-	uint32_t format;	/* KK_RULESET_FORMAT */
-	struct kk_path_entry *paths;
-	size_t n_paths;
-	struct kk_net_entry *net;
-	size_t n_net;
-	struct kk_net_entry *listen;	/* kk_net_listen: local addresses and ports (deny unused) */
-	size_t n_listen;
-	struct kk_exec_entry *exec;
-	size_t n_exec;
-	struct kk_symbolic_host *symbolic;
-	size_t n_symbolic;
-	size_t n_resolved;	/* addresses obtained from hostnames */
-	struct kk_policy_consts consts;
-};
-
 /*
  * Compile a validated policy: merge the baseline, resolve hostnames (getaddrinfo, every A and
  * AAAA) unless opts->offline, build kernel-ready LPM entries. Resolution failures are errors
@@ -167,7 +120,6 @@ struct kk_ruleset {
  */
 int kk_policy_compile(const struct kk_policy *p, const struct kk_policy_opts *opts,
 		      struct kk_ruleset *out, struct kk_errors *errs);
-void kk_ruleset_free(struct kk_ruleset *rs);
 /* "10.0.0.0/8", "2001:db8::1", "169.254.169.254": the address part of a network entry. */
 int kk_net_entry_addr(const struct kk_net_entry *e, char *buf, size_t len);
 

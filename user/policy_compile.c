@@ -121,12 +121,35 @@ static int compile_paths(const struct kk_policy *p, struct kk_ruleset *rs)
 	return 0;
 }
 
+/*
+ * The kernel keys of an exec-list entry: the file it resolves to, and the listed path in case it
+ * is no link. A path longer than a key holds is left out: the kernel compares no longer path,
+ * so it could never match (the validator already refuses such a listed path).
+ */
+static void exec_keys(struct kk_ruleset *rs, const struct kk_exec_entry *e)
+{
+	const char *paths[2] = { e->resolved, e->path };
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		struct kk_exec_key *key = &rs->exec_keys[rs->n_exec_keys];
+
+		if (!paths[k] || strlen(paths[k]) >= sizeof(key->path) ||
+		    (k && e->resolved && !strcmp(e->resolved, e->path)))
+			continue;
+		memset(key, 0, sizeof(*key));
+		strcpy(key->path, paths[k]);
+		rs->n_exec_keys++;
+	}
+}
+
 static int compile_exec(const struct kk_policy *p, struct kk_ruleset *rs)
 {
 	size_t i;
 
 	rs->exec = calloc(p->n_exec ? p->n_exec : 1, sizeof(*rs->exec));
-	if (!rs->exec)
+	rs->exec_keys = calloc(p->n_exec ? 2 * p->n_exec : 1, sizeof(*rs->exec_keys));
+	if (!rs->exec || !rs->exec_keys)
 		return -ENOMEM;
 	for (i = 0; i < p->n_exec; i++) {
 		char real[PATH_MAX];
@@ -138,6 +161,7 @@ static int compile_exec(const struct kk_policy *p, struct kk_ruleset *rs)
 			if (!rs->exec[i].resolved)
 				return -ENOMEM;
 		}
+		exec_keys(rs, &rs->exec[i]);
 		rs->n_exec++;
 	}
 	return 0;
@@ -195,6 +219,7 @@ void kk_ruleset_free(struct kk_ruleset *rs)
 	for (i = 0; rs->exec && i < rs->n_exec; i++)
 		free(rs->exec[i].resolved);
 	free(rs->exec);
+	free(rs->exec_keys);
 	free(rs->symbolic);
 	memset(rs, 0, sizeof(*rs));
 }

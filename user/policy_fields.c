@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "paths.h"
-#include "policy_parse.h"
+#include "policy_fields_int.h"
 
-#define TEXT_MAX 64 /* agent_id, version, region, rate unit */
+/* agent_id, version, region, rate unit: as long as the binding's agent_id field can hold. */
+#define TEXT_MAX KK_POLICY_TEXT_MAX
 
 static bool printable(const char *s)
 {
@@ -28,49 +29,50 @@ static bool valid_agent_id(const char *s)
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
 
-void parse_identity(struct ctx *c, const cJSON *root)
+void kk_pf_identity(struct kk_pg_ctx *c, const cJSON *root)
 {
 	static const char *const modes[] = { "enforce", "audit", NULL };
 	static const char *const audits[] = { "denials", "all", NULL };
 	const cJSON *v;
 	int choice;
 
-	v = member(root, "agent_id");
+	v = kk_pg_member(root, "agent_id");
 	if (!v)
-		err_at(c, root, false, "agent_id", "required");
+		kk_pg_err_at(c, root, false, "agent_id", "required");
 	else if (!cJSON_IsString(v) || !valid_agent_id(v->valuestring))
-		err_at(c, v, false, "agent_id", "must be 1 to %d characters of A-Z a-z 0-9 _ . -",
-		       TEXT_MAX);
+		kk_pg_err_at(c, v, false, "agent_id",
+			     "must be 1 to %d characters of A-Z a-z 0-9 _ . -", TEXT_MAX);
 	else
-		c->p->agent_id = dup_str(c, v->valuestring);
+		c->p->agent_id = kk_pg_dup_str(c, v->valuestring);
 
-	v = member(root, "version");
+	v = kk_pg_member(root, "version");
 	if (!v)
-		err_at(c, root, false, "version", "required");
+		kk_pg_err_at(c, root, false, "version", "required");
 	else if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > TEXT_MAX ||
 		 !printable(v->valuestring))
-		err_at(c, v, false, "version", "must be a non-empty string of at most %d printable "
-		       "characters", TEXT_MAX);
+		kk_pg_err_at(c, v, false, "version",
+			     "must be a non-empty string of at most %d printable characters",
+			     TEXT_MAX);
 	else
-		c->p->version = dup_str(c, v->valuestring);
+		c->p->version = kk_pg_dup_str(c, v->valuestring);
 
-	if ((v = member(root, "mode")) && get_choice(c, v, "mode", modes, &choice))
+	if ((v = kk_pg_member(root, "mode")) && kk_pg_choice(c, v, "mode", modes, &choice))
 		c->p->mode = choice;
-	if ((v = member(root, "audit")) && get_choice(c, v, "audit", audits, &choice))
+	if ((v = kk_pg_member(root, "audit")) && kk_pg_choice(c, v, "audit", audits, &choice))
 		c->p->audit = choice;
-	if ((v = member(root, "baseline")))
-		get_bool(c, v, "baseline", &c->p->baseline);
+	if ((v = kk_pg_member(root, "baseline")))
+		kk_pg_bool(c, v, "baseline", &c->p->baseline);
 }
 
-void parse_isolation(struct ctx *c, const cJSON *root)
+void kk_pf_isolation(struct kk_pg_ctx *c, const cJSON *root)
 {
 	static const char *const ipcs[] = { "own", "none", NULL };
 	const cJSON *v;
 	int choice;
 
-	if ((v = member(root, "allow_jit")))
-		get_bool(c, v, "allow_jit", &c->p->allow_jit);
-	if ((v = member(root, "ipc")) && get_choice(c, v, "ipc", ipcs, &choice))
+	if ((v = kk_pg_member(root, "allow_jit")))
+		kk_pg_bool(c, v, "allow_jit", &c->p->allow_jit);
+	if ((v = kk_pg_member(root, "ipc")) && kk_pg_choice(c, v, "ipc", ipcs, &choice))
 		c->p->ipc = choice;
 }
 
@@ -81,36 +83,38 @@ static int two_digits(const char *s)
 }
 
 /* "HH:MM-HH:MM UTC"; start > end is an overnight window. */
-static void parse_hours(struct ctx *c, const cJSON *v, const char *field)
+static void parse_hours(struct kk_pg_ctx *c, const cJSON *v, const char *field)
 {
 	const char *s, *zone;
 	int h1, m1, h2, m2;
 
-	if (!want_type(c, v, cJSON_String, field, "a string \"HH:MM-HH:MM UTC\""))
+	if (!kk_pg_want_type(c, v, cJSON_String, field, "a string \"HH:MM-HH:MM UTC\""))
 		return;
 	s = v->valuestring;
 	/* A well-formed window followed by another zone name: say that zone is the problem. */
 	zone = strlen(s) > 12 && s[11] == ' ' && s[2] == ':' && s[5] == '-' && s[8] == ':' ?
 		       s + 11 : NULL;
 	if (zone && strcmp(zone, " UTC")) {
-		err_at(c, v, false, field, "only UTC is supported (write the window in UTC), not "
-		       "\"%s\"", zone + 1);
+		kk_pg_err_at(c, v, false, field,
+			     "only UTC is supported (write the window in UTC), not \"%s\"",
+			     zone + 1);
 		return;
 	}
 	if (strlen(s) != 15 || s[2] != ':' || s[5] != '-' || s[8] != ':' || strcmp(s + 11, " UTC") ||
 	    (h1 = two_digits(s)) < 0 || (m1 = two_digits(s + 3)) < 0 ||
 	    (h2 = two_digits(s + 6)) < 0 || (m2 = two_digits(s + 9)) < 0) {
-		err_at(c, v, false, field, "must be \"HH:MM-HH:MM UTC\" on a 24-hour clock, e.g. "
-		       "\"08:00-17:00 UTC\"");
+		kk_pg_err_at(c, v, false, field,
+			     "must be \"HH:MM-HH:MM UTC\" on a 24-hour clock, e.g. \"08:00-17:00 "
+			     "UTC\"");
 		return;
 	}
 	if (h1 > 23 || h2 > 23 || m1 > 59 || m2 > 59) {
-		err_at(c, v, false, field, "%s out of range (hours 00-23, minutes 00-59)",
-		       h1 > 23 || m1 > 59 ? "start" : "end");
+		kk_pg_err_at(c, v, false, field, "%s out of range (hours 00-23, minutes 00-59)",
+			     h1 > 23 || m1 > 59 ? "start" : "end");
 		return;
 	}
 	if (h1 == h2 && m1 == m2) {
-		err_at(c, v, false, field, "empty window: start equals end");
+		kk_pg_err_at(c, v, false, field, "empty window: start equals end");
 		return;
 	}
 	c->p->has_hours = true;
@@ -119,7 +123,7 @@ static void parse_hours(struct ctx *c, const cJSON *v, const char *field)
 }
 
 /* "N word/unit", N >= 1, unit second|minute|hour|day. */
-static void parse_rate(struct ctx *c, const cJSON *v, const char *field)
+static void parse_rate(struct kk_pg_ctx *c, const cJSON *v, const char *field)
 {
 	static const struct {
 		const char *name;
@@ -129,7 +133,7 @@ static void parse_rate(struct ctx *c, const cJSON *v, const char *field)
 	unsigned long long n = 0;
 	size_t i, wlen;
 
-	if (!want_type(c, v, cJSON_String, field, "a string like \"100 trades/hour\""))
+	if (!kk_pg_want_type(c, v, cJSON_String, field, "a string like \"100 trades/hour\""))
 		return;
 	s = v->valuestring;
 	sp = strchr(s, ' ');
@@ -138,21 +142,22 @@ static void parse_rate(struct ctx *c, const cJSON *v, const char *field)
 	if (!sp || sp == s || strspn(s, "0123456789") != (size_t)(sp - s) || !slash || !wlen ||
 	    wlen > TEXT_MAX || strspn(sp + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 					"0123456789_-") != wlen) {
-		err_at(c, v, false, field, "must be \"N <word>/<second|minute|hour|day>\", e.g. "
-		       "\"100 trades/hour\"");
+		kk_pg_err_at(c, v, false, field,
+			     "must be \"N <word>/<second|minute|hour|day>\", e.g. \"100 "
+			     "trades/hour\"");
 		return;
 	}
 	for (i = 0; i < (size_t)(sp - s) && n <= UINT32_MAX; i++)
 		n = n * 10 + (unsigned)(s[i] - '0');
 	if (n < 1 || n > UINT32_MAX) {
-		err_at(c, v, false, field, "N must be from 1 to %u", UINT32_MAX);
+		kk_pg_err_at(c, v, false, field, "N must be from 1 to %u", UINT32_MAX);
 		return;
 	}
 	for (i = 0; i < 4 && strcmp(slash + 1, units[i].name); i++)
 		;
 	if (i == 4) {
-		err_at(c, v, false, field, "unit must be second, minute, hour or day, not \"%s\"",
-		       slash + 1);
+		kk_pg_err_at(c, v, false, field,
+			     "unit must be second, minute, hour or day, not \"%s\"", slash + 1);
 		return;
 	}
 	c->p->rate_count = (uint32_t)n;
@@ -162,7 +167,7 @@ static void parse_rate(struct ctx *c, const cJSON *v, const char *field)
 		c->oom = 1;
 }
 
-void parse_constraints(struct ctx *c, const cJSON *v)
+void kk_pf_constraints(struct kk_pg_ctx *c, const cJSON *v)
 {
 	static const char *const known[] = { "allowed_regions", "allowed_hours",
 					     "max_concurrent_trades", "rate_limit", NULL };
@@ -170,24 +175,25 @@ void parse_constraints(struct ctx *c, const cJSON *v)
 	const cJSON *m;
 	size_t i;
 
-	if (!want_type(c, v, cJSON_Object, pre, "an object"))
+	if (!kk_pg_want_type(c, v, cJSON_Object, pre, "an object"))
 		return;
-	check_keys(c, v, pre, known, true);
-	if ((m = member(v, "allowed_regions")) &&
-	    get_string_array(c, m, "execution_constraints.allowed_regions", true, &c->p->regions,
-			     &c->p->n_regions)) {
+	kk_pg_check_keys(c, v, pre, known, true);
+	if ((m = kk_pg_member(v, "allowed_regions")) &&
+	    kk_pg_strings(c, m, "execution_constraints.allowed_regions", true, &c->p->regions,
+			  &c->p->n_regions)) {
 		for (i = 0; i < c->p->n_regions; i++)
 			if (c->p->regions[i] && (strlen(c->p->regions[i]) > TEXT_MAX ||
 						 !printable(c->p->regions[i])))
-				err_at(c, m, false, "execution_constraints.allowed_regions",
-				       "regions must be at most %d printable characters", TEXT_MAX);
+				kk_pg_err_at(c, m, false, "execution_constraints.allowed_regions",
+					     "regions must be at most %d printable characters",
+					     TEXT_MAX);
 	}
-	if ((m = member(v, "allowed_hours")))
+	if ((m = kk_pg_member(v, "allowed_hours")))
 		parse_hours(c, m, "execution_constraints.allowed_hours");
-	if ((m = member(v, "max_concurrent_trades")))
-		get_uint(c, m, "execution_constraints.max_concurrent_trades", 1, 65535,
-			 &c->p->max_concurrent);
-	if ((m = member(v, "rate_limit")))
+	if ((m = kk_pg_member(v, "max_concurrent_trades")))
+		kk_pg_uint(c, m, "execution_constraints.max_concurrent_trades", 1, 65535,
+			   &c->p->max_concurrent);
+	if ((m = kk_pg_member(v, "rate_limit")))
 		parse_rate(c, m, "execution_constraints.rate_limit");
 }
 
@@ -202,7 +208,7 @@ struct name_set {
 };
 
 /* The array v of names in set: their bits (1 << index) in *mask; false after any error. */
-static bool parse_names(struct ctx *c, const cJSON *v, const char *field,
+static bool parse_names(struct kk_pg_ctx *c, const cJSON *v, const char *field,
 			const struct name_set *set, uint32_t *mask)
 {
 	const cJSON *it;
@@ -210,22 +216,24 @@ static bool parse_names(struct ctx *c, const cJSON *v, const char *field,
 	int k;
 
 	*mask = 0;
-	if (!want_type(c, v, cJSON_Array, field, set->want))
+	if (!kk_pg_want_type(c, v, cJSON_Array, field, set->want))
 		return false;
 	for (it = v->child; it; it = it->next) {
 		if (!cJSON_IsString(it)) {
-			err_at(c, it, false, field, "%ss must be strings: %s", set->noun, set->quoted);
+			kk_pg_err_at(c, it, false, field, "%ss must be strings: %s", set->noun,
+				     set->quoted);
 			ok = false;
 			continue;
 		}
 		for (k = 0; k < set->n && strcmp(it->valuestring, set->names[k]); k++)
 			;
 		if (k == set->n) {
-			err_at(c, it, false, field, "unknown %s \"%s\" (expected %s)", set->noun,
-			       it->valuestring, set->plain);
+			kk_pg_err_at(c, it, false, field, "unknown %s \"%s\" (expected %s)",
+				     set->noun, it->valuestring, set->plain);
 			ok = false;
 		} else if (*mask & (1u << k)) {
-			err_at(c, it, false, field, "duplicate %s \"%s\"", set->noun, it->valuestring);
+			kk_pg_err_at(c, it, false, field, "duplicate %s \"%s\"", set->noun,
+				     it->valuestring);
 			ok = false;
 		}
 		if (k < set->n)
@@ -235,7 +243,7 @@ static bool parse_names(struct ctx *c, const cJSON *v, const char *field,
 }
 
 /* The permission list of one data_access entry: read/write/exec, each once; [] = deny. */
-static bool parse_perms(struct ctx *c, const cJSON *v, const char *field, uint8_t *perms)
+static bool parse_perms(struct kk_pg_ctx *c, const cJSON *v, const char *field, uint8_t *perms)
 {
 	static const char *const names[] = { "read", "write", "exec" };
 	static const struct name_set set = {
@@ -249,18 +257,19 @@ static bool parse_perms(struct ctx *c, const cJSON *v, const char *field, uint8_
 	return ok;
 }
 
-void parse_data_access(struct ctx *c, const cJSON *v)
+void kk_pf_data_access(struct kk_pg_ctx *c, const cJSON *v)
 {
 	const cJSON *m;
 	char why[160];
 	size_t n;
 
-	if (!want_type(c, v, cJSON_Object, "data_access", "an object of \"path\": [permissions]"))
+	if (!kk_pg_want_type(c, v, cJSON_Object, "data_access",
+			     "an object of \"path\": [permissions]"))
 		return;
-	check_keys(c, v, "data_access", NULL, false);
+	kk_pg_check_keys(c, v, "data_access", NULL, false);
 	n = (size_t)cJSON_GetArraySize(v);
 	if (n > 65535) {
-		err_at(c, v, false, "data_access", "%zu rules; at most 65535", n);
+		kk_pg_err_at(c, v, false, "data_access", "%zu rules; at most 65535", n);
 		return;
 	}
 	c->p->paths = calloc(n ? n : 1, sizeof(*c->p->paths));
@@ -282,7 +291,7 @@ void parse_data_access(struct ctx *c, const cJSON *v)
 		if (err == -ENOMEM)
 			c->oom = 1;
 		else if (err)
-			err_at(c, m, true, field, "%s", why);
+			kk_pg_err_at(c, m, true, field, "%s", why);
 		if (parse_perms(c, m, field, &perms) && !err) {
 			r.perms = perms;
 			r.origin = KK_ORIGIN_POLICY;
@@ -295,50 +304,51 @@ void parse_data_access(struct ctx *c, const cJSON *v)
 	}
 }
 
-void parse_exec(struct ctx *c, const cJSON *v)
+void kk_pf_exec(struct kk_pg_ctx *c, const cJSON *v)
 {
 	const cJSON *it;
 	char why[160];
 	size_t i = 0;
 
 	c->p->has_exec = true;
-	if (!get_string_array(c, v, "exec", false, &c->p->exec, &c->p->n_exec))
+	if (!kk_pg_strings(c, v, "exec", false, &c->p->exec, &c->p->n_exec))
 		return;
 	/* get_string_array kept the distinct strings in order; check each as a path. */
 	for (it = v->child; it; it = it->next) {
-		char *field = index_path(c, "exec", (int)i++);
+		char *field = kk_pg_index_path(c, "exec", (int)i++);
 
 		if (!field)
 			return;
 		if (cJSON_IsString(it) && it->valuestring[0]) {
 			if (strchr(it->valuestring, '*'))
-				err_at(c, it, false, field, "globs are not allowed in exec paths");
+				kk_pg_err_at(c, it, false, field,
+					     "globs are not allowed in exec paths");
 			else if (kk_path_check(it->valuestring, KK_RULE_PATH_MAX + 1, why,
 					       sizeof(why)))
-				err_at(c, it, false, field, "%s", why);
+				kk_pg_err_at(c, it, false, field, "%s", why);
 		}
 		free(field);
 	}
 }
 
-static void parse_host_list(struct ctx *c, const cJSON *list, bool deny)
+static void parse_host_list(struct kk_pg_ctx *c, const cJSON *list, bool deny)
 {
 	const char *name = deny ? "network_rules.denied_hosts" : "network_rules.allowed_hosts";
 	struct kk_policy *p = c->p;
 	const cJSON *it;
 	int i = 0;
 
-	if (!want_type(c, list, cJSON_Array, name, "an array of host strings"))
+	if (!kk_pg_want_type(c, list, cJSON_Array, name, "an array of host strings"))
 		return;
 	for (it = list->child; it; it = it->next, i++) {
-		char *field = index_path(c, name, i), why[200];
+		char *field = kk_pg_index_path(c, name, i), why[200];
 		struct kk_host_rule h;
 		int err;
 
 		if (!field)
 			return;
 		if (!cJSON_IsString(it)) {
-			err_at(c, it, false, field, "must be a string");
+			kk_pg_err_at(c, it, false, field, "must be a string");
 			goto next;
 		}
 		err = kk_host_parse(it->valuestring, deny, &h, why, sizeof(why));
@@ -346,16 +356,19 @@ static void parse_host_list(struct ctx *c, const cJSON *list, bool deny)
 			if (err == -ENOMEM)
 				c->oom = 1;
 			else
-				err_at(c, it, false, field, "\"%s\": %s", it->valuestring, why);
+				kk_pg_err_at(c, it, false, field, "\"%s\": %s", it->valuestring,
+					     why);
 			goto next;
 		}
 		if (h.kind == KK_HOST_WILDCARD && !deny) {
-			err_at(c, it, false, field, "\"%s\": wildcards cannot be allowed (the kernel sees "
-			       "addresses, not names); list the hostnames", it->valuestring);
+			kk_pg_err_at(c, it, false, field,
+				     "\"%s\": wildcards cannot be allowed (the kernel sees "
+				     "addresses, not names); list the hostnames",
+				     it->valuestring);
 			free(h.name);
 			goto next;
 		}
-		h.text = dup_str(c, it->valuestring);
+		h.text = kk_pg_dup_str(c, it->valuestring);
 		h.index = i;
 		kk_jsonc_pos(c->j, it, &h.line, &h.col);
 		p->hosts[p->n_hosts++] = h;
@@ -368,7 +381,7 @@ next:
  * The same entry twice (by canonical text, so "::ffff:10.0.0.1" equals "10.0.0.1") is an
  * error: a duplicate within a list, a conflict across them. The first one stays.
  */
-static void drop_duplicate_hosts(struct ctx *c)
+static void drop_duplicate_hosts(struct kk_pg_ctx *c)
 {
 	struct kk_policy *p = c->p;
 	size_t i, out = 0, n = p->n_hosts;
@@ -414,7 +427,7 @@ out:
 	free(first);
 }
 
-void parse_network(struct ctx *c, const cJSON *v)
+void kk_pf_network(struct kk_pg_ctx *c, const cJSON *v)
 {
 	static const char *const known[] = { "allowed_hosts", "denied_hosts",
 					     "allowed_socket_types", "listen", NULL };
@@ -433,17 +446,17 @@ void parse_network(struct ctx *c, const cJSON *v)
 	size_t n = 0, i;
 	uint32_t mask;
 
-	if (!want_type(c, v, cJSON_Object, "network_rules", "an object"))
+	if (!kk_pg_want_type(c, v, cJSON_Object, "network_rules", "an object"))
 		return;
-	check_keys(c, v, "network_rules", known, true);
-	if ((m = member(v, "allowed_socket_types")) &&
+	kk_pg_check_keys(c, v, "network_rules", known, true);
+	if ((m = kk_pg_member(v, "allowed_socket_types")) &&
 	    parse_names(c, m, "network_rules.allowed_socket_types", &type_set, &mask))
 		for (i = 0; i < 4; i++)
 			c->p->socket_types |= mask & (1u << i) ? type_bits[i] : 0;
-	if ((m = member(v, "listen")))
-		parse_listen(c, m);
-	allowed = member(v, "allowed_hosts");
-	denied = member(v, "denied_hosts");
+	if ((m = kk_pg_member(v, "listen")))
+		kk_pf_listen(c, m);
+	allowed = kk_pg_member(v, "allowed_hosts");
+	denied = kk_pg_member(v, "denied_hosts");
 	n = (size_t)(allowed ? cJSON_GetArraySize(allowed) : 0) +
 	    (size_t)(denied ? cJSON_GetArraySize(denied) : 0);
 	c->p->hosts = calloc(n ? n : 1, sizeof(*c->p->hosts));
@@ -471,38 +484,38 @@ void parse_network(struct ctx *c, const cJSON *v)
 	}
 }
 
-void parse_revocation(struct ctx *c, const cJSON *v)
+void kk_pf_revocation(struct kk_pg_ctx *c, const cJSON *v)
 {
 	static const char *const known[] = { "enabled", "cache_ttl_seconds", "fail_open", NULL };
 	const cJSON *m;
 
-	if (!want_type(c, v, cJSON_Object, "revocation_check", "an object"))
+	if (!kk_pg_want_type(c, v, cJSON_Object, "revocation_check", "an object"))
 		return;
-	check_keys(c, v, "revocation_check", known, true);
-	if ((m = member(v, "enabled")))
-		get_bool(c, m, "revocation_check.enabled", &c->p->revocation_enabled);
-	if ((m = member(v, "cache_ttl_seconds")))
-		get_uint(c, m, "revocation_check.cache_ttl_seconds", 1, 86400,
-			 &c->p->revocation_ttl_s);
-	if ((m = member(v, "fail_open")))
-		get_bool(c, m, "revocation_check.fail_open", &c->p->revocation_fail_open);
+	kk_pg_check_keys(c, v, "revocation_check", known, true);
+	if ((m = kk_pg_member(v, "enabled")))
+		kk_pg_bool(c, m, "revocation_check.enabled", &c->p->revocation_enabled);
+	if ((m = kk_pg_member(v, "cache_ttl_seconds")))
+		kk_pg_uint(c, m, "revocation_check.cache_ttl_seconds", 1, 86400,
+			   &c->p->revocation_ttl_s);
+	if ((m = kk_pg_member(v, "fail_open")))
+		kk_pg_bool(c, m, "revocation_check.fail_open", &c->p->revocation_fail_open);
 }
 
-void parse_auto_revoke(struct ctx *c, const cJSON *v)
+void kk_pf_auto_revoke(struct kk_pg_ctx *c, const cJSON *v)
 {
 	static const char *const known[] = { "max_denials", "window_seconds", NULL };
 	const cJSON *m;
 
-	if (!want_type(c, v, cJSON_Object, "auto_revoke", "an object"))
+	if (!kk_pg_want_type(c, v, cJSON_Object, "auto_revoke", "an object"))
 		return;
-	check_keys(c, v, "auto_revoke", known, true);
-	if (!(m = member(v, "max_denials")))
-		err_at(c, v, false, "auto_revoke.max_denials", "required");
+	kk_pg_check_keys(c, v, "auto_revoke", known, true);
+	if (!(m = kk_pg_member(v, "max_denials")))
+		kk_pg_err_at(c, v, false, "auto_revoke.max_denials", "required");
 	else
-		get_uint(c, m, "auto_revoke.max_denials", 1, UINT32_MAX, &c->p->auto_revoke_max);
-	if (!(m = member(v, "window_seconds")))
-		err_at(c, v, false, "auto_revoke.window_seconds", "required");
+		kk_pg_uint(c, m, "auto_revoke.max_denials", 1, UINT32_MAX, &c->p->auto_revoke_max);
+	if (!(m = kk_pg_member(v, "window_seconds")))
+		kk_pg_err_at(c, v, false, "auto_revoke.window_seconds", "required");
 	else
-		get_uint(c, m, "auto_revoke.window_seconds", 1, UINT32_MAX,
-			 &c->p->auto_revoke_window_s);
+		kk_pg_uint(c, m, "auto_revoke.window_seconds", 1, UINT32_MAX,
+			   &c->p->auto_revoke_window_s);
 }

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy_parse.h"
+#include "policy_fields_int.h"
 
 /* The wildcard addresses as 128-bit keys: 0.0.0.0 (IPv4-mapped) and ::. */
 static const uint8_t wildcards[2][16] = {
@@ -79,7 +79,7 @@ int kk_listen_canonical(const struct kk_host_rule *h, char *buf, size_t len)
 }
 
 /* The same rule twice (by canonical text: "[::/0]:80" is "80") is an error; the first stays. */
-static void drop_duplicates(struct ctx *c)
+static void drop_duplicates(struct kk_pg_ctx *c)
 {
 	struct kk_policy *p = c->p;
 	size_t i, out = 0, n = p->n_listen;
@@ -121,14 +121,14 @@ out:
 	free(first);
 }
 
-void parse_listen(struct ctx *c, const cJSON *v)
+void kk_pf_listen(struct kk_pg_ctx *c, const cJSON *v)
 {
 	static const char name[] = "network_rules.listen";
 	struct kk_policy *p = c->p;
 	const cJSON *it;
 	int i = 0;
 
-	if (!want_type(c, v, cJSON_Array, name, "an array of ports and local addresses"))
+	if (!kk_pg_want_type(c, v, cJSON_Array, name, "an array of ports and local addresses"))
 		return;
 	p->listen = calloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(*p->listen));
 	if (!p->listen) {
@@ -136,21 +136,22 @@ void parse_listen(struct ctx *c, const cJSON *v)
 		return;
 	}
 	for (it = v->child; it; it = it->next, i++) {
-		char *field = index_path(c, name, i), why[200];
+		char *field = kk_pg_index_path(c, name, i), why[200];
 		struct kk_host_rule h;
 		int err;
 
 		if (!field)
 			return;
 		if (!cJSON_IsString(it)) {
-			err_at(c, it, false, field, "must be a string");
+			kk_pg_err_at(c, it, false, field, "must be a string");
 		} else if ((err = kk_listen_parse(it->valuestring, &h, why, sizeof(why)))) {
 			if (err == -ENOMEM)
 				c->oom = 1;
 			else
-				err_at(c, it, false, field, "\"%s\": %s", it->valuestring, why);
+				kk_pg_err_at(c, it, false, field, "\"%s\": %s", it->valuestring,
+					     why);
 		} else {
-			h.text = dup_str(c, it->valuestring);
+			h.text = kk_pg_dup_str(c, it->valuestring);
 			h.index = i;
 			kk_jsonc_pos(c->j, it, &h.line, &h.col);
 			p->listen[p->n_listen++] = h;

@@ -387,6 +387,10 @@ int kk_compile_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
 								      "/etc/resolv.conf");
 	if (!err)
 		err = kk_net_fold(&s, &rs->net, &rs->n_net);
+	/* Only the baseline (DNS) allows these: the kernel exempts them from the limits. */
+	for (i = 0; !err && i < rs->n_net; i++)
+		if (rs->net[i].origin == KK_ORIGIN_BASELINE)
+			rs->net[i].val.flags |= KK_NET_F_BASELINE;
 	free(s.v);
 	return err;
 }

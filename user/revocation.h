@@ -20,16 +20,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kakunin_limits.h"
+
 /*
  * One revoked certificate as the kernel keys identities: issuer_key and serial exactly as
  * kk_identity.issuer_key and kk_identity.serial_bin/serial_len/serial of that certificate.
  */
 struct kk_revoked {
 	/* first 8 bytes of SHA-256 over the DER of the CRL's issuer name */
-	uint8_t issuer_key[8];
-	uint8_t serial[20]; /* big-endian magnitude */
+	uint8_t issuer_key[KK_ISSUER_KEY_LEN];
+	uint8_t serial[KK_SERIAL_MAX]; /* big-endian magnitude */
 	size_t serial_len;
-	char serial_hex[41]; /* same canonical form as kk_identity.serial */
+	char serial_hex[KK_SERIAL_HEX_SIZE]; /* same canonical form as kk_identity.serial */
 	int64_t revoked_at;  /* revocationDate, Unix seconds */
 	int reason;	     /* CRL reason code (1 keyCompromise...), -1 when absent */
 };
@@ -89,16 +91,5 @@ int kk_ocsp_query(const char *cert_path, const char *ca_bundle, const char *url,
  * other -errno when the file cannot be read or is not a certificate.
  */
 int kk_ocsp_url(const char *cert_path, char *buf, size_t len);
-
-#ifdef KK_REVOCATION_INTERNAL
-/*
- * Shared by user/revocation*.c only, which define KK_IDENTITY_INTERNAL and
- * KK_REVOCATION_INTERNAL and include <openssl/x509.h> and "identity.h" first.
- */
-
-/* The certificates of a CA bundle (NULL = KK_DEFAULT_CA); errors name it "CA bundle X". */
-int kk_rev_read_bundle(const char *bundle, kk_x509s **out, char *why, size_t wlen);
-
-#endif
 
 #endif

@@ -25,10 +25,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define KK_IDENTITY_INTERNAL
-#define KK_REVOCATION_INTERNAL
-#include "identity.h"
-#include "revocation.h"
+#include "revocation_int.h"
 
 /* Large CAs publish CRLs of tens of MiB; anything larger is not one worth reading. */
 #define KK_CRL_FILE_MAX (64u << 20)

@@ -29,10 +29,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define KK_IDENTITY_INTERNAL
-#define KK_REVOCATION_INTERNAL
-#include "identity.h"
-#include "revocation.h"
+#include "revocation_int.h"
 
 /* An OCSP response for one certificate is a few KiB; OpenSSL's default cap is 100 KiB. */
 #define KK_OCSP_RESP_MAX (100u * 1024)

@@ -19,28 +19,22 @@
 #include "log.h"
 #include "maps.h"
 #include "revoke.h"
+#include "state.h"
 
-static const char *const source_names[] = {
+static const char *const source_names[KK_REV_SOURCE_MAX] = {
 	[KK_REV_CLI] = "cli", [KK_REV_CRL] = "crl", [KK_REV_OCSP] = "ocsp",
 	[KK_REV_AUTO] = "auto_revoke", [KK_REV_ROTATION] = "rotation",
 };
 
 const char *kk_crl_reason_name(int code)
 {
-	static const char *const names[] = {
+	static const char *const names[KK_CRL_REASON_COUNT] = {
 		"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
 		"superseded", "cessationOfOperation", "certificateHold", "", "removeFromCRL",
 		"privilegeWithdrawn", "aACompromise",
 	};
 
-	return code >= 0 && code < 11 ? names[code] : "";
-}
-
-const char *kk_state_dir(void)
-{
-	const char *d = getenv("KAKUNIN_STATE_DIR");
-
-	return d && *d ? d : KK_STATE_DIR;
+	return code >= 0 && code < KK_CRL_REASON_COUNT ? names[code] : "";
 }
 
 static void hex(const uint8_t *b, size_t n, char *out)
@@ -62,15 +56,17 @@ static bool zero_issuer(const struct kk_ident_key *k)
 static int entry_json(const struct kk_ident_key *k, const struct kk_revocation *r, void *ctx)
 {
 	cJSON *o = cJSON_CreateObject();
-	char issuer[17], serial[41];
+	uint32_t source = r->source;
+	char issuer[2 * KK_ISSUER_KEY_LEN + 1], serial[KK_SERIAL_HEX_SIZE];
 
-	hex(k->issuer, 8, issuer);
+	hex(k->issuer, KK_ISSUER_KEY_LEN, issuer);
 	hex(k->serial, k->serial_len, serial);
 	if (!o || !cJSON_AddItemToArray(ctx, o) ||
 	    !cJSON_AddStringToObject(o, "issuer", zero_issuer(k) ? "*" : issuer) ||
 	    !cJSON_AddStringToObject(o, "serial", serial) ||
 	    !cJSON_AddNumberToObject(o, "revoked_at", (double)r->revoked_at) ||
-	    !cJSON_AddStringToObject(o, "source", r->source < 5 ? source_names[r->source] : "?") ||
+	    !cJSON_AddStringToObject(o, "source", source < KK_REV_SOURCE_MAX ?
+				     source_names[source] : "?") ||
 	    !cJSON_AddStringToObject(o, "reason", r->reason))
 		return -ENOMEM;
 	return 0;
@@ -333,7 +329,7 @@ static int restore_entry(struct kk_maps *m, const cJSON *e)
 	key.serial_len = len;
 	memcpy(key.serial, serial, len);
 	rev.revoked_at = cJSON_IsNumber(at) ? (uint64_t)at->valuedouble : 0;
-	for (i = 0; cJSON_IsString(src) && i < 5; i++)
+	for (i = 0; cJSON_IsString(src) && i < KK_REV_SOURCE_MAX; i++)
 		if (!strcmp(src->valuestring, source_names[i]))
 			rev.source = i;
 	snprintf(rev.reason, sizeof(rev.reason), "%s", cJSON_IsString(why) ? why->valuestring : "");

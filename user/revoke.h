@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * revoke — making a certificate stop being trusted: the revocation list (kk_revoked, and its
- * copy in the state directory so it survives reboots), the identity slots flipped to REVOKED,
- * agent.revoked events, and stopping (or killing) the bound tasks.
+ * copy revocations.json in the state directory of state.h, so it survives reboots), the
+ * identity slots flipped to REVOKED, agent.revoked events, and stopping (or killing) the bound
+ * tasks.
  */
 #ifndef KK_REVOKE_H
 #define KK_REVOKE_H
@@ -13,9 +14,6 @@
 #include "kakunin.h"
 
 struct kk_maps;
-
-/* Where revocations and timers persist; KAKUNIN_STATE_DIR overrides (tests). */
-#define KK_STATE_DIR "/var/lib/kakunin"
 
 /*
  * What becomes of the tasks of a revoked identity's bindings, after the map write. Some channels
@@ -30,7 +28,7 @@ enum kk_revoke_tasks {
 
 struct kk_revoke_req {
 	struct kk_ident_key key; /* zero issuer: the serial under any issuer */
-	char serial[44];	 /* canonical hex, for messages and events */
+	char serial[KK_SERIAL_TEXT_SIZE]; /* canonical hex, for messages and events */
 	const char *reason;
 	uint32_t source;	    /* enum kk_rev_source */
 	enum kk_revoke_tasks tasks; /* stop (default), keep running, or kill */
@@ -52,6 +50,11 @@ int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, i
  */
 int kk_revoke_tasks(struct kk_maps *m, const bool *idents, const struct kk_revoke_req *r, int *n);
 
+/*
+ * RFC 5280 CRLReason codes run from 0 (unspecified) to 10 (aACompromise); 7 is unused. Only
+ * user/revoke.c names them, which OpenSSL's CRL and OCSP parsers give as numbers.
+ */
+#define KK_CRL_REASON_COUNT 11
 /* RFC 5280 CRLReason name ("keyCompromise"), "" for -1/unknown codes. */
 const char *kk_crl_reason_name(int code);
 
@@ -63,8 +66,5 @@ int kk_revocations_sync(struct kk_maps *m);
 
 /* The revocation list as a JSON array of {issuer, serial, revoked_at, source, reason}. */
 struct cJSON *kk_revocations_json(struct kk_maps *m);
-
-/* The state directory (KAKUNIN_STATE_DIR or KK_STATE_DIR). */
-const char *kk_state_dir(void);
 
 #endif

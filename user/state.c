@@ -10,8 +10,14 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
-#include "revoke.h"
 #include "state.h"
+
+const char *kk_state_dir(void)
+{
+	const char *d = getenv("KAKUNIN_STATE_DIR");
+
+	return d && *d ? d : KK_STATE_DIR;
+}
 
 /* Write text to path atomically, creating the state directory (and sub) as needed. */
 static int write_atomic(const char *path, const char *text)

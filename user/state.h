@@ -16,6 +16,13 @@
 
 #include "kakunin.h"
 
+/*
+ * The state directory: these files, and revoke's revocations.json. KAKUNIN_STATE_DIR overrides
+ * it (tests); kk_state_dir() says which applies.
+ */
+#define KK_STATE_DIR "/var/lib/kakunin"
+const char *kk_state_dir(void);
+
 struct kk_binding_meta {
 	uint32_t slot, gen;
 	char cert[PATH_MAX], ca[PATH_MAX], policy[PATH_MAX];
@@ -33,7 +40,7 @@ void kk_meta_remove(uint32_t slot);
 
 struct kk_timer {
 	struct kk_ident_key key; /* the old certificate */
-	char serial[44];
+	char serial[KK_SERIAL_TEXT_SIZE];
 	int64_t due;		 /* Unix seconds */
 };
 

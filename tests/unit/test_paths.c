@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of the pure argument checks: kk_path_check (user/paths.c), kk_parse_pid
- * (user/cli.c) and kk_lsm_list_has_bpf (user/lsm.c).
+ * (user/op.c) and kk_lsm_list_has_bpf (user/lsm.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -10,6 +10,7 @@
 #include "kakunin.h"
 #include "cli.h"
 #include "lsm.h"
+#include "op.h"
 #include "paths.h"
 #include "unit.h"
 

@@ -299,6 +299,13 @@ UNIT_TEST(exec_entries)
 	else
 		CHECK(c.rs.exec[2].resolved == NULL);
 	CHECK_EQ_INT(c.rs.consts.flags, KK_POL_HAS_EXEC);
+	/* The kernel keys, policy id left to the map writer: resolved file, then the listed path. */
+	CHECK(c.rs.n_exec_keys >= 4);
+	CHECK_EQ_STR(c.rs.exec_keys[0].path, file);
+	CHECK_EQ_STR(c.rs.exec_keys[1].path, link);
+	CHECK_EQ_STR(c.rs.exec_keys[2].path, "/nonexistent-kk/bin/tool");
+	CHECK_EQ_INT(c.rs.exec_keys[0].policy, 0);
+	CHECK_EQ_STR(c.rs.exec_keys[c.rs.n_exec_keys - 1].path, "/usr/bin/python3");
 	done(&c);
 }
 

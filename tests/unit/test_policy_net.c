@@ -33,6 +33,7 @@ UNIT_TEST(nameservers)
 	CHECK(!e->val.any_port);
 	CHECK(has_ports(e, dns, 1));
 	CHECK_EQ_INT(e->origin, KK_ORIGIN_BASELINE);
+	CHECK_EQ_INT(e->val.flags, KK_NET_F_BASELINE); /* the compiler decides, maps only write */
 	CHECK_EQ_STR(e->source, "baseline: nameserver");
 	/* fe80::1%eth0: the scope is not part of the address. */
 	e = net_entry(&c, "fe80::1", 128, false);
@@ -98,6 +99,7 @@ UNIT_TEST(fold_ports)
 	CHECK(!e->val.any_port);
 	CHECK(has_ports(e, p80_443, 2));
 	CHECK_EQ_INT(e->origin, KK_ORIGIN_POLICY);
+	CHECK_EQ_INT(e->val.flags, 0);
 	CHECK_EQ_INT(kk_net_entry_addr(e, buf, sizeof(buf)), 0);
 	CHECK_EQ_STR(buf, "10.1.2.3");
 	done(&c);
