@@ -253,12 +253,15 @@ static int read_all(const char *path, char **buf, size_t *len)
 	return err;
 }
 
-/* Copy file src to dst; with fingerprint, only a certificate of that SHA-256 fingerprint. */
-static int copy_file(const char *src, const char *dst, const char *fingerprint, char *why,
-		     size_t wlen)
+/*
+ * Copy file src to dst's temporary file tmp (committed by the caller); with fingerprint, only a
+ * certificate of that SHA-256 fingerprint.
+ */
+static int stage_copy(const char *src, const char *dst, const char *fingerprint, char *tmp,
+		      size_t tlen, char *why, size_t wlen)
 {
-	char tmp[PATH_MAX + 8], idwhy[256];
 	struct kk_identity id;
+	char idwhy[256];
 	size_t len = 0;
 	char *buf;
 	int err;
@@ -268,43 +271,55 @@ static int copy_file(const char *src, const char *dst, const char *fingerprint, 
 		snprintf(why, wlen, "%s: %s", src, strerror(-err));
 		return err;
 	}
-	err = write_tmp(dst, buf, len, tmp, sizeof(tmp));
+	err = write_tmp(dst, buf, len, tmp, tlen);
 	free(buf);
 	if (err) {
 		snprintf(why, wlen, "%s: %s", dst, strerror(-err));
 		return err;
 	}
-	if (fingerprint) {
-		err = kk_identity_load(tmp, &id, idwhy, sizeof(idwhy));
-		if (!err && strcmp(id.fingerprint, fingerprint))
-			err = -ESTALE;
-		kk_identity_free(&id);
-		if (err) {
-			unlink(tmp);
-			snprintf(why, wlen, "%s: %s", src, err == -ESTALE ?
-				 "replaced by another certificate since it was verified" : idwhy);
-			return err;
-		}
+	if (!fingerprint)
+		return 0;
+	err = kk_identity_load(tmp, &id, idwhy, sizeof(idwhy));
+	if (!err && strcmp(id.fingerprint, fingerprint))
+		err = -ESTALE;
+	kk_identity_free(&id);
+	if (err) {
+		unlink(tmp);
+		snprintf(why, wlen, "%s: %s", src, err == -ESTALE ?
+			 "replaced by another certificate since it was verified" : idwhy);
 	}
-	err = commit_tmp(tmp, dst);
-	if (err)
-		snprintf(why, wlen, "%s: %s", dst, strerror(-err));
 	return err;
 }
 
 int kk_meta_copy_cert(struct kk_binding_meta *b, const char *cert, const char *ca,
 		      const char *fingerprint, char *why, size_t wlen)
 {
-	char cert_copy[PATH_MAX], ca_copy[PATH_MAX];
+	char cert_copy[PATH_MAX], ca_copy[PATH_MAX], cert_tmp[PATH_MAX + 8], ca_tmp[PATH_MAX + 8];
 	int err;
 
 	copy_path(b->slot, b->gen, "cert.pem", cert_copy, sizeof(cert_copy));
 	copy_path(b->slot, b->gen, "ca.pem", ca_copy, sizeof(ca_copy));
-	/* The CA first: a new certificate beside the old CA bundle could not be checked. */
-	err = copy_file(ca ?: KK_DEFAULT_CA, ca_copy, NULL, why, wlen);
-	err = err ?: copy_file(cert, cert_copy, fingerprint, why, wlen);
+	/* Both staged before either replaces a copy: the old pair stays whole if one fails. */
+	err = stage_copy(ca ?: KK_DEFAULT_CA, ca_copy, NULL, ca_tmp, sizeof(ca_tmp), why, wlen);
 	if (err)
 		return err;
+	err = stage_copy(cert, cert_copy, fingerprint, cert_tmp, sizeof(cert_tmp), why, wlen);
+	if (err) {
+		unlink(ca_tmp);
+		return err;
+	}
+	/* The CA first: the new certificate beside the old bundle could not be checked. */
+	err = commit_tmp(ca_tmp, ca_copy);
+	if (err) {
+		unlink(cert_tmp);
+		snprintf(why, wlen, "%s: %s", ca_copy, strerror(-err));
+		return err;
+	}
+	err = commit_tmp(cert_tmp, cert_copy);
+	if (err) {
+		snprintf(why, wlen, "%s: %s", cert_copy, strerror(-err));
+		return err;
+	}
 	snprintf(b->cert, sizeof(b->cert), "%s", cert_copy);
 	snprintf(b->ca, sizeof(b->ca), "%s", ca_copy);
 	return 0;

@@ -220,18 +220,22 @@ UNIT_TEST(rotate_replaces_atomically)
 	CHECK_EQ_INT(access(tmp, F_OK), -1);
 }
 
-/* A certificate file replaced after it was verified is not copied; the copy there stays. */
+/* A certificate file replaced after it was verified is not copied; the copies there stay. */
 UNIT_TEST(copy_refuses_another_certificate)
 {
 	struct kk_binding_meta b;
 	char why[PATH_MAX + 128] = "", tmp[PATH_MAX + 8];
 
 	CHECK_EQ_INT(bind_one(7, 1, bare, &b), 0);
-	CHECK_EQ_INT(kk_meta_rotate(7, P("b.pem"), P("ca.pem"), fpr_a, why, sizeof(why)),
+	/* With another CA bundle too: the pair of copies stays as it was, CA included. */
+	CHECK_EQ_INT(kk_meta_rotate(7, P("b.pem"), P("b.pem"), fpr_a, why, sizeof(why)),
 		     -ESTALE);
 	CHECK(strstr(why, "replaced by another certificate since it was verified") != NULL);
 	CHECK_EQ_STR(slurp(b.cert), slurp(P("a.pem")));
+	CHECK_EQ_STR(slurp(b.ca), slurp(P("ca.pem")));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", b.cert);
+	CHECK_EQ_INT(access(tmp, F_OK), -1);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", b.ca);
 	CHECK_EQ_INT(access(tmp, F_OK), -1);
 	/* Missing files say which. */
 	CHECK_EQ_INT(kk_meta_rotate(7, P("gone.pem"), P("ca.pem"), fpr_a, why, sizeof(why)),
