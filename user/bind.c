@@ -217,25 +217,40 @@ static void emit_agent(uint32_t type, uint32_t slot, uint32_t gen, uint32_t pid,
 		       slot, strerror(-err));
 }
 
-/* What the daemon needs later (OCSP, DNS refresh); failing to save it is reported only. */
+/*
+ * What the daemon needs later (OCSP, DNS refresh): the canonical policy, the certificate and the
+ * CA bundle copied into the state directory, which it works from, and the record naming them.
+ * The user's files may then change or go away without the daemon noticing. Failing to save is
+ * reported only: the binding itself holds.
+ */
 static void save_meta(const struct kk_bind_req *r)
 {
 	struct kk_binding_meta b = {
 		.slot = r->slot,
 		.gen = r->gen,
+		.canonical = true,
 		.offline = r->offline,
 		.ocsp = r->pol.revocation_enabled,
 		.ttl_s = r->pol.revocation_ttl_s,
 		.fail_open = r->pol.revocation_fail_open,
 	};
+	char why[PATH_MAX + 128] = "";
+	int err;
 
-	if (!realpath(r->cert, b.cert) || !realpath(r->policy, b.policy) ||
-	    !realpath(r->ca ? r->ca : KK_DEFAULT_CA, b.ca))
-		b.ca[0] = '\0';
 	snprintf(b.policy_hash, sizeof(b.policy_hash), "%s", r->pol.hash);
-	if (kk_meta_save(&b))
-		kk_err("bind", "cannot record binding %u in %s (OCSP polling and DNS refresh need "
-		       "it): %s", r->slot, kk_state_dir(), strerror(errno));
+	/* Whatever an earlier binding of this slot left (it may have died mid-way) goes first. */
+	kk_meta_remove(r->slot);
+	err = kk_meta_copy_policy(&b, r->pol.canonical);
+	if (err)
+		snprintf(why, sizeof(why), "%s: %s", b.policy, strerror(-err));
+	err = err ?: kk_meta_copy_cert(&b, r->cert, r->ca, r->id.fingerprint, why, sizeof(why));
+	if (!err && (err = kk_meta_save(&b)))
+		snprintf(why, sizeof(why), "%s", strerror(-err));
+	if (!err)
+		return;
+	kk_meta_remove(r->slot);
+	kk_err("bind", "cannot record binding %u in %s (OCSP polling and DNS refresh need it): %s",
+	       r->slot, kk_state_dir(), why);
 }
 
 int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason)

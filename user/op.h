@@ -61,7 +61,7 @@ struct kk_status_req {
 struct kk_status_binding {
 	uint32_t slot;
 	struct kk_binding b; /* text fields NUL-terminated */
-	char serial[44];
+	char serial[KK_SERIAL_TEXT_SIZE];
 	uint32_t state; /* enum kk_state */
 	bool audit;	/* the policy's mode */
 	uint8_t policy_hash[32];
@@ -86,15 +86,15 @@ void kk_status_free(struct kk_status *s);
 
 struct kk_rotate_req {
 	struct kk_ident_key old; /* issuer zero: any issuer, unless issuer is given */
-	char old_serial[44];
+	char old_serial[KK_SERIAL_TEXT_SIZE];
 	const char *cert, *ca, *issuer;
 	long grace; /* seconds; 0: revoke the old certificate at once */
 };
 
 struct kk_rotate_res {
 	int moved;
-	char new_serial[44];
-	char warning[128]; /* not fatal (an event that could not be sent); "" */
+	char new_serial[KK_SERIAL_TEXT_SIZE];
+	char warning[640]; /* not fatal (an event that could not be sent, a record not updated); "" */
 };
 
 /* Check the option values (grace may be NULL) into r. -EINVAL and e. */

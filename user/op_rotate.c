@@ -83,7 +83,7 @@ bad:
 static int move_binding(struct kk_maps *m, struct rot *r, uint32_t slot, struct kk_binding *b,
 			uint32_t nid)
 {
-	struct kk_binding_meta meta;
+	char why[512];
 	struct kk_event ev;
 	uint32_t old = b->ident;
 	int err;
@@ -93,11 +93,14 @@ static int move_binding(struct kk_maps *m, struct rot *r, uint32_t slot, struct 
 	if (err)
 		return err;
 	kk_maps_ident_put(m, old);
-	if (!kk_meta_load(slot, &meta)) {
-		if (!realpath(r->req->cert, meta.cert))
-			snprintf(meta.cert, sizeof(meta.cert), "%s", r->req->cert);
-		kk_meta_save(&meta);
-	}
+	/*
+	 * The daemon's OCSP checks read the binding's copies (state.c), never the user's files:
+	 * give it copies of the new certificate and its CA. Not fatal, as at bind: the binding
+	 * has moved; the warning says the record could not follow.
+	 */
+	if (kk_meta_rotate(slot, r->req->cert, r->req->ca, r->id.fingerprint, why, sizeof(why)) &&
+	    !r->res->warning[0])
+		snprintf(r->res->warning, sizeof(r->res->warning), "binding %u: %s", slot, why);
 	b->policy_version[sizeof(b->policy_version) - 1] = '\0';
 	if (!kk_event_agent(&ev, KK_EV_AGENT_BOUND, slot, b->gen, b->pid, b->agent_id, r->id.serial,
 			    b->policy_version, "rotated") &&

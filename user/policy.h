@@ -111,6 +111,11 @@ int kk_policy_parse(const char *file, const char *text, size_t len, struct kk_po
 		    struct kk_errors *errs);
 /* Read file and kk_policy_parse it; a read failure is one error in errs. */
 int kk_policy_load(const char *file, struct kk_policy *out, struct kk_errors *errs);
+/*
+ * Read a policy's canonical form (kk_policy.canonical, as the state directory keeps it) back:
+ * the same policy, so the same hash. Errors as kk_policy_load.
+ */
+int kk_policy_load_canonical(const char *file, struct kk_policy *out, struct kk_errors *errs);
 void kk_policy_free(struct kk_policy *p);
 
 /*

@@ -266,3 +266,57 @@ int kk_policy_canonicalize(struct kk_policy *p)
 		snprintf(p->hash + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }
+
+/* Drop the members of o (recursively) whose value is null: the parser reads them as absent. */
+static void drop_nulls(cJSON *o)
+{
+	cJSON *m = o->child, *next;
+
+	for (; m; m = next) {
+		next = m->next;
+		if (cJSON_IsNull(m))
+			cJSON_Delete(cJSON_DetachItemViaPointer(o, m));
+		else if (cJSON_IsObject(m))
+			drop_nulls(m);
+	}
+}
+
+/* Largest canonical policy read back: a policy file has at most POLICY_FILE_MAX bytes. */
+#define CANON_FILE_MAX (4u << 20)
+
+int kk_policy_load_canonical(const char *file, struct kk_policy *out, struct kk_errors *errs)
+{
+	cJSON *o = NULL, *fmt;
+	char *text = NULL, *plain = NULL;
+	FILE *f = fopen(file, "re");
+	long n = -1;
+	int err = -EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (f && !fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && n <= (long)CANON_FILE_MAX &&
+	    !fseek(f, 0, SEEK_SET) && (text = calloc(1, (size_t)n + 1)) &&
+	    fread(text, 1, (size_t)n, f) == (size_t)n)
+		o = cJSON_Parse(text);
+	if (!f || !text) {
+		err = !f ? -errno : n < 0 || n > (long)CANON_FILE_MAX ? -EFBIG : -ENOMEM;
+		kk_errors_add(errs, 0, 0, "", "cannot read: %s", strerror(-err));
+		goto out;
+	}
+	fmt = cJSON_GetObjectItemCaseSensitive(o, "format");
+	if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, CANON_FORMAT)) {
+		kk_errors_add(errs, 0, 0, "", "not a canonical policy of format %s", CANON_FORMAT);
+		goto out;
+	}
+	/* What the canonical form adds to a policy ("format", nulls for absent members) goes. */
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "format");
+	drop_nulls(o);
+	plain = cJSON_PrintUnformatted(o);
+	err = plain ? kk_policy_parse(file, plain, strlen(plain), out, errs) : -ENOMEM;
+out:
+	if (f)
+		fclose(f);
+	cJSON_Delete(o);
+	free(plain);
+	free(text);
+	return err;
+}

@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * state — what the daemon needs to know about bindings and timers beyond the kernel's maps,
- * kept as small JSON files in the state directory (KAKUNIN_STATE_DIR, /var/lib/kakunin):
- *   bindings/<slot>.json  the certificate, CA bundle and policy file of a binding, and its
- *                         revocation_check settings (for OCSP polling and DNS refresh);
- *   timers.json           rotations whose old certificate is revoked when the grace ends.
+ * kept in the state directory (KAKUNIN_STATE_DIR, /var/lib/kakunin; 0700, every file 0600):
+ *   bindings/<slot>.json           the record of a binding: where its copies are, and its
+ *                                  revocation_check settings (for OCSP polling and DNS refresh);
+ *   bindings/<slot>-<gen>.policy.json  the canonical policy it was bound with;
+ *   bindings/<slot>-<gen>.cert.pem     its certificate (as given: leaf, then any intermediates);
+ *   bindings/<slot>-<gen>.ca.pem       the CA bundle it was verified against;
+ *   timers.json                    rotations whose old certificate is revoked when the grace ends.
+ * The daemon works from the copies only: the user may edit, move or delete the files a binding
+ * was made from. Copies are per binding (slot and generation), not shared by content, so ending a
+ * binding removes exactly its own files and nothing needs reference counting; a new binding of a
+ * slot never sees the files of the one before. Records of format 1 (before the copies) name the
+ * user's files; they still load (meta.canonical false), so the daemon keeps serving bindings made
+ * before an upgrade as it did then: refusing them would end their OCSP polling, silently.
  * Written atomically (temporary file, fsync, rename); a missing file means nothing to do.
  */
 #ifndef KK_STATE_H
@@ -25,7 +34,9 @@ const char *kk_state_dir(void);
 
 struct kk_binding_meta {
 	uint32_t slot, gen;
+	/* The copies; in a format 1 record, the user's files it was bound with. */
 	char cert[PATH_MAX], ca[PATH_MAX], policy[PATH_MAX];
+	bool canonical;		/* policy is a canonical copy (kk_policy_load_canonical) */
 	bool offline;
 	bool ocsp;		/* revocation_check.enabled */
 	uint32_t ttl_s;		/* revocation_check.cache_ttl_seconds */
@@ -33,10 +44,30 @@ struct kk_binding_meta {
 	char policy_hash[65];
 };
 
+/* The record of b->slot; written last, once its copies are in place. -errno */
 int kk_meta_save(const struct kk_binding_meta *b);
 /* 0 and *b, -ENOENT when the slot has none. */
 int kk_meta_load(uint32_t slot, struct kk_binding_meta *b);
+/* Remove the record of slot and every copy of any generation of it. */
 void kk_meta_remove(uint32_t slot);
+
+/* Write the canonical policy text as b's policy copy; b->policy names it. -errno */
+int kk_meta_copy_policy(struct kk_binding_meta *b, const char *canonical);
+/*
+ * Copy the certificate file cert and the CA bundle ca (NULL: KK_DEFAULT_CA) as b's copies; b->cert
+ * and b->ca name them. The certificate copy must be the one verified, whose SHA-256 fingerprint
+ * (lowercase hex) is given: a file replaced since is refused with -ESTALE and the copy it would
+ * have replaced is kept. -errno, why[] names the file.
+ */
+int kk_meta_copy_cert(struct kk_binding_meta *b, const char *cert, const char *ca,
+		      const char *fingerprint, char *why, size_t wlen);
+/*
+ * For rotate: binding slot now runs as the certificate cert (fingerprint as above), verified
+ * against ca. Replaces its copies and updates its record (a format 1 record becomes one with
+ * copies of the certificate; its policy stays the user's file). -ENOENT without a record.
+ */
+int kk_meta_rotate(uint32_t slot, const char *cert, const char *ca, const char *fingerprint,
+		   char *why, size_t wlen);
 
 struct kk_timer {
 	struct kk_ident_key key; /* the old certificate */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* watch — the daemon's periodic work (see watch.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,33 @@ struct kk_watch {
 };
 
 /*
- * Re-resolve the hostnames of bound policies (their addresses change; the hash does not). A
- * policy file edited since the bind is not applied: that would be another policy.
+ * The policy binding meta was made with: its canonical copy in the state directory (the user's
+ * file may have changed or gone since), or for a record of before the copies the user's file,
+ * which must still hash the same. -errno, reported.
+ */
+static int bound_policy(const struct kk_binding_meta *meta, struct kk_policy *p)
+{
+	struct kk_errors e = { 0 };
+	int err;
+
+	err = meta->canonical ? kk_policy_load_canonical(meta->policy, p, &e) :
+				kk_policy_load(meta->policy, p, &e);
+	if (err)
+		kk_err("daemon", "%s: addresses of binding %u not refreshed: %s", meta->policy,
+		       meta->slot, e.n ? e.v[0].reason : strerror(-err));
+	else if (strcmp(p->hash, meta->policy_hash)) {
+		kk_err("daemon", "%s changed since binding %u: addresses not refreshed (bind again "
+		       "to apply the new policy)", meta->policy, meta->slot);
+		kk_policy_free(p);
+		err = -ESTALE;
+	}
+	kk_errors_free(&e);
+	return err;
+}
+
+/*
+ * Re-resolve the hostnames of bound policies (their addresses change; the hash does not), from
+ * the policy each was bound with: an edited policy file is another policy, applied by a bind.
  */
 static void dns_refresh(struct kk_maps *m)
 {
@@ -43,22 +69,20 @@ static void dns_refresh(struct kk_maps *m)
 		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || b.policy >= KK_MAX_POLICIES ||
 		    seen[b.policy] || kk_meta_load(slot, &meta) || meta.gen != b.gen || meta.offline)
 			continue;
+		if (bound_policy(&meta, &p))
+			continue; /* another binding of the policy may do */
 		seen[b.policy] = true;
-		if (kk_policy_load(meta.policy, &p, &e) == 0) {
-			if (strcmp(p.hash, meta.policy_hash))
-				kk_err("daemon", "%s changed since binding %u: addresses not refreshed "
-				       "(bind again to apply the new policy)", meta.policy, slot);
-			else if (kk_policy_compile(&p, &opts, &rs, &e) == 0) {
-				if (kk_maps_policy_net_refresh(m, b.policy, &rs))
-					kk_err("daemon", "refreshing the addresses of %s failed",
-					       meta.policy);
-				kk_ruleset_free(&rs);
-			}
-			kk_policy_free(&p);
+		if (kk_policy_compile(&p, &opts, &rs, &e) == 0) {
+			if (kk_maps_policy_net_refresh(m, b.policy, &rs))
+				kk_err("daemon", "refreshing the addresses of binding %u "
+				       "(%s) failed", slot, meta.policy);
+			kk_ruleset_free(&rs);
+		} else if (e.n) {
+			kk_err("daemon", "%s: addresses of binding %u not refreshed: %s",
+			       meta.policy, slot, e.v[0].reason);
 		}
-		if (e.n)
-			kk_err("daemon", "%s: addresses not refreshed: %s", meta.policy, e.v[0].reason);
 		kk_errors_free(&e);
+		kk_policy_free(&p);
 	}
 }
 

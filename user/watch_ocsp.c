@@ -104,6 +104,7 @@ static void poll_binding(struct kk_ocsp_poller *p, uint32_t slot, struct kk_bind
 	struct ocsp_state *s = &p->st[slot];
 	struct kk_binding_meta meta;
 	struct kk_ocsp_result res;
+	uint32_t ident = b->ident;
 	struct kk_ident id;
 	time_t now = time(NULL);
 	char why[512] = "";
@@ -119,15 +120,20 @@ static void poll_binding(struct kk_ocsp_poller *p, uint32_t slot, struct kk_bind
 	if (now < s->next)
 		return;
 	s->next = now + (meta.ttl_s ? meta.ttl_s : 300);
-	valid = kk_ocsp_query(meta.cert, meta.ca, p->cfg->ocsp_url[0] ? p->cfg->ocsp_url : NULL,
+	/* The copies made at bind (state.h): the user's certificate file may be gone by now. */
+	valid = kk_ocsp_query(meta.cert, meta.ca[0] ? meta.ca : NULL,
+			      p->cfg->ocsp_url[0] ? p->cfg->ocsp_url : NULL,
 			      p->cfg->ocsp_timeout_ms, now, &res, why, sizeof(why)) == 0;
 	if (!valid)
 		kk_err("daemon", "ocsp for binding %u (%s): %s", slot, b->agent_id, why);
 	if (kk_maps_lock(&p->m))
 		return;
-	/* Re-read under the lock: the binding may have ended or changed meanwhile. */
+	/*
+	 * Re-read under the lock: the binding may have ended or changed meanwhile — or been
+	 * rotated to another certificate, which the answer about the old one does not concern.
+	 */
 	if (!kk_maps_binding_read(&p->m, slot, b) && b->in_use && b->gen == s->gen &&
-	    !kk_maps_ident_read(&p->m, b->ident, &id)) {
+	    b->ident == ident && !kk_maps_ident_read(&p->m, b->ident, &id)) {
 		b->agent_id[sizeof(b->agent_id) - 1] = '\0';
 		b->policy_version[sizeof(b->policy_version) - 1] = '\0';
 		id.serial[sizeof(id.serial) - 1] = '\0';

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
 # The daemon end to end: the hash-chained audit file, `events` through the daemon with filters,
-# rotation keeping the chain, lost events reported, a full disk, SIGHUP reopening.
+# rotation keeping the chain, lost events reported, a full disk, SIGHUP reopening; DNS refresh
+# from the state directory's copies of what a binding was made with.
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -227,4 +228,35 @@ PY
 	wait "$pid" || true
 	cp "$D/hosts.orig" /etc/hosts
 	[ "$(cat "$D/o")" = "$(printf 'EACCES\nECONNREFUSED')" ]
+}
+
+@test "the daemon refreshes from its copies: the user's policy, certificate and CA may go" {
+	local state=${KAKUNIN_STATE_DIR:-/var/lib/kakunin}/bindings slot out
+	cp /etc/hosts "$D/hosts.orig"
+	echo "127.0.0.5 kk-dyn.test" >>/etc/hosts
+	policy "$D/dns.json" '"exec": ["/usr/bin/dash", "/usr/bin/sleep"], "network_rules": {"allowed_hosts": ["kk-dyn.test:8081"]}'
+	cp "$PKI/agent.pem" "$PKI/ca.pem" "$D/"
+	start_daemon '"dns_refresh_seconds": 1'
+	sh -c 'kill -STOP $$; exec sh -c "sleep 3; \"\$TRY\" connect tcp 127.0.0.5 8081; \"\$TRY\" connect tcp 127.0.0.6 8081"' >"$D/o" 2>&1 &
+	local pid=$!
+	wait_stopped "$pid"
+	out=$("$KK" bind --pid "$pid" --cert "$D/agent.pem" --ca "$D/ca.pem" --policy "$D/dns.json")
+	slot=$(echo "$out" | sed -n 's/.*binding \([0-9]*\),.*/\1/p')
+	# The record names the copies, private to root, not the user's files.
+	grep -Eq "\"policy\":[[:space:]]*\"$state/$slot-[0-9]+\.policy\.json\"" "$state/$slot.json"
+	grep -Eq "\"cert\":[[:space:]]*\"$state/$slot-[0-9]+\.cert\.pem\"" "$state/$slot.json"
+	[ "$(stat -c %a "$state" "$state/$slot.json" "$state/$slot"-*.* | sort -u | tr '\n' ' ')" = "600 700 " ]
+	rm "$D/dns.json" "$D/agent.pem" "$D/ca.pem"
+	sed -i 's/^127.0.0.5 kk-dyn.test$/127.0.0.6 kk-dyn.test/' /etc/hosts
+	kill -CONT "$pid"
+	wait "$pid" || true
+	# Until it is reaped the binding is refreshed on, and kk-dyn.test resolves no more below.
+	cp "$D/daemon.err" "$D/daemon.err.bound"
+	cp "$D/hosts.orig" /etc/hosts
+	[ "$(cat "$D/o")" = "$(printf 'EACCES\nECONNREFUSED')" ]
+	[ -z "$(grep 'not refreshed' "$D/daemon.err.bound")" ]
+	# The binding ended with its process: its record and copies go with it.
+	for i in $(seq 40); do [ -e "$state/$slot.json" ] || break; "$KK" status >/dev/null; sleep 0.25; done
+	[ ! -e "$state/$slot.json" ]
+	[ -z "$(find "$state" -name "$slot-*")" ]
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Revocation sources with a real openssl CA: CRL import (valid, forged, stale) and OCSP polling
 # by the daemon against `openssl ocsp` — good, revoked, unreachable fail-closed and
-# fail-open, and back.
+# fail-open, and back; polling from the state directory's copies of the certificate and CA.
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -177,4 +177,23 @@ state_of() {
 	[ "$(state_of "$(serial_of "$CA/c4.pem")")" = active ] || true
 	run "$KK" events --socket "$D/ev.sock" --type agent.warning --json
 	[ "$(printf '%s\n' "$output" | grep -c 'fail_open: still allowed')" -eq 1 ]
+}
+
+@test "OCSP polls from the copies: the user's certificate and CA bundle deleted after bind" {
+	issue c5 leaf
+	mkdir -p "$D/user"
+	cp "$CA/c5.pem" "$CA/ca.pem" "$D/user/"
+	responder
+	daemon
+	KK_CERT=$D/user/c5.pem PKI=$D/user bound_start "$P" sleep 60
+	rm "$D/user/c5.pem" "$D/user/ca.pem"
+	sleep 3 # past the TTL: fail-closed, a query that could not read its files would block it
+	[ "$(state_of "$(serial_of "$CA/c5.pem")")" = active ]
+	openssl ca -config "$CA/ca.cnf" -revoke "$CA/c5.pem" 2>/dev/null
+	kill "$RPID"; wait "$RPID" 2>/dev/null || true
+	responder
+	for i in $(seq 40); do [ "$(state_of "$(serial_of "$CA/c5.pem")")" = revoked ] && break; sleep 0.25; done
+	[ "$(state_of "$(serial_of "$CA/c5.pem")")" = revoked ]
+	wait_stopped "$BOUND_PID"
+	kill -9 "$BOUND_PID"
 }
