@@ -84,8 +84,8 @@ int cmd_rotate(int argc, char **argv)
 	req.ca = ca;
 	req.issuer = issuer;
 	c = kk_op_rotate(&req, &res, &e);
-	if (*res.warning)
-		kk_err("events", "%s", res.warning); /* the rotation holds; its event did not go */
+	if (*res.warning) /* the rotation holds; its event or its record did not follow */
+		kk_err("rotate", "%s", res.warning);
 	if (c) {
 		kk_error_print("rotate", &e, json);
 		return KK_EXIT_FAIL;
