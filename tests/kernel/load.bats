@@ -56,3 +56,34 @@ teardown_file() {
 	[ "$output" = "$(printf 'EACCES\nok')" ]
 	"$KK" load
 }
+
+@test "maps pinned by a build of another layout are refused with one line that names the fix" {
+	local cfg=/sys/fs/bpf/kakunin/maps/kk_config val fix
+	# kk_config's format field (offset 20) rewritten as if another build had pinned the maps.
+	val=$(bpftool -j map lookup pinned "$cfg" key 0 0 0 0 | python3 -c '
+import json, sys
+v = [int(b, 16) for b in json.load(sys.stdin)["value"]]
+v[20:24] = (99).to_bytes(4, "little")
+print(" ".join("%02x" % b for b in v))')
+	bpftool map update pinned "$cfg" key 0 0 0 0 value hex $val
+	fix='run `kakunin-bpf unload --force`, then `kakunin-bpf load` with this build'
+	run --separate-stderr "$KK" status
+	[ "$status" -eq 1 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "kakunin-bpf: status: pinned maps are format 99 (layout "*"), this build is format 1 (layout "*"): $fix" ]]
+	run --separate-stderr "$KK" status --json
+	[ "$status" -eq 1 ]
+	[[ "$output" == '{"error":{"code":-71,"errno":"EPROTO",'*"pinned maps are format 99"* ]]
+	run --separate-stderr "$KK" load
+	[ "$status" -eq 1 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"pinned maps are format 99 (layout "*"$fix" ]]
+	run --separate-stderr "$KK" unload
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"pinned maps are format 99"* ]]
+	"$KK" unload --force
+	[ ! -e /sys/fs/bpf/kakunin ]
+	"$KK" load
+	run "$KK" status
+	[ "$status" -eq 0 ]
+}
