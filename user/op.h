@@ -17,6 +17,7 @@
 #include "error.h"
 #include "hooks.h"
 #include "kakunin.h"
+#include "revoke.h"
 
 /*
  * Whether an identity in state (of certificate serial) may have a binding put on it or moved
@@ -101,6 +102,37 @@ struct kk_rotate_res {
 int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *cert,
 		       const char *grace, struct kk_error *e);
 int kk_op_rotate(const struct kk_rotate_req *r, struct kk_rotate_res *res, struct kk_error *e);
+
+/* --- revoke (op_revoke.c) --- */
+
+/* The option values of `revoke` (NULL or false when absent). */
+struct kk_revoke_opts {
+	const char *serial, *issuer, *reason;
+	const char *crl, *ca;
+	bool kill, no_stop;
+};
+
+struct kk_revoke_op_req {
+	/* --serial: key (the op adds the issuer's), canonical serial, reason, what the tasks get */
+	struct kk_revoke_req rev;
+	const char *issuer; /* CA certificate naming the issuer; NULL: the serial of any issuer */
+	const char *crl;    /* import this CRL instead of one serial */
+	const char *ca;	    /* the CRL's CA bundle; NULL: KK_DEFAULT_CA */
+};
+
+struct kk_revoke_op_res {
+	int bindings;	 /* bindings revoked */
+	int tasks;	 /* processes stopped or killed */
+	size_t imported; /* --crl: the CRL's entries, all recorded */
+};
+
+/* Check the option values into r (exactly one of serial and crl, ...). -EINVAL and e. */
+int kk_revoke_op_req_init(struct kk_revoke_op_req *r, const struct kk_revoke_opts *o,
+			  struct kk_error *e);
+int kk_op_revoke(const struct kk_revoke_op_req *r, struct kk_revoke_op_res *res,
+		 struct kk_error *e);
+/* "stop", "keep" or "kill": what the tasks of revoked bindings get, for JSON. */
+const char *kk_revoke_tasks_name(enum kk_revoke_tasks t);
 
 /* --- shared by the operations (op.c) --- */
 

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "bind.h"
+#include "error.h"
 #include "events.h"
 #include "identity.h"
 #include "log.h"
@@ -83,8 +84,11 @@ struct cJSON *kk_revocations_json(struct kk_maps *m)
 	return arr;
 }
 
-/* Write the whole list to STATE/revocations.json (temporary file, fsync, rename). */
-static int save_list(struct kk_maps *m)
+/*
+ * Write the whole list to STATE/revocations.json (temporary file, fsync, rename). A failure
+ * fills e or, without one (the tripwire's sync, from any caller), is reported here.
+ */
+static int save_list(struct kk_maps *m, struct kk_error *e)
 {
 	char path[512], tmp[520];
 	cJSON *arr = NULL;
@@ -111,7 +115,10 @@ static int save_list(struct kk_maps *m)
 out:
 	if (fd >= 0)
 		close(fd);
-	if (err)
+	if (err && e)
+		kk_error_set(e, err, kk_state_dir(), "cannot save the revocation list: %s",
+			     strerror(-err));
+	else if (err)
 		kk_err("revoke", "cannot save the revocation list in %s: %s", kk_state_dir(),
 		       strerror(-err));
 	free(text);
@@ -266,15 +273,18 @@ static int announce(struct kk_maps *m, const bool *flipped, const struct kk_revo
 	return n;
 }
 
-int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks)
+int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks,
+	      struct kk_error *e)
 {
 	struct kk_revocation rev = { .revoked_at = time(NULL), .source = r->source };
 	static bool flipped[KK_MAX_IDENTS];
 	struct kk_ident id;
+	char what[32];
 	uint32_t slot;
-	int err;
+	int err, terr;
 
 	memset(flipped, 0, sizeof(flipped));
+	*bindings = *tasks = 0;
 	snprintf(rev.reason, sizeof(rev.reason), "%s", r->reason ? r->reason : "");
 	/* The kernel first: the agents must be stopped before anything is written to disk. */
 	for (slot = 0; slot < KK_MAX_IDENTS; slot++) {
@@ -283,24 +293,24 @@ int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, i
 			continue;
 		err = kk_maps_ident_set_state(m, slot, KK_STATE_REVOKED);
 		if (err) {
-			kk_err("revoke", "identity slot %u: %s", slot, strerror(-err));
-			return err;
+			snprintf(what, sizeof(what), "identity slot %u", slot);
+			return kk_error_set(e, err, what, "%s", strerror(-err));
 		}
 		flipped[slot] = true;
 	}
 	err = kk_maps_revoked_put(m, &r->key, &rev);
-	if (err) {
-		kk_err("revoke", "%s", err == -ENOSPC ? "the revocation list is full" :
-		       strerror(-err));
-		return err;
-	}
-	*bindings = announce(m, flipped, r);
-	err = kk_revoke_tasks(m, flipped, r, tasks);
 	if (err)
-		kk_err("revoke", "%s the bound tasks: %s (the revocation holds: every hooked call "
-		       "of theirs fails)", r->tasks == KK_REVOKE_KILL ? "killing" : "stopping",
-		       strerror(-err));
-	return save_list(m) ?: err;
+		return kk_error_set(e, err, NULL, "%s", err == -ENOSPC ?
+				    "the revocation list is full" : strerror(-err));
+	*bindings = announce(m, flipped, r);
+	terr = kk_revoke_tasks(m, flipped, r, tasks);
+	if (terr)
+		kk_error_set(e, terr, NULL, "%s the bound tasks: %s (the revocation holds: every "
+			     "hooked call of theirs fails)",
+			     r->tasks == KK_REVOKE_KILL ? "killing" : "stopping", strerror(-terr));
+	/* Saved even when stopping failed: the revocation itself holds and must survive. */
+	err = save_list(m, terr ? NULL : e);
+	return err ?: terr;
 }
 
 /* One state-file entry back into the list, and into any identity slot it names. */
@@ -395,5 +405,5 @@ int kk_revocations_sync(struct kk_maps *m)
 		if (!kk_maps_revoked_put(m, &id.key, &rev))
 			added++;
 	}
-	return added ? save_list(m) : 0;
+	return added ? save_list(m, NULL) : 0;
 }

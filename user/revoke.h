@@ -13,6 +13,7 @@
 
 #include "kakunin.h"
 
+struct kk_error;
 struct kk_maps;
 
 /*
@@ -39,9 +40,11 @@ struct kk_revoke_req {
  * (one map write per identity, seen by all its bindings at once), emit agent.revoked for each
  * binding, and stop or kill their tasks as r->tasks says. *bindings and *tasks say how many
  * bindings were revoked and processes stopped or killed. The caller holds the maps lock.
- * Reports; -errno.
+ * -errno and e (the caller prints it); a warning about writable shared mappings (KEEP) and an
+ * event that could not be sent are still printed here.
  */
-int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks);
+int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks,
+	      struct kk_error *e);
 
 /*
  * Stop or kill (r->tasks; KEEP only warns of writable shared mappings) every process bound to a

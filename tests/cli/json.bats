@@ -1,0 +1,61 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# --json on revoke, bind, run, load, unload, policy and audit without a kernel: a failure is one
+# {"error": {code, errno, what, why}} object on stdout and nothing on stderr (exit 1, or 2 for
+# usage errors), and the text forms keep their one line on stderr under the command's own name.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	mkdir -p "$BATS_FILE_TMPDIR/c"
+	sh "$BATS_TEST_DIRNAME/../unit/make-certs.sh" "$BATS_FILE_TMPDIR/c"
+}
+
+setup() {
+	C=$BATS_FILE_TMPDIR/c
+}
+
+@test "revoke --json: usage errors are JSON objects, exit 2" {
+	run --separate-stderr "$KK" revoke --json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "give exactly one of --serial and --crl"
+	run --separate-stderr "$KK" revoke --serial zz --json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "--serial 'zz'" "not a hex serial number (up to 20 bytes)"
+	run --separate-stderr "$KK" revoke --json --serial 0a --kill --no-stop
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "--kill and --no-stop exclude each other"
+	run --separate-stderr "$KK" revoke --json --serial 0a --reason "$(printf 'r%.0s' $(seq 64))"
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "--reason" "at most 63 bytes"
+	run --separate-stderr "$KK" revoke --bogus --json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "unknown option '--bogus'"
+	run --separate-stderr "$KK" revoke --serial 0a --ca x.pem
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "kakunin-bpf: revoke: --ca goes with --crl (see 'kakunin-bpf revoke --help')"
+}
+
+@test "revoke --crl with a file that is no CRL: exit 1, before root or kernel" {
+	printf 'garbage\n' >"$BATS_TEST_TMPDIR/crl.pem"
+	run --separate-stderr "$KK" revoke --json --crl "$BATS_TEST_TMPDIR/crl.pem" --ca "$C/root.pem"
+	[ "$status" -eq 1 ]
+	assert_json_error EINVAL "CRL $BATS_TEST_TMPDIR/crl.pem" "not a CRL"
+	run --separate-stderr "$KK" revoke --crl "$BATS_TEST_TMPDIR/crl.pem" --ca "$C/root.pem"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: revoke: CRL $BATS_TEST_TMPDIR/crl.pem: not a CRL"
+	[ -z "$output" ]
+}
+
+@test "revoke --issuer that cannot be read, and revoke when not loaded" {
+	run --separate-stderr "$KK" revoke --json --serial 0a --issuer "$C/missing.pem"
+	[ "$status" -eq 1 ]
+	assert_json_error ENOENT "--issuer" "certificate $C/missing.pem: cannot open"
+	not_loaded_host
+	run --separate-stderr "$KK" revoke --json --serial 0a
+	[ "$status" -eq 1 ]
+	assert_json_error ENOENT /sys/fs/bpf/kakunin/maps/ "kakunin-bpf is not loaded"
+	run --separate-stderr "$KK" revoke --serial 0a
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: revoke: /sys/fs/bpf/kakunin/maps/"
+}
