@@ -134,6 +134,33 @@ int kk_op_revoke(const struct kk_revoke_op_req *r, struct kk_revoke_op_res *res,
 /* "stop", "keep" or "kill": what the tasks of revoked bindings get, for JSON. */
 const char *kk_revoke_tasks_name(enum kk_revoke_tasks t);
 
+/* --- load and unload (op_load.c) --- */
+
+struct kk_load_req {
+	uint32_t ringbuf_size; /* bytes; 0: KK_RINGBUF_SIZE */
+};
+
+struct kk_load_res {
+	bool already;	   /* a complete earlier load is still pinned: nothing changed */
+	bool no_lsm;	   /* on failure: this kernel cannot run BPF-LSM programs (exit 3) */
+	char warning[400]; /* not fatal (revocations not restored from disk); "" */
+};
+
+/* --ringbuf-size (may be NULL): a power of two from 4096 to 1 GiB. -EINVAL and e. */
+int kk_load_req_init(struct kk_load_req *r, const char *ringbuf_size, struct kk_error *e);
+int kk_op_load(const struct kk_load_req *r, struct kk_load_res *res, struct kk_error *e);
+
+struct kk_unload_req {
+	bool force; /* unload even while bindings are live */
+};
+
+struct kk_unload_res {
+	bool was_loaded;
+	int live; /* bindings that were live (only with force: otherwise refused) */
+};
+
+int kk_op_unload(const struct kk_unload_req *r, struct kk_unload_res *res, struct kk_error *e);
+
 /* --- shared by the operations (op.c) --- */
 
 /* Why a command that opens the maps refused to run (cli.c's kk_require_root says the same). */

@@ -350,10 +350,10 @@ static int restore_entry(struct kk_maps *m, const cJSON *e)
 	return kk_maps_revoked_put(m, &key, &rev);
 }
 
-int kk_revocations_restore(struct kk_maps *m)
+int kk_revocations_restore(struct kk_maps *m, struct kk_error *e)
 {
 	char path[512], *text = NULL;
-	cJSON *arr = NULL, *e;
+	cJSON *arr = NULL, *x;
 	int err = 0, bad = 0;
 	long n;
 	FILE *f;
@@ -361,29 +361,28 @@ int kk_revocations_restore(struct kk_maps *m)
 	snprintf(path, sizeof(path), "%s/revocations.json", kk_state_dir());
 	f = fopen(path, "re");
 	if (!f)
-		return errno == ENOENT ? 0 : -errno;
+		return errno == ENOENT ? 0 : kk_error_set(e, -errno, path, "%s", strerror(errno));
 	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
 	    (text = calloc(1, n + 1)) && fread(text, 1, n, f) == (size_t)n)
 		arr = cJSON_Parse(text);
 	fclose(f);
 	free(text);
 	if (!cJSON_IsArray(arr)) {
-		kk_err("revoke", "%s: not a revocation list (JSON array); revocations not restored",
-		       path);
 		cJSON_Delete(arr);
-		return -EINVAL;
+		return kk_error_set(e, -EINVAL, path, "not a revocation list (JSON array); "
+				    "revocations not restored");
 	}
-	cJSON_ArrayForEach(e, arr) {
-		int r = restore_entry(m, e);
+	cJSON_ArrayForEach(x, arr) {
+		int r = restore_entry(m, x);
 
 		if (r == -EINVAL)
 			bad++;
 		else if (r)
-			err = r;
+			err = kk_error_set(e, r, path, "cannot restore an entry: %s", strerror(-r));
 	}
-	if (bad)
-		kk_err("revoke", "%s: %d malformed entries skipped", path, bad);
 	cJSON_Delete(arr);
+	if (bad && !err)
+		err = kk_error_set(e, -EINVAL, path, "%d malformed entries skipped", bad);
 	return err;
 }
 

@@ -61,8 +61,11 @@ int kk_revoke_tasks(struct kk_maps *m, const bool *idents, const struct kk_revok
 /* RFC 5280 CRLReason name ("keyCompromise"), "" for -1/unknown codes. */
 const char *kk_crl_reason_name(int code);
 
-/* Refill the list from the state file (at load, after a reboot emptied the maps). */
-int kk_revocations_restore(struct kk_maps *m);
+/*
+ * Refill the list from the state file (at load, after a reboot emptied the maps). -errno and e
+ * when the file is unreadable or some entries could not be restored (the others are).
+ */
+int kk_revocations_restore(struct kk_maps *m, struct kk_error *e);
 
 /* Record in the list identities the kernel revoked itself (tripwire) that it does not hold. */
 int kk_revocations_sync(struct kk_maps *m);

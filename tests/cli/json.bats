@@ -59,3 +59,32 @@ setup() {
 	[ "$status" -eq 1 ]
 	assert_one_stderr_line "kakunin-bpf: revoke: /sys/fs/bpf/kakunin/maps/"
 }
+
+@test "load and unload: usage errors as JSON; exit 3 with a JSON error where BPF-LSM cannot run" {
+	run --separate-stderr "$KK" load --json --ringbuf-size 5000
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "--ringbuf-size '5000'" "a power of two from 4096 to 1073741824 bytes"
+	run --separate-stderr "$KK" load --ringbuf-size 5000
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "kakunin-bpf: load: --ringbuf-size '5000': a power of two from 4096 to 1073741824 bytes (see 'kakunin-bpf load --help')"
+	run --separate-stderr "$KK" unload extra --json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "unexpected argument 'extra'"
+	run --separate-stderr "$KK" unload --bogus --json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "unknown option '--bogus'"
+	[ -r /sys/kernel/security/lsm ] && grep -qw bpf /sys/kernel/security/lsm &&
+		skip "this host kernel has BPF LSM active; the VM suite covers exit 3"
+	[ "$(id -u)" -eq 0 ] || skip "needs root (otherwise load stops at 'must run as root')"
+	run --separate-stderr "$KK" load --json
+	[ "$status" -eq 3 ]
+	assert_json_error "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["error"]["errno"])' "$output")" "" "BPF LSM unavailable: "
+}
+
+@test "unload --json when nothing is loaded: one object, exit 0" {
+	not_loaded_host
+	run --separate-stderr "$KK" unload --json
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = '{"unloaded":false,"live_bindings":0,"pin_root":"/sys/fs/bpf/kakunin"}' ]
+}

@@ -84,10 +84,31 @@ UNIT_TEST(revoke_request_crl_and_tasks)
 	CHECK_EQ_STR(kk_revoke_tasks_name(KK_REVOKE_STOP), "stop");
 }
 
+UNIT_TEST(load_request_ring_size)
+{
+	static const char *const bad[] = { "", "4095", "5000", "0x1000", "+4096", " 4096",
+					   "2147483648", "99999999999999999999999" };
+	struct kk_load_req r;
+	size_t i;
+
+	CHECK_EQ_INT(kk_load_req_init(&r, NULL, &e), 0);
+	CHECK_EQ_INT((int)r.ringbuf_size, 0);
+	CHECK_EQ_INT(kk_load_req_init(&r, "4096", &e), 0);
+	CHECK_EQ_INT((int)r.ringbuf_size, 4096);
+	CHECK_EQ_INT(kk_load_req_init(&r, "1073741824", &e), 0);
+	CHECK_EQ_INT((int)r.ringbuf_size, 1 << 30);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ_INT(kk_load_req_init(&r, bad[i], &e), -EINVAL);
+		CHECK_EQ_STR(e.why, "a power of two from 4096 to 1073741824 bytes");
+	}
+	CHECK_EQ_STR(e.what, "--ringbuf-size '99999999999999999999999'");
+}
+
 int main(void)
 {
 	UNIT_RUN(revoke_request_combinations);
 	UNIT_RUN(revoke_request_serial);
 	UNIT_RUN(revoke_request_crl_and_tasks);
+	UNIT_RUN(load_request_ring_size);
 	return unit_done();
 }
