@@ -103,6 +103,33 @@ int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *
 		       const char *grace, struct kk_error *e);
 int kk_op_rotate(const struct kk_rotate_req *r, struct kk_rotate_res *res, struct kk_error *e);
 
+/* --- bind and run (op_bind.c) --- */
+
+struct kk_bind_req;
+
+/* The option values of `bind` and `run` (NULL or false when absent). */
+struct kk_bind_opts {
+	const char *pid, *cgroup; /* bind: exactly one; run: neither (the child is bound) */
+	const char *cert, *policy, *ca, *region;
+	bool tree, offline;
+	bool run; /* for `run`: no --pid, --cgroup or --tree */
+};
+
+/* Check the option values into r (bind.h's request, zeroed first). -EINVAL and e. */
+int kk_bind_req_init(struct kk_bind_req *r, const struct kk_bind_opts *o, struct kk_error *e);
+/*
+ * bind: root, the cgroup resolved, then verify and compile (kk_bind_prepare), then the process
+ * opened by pidfd (kk_open_target) and bound, or the cgroup. r stays prepared for the command
+ * to print (its policy errors too, in r->perrs); kk_bind_release frees it. -errno and e.
+ */
+int kk_op_bind(struct kk_bind_req *r, struct kk_error *e);
+/* run, before the fork: root, then verify and compile. -errno and e. */
+int kk_op_bind_prepare(struct kk_bind_req *r, struct kk_error *e);
+/* run, after it: bind the child pid (waiting on its pipe) through a pidfd. -errno and e. */
+int kk_op_bind_child(struct kk_bind_req *r, int pid, struct kk_error *e);
+/* A pidfd for pid after refusing PID 1, ourselves, kernel threads. -errno and e. */
+int kk_open_target(int pid, int *pidfd, struct kk_error *e);
+
 /* --- revoke (op_revoke.c) --- */
 
 /* The option values of `revoke` (NULL or false when absent). */

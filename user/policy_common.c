@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 
 #include "paths.h"
 #include "policy_int.h"
@@ -85,6 +86,33 @@ void kk_errors_print(FILE *f, const char *file, const struct kk_errors *e)
 			fprintf(f, "%s: ", x->field);
 		fprintf(f, "%s\n", x->reason);
 	}
+}
+
+cJSON *kk_errors_json(const char *file, const struct kk_errors *e)
+{
+	cJSON *arr = cJSON_CreateArray(), *o;
+	size_t i;
+
+	for (i = 0; arr && i < e->n; i++) {
+		const struct kk_policy_error *x = &e->v[i];
+
+		o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			break;
+		}
+		if (!cJSON_AddStringToObject(o, "file", file) ||
+		    !cJSON_AddNumberToObject(o, "line", x->line) ||
+		    !cJSON_AddNumberToObject(o, "col", x->col) ||
+		    !cJSON_AddStringToObject(o, "field", x->field) ||
+		    !cJSON_AddStringToObject(o, "why", x->reason))
+			break;
+	}
+	if (arr && i < e->n) { /* out of memory: no list rather than part of one */
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	return arr;
 }
 
 const char *kk_perms_str(uint8_t perms, char *buf, size_t len)

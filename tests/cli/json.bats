@@ -88,3 +88,76 @@ setup() {
 	[ -z "$stderr" ]
 	[ "$output" = '{"unloaded":false,"live_bindings":0,"pin_root":"/sys/fs/bpf/kakunin"}' ]
 }
+
+# The last run printed one JSON error object whose "errors" list holds $1 positioned entries,
+# the first at line $2 col $3 of field $4; nothing on stderr.
+assert_json_policy_error() {
+	[ -z "$stderr" ] || { echo "stderr not empty: $stderr" >&2; return 1; }
+	python3 - "$output" "$@" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1])
+e = o["error"]
+assert set(e) == {"code", "errno", "what", "why", "errors"}, e
+assert e["errno"] == "EINVAL" and len(e["errors"]) == int(sys.argv[2]), e
+x = e["errors"][0]
+assert set(x) == {"file", "line", "col", "field", "why"}, x
+assert x["file"] == e["what"], e
+assert (x["line"], x["col"], x["field"]) == (int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]), x
+PY
+}
+
+@test "bind and run --json: a bad certificate is a JSON error under no library's name" {
+	local pol=$BATS_TEST_DIRNAME/../../policies/trading-bot.json
+	run --separate-stderr "$KK" bind --json --offline --pid 1 --cert "$C/missing.pem" --policy "$pol"
+	[ "$status" -eq 1 ]
+	assert_json_error ENOENT "certificate $C/missing.pem" "cannot open"
+	run --separate-stderr "$KK" run --json --offline --cert "$C/wrongca.pem" --ca "$C/root.pem" --policy "$pol" -- true
+	[ "$status" -eq 1 ]
+	assert_json_error EKEYREJECTED "certificate $C/wrongca.pem" "not signed by a CA in $C/root.pem"
+	run --separate-stderr "$KK" run --offline --cert "$C/missing.pem" --policy "$pol" -- true
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: run: certificate $C/missing.pem: cannot open"
+	[ -z "$output" ]
+}
+
+@test "bind and run --json: usage errors are JSON objects, exit 2" {
+	run --separate-stderr "$KK" bind --json --cert x.pem --policy p.json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "--pid or --cgroup is required"
+	run --separate-stderr "$KK" bind --pid 0x1 --cert x.pem --policy p.json --json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "--pid '0x1'" "not a process id (1 to 2147483647)"
+	run --separate-stderr "$KK" bind --bogus --json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "unknown option '--bogus'"
+	run --separate-stderr "$KK" run --json --cert x.pem
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "--policy is required"
+	run --separate-stderr "$KK" run --json --cert x.pem --policy p.json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "no command given (put it after --)"
+}
+
+@test "bind and run --json: policy errors come as a list with their positions" {
+	printf '{"agent_id": "trading_bot_v2", "version": "1", "mode": "x", "colour": 1}' >"$BATS_TEST_TMPDIR/bad.json"
+	run --separate-stderr "$KK" bind --json --offline --pid 1 --cert "$C/leaf.pem" --ca "$C/root.pem" --policy "$BATS_TEST_TMPDIR/bad.json"
+	[ "$status" -eq 1 ]
+	assert_json_policy_error 2 1 56 mode
+	run --separate-stderr "$KK" run --json --offline --cert "$C/leaf.pem" --ca "$C/root.pem" --policy "$BATS_TEST_TMPDIR/bad.json" -- true
+	[ "$status" -eq 1 ]
+	assert_json_policy_error 2 1 56 mode
+	run --separate-stderr "$KK" run --offline --cert "$C/leaf.pem" --ca "$C/root.pem" --policy "$BATS_TEST_TMPDIR/bad.json" -- true
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "$BATS_TEST_TMPDIR/bad.json:1:56: mode: must be \"enforce\" or \"audit\""* ]]
+}
+
+@test "bind --json when nothing is loaded" {
+	not_loaded_host
+	sleep 300 &
+	local pid=$!
+	run --separate-stderr "$KK" bind --json --offline --region eu-west-1 --pid "$pid" --cert "$C/leaf.pem" --ca "$C/root.pem" \
+		--policy "$BATS_TEST_DIRNAME/../../policies/trading-bot.json"
+	kill "$pid"
+	[ "$status" -eq 1 ]
+	assert_json_error ENOENT /sys/fs/bpf/kakunin/maps/ "kakunin-bpf is not loaded"
+}

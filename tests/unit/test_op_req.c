@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bind.h"
 #include "kakunin.h"
 #include "op.h"
 #include "unit.h"
@@ -104,11 +105,78 @@ UNIT_TEST(load_request_ring_size)
 	CHECK_EQ_STR(e.what, "--ringbuf-size '99999999999999999999999'");
 }
 
+UNIT_TEST(bind_request_target)
+{
+	struct kk_bind_req r;
+	struct kk_bind_opts o = { .cert = "c.pem", .policy = "p.json" };
+
+	CHECK_EQ_INT(kk_bind_req_init(&r, &o, &e), -EINVAL);
+	CHECK_EQ_STR(e.why, "--pid or --cgroup is required");
+	o.pid = "7";
+	o.cgroup = "/sys/fs/cgroup/a";
+	CHECK_EQ_INT(kk_bind_req_init(&r, &o, &e), -EINVAL);
+	CHECK_EQ_STR(e.why, "--pid and --cgroup exclude each other");
+	o.pid = NULL;
+	o.tree = true;
+	CHECK_EQ_INT(kk_bind_req_init(&r, &o, &e), -EINVAL);
+	CHECK_EQ_STR(e.why, "--tree goes with --pid");
+	o = (struct kk_bind_opts){ .pid = "12x", .cert = "c.pem", .policy = "p.json" };
+	CHECK_EQ_INT(kk_bind_req_init(&r, &o, &e), -EINVAL);
+	CHECK_EQ_STR(e.what, "--pid '12x'");
+	CHECK_EQ_STR(e.why, "not a process id (1 to 2147483647)");
+}
+
+UNIT_TEST(bind_request_values)
+{
+	struct kk_bind_req r;
+	struct kk_bind_opts o = { .pid = "42", .tree = true, .policy = "p.json" };
+
+	CHECK_EQ_INT(kk_bind_req_init(&r, &o, &e), -EINVAL);
+	CHECK_EQ_STR(e.why, "--cert is required");
+	o.cert = "c.pem";
+	o.policy = NULL;
+	CHECK_EQ_INT(kk_bind_req_init(&r, &o, &e), -EINVAL);
+	CHECK_EQ_STR(e.why, "--policy is required");
+	o.policy = "p.json";
+	o.ca = "ca.pem";
+	o.region = "eu";
+	o.offline = true;
+	CHECK_EQ_INT(kk_bind_req_init(&r, &o, &e), 0);
+	CHECK_EQ_INT(r.pid, 42);
+	CHECK(r.tree && r.offline && !r.cgroup);
+	CHECK_EQ_STR(r.cert, "c.pem");
+	CHECK_EQ_STR(r.policy, "p.json");
+	CHECK_EQ_STR(r.ca, "ca.pem");
+	CHECK_EQ_STR(r.region, "eu");
+	kk_bind_release(&r);
+	o = (struct kk_bind_opts){ .cgroup = "/sys/fs/cgroup/a", .cert = "c", .policy = "p" };
+	CHECK_EQ_INT(kk_bind_req_init(&r, &o, &e), 0);
+	CHECK_EQ_STR(r.cgroup, "/sys/fs/cgroup/a");
+	CHECK_EQ_INT(r.pid, 0);
+}
+
+/* run binds its own child: no target options, the same certificate and policy checks. */
+UNIT_TEST(bind_request_run)
+{
+	struct kk_bind_req r;
+	struct kk_bind_opts o = { .run = true, .cert = "c.pem" };
+
+	CHECK_EQ_INT(kk_bind_req_init(&r, &o, &e), -EINVAL);
+	CHECK_EQ_STR(e.why, "--policy is required");
+	o.policy = "p.json";
+	CHECK_EQ_INT(kk_bind_req_init(&r, &o, &e), 0);
+	CHECK_EQ_INT(r.pid, 0);
+	CHECK(!r.cgroup);
+}
+
 int main(void)
 {
 	UNIT_RUN(revoke_request_combinations);
 	UNIT_RUN(revoke_request_serial);
 	UNIT_RUN(revoke_request_crl_and_tasks);
 	UNIT_RUN(load_request_ring_size);
+	UNIT_RUN(bind_request_target);
+	UNIT_RUN(bind_request_values);
+	UNIT_RUN(bind_request_run);
 	return unit_done();
 }
