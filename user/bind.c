@@ -74,24 +74,12 @@ static int check_region(struct kk_bind_req *r, struct kk_error *e)
 			    "allowed_regions (%s)", region, list);
 }
 
-/* The record of a policy that did not load or compile: the file, its first error, how many. */
+/* A policy that did not load or compile: e names its first error, r->perrs holds them all. */
 static int policy_failed(struct kk_bind_req *r, int err, struct kk_error *e)
 {
-	const struct kk_policy_error *x;
-
 	if (!r->perrs.n)
 		kk_errors_add(&r->perrs, 0, 0, "", "%s", strerror(-err));
-	x = &r->perrs.v[0];
-	if (x->line)
-		kk_error_set(e, err, r->policy, "%d:%d: %s%s%s", x->line, x->col, x->field,
-			     *x->field ? ": " : "", x->reason);
-	else
-		kk_error_set(e, err, r->policy, "%s%s%s", x->field, *x->field ? ": " : "",
-			     x->reason);
-	if (r->perrs.n > 1)
-		snprintf(e->why + strlen(e->why), sizeof(e->why) - strlen(e->why),
-			 " (and %zu more)", r->perrs.n - 1);
-	return err;
+	return kk_errors_record(r->policy, &r->perrs, err, e);
 }
 
 int kk_bind_prepare(struct kk_bind_req *r, struct kk_error *e)

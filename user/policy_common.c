@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "error.h"
 #include "paths.h"
 #include "policy_int.h"
 
@@ -113,6 +114,24 @@ cJSON *kk_errors_json(const char *file, const struct kk_errors *e)
 		return NULL;
 	}
 	return arr;
+}
+
+int kk_errors_record(const char *file, const struct kk_errors *errs, int code,
+		     struct kk_error *e)
+{
+	const struct kk_policy_error *x = errs->n ? &errs->v[0] : NULL;
+
+	if (!x)
+		return kk_error_set(e, code, file, "%s", strerror(-code));
+	if (x->line)
+		kk_error_set(e, code, file, "%d:%d: %s%s%s", x->line, x->col, x->field,
+			     *x->field ? ": " : "", x->reason);
+	else
+		kk_error_set(e, code, file, "%s%s%s", x->field, *x->field ? ": " : "", x->reason);
+	if (errs->n > 1)
+		snprintf(e->why + strlen(e->why), sizeof(e->why) - strlen(e->why),
+			 " (and %zu more)", errs->n - 1);
+	return code;
 }
 
 const char *kk_perms_str(uint8_t perms, char *buf, size_t len)

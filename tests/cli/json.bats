@@ -161,3 +161,55 @@ PY
 	[ "$status" -eq 1 ]
 	assert_json_error ENOENT /sys/fs/bpf/kakunin/maps/ "kakunin-bpf is not loaded"
 }
+
+@test "policy check --json: one object per file, errors with their positions, exit 1" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '{"agent_id": "a", "version": "1"}' >good.json
+	printf '{"agent_id": "a", "version": 7, "mode": "x"}' >bad.json
+	run --separate-stderr "$KK" policy check --offline --json good.json bad.json
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 2 ]
+	python3 - "${lines[0]}" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1])
+assert o["file"] == "good.json" and o["agent_id"] == "a" and o["mode"] == "enforce", o
+assert len(o["hash"]) == 64, o
+PY
+	output=${lines[1]}
+	assert_json_policy_error 2 1 30 version
+	run --separate-stderr "$KK" policy show --json bad.json
+	[ "$status" -eq 1 ]
+	assert_json_policy_error 2 1 30 version
+	run --separate-stderr "$KK" policy check --json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "check needs a policy FILE"
+	run --separate-stderr "$KK" policy check --offline bad.json
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "bad.json:1:30: version: "* ]]
+}
+
+@test "audit verify --json: a broken chain names file and line; usage errors as JSON" {
+	printf '{"a":1}\n' >"$BATS_TEST_TMPDIR/a.jsonl"
+	run --separate-stderr "$KK" audit verify --json "$BATS_TEST_TMPDIR/a.jsonl"
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	python3 - "$output" "$BATS_TEST_TMPDIR/a.jsonl" <<'PY'
+import json, sys
+e = json.loads(sys.argv[1])["error"]
+assert e["errno"] == "EINVAL" and e["what"] == sys.argv[2] + ":1" and e["lines_verified"] == 0, e
+PY
+	run --separate-stderr "$KK" audit verify "$BATS_TEST_TMPDIR/a.jsonl"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: audit: $BATS_TEST_TMPDIR/a.jsonl:1: "
+	: >"$BATS_TEST_TMPDIR/e.jsonl"
+	run --separate-stderr "$KK" audit verify --json "$BATS_TEST_TMPDIR/e.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$output" = "{\"intact\":true,\"lines\":0,\"files\":[\"$BATS_TEST_TMPDIR/e.jsonl\"]}" ]
+	run --separate-stderr "$KK" audit verify --json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "verify needs at least one FILE"
+	run --separate-stderr "$KK" audit verify --bogus --json
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "unknown option '--bogus'"
+}
