@@ -61,9 +61,9 @@ static int check_region(struct kk_bind_req *r, struct kk_error *e)
 				 i ? ", " : "", r->pol.regions[i]);
 	if (!region || !*region) {
 		if (host_config_region(buf, sizeof(buf), why, sizeof(why)))
-			return kk_error_set(e, -EINVAL, NULL, "the policy allows only the regions %s, "
-					    "and this host's region is unknown (%s): pass --region, "
-					    "set KAKUNIN_REGION or write %s", list, why,
+			return kk_error_set(e, -EINVAL, NULL, "the policy allows only the regions "
+					    "%s, and this host's region is unknown (%s): pass "
+					    "--region, set KAKUNIN_REGION or write %s", list, why,
 					    KK_HOST_CONFIG);
 		region = buf;
 	}

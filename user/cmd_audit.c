@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cmd_audit — `kakunin-bpf audit verify [--any-start] [--json] FILE...`: recompute the hash chain of
- * audit files given oldest first (audit.jsonl.2 audit.jsonl.1 audit.jsonl), one chain across
- * them. Exit 0 with the line count, or 1 naming the first edited, deleted, inserted or
+ * cmd_audit — `kakunin-bpf audit verify [--any-start] [--json] FILE...`: recompute the hash
+ * chain of audit files given oldest first (audit.jsonl.2 audit.jsonl.1 audit.jsonl), one chain
+ * across them. Exit 0 with the line count, or 1 naming the first edited, deleted, inserted or
  * reordered line.
  */
 #include <errno.h>

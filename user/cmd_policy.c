@@ -54,7 +54,8 @@ static int load_compiled(const char *file, bool offline, bool json, struct kk_po
 			kk_errors_add(&errs, 0, 0, "", "%s", strerror(-err));
 		if (json) {
 			kk_errors_record(file, &errs, err, &e);
-			kk_error_print_with("policy", &e, true, "errors", kk_errors_json(file, &errs));
+			kk_error_print_with("policy", &e, true, "errors",
+					    kk_errors_json(file, &errs));
 		} else {
 			kk_errors_print(stderr, file, &errs);
 		}
@@ -98,7 +99,8 @@ static int check_one(const char *file, bool offline, bool json)
 		check_json(file, &p, &rs);
 	else
 		printf("%s: ok: agent %s version %s, %s, %zu path rules, %zu exec, %zu network "
-		       "rules (%zu addresses resolved, %zu symbolic), %zu kernel entries, hash %s\n",
+		       "rules (%zu addresses resolved, %zu symbolic), %zu kernel entries, "
+		       "hash %s\n",
 		       file, p.agent_id, p.version, p.mode == KK_MODE_AUDIT ? "audit" : "enforce",
 		       p.n_paths, p.n_exec, p.n_hosts, rs.n_resolved,
 		       rs.n_symbolic, rs.n_paths + rs.n_net + rs.n_listen, p.hash);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cmd_revoke — `kakunin-bpf revoke --serial HEX [--issuer CA] [--reason TEXT]
- * [--no-stop | --kill] [--json]` and `revoke --crl FILE [--ca BUNDLE]`: argv to a revoke request,
- * the operation (op_revoke.c), its result or error as text or JSON. One write per identity flips every binding of the certificate to
- * revoked, then their processes are stopped (or killed, or with --no-stop left running) before
+ * cmd_revoke — `kakunin-bpf revoke --serial HEX [--issuer CA] [--reason TEXT] [--no-stop |
+ * --kill] [--json]` and `revoke --crl FILE [--ca BUNDLE]`: argv to a revoke request, the
+ * operation (op_revoke.c), its result or error as text or JSON. One write per identity flips
+ * every binding of the certificate to revoked, then their processes are stopped (or killed, or with --no-stop left running) before
  * the command returns; the revocation is kept in the pinned list and the state directory for
  * later binds, restarts and reboots.
  */

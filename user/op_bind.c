@@ -105,8 +105,8 @@ int kk_open_target(int pid, int *pidfd, struct kk_error *e)
 	}
 	if (flags & PF_KTHREAD) {
 		close(fd);
-		return kk_error_set(e, -EPERM, NULL, "PID %d is a kernel thread and cannot be bound",
-				    pid);
+		return kk_error_set(e, -EPERM, NULL,
+				    "PID %d is a kernel thread and cannot be bound", pid);
 	}
 	*pidfd = fd;
 	return 0;

@@ -63,7 +63,8 @@ int kk_op_load(const struct kk_load_req *r, struct kk_load_res *res, struct kk_e
 			 w.why);
 	kk_maps_close(&m);
 	if (err)
-		return kk_error_set(e, err, NULL, "cannot set the clock offset for allowed_hours: %s",
+		return kk_error_set(e, err, NULL,
+				    "cannot set the clock offset for allowed_hours: %s",
 				    strerror(-err));
 	return 0;
 }
