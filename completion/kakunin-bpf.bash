@@ -10,18 +10,18 @@ _kakunin_bpf_commands="load unload bind run unbind revoke rotate status events p
 # The options of one command (for `policy` and `audit`, of their subcommands).
 _kakunin_bpf_opts() {
 	case $1 in
-	load) echo "--ringbuf-size --help" ;;
-	unload) echo "--force --help" ;;
-	bind) echo "--pid --tree --cgroup --cert --policy --ca --region --offline --help" ;;
-	run) echo "--cert --policy --ca --region --offline --keep-fds --help --" ;;
+	load) echo "--ringbuf-size --json --help" ;;
+	unload) echo "--force --json --help" ;;
+	bind) echo "--pid --tree --cgroup --cert --policy --ca --region --offline --json --help" ;;
+	run) echo "--cert --policy --ca --region --offline --keep-fds --json --help --" ;;
 	unbind) echo "--pid --cgroup --serial --json --help" ;;
-	revoke) echo "--serial --issuer --reason --no-stop --kill --crl --ca --help" ;;
+	revoke) echo "--serial --issuer --reason --no-stop --kill --crl --ca --json --help" ;;
 	rotate) echo "--serial --cert --ca --issuer --grace --json --help" ;;
 	status) echo "--json --help" ;;
 	events) echo "--follow --json --text --agent --type --socket --help" ;;
 	policy) echo "--offline --json --help" ;;
 	daemon) echo "--config --help" ;;
-	audit) echo "--any-start --help" ;;
+	audit) echo "--any-start --json --help" ;;
 	esac
 }
 
@@ -135,7 +135,7 @@ _kakunin_bpf() {
 	if [[ $cur == -* ]]; then
 		local opts
 		opts=$(_kakunin_bpf_opts "$cmd")
-		[ "$cmd" = policy ] && [ "$sub" = check ] && opts="--offline --help"
+		[ "$cmd" = policy ] && [ "$sub" = check ] && opts="--offline --json --help"
 		_kakunin_bpf_words "$opts" "$cur"
 		return 0
 	fi

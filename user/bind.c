@@ -10,6 +10,7 @@
 
 #include "bind.h"
 #include "cgroup.h"
+#include "error.h"
 #include "events.h"
 #include "log.h"
 #include "maps.h"
@@ -47,7 +48,7 @@ static int host_config_region(char *buf, size_t len, char *why, size_t wlen)
 }
 
 /* With allowed_regions, the host's region must be known and listed. */
-static int check_region(struct kk_bind_req *r)
+static int check_region(struct kk_bind_req *r, struct kk_error *e)
 {
 	const char *region = r->region ?: getenv("KAKUNIN_REGION");
 	char buf[128], why[300], list[512] = "";
@@ -59,56 +60,52 @@ static int check_region(struct kk_bind_req *r)
 		used += snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
 				 i ? ", " : "", r->pol.regions[i]);
 	if (!region || !*region) {
-		if (host_config_region(buf, sizeof(buf), why, sizeof(why))) {
-			kk_err("bind", "the policy allows only the regions %s, and this host's region "
-			       "is unknown (%s): pass --region, set KAKUNIN_REGION or write %s", list,
-			       why, KK_HOST_CONFIG);
-			return -EINVAL;
-		}
+		if (host_config_region(buf, sizeof(buf), why, sizeof(why)))
+			return kk_error_set(e, -EINVAL, NULL, "the policy allows only the regions "
+					    "%s, and this host's region is unknown (%s): pass "
+					    "--region, set KAKUNIN_REGION or write %s", list, why,
+					    KK_HOST_CONFIG);
 		region = buf;
 	}
 	for (i = 0; i < r->pol.n_regions; i++)
 		if (!strcmp(region, r->pol.regions[i]))
 			return 0;
-	kk_err("bind", "this host's region \"%s\" is not in the policy's allowed_regions (%s)",
-	       region, list);
-	return -EACCES;
+	return kk_error_set(e, -EACCES, NULL, "this host's region \"%s\" is not in the policy's "
+			    "allowed_regions (%s)", region, list);
 }
 
-int kk_bind_prepare(struct kk_bind_req *r)
+/* A policy that did not load or compile: e names its first error, r->perrs holds them all. */
+static int policy_failed(struct kk_bind_req *r, int err, struct kk_error *e)
+{
+	if (!r->perrs.n)
+		kk_errors_add(&r->perrs, 0, 0, "", "%s", strerror(-err));
+	return kk_errors_record(r->policy, &r->perrs, err, e);
+}
+
+int kk_bind_prepare(struct kk_bind_req *r, struct kk_error *e)
 {
 	struct kk_policy_opts opts = { .offline = r->offline };
-	struct kk_errors e = { 0 };
 	char why[512];
 	int err;
 
 	err = kk_identity_verify(r->cert, r->ca, time(NULL), &r->id, why, sizeof(why));
-	if (err) {
-		kk_err("identity", "%s", why);
-		return err;
-	}
+	if (err)
+		return kk_error_split(e, err, why);
 	r->have_id = true;
-	err = kk_policy_load(r->policy, &r->pol, &e);
+	err = kk_policy_load(r->policy, &r->pol, &r->perrs);
 	if (!err) {
 		r->have_pol = true;
-		err = kk_policy_compile(&r->pol, &opts, &r->rs, &e);
+		err = kk_policy_compile(&r->pol, &opts, &r->rs, &r->perrs);
 		r->have_rs = !err;
 	}
-	if (err) {
-		if (!e.n)
-			kk_errors_add(&e, 0, 0, "", "%s", strerror(-err));
-		kk_errors_print(stderr, r->policy, &e);
-		kk_errors_free(&e);
-		return err;
-	}
+	if (err)
+		return policy_failed(r, err, e);
 	err = kk_identity_match_agent(&r->id, r->pol.agent_id, why, sizeof(why));
 	if (!err)
 		err = kk_identity_check_policy_hash(&r->id, r->pol.hash, why, sizeof(why));
-	if (err) {
-		kk_err("identity", "%s", why);
-		return err;
-	}
-	return check_region(r);
+	if (err)
+		return kk_error_split(e, err, why);
+	return check_region(r, e);
 }
 
 void kk_bind_release(struct kk_bind_req *r)
@@ -119,6 +116,7 @@ void kk_bind_release(struct kk_bind_req *r)
 		kk_policy_free(&r->pol);
 	if (r->have_id)
 		kk_identity_free(&r->id);
+	kk_errors_free(&r->perrs);
 	r->have_rs = r->have_pol = r->have_id = false;
 }
 
@@ -143,7 +141,7 @@ static const char *table_error(int err, const char *what)
 
 /* Write policy, identity and binding; on success r->slot and r->gen name the binding. */
 static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *pslot,
-			 uint32_t *islot)
+			 uint32_t *islot, struct kk_error *e)
 {
 	struct kk_ident_key key = { 0 };
 	struct kk_binding b = { 0 };
@@ -154,30 +152,29 @@ static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *psl
 
 	hex32(r->pol.hash, hash);
 	err = kk_maps_policy_get(m, &r->rs, hash, pslot);
-	if (err) {
-		kk_err("bind", "%s: %s", r->policy, table_error(err, "policy"));
-		return err;
-	}
+	if (err)
+		return kk_error_set(e, err, r->policy, "%s", table_error(err, "policy"));
 	memcpy(key.issuer, r->id.issuer_key, sizeof(key.issuer));
 	key.serial_len = r->id.serial_len;
 	memcpy(key.serial, r->id.serial_bin, r->id.serial_len);
 	if (kk_maps_revoked_get(m, &key, &rev) == 0) {
 		rev.reason[sizeof(rev.reason) - 1] = '\0';
-		kk_err("bind", "certificate serial %s is revoked%s%s%s", r->id.serial,
-		       *rev.reason ? " (" : "", rev.reason, *rev.reason ? ")" : "");
-		err = -EACCES;
+		err = kk_error_set(e, -EACCES, NULL, "certificate serial %s is revoked%s%s%s",
+				   r->id.serial, *rev.reason ? " (" : "", rev.reason,
+				   *rev.reason ? ")" : "");
 		goto put_policy;
 	}
 	err = kk_maps_ident_get(m, &key, r->id.serial, islot);
 	if (!err)
 		err = kk_maps_ident_state(m, *islot, &state);
 	if (!err && state != KK_STATE_ACTIVE) {
-		kk_err("bind", "certificate serial %s is %s", r->id.serial,
-		       state == KK_STATE_REVOKED ? "revoked" : "blocked (revocation status unknown)");
+		kk_error_set(e, -EACCES, NULL, "certificate serial %s is %s", r->id.serial,
+			     state == KK_STATE_REVOKED ? "revoked"
+						       : "blocked (revocation status unknown)");
 		kk_maps_ident_put(m, *islot);
 		err = -EACCES;
 	} else if (err) {
-		kk_err("bind", "%s", table_error(err, "identity"));
+		kk_error_set(e, err, NULL, "%s", table_error(err, "identity"));
 	}
 	if (err)
 		goto put_policy;
@@ -195,7 +192,7 @@ static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *psl
 	err = kk_maps_binding_add(m, &b, &r->slot, &r->gen);
 	if (!err)
 		return 0;
-	kk_err("bind", "%s", table_error(err, "binding"));
+	kk_error_set(e, err, NULL, "%s", table_error(err, "binding"));
 	kk_maps_ident_put(m, *islot);
 put_policy:
 	kk_maps_policy_put(m, *pslot);
@@ -223,7 +220,7 @@ static void emit_agent(uint32_t type, uint32_t slot, uint32_t gen, uint32_t pid,
  * The user's files may then change or go away without the daemon noticing. Failing to save is
  * reported only: the binding itself holds.
  */
-static void save_meta(const struct kk_bind_req *r)
+static void save_meta(struct kk_bind_req *r)
 {
 	struct kk_binding_meta b = {
 		.slot = r->slot,
@@ -249,8 +246,8 @@ static void save_meta(const struct kk_bind_req *r)
 	if (!err)
 		return;
 	kk_meta_remove(r->slot);
-	kk_err("bind", "cannot record binding %u in %s (OCSP polling and DNS refresh need it): %s",
-	       r->slot, kk_state_dir(), why);
+	snprintf(r->warning, sizeof(r->warning), "cannot record binding %u in %s (OCSP polling "
+		 "and DNS refresh need it): %s", r->slot, kk_state_dir(), why);
 }
 
 int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason)
@@ -305,59 +302,63 @@ void kk_reap_bindings(struct kk_maps *m)
  * Mark the process (and with --tree its descendants); the leader must end up marked, and with
  * --tree no process below it be left unbound for being too deep (the caller then undoes it all).
  */
-static int commit_process(struct kk_maps *m, struct kk_bind_req *r, int pidfd)
+static int commit_process(struct kk_maps *m, struct kk_bind_req *r, int pidfd,
+			  struct kk_error *e)
 {
+	char what[32];
+
 	uint32_t marked = 0, deep = 0, cur;
 	int err;
 
 	err = kk_maps_mark_process(m, r->pid, r->tree, r->slot, r->gen, &marked, &deep);
 	if (!err && (kk_maps_task_binding(m, pidfd, &cur) || cur != r->slot))
 		err = -ESRCH;
-	if (!err && deep) {
-		kk_err("bind", "PID %d: %u process%s more than %d generations below it, "
-		       "deeper than --tree binds; nothing bound", r->pid, deep,
-		       deep == 1 ? " is" : "es are", KK_TREE_DEPTH);
-		return -E2BIG;
-	}
+	snprintf(what, sizeof(what), "PID %d", r->pid);
+	if (!err && deep)
+		return kk_error_set(e, -E2BIG, what, "%u process%s more than %d generations below "
+				    "it, deeper than --tree binds; nothing bound", deep,
+				    deep == 1 ? " is" : "es are", KK_TREE_DEPTH);
 	if (err)
-		kk_err("bind", "PID %d: %s", r->pid, err == -ESRCH ?
-		       "the process exited before it could be bound" : strerror(-err));
+		kk_error_set(e, err, what, "%s", err == -ESRCH ?
+			     "the process exited before it could be bound" : strerror(-err));
 	return err;
 }
 
-static int commit_cgroup(struct kk_maps *m, struct kk_bind_req *r)
+static int commit_cgroup(struct kk_maps *m, struct kk_bind_req *r, struct kk_error *e)
 {
 	int err = kk_maps_cgroup_add(m, r->cgid, r->slot, r->gen);
+	char what[sizeof(e->what)];
 
+	snprintf(what, sizeof(what), "cgroup %s", r->cgroup);
 	if (err)
-		kk_err("bind", "cgroup %s: %s", r->cgroup, err == -EEXIST ? "already bound" :
-		       err == -ENOSPC ? "the cgroup table is full" : strerror(-err));
+		kk_error_set(e, err, what, "%s", err == -EEXIST ? "already bound" :
+			     err == -ENOSPC ? "the cgroup table is full" : strerror(-err));
 	return err;
 }
 
-int kk_bind_commit(struct kk_bind_req *r, int pidfd)
+int kk_bind_commit(struct kk_bind_req *r, int pidfd, struct kk_error *e)
 {
 	uint32_t pslot, islot, cur;
 	struct kk_maps m;
 	int err;
 
-	err = kk_maps_open(&m);
+	err = kk_maps_open_e(&m, e);
 	if (err)
 		return err;
-	err = kk_maps_lock(&m);
+	err = kk_maps_lock_e(&m, e);
 	if (err)
 		goto out;
 	kk_maps_sync_clock(&m);
 	kk_reap_bindings(&m);
 	if (pidfd >= 0 && kk_maps_task_binding(&m, pidfd, &cur) == 0) {
-		kk_err("bind", "PID %d is already bound (binding %u)", r->pid, cur);
-		err = -EEXIST;
+		err = kk_error_set(e, -EEXIST, NULL, "PID %d is already bound (binding %u)",
+				   r->pid, cur);
 		goto out;
 	}
-	err = write_binding(&m, r, &pslot, &islot);
+	err = write_binding(&m, r, &pslot, &islot, e);
 	if (err)
 		goto out;
-	err = pidfd >= 0 ? commit_process(&m, r, pidfd) : commit_cgroup(&m, r);
+	err = pidfd >= 0 ? commit_process(&m, r, pidfd, e) : commit_cgroup(&m, r, e);
 	if (err) {
 		kk_maps_binding_del(&m, r->slot);
 		kk_maps_ident_put(&m, islot);
@@ -366,16 +367,6 @@ int kk_bind_commit(struct kk_bind_req *r, int pidfd)
 			kk_maps_cgroup_levels(&m);
 		goto out;
 	}
-	if (r->quiet)
-		;
-	else if (r->cgroup)
-		kk_info("kakunin-bpf: bound cgroup %s as agent %s (serial %s, binding %u, policy "
-			"%s %.12s)", r->cgroup, r->pol.agent_id, r->id.serial, r->slot,
-			r->pol.version, r->pol.hash);
-	else
-		kk_info("kakunin-bpf: bound PID %d as agent %s (serial %s, binding %u, policy %s "
-			"%.12s)", r->pid, r->pol.agent_id, r->id.serial, r->slot, r->pol.version,
-			r->pol.hash);
 	emit_agent(KK_EV_AGENT_BOUND, r->slot, r->gen, r->pid, r->pol.agent_id, r->id.serial,
 		   r->pol.version, "");
 	save_meta(r);

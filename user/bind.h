@@ -7,12 +7,14 @@
 #ifndef KK_BIND_H
 #define KK_BIND_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "identity.h"
 #include "policy.h"
 
+struct kk_error;
 struct kk_maps;
 
 struct kk_bind_req {
@@ -25,31 +27,34 @@ struct kk_bind_req {
 	const char *cert, *policy, *ca;
 	const char *region;	/* --region; else KAKUNIN_REGION; else /etc/kakunin/host.json */
 	bool offline;
-	bool quiet;		/* no "bound ..." line on stdout (run: stdout is the command's) */
 	/* prepared */
 	struct kk_identity id;
 	struct kk_policy pol;
 	struct kk_ruleset rs;
 	bool have_id, have_pol, have_rs;
+	struct kk_errors perrs; /* the policy's errors, with positions, when it failed */
 	/* committed */
 	uint32_t slot, gen;
+	char warning[PATH_MAX + 256]; /* bound, but the state record failed; "" */
 };
 
-/* Verify the certificate, compile the policy, check they belong together. Reports; -errno. */
-int kk_bind_prepare(struct kk_bind_req *r);
+/*
+ * Verify the certificate, compile the policy, check they belong together. -errno and e; a
+ * policy that failed also leaves every error of it in r->perrs (e names the first).
+ */
+int kk_bind_prepare(struct kk_bind_req *r, struct kk_error *e);
 /*
  * Bind the process behind pidfd (r->pid, r->tree) or, with pidfd -1, the cgroup r->cgid.
- * Reports; -errno; nothing left behind on failure.
+ * -errno and e; nothing left behind on failure. An event that cannot be sent is still
+ * reported here (never fatal).
  */
-int kk_bind_commit(struct kk_bind_req *r, int pidfd);
+int kk_bind_commit(struct kk_bind_req *r, int pidfd, struct kk_error *e);
 /* End process bindings none of whose tasks is alive any more (agent.unbound "exited"). */
 void kk_reap_bindings(struct kk_maps *m);
+/* Free what prepare made (the policy's error list too). */
 void kk_bind_release(struct kk_bind_req *r);
 
 /* End binding slot: its tasks are free at their next hook; emits agent.unbound. -errno. */
 int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason);
-
-/* A pidfd for pid after refusing PID 1, ourselves, kernel threads. Reports; -errno. */
-int kk_open_target(int pid, int *pidfd);
 
 #endif

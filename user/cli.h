@@ -53,4 +53,12 @@ int kk_usage_print(const char *cmd, const struct kk_error *e, bool json);
  */
 bool kk_argv_has(int argc, char **argv, const char *opt);
 
+struct kk_bind_req;
+/*
+ * A failed bind or run (cmd_bind.c): e under cmd, or a policy's errors as its FILE:LINE:COL
+ * lines (text) or the error object's "errors" list (json).
+ */
+void kk_bind_print_error(const char *cmd, const struct kk_bind_req *r, const struct kk_error *e,
+			 bool json);
+
 #endif

@@ -1,154 +1,142 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* cmd_load — `kakunin-bpf load` and `kakunin-bpf unload`. */
-#include <getopt.h>
+/*
+ * cmd_load — `kakunin-bpf load [--ringbuf-size BYTES] [--json]` and `kakunin-bpf unload [--force]
+ * [--json]`: argv to a request, the operation (op_load.c), its result or error as text or JSON.
+ */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "bind.h"
-#include "revoke.h"
+#include <cjson/cJSON.h>
 
 #include "cli.h"
 #include "log.h"
-#include "lsm.h"
 #include "maps.h"
+#include "op.h"
 
-/* --ringbuf-size: a power of two from 4096 to 1 GiB. */
-static int parse_ring_size(const char *s, uint32_t *out)
+static const char load_usage[] =
+	"usage: kakunin-bpf load [--ringbuf-size BYTES] [--json]\n\n"
+	"Load the BPF-LSM programs, attach them and pin programs, links and maps\n"
+	"under " KK_PIN_ROOT "/. Harmless when already loaded. Exits 3 when\n"
+	"this kernel cannot run BPF-LSM programs, saying why. --ringbuf-size\n"
+	"sets the event ring (default 4 MiB) of a fresh load. With --json the\n"
+	"result, or the error, is one JSON object on stdout.\n";
+
+static const char unload_usage[] =
+	"usage: kakunin-bpf unload [--force] [--json]\n\n"
+	"Detach every kakunin-bpf program and remove " KK_PIN_ROOT "/.\n"
+	"Refused while bindings are live (their agents would run unconfined)\n"
+	"unless --force. Harmless when not loaded. With --json the result, or\n"
+	"the error, is one JSON object on stdout.\n";
+
+static void print_json(cJSON *o)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
+	char *text;
 
-	if (*s < '0' || *s > '9' || *end || v < 4096 || v > (1ul << 30) || (v & (v - 1)))
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
+	cJSON_AddStringToObject(o, "pin_root", KK_PIN_ROOT);
+	text = cJSON_PrintUnformatted(o);
+	puts(text ? text : "{}");
+	free(text);
+	cJSON_Delete(o);
+}
+
+static int unexpected(const char *cmd, const char *arg, bool json)
+{
+	struct kk_error e;
+
+	kk_error_set(&e, -EINVAL, NULL, "unexpected argument '%s'", arg);
+	return kk_usage_print(cmd, &e, json);
 }
 
 int cmd_load(int argc, char **argv)
 {
 	static const struct option o[] = {
 		{ "ringbuf-size", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	uint32_t ring = 0;
-	struct kk_maps m;
-	char why[512];
-	bool already;
-	int c, err;
+	bool json = kk_argv_has(argc, argv, "--json");
+	struct kk_load_req req = { 0 };
+	struct kk_load_res res;
+	struct kk_error e;
+	cJSON *out;
+	int c;
 
 	while ((c = getopt_long(argc, argv, ":h", o, NULL)) != -1) {
-		if (c == 'r') {
-			if (parse_ring_size(optarg, &ring))
-				return kk_usage_error("load", "--ringbuf-size '%s': a power of two "
-						      "from 4096 to 1073741824 bytes", optarg);
-		} else if (c == 'h') {
-			fputs("usage: kakunin-bpf load [--ringbuf-size BYTES]\n\n"
-			      "Load the BPF-LSM programs, attach them and pin programs, links and maps\n"
-			      "under " KK_PIN_ROOT "/. Harmless when already loaded. Exits 3 when\n"
-			      "this kernel cannot run BPF-LSM programs, saying why. --ringbuf-size\n"
-			      "sets the event ring (default 4 MiB) of a fresh load.\n", stdout);
-			return KK_EXIT_OK;
-		} else {
-			return kk_bad_option("load", c, argv);
-		}
+		if (c == 'r' && kk_load_req_init(&req, optarg, &e))
+			return kk_usage_print("load", &e, json);
+		else if (c == 'r')
+			continue;
+		else if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return fputs(load_usage, stdout), KK_EXIT_OK;
+		else
+			return kk_bad_option_json("load", c, argv, json);
 	}
 	if (optind < argc)
-		return kk_usage_error("load", "unexpected argument '%s'", argv[optind]);
-	if (kk_require_root("load"))
-		return KK_EXIT_FAIL;
-	if (kk_lsm_check(why, sizeof(why))) {
-		kk_err("load", "BPF LSM unavailable: %s", why);
-		return KK_EXIT_NO_LSM;
+		return unexpected("load", argv[optind], json);
+	c = kk_op_load(&req, &res, &e);
+	if (*res.warning) /* loaded; the revocation list did not come back from disk */
+		kk_err("load", "%s", res.warning);
+	if (c) {
+		kk_error_print("load", &e, json);
+		return res.no_lsm ? KK_EXIT_NO_LSM : KK_EXIT_FAIL;
 	}
-	if (kk_maps_load(ring, &already))
-		return KK_EXIT_FAIL;
-	if (kk_maps_open(&m))
-		return KK_EXIT_FAIL;
-	err = kk_maps_sync_clock(&m);
-	/* After a reboot the maps are new and empty: revocations come back from disk. */
-	if (!err && !already && kk_revocations_restore(&m))
-		err = 0; /* reported; enforcement of what is bound does not depend on it */
-	kk_maps_close(&m);
-	if (err) {
-		kk_err("load", "cannot set the clock offset for allowed_hours: %s", strerror(-err));
-		return KK_EXIT_FAIL;
-	}
-	if (already)
+	if (json && (out = cJSON_CreateObject())) {
+		cJSON_AddBoolToObject(out, "loaded", true);
+		cJSON_AddBoolToObject(out, "already", res.already);
+		print_json(out);
+	} else if (json) {
+		puts("{}");
+	} else if (res.already)
 		kk_info("kakunin-bpf: already loaded (" KK_PIN_ROOT ")");
 	else
 		kk_info("kakunin-bpf: loaded and pinned under " KK_PIN_ROOT);
 	return KK_EXIT_OK;
 }
 
-/*
- * Live bindings (after ending those whose processes are gone); 0 when not loaded. -EPROTO with
- * why[] when another build's maps are pinned: their bindings cannot be read, only removed.
- */
-static int live_bindings(char *why, size_t wlen)
-{
-	struct kk_binding b;
-	struct kk_maps m;
-	uint32_t slot;
-	int n = 0;
-
-	if (access(KK_PIN_ROOT "/maps/kk_bindings", F_OK) != 0)
-		return 0;
-	if (kk_maps_pinned_stamp(why, wlen) == -EPROTO)
-		return -EPROTO;
-	if (kk_maps_open(&m))
-		return 0;
-	if (!kk_maps_lock(&m))
-		kk_reap_bindings(&m);
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++)
-		n += !kk_maps_binding_read(&m, slot, &b) && b.in_use;
-	kk_maps_close(&m);
-	return n;
-}
-
 int cmd_unload(int argc, char **argv)
 {
 	static const struct option o[] = {
 		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool was_loaded, force = false;
-	char why[512];
-	int c, n;
+	bool json = kk_argv_has(argc, argv, "--json");
+	struct kk_unload_req req = { 0 };
+	struct kk_unload_res res;
+	struct kk_error e;
+	cJSON *out;
+	int c;
 
 	while ((c = getopt_long(argc, argv, ":h", o, NULL)) != -1) {
-		if (c == 'f') {
-			force = true;
-		} else if (c == 'h') {
-			fputs("usage: kakunin-bpf unload [--force]\n\n"
-			      "Detach every kakunin-bpf program and remove " KK_PIN_ROOT "/.\n"
-			      "Refused while bindings are live (their agents would run unconfined)\n"
-			      "unless --force. Harmless when not loaded.\n", stdout);
-			return KK_EXIT_OK;
-		} else {
-			return kk_bad_option("unload", c, argv);
-		}
+		if (c == 'f')
+			req.force = true;
+		else if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return fputs(unload_usage, stdout), KK_EXIT_OK;
+		else
+			return kk_bad_option_json("unload", c, argv, json);
 	}
 	if (optind < argc)
-		return kk_usage_error("unload", "unexpected argument '%s'", argv[optind]);
-	if (kk_require_root("unload"))
-		return KK_EXIT_FAIL;
-	n = live_bindings(why, sizeof(why));
-	if (n == -EPROTO && !force) {
-		kk_err("unload", "%s", why);
+		return unexpected("unload", argv[optind], json);
+	if (kk_op_unload(&req, &res, &e)) {
+		kk_error_print("unload", &e, json);
 		return KK_EXIT_FAIL;
 	}
-	if (n > 0 && !force) {
-		kk_err("unload", "%d binding%s live: their agents would run unconfined; unbind them "
-		       "first or use --force", n, n == 1 ? " is" : "s are");
-		return KK_EXIT_FAIL;
+	if (json && (out = cJSON_CreateObject())) {
+		cJSON_AddBoolToObject(out, "unloaded", res.was_loaded);
+		cJSON_AddNumberToObject(out, "live_bindings", res.live);
+		print_json(out);
+	} else if (json) {
+		puts("{}");
+	} else {
+		kk_info(res.was_loaded ? "kakunin-bpf: unloaded" :
+					 "kakunin-bpf: not loaded, nothing to do");
 	}
-	if (kk_maps_unload(&was_loaded))
-		return KK_EXIT_FAIL;
-	kk_info(was_loaded ? "kakunin-bpf: unloaded" : "kakunin-bpf: not loaded, nothing to do");
 	return KK_EXIT_OK;
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cmd_policy — `kakunin-bpf policy check FILE...` and `kakunin-bpf policy show FILE [--json]`.
+ * cmd_policy — `kakunin-bpf policy check FILE... [--json]` and `kakunin-bpf policy show FILE
+ * [--json]`.
  * Both validate and compile (resolving hostnames unless --offline); neither needs root or a
  * kernel.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,17 +13,19 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "log.h"
+#include "error.h"
 #include "output.h"
 #include "policy.h"
 
 static const char usage[] =
-	"usage: kakunin-bpf policy check [--offline] FILE...\n"
+	"usage: kakunin-bpf policy check [--offline] [--json] FILE...\n"
 	"       kakunin-bpf policy show [--offline] [--json] FILE\n\n"
 	"check  validate and compile each policy: one summary line per file, or every error\n"
 	"       as FILE:LINE:COL: field: reason (exit 1)\n"
 	"show   the compiled rules (baseline and resolved addresses included) and the hash\n"
-	"--offline  keep hostnames symbolic instead of resolving them (reported)\n";
+	"--offline  keep hostnames symbolic instead of resolving them (reported)\n"
+	"--json     check: one JSON object per file, one per line; show: the rules as JSON;\n"
+	"           errors as JSON error objects on stdout, each policy error with its position\n";
 
 static const struct option opts[] = {
 	{ "offline", no_argument, NULL, 'o' },
@@ -30,39 +34,76 @@ static const struct option opts[] = {
 	{ 0 },
 };
 
-/* Load and compile file; on failure print its errors and return non-zero. */
-static int load_compiled(const char *file, bool offline, struct kk_policy *p,
+/*
+ * Load and compile file; on failure print its errors (the FILE:LINE:COL lines, or with json
+ * one error object listing them) and return non-zero.
+ */
+static int load_compiled(const char *file, bool offline, bool json, struct kk_policy *p,
 			 struct kk_ruleset *rs)
 {
 	struct kk_policy_opts o = { .offline = offline };
-	struct kk_errors e = { 0 };
+	struct kk_errors errs = { 0 };
+	struct kk_error e;
 	int err;
 
-	err = kk_policy_load(file, p, &e);
+	err = kk_policy_load(file, p, &errs);
 	if (!err)
-		err = kk_policy_compile(p, &o, rs, &e);
+		err = kk_policy_compile(p, &o, rs, &errs);
 	if (err) {
-		if (!e.n)
-			kk_errors_add(&e, 0, 0, "", "%s", strerror(-err));
-		kk_errors_print(stderr, file, &e);
+		if (!errs.n)
+			kk_errors_add(&errs, 0, 0, "", "%s", strerror(-err));
+		if (json) {
+			kk_errors_record(file, &errs, err, &e);
+			kk_error_print_with("policy", &e, true, "errors",
+					    kk_errors_json(file, &errs));
+		} else {
+			kk_errors_print(stderr, file, &errs);
+		}
 		kk_policy_free(p);
 	}
-	kk_errors_free(&e);
+	kk_errors_free(&errs);
 	return err;
 }
 
-static int check_one(const char *file, bool offline)
+static void check_json(const char *file, const struct kk_policy *p, const struct kk_ruleset *rs)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddStringToObject(o, "file", file);
+	cJSON_AddStringToObject(o, "agent_id", p->agent_id);
+	cJSON_AddStringToObject(o, "version", p->version);
+	cJSON_AddStringToObject(o, "mode", p->mode == KK_MODE_AUDIT ? "audit" : "enforce");
+	cJSON_AddNumberToObject(o, "path_rules", (double)p->n_paths);
+	cJSON_AddNumberToObject(o, "exec", (double)p->n_exec);
+	cJSON_AddNumberToObject(o, "network_rules", (double)p->n_hosts);
+	cJSON_AddNumberToObject(o, "addresses_resolved", (double)rs->n_resolved);
+	cJSON_AddNumberToObject(o, "symbolic", (double)rs->n_symbolic);
+	cJSON_AddNumberToObject(o, "kernel_entries", (double)(rs->n_paths + rs->n_net +
+							       rs->n_listen));
+	cJSON_AddStringToObject(o, "hash", p->hash);
+	text = cJSON_PrintUnformatted(o);
+	puts(text ? text : "{}");
+	free(text);
+	cJSON_Delete(o);
+}
+
+static int check_one(const char *file, bool offline, bool json)
 {
 	struct kk_policy p;
 	struct kk_ruleset rs;
 
-	if (load_compiled(file, offline, &p, &rs))
+	if (load_compiled(file, offline, json, &p, &rs))
 		return -1;
-	printf("%s: ok: agent %s version %s, %s, %zu path rules, %zu exec, %zu network rules "
-	       "(%zu addresses resolved, %zu symbolic), %zu kernel entries, hash %s\n",
-	       file, p.agent_id, p.version, p.mode == KK_MODE_AUDIT ? "audit" : "enforce",
-	       p.n_paths, p.n_exec, p.n_hosts, rs.n_resolved,
-	       rs.n_symbolic, rs.n_paths + rs.n_net + rs.n_listen, p.hash);
+	if (json)
+		check_json(file, &p, &rs);
+	else
+		printf("%s: ok: agent %s version %s, %s, %zu path rules, %zu exec, %zu network "
+		       "rules (%zu addresses resolved, %zu symbolic), %zu kernel entries, "
+		       "hash %s\n",
+		       file, p.agent_id, p.version, p.mode == KK_MODE_AUDIT ? "audit" : "enforce",
+		       p.n_paths, p.n_exec, p.n_hosts, rs.n_resolved,
+		       rs.n_symbolic, rs.n_paths + rs.n_net + rs.n_listen, p.hash);
 	kk_ruleset_free(&rs);
 	kk_policy_free(&p);
 	return 0;
@@ -72,21 +113,32 @@ static int show_one(const char *file, bool offline, bool json)
 {
 	struct kk_policy p;
 	struct kk_ruleset rs;
+	struct kk_error e;
 	int err;
 
-	if (load_compiled(file, offline, &p, &rs))
+	if (load_compiled(file, offline, json, &p, &rs))
 		return -1;
 	err = kk_policy_print(stdout, &p, &rs, json);
-	if (err)
-		kk_err("policy", "printing %s failed: %s", file, strerror(-err));
+	if (err) {
+		kk_error_set(&e, err, NULL, "printing %s failed: %s", file, strerror(-err));
+		kk_error_print("policy", &e, json);
+	}
 	kk_ruleset_free(&rs);
 	kk_policy_free(&p);
 	return err;
 }
 
+static int usage_error(bool json, const char *fmt, const char *arg)
+{
+	struct kk_error e;
+
+	kk_error_set(&e, -EINVAL, NULL, fmt, arg);
+	return kk_usage_print("policy", &e, json);
+}
+
 int cmd_policy(int argc, char **argv)
 {
-	bool offline = false, json = false;
+	bool offline = false, json = kk_argv_has(argc, argv, "--json");
 	const char *sub;
 	int c, i, failed = 0;
 
@@ -96,33 +148,26 @@ int cmd_policy(int argc, char **argv)
 	}
 	sub = argv[1];
 	if (strcmp(sub, "check") && strcmp(sub, "show"))
-		return kk_usage_error("policy", "unknown subcommand '%s' (check or show)", sub);
+		return usage_error(json, "unknown subcommand '%s' (check or show)", sub);
 	argc--, argv++;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
+		if (c == 'o')
 			offline = true;
-			break;
-		case 'j':
-			if (!strcmp(sub, "check"))
-				return kk_usage_error("policy", "--json is an option of 'policy show'");
+		else if (c == 'j')
 			json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return KK_EXIT_OK;
-		default:
-			return kk_bad_option("policy", c, argv);
-		}
+		else if (c == 'h')
+			return fputs(usage, stdout), KK_EXIT_OK;
+		else
+			return kk_bad_option_json("policy", c, argv, json);
 	}
 	if (optind >= argc)
-		return kk_usage_error("policy", "%s needs a policy FILE", sub);
+		return usage_error(json, "%s needs a policy FILE", sub);
 	if (!strcmp(sub, "show")) {
 		if (argc - optind > 1)
-			return kk_usage_error("policy", "show takes one FILE");
+			return usage_error(json, "%s", "show takes one FILE");
 		return show_one(argv[optind], offline, json) ? KK_EXIT_FAIL : KK_EXIT_OK;
 	}
 	for (i = optind; i < argc; i++)
-		failed |= check_one(argv[i], offline) != 0;
+		failed |= check_one(argv[i], offline, json) != 0;
 	return failed ? KK_EXIT_FAIL : KK_EXIT_OK;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cmd_revoke — `kakunin-bpf revoke --serial HEX [--issuer CA] [--reason TEXT]
- * [--no-stop | --kill]`. One write per identity flips every binding of the certificate to
- * revoked, then their processes are stopped (or killed, or with --no-stop left running) before
+ * cmd_revoke — `kakunin-bpf revoke --serial HEX [--issuer CA] [--reason TEXT] [--no-stop |
+ * --kill] [--json]` and `revoke --crl FILE [--ca BUNDLE]`: argv to a revoke request, the
+ * operation (op_revoke.c), its result or error as text or JSON. One write per identity flips
+ * every binding of the certificate to revoked, then their processes are stopped (or killed, or with --no-stop left running) before
  * the command returns; the revocation is kept in the pinned list and the state directory for
  * later binds, restarts and reboots.
  */
@@ -10,21 +11,17 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "identity.h"
 #include "log.h"
-#include "maps.h"
-#include "revocation.h"
-#include "revoke.h"
+#include "op.h"
 #include "state.h"
 
 static const char usage[] =
 	"usage: kakunin-bpf revoke --serial HEX [--issuer CA_CERT] [--reason TEXT]\n"
-	"                          [--no-stop | --kill]\n"
-	"       kakunin-bpf revoke --crl FILE [--ca BUNDLE] [--no-stop | --kill]\n\n"
+	"                          [--no-stop | --kill] [--json]\n"
+	"       kakunin-bpf revoke --crl FILE [--ca BUNDLE] [--no-stop | --kill] [--json]\n\n"
 	"Revoke the certificate with serial HEX (colons and 0x allowed): issued by the CA\n"
 	"certificate CA_CERT, or by any issuer without --issuer. Every action of its bound\n"
 	"tasks fails with EACCES from the moment this returns, reads and writes on what they\n"
@@ -33,7 +30,8 @@ static const char usage[] =
 	"--no-stop leaves them running; --kill kills them. The revocation persists\n"
 	"(" KK_STATE_DIR ") and later binds of the certificate are refused. --crl imports\n"
 	"every certificate of a CRL whose signature verifies with a CA of BUNDLE (default\n"
-	"/etc/kakunin/ca.pem) and which is current (not past its nextUpdate).\n";
+	"/etc/kakunin/ca.pem) and which is current (not past its nextUpdate).\n"
+	"With --json the result, or the error, is one JSON object on stdout.\n";
 
 static const struct option opts[] = {
 	{ "serial", required_argument, NULL, 's' },
@@ -43,6 +41,7 @@ static const struct option opts[] = {
 	{ "no-stop", no_argument, NULL, 'n' },
 	{ "crl", required_argument, NULL, 'c' },
 	{ "ca", required_argument, NULL, 'a' },
+	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -58,126 +57,98 @@ static const char *tasks_done(enum kk_revoke_tasks what, int bindings, int n, ch
 	return buf;
 }
 
-/* Every entry of a verified CRL into the list (and onto any bound identity it names). */
-static int import_crl(const char *crl, const char *ca, enum kk_revoke_tasks what)
+static void print_text(const struct kk_revoke_op_req *r, const struct kk_revoke_op_res *res)
 {
-	struct kk_revoked *v = NULL;
-	int err, bindings = 0, tasks = 0;
-	char done[64];
-	struct kk_maps m;
-	char why[512];
-	size_t n = 0, i;
+	char buf[64];
+	const char *done = tasks_done(r->rev.tasks, res->bindings, res->tasks, buf, sizeof(buf));
 
-	err = kk_crl_load(crl, ca ? ca : KK_DEFAULT_CA, time(NULL), &v, &n, why, sizeof(why));
-	if (err) {
-		kk_err("revoke", "%s", why);
-		return err;
-	}
-	err = kk_require_root("revoke") ?: kk_maps_open(&m);
-	if (err) {
-		free(v);
-		return err;
-	}
-	err = kk_maps_lock(&m);
-	for (i = 0; !err && i < n; i++) {
-		struct kk_revoke_req r = { .source = KK_REV_CRL, .tasks = what };
-		char reason[64];
-		int b = 0, k = 0;
+	if (r->crl)
+		kk_info("kakunin-bpf: imported %zu revocation%s from %s: %d binding%s revoked%s",
+			res->imported, res->imported == 1 ? "" : "s", r->crl, res->bindings,
+			res->bindings == 1 ? "" : "s", done);
+	else
+		kk_info("kakunin-bpf: revoked serial %s%s: %d binding%s%s", r->rev.serial,
+			r->issuer ? "" : " (any issuer)", res->bindings,
+			res->bindings == 1 ? "" : "s", done);
+}
 
-		memcpy(r.key.issuer, v[i].issuer_key, 8);
-		r.key.serial_len = v[i].serial_len;
-		memcpy(r.key.serial, v[i].serial, v[i].serial_len);
-		snprintf(r.serial, sizeof(r.serial), "%s", v[i].serial_hex);
-		snprintf(reason, sizeof(reason), "crl%s%s", *kk_crl_reason_name(v[i].reason) ? ": " :
-			 "", kk_crl_reason_name(v[i].reason));
-		r.reason = reason;
-		err = kk_revoke(&m, &r, &b, &k);
-		bindings += b;
-		tasks += k;
+static void print_json(const struct kk_revoke_op_req *r, const struct kk_revoke_op_res *res)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+
+	if (r->crl) {
+		cJSON_AddStringToObject(o, "crl", r->crl);
+		cJSON_AddNumberToObject(o, "imported", (double)res->imported);
+	} else {
+		cJSON_AddStringToObject(o, "serial", r->rev.serial);
+		cJSON_AddStringToObject(o, "issuer", r->issuer ? r->issuer : "*");
+		cJSON_AddStringToObject(o, "reason", r->rev.reason ? r->rev.reason : "");
 	}
-	kk_maps_close(&m);
-	free(v);
-	if (!err)
-		kk_info("kakunin-bpf: imported %zu revocation%s from %s: %d binding%s revoked%s", n,
-			n == 1 ? "" : "s", crl, bindings, bindings == 1 ? "" : "s",
-			tasks_done(what, bindings, tasks, done, sizeof(done)));
-	return err;
+	cJSON_AddNumberToObject(o, "bindings", res->bindings);
+	cJSON_AddStringToObject(o, "tasks", kk_revoke_tasks_name(r->rev.tasks));
+	cJSON_AddNumberToObject(o, "signalled", res->tasks);
+	text = cJSON_PrintUnformatted(o);
+	puts(text ? text : "{}");
+	free(text);
+	cJSON_Delete(o);
 }
 
 int cmd_revoke(int argc, char **argv)
 {
-	struct kk_revoke_req req = { .source = KK_REV_CLI };
-	const char *serial = NULL, *issuer = NULL, *crl = NULL, *ca = NULL;
-	uint8_t bin[KK_SERIAL_MAX];
-	int c, err, bindings = 0, tasks = 0;
-	bool no_stop = false, kill = false;
-	struct kk_maps m;
-	char why[512], done[64];
-	size_t len;
+	bool json = kk_argv_has(argc, argv, "--json");
+	struct kk_revoke_opts o = { 0 };
+	struct kk_revoke_op_req req;
+	struct kk_revoke_op_res res;
+	struct kk_error e;
+	int c;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			serial = optarg;
+			o.serial = optarg;
 			break;
 		case 'i':
-			issuer = optarg;
+			o.issuer = optarg;
 			break;
 		case 'r':
-			req.reason = optarg;
+			o.reason = optarg;
 			break;
 		case 'k':
-			kill = true;
+			o.kill = true;
 			break;
 		case 'n':
-			no_stop = true;
+			o.no_stop = true;
 			break;
 		case 'c':
-			crl = optarg;
+			o.crl = optarg;
 			break;
 		case 'a':
-			ca = optarg;
+			o.ca = optarg;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
 			return KK_EXIT_OK;
 		default:
-			return kk_bad_option("revoke", c, argv);
+			return kk_bad_option_json("revoke", c, argv, json);
 		}
 	}
-	if (optind < argc)
-		return kk_usage_error("revoke", "unexpected argument '%s'", argv[optind]);
-	if (!!serial == !!crl)
-		return kk_usage_error("revoke", "give exactly one of --serial and --crl");
-	if (kill && no_stop)
-		return kk_usage_error("revoke", "--kill and --no-stop exclude each other");
-	req.tasks = kill ? KK_REVOKE_KILL : no_stop ? KK_REVOKE_KEEP : KK_REVOKE_STOP;
-	if (crl && (issuer || req.reason))
-		return kk_usage_error("revoke", "--issuer and --reason go with --serial (a CRL "
-				      "names its issuer and reasons)");
-	if (ca && !crl)
-		return kk_usage_error("revoke", "--ca goes with --crl");
-	if (crl)
-		return import_crl(crl, ca, req.tasks) ? KK_EXIT_FAIL : KK_EXIT_OK;
-	if (kk_serial_parse(serial, bin, &len, req.serial))
-		return kk_usage_error("revoke", "--serial '%s': not a hex serial number (up to 20 "
-				      "bytes)", serial);
-	if (req.reason && strlen(req.reason) >= sizeof(((struct kk_revocation *)0)->reason))
-		return kk_usage_error("revoke", "--reason: at most 63 bytes");
-	req.key.serial_len = len;
-	memcpy(req.key.serial, bin, len);
-	if (issuer && kk_identity_subject_key(issuer, req.key.issuer, why, sizeof(why))) {
-		kk_err("revoke", "--issuer: %s", why);
+	if (optind < argc) {
+		kk_error_set(&e, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
+		return kk_usage_print("revoke", &e, json);
+	}
+	if (kk_revoke_op_req_init(&req, &o, &e))
+		return kk_usage_print("revoke", &e, json);
+	if (kk_op_revoke(&req, &res, &e)) {
+		kk_error_print("revoke", &e, json);
 		return KK_EXIT_FAIL;
 	}
-	if (kk_require_root("revoke") || kk_maps_open(&m))
-		return KK_EXIT_FAIL;
-	err = kk_maps_lock(&m) ?: kk_revoke(&m, &req, &bindings, &tasks);
-	kk_maps_close(&m);
-	if (err)
-		return KK_EXIT_FAIL;
-	kk_info("kakunin-bpf: revoked serial %s%s: %d binding%s%s", req.serial,
-		issuer ? "" : " (any issuer)", bindings, bindings == 1 ? "" : "s",
-		tasks_done(req.tasks, bindings, tasks, done, sizeof(done)));
+	if (json)
+		print_json(&req, &res);
+	else
+		print_text(&req, &res);
 	return KK_EXIT_OK;
 }

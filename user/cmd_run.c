@@ -24,15 +24,16 @@
 #include "bind.h"
 #include "cli.h"
 #include "log.h"
-#include "maps.h"
+#include "op.h"
 
 static const char usage[] =
 	"usage: kakunin-bpf run --cert CERT --policy FILE [--ca BUNDLE] [--region R] [--offline]\n"
-	"                       [--keep-fds] -- CMD [ARG...]\n\n"
+	"                       [--keep-fds] [--json] -- CMD [ARG...]\n\n"
 	"Run CMD bound to CERT and FILE from its first instruction on (see 'bind'). Signals\n"
 	"are forwarded to CMD; the exit status is CMD's (128+N when signal N ended it).\n"
 	"CMD gets standard input, output and error only: every other descriptor run\n"
-	"inherited is closed before CMD starts, unless --keep-fds.\n";
+	"inherited is closed before CMD starts, unless --keep-fds. With --json a failure\n"
+	"to bind (or to start CMD) is one JSON error object on stdout.\n";
 
 static const struct option opts[] = {
 	{ "cert", required_argument, NULL, 'c' },
@@ -41,6 +42,7 @@ static const struct option opts[] = {
 	{ "offline", no_argument, NULL, 'o' },
 	{ "region", required_argument, NULL, 'r' },
 	{ "keep-fds", no_argument, NULL, 'k' },
+	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -97,39 +99,37 @@ static int wait_child(void)
 	return WEXITSTATUS(st);
 }
 
-static int run_bound(struct kk_bind_req *req, char **cmd, bool keep_fds)
+/* Fork CMD, bind it while it waits, then let it go. Fills e when CMD never started. */
+static int run_bound(struct kk_bind_req *req, char **cmd, bool keep_fds, struct kk_error *e)
 {
-	int pipefd[2], pidfd = -1, err;
+	int pipefd[2];
 
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
-		kk_err("run", "pipe: %s", strerror(errno));
-		return KK_EXIT_FAIL;
+		kk_error_set(e, -errno, "pipe", "%s", strerror(errno));
+		return -1;
 	}
 	child = fork();
 	if (child < 0) {
-		kk_err("run", "fork: %s", strerror(errno));
-		return KK_EXIT_FAIL;
+		kk_error_set(e, -errno, "fork", "%s", strerror(errno));
+		return -1;
 	}
 	if (child == 0) {
 		close(pipefd[1]);
 		child_main(pipefd[0], cmd, keep_fds);
 	}
 	close(pipefd[0]);
-	req->pid = child;
-	pidfd = syscall(SYS_pidfd_open, child, 0);
-	err = pidfd < 0 ? -errno : kk_bind_commit(req, pidfd);
-	if (pidfd >= 0)
-		close(pidfd);
-	if (err) {
+	if (kk_op_bind_child(req, child, e)) {
 		/* Closing the pipe unread makes the child exit without running CMD. */
 		close(pipefd[1]);
 		waitpid(child, NULL, 0);
-		return KK_EXIT_FAIL;
+		return -1;
 	}
+	if (*req->warning) /* CMD runs bound; the record for the daemon could not be written */
+		kk_err("run", "%s", req->warning);
 	if (write(pipefd[1], "g", 1) != 1) {
-		kk_err("run", "cannot start %s: %s", cmd[0], strerror(errno));
+		kk_error_set(e, -errno, cmd[0], "cannot start it: %s", strerror(errno));
 		kill(child, SIGKILL);
-		return KK_EXIT_FAIL;
+		return -1;
 	}
 	close(pipefd[1]);
 	return wait_child();
@@ -137,48 +137,44 @@ static int run_bound(struct kk_bind_req *req, char **cmd, bool keep_fds)
 
 int cmd_run(int argc, char **argv)
 {
-	struct kk_bind_req req = { .quiet = true };
-	bool keep_fds = false;
+	/* Not kk_argv_has: CMD's own arguments need no "--" before them and may say --json. */
+	bool keep_fds = false, json = false;
+	struct kk_bind_opts o = { .run = true };
+	struct kk_bind_req req;
+	struct kk_error e;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			req.cert = optarg;
-			break;
-		case 'P':
-			req.policy = optarg;
-			break;
-		case 'a':
-			req.ca = optarg;
-			break;
-		case 'o':
-			req.offline = true;
-			break;
-		case 'r':
-			req.region = optarg;
-			break;
-		case 'k':
+		if (c == 'c')
+			o.cert = optarg;
+		else if (c == 'P')
+			o.policy = optarg;
+		else if (c == 'a')
+			o.ca = optarg;
+		else if (c == 'o')
+			o.offline = true;
+		else if (c == 'r')
+			o.region = optarg;
+		else if (c == 'k')
 			keep_fds = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return KK_EXIT_OK;
-		default:
-			return kk_bad_option("run", c, argv);
-		}
+		else if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return fputs(usage, stdout), KK_EXIT_OK;
+		else
+			return kk_bad_option_json("run", c, argv, json);
 	}
-	if (!req.cert)
-		return kk_usage_error("run", "--cert is required");
-	if (!req.policy)
-		return kk_usage_error("run", "--policy is required");
-	if (optind >= argc)
-		return kk_usage_error("run", "no command given (put it after --)");
-	if (kk_require_root("run"))
-		return KK_EXIT_FAIL;
-	if (kk_bind_prepare(&req))
-		return KK_EXIT_FAIL;
-	rc = run_bound(&req, argv + optind, keep_fds);
+	if (kk_bind_req_init(&req, &o, &e))
+		return kk_usage_print("run", &e, json);
+	if (optind >= argc) {
+		kk_error_set(&e, -EINVAL, NULL, "no command given (put it after --)");
+		return kk_usage_print("run", &e, json);
+	}
+	rc = kk_op_bind_prepare(&req, &e) ? -1 : run_bound(&req, argv + optind, keep_fds, &e);
+	if (rc < 0) {
+		kk_bind_print_error("run", &req, &e, json);
+		rc = KK_EXIT_FAIL;
+	}
 	kk_bind_release(&req);
 	return rc;
 }

@@ -69,7 +69,7 @@ char *kk_error_text(const char *cmd, const struct kk_error *e)
 	return s;
 }
 
-char *kk_error_json(const struct kk_error *e)
+char *kk_error_json_with(const struct kk_error *e, const char *key, struct cJSON *item)
 {
 	cJSON *o = cJSON_CreateObject(), *err = cJSON_AddObjectToObject(o, "error");
 	const char *name = kk_errno_name(e->code);
@@ -79,16 +79,27 @@ char *kk_error_json(const struct kk_error *e)
 	    (name ? cJSON_AddStringToObject(err, "errno", name)
 		  : cJSON_AddNullToObject(err, "errno")) &&
 	    cJSON_AddStringToObject(err, "what", e->what) &&
-	    cJSON_AddStringToObject(err, "why", e->why))
+	    cJSON_AddStringToObject(err, "why", e->why) &&
+	    (!item || cJSON_AddItemToObject(err, key, item)))
 		s = cJSON_PrintUnformatted(o);
+	else
+		cJSON_Delete(item); /* not added: still ours */
 	cJSON_Delete(o);
 	return s;
 }
 
-void kk_error_print(const char *cmd, const struct kk_error *e, bool json)
+char *kk_error_json(const struct kk_error *e)
 {
-	char *s = json ? kk_error_json(e) : kk_error_text(cmd, e);
+	return kk_error_json_with(e, NULL, NULL);
+}
 
+void kk_error_print_with(const char *cmd, const struct kk_error *e, bool json, const char *key,
+			 struct cJSON *item)
+{
+	char *s = json ? kk_error_json_with(e, key, item) : kk_error_text(cmd, e);
+
+	if (!json)
+		cJSON_Delete(item);
 	/* Out of memory for the line itself: still say something, in the same form. */
 	if (json)
 		printf("%s\n", s ? s : "{\"error\":{\"code\":-12,\"errno\":\"ENOMEM\"}}");
@@ -96,4 +107,9 @@ void kk_error_print(const char *cmd, const struct kk_error *e, bool json)
 		fprintf(stderr, "%s\n", s ? s : "kakunin-bpf: out of memory");
 	fflush(json ? stdout : stderr);
 	free(s);
+}
+
+void kk_error_print(const char *cmd, const struct kk_error *e, bool json)
+{
+	kk_error_print_with(cmd, e, json, NULL, NULL);
 }

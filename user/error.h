@@ -37,4 +37,13 @@ char *kk_error_json(const struct kk_error *e);
 /* Print e once: the JSON object on stdout with json, else the text line on stderr. */
 void kk_error_print(const char *cmd, const struct kk_error *e, bool json);
 
+struct cJSON;
+/*
+ * The same with one more member in the error object, key: item (the policy's positioned errors
+ * as "errors": [...]), which the text line leaves out. item (may be NULL) is taken over.
+ */
+char *kk_error_json_with(const struct kk_error *e, const char *key, struct cJSON *item);
+void kk_error_print_with(const char *cmd, const struct kk_error *e, bool json, const char *key,
+			 struct cJSON *item);
+
 #endif

@@ -57,24 +57,20 @@ static int open_pin(const char *name)
 	return bpf_obj_get(path);
 }
 
-static int check_bpffs(void)
+static int check_bpffs(struct kk_error *e)
 {
 	struct statfs st;
 
-	if (statfs("/sys/fs/bpf", &st) != 0 || st.f_type != BPF_FS_MAGIC) {
-		kk_err("maps", "/sys/fs/bpf is not a mounted bpf filesystem (mount -t bpf bpf "
-			       "/sys/fs/bpf), so nothing can be pinned");
-		return -ENOENT;
-	}
+	if (statfs("/sys/fs/bpf", &st) != 0 || st.f_type != BPF_FS_MAGIC)
+		return kk_error_set(e, -ENOENT, "/sys/fs/bpf", "not a mounted bpf filesystem "
+				    "(mount -t bpf bpf /sys/fs/bpf), so nothing can be pinned");
 	return 0;
 }
 
-static int mkdir_p(const char *dir)
+static int mkdir_p(const char *dir, struct kk_error *e)
 {
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		kk_err("maps", "cannot create %s: %s", dir, strerror(errno));
-		return -errno;
-	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return kk_error_set(e, -errno, dir, "cannot create: %s", strerror(errno));
 	return 0;
 }
 
@@ -94,7 +90,7 @@ static bool attached(const struct bpf_program *prog)
  * would fail the whole load, so it is not loaded. One object then loads on every kernel; the
  * hook does not exist there, so there is nothing to mediate.
  */
-static int skip_absent_hooks(struct kakunin *skel)
+static int skip_absent_hooks(struct kakunin *skel, struct kk_error *e)
 {
 	struct bpf_program *prog;
 	struct btf *btf;
@@ -103,9 +99,8 @@ static int skip_absent_hooks(struct kakunin *skel)
 	btf = btf__load_vmlinux_btf();
 	if (!btf) {
 		err = -errno;
-		kk_err("maps", "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s",
-		       strerror(-err));
-		return err;
+		return kk_error_set(e, err, "/sys/kernel/btf/vmlinux",
+				    "cannot read the kernel's BTF: %s", strerror(-err));
 	}
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *hook = kk_hooks_section_hook(bpf_program__section_name(prog));
@@ -113,9 +108,8 @@ static int skip_absent_hooks(struct kakunin *skel)
 		if (!hook || kk_hooks_btf_has(btf, hook))
 			continue;
 		if (bpf_program__set_autoload(prog, false)) {
-			err = -errno;
-			kk_err("maps", "cannot leave out %s: %s", bpf_program__name(prog),
-			       strerror(-err));
+			err = kk_error_set(e, -errno, bpf_program__name(prog),
+					   "cannot leave it out: %s", strerror(errno));
 			break;
 		}
 	}
@@ -150,7 +144,7 @@ static int repin(const char *path, int fd)
  * Attach every program and pin its link and itself. New links are attached before old pins are
  * replaced, so during a reload both generations enforce and there is never a gap.
  */
-static int attach_and_pin(struct kakunin *skel)
+static int attach_and_pin(struct kakunin *skel, struct kk_error *e)
 {
 	struct bpf_program *prog;
 	char path[PATH_MAX];
@@ -165,18 +159,16 @@ static int attach_and_pin(struct kakunin *skel)
 		if (!attached(prog)) {
 			pin_path(path, sizeof(path), PIN_PROGS, name);
 			err = repin(path, bpf_program__fd(prog));
-			if (err) {
-				kk_err("maps", "pinning %s failed: %s", path, strerror(-err));
-				return err;
-			}
+			if (err)
+				return kk_error_set(e, err, path, "pinning failed: %s",
+						    strerror(-err));
 			continue;
 		}
 		link = bpf_program__attach_lsm(prog);
 		if (!link) {
 			err = -errno;
-			kk_err("maps", "attaching %s failed: %s (%s)", name, strerror(-err),
-			       kk_log_libbpf_last());
-			return err;
+			return kk_error_set(e, err, name, "attaching failed: %s (%s)",
+					    strerror(-err), kk_log_libbpf_last());
 		}
 		pin_path(path, sizeof(path), PIN_LINKS, name);
 		err = repin(path, bpf_link__fd(link));
@@ -185,10 +177,8 @@ static int attach_and_pin(struct kakunin *skel)
 			err = repin(path, bpf_program__fd(prog));
 		}
 		bpf_link__destroy(link); /* the pin keeps it attached */
-		if (err) {
-			kk_err("maps", "pinning %s failed: %s", path, strerror(-err));
-			return err;
-		}
+		if (err)
+			return kk_error_set(e, err, path, "pinning failed: %s", strerror(-err));
 	}
 	return 0;
 }
@@ -294,70 +284,68 @@ static int set_map_pins(struct kakunin *skel, bool existed[N_PINNED_MAPS])
 }
 
 /* A load reuses pinned maps only when this build made them (the stamp), never another's. */
-static int reuse_check(void)
+static int reuse_check(struct kk_error *e)
 {
 	char why[512];
 	int err;
 
 	err = kk_maps_pinned_stamp(why, sizeof(why));
 	if (err)
-		kk_err("maps", "%s", why);
+		kk_error_set(e, err, NULL, "%s", why);
 	return err;
 }
 
-int kk_maps_load(uint32_t ringbuf_size, bool *already)
+int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e)
 {
 	bool existed[N_PINNED_MAPS] = { 0 };
 	struct kakunin *skel;
 	int err;
 
 	*already = false;
-	err = check_bpffs();
+	err = check_bpffs(e);
 	if (err)
 		return err;
 	skel = kakunin__open();
-	if (!skel) {
-		err = -errno;
-		kk_err("maps", "cannot open the embedded BPF object: %s", strerror(-err));
-		return err;
-	}
+	if (!skel)
+		return kk_error_set(e, -errno, NULL, "cannot open the embedded BPF object: %s",
+				    strerror(errno));
 	if (ringbuf_size && bpf_map__set_max_entries(skel->maps.kk_events, ringbuf_size)) {
-		err = -errno;
-		kk_err("maps", "cannot size the event ring: %s", strerror(-err));
+		err = kk_error_set(e, -errno, NULL, "cannot size the event ring: %s",
+				   strerror(errno));
 		goto out;
 	}
-	err = skip_absent_hooks(skel);
+	err = skip_absent_hooks(skel, e);
 	if (err)
 		goto out;
 	if (all_links_pinned(skel)) {
 		*already = true;
 		goto out;
 	}
-	err = mkdir_p(KK_PIN_ROOT);
-	err = err ?: mkdir_p(PIN_MAPS);
-	err = err ?: mkdir_p(PIN_PROGS);
-	err = err ?: mkdir_p(PIN_LINKS);
-	err = err ?: set_map_pins(skel, existed);
+	err = mkdir_p(KK_PIN_ROOT, e);
+	err = err ?: mkdir_p(PIN_MAPS, e);
+	err = err ?: mkdir_p(PIN_PROGS, e);
+	err = err ?: mkdir_p(PIN_LINKS, e);
+	if (!err && (err = set_map_pins(skel, existed)))
+		kk_error_set(e, err, PIN_MAPS, "cannot set the pins: %s", strerror(-err));
 	if (err)
 		goto out;
-	err = existed[KK_MAP_CONFIG] ? reuse_check() : 0;
+	err = existed[KK_MAP_CONFIG] ? reuse_check(e) : 0;
 	if (err)
 		goto out;
 	err = kakunin__load(skel);
 	if (err) {
-		err = -errno;
-		kk_err("maps", "loading the BPF programs failed: %s (%s)", strerror(-err),
-		       kk_log_libbpf_last());
+		err = kk_error_set(e, -errno, NULL, "loading the BPF programs failed: %s (%s)",
+				   strerror(errno), kk_log_libbpf_last());
 		goto out_unpin;
 	}
 	if (!existed[KK_MAP_CONFIG]) {
 		err = write_stamp(bpf_map__fd(skel->maps.kk_config));
 		if (err) {
-			kk_err("maps", "cannot stamp kk_config: %s", strerror(-err));
+			kk_error_set(e, err, "kk_config", "cannot stamp it: %s", strerror(-err));
 			goto out_unpin;
 		}
 	}
-	err = attach_and_pin(skel);
+	err = attach_and_pin(skel, e);
 	if (!err)
 		goto out;
 	/* Links pinned by this run would keep a half-loaded set enforcing: remove them. */
@@ -370,7 +358,7 @@ out:
 }
 
 /* Unlink every entry of dir, then dir itself. */
-static int remove_pins(const char *dir, int *removed)
+static int remove_pins(const char *dir, int *removed, struct kk_error *e)
 {
 	struct dirent *de;
 	int err = 0;
@@ -383,30 +371,28 @@ static int remove_pins(const char *dir, int *removed)
 		if (de->d_name[0] == '.')
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) != 0) {
-			err = -errno;
-			kk_err("maps", "cannot remove %s/%s: %s", dir, de->d_name, strerror(errno));
+			err = kk_error_set(e, -errno, dir, "cannot remove %s: %s", de->d_name,
+					   strerror(errno));
 		} else {
 			(*removed)++;
 		}
 	}
 	closedir(d);
 	if (!err && rmdir(dir) != 0 && errno != ENOENT)
-		err = -errno;
+		err = kk_error_set(e, -errno, dir, "cannot remove: %s", strerror(errno));
 	return err;
 }
 
-int kk_maps_unload(bool *was_loaded)
+int kk_maps_unload(bool *was_loaded, struct kk_error *e)
 {
 	int removed = 0, err;
 
 	/* Links first: programs stop running before the maps they use disappear. */
-	err = remove_pins(PIN_LINKS, &removed);
-	err = remove_pins(PIN_PROGS, &removed) ?: err;
-	err = remove_pins(PIN_MAPS, &removed) ?: err;
-	if (!err && rmdir(KK_PIN_ROOT) != 0 && errno != ENOENT) {
-		err = -errno;
-		kk_err("maps", "cannot remove %s: %s", KK_PIN_ROOT, strerror(errno));
-	}
+	err = remove_pins(PIN_LINKS, &removed, e);
+	err = remove_pins(PIN_PROGS, &removed, e) ?: err;
+	err = remove_pins(PIN_MAPS, &removed, e) ?: err;
+	if (!err && rmdir(KK_PIN_ROOT) != 0 && errno != ENOENT)
+		err = kk_error_set(e, -errno, KK_PIN_ROOT, "cannot remove: %s", strerror(errno));
 	*was_loaded = removed > 0;
 	return err;
 }

@@ -51,14 +51,17 @@ struct kk_maps {
  * Load, attach and pin everything. *already is set when a complete earlier load is still
  * pinned (then nothing changes). Maps that are already pinned are reused, so bindings survive
  * a reload. ringbuf_size (bytes, a power of two of at least a page; 0 = KK_RINGBUF_SIZE) sizes
- * a new event ring. On failure nothing new stays pinned. Errors are reported; returns -errno.
+ * a new event ring. On failure nothing new stays pinned. -errno and e (the caller prints it).
  */
-int kk_maps_load(uint32_t ringbuf_size, bool *already);
-
-/* Remove every pin (detaching the programs). *was_loaded tells whether there was anything. */
-int kk_maps_unload(bool *was_loaded);
-
 struct kk_error;
+int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e);
+
+/*
+ * Remove every pin (detaching the programs). *was_loaded tells whether there was anything.
+ * -errno and e: the last pin that could not be removed (the others are still removed).
+ */
+int kk_maps_unload(bool *was_loaded, struct kk_error *e);
+
 /*
  * Open the pinned maps; -ENOENT (reported) when kakunin-bpf is not loaded, -EPROTO (reported:
  * unload --force, then load) when another build with another ABI stamp (abi.h) pinned them.

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "hooks.h"
 #include "kakunin.h"
+#include "revoke.h"
 
 /*
  * Whether an identity in state (of certificate serial) may have a binding put on it or moved
@@ -101,6 +102,91 @@ struct kk_rotate_res {
 int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *cert,
 		       const char *grace, struct kk_error *e);
 int kk_op_rotate(const struct kk_rotate_req *r, struct kk_rotate_res *res, struct kk_error *e);
+
+/* --- bind and run (op_bind.c) --- */
+
+struct kk_bind_req;
+
+/* The option values of `bind` and `run` (NULL or false when absent). */
+struct kk_bind_opts {
+	const char *pid, *cgroup; /* bind: exactly one; run: neither (the child is bound) */
+	const char *cert, *policy, *ca, *region;
+	bool tree, offline;
+	bool run; /* for `run`: no --pid, --cgroup or --tree */
+};
+
+/* Check the option values into r (bind.h's request, zeroed first). -EINVAL and e. */
+int kk_bind_req_init(struct kk_bind_req *r, const struct kk_bind_opts *o, struct kk_error *e);
+/*
+ * bind: root, the cgroup resolved, then verify and compile (kk_bind_prepare), then the process
+ * opened by pidfd (kk_open_target) and bound, or the cgroup. r stays prepared for the command
+ * to print (its policy errors too, in r->perrs); kk_bind_release frees it. -errno and e.
+ */
+int kk_op_bind(struct kk_bind_req *r, struct kk_error *e);
+/* run, before the fork: root, then verify and compile. -errno and e. */
+int kk_op_bind_prepare(struct kk_bind_req *r, struct kk_error *e);
+/* run, after it: bind the child pid (waiting on its pipe) through a pidfd. -errno and e. */
+int kk_op_bind_child(struct kk_bind_req *r, int pid, struct kk_error *e);
+/* A pidfd for pid after refusing PID 1, ourselves, kernel threads. -errno and e. */
+int kk_open_target(int pid, int *pidfd, struct kk_error *e);
+
+/* --- revoke (op_revoke.c) --- */
+
+/* The option values of `revoke` (NULL or false when absent). */
+struct kk_revoke_opts {
+	const char *serial, *issuer, *reason;
+	const char *crl, *ca;
+	bool kill, no_stop;
+};
+
+struct kk_revoke_op_req {
+	/* --serial: key (the op adds the issuer's), canonical serial, reason, what the tasks get */
+	struct kk_revoke_req rev;
+	const char *issuer; /* CA certificate naming the issuer; NULL: the serial of any issuer */
+	const char *crl;    /* import this CRL instead of one serial */
+	const char *ca;	    /* the CRL's CA bundle; NULL: KK_DEFAULT_CA */
+};
+
+struct kk_revoke_op_res {
+	int bindings;	 /* bindings revoked */
+	int tasks;	 /* processes stopped or killed */
+	size_t imported; /* --crl: the CRL's entries, all recorded */
+};
+
+/* Check the option values into r (exactly one of serial and crl, ...). -EINVAL and e. */
+int kk_revoke_op_req_init(struct kk_revoke_op_req *r, const struct kk_revoke_opts *o,
+			  struct kk_error *e);
+int kk_op_revoke(const struct kk_revoke_op_req *r, struct kk_revoke_op_res *res,
+		 struct kk_error *e);
+/* "stop", "keep" or "kill": what the tasks of revoked bindings get, for JSON. */
+const char *kk_revoke_tasks_name(enum kk_revoke_tasks t);
+
+/* --- load and unload (op_load.c) --- */
+
+struct kk_load_req {
+	uint32_t ringbuf_size; /* bytes; 0: KK_RINGBUF_SIZE */
+};
+
+struct kk_load_res {
+	bool already;	   /* a complete earlier load is still pinned: nothing changed */
+	bool no_lsm;	   /* on failure: this kernel cannot run BPF-LSM programs (exit 3) */
+	char warning[400]; /* not fatal (revocations not restored from disk); "" */
+};
+
+/* --ringbuf-size (may be NULL): a power of two from 4096 to 1 GiB. -EINVAL and e. */
+int kk_load_req_init(struct kk_load_req *r, const char *ringbuf_size, struct kk_error *e);
+int kk_op_load(const struct kk_load_req *r, struct kk_load_res *res, struct kk_error *e);
+
+struct kk_unload_req {
+	bool force; /* unload even while bindings are live */
+};
+
+struct kk_unload_res {
+	bool was_loaded;
+	int live; /* bindings that were live (only with force: otherwise refused) */
+};
+
+int kk_op_unload(const struct kk_unload_req *r, struct kk_unload_res *res, struct kk_error *e);
 
 /* --- shared by the operations (op.c) --- */
 

@@ -183,8 +183,8 @@ static int finish(struct kk_maps *m, struct rot *r)
 
 	snprintf(req.serial, sizeof(req.serial), "%s", r->req->old_serial);
 	if (!r->req->grace) {
-		err = kk_revoke(m, &req, &bindings, &tasks);
-		if (err)
+		err = kk_revoke(m, &req, &bindings, &tasks, r->e);
+		if (err) /* prefixed with the serial: the bindings have moved, OLD is not revoked */
 			kk_error_set(r->e, err, NULL,
 				     "certificate serial %s: could not revoke it: %s",
 				     r->req->old_serial, strerror(-err));

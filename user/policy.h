@@ -135,6 +135,20 @@ void kk_errors_sort(struct kk_errors *e);
 void kk_errors_free(struct kk_errors *e);
 /* Each error as "FILE:LINE:COL: field: reason" (LINE:COL and field omitted when unknown). */
 void kk_errors_print(FILE *f, const char *file, const struct kk_errors *e);
+struct cJSON;
+/*
+ * The same as a JSON array of {"file", "line", "col", "field", "why"} (line and col 0 when the
+ * error is about the file as a whole); NULL when out of memory.
+ */
+struct cJSON *kk_errors_json(const char *file, const struct kk_errors *e);
+struct kk_error;
+/*
+ * An error record for a policy that failed with code: what is file, why its first error
+ * ("LINE:COL: field: reason", with "(and N more)"), or strerror(code) when the list is empty.
+ * Returns code.
+ */
+int kk_errors_record(const char *file, const struct kk_errors *errs, int code,
+		     struct kk_error *e);
 
 /* "read", "read,write", ... or "deny" for 0. */
 const char *kk_perms_str(uint8_t perms, char *buf, size_t len);

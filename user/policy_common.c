@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 
+#include "error.h"
 #include "paths.h"
 #include "policy_int.h"
 
@@ -85,6 +87,51 @@ void kk_errors_print(FILE *f, const char *file, const struct kk_errors *e)
 			fprintf(f, "%s: ", x->field);
 		fprintf(f, "%s\n", x->reason);
 	}
+}
+
+cJSON *kk_errors_json(const char *file, const struct kk_errors *e)
+{
+	cJSON *arr = cJSON_CreateArray(), *o;
+	size_t i;
+
+	for (i = 0; arr && i < e->n; i++) {
+		const struct kk_policy_error *x = &e->v[i];
+
+		o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			break;
+		}
+		if (!cJSON_AddStringToObject(o, "file", file) ||
+		    !cJSON_AddNumberToObject(o, "line", x->line) ||
+		    !cJSON_AddNumberToObject(o, "col", x->col) ||
+		    !cJSON_AddStringToObject(o, "field", x->field) ||
+		    !cJSON_AddStringToObject(o, "why", x->reason))
+			break;
+	}
+	if (arr && i < e->n) { /* out of memory: no list rather than part of one */
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+int kk_errors_record(const char *file, const struct kk_errors *errs, int code,
+		     struct kk_error *e)
+{
+	const struct kk_policy_error *x = errs->n ? &errs->v[0] : NULL;
+
+	if (!x)
+		return kk_error_set(e, code, file, "%s", strerror(-code));
+	if (x->line)
+		kk_error_set(e, code, file, "%d:%d: %s%s%s", x->line, x->col, x->field,
+			     *x->field ? ": " : "", x->reason);
+	else
+		kk_error_set(e, code, file, "%s%s%s", x->field, *x->field ? ": " : "", x->reason);
+	if (errs->n > 1)
+		snprintf(e->why + strlen(e->why), sizeof(e->why) - strlen(e->why),
+			 " (and %zu more)", errs->n - 1);
+	return code;
 }
 
 const char *kk_perms_str(uint8_t perms, char *buf, size_t len)

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "bind.h"
+#include "error.h"
 #include "events.h"
 #include "identity.h"
 #include "log.h"
@@ -83,8 +84,11 @@ struct cJSON *kk_revocations_json(struct kk_maps *m)
 	return arr;
 }
 
-/* Write the whole list to STATE/revocations.json (temporary file, fsync, rename). */
-static int save_list(struct kk_maps *m)
+/*
+ * Write the whole list to STATE/revocations.json (temporary file, fsync, rename). A failure
+ * fills e or, without one (the tripwire's sync, from any caller), is reported here.
+ */
+static int save_list(struct kk_maps *m, struct kk_error *e)
 {
 	char path[512], tmp[520];
 	cJSON *arr = NULL;
@@ -111,7 +115,10 @@ static int save_list(struct kk_maps *m)
 out:
 	if (fd >= 0)
 		close(fd);
-	if (err)
+	if (err && e)
+		kk_error_set(e, err, kk_state_dir(), "cannot save the revocation list: %s",
+			     strerror(-err));
+	else if (err)
 		kk_err("revoke", "cannot save the revocation list in %s: %s", kk_state_dir(),
 		       strerror(-err));
 	free(text);
@@ -266,15 +273,18 @@ static int announce(struct kk_maps *m, const bool *flipped, const struct kk_revo
 	return n;
 }
 
-int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks)
+int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks,
+	      struct kk_error *e)
 {
 	struct kk_revocation rev = { .revoked_at = time(NULL), .source = r->source };
 	static bool flipped[KK_MAX_IDENTS];
 	struct kk_ident id;
+	char what[32];
 	uint32_t slot;
-	int err;
+	int err, terr;
 
 	memset(flipped, 0, sizeof(flipped));
+	*bindings = *tasks = 0;
 	snprintf(rev.reason, sizeof(rev.reason), "%s", r->reason ? r->reason : "");
 	/* The kernel first: the agents must be stopped before anything is written to disk. */
 	for (slot = 0; slot < KK_MAX_IDENTS; slot++) {
@@ -283,24 +293,24 @@ int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, i
 			continue;
 		err = kk_maps_ident_set_state(m, slot, KK_STATE_REVOKED);
 		if (err) {
-			kk_err("revoke", "identity slot %u: %s", slot, strerror(-err));
-			return err;
+			snprintf(what, sizeof(what), "identity slot %u", slot);
+			return kk_error_set(e, err, what, "%s", strerror(-err));
 		}
 		flipped[slot] = true;
 	}
 	err = kk_maps_revoked_put(m, &r->key, &rev);
-	if (err) {
-		kk_err("revoke", "%s", err == -ENOSPC ? "the revocation list is full" :
-		       strerror(-err));
-		return err;
-	}
-	*bindings = announce(m, flipped, r);
-	err = kk_revoke_tasks(m, flipped, r, tasks);
 	if (err)
-		kk_err("revoke", "%s the bound tasks: %s (the revocation holds: every hooked call "
-		       "of theirs fails)", r->tasks == KK_REVOKE_KILL ? "killing" : "stopping",
-		       strerror(-err));
-	return save_list(m) ?: err;
+		return kk_error_set(e, err, NULL, "%s", err == -ENOSPC ?
+				    "the revocation list is full" : strerror(-err));
+	*bindings = announce(m, flipped, r);
+	terr = kk_revoke_tasks(m, flipped, r, tasks);
+	if (terr)
+		kk_error_set(e, terr, NULL, "%s the bound tasks: %s (the revocation holds: every "
+			     "hooked call of theirs fails)",
+			     r->tasks == KK_REVOKE_KILL ? "killing" : "stopping", strerror(-terr));
+	/* Saved even when stopping failed: the revocation itself holds and must survive. */
+	err = save_list(m, terr ? NULL : e);
+	return err ?: terr;
 }
 
 /* One state-file entry back into the list, and into any identity slot it names. */
@@ -340,10 +350,10 @@ static int restore_entry(struct kk_maps *m, const cJSON *e)
 	return kk_maps_revoked_put(m, &key, &rev);
 }
 
-int kk_revocations_restore(struct kk_maps *m)
+int kk_revocations_restore(struct kk_maps *m, struct kk_error *e)
 {
 	char path[512], *text = NULL;
-	cJSON *arr = NULL, *e;
+	cJSON *arr = NULL, *x;
 	int err = 0, bad = 0;
 	long n;
 	FILE *f;
@@ -351,29 +361,28 @@ int kk_revocations_restore(struct kk_maps *m)
 	snprintf(path, sizeof(path), "%s/revocations.json", kk_state_dir());
 	f = fopen(path, "re");
 	if (!f)
-		return errno == ENOENT ? 0 : -errno;
+		return errno == ENOENT ? 0 : kk_error_set(e, -errno, path, "%s", strerror(errno));
 	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
 	    (text = calloc(1, n + 1)) && fread(text, 1, n, f) == (size_t)n)
 		arr = cJSON_Parse(text);
 	fclose(f);
 	free(text);
 	if (!cJSON_IsArray(arr)) {
-		kk_err("revoke", "%s: not a revocation list (JSON array); revocations not restored",
-		       path);
 		cJSON_Delete(arr);
-		return -EINVAL;
+		return kk_error_set(e, -EINVAL, path, "not a revocation list (JSON array); "
+				    "revocations not restored");
 	}
-	cJSON_ArrayForEach(e, arr) {
-		int r = restore_entry(m, e);
+	cJSON_ArrayForEach(x, arr) {
+		int r = restore_entry(m, x);
 
 		if (r == -EINVAL)
 			bad++;
 		else if (r)
-			err = r;
+			err = kk_error_set(e, r, path, "cannot restore an entry: %s", strerror(-r));
 	}
-	if (bad)
-		kk_err("revoke", "%s: %d malformed entries skipped", path, bad);
 	cJSON_Delete(arr);
+	if (bad && !err)
+		err = kk_error_set(e, -EINVAL, path, "%d malformed entries skipped", bad);
 	return err;
 }
 
@@ -395,5 +404,5 @@ int kk_revocations_sync(struct kk_maps *m)
 		if (!kk_maps_revoked_put(m, &id.key, &rev))
 			added++;
 	}
-	return added ? save_list(m) : 0;
+	return added ? save_list(m, NULL) : 0;
 }

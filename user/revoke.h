@@ -13,6 +13,7 @@
 
 #include "kakunin.h"
 
+struct kk_error;
 struct kk_maps;
 
 /*
@@ -39,9 +40,11 @@ struct kk_revoke_req {
  * (one map write per identity, seen by all its bindings at once), emit agent.revoked for each
  * binding, and stop or kill their tasks as r->tasks says. *bindings and *tasks say how many
  * bindings were revoked and processes stopped or killed. The caller holds the maps lock.
- * Reports; -errno.
+ * -errno and e (the caller prints it); a warning about writable shared mappings (KEEP) and an
+ * event that could not be sent are still printed here.
  */
-int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks);
+int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks,
+	      struct kk_error *e);
 
 /*
  * Stop or kill (r->tasks; KEEP only warns of writable shared mappings) every process bound to a
@@ -58,8 +61,11 @@ int kk_revoke_tasks(struct kk_maps *m, const bool *idents, const struct kk_revok
 /* RFC 5280 CRLReason name ("keyCompromise"), "" for -1/unknown codes. */
 const char *kk_crl_reason_name(int code);
 
-/* Refill the list from the state file (at load, after a reboot emptied the maps). */
-int kk_revocations_restore(struct kk_maps *m);
+/*
+ * Refill the list from the state file (at load, after a reboot emptied the maps). -errno and e
+ * when the file is unreadable or some entries could not be restored (the others are).
+ */
+int kk_revocations_restore(struct kk_maps *m, struct kk_error *e);
 
 /* Record in the list identities the kernel revoked itself (tripwire) that it does not hold. */
 int kk_revocations_sync(struct kk_maps *m);

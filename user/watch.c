@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "error.h"
 #include "log.h"
 #include "policy.h"
 #include "revoke.h"
@@ -108,13 +109,16 @@ static void rotation_timers(struct kk_maps *m, time_t now)
 	for (i = 0; i < n; i++) {
 		struct kk_revoke_req req = { .key = t[i].key, .source = KK_REV_ROTATION,
 					     .reason = "rotated: grace period over" };
+		struct kk_error e;
 		int bindings, tasks;
 
 		snprintf(req.serial, sizeof(req.serial), "%s", t[i].serial);
-		if (!kk_revoke(m, &req, &bindings, &tasks))
+		if (!kk_revoke(m, &req, &bindings, &tasks, &e))
 			kk_info("kakunin-bpf: daemon: grace over, revoked serial %s: %d "
 				"binding%s, %d task%s stopped", t[i].serial, bindings,
 				bindings == 1 ? "" : "s", tasks, tasks == 1 ? "" : "s");
+		else
+			kk_error_print("daemon", &e, false);
 	}
 	free(t);
 }

@@ -21,6 +21,7 @@
 
 #include "daemon.h"
 #include "events.h"
+#include "error.h"
 #include "log.h"
 #include "maps.h"
 #include "revocation.h"
@@ -65,13 +66,16 @@ static void apply(struct kk_ocsp_poller *p, uint32_t slot, struct kk_binding *b,
 	if (valid && res->status == KK_OCSP_REVOKED) {
 		struct kk_revoke_req r = { .key = id->key, .source = KK_REV_OCSP,
 					   .reason = "ocsp: revoked" };
+		struct kk_error e;
 		int bindings, tasks;
 
 		snprintf(r.serial, sizeof(r.serial), "%s", id->serial);
-		if (!kk_revoke(&p->m, &r, &bindings, &tasks))
+		if (!kk_revoke(&p->m, &r, &bindings, &tasks, &e))
 			kk_info("kakunin-bpf: daemon: OCSP says serial %s is revoked: %d "
 				"binding%s, %d task%s stopped", id->serial, bindings,
 				bindings == 1 ? "" : "s", tasks, tasks == 1 ? "" : "s");
+		else
+			kk_error_print("daemon", &e, false);
 		return;
 	}
 	if (valid && res->status == KK_OCSP_GOOD) {

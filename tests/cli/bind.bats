@@ -51,10 +51,10 @@ bind_() {
 @test "a certificate that cannot be read or parsed is refused in one line" {
 	bind_ --pid "$TARGET" --cert "$C/missing.pem" --ca "$C/root.pem" --policy "$POL"
 	[ "$status" -eq 1 ]
-	assert_one_stderr_line "kakunin-bpf: identity: certificate $C/missing.pem"
+	assert_one_stderr_line "kakunin-bpf: bind: certificate $C/missing.pem"
 	bind_ --pid "$TARGET" --cert "$C/garbled.pem" --ca "$C/root.pem" --policy "$POL"
 	[ "$status" -eq 1 ]
-	assert_one_stderr_line "kakunin-bpf: identity: certificate $C/garbled.pem"
+	assert_one_stderr_line "kakunin-bpf: bind: certificate $C/garbled.pem"
 }
 
 @test "an expired, not yet valid, or foreign certificate is refused" {
@@ -66,7 +66,7 @@ bind_() {
 	assert_one_stderr_line "not valid before"
 	bind_ --pid "$TARGET" --cert "$C/wrongca.pem" --ca "$C/root.pem" --policy "$POL"
 	[ "$status" -eq 1 ]
-	assert_one_stderr_line "kakunin-bpf: identity: certificate $C/wrongca.pem"
+	assert_one_stderr_line "kakunin-bpf: bind: certificate $C/wrongca.pem"
 }
 
 @test "a certificate for another agent is refused (CN or SAN URI must be the agent_id)" {
@@ -79,7 +79,7 @@ bind_() {
 	sed 's/"version": "1.0.0"/"version": "1.0.1"/' "$POL" >"$BATS_TEST_TMPDIR/other.json"
 	bind_ --pid "$TARGET" --cert "$C/pinned.pem" --ca "$C/root.pem" --policy "$BATS_TEST_TMPDIR/other.json"
 	[ "$status" -eq 1 ]
-	assert_one_stderr_line "kakunin-bpf: identity: "
+	assert_one_stderr_line "kakunin-bpf: bind: "
 	[[ "$stderr" == *"506bd317137ff267a6ec7e1adf5c42bad512dcbcb3ba600dfd29ae017ae5f9cf"* ]]
 }
 

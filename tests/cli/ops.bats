@@ -16,28 +16,6 @@ setup() {
 	C=$BATS_FILE_TMPDIR/c
 }
 
-not_loaded_host() {
-	[ -e /sys/fs/bpf/kakunin ] && skip "kakunin-bpf is loaded on this host"
-	[ "$(id -u)" -eq 0 ] || skip "needs root (otherwise the commands stop at 'must run as root')"
-}
-
-# The last run printed exactly one JSON error object on stdout and nothing on stderr; $1 is the
-# errno name, $2 a string its what must contain, $3 one its why must contain.
-assert_json_error() {
-	[ -z "$stderr" ] || { echo "stderr not empty: $stderr" >&2; return 1; }
-	[ "$(printf '%s\n' "$output" | grep -c '')" -eq 1 ] || { echo "not one line: $output" >&2; return 1; }
-	python3 - "$output" "$1" "$2" "$3" <<'PY'
-import json, sys
-o = json.loads(sys.argv[1])
-assert list(o) == ["error"], o
-e = o["error"]
-assert set(e) == {"code", "errno", "what", "why"}, e
-assert isinstance(e["code"], int) and e["code"] < 0, e
-assert e["errno"] == sys.argv[2], e
-assert sys.argv[3] in e["what"] and sys.argv[4] in e["why"], e
-PY
-}
-
 @test "status, unbind and rotate when nothing is loaded: exit 1, one line naming what and why" {
 	not_loaded_host
 	run --separate-stderr "$KK" status

@@ -266,7 +266,4 @@ bad.json:2:29: allow_jit: must be true or false' ]
 	run --separate-stderr "$KK" policy show a.json b.json
 	[ "$status" -eq 2 ]
 	assert_one_stderr_line "policy: show takes one FILE"
-	run --separate-stderr "$KK" policy check --json a.json
-	[ "$status" -eq 2 ]
-	assert_one_stderr_line "policy: --json is an option of 'policy show'"
 }

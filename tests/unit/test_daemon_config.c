@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of the daemon's configuration file (user/daemon_config.c): the defaults, each key
+ * taken, and what is refused (unknown keys, values out of range or of the wrong type, not an
+ * object, not JSON). The refusals print their one line on stderr, as the daemon does.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "unit.h"
+
+static char file[] = "/tmp/kk-daemon-config-XXXXXX";
+
+/* Write text as the configuration file and parse it into c. */
+static int parse(const char *text, struct kk_daemon_cfg *c)
+{
+	FILE *f = fopen(file, "w");
+
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	fclose(f);
+	return kk_daemon_config(file, c);
+}
+
+UNIT_TEST(defaults_without_a_file)
+{
+	struct kk_daemon_cfg c;
+
+	CHECK_EQ_INT(kk_daemon_config(NULL, &c), 0);
+	CHECK_EQ_STR(c.audit_file, KK_AUDIT_FILE);
+	CHECK_EQ_STR(c.socket_path, KK_EVENTS_SOCKET);
+	CHECK(c.max_file_bytes == 64ull << 20);
+	CHECK_EQ_INT(c.keep_files, 10);
+	CHECK(c.max_unwritten_bytes == KK_SINK_UNWRITTEN_MAX);
+	CHECK_EQ_INT(c.ocsp_timeout_ms, 5000);
+	CHECK_EQ_INT(c.dns_refresh_s, 300);
+	CHECK(!c.syslog);
+	CHECK_EQ_STR(c.ocsp_url, "");
+}
+
+UNIT_TEST(every_key_taken)
+{
+	struct kk_daemon_cfg c;
+
+	CHECK_EQ_INT(parse("{ // comments allowed\n \"audit_file\": \"/a.jsonl\", \"socket\": "
+			   "\"/s.sock\", \"ocsp_url\": \"http://o\", \"syslog\": true, "
+			   "\"max_file_bytes\": 4096, \"max_unwritten_bytes\": 8192, "
+			   "\"keep_files\": 3, \"ocsp_timeout_ms\": 100, "
+			   "\"dns_refresh_seconds\": 0 }", &c), 0);
+	CHECK_EQ_STR(c.audit_file, "/a.jsonl");
+	CHECK_EQ_STR(c.socket_path, "/s.sock");
+	CHECK_EQ_STR(c.ocsp_url, "http://o");
+	CHECK(c.syslog);
+	CHECK(c.max_file_bytes == 4096);
+	CHECK(c.max_unwritten_bytes == 8192);
+	CHECK_EQ_INT(c.keep_files, 3);
+	CHECK_EQ_INT(c.ocsp_timeout_ms, 100);
+	CHECK_EQ_INT(c.dns_refresh_s, 0);
+}
+
+UNIT_TEST(refusals)
+{
+	static const char *const bad[] = {
+		"{\"colour\": 1}",		"{\"keep_files\": 0}",
+		"{\"keep_files\": \"3\"}",	"{\"max_file_bytes\": 100}",
+		"{\"syslog\": 1}",		"{\"ocsp_timeout_ms\": 600001}",
+		"{\"dns_refresh_seconds\": -1}", "[1]",
+		"{\"socket\": 5}",
+	};
+	struct kk_daemon_cfg c;
+	char longsock[200];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ_INT(parse(bad[i], &c), -EINVAL);
+	/* The socket path must fit sun_path. */
+	snprintf(longsock, sizeof(longsock), "{\"socket\": \"/%0120d\"}", 0);
+	CHECK_EQ_INT(parse(longsock, &c), -EINVAL);
+	CHECK(parse("{\"audit_file\": ", &c) < 0);
+	CHECK_EQ_INT(kk_daemon_config("/nonexistent/daemon.json", &c), -ENOENT);
+}
+
+int main(void)
+{
+	int fd = mkstemp(file);
+
+	if (fd < 0)
+		return 1;
+	close(fd);
+	UNIT_RUN(defaults_without_a_file);
+	UNIT_RUN(every_key_taken);
+	UNIT_RUN(refusals);
+	unlink(file);
+	return unit_done();
+}

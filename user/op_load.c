@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * op_load — load (and attach and pin) the BPF-LSM programs, or remove them. load is harmless when
+ * already loaded; after a reboot it refills the revocation list from the state directory. unload
+ * refuses while bindings are live, whose agents would run unconfined, unless forced.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "lsm.h"
+#include "maps.h"
+#include "op.h"
+#include "revoke.h"
+
+int kk_load_req_init(struct kk_load_req *r, const char *ringbuf_size, struct kk_error *e)
+{
+	char what[sizeof(e->what)], *end;
+	unsigned long v;
+
+	memset(r, 0, sizeof(*r));
+	if (!ringbuf_size)
+		return 0;
+	snprintf(what, sizeof(what), "--ringbuf-size '%s'", ringbuf_size);
+	v = strtoul(ringbuf_size, &end, 10);
+	if (*ringbuf_size < '0' || *ringbuf_size > '9' || *end || v < 4096 || v > (1ul << 30) ||
+	    (v & (v - 1)))
+		return kk_error_set(e, -EINVAL, what,
+				    "a power of two from 4096 to 1073741824 bytes");
+	r->ringbuf_size = (uint32_t)v;
+	return 0;
+}
+
+int kk_op_load(const struct kk_load_req *r, struct kk_load_res *res, struct kk_error *e)
+{
+	struct kk_error w;
+	struct kk_maps m;
+	char why[512];
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (geteuid() != 0)
+		return kk_error_set(e, -EPERM, NULL, "%s", KK_NEED_ROOT);
+	err = kk_lsm_check(why, sizeof(why));
+	if (err) {
+		res->no_lsm = true;
+		return kk_error_set(e, err, NULL, "BPF LSM unavailable: %s", why);
+	}
+	err = kk_maps_load(r->ringbuf_size, &res->already, e);
+	err = err ?: kk_maps_open_e(&m, e);
+	if (err)
+		return err;
+	err = kk_maps_sync_clock(&m);
+	/*
+	 * After a reboot the maps are new and empty: revocations come back from disk. Only a
+	 * warning when they cannot: enforcement of what is bound does not depend on it.
+	 */
+	if (!err && !res->already && kk_revocations_restore(&m, &w))
+		snprintf(res->warning, sizeof(res->warning), "%s%s%s", w.what, *w.what ? ": " : "",
+			 w.why);
+	kk_maps_close(&m);
+	if (err)
+		return kk_error_set(e, err, NULL,
+				    "cannot set the clock offset for allowed_hours: %s",
+				    strerror(-err));
+	return 0;
+}
+
+/*
+ * Live bindings (after ending those whose processes are gone); 0 when not loaded. -EPROTO and e
+ * when another build's maps are pinned: their bindings cannot be read, only removed.
+ */
+static int live_bindings(struct kk_error *e)
+{
+	struct kk_binding b;
+	struct kk_error ignored;
+	struct kk_maps m;
+	char why[512];
+	uint32_t slot;
+	int n = 0;
+
+	if (access(KK_PIN_ROOT "/maps/kk_bindings", F_OK) != 0)
+		return 0;
+	if (kk_maps_pinned_stamp(why, sizeof(why)) == -EPROTO)
+		return kk_error_set(e, -EPROTO, NULL, "%s", why);
+	if (kk_maps_open_e(&m, &ignored))
+		return 0;
+	if (!kk_maps_lock_e(&m, &ignored))
+		kk_reap_bindings(&m);
+	for (slot = 0; slot < KK_MAX_BINDINGS; slot++)
+		n += !kk_maps_binding_read(&m, slot, &b) && b.in_use;
+	kk_maps_close(&m);
+	return n;
+}
+
+int kk_op_unload(const struct kk_unload_req *r, struct kk_unload_res *res, struct kk_error *e)
+{
+	struct kk_error stamp;
+	int n;
+
+	memset(res, 0, sizeof(*res));
+	if (geteuid() != 0)
+		return kk_error_set(e, -EPERM, NULL, "%s", KK_NEED_ROOT);
+	n = live_bindings(&stamp);
+	if (n == -EPROTO && !r->force) {
+		*e = stamp;
+		return -EPROTO;
+	}
+	if (n > 0 && !r->force)
+		return kk_error_set(e, -EBUSY, NULL, "%d binding%s live: their agents would run "
+				    "unconfined; unbind them first or use --force", n,
+				    n == 1 ? " is" : "s are");
+	res->live = n > 0 ? n : 0;
+	return kk_maps_unload(&res->was_loaded, e);
+}

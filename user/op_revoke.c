@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * op_revoke — revoke one certificate by serial (of one issuer or any), or every certificate of
+ * a verified, current CRL. The list, identity states, events and tasks are revoke.c's; this
+ * checks the request, resolves --issuer, verifies the CRL and takes the maps lock around it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "identity.h"
+#include "maps.h"
+#include "op.h"
+#include "revocation.h"
+
+const char *kk_revoke_tasks_name(enum kk_revoke_tasks t)
+{
+	return t == KK_REVOKE_KILL ? "kill" : t == KK_REVOKE_KEEP ? "keep" : "stop";
+}
+
+/* The combinations `revoke` refuses, in the order the command always checked them. */
+static int check_combination(const struct kk_revoke_opts *o, struct kk_error *e)
+{
+	if (!!o->serial == !!o->crl)
+		return kk_error_set(e, -EINVAL, NULL, "give exactly one of --serial and --crl");
+	if (o->kill && o->no_stop)
+		return kk_error_set(e, -EINVAL, NULL, "--kill and --no-stop exclude each other");
+	if (o->crl && (o->issuer || o->reason))
+		return kk_error_set(e, -EINVAL, NULL, "--issuer and --reason go with --serial (a "
+				    "CRL names its issuer and reasons)");
+	if (o->ca && !o->crl)
+		return kk_error_set(e, -EINVAL, NULL, "--ca goes with --crl");
+	return 0;
+}
+
+int kk_revoke_op_req_init(struct kk_revoke_op_req *r, const struct kk_revoke_opts *o,
+			  struct kk_error *e)
+{
+	uint8_t bin[KK_SERIAL_MAX];
+	char what[sizeof(e->what)];
+	size_t len;
+
+	memset(r, 0, sizeof(*r));
+	if (check_combination(o, e))
+		return -EINVAL;
+	r->rev.tasks = o->kill ? KK_REVOKE_KILL : o->no_stop ? KK_REVOKE_KEEP : KK_REVOKE_STOP;
+	if (o->crl) {
+		r->rev.source = KK_REV_CRL;
+		r->crl = o->crl;
+		r->ca = o->ca;
+		return 0;
+	}
+	r->rev.source = KK_REV_CLI;
+	snprintf(what, sizeof(what), "--serial '%s'", o->serial);
+	if (kk_serial_parse(o->serial, bin, &len, r->rev.serial))
+		return kk_error_set(e, -EINVAL, what, "not a hex serial number (up to 20 bytes)");
+	if (o->reason && strlen(o->reason) >= sizeof(((struct kk_revocation *)0)->reason))
+		return kk_error_set(e, -EINVAL, "--reason", "at most %zu bytes",
+				    sizeof(((struct kk_revocation *)0)->reason) - 1);
+	r->rev.key.serial_len = len;
+	memcpy(r->rev.key.serial, bin, len);
+	r->rev.reason = o->reason;
+	r->issuer = o->issuer;
+	return 0;
+}
+
+/* Every entry of the verified CRL v[n] into the list (and onto any bound identity it names). */
+static int import(struct kk_maps *m, const struct kk_revoke_op_req *r, const struct kk_revoked *v,
+		  size_t n, struct kk_revoke_op_res *res, struct kk_error *e)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		struct kk_revoke_req q = { .source = KK_REV_CRL, .tasks = r->rev.tasks };
+		const char *name = kk_crl_reason_name(v[i].reason);
+		char reason[64];
+		int b = 0, k = 0;
+
+		memcpy(q.key.issuer, v[i].issuer_key, sizeof(q.key.issuer));
+		q.key.serial_len = v[i].serial_len;
+		memcpy(q.key.serial, v[i].serial, v[i].serial_len);
+		snprintf(q.serial, sizeof(q.serial), "%s", v[i].serial_hex);
+		snprintf(reason, sizeof(reason), "crl%s%s", *name ? ": " : "", name);
+		q.reason = reason;
+		err = kk_revoke(m, &q, &b, &k, e);
+		res->bindings += b;
+		res->tasks += k;
+		if (err)
+			return err;
+	}
+	res->imported = n;
+	return 0;
+}
+
+static int revoke_crl(const struct kk_revoke_op_req *r, struct kk_revoke_op_res *res,
+		      struct kk_error *e)
+{
+	struct kk_revoked *v = NULL;
+	struct kk_maps m;
+	char why[512];
+	size_t n = 0;
+	int err;
+
+	/* The CRL is checked first: a forged or stale one is refused without root or kernel. */
+	err = kk_crl_load(r->crl, r->ca ? r->ca : KK_DEFAULT_CA, time(NULL), &v, &n, why,
+			  sizeof(why));
+	if (err)
+		return kk_error_split(e, err, why);
+	err = kk_op_open(&m, true, e);
+	if (!err) {
+		err = import(&m, r, v, n, res, e);
+		kk_maps_close(&m);
+	}
+	free(v);
+	return err;
+}
+
+static int revoke_serial(const struct kk_revoke_op_req *r, struct kk_revoke_op_res *res,
+			 struct kk_error *e)
+{
+	struct kk_revoke_req q = r->rev;
+	struct kk_maps m;
+	char why[512];
+	int err;
+
+	err = r->issuer ? kk_identity_subject_key(r->issuer, q.key.issuer, why, sizeof(why)) : 0;
+	if (err)
+		return kk_error_set(e, err, "--issuer", "%s", why);
+	err = kk_op_open(&m, true, e);
+	if (err)
+		return err;
+	err = kk_revoke(&m, &q, &res->bindings, &res->tasks, e);
+	kk_maps_close(&m);
+	return err;
+}
+
+int kk_op_revoke(const struct kk_revoke_op_req *r, struct kk_revoke_op_res *res,
+		 struct kk_error *e)
+{
+	memset(res, 0, sizeof(*res));
+	return r->crl ? revoke_crl(r, res, e) : revoke_serial(r, res, e);
+}
