@@ -252,26 +252,91 @@ static void reset_counts(struct kk_maps *m, uint32_t slot)
 	}
 }
 
+/* Read slot into *r, in use or not; the identity only for a slot in use. */
+static int rec_read(struct kk_maps *m, uint32_t slot, struct kk_binding_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->slot = slot;
+	if (bpf_map_lookup_elem(m->fd[KK_MAP_BINDINGS], &slot, &r->binding))
+		return -errno;
+	r->binding.agent_id[sizeof(r->binding.agent_id) - 1] = '\0';
+	r->binding.policy_version[sizeof(r->binding.policy_version) - 1] = '\0';
+	if (!r->binding.in_use)
+		return 0;
+	r->ident_ok = !bpf_map_lookup_elem(m->fd[KK_MAP_IDENTS], &r->binding.ident, &r->ident);
+	if (!r->ident_ok)
+		memset(&r->ident, 0, sizeof(r->ident));
+	r->ident.serial[sizeof(r->ident.serial) - 1] = '\0';
+	return 0;
+}
+
+int kk_maps_binding_get(struct kk_maps *m, uint32_t slot, struct kk_binding_rec *r)
+{
+	int err = rec_read(m, slot, r);
+
+	return err ?: r->binding.in_use ? 0 : -ENOENT;
+}
+
+/* The one loop over the binding table: the slots in use, or (free_slots) the free ones. */
+static int walk(struct kk_maps *m, bool free_slots, kk_binding_fn fn, void *ctx)
+{
+	struct kk_binding_rec r;
+	int rc, unread = 0;
+	uint32_t slot;
+
+	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
+		rc = rec_read(m, slot, &r);
+		if (rc) {
+			unread = unread ?: rc;
+			continue;
+		}
+		if (!r.binding.in_use != free_slots)
+			continue;
+		rc = fn(m, &r, ctx);
+		if (rc)
+			return rc;
+	}
+	return unread;
+}
+
+int kk_maps_each_binding(struct kk_maps *m, kk_binding_fn fn, void *ctx)
+{
+	return walk(m, false, fn, ctx);
+}
+
+struct add_ctx {
+	const struct kk_binding *b;
+	uint32_t *slot, *gen;
+};
+
+/* Take free slot r for the new binding; 1 (stop) when written, else -errno. */
+static int add_free(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
+{
+	struct add_ctx *a = ctx;
+	struct kk_binding cur;
+	uint32_t i = r->slot;
+
+	reset_counts(m, i);
+	*a->slot = i;
+	*a->gen = r->binding.gen + 1 ?: 1; /* tasks never carry gen 0 */
+	cur = *a->b;
+	cur.gen = *a->gen;
+	cur.in_use = 1;
+	return bpf_map_update_elem(m->fd[KK_MAP_BINDINGS], &i, &cur, BPF_ANY) ? -errno : 1;
+}
+
 int kk_maps_binding_add(struct kk_maps *m, const struct kk_binding *b, uint32_t *slot,
 			uint32_t *gen)
 {
-	struct kk_binding cur;
-	uint32_t i;
+	struct add_ctx a = { b, slot, gen };
+	int rc;
 
-	for (i = 0; i < KK_MAX_BINDINGS; i++) {
-		if (bpf_map_lookup_elem(m->fd[KK_MAP_BINDINGS], &i, &cur))
-			return -errno;
-		if (cur.in_use)
-			continue;
-		reset_counts(m, i);
-		*slot = i;
-		*gen = cur.gen + 1 ?: 1; /* tasks never carry gen 0 */
-		cur = *b;
-		cur.gen = *gen;
-		cur.in_use = 1;
-		return bpf_map_update_elem(m->fd[KK_MAP_BINDINGS], &i, &cur, BPF_ANY) ? -errno : 0;
-	}
-	return -ENOSPC;
+	/*
+	 * An unreadable slot is never taken (it may be in use); a later free one is. Only when
+	 * none is free does its error count (the table may not be full after all).
+	 */
+	rc = walk(m, true, add_free, &a);
+	return rc == 1 ? 0 : rc ?: -ENOSPC;
 }
 
 int kk_maps_binding_del(struct kk_maps *m, uint32_t slot)
@@ -482,19 +547,33 @@ int kk_maps_live_tasks(struct kk_maps *m, uint32_t slot, uint32_t gen, int32_t *
 	return 0;
 }
 
+static int add_level(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
+{
+	const struct kk_binding *b = &r->binding;
+	__u64 *levels = ctx;
+
+	(void)m;
+	if ((b->flags & KK_BIND_CGROUP) && b->cgroup_level < 64)
+		*levels |= 1ULL << b->cgroup_level;
+	return 0;
+}
+
 int kk_maps_cgroup_levels(struct kk_maps *m)
 {
 	struct kk_config cfg = { 0 };
-	struct kk_binding b;
-	__u32 zero = 0, slot;
+	__u32 zero = 0;
+	__u64 levels = 0;
 
 	if (bpf_map_lookup_elem(m->fd[KK_MAP_CONFIG], &zero, &cfg))
 		return -errno;
-	cfg.cgroup_levels = 0;
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++)
-		if (!bpf_map_lookup_elem(m->fd[KK_MAP_BINDINGS], &slot, &b) && b.in_use &&
-		    (b.flags & KK_BIND_CGROUP) && b.cgroup_level < 64)
-			cfg.cgroup_levels |= 1ULL << b.cgroup_level;
+	/*
+	 * A slot that cannot be read may be a cgroup binding: keep the levels already set, or
+	 * the kernel would stop looking at its level and its new tasks would run unbound. An
+	 * extra level only costs a lookup.
+	 */
+	if (kk_maps_each_binding(m, add_level, &levels))
+		levels |= cfg.cgroup_levels;
+	cfg.cgroup_levels = levels;
 	return bpf_map_update_elem(m->fd[KK_MAP_CONFIG], &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
