@@ -88,11 +88,17 @@ int cmd_load(int argc, char **argv)
  * Live bindings (after ending those whose processes are gone); 0 when not loaded. -EPROTO with
  * why[] when another build's maps are pinned: their bindings cannot be read, only removed.
  */
+static int count_one(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
+{
+	(void)m;
+	(void)r;
+	++*(int *)ctx;
+	return 0;
+}
+
 static int live_bindings(char *why, size_t wlen)
 {
-	struct kk_binding b;
 	struct kk_maps m;
-	uint32_t slot;
 	int n = 0;
 
 	if (access(KK_PIN_ROOT "/maps/kk_bindings", F_OK) != 0)
@@ -103,8 +109,8 @@ static int live_bindings(char *why, size_t wlen)
 		return 0;
 	if (!kk_maps_lock(&m))
 		kk_reap_bindings(&m);
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++)
-		n += !kk_maps_binding_read(&m, slot, &b) && b.in_use;
+	/* As when the maps cannot be opened, a slot that cannot be read does not count. */
+	kk_maps_each_binding(&m, count_one, &n);
 	kk_maps_close(&m);
 	return n;
 }

@@ -151,7 +151,7 @@ static size_t writable_shared_mappings(int pid, char *out, size_t size)
 	return count;
 }
 
-static void warn_mappings(struct kk_binding *b, uint32_t slot, int pid,
+static void warn_mappings(const struct kk_binding *b, uint32_t slot, int pid,
 			  const struct kk_revoke_req *r)
 {
 	static char paths[3072];
@@ -167,8 +167,6 @@ static void warn_mappings(struct kk_binding *b, uint32_t slot, int pid,
 	       "cannot cut (%s); --kill ends %s", pid, n, n == 1 ? "" : "s", paths,
 	       n == 1 ? "it" : "them");
 	snprintf(reason, sizeof(reason), "revoked with writable shared file mappings: %s", paths);
-	b->agent_id[sizeof(b->agent_id) - 1] = '\0';
-	b->policy_version[sizeof(b->policy_version) - 1] = '\0';
 	if (!kk_event_agent(&ev, KK_EV_AGENT_WARNING, slot, b->gen, pid, b->agent_id, r->serial,
 			    b->policy_version, reason) &&
 	    kk_maps_emit(&ev))
@@ -197,13 +195,15 @@ static bool signalled(const struct revoked_ctx *rc, int pid)
 static int revoked_task(struct kk_maps *m, int pid, int pidfd, uint32_t slot, void *ctx)
 {
 	struct revoked_ctx *rc = ctx;
-	struct kk_binding b;
+	struct kk_binding_rec rec;
+	const struct kk_binding *b = &rec.binding;
 	int *p;
 
-	if (kk_maps_binding_read(m, slot, &b) || b.ident >= KK_MAX_IDENTS || !rc->idents[b.ident])
+	if (kk_maps_binding_get(m, slot, &rec) || b->ident >= KK_MAX_IDENTS ||
+	    !rc->idents[b->ident])
 		return 0;
 	if (rc->r->tasks == KK_REVOKE_KEEP) {
-		warn_mappings(&b, slot, pid, rc->r);
+		warn_mappings(b, slot, pid, rc->r);
 		return 0;
 	}
 	if (signalled(rc, pid))
@@ -243,27 +243,39 @@ int kk_revoke_tasks(struct kk_maps *m, const bool *idents, const struct kk_revok
 	return err;
 }
 
-/* agent.revoked for every binding of a flipped identity; returns how many. */
+struct announce_ctx {
+	const bool *flipped;
+	const struct kk_revoke_req *r;
+	int n;
+};
+
+static int announce_one(struct kk_maps *m, const struct kk_binding_rec *rec, void *ctx)
+{
+	const struct kk_binding *b = &rec->binding;
+	struct announce_ctx *a = ctx;
+	struct kk_event ev;
+
+	(void)m;
+	if (b->ident >= KK_MAX_IDENTS || !a->flipped[b->ident])
+		return 0;
+	a->n++;
+	if (!kk_event_agent(&ev, KK_EV_AGENT_REVOKED, rec->slot, b->gen, b->pid, b->agent_id,
+			    a->r->serial, b->policy_version, a->r->reason ?: "") &&
+	    kk_maps_emit(&ev))
+		kk_err("events", "could not send agent.revoked for binding %u", rec->slot);
+	return 0;
+}
+
+/*
+ * agent.revoked for every binding of a flipped identity; returns how many. A binding that
+ * cannot be read goes unannounced: the revocation itself is the identity's state, already set.
+ */
 static int announce(struct kk_maps *m, const bool *flipped, const struct kk_revoke_req *r)
 {
-	struct kk_binding b;
-	struct kk_event ev;
-	uint32_t slot;
-	int n = 0;
+	struct announce_ctx a = { flipped, r, 0 };
 
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
-		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || b.ident >= KK_MAX_IDENTS ||
-		    !flipped[b.ident])
-			continue;
-		n++;
-		b.agent_id[sizeof(b.agent_id) - 1] = '\0';
-		b.policy_version[sizeof(b.policy_version) - 1] = '\0';
-		if (!kk_event_agent(&ev, KK_EV_AGENT_REVOKED, slot, b.gen, b.pid, b.agent_id,
-				    r->serial, b.policy_version, r->reason ?: "") &&
-		    kk_maps_emit(&ev))
-			kk_err("events", "could not send agent.revoked for binding %u", slot);
-	}
-	return n;
+	kk_maps_each_binding(m, announce_one, &a);
+	return a.n;
 }
 
 int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks)
