@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "events.h"
+#include "hex.h"
 #include "identity.h"
 #include "maps.h"
 #include "op.h"
@@ -62,7 +63,6 @@ static int check_binding(struct kk_maps *m, struct rot *r, uint32_t slot,
 {
 	struct kk_policy_slot pol;
 	char why[512], hash[65], what[sizeof(r->e->what)];
-	int i;
 
 	snprintf(what, sizeof(what), "binding %u (agent %s)", slot, b->agent_id);
 	/* A revoked or blocked binding stays so: moving it would lift its state by the side. */
@@ -71,8 +71,7 @@ static int check_binding(struct kk_maps *m, struct rot *r, uint32_t slot,
 	if (kk_identity_match_agent(&r->id, b->agent_id, why, sizeof(why)) ||
 	    kk_maps_policy_read(m, b->policy, &pol))
 		goto bad;
-	for (i = 0; i < 32; i++)
-		snprintf(hash + 2 * i, 3, "%02x", pol.hash[i]);
+	kk_hex_encode(pol.hash, sizeof(pol.hash), hash);
 	if (kk_identity_check_policy_hash(&r->id, hash, why, sizeof(why)))
 		goto bad;
 	return 0;

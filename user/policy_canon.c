@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "policy_int.h"
 
 #define CANON_FORMAT "kakunin-policy/1"
@@ -250,7 +251,7 @@ fail:
 int kk_policy_canonicalize(struct kk_policy *p)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	cJSON *o = canonical_json(p);
 
 	if (!o)
@@ -262,8 +263,7 @@ int kk_policy_canonicalize(struct kk_policy *p)
 	if (!EVP_Digest(p->canonical, strlen(p->canonical), md, &mdlen, EVP_sha256(), NULL) ||
 	    mdlen != 32)
 		return -EIO;
-	for (i = 0; i < mdlen; i++)
-		snprintf(p->hash + 2 * i, 3, "%02x", md[i]);
+	kk_hex_encode(md, mdlen, p->hash);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 
 #include "bind.h"
 #include "events.h"
+#include "hex.h"
 #include "identity.h"
 #include "log.h"
 #include "maps.h"
@@ -37,15 +38,6 @@ const char *kk_crl_reason_name(int code)
 	return code >= 0 && code < KK_CRL_REASON_COUNT ? names[code] : "";
 }
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-	out[2 * n] = '\0';
-}
-
 static bool zero_issuer(const struct kk_ident_key *k)
 {
 	static const uint8_t zero[8];
@@ -59,8 +51,8 @@ static int entry_json(const struct kk_ident_key *k, const struct kk_revocation *
 	uint32_t source = r->source;
 	char issuer[2 * KK_ISSUER_KEY_LEN + 1], serial[KK_SERIAL_HEX_SIZE];
 
-	hex(k->issuer, KK_ISSUER_KEY_LEN, issuer);
-	hex(k->serial, k->serial_len, serial);
+	kk_hex_encode(k->issuer, KK_ISSUER_KEY_LEN, issuer);
+	kk_hex_encode(k->serial, k->serial_len, serial);
 	if (!o || !cJSON_AddItemToArray(ctx, o) ||
 	    !cJSON_AddStringToObject(o, "issuer", zero_issuer(k) ? "*" : issuer) ||
 	    !cJSON_AddStringToObject(o, "serial", serial) ||
@@ -332,11 +324,9 @@ static int restore_entry(struct kk_maps *m, const cJSON *e)
 	    kk_serial_parse(ser->valuestring, serial, &len, NULL))
 		return -EINVAL;
 	if (strcmp(iss->valuestring, "*")) {
-		if (strlen(iss->valuestring) != 16)
+		if (kk_hex_decode(iss->valuestring, key.issuer, sizeof(key.issuer)) !=
+		    (int)sizeof(key.issuer))
 			return -EINVAL;
-		for (i = 0; i < 8; i++)
-			if (sscanf(iss->valuestring + 2 * i, "%2hhx", &key.issuer[i]) != 1)
-				return -EINVAL;
 	}
 	key.serial_len = len;
 	memcpy(key.serial, serial, len);
