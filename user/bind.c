@@ -122,14 +122,6 @@ void kk_bind_release(struct kk_bind_req *r)
 	r->have_rs = r->have_pol = r->have_id = false;
 }
 
-static void hex32(const char *hex, uint8_t out[32])
-{
-	int i;
-
-	for (i = 0; i < 32; i++)
-		sscanf(hex + 2 * i, "%2hhx", &out[i]);
-}
-
 static const char *table_error(int err, const char *what)
 {
 	static char buf[128];
@@ -148,12 +140,10 @@ static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *psl
 	struct kk_ident_key key = { 0 };
 	struct kk_binding b = { 0 };
 	struct kk_revocation rev;
-	uint8_t hash[32];
 	uint32_t state = 0;
 	int err;
 
-	hex32(r->pol.hash, hash);
-	err = kk_maps_policy_get(m, &r->rs, hash, pslot);
+	err = kk_maps_policy_get(m, &r->rs, r->pol.hash_bin, pslot);
 	if (err) {
 		kk_err("bind", "%s: %s", r->policy, table_error(err, "policy"));
 		return err;

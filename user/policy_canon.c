@@ -250,7 +250,6 @@ fail:
 
 int kk_policy_canonicalize(struct kk_policy *p)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	cJSON *o = canonical_json(p);
 
@@ -260,10 +259,11 @@ int kk_policy_canonicalize(struct kk_policy *p)
 	cJSON_Delete(o);
 	if (!p->canonical)
 		return -ENOMEM;
-	if (!EVP_Digest(p->canonical, strlen(p->canonical), md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != 32)
+	if (!EVP_Digest(p->canonical, strlen(p->canonical), p->hash_bin, &mdlen, EVP_sha256(),
+			NULL) ||
+	    mdlen != sizeof(p->hash_bin))
 		return -EIO;
-	kk_hex_encode(md, mdlen, p->hash);
+	kk_hex_encode(p->hash_bin, mdlen, p->hash);
 	return 0;
 }
 
