@@ -148,9 +148,7 @@ static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *psl
 		kk_err("bind", "%s: %s", r->policy, table_error(err, "policy"));
 		return err;
 	}
-	memcpy(key.issuer, r->id.issuer_key, sizeof(key.issuer));
-	key.serial_len = r->id.serial_len;
-	memcpy(key.serial, r->id.serial_bin, r->id.serial_len);
+	kk_identity_key(&r->id, &key);
 	if (kk_maps_revoked_get(m, &key, &rev) == 0) {
 		rev.reason[sizeof(rev.reason) - 1] = '\0';
 		kk_err("bind", "certificate serial %s is revoked%s%s%s", r->id.serial,

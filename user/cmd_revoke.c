@@ -84,9 +84,7 @@ static int import_crl(const char *crl, const char *ca, enum kk_revoke_tasks what
 		char reason[64];
 		int b = 0, k = 0;
 
-		memcpy(r.key.issuer, v[i].issuer_key, 8);
-		r.key.serial_len = v[i].serial_len;
-		memcpy(r.key.serial, v[i].serial, v[i].serial_len);
+		kk_ident_key_set(&r.key, v[i].issuer_key, v[i].serial, v[i].serial_len);
 		snprintf(r.serial, sizeof(r.serial), "%s", v[i].serial_hex);
 		snprintf(reason, sizeof(reason), "crl%s%s", *kk_crl_reason_name(v[i].reason) ? ": " :
 			 "", kk_crl_reason_name(v[i].reason));
@@ -108,12 +106,10 @@ int cmd_revoke(int argc, char **argv)
 {
 	struct kk_revoke_req req = { .source = KK_REV_CLI };
 	const char *serial = NULL, *issuer = NULL, *crl = NULL, *ca = NULL;
-	uint8_t bin[KK_SERIAL_MAX];
 	int c, err, bindings = 0, tasks = 0;
 	bool no_stop = false, kill = false;
 	struct kk_maps m;
 	char why[512], done[64];
-	size_t len;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
@@ -159,13 +155,11 @@ int cmd_revoke(int argc, char **argv)
 		return kk_usage_error("revoke", "--ca goes with --crl");
 	if (crl)
 		return import_crl(crl, ca, req.tasks) ? KK_EXIT_FAIL : KK_EXIT_OK;
-	if (kk_serial_parse(serial, bin, &len, req.serial))
+	if (kk_serial_key(serial, &req.key, req.serial))
 		return kk_usage_error("revoke", "--serial '%s': not a hex serial number (up to 20 "
 				      "bytes)", serial);
 	if (req.reason && strlen(req.reason) >= sizeof(((struct kk_revocation *)0)->reason))
 		return kk_usage_error("revoke", "--reason: at most 63 bytes");
-	req.key.serial_len = len;
-	memcpy(req.key.serial, bin, len);
 	if (issuer && kk_identity_subject_key(issuer, req.key.issuer, why, sizeof(why))) {
 		kk_err("revoke", "--issuer: %s", why);
 		return KK_EXIT_FAIL;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * identity_match — does a loaded identity fit a policy (agent_id, pinned policy hash), and
- * serial numbers as people type them. Plain C: no OpenSSL call here.
+ * identity_match — does a loaded identity fit a policy (agent_id, pinned policy hash), serial
+ * numbers as people type them, and the kernel's identity keys. Plain C: no OpenSSL call here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,6 +12,7 @@
 
 #include "hex.h"
 #include "identity.h"
+#include "kakunin.h"
 
 /* Append to the string in buf, truncating safely. */
 static void append(char *buf, size_t len, const char *fmt, ...)
@@ -173,4 +174,32 @@ int kk_serial_parse(const char *text, uint8_t out[KK_SERIAL_MAX], size_t *len,
 	if (canon)
 		kk_hex_encode(out, nb, canon);
 	return 0;
+}
+
+void kk_ident_key_set(struct kk_ident_key *key, const uint8_t issuer[KK_ISSUER_KEY_LEN],
+		      const uint8_t *serial, size_t len)
+{
+	memset(key, 0, sizeof(*key));
+	if (issuer)
+		memcpy(key->issuer, issuer, sizeof(key->issuer));
+	if (len > sizeof(key->serial))
+		len = sizeof(key->serial); /* callers hold at most KK_SERIAL_MAX bytes */
+	key->serial_len = len;
+	memcpy(key->serial, serial, len);
+}
+
+void kk_identity_key(const struct kk_identity *id, struct kk_ident_key *key)
+{
+	kk_ident_key_set(key, id->issuer_key, id->serial_bin, id->serial_len);
+}
+
+int kk_serial_key(const char *text, struct kk_ident_key *key, char canon[KK_SERIAL_HEX_SIZE])
+{
+	uint8_t bin[KK_SERIAL_MAX];
+	size_t len;
+	int err = kk_serial_parse(text, bin, &len, canon);
+
+	if (!err)
+		kk_ident_key_set(key, NULL, bin, len);
+	return err;
 }

@@ -23,9 +23,7 @@
 int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *cert,
 		       const char *grace, struct kk_error *e)
 {
-	uint8_t bin[KK_SERIAL_MAX];
 	char what[sizeof(e->what)];
-	size_t len;
 	char *end;
 
 	memset(r, 0, sizeof(*r));
@@ -38,10 +36,8 @@ int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *
 	if (!serial || !cert)
 		return kk_error_set(e, -EINVAL, NULL, "--serial and --cert are required");
 	snprintf(what, sizeof(what), "--serial '%s'", serial);
-	if (kk_serial_parse(serial, bin, &len, r->old_serial))
+	if (kk_serial_key(serial, &r->old, r->old_serial))
 		return kk_error_set(e, -EINVAL, what, "not a hex serial number");
-	r->old.serial_len = len;
-	memcpy(r->old.serial, bin, len);
 	r->cert = cert;
 	return 0;
 }
@@ -153,9 +149,7 @@ static int rotate(struct kk_maps *m, struct rot *r)
 	uint32_t nid, state = 0;
 	int err;
 
-	memcpy(r->nkey.issuer, r->id.issuer_key, 8);
-	r->nkey.serial_len = r->id.serial_len;
-	memcpy(r->nkey.serial, r->id.serial_bin, r->id.serial_len);
+	kk_identity_key(&r->id, &r->nkey);
 	if (!kk_maps_revoked_get(m, &r->nkey, &rev))
 		return kk_error_set(r->e, -EACCES, NULL, "certificate serial %s is revoked",
 				    r->id.serial);

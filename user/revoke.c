@@ -315,21 +315,18 @@ static int restore_entry(struct kk_maps *m, const cJSON *e)
 	const cJSON *why = cJSON_GetObjectItem(e, "reason");
 	struct kk_revocation rev = { 0 };
 	struct kk_ident_key key = { 0 };
-	uint8_t serial[KK_SERIAL_MAX];
 	struct kk_ident id;
-	size_t len, i;
+	size_t i;
 	uint32_t slot;
 
 	if (!cJSON_IsString(iss) || !cJSON_IsString(ser) ||
-	    kk_serial_parse(ser->valuestring, serial, &len, NULL))
+	    kk_serial_key(ser->valuestring, &key, NULL))
 		return -EINVAL;
 	if (strcmp(iss->valuestring, "*")) {
 		if (kk_hex_decode(iss->valuestring, key.issuer, sizeof(key.issuer)) !=
 		    (int)sizeof(key.issuer))
 			return -EINVAL;
 	}
-	key.serial_len = len;
-	memcpy(key.serial, serial, len);
 	rev.revoked_at = cJSON_IsNumber(at) ? (uint64_t)at->valuedouble : 0;
 	for (i = 0; cJSON_IsString(src) && i < KK_REV_SOURCE_MAX; i++)
 		if (!strcmp(src->valuestring, source_names[i]))
