@@ -145,6 +145,8 @@ int kk_maps_binding_add(struct kk_maps *m, const struct kk_binding *b, uint32_t 
 /* End a binding: its tasks are unbound at their next hook, the slot is reusable. */
 int kk_maps_binding_del(struct kk_maps *m, uint32_t slot);
 
+/* --- task marks (maps_mark.c); the caller holds the lock --- */
+
 /*
  * Mark every thread of process tgid (with tree, every task below it too) as bound to (slot,
  * gen), with no window in which a fork escapes: while marking, forks of the process's unmarked
