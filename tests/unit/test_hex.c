@@ -53,7 +53,7 @@ UNIT_TEST(decode_lengths)
 	CHECK_EQ_INT(kk_hex_decode("01", out, sizeof(out)), 1);
 	CHECK_EQ_INT(out[0], 1);
 	CHECK_EQ_INT(kk_hex_decode("0102030405", out, sizeof(out)), -EINVAL); /* over cap */
-	CHECK_EQ_INT(kk_hex_decode("012", out, sizeof(out)), -EINVAL);	     /* odd */
+	CHECK_EQ_INT(kk_hex_decode("012", out, sizeof(out)), -EINVAL);	      /* odd */
 }
 
 UNIT_TEST(decode_bad_digits)
