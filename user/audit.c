@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "audit.h"
+#include "hex.h"
 #include "output.h"
 
 /* The last member of every line: ,"hash":"<64 hex>"} (9 + 64 + 2 bytes). */
@@ -44,9 +45,8 @@ static int say(char *why, size_t wlen, int err, const char *fmt, ...)
 /* SHA-256 of a[0..alen) followed by b[0..blen), as 64 lowercase hex digits and a NUL. */
 static int sha256_hex(const char *a, size_t alen, const char *b, size_t blen, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
 		  EVP_DigestUpdate(ctx, a, alen) && EVP_DigestUpdate(ctx, b, blen) &&
@@ -55,11 +55,7 @@ static int sha256_hex(const char *a, size_t alen, const char *b, size_t blen, ch
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return -ENOMEM;
-	for (i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[KK_AUDIT_HASH_HEX] = '\0';
+	kk_hex_encode(md, mdlen, out); /* mdlen * 2 == KK_AUDIT_HASH_HEX */
 	return 0;
 }
 

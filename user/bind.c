@@ -120,14 +120,6 @@ void kk_bind_release(struct kk_bind_req *r)
 	r->have_rs = r->have_pol = r->have_id = false;
 }
 
-static void hex32(const char *hex, uint8_t out[32])
-{
-	int i;
-
-	for (i = 0; i < 32; i++)
-		sscanf(hex + 2 * i, "%2hhx", &out[i]);
-}
-
 static const char *table_error(int err, const char *what)
 {
 	static char buf[128];
@@ -146,17 +138,13 @@ static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *psl
 	struct kk_ident_key key = { 0 };
 	struct kk_binding b = { 0 };
 	struct kk_revocation rev;
-	uint8_t hash[32];
 	uint32_t state = 0;
 	int err;
 
-	hex32(r->pol.hash, hash);
-	err = kk_maps_policy_get(m, &r->rs, hash, pslot);
+	err = kk_maps_policy_get(m, &r->rs, r->pol.hash_bin, pslot);
 	if (err)
 		return kk_error_set(e, err, r->policy, "%s", table_error(err, "policy"));
-	memcpy(key.issuer, r->id.issuer_key, sizeof(key.issuer));
-	key.serial_len = r->id.serial_len;
-	memcpy(key.serial, r->id.serial_bin, r->id.serial_len);
+	kk_identity_key(&r->id, &key);
 	if (kk_maps_revoked_get(m, &key, &rev) == 0) {
 		rev.reason[sizeof(rev.reason) - 1] = '\0';
 		err = kk_error_set(e, -EACCES, NULL, "certificate serial %s is revoked%s%s%s",
@@ -252,50 +240,50 @@ static void save_meta(struct kk_bind_req *r)
 
 int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason)
 {
-	struct kk_ident id = { 0 };
-	struct kk_binding b;
+	struct kk_binding_rec r;
+	const struct kk_binding *b = &r.binding;
 	int err;
 
-	err = kk_maps_binding_read(m, slot, &b);
-	if (err || !b.in_use)
-		return err ?: -ENOENT;
-	kk_maps_ident_read(m, b.ident, &id);
+	err = kk_maps_binding_get(m, slot, &r);
+	if (err)
+		return err;
 	err = kk_maps_binding_del(m, slot);
 	if (err)
 		return err;
-	kk_maps_ident_put(m, b.ident);
-	kk_maps_policy_put(m, b.policy);
+	kk_maps_ident_put(m, b->ident);
+	kk_maps_policy_put(m, b->policy);
 	kk_meta_remove(slot);
-	b.agent_id[sizeof(b.agent_id) - 1] = '\0';
-	b.policy_version[sizeof(b.policy_version) - 1] = '\0';
-	id.serial[sizeof(id.serial) - 1] = '\0';
-	emit_agent(KK_EV_AGENT_UNBOUND, slot, b.gen, b.pid, b.agent_id, id.serial,
-		   b.policy_version, reason);
+	emit_agent(KK_EV_AGENT_UNBOUND, slot, b->gen, b->pid, b->agent_id, r.ident.serial,
+		   b->policy_version, reason);
+	return 0;
+}
+
+/* End binding r when its cgroup is gone or its processes have all exited. */
+static int reap_one(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
+{
+	const struct kk_binding *b = &r->binding;
+	int32_t tasks;
+
+	(void)ctx;
+	if (b->flags & KK_BIND_CGROUP) {
+		/* A removed cgroup (the pod is gone) ends its binding; when it cannot be
+		 * told (no CAP_DAC_READ_SEARCH), the binding stays. */
+		if (kk_cgroup_exists(b->cgroup_id) == 0 && !kk_maps_cgroup_del(m, b->cgroup_id) &&
+		    !kk_unbind_slot(m, r->slot, "cgroup removed"))
+			kk_maps_cgroup_levels(m);
+		return 0;
+	}
+	if (!kk_maps_live_tasks(m, r->slot, b->gen, &tasks) && tasks <= 0)
+		kk_unbind_slot(m, r->slot, "exited");
 	return 0;
 }
 
 void kk_reap_bindings(struct kk_maps *m)
 {
-	struct kk_binding b;
-	int32_t tasks;
-	uint32_t slot;
-
 	/* Keep what the tripwire revoked before its bindings, and identities, go away. */
 	kk_revocations_sync(m);
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
-		if (kk_maps_binding_read(m, slot, &b) || !b.in_use)
-			continue;
-		if (b.flags & KK_BIND_CGROUP) {
-			/* A removed cgroup (the pod is gone) ends its binding; when it cannot be
-			 * told (no CAP_DAC_READ_SEARCH), the binding stays. */
-			if (kk_cgroup_exists(b.cgroup_id) == 0 && !kk_maps_cgroup_del(m, b.cgroup_id) &&
-			    !kk_unbind_slot(m, slot, "cgroup removed"))
-				kk_maps_cgroup_levels(m);
-			continue;
-		}
-		if (!kk_maps_live_tasks(m, slot, b.gen, &tasks) && tasks <= 0)
-			kk_unbind_slot(m, slot, "exited");
-	}
+	/* A slot that cannot be read is not reaped: it stays bound until a later reap. */
+	kk_maps_each_binding(m, reap_one, NULL);
 }
 
 /*

@@ -65,20 +65,13 @@ static void on_signal(int sig)
 
 /* The agent of an event, from its binding slot while that still holds the same binding. */
 static const struct kk_who *resolve_who(struct kk_maps *m, const struct kk_event *ev,
-					struct kk_binding *b, struct kk_ident *id,
-					struct kk_who *who)
+					struct kk_binding_rec *r, struct kk_who *who)
 {
-	if (kk_maps_binding_read(m, ev->binding, b) || b->gen != ev->gen || !b->in_use)
+	if (kk_maps_binding_get(m, ev->binding, r) || r->binding.gen != ev->gen)
 		return NULL;
-	b->agent_id[sizeof(b->agent_id) - 1] = '\0';
-	b->policy_version[sizeof(b->policy_version) - 1] = '\0';
-	who->agent_id = b->agent_id;
-	who->policy_version = b->policy_version;
-	who->serial = NULL;
-	if (!kk_maps_ident_read(m, b->ident, id)) {
-		id->serial[sizeof(id->serial) - 1] = '\0';
-		who->serial = id->serial;
-	}
+	who->agent_id = r->binding.agent_id;
+	who->policy_version = r->binding.policy_version;
+	who->serial = r->ident_ok ? r->ident.serial : NULL;
 	return who;
 }
 
@@ -86,8 +79,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct stream *s = ctx;
 	const struct kk_who *w;
-	struct kk_binding b;
-	struct kk_ident id;
+	struct kk_binding_rec rec;
 	struct kk_event ev;
 	struct kk_who who;
 	const char *f[4];
@@ -97,7 +89,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 		s->malformed++;
 		return 0;
 	}
-	w = resolve_who(s->m, &ev, &b, &id, &who);
+	w = resolve_who(s->m, &ev, &rec, &who);
 	if (!kk_event_matches(s->agent, s->type, ev.type,
 			      kk_event_agent_fields(&ev, f) ? f[0] : w ? w->agent_id : NULL))
 		return 0;

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "events.h"
+#include "hex.h"
 #include "hooks.h"
 #include "op.h"
 #include "output.h"
@@ -61,8 +62,7 @@ static cJSON *binding_json(const struct kk_status_binding *sb)
 	uint32_t h;
 	size_t i;
 
-	for (h = 0; h < 32; h++)
-		snprintf(hash + 2 * h, 3, "%02x", sb->policy_hash[h]);
+	kk_hex_encode(sb->policy_hash, sizeof(sb->policy_hash), hash);
 	kk_format_rfc3339((int64_t)b->bound_at * 1000000000LL, since, sizeof(since));
 	cJSON_AddNumberToObject(o, "binding", sb->slot);
 	cJSON_AddStringToObject(o, "agent_id", b->agent_id);

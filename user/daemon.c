@@ -75,22 +75,17 @@ static void cache_store(struct daemon *d, uint32_t slot, uint32_t gen, const cha
 static const struct kk_who *resolve(struct daemon *d, const struct kk_event *ev,
 				    struct kk_who *who)
 {
+	struct kk_binding_rec r;
 	struct who_cache *w;
-	struct kk_binding b;
-	struct kk_ident id;
 
 	if (ev->binding >= KK_MAX_BINDINGS || ev->type == KK_EV_EVENTS_LOST)
 		return NULL;
 	w = &d->who[ev->binding];
 	if (w->gen != ev->gen || !w->agent[0]) {
-		if (kk_maps_binding_read(&d->m, ev->binding, &b) || !b.in_use || b.gen != ev->gen)
+		if (kk_maps_binding_get(&d->m, ev->binding, &r) || r.binding.gen != ev->gen)
 			return NULL;
-		b.agent_id[sizeof(b.agent_id) - 1] = '\0';
-		b.policy_version[sizeof(b.policy_version) - 1] = '\0';
-		id.serial[0] = '\0';
-		if (!kk_maps_ident_read(&d->m, b.ident, &id))
-			id.serial[sizeof(id.serial) - 1] = '\0';
-		cache_store(d, ev->binding, ev->gen, b.agent_id, id.serial, b.policy_version);
+		cache_store(d, ev->binding, ev->gen, r.binding.agent_id, r.ident.serial,
+			    r.binding.policy_version);
 	}
 	who->agent_id = w->agent;
 	who->serial = w->serial[0] ? w->serial : NULL;
@@ -129,26 +124,25 @@ static void tripwire(struct daemon *d, const struct kk_event *ev)
 {
 	static bool idents[KK_MAX_IDENTS];
 	struct kk_revoke_req r = { .tasks = KK_REVOKE_STOP };
-	struct kk_binding b;
-	struct kk_ident id;
+	const struct kk_binding *b;
+	struct kk_binding_rec rec;
 	int n = 0, err;
 
 	if (ev->type != KK_EV_AGENT_REVOKED || ev->reason != KK_REASON_AUTO_REVOKE ||
-	    ev->binding >= KK_MAX_BINDINGS || kk_maps_binding_read(&d->m, ev->binding, &b) ||
-	    !b.in_use || b.gen != ev->gen || b.ident >= KK_MAX_IDENTS)
+	    ev->binding >= KK_MAX_BINDINGS || kk_maps_binding_get(&d->m, ev->binding, &rec) ||
+	    rec.binding.gen != ev->gen || rec.binding.ident >= KK_MAX_IDENTS)
 		return;
+	b = &rec.binding;
 	memset(idents, 0, sizeof(idents));
-	idents[b.ident] = true;
-	if (!kk_maps_ident_read(&d->m, b.ident, &id))
-		snprintf(r.serial, sizeof(r.serial), "%.*s", (int)sizeof(id.serial) - 1, id.serial);
-	b.agent_id[sizeof(b.agent_id) - 1] = '\0';
+	idents[b->ident] = true;
+	snprintf(r.serial, sizeof(r.serial), "%s", rec.ident.serial);
 	err = kk_revoke_tasks(&d->m, idents, &r, &n);
 	if (err)
 		kk_err("daemon", "auto_revoke of agent %s (binding %u): stopping its tasks: %s",
-		       b.agent_id, ev->binding, strerror(-err));
+		       b->agent_id, ev->binding, strerror(-err));
 	else
 		kk_info("kakunin-bpf: daemon: auto_revoke of agent %s (binding %u, serial %s): %d "
-			"task%s stopped", b.agent_id, ev->binding, r.serial, n, n == 1 ? "" : "s");
+			"task%s stopped", b->agent_id, ev->binding, r.serial, n, n == 1 ? "" : "s");
 }
 
 static int on_record(void *ctx, void *data, size_t size)

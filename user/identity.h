@@ -97,6 +97,20 @@ int kk_serial_parse(const char *text, uint8_t out[KK_SERIAL_MAX], size_t *len,
 		    char canon[KK_SERIAL_HEX_SIZE]);
 
 /*
+ * The kernel's identity key (struct kk_ident_key, kakunin.h; declared only, so this header
+ * stays free of layouts). Every key is built here, whole: the unused serial bytes and padding
+ * are zero, since the key is compared and hashed as bytes.
+ */
+struct kk_ident_key;
+/* The key of (issuer, serial[0..len)); issuer NULL: zero, the serial under any issuer. */
+void kk_ident_key_set(struct kk_ident_key *key, const uint8_t issuer[KK_ISSUER_KEY_LEN],
+		      const uint8_t *serial, size_t len);
+/* The key of certificate id. */
+void kk_identity_key(const struct kk_identity *id, struct kk_ident_key *key);
+/* kk_serial_parse of text into a key with the zero issuer; canon as there. */
+int kk_serial_key(const char *text, struct kk_ident_key *key, char canon[KK_SERIAL_HEX_SIZE]);
+
+/*
  * The issuer key (see kk_identity.issuer_key) that certificates issued by the CA certificate
  * cert_path carry: from its subject name. For `revoke --issuer CA`. -errno, why[]
  */

@@ -18,19 +18,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "hex.h"
 #include "identity_int.h"
-
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 0xf];
-	}
-	out[2 * n] = '\0';
-}
 
 static int fill_serial(const char *path, X509 *x, struct kk_identity *id, char *why, size_t wlen)
 {
@@ -67,7 +56,7 @@ static int fill_serial(const char *path, X509 *x, struct kk_identity *id, char *
 		BN_bn2bin(bn, id->serial_bin);
 		id->serial_len = n;
 	}
-	hex(id->serial_bin, id->serial_len, id->serial);
+	kk_hex_encode(id->serial_bin, id->serial_len, id->serial);
 	err = 0;
 out:
 	BN_free(bn);
@@ -240,7 +229,7 @@ static int fill_policy_hash(const char *path, X509 *x, struct kk_identity *id, c
 			  path, KK_POLICY_HASH_OID, ASN1_STRING_length(val));
 		goto out;
 	}
-	hex(ASN1_STRING_get0_data(val), 32, id->policy_hash);
+	kk_hex_encode(ASN1_STRING_get0_data(val), 32, id->policy_hash);
 	id->has_policy_hash = true;
 	err = 0;
 out:
@@ -259,7 +248,7 @@ static int fill_digest_dates(const char *path, X509 *x, struct kk_identity *id, 
 		kk_id_why(why, wlen, true, "certificate %s: cannot compute the fingerprint", path);
 		return -EINVAL;
 	}
-	hex(md, n, id->fingerprint);
+	kk_hex_encode(md, n, id->fingerprint);
 	if (kk_id_asn1_time(X509_get0_notBefore(x), &id->not_before) ||
 	    kk_id_asn1_time(X509_get0_notAfter(x), &id->not_after)) {
 		kk_id_why(why, wlen, true, "certificate %s: malformed validity period", path);

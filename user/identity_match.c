@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * identity_match — does a loaded identity fit a policy (agent_id, pinned policy hash), and
- * serial numbers as people type them. Plain C: no OpenSSL call here.
+ * identity_match — does a loaded identity fit a policy (agent_id, pinned policy hash), serial
+ * numbers as people type them, and the kernel's identity keys. Plain C: no OpenSSL call here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -10,7 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "identity.h"
+#include "kakunin.h"
 
 /* Append to the string in buf, truncating safely. */
 static void append(char *buf, size_t len, const char *fmt, ...)
@@ -102,12 +104,9 @@ int kk_identity_match_agent(const struct kk_identity *id, const char *agent_id, 
 
 static bool is_hex64(const char *s)
 {
-	size_t i;
+	uint8_t b[32];
 
-	for (i = 0; i < 64; i++)
-		if (!s[i] || !strchr("0123456789abcdefABCDEF", s[i]))
-			return false;
-	return s[64] == '\0';
+	return kk_hex_decode(s, b, sizeof(b)) == (int)sizeof(b);
 }
 
 int kk_identity_check_policy_hash(const struct kk_identity *id, const char *policy_hash_hex,
@@ -130,21 +129,9 @@ int kk_identity_check_policy_hash(const struct kk_identity *id, const char *poli
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int kk_serial_parse(const char *text, uint8_t out[KK_SERIAL_MAX], size_t *len,
 		    char canon[KK_SERIAL_HEX_SIZE])
 {
-	static const char digits[] = "0123456789abcdef";
 	uint8_t nib[2 * KK_SERIAL_MAX];
 	const char *p = text;
 	size_t i, n = 0, nb;
@@ -167,7 +154,7 @@ int kk_serial_parse(const char *text, uint8_t out[KK_SERIAL_MAX], size_t *len,
 				return -EINVAL;
 			continue;
 		}
-		v = hexval(p[i]);
+		v = kk_hex_digit(p[i]);
 		if (v < 0)
 			return -EINVAL;
 		if (!n && !v)
@@ -184,11 +171,35 @@ int kk_serial_parse(const char *text, uint8_t out[KK_SERIAL_MAX], size_t *len,
 	if (!nb)
 		nb = 1; /* serial 0 is one zero byte, as in kk_identity.serial_bin */
 	*len = nb;
-	for (i = 0; canon && i < nb; i++) {
-		canon[2 * i] = digits[out[i] >> 4];
-		canon[2 * i + 1] = digits[out[i] & 0xf];
-	}
 	if (canon)
-		canon[2 * nb] = '\0';
+		kk_hex_encode(out, nb, canon);
 	return 0;
+}
+
+void kk_ident_key_set(struct kk_ident_key *key, const uint8_t issuer[KK_ISSUER_KEY_LEN],
+		      const uint8_t *serial, size_t len)
+{
+	memset(key, 0, sizeof(*key));
+	if (issuer)
+		memcpy(key->issuer, issuer, sizeof(key->issuer));
+	if (len > sizeof(key->serial))
+		len = sizeof(key->serial); /* callers hold at most KK_SERIAL_MAX bytes */
+	key->serial_len = len;
+	memcpy(key->serial, serial, len);
+}
+
+void kk_identity_key(const struct kk_identity *id, struct kk_ident_key *key)
+{
+	kk_ident_key_set(key, id->issuer_key, id->serial_bin, id->serial_len);
+}
+
+int kk_serial_key(const char *text, struct kk_ident_key *key, char canon[KK_SERIAL_HEX_SIZE])
+{
+	uint8_t bin[KK_SERIAL_MAX];
+	size_t len;
+	int err = kk_serial_parse(text, bin, &len, canon);
+
+	if (!err)
+		kk_ident_key_set(key, NULL, bin, len);
+	return err;
 }

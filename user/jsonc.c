@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "jsonc.h"
 
 struct kk_jsonc_pos {
@@ -139,11 +140,11 @@ static long hex4(const char *s, size_t avail)
 	if (avail < 4)
 		return -1;
 	for (k = 0; k < 4; k++) {
-		const char *d = strchr("0123456789abcdef", s[k] | 0x20);
+		int d = kk_hex_digit(s[k]);
 
-		if (!s[k] || !d || !*d)
+		if (d < 0)
 			return -1;
-		v = v * 16 + (d - "0123456789abcdef");
+		v = v * 16 + d;
 	}
 	return v;
 }

@@ -105,6 +105,29 @@ int kk_maps_ident_get(struct kk_maps *m, const struct kk_ident_key *key, const c
 int kk_maps_ident_put(struct kk_maps *m, uint32_t slot);
 int kk_maps_ident_state(struct kk_maps *m, uint32_t slot, uint32_t *state);
 int kk_maps_binding_read(struct kk_maps *m, uint32_t slot, struct kk_binding *b);
+
+/*
+ * A binding slot as userspace uses it: the binding and its identity, their text fields
+ * (agent_id, policy_version, serial) NUL-terminated here, so no caller has to. ident_ok is
+ * false when the identity slot could not be read; ident is then all zero (empty serial).
+ */
+struct kk_binding_rec {
+	uint32_t slot;
+	struct kk_binding binding;
+	struct kk_ident ident;
+	bool ident_ok;
+};
+
+/* Binding slot with its identity: 0, -ENOENT when the slot is free, -errno when unreadable. */
+int kk_maps_binding_get(struct kk_maps *m, uint32_t slot, struct kk_binding_rec *r);
+/*
+ * fn for every in-use binding slot, in slot order, each read when it is reached (fn may end or
+ * change bindings as it goes). Stops at the first nonzero fn return and returns it. A slot that
+ * cannot be read is skipped and the walk goes on: the first such -errno is returned at the end,
+ * so each caller chooses what an unknown slot means for it (see the callers).
+ */
+typedef int (*kk_binding_fn)(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx);
+int kk_maps_each_binding(struct kk_maps *m, kk_binding_fn fn, void *ctx);
 /* Overwrite a live binding entry (same gen: its tasks keep it), e.g. to change its identity. */
 int kk_maps_binding_set(struct kk_maps *m, uint32_t slot, const struct kk_binding *b);
 int kk_maps_ident_read(struct kk_maps *m, uint32_t slot, struct kk_ident *id);
@@ -124,6 +147,8 @@ int kk_maps_binding_add(struct kk_maps *m, const struct kk_binding *b, uint32_t 
 			uint32_t *gen);
 /* End a binding: its tasks are unbound at their next hook, the slot is reusable. */
 int kk_maps_binding_del(struct kk_maps *m, uint32_t slot);
+
+/* --- task marks (maps_mark.c); the caller holds the lock --- */
 
 /*
  * Mark every thread of process tgid (with tree, every task below it too) as bound to (slot,

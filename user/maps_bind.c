@@ -1,18 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * maps_bind — the binding tables: policy slots and their rules, identity slots, binding slots
- * and the task marks (see maps.h). Callers hold the maps lock; every function leaves the maps
- * as it found them when it fails.
+ * and the one walker over them, cgroup bindings (see maps.h; the task marks are maps_mark.c).
+ * Callers hold the maps lock; every function leaves the maps as it found them when it fails.
  */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "maps.h"
@@ -252,26 +246,91 @@ static void reset_counts(struct kk_maps *m, uint32_t slot)
 	}
 }
 
+/* Read slot into *r, in use or not; the identity only for a slot in use. */
+static int rec_read(struct kk_maps *m, uint32_t slot, struct kk_binding_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->slot = slot;
+	if (bpf_map_lookup_elem(m->fd[KK_MAP_BINDINGS], &slot, &r->binding))
+		return -errno;
+	r->binding.agent_id[sizeof(r->binding.agent_id) - 1] = '\0';
+	r->binding.policy_version[sizeof(r->binding.policy_version) - 1] = '\0';
+	if (!r->binding.in_use)
+		return 0;
+	r->ident_ok = !bpf_map_lookup_elem(m->fd[KK_MAP_IDENTS], &r->binding.ident, &r->ident);
+	if (!r->ident_ok)
+		memset(&r->ident, 0, sizeof(r->ident));
+	r->ident.serial[sizeof(r->ident.serial) - 1] = '\0';
+	return 0;
+}
+
+int kk_maps_binding_get(struct kk_maps *m, uint32_t slot, struct kk_binding_rec *r)
+{
+	int err = rec_read(m, slot, r);
+
+	return err ?: r->binding.in_use ? 0 : -ENOENT;
+}
+
+/* The one loop over the binding table: the slots in use, or (free_slots) the free ones. */
+static int walk(struct kk_maps *m, bool free_slots, kk_binding_fn fn, void *ctx)
+{
+	struct kk_binding_rec r;
+	int rc, unread = 0;
+	uint32_t slot;
+
+	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
+		rc = rec_read(m, slot, &r);
+		if (rc) {
+			unread = unread ?: rc;
+			continue;
+		}
+		if (!r.binding.in_use != free_slots)
+			continue;
+		rc = fn(m, &r, ctx);
+		if (rc)
+			return rc;
+	}
+	return unread;
+}
+
+int kk_maps_each_binding(struct kk_maps *m, kk_binding_fn fn, void *ctx)
+{
+	return walk(m, false, fn, ctx);
+}
+
+struct add_ctx {
+	const struct kk_binding *b;
+	uint32_t *slot, *gen;
+};
+
+/* Take free slot r for the new binding; 1 (stop) when written, else -errno. */
+static int add_free(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
+{
+	struct add_ctx *a = ctx;
+	struct kk_binding cur;
+	uint32_t i = r->slot;
+
+	reset_counts(m, i);
+	*a->slot = i;
+	*a->gen = r->binding.gen + 1 ?: 1; /* tasks never carry gen 0 */
+	cur = *a->b;
+	cur.gen = *a->gen;
+	cur.in_use = 1;
+	return bpf_map_update_elem(m->fd[KK_MAP_BINDINGS], &i, &cur, BPF_ANY) ? -errno : 1;
+}
+
 int kk_maps_binding_add(struct kk_maps *m, const struct kk_binding *b, uint32_t *slot,
 			uint32_t *gen)
 {
-	struct kk_binding cur;
-	uint32_t i;
+	struct add_ctx a = { b, slot, gen };
+	int rc;
 
-	for (i = 0; i < KK_MAX_BINDINGS; i++) {
-		if (bpf_map_lookup_elem(m->fd[KK_MAP_BINDINGS], &i, &cur))
-			return -errno;
-		if (cur.in_use)
-			continue;
-		reset_counts(m, i);
-		*slot = i;
-		*gen = cur.gen + 1 ?: 1; /* tasks never carry gen 0 */
-		cur = *b;
-		cur.gen = *gen;
-		cur.in_use = 1;
-		return bpf_map_update_elem(m->fd[KK_MAP_BINDINGS], &i, &cur, BPF_ANY) ? -errno : 0;
-	}
-	return -ENOSPC;
+	/*
+	 * An unreadable slot is never taken (it may be in use); a later free one is. Only when
+	 * none is free does its error count (the table may not be full after all).
+	 */
+	rc = walk(m, true, add_free, &a);
+	return rc == 1 ? 0 : rc ?: -ENOSPC;
 }
 
 int kk_maps_binding_del(struct kk_maps *m, uint32_t slot)
@@ -284,48 +343,6 @@ int kk_maps_binding_del(struct kk_maps *m, uint32_t slot)
 	memset((char *)&b + sizeof(b.gen), 0, sizeof(b) - sizeof(b.gen));
 	b.gen = b.gen + 1 ?: 1;
 	return bpf_map_update_elem(m->fd[KK_MAP_BINDINGS], &slot, &b, BPF_ANY) ? -errno : 0;
-}
-
-/* --- task marks --- */
-
-int kk_maps_task_binding(struct kk_maps *m, int pidfd, uint32_t *slot)
-{
-	struct kk_binding b;
-	struct kk_task t;
-
-	if (bpf_map_lookup_elem(m->fd[KK_MAP_TASK], &pidfd, &t))
-		return -errno;
-	if (bpf_map_lookup_elem(m->fd[KK_MAP_BINDINGS], &t.binding, &b) || !b.in_use ||
-	    b.gen != t.gen)
-		return -ENOENT; /* a mark left by an ended binding */
-	*slot = t.binding;
-	return 0;
-}
-
-
-int kk_maps_for_each_bound(struct kk_maps *m, kk_bound_fn fn, void *ctx)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	int rc = 0;
-
-	if (!d)
-		return -errno;
-	while (!rc && (de = readdir(d))) {
-		uint32_t slot;
-		int fd;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		fd = syscall(SYS_pidfd_open, atoi(de->d_name), 0);
-		if (fd < 0)
-			continue; /* gone already */
-		if (!kk_maps_task_binding(m, fd, &slot))
-			rc = fn(m, atoi(de->d_name), fd, slot, ctx);
-		close(fd);
-	}
-	closedir(d);
-	return rc;
 }
 
 int kk_maps_ident_state(struct kk_maps *m, uint32_t slot, uint32_t *state)
@@ -369,132 +386,33 @@ int kk_maps_policy_read(struct kk_maps *m, uint32_t slot, struct kk_policy_slot 
 	return bpf_map_lookup_elem(m->fd[KK_MAP_POLICIES], &slot, p) ? -errno : 0;
 }
 
-static int config_update(struct kk_maps *m, int pending_delta)
+static int add_level(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
 {
-	struct kk_config cfg = { 0 };
-	__u32 zero = 0;
+	const struct kk_binding *b = &r->binding;
+	__u64 *levels = ctx;
 
-	if (bpf_map_lookup_elem(m->fd[KK_MAP_CONFIG], &zero, &cfg))
-		return -errno;
-	cfg.pending = (int)cfg.pending + pending_delta < 0 ? 0 : cfg.pending + pending_delta;
-	return bpf_map_update_elem(m->fd[KK_MAP_CONFIG], &zero, &cfg, BPF_ANY) ? -errno : 0;
-}
-
-/* Delete the kk_pending entries of (slot, gen). */
-static void pending_clear(struct kk_maps *m, uint32_t slot, uint32_t gen)
-{
-	__u32 key, next, *prev = NULL, dead[KK_MAX_PENDING];
-	struct kk_mark mark;
-	size_t n = 0, i;
-
-	while (n < KK_MAX_PENDING &&
-	       bpf_map_get_next_key(m->fd[KK_MAP_PENDING], prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(m->fd[KK_MAP_PENDING], &key, &mark) &&
-		    mark.binding == slot && mark.gen == gen)
-			dead[n++] = key;
-	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(m->fd[KK_MAP_PENDING], &dead[i]);
-}
-
-/* One run of the kk_bind_iter task iterator over every task of the system. */
-static int run_iter(struct kk_maps *m, const struct kk_bindreq *req, uint32_t *marked,
-		    uint32_t *too_deep)
-{
-	struct kk_bindreq out;
-	char path[256], buf[64];
-	int prog = -1, link = -1, iter = -1, err = 0;
-	__u32 zero = 0;
-	ssize_t n;
-
-	if (bpf_map_update_elem(m->fd[KK_MAP_BINDREQ], &zero, req, BPF_ANY))
-		return -errno;
-	snprintf(path, sizeof(path), "%s/progs/kk_bind_iter", KK_PIN_ROOT);
-	prog = bpf_obj_get(path);
-	link = prog < 0 ? -1 : bpf_link_create(prog, 0, BPF_TRACE_ITER, NULL);
-	iter = link < 0 ? -1 : bpf_iter_create(link);
-	if (iter < 0) {
-		err = -errno;
-		goto out;
-	}
-	while ((n = read(iter, buf, sizeof(buf))) > 0)
-		;
-	if (n < 0)
-		err = -errno;
-	if (!err && bpf_map_lookup_elem(m->fd[KK_MAP_BINDREQ], &zero, &out))
-		err = -errno;
-	if (!err) {
-		*marked = out.marked;
-		*too_deep = out.too_deep;
-	}
-out:
-	if (iter >= 0)
-		close(iter);
-	if (link >= 0)
-		close(link);
-	if (prog >= 0)
-		close(prog);
-	return err;
-}
-
-int kk_maps_mark_process(struct kk_maps *m, uint32_t tgid, bool tree, uint32_t slot,
-			 uint32_t gen, uint32_t *marked, uint32_t *too_deep)
-{
-	struct kk_bindreq req = { .tgid = tgid, .binding = slot, .gen = gen,
-				  .flags = tree ? KK_BINDREQ_TREE : 0 };
-	struct kk_mark mark = { .binding = slot, .gen = gen };
-	struct kk_live live = { .gen = gen };
-	__u32 root = tgid | KK_PENDING_TREE;
-	uint32_t n = 0;
-	int err, pass;
-
-	*marked = 0;
-	*too_deep = 0;
-	if (bpf_map_update_elem(m->fd[KK_MAP_LIVE], &slot, &live, BPF_ANY) ||
-	    bpf_map_update_elem(m->fd[KK_MAP_PENDING], &tgid, &mark, BPF_ANY) ||
-	    (tree && bpf_map_update_elem(m->fd[KK_MAP_PENDING], &root, &mark, BPF_ANY))) {
-		err = -errno;
-		pending_clear(m, slot, gen);
-		return err;
-	}
-	err = config_update(m, 1);
-	/* Until a pass finds nothing new: threads or children born during the previous one. */
-	for (pass = 0; !err && pass < 16; pass++) {
-		err = run_iter(m, &req, &n, too_deep);
-		*marked += n;
-		if (!n)
-			break;
-	}
-	pending_clear(m, slot, gen);
-	config_update(m, -1);
-	return err;
-}
-
-int kk_maps_live_tasks(struct kk_maps *m, uint32_t slot, uint32_t gen, int32_t *tasks)
-{
-	struct kk_live l;
-
-	if (bpf_map_lookup_elem(m->fd[KK_MAP_LIVE], &slot, &l))
-		return -errno;
-	*tasks = l.gen == gen ? l.tasks : 0;
+	(void)m;
+	if ((b->flags & KK_BIND_CGROUP) && b->cgroup_level < 64)
+		*levels |= 1ULL << b->cgroup_level;
 	return 0;
 }
 
 int kk_maps_cgroup_levels(struct kk_maps *m)
 {
 	struct kk_config cfg = { 0 };
-	struct kk_binding b;
-	__u32 zero = 0, slot;
+	__u32 zero = 0;
+	__u64 levels = 0;
 
 	if (bpf_map_lookup_elem(m->fd[KK_MAP_CONFIG], &zero, &cfg))
 		return -errno;
-	cfg.cgroup_levels = 0;
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++)
-		if (!bpf_map_lookup_elem(m->fd[KK_MAP_BINDINGS], &slot, &b) && b.in_use &&
-		    (b.flags & KK_BIND_CGROUP) && b.cgroup_level < 64)
-			cfg.cgroup_levels |= 1ULL << b.cgroup_level;
+	/*
+	 * A slot that cannot be read may be a cgroup binding: keep the levels already set, or
+	 * the kernel would stop looking at its level and its new tasks would run unbound. An
+	 * extra level only costs a lookup.
+	 */
+	if (kk_maps_each_binding(m, add_level, &levels))
+		levels |= cfg.cgroup_levels;
+	cfg.cgroup_levels = levels;
 	return bpf_map_update_elem(m->fd[KK_MAP_CONFIG], &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 

@@ -73,13 +73,19 @@ int kk_op_load(const struct kk_load_req *r, struct kk_load_res *res, struct kk_e
  * Live bindings (after ending those whose processes are gone); 0 when not loaded. -EPROTO and e
  * when another build's maps are pinned: their bindings cannot be read, only removed.
  */
+static int count_one(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
+{
+	(void)m;
+	(void)r;
+	++*(int *)ctx;
+	return 0;
+}
+
 static int live_bindings(struct kk_error *e)
 {
-	struct kk_binding b;
 	struct kk_error ignored;
 	struct kk_maps m;
 	char why[512];
-	uint32_t slot;
 	int n = 0;
 
 	if (access(KK_PIN_ROOT "/maps/kk_bindings", F_OK) != 0)
@@ -90,8 +96,8 @@ static int live_bindings(struct kk_error *e)
 		return 0;
 	if (!kk_maps_lock_e(&m, &ignored))
 		kk_reap_bindings(&m);
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++)
-		n += !kk_maps_binding_read(&m, slot, &b) && b.in_use;
+	/* As when the maps cannot be opened, a slot that cannot be read does not count. */
+	kk_maps_each_binding(&m, count_one, &n);
 	kk_maps_close(&m);
 	return n;
 }

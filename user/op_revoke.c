@@ -38,9 +38,7 @@ static int check_combination(const struct kk_revoke_opts *o, struct kk_error *e)
 int kk_revoke_op_req_init(struct kk_revoke_op_req *r, const struct kk_revoke_opts *o,
 			  struct kk_error *e)
 {
-	uint8_t bin[KK_SERIAL_MAX];
 	char what[sizeof(e->what)];
-	size_t len;
 
 	memset(r, 0, sizeof(*r));
 	if (check_combination(o, e))
@@ -54,13 +52,11 @@ int kk_revoke_op_req_init(struct kk_revoke_op_req *r, const struct kk_revoke_opt
 	}
 	r->rev.source = KK_REV_CLI;
 	snprintf(what, sizeof(what), "--serial '%s'", o->serial);
-	if (kk_serial_parse(o->serial, bin, &len, r->rev.serial))
+	if (kk_serial_key(o->serial, &r->rev.key, r->rev.serial))
 		return kk_error_set(e, -EINVAL, what, "not a hex serial number (up to 20 bytes)");
 	if (o->reason && strlen(o->reason) >= sizeof(((struct kk_revocation *)0)->reason))
 		return kk_error_set(e, -EINVAL, "--reason", "at most %zu bytes",
 				    sizeof(((struct kk_revocation *)0)->reason) - 1);
-	r->rev.key.serial_len = len;
-	memcpy(r->rev.key.serial, bin, len);
 	r->rev.reason = o->reason;
 	r->issuer = o->issuer;
 	return 0;
@@ -79,9 +75,7 @@ static int import(struct kk_maps *m, const struct kk_revoke_op_req *r, const str
 		char reason[64];
 		int b = 0, k = 0;
 
-		memcpy(q.key.issuer, v[i].issuer_key, sizeof(q.key.issuer));
-		q.key.serial_len = v[i].serial_len;
-		memcpy(q.key.serial, v[i].serial, v[i].serial_len);
+		kk_ident_key_set(&q.key, v[i].issuer_key, v[i].serial, v[i].serial_len);
 		snprintf(q.serial, sizeof(q.serial), "%s", v[i].serial_hex);
 		snprintf(reason, sizeof(reason), "crl%s%s", *name ? ": " : "", name);
 		q.reason = reason;

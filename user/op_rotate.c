@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "events.h"
+#include "hex.h"
 #include "identity.h"
 #include "maps.h"
 #include "op.h"
@@ -22,9 +23,7 @@
 int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *cert,
 		       const char *grace, struct kk_error *e)
 {
-	uint8_t bin[KK_SERIAL_MAX];
 	char what[sizeof(e->what)];
-	size_t len;
 	char *end;
 
 	memset(r, 0, sizeof(*r));
@@ -37,10 +36,8 @@ int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *
 	if (!serial || !cert)
 		return kk_error_set(e, -EINVAL, NULL, "--serial and --cert are required");
 	snprintf(what, sizeof(what), "--serial '%s'", serial);
-	if (kk_serial_parse(serial, bin, &len, r->old_serial))
+	if (kk_serial_key(serial, &r->old, r->old_serial))
 		return kk_error_set(e, -EINVAL, what, "not a hex serial number");
-	r->old.serial_len = len;
-	memcpy(r->old.serial, bin, len);
 	r->cert = cert;
 	return 0;
 }
@@ -52,17 +49,17 @@ struct rot {
 	struct kk_identity id;
 	struct kk_rotate_res *res;
 	struct kk_error *e;
+	bool move; /* each_old: move the bindings, not only check them */
+	int err;   /* each_old: the refusal or failure that stopped the walk */
 };
 
 /* May binding b move to the new certificate? Fills e with why not. */
-static int check_binding(struct kk_maps *m, struct rot *r, uint32_t slot, struct kk_binding *b,
-			 const struct kk_ident *old)
+static int check_binding(struct kk_maps *m, struct rot *r, uint32_t slot,
+			 const struct kk_binding *b, const struct kk_ident *old)
 {
 	struct kk_policy_slot pol;
 	char why[512], hash[65], what[sizeof(r->e->what)];
-	int i;
 
-	b->agent_id[sizeof(b->agent_id) - 1] = '\0';
 	snprintf(what, sizeof(what), "binding %u (agent %s)", slot, b->agent_id);
 	/* A revoked or blocked binding stays so: moving it would lift its state by the side. */
 	if (kk_ident_state_check(old->state, r->req->old_serial, what, r->e))
@@ -70,8 +67,7 @@ static int check_binding(struct kk_maps *m, struct rot *r, uint32_t slot, struct
 	if (kk_identity_match_agent(&r->id, b->agent_id, why, sizeof(why)) ||
 	    kk_maps_policy_read(m, b->policy, &pol))
 		goto bad;
-	for (i = 0; i < 32; i++)
-		snprintf(hash + 2 * i, 3, "%02x", pol.hash[i]);
+	kk_hex_encode(pol.hash, sizeof(pol.hash), hash);
 	if (kk_identity_check_policy_hash(&r->id, hash, why, sizeof(why)))
 		goto bad;
 	return 0;
@@ -101,7 +97,6 @@ static int move_binding(struct kk_maps *m, struct rot *r, uint32_t slot, struct 
 	if (kk_meta_rotate(slot, r->req->cert, r->req->ca, r->id.fingerprint, why, sizeof(why)) &&
 	    !r->res->warning[0])
 		snprintf(r->res->warning, sizeof(r->res->warning), "binding %u: %s", slot, why);
-	b->policy_version[sizeof(b->policy_version) - 1] = '\0';
 	if (!kk_event_agent(&ev, KK_EV_AGENT_BOUND, slot, b->gen, b->pid, b->agent_id, r->id.serial,
 			    b->policy_version, "rotated") &&
 	    kk_maps_emit(&ev))
@@ -110,34 +105,42 @@ static int move_binding(struct kk_maps *m, struct rot *r, uint32_t slot, struct 
 	return 0;
 }
 
-/* The bindings of OLD, all checked (move is false) or all moved to identity slot nid. */
-static int each_old(struct kk_maps *m, struct rot *r, bool move, uint32_t nid)
+/* Check (r->move false) or move binding rec if it is one of OLD. */
+static int old_one(struct kk_maps *m, const struct kk_binding_rec *rec, void *ctx)
 {
-	struct kk_binding b;
-	struct kk_ident id;
+	struct rot *r = ctx;
+	struct kk_binding b = rec->binding;
 	char what[32];
-	uint32_t slot, n;
+	uint32_t n;
 	int err;
 
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
-		if (kk_maps_binding_read(m, slot, &b) || !b.in_use ||
-		    kk_maps_ident_read(m, b.ident, &id) || !kk_ident_key_matches(&r->old, &id.key))
-			continue;
-		if (!move) {
-			err = check_binding(m, r, slot, &b, &id);
-			if (err)
-				return err;
+	if (!rec->ident_ok || !kk_ident_key_matches(&r->old, &rec->ident.key))
+		return 0;
+	if (!r->move) {
+		r->err = check_binding(m, r, rec->slot, &b, &rec->ident);
+		if (!r->err)
 			r->res->moved++;
-			continue;
-		}
-		err = kk_maps_ident_get(m, &r->nkey, r->id.serial, &n);
-		err = err ?: move_binding(m, r, slot, &b, n);
-		if (err) {
-			snprintf(what, sizeof(what), "binding %u", slot);
-			return kk_error_set(r->e, err, what, "%s", strerror(-err));
-		}
+		return r->err;
 	}
-	return 0;
+	err = kk_maps_ident_get(m, &r->nkey, r->id.serial, &n);
+	err = err ?: move_binding(m, r, rec->slot, &b, n);
+	if (err) {
+		snprintf(what, sizeof(what), "binding %u", rec->slot);
+		r->err = kk_error_set(r->e, err, what, "%s", strerror(-err));
+	}
+	return r->err;
+}
+
+/*
+ * The bindings of OLD, all checked (move is false) or all moved to a slot of the new identity.
+ * A binding that cannot be read is neither: it stays on OLD, revoked with it after the grace.
+ */
+static int each_old(struct kk_maps *m, struct rot *r, bool move)
+{
+	r->move = move;
+	r->err = 0;
+	kk_maps_each_binding(m, old_one, r);
+	return r->err;
 }
 
 static int rotate(struct kk_maps *m, struct rot *r)
@@ -146,14 +149,12 @@ static int rotate(struct kk_maps *m, struct rot *r)
 	uint32_t nid, state = 0;
 	int err;
 
-	memcpy(r->nkey.issuer, r->id.issuer_key, 8);
-	r->nkey.serial_len = r->id.serial_len;
-	memcpy(r->nkey.serial, r->id.serial_bin, r->id.serial_len);
+	kk_identity_key(&r->id, &r->nkey);
 	if (!kk_maps_revoked_get(m, &r->nkey, &rev))
 		return kk_error_set(r->e, -EACCES, NULL, "certificate serial %s is revoked",
 				    r->id.serial);
 	/* Every binding is checked before the first moves: a refusal changes nothing. */
-	err = each_old(m, r, false, 0);
+	err = each_old(m, r, false);
 	if (err)
 		return err;
 	if (!r->res->moved)
@@ -168,7 +169,7 @@ static int rotate(struct kk_maps *m, struct rot *r)
 	if (err)
 		return kk_error_set(r->e, err, "identity table", "%s", strerror(-err));
 	err = kk_ident_state_check(state, r->id.serial, NULL, r->e);
-	err = err ?: each_old(m, r, true, nid);
+	err = err ?: each_old(m, r, true);
 	kk_maps_ident_put(m, nid);
 	return err;
 }

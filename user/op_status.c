@@ -50,25 +50,22 @@ static int add_pid(struct kk_maps *m, int pid, int pidfd, uint32_t slot, void *c
 }
 
 /* One binding's row: its identity, its policy and its counters. */
-static int read_binding(struct kk_maps *m, uint32_t slot, const struct kk_binding *kb,
-			struct kk_status_binding *b)
+/* (An identity that cannot be read shows as an empty serial, state 0.) */
+static int read_binding(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
 {
+	struct kk_status *s = ctx;
+	struct kk_status_binding *b = &s->bindings[s->n++];
 	struct kk_policy_slot pol = { 0 };
-	struct kk_ident id = { 0 };
 
-	b->slot = slot;
-	b->b = *kb;
-	b->b.agent_id[sizeof(b->b.agent_id) - 1] = '\0';
-	b->b.policy_version[sizeof(b->b.policy_version) - 1] = '\0';
+	b->slot = r->slot;
+	b->b = r->binding;
 	b->counts = calloc(KK_HOOK_SLOTS, sizeof(*b->counts));
 	if (!b->counts)
-		return -ENOMEM;
-	kk_maps_ident_read(m, kb->ident, &id);
-	kk_maps_policy_read(m, kb->policy, &pol);
-	kk_maps_counts(m, slot, b->counts);
-	id.serial[sizeof(id.serial) - 1] = '\0';
-	memcpy(b->serial, id.serial, sizeof(b->serial));
-	b->state = id.state;
+		return 1; /* out of memory: ends the walk */
+	kk_maps_policy_read(m, r->binding.policy, &pol);
+	kk_maps_counts(m, r->slot, b->counts);
+	memcpy(b->serial, r->ident.serial, sizeof(b->serial));
+	b->state = r->ident.state;
 	b->audit = pol.consts.flags & KK_POL_AUDIT_MODE;
 	memcpy(b->policy_hash, pol.hash, sizeof(b->policy_hash));
 	return 0;
@@ -76,20 +73,15 @@ static int read_binding(struct kk_maps *m, uint32_t slot, const struct kk_bindin
 
 static int read_bindings(struct kk_maps *m, struct kk_status *s)
 {
-	struct kk_binding b;
-	uint32_t slot;
 	int err;
 
+	/* One row per slot at most: KK_MAX_BINDINGS rows, as many as the table has slots. */
 	s->bindings = calloc(KK_MAX_BINDINGS, sizeof(*s->bindings));
 	if (!s->bindings)
 		return -ENOMEM;
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
-		if (kk_maps_binding_read(m, slot, &b) || !b.in_use)
-			continue;
-		err = read_binding(m, slot, &b, &s->bindings[s->n++]);
-		if (err)
-			return err;
-	}
+	/* A slot that cannot be read is left out of the report, as a free one. */
+	if (kk_maps_each_binding(m, read_binding, s) > 0)
+		return -ENOMEM;
 	/* A process of a binding is found by its live mark, in one walk of /proc. */
 	err = kk_maps_for_each_bound(m, add_pid, s);
 	return err == -ENOMEM ? err : 0;

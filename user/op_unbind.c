@@ -68,16 +68,33 @@ static int unbind_pid(struct kk_maps *m, const struct kk_unbind_req *r, struct k
 	return 0;
 }
 
+struct cgroup_find {
+	uint64_t id;
+	uint32_t slot;
+};
+
+/* Stop the walk (1) at the binding of cgroup f->id, its slot in f->slot. */
+static int find_cgroup(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
+{
+	const struct kk_binding *b = &r->binding;
+	struct cgroup_find *f = ctx;
+
+	(void)m;
+	if (!(b->flags & KK_BIND_CGROUP) || b->cgroup_id != f->id)
+		return 0;
+	f->slot = r->slot;
+	return 1;
+}
+
 static int unbind_cgroup(struct kk_maps *m, const struct kk_unbind_req *r,
 			 struct kk_unbind_res *res, struct kk_error *e)
 {
-	struct kk_binding b;
+	struct cgroup_find f = { 0 };
 	uint32_t slot, level;
 	char why[300], what[32];
-	uint64_t id;
 	int err;
 
-	err = kk_cgroup_resolve(r->cgroup, &id, &level, why, sizeof(why));
+	err = kk_cgroup_resolve(r->cgroup, &f.id, &level, why, sizeof(why));
 	if (err) {
 		kk_error_split(e, -EINVAL, why);
 		if (err == -ENOENT)
@@ -86,50 +103,61 @@ static int unbind_cgroup(struct kk_maps *m, const struct kk_unbind_req *r,
 				 "status, bind or daemon check)");
 		return -EINVAL;
 	}
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
-		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || !(b.flags & KK_BIND_CGROUP) ||
-		    b.cgroup_id != id)
-			continue;
-		res->slot = slot;
-		err = kk_maps_cgroup_del(m, id) ?: kk_unbind_slot(m, slot, "unbind");
-		err = err ?: kk_maps_cgroup_levels(m);
-		if (err) {
-			snprintf(what, sizeof(what), "binding %u", slot);
-			return kk_error_set(e, err, what, "%s", strerror(-err));
-		}
-		res->n = 1;
-		return 0;
+	/* A slot that cannot be read is taken as not this cgroup's: "not bound", nothing ends. */
+	if (kk_maps_each_binding(m, find_cgroup, &f) != 1)
+		return kk_error_set(e, -ENOENT, NULL, "cgroup %s is not bound", r->cgroup);
+	slot = f.slot;
+	res->slot = slot;
+	err = kk_maps_cgroup_del(m, f.id) ?: kk_unbind_slot(m, slot, "unbind");
+	err = err ?: kk_maps_cgroup_levels(m);
+	if (err) {
+		snprintf(what, sizeof(what), "binding %u", slot);
+		return kk_error_set(e, err, what, "%s", strerror(-err));
 	}
-	return kk_error_set(e, -ENOENT, NULL, "cgroup %s is not bound", r->cgroup);
+	res->n = 1;
+	return 0;
+}
+
+struct serial_ctx {
+	const struct kk_unbind_req *r;
+	struct kk_unbind_res *res;
+	struct kk_error *e;
+	int last;
+};
+
+/* End binding rec if its certificate has the serial (any issuer). */
+static int unbind_of_serial(struct kk_maps *m, const struct kk_binding_rec *rec, void *ctx)
+{
+	struct serial_ctx *c = ctx;
+	const struct kk_ident_key *k = &rec->ident.key;
+	char what[32];
+	int err;
+
+	if (!rec->ident_ok || k->serial_len != c->r->serial_len ||
+	    memcmp(k->serial, c->r->serial, c->r->serial_len))
+		return 0;
+	/* Go on with the others: each ended binding is one less the agent runs under. */
+	err = kk_unbind_slot(m, rec->slot, "unbind");
+	if (err) {
+		snprintf(what, sizeof(what), "binding %u", rec->slot);
+		c->last = kk_error_set(c->e, err, what, "%s", strerror(-err));
+	}
+	c->res->slot = rec->slot;
+	c->res->n++;
+	return 0;
 }
 
 static int unbind_serial(struct kk_maps *m, const struct kk_unbind_req *r,
 			 struct kk_unbind_res *res, struct kk_error *e)
 {
-	struct kk_binding b;
-	struct kk_ident id;
-	char what[32];
-	uint32_t slot;
-	int err, last = 0;
+	struct serial_ctx c = { r, res, e, 0 };
 
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
-		if (kk_maps_binding_read(m, slot, &b) || !b.in_use ||
-		    kk_maps_ident_read(m, b.ident, &id) || id.key.serial_len != r->serial_len ||
-		    memcmp(id.key.serial, r->serial, r->serial_len))
-			continue;
-		/* Go on with the others: each ended binding is one less the agent runs under. */
-		err = kk_unbind_slot(m, slot, "unbind");
-		if (err) {
-			snprintf(what, sizeof(what), "binding %u", slot);
-			last = kk_error_set(e, err, what, "%s", strerror(-err));
-		}
-		res->slot = slot;
-		res->n++;
-	}
+	/* A slot that cannot be read is not ended; the others are. */
+	kk_maps_each_binding(m, unbind_of_serial, &c);
 	if (!res->n)
 		return kk_error_set(e, -ENOENT, NULL, "no binding of certificate serial %s",
 				    r->serial_hex);
-	return last;
+	return c.last;
 }
 
 int kk_op_unbind(const struct kk_unbind_req *r, struct kk_unbind_res *res, struct kk_error *e)

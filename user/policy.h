@@ -94,7 +94,8 @@ struct kk_policy {
 	uint32_t revocation_ttl_s;
 	uint32_t auto_revoke_max, auto_revoke_window_s;	/* 0 = off */
 
-	char hash[65];				/* SHA-256 of canonical, lowercase hex */
+	uint8_t hash_bin[32];			/* SHA-256 of canonical: kernel slot key */
+	char hash[65];				/* the same as lowercase hex, to print */
 	char *canonical;			/* canonical JSON the hash is taken over */
 };
 

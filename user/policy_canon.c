@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "policy_int.h"
 
 #define CANON_FORMAT "kakunin-policy/1"
@@ -249,8 +250,7 @@ fail:
 
 int kk_policy_canonicalize(struct kk_policy *p)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	cJSON *o = canonical_json(p);
 
 	if (!o)
@@ -259,11 +259,11 @@ int kk_policy_canonicalize(struct kk_policy *p)
 	cJSON_Delete(o);
 	if (!p->canonical)
 		return -ENOMEM;
-	if (!EVP_Digest(p->canonical, strlen(p->canonical), md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != 32)
+	if (!EVP_Digest(p->canonical, strlen(p->canonical), p->hash_bin, &mdlen, EVP_sha256(),
+			NULL) ||
+	    mdlen != sizeof(p->hash_bin))
 		return -EIO;
-	for (i = 0; i < mdlen; i++)
-		snprintf(p->hash + 2 * i, 3, "%02x", md[i]);
+	kk_hex_encode(p->hash_bin, mdlen, p->hash);
 	return 0;
 }
 

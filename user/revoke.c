@@ -16,6 +16,7 @@
 #include "bind.h"
 #include "error.h"
 #include "events.h"
+#include "hex.h"
 #include "identity.h"
 #include "log.h"
 #include "maps.h"
@@ -38,15 +39,6 @@ const char *kk_crl_reason_name(int code)
 	return code >= 0 && code < KK_CRL_REASON_COUNT ? names[code] : "";
 }
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-	out[2 * n] = '\0';
-}
-
 static bool zero_issuer(const struct kk_ident_key *k)
 {
 	static const uint8_t zero[8];
@@ -60,8 +52,8 @@ static int entry_json(const struct kk_ident_key *k, const struct kk_revocation *
 	uint32_t source = r->source;
 	char issuer[2 * KK_ISSUER_KEY_LEN + 1], serial[KK_SERIAL_HEX_SIZE];
 
-	hex(k->issuer, KK_ISSUER_KEY_LEN, issuer);
-	hex(k->serial, k->serial_len, serial);
+	kk_hex_encode(k->issuer, KK_ISSUER_KEY_LEN, issuer);
+	kk_hex_encode(k->serial, k->serial_len, serial);
 	if (!o || !cJSON_AddItemToArray(ctx, o) ||
 	    !cJSON_AddStringToObject(o, "issuer", zero_issuer(k) ? "*" : issuer) ||
 	    !cJSON_AddStringToObject(o, "serial", serial) ||
@@ -158,7 +150,7 @@ static size_t writable_shared_mappings(int pid, char *out, size_t size)
 	return count;
 }
 
-static void warn_mappings(struct kk_binding *b, uint32_t slot, int pid,
+static void warn_mappings(const struct kk_binding *b, uint32_t slot, int pid,
 			  const struct kk_revoke_req *r)
 {
 	static char paths[3072];
@@ -174,8 +166,6 @@ static void warn_mappings(struct kk_binding *b, uint32_t slot, int pid,
 	       "cannot cut (%s); --kill ends %s", pid, n, n == 1 ? "" : "s", paths,
 	       n == 1 ? "it" : "them");
 	snprintf(reason, sizeof(reason), "revoked with writable shared file mappings: %s", paths);
-	b->agent_id[sizeof(b->agent_id) - 1] = '\0';
-	b->policy_version[sizeof(b->policy_version) - 1] = '\0';
 	if (!kk_event_agent(&ev, KK_EV_AGENT_WARNING, slot, b->gen, pid, b->agent_id, r->serial,
 			    b->policy_version, reason) &&
 	    kk_maps_emit(&ev))
@@ -204,13 +194,15 @@ static bool signalled(const struct revoked_ctx *rc, int pid)
 static int revoked_task(struct kk_maps *m, int pid, int pidfd, uint32_t slot, void *ctx)
 {
 	struct revoked_ctx *rc = ctx;
-	struct kk_binding b;
+	struct kk_binding_rec rec;
+	const struct kk_binding *b = &rec.binding;
 	int *p;
 
-	if (kk_maps_binding_read(m, slot, &b) || b.ident >= KK_MAX_IDENTS || !rc->idents[b.ident])
+	if (kk_maps_binding_get(m, slot, &rec) || b->ident >= KK_MAX_IDENTS ||
+	    !rc->idents[b->ident])
 		return 0;
 	if (rc->r->tasks == KK_REVOKE_KEEP) {
-		warn_mappings(&b, slot, pid, rc->r);
+		warn_mappings(b, slot, pid, rc->r);
 		return 0;
 	}
 	if (signalled(rc, pid))
@@ -250,27 +242,39 @@ int kk_revoke_tasks(struct kk_maps *m, const bool *idents, const struct kk_revok
 	return err;
 }
 
-/* agent.revoked for every binding of a flipped identity; returns how many. */
+struct announce_ctx {
+	const bool *flipped;
+	const struct kk_revoke_req *r;
+	int n;
+};
+
+static int announce_one(struct kk_maps *m, const struct kk_binding_rec *rec, void *ctx)
+{
+	const struct kk_binding *b = &rec->binding;
+	struct announce_ctx *a = ctx;
+	struct kk_event ev;
+
+	(void)m;
+	if (b->ident >= KK_MAX_IDENTS || !a->flipped[b->ident])
+		return 0;
+	a->n++;
+	if (!kk_event_agent(&ev, KK_EV_AGENT_REVOKED, rec->slot, b->gen, b->pid, b->agent_id,
+			    a->r->serial, b->policy_version, a->r->reason ?: "") &&
+	    kk_maps_emit(&ev))
+		kk_err("events", "could not send agent.revoked for binding %u", rec->slot);
+	return 0;
+}
+
+/*
+ * agent.revoked for every binding of a flipped identity; returns how many. A binding that
+ * cannot be read goes unannounced: the revocation itself is the identity's state, already set.
+ */
 static int announce(struct kk_maps *m, const bool *flipped, const struct kk_revoke_req *r)
 {
-	struct kk_binding b;
-	struct kk_event ev;
-	uint32_t slot;
-	int n = 0;
+	struct announce_ctx a = { flipped, r, 0 };
 
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
-		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || b.ident >= KK_MAX_IDENTS ||
-		    !flipped[b.ident])
-			continue;
-		n++;
-		b.agent_id[sizeof(b.agent_id) - 1] = '\0';
-		b.policy_version[sizeof(b.policy_version) - 1] = '\0';
-		if (!kk_event_agent(&ev, KK_EV_AGENT_REVOKED, slot, b.gen, b.pid, b.agent_id,
-				    r->serial, b.policy_version, r->reason ?: "") &&
-		    kk_maps_emit(&ev))
-			kk_err("events", "could not send agent.revoked for binding %u", slot);
-	}
-	return n;
+	kk_maps_each_binding(m, announce_one, &a);
+	return a.n;
 }
 
 int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks,
@@ -321,23 +325,18 @@ static int restore_entry(struct kk_maps *m, const cJSON *e)
 	const cJSON *why = cJSON_GetObjectItem(e, "reason");
 	struct kk_revocation rev = { 0 };
 	struct kk_ident_key key = { 0 };
-	uint8_t serial[KK_SERIAL_MAX];
 	struct kk_ident id;
-	size_t len, i;
+	size_t i;
 	uint32_t slot;
 
 	if (!cJSON_IsString(iss) || !cJSON_IsString(ser) ||
-	    kk_serial_parse(ser->valuestring, serial, &len, NULL))
+	    kk_serial_key(ser->valuestring, &key, NULL))
 		return -EINVAL;
 	if (strcmp(iss->valuestring, "*")) {
-		if (strlen(iss->valuestring) != 16)
+		if (kk_hex_decode(iss->valuestring, key.issuer, sizeof(key.issuer)) !=
+		    (int)sizeof(key.issuer))
 			return -EINVAL;
-		for (i = 0; i < 8; i++)
-			if (sscanf(iss->valuestring + 2 * i, "%2hhx", &key.issuer[i]) != 1)
-				return -EINVAL;
 	}
-	key.serial_len = len;
-	memcpy(key.serial, serial, len);
 	rev.revoked_at = cJSON_IsNumber(at) ? (uint64_t)at->valuedouble : 0;
 	for (i = 0; cJSON_IsString(src) && i < KK_REV_SOURCE_MAX; i++)
 		if (!strcmp(src->valuestring, source_names[i]))

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
+#include "hex.h"
 #include "identity.h"
 #include "state.h"
 
@@ -356,11 +357,9 @@ static void timers_path(char *buf, size_t len)
 static cJSON *timer_json(const struct kk_timer *t)
 {
 	cJSON *o = cJSON_CreateObject();
-	char issuer[17];
-	int i;
+	char issuer[2 * sizeof(t->key.issuer) + 1];
 
-	for (i = 0; i < 8; i++)
-		sprintf(issuer + 2 * i, "%02x", t->key.issuer[i]);
+	kk_hex_encode(t->key.issuer, sizeof(t->key.issuer), issuer);
 	if (o && cJSON_AddStringToObject(o, "serial", t->serial) &&
 	    cJSON_AddStringToObject(o, "issuer", issuer) &&
 	    cJSON_AddNumberToObject(o, "due", (double)t->due))
@@ -372,7 +371,7 @@ static cJSON *timer_json(const struct kk_timer *t)
 static int timer_parse(const cJSON *o, struct kk_timer *t)
 {
 	char issuer[17], serial[KK_SERIAL_TEXT_SIZE];
-	unsigned i, len = 0;
+	int len;
 
 	memset(t, 0, sizeof(*t));
 	get_str(o, "issuer", issuer, sizeof(issuer));
@@ -380,10 +379,9 @@ static int timer_parse(const cJSON *o, struct kk_timer *t)
 	t->due = (int64_t)get_num(o, "due");
 	if (strlen(issuer) != 16 || !serial[0] || strlen(serial) % 2 || strlen(serial) > 40)
 		return -EINVAL;
-	for (i = 0; i < 8; i++)
-		sscanf(issuer + 2 * i, "%2hhx", &t->key.issuer[i]);
-	for (i = 0; serial[2 * i]; i++, len++)
-		sscanf(serial + 2 * i, "%2hhx", &t->key.serial[i]);
+	len = kk_hex_decode(serial, t->key.serial, sizeof(t->key.serial));
+	if (kk_hex_decode(issuer, t->key.issuer, sizeof(t->key.issuer)) != 8 || len < 0)
+		return -EINVAL;
 	t->key.serial_len = len;
 	snprintf(t->serial, sizeof(t->serial), "%s", serial);
 	return 0;

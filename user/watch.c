@@ -53,38 +53,44 @@ static int bound_policy(const struct kk_binding_meta *meta, struct kk_policy *p)
  * Re-resolve the hostnames of bound policies (their addresses change; the hash does not), from
  * the policy each was bound with: an edited policy file is another policy, applied by a bind.
  */
+/* Refresh the policy of binding r unless seen (ctx) already has it refreshed. */
+static int dns_refresh_one(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
+{
+	struct kk_policy_opts opts = { .offline = false };
+	const struct kk_binding *b = &r->binding;
+	struct kk_binding_meta meta;
+	struct kk_errors e = { 0 };
+	struct kk_ruleset rs;
+	struct kk_policy p;
+	bool *seen = ctx;
+
+	if (b->policy >= KK_MAX_POLICIES || seen[b->policy] || kk_meta_load(r->slot, &meta) ||
+	    meta.gen != b->gen || meta.offline)
+		return 0;
+	if (bound_policy(&meta, &p))
+		return 0; /* another binding of the policy may do */
+	seen[b->policy] = true;
+	if (kk_policy_compile(&p, &opts, &rs, &e) == 0) {
+		if (kk_maps_policy_net_refresh(m, b->policy, &rs))
+			kk_err("daemon", "refreshing the addresses of binding %u (%s) failed",
+			       r->slot, meta.policy);
+		kk_ruleset_free(&rs);
+	} else if (e.n) {
+		kk_err("daemon", "%s: addresses of binding %u not refreshed: %s", meta.policy,
+		       r->slot, e.v[0].reason);
+	}
+	kk_errors_free(&e);
+	kk_policy_free(&p);
+	return 0;
+}
+
 static void dns_refresh(struct kk_maps *m)
 {
 	static bool seen[KK_MAX_POLICIES];
-	struct kk_policy_opts opts = { .offline = false };
-	struct kk_binding_meta meta;
-	struct kk_binding b;
-	uint32_t slot;
 
 	memset(seen, 0, sizeof(seen));
-	for (slot = 0; slot < KK_MAX_BINDINGS; slot++) {
-		struct kk_errors e = { 0 };
-		struct kk_ruleset rs;
-		struct kk_policy p;
-
-		if (kk_maps_binding_read(m, slot, &b) || !b.in_use || b.policy >= KK_MAX_POLICIES ||
-		    seen[b.policy] || kk_meta_load(slot, &meta) || meta.gen != b.gen || meta.offline)
-			continue;
-		if (bound_policy(&meta, &p))
-			continue; /* another binding of the policy may do */
-		seen[b.policy] = true;
-		if (kk_policy_compile(&p, &opts, &rs, &e) == 0) {
-			if (kk_maps_policy_net_refresh(m, b.policy, &rs))
-				kk_err("daemon", "refreshing the addresses of binding %u "
-				       "(%s) failed", slot, meta.policy);
-			kk_ruleset_free(&rs);
-		} else if (e.n) {
-			kk_err("daemon", "%s: addresses of binding %u not refreshed: %s",
-			       meta.policy, slot, e.v[0].reason);
-		}
-		kk_errors_free(&e);
-		kk_policy_free(&p);
-	}
+	/* A slot that cannot be read keeps its addresses until the next refresh. */
+	kk_maps_each_binding(m, dns_refresh_one, seen);
 }
 
 struct kk_watch *kk_watch_new(const struct kk_daemon_cfg *cfg)

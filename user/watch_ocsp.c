@@ -55,8 +55,8 @@ static void agent_event(struct kk_maps *m, uint32_t type, uint32_t slot,
 }
 
 /* Set identity state from what the responder said (under the maps lock). */
-static void apply(struct kk_ocsp_poller *p, uint32_t slot, struct kk_binding *b,
-		  struct kk_ident *id, const struct kk_ocsp_result *res, bool valid,
+static void apply(struct kk_ocsp_poller *p, uint32_t slot, const struct kk_binding *b,
+		  const struct kk_ident *id, const struct kk_ocsp_result *res, bool valid,
 		  const struct kk_binding_meta *meta, const char *why)
 {
 	struct ocsp_state *s = &p->st[slot];
@@ -103,13 +103,14 @@ static void apply(struct kk_ocsp_poller *p, uint32_t slot, struct kk_binding *b,
 	}
 }
 
-static void poll_binding(struct kk_ocsp_poller *p, uint32_t slot, struct kk_binding *b)
+static void poll_binding(struct kk_ocsp_poller *p, const struct kk_binding_rec *r)
 {
+	const struct kk_binding *b = &r->binding;
+	uint32_t slot = r->slot, ident = b->ident;
 	struct ocsp_state *s = &p->st[slot];
 	struct kk_binding_meta meta;
 	struct kk_ocsp_result res;
-	uint32_t ident = b->ident;
-	struct kk_ident id;
+	struct kk_binding_rec cur;
 	time_t now = time(NULL);
 	char why[512] = "";
 	bool valid;
@@ -136,26 +137,31 @@ static void poll_binding(struct kk_ocsp_poller *p, uint32_t slot, struct kk_bind
 	 * Re-read under the lock: the binding may have ended or changed meanwhile — or been
 	 * rotated to another certificate, which the answer about the old one does not concern.
 	 */
-	if (!kk_maps_binding_read(&p->m, slot, b) && b->in_use && b->gen == s->gen &&
-	    b->ident == ident && !kk_maps_ident_read(&p->m, b->ident, &id)) {
-		b->agent_id[sizeof(b->agent_id) - 1] = '\0';
-		b->policy_version[sizeof(b->policy_version) - 1] = '\0';
-		id.serial[sizeof(id.serial) - 1] = '\0';
-		apply(p, slot, b, &id, &res, valid, &meta, why);
-	}
+	if (!kk_maps_binding_get(&p->m, slot, &cur) && cur.binding.gen == s->gen &&
+	    cur.binding.ident == ident && cur.ident_ok)
+		apply(p, slot, &cur.binding, &cur.ident, &res, valid, &meta, why);
 	kk_maps_unlock(&p->m);
+}
+
+/* Poll binding r if it is due; 1 (end the walk) when the poller is stopping. */
+static int poll_one(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
+{
+	struct kk_ocsp_poller *p = ctx;
+
+	(void)m;
+	if (p->stop)
+		return 1;
+	poll_binding(p, r);
+	return 0;
 }
 
 static void *poller(void *arg)
 {
 	struct kk_ocsp_poller *p = arg;
-	struct kk_binding b;
-	uint32_t slot;
 
+	/* A slot that cannot be read is polled at a later round, when it can. */
 	while (!p->stop) {
-		for (slot = 0; slot < KK_MAX_BINDINGS && !p->stop; slot++)
-			if (!kk_maps_binding_read(&p->m, slot, &b) && b.in_use)
-				poll_binding(p, slot, &b);
+		kk_maps_each_binding(&p->m, poll_one, p);
 		sleep(1);
 	}
 	return NULL;

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of user/identity_match.c without certificates: kk_serial_parse, and
- * kk_identity_match_agent / kk_identity_check_policy_hash on hand-built identities.
+ * Unit tests of user/identity_match.c without certificates: kk_serial_parse, the identity-key
+ * builders, and kk_identity_match_agent / kk_identity_check_policy_hash on hand-built identities.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "identity.h"
+#include "kakunin.h"
 #include "unit.h"
 
 static char why[512];
@@ -112,6 +113,42 @@ UNIT_TEST(serial_parse_bytes)
 	CHECK_EQ_INT(kk_serial_parse(NULL, out, &len, NULL), -EINVAL);
 }
 
+/* --- identity keys --- */
+
+UNIT_TEST(ident_key_whole)
+{
+	static const uint8_t iss[KK_ISSUER_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const uint8_t ser[] = { 0xf1, 0xd4 };
+	struct kk_ident_key key, want;
+	struct kk_identity id = { 0 };
+	char canon[KK_SERIAL_HEX_SIZE];
+
+	/* Built whole: bytes left from an earlier key must not survive (maps compare bytes). */
+	memset(&want, 0, sizeof(want));
+	memcpy(want.issuer, iss, sizeof(iss));
+	want.serial_len = 2;
+	memcpy(want.serial, ser, 2);
+	memset(&key, 0xa5, sizeof(key));
+	kk_ident_key_set(&key, iss, ser, sizeof(ser));
+	CHECK(!memcmp(&key, &want, sizeof(key)));
+
+	memcpy(id.issuer_key, iss, sizeof(iss));
+	memcpy(id.serial_bin, ser, sizeof(ser));
+	id.serial_len = sizeof(ser);
+	memset(&key, 0xa5, sizeof(key));
+	kk_identity_key(&id, &key);
+	CHECK(!memcmp(&key, &want, sizeof(key)));
+
+	/* A typed serial has the zero issuer: any issuer. */
+	memset(want.issuer, 0, sizeof(want.issuer));
+	memset(&key, 0xa5, sizeof(key));
+	CHECK_EQ_INT(kk_serial_key("F1:", &key, canon), -EINVAL);
+	CHECK_EQ_INT(kk_serial_key("00:F1:D4", &key, canon), 0);
+	CHECK(!memcmp(&key, &want, sizeof(key)));
+	CHECK_EQ_STR(canon, "f1d4");
+	CHECK_EQ_INT(kk_serial_key("xyz", &key, NULL), -EINVAL);
+}
+
 /* --- kk_identity_match_agent --- */
 
 static char *uris_spiffe[] = { "spiffe://example.org/agent/trading_bot_v2" };
@@ -213,6 +250,7 @@ int main(void)
 {
 	UNIT_RUN(serial_parse_table);
 	UNIT_RUN(serial_parse_bytes);
+	UNIT_RUN(ident_key_whole);
 	UNIT_RUN(match_agent_table);
 	UNIT_RUN(policy_hash_checks);
 	UNIT_RUN(free_is_idempotent);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "kakunin.h"
 #include "policy.h"
 #include "test_policy.h"
@@ -283,7 +284,7 @@ UNIT_TEST(hash_is_sha256_of_canonical)
 	static const char *const docs[] = { MINIMAL, SEED, DOC("\"exec\": []") };
 	struct kk_errors e;
 	struct kk_policy p;
-	char want[65];
+	char want[65], text[65];
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(docs); i++) {
@@ -291,6 +292,8 @@ UNIT_TEST(hash_is_sha256_of_canonical)
 		CHECK(is_hash(p.hash));
 		sha256_hex(p.canonical, want);
 		CHECK_EQ_STR(p.hash, want);
+		/* The bytes the kernel slot is keyed by are the same hash. */
+		CHECK_EQ_STR(kk_hex_encode(p.hash_bin, sizeof(p.hash_bin), text), want);
 		kk_policy_free(&p);
 	}
 	/* The minimal document's canonical form is MINIMAL_CANONICAL: its hash, by value. */
