@@ -12,7 +12,6 @@
 #include "cgroup.h"
 #include "error.h"
 #include "events.h"
-#include "log.h"
 #include "maps.h"
 #include "revoke.h"
 #include "state.h"
@@ -198,8 +197,8 @@ static void emit_agent(uint32_t type, uint32_t slot, uint32_t gen, uint32_t pid,
 	err = kk_event_agent(&ev, type, slot, gen, pid, agent_id, serial, version, reason);
 	err = err ?: kk_maps_emit(&ev);
 	if (err)
-		kk_err("events", "could not send %s for binding %u: %s", kk_event_type_name(type),
-		       slot, strerror(-err));
+		kk_warn("could not send %s for binding %u: %s", kk_event_type_name(type), slot,
+			strerror(-err));
 }
 
 /*

@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "error.h"
 #include "events.h"
 #include "log.h"
 #include "maps.h"
@@ -226,6 +227,7 @@ int cmd_events(int argc, char **argv)
 {
 	struct stream s = { .json = !isatty(STDOUT_FILENO), .socket = KK_EVENTS_SOCKET };
 	struct kk_maps m;
+	struct kk_error e;
 	int rc, fd, err;
 
 	rc = parse(argc, argv, &s);
@@ -244,8 +246,10 @@ int cmd_events(int argc, char **argv)
 			kk_err("events", "reading from the daemon failed: %s", strerror(-err));
 		return err ? KK_EXIT_FAIL : KK_EXIT_OK;
 	}
-	if (kk_maps_open(&m))
+	if (kk_maps_open_e(&m, &e)) {
+		kk_error_print("events", &e, false);
 		return KK_EXIT_FAIL;
+	}
 	s.m = &m;
 	err = stream_ring(m.fd[KK_MAP_EVENTS], &s);
 	kk_maps_close(&m);

@@ -126,6 +126,7 @@ static int run_bound(struct kk_bind_req *req, char **cmd, bool keep_fds, struct 
 	}
 	if (*req->warning) /* CMD runs bound; the record for the daemon could not be written */
 		kk_err("run", "%s", req->warning);
+	kk_warnings_flush("run"); /* now, not when CMD has ended */
 	if (write(pipefd[1], "g", 1) != 1) {
 		kk_error_set(e, -errno, cmd[0], "cannot start it: %s", strerror(errno));
 		kill(child, SIGKILL);

@@ -21,6 +21,7 @@
 
 #include "bind.h"
 #include "daemon.h"
+#include "error.h"
 #include "exitcodes.h"
 #include "events.h"
 #include "log.h"
@@ -231,6 +232,8 @@ static void tick(struct daemon *d)
 	kk_sink_flush(&d->sink);
 	kk_sink_tick(&d->sink);
 	kk_watch_tick(d->watch, &d->m);
+	/* What the reaps and revocations of this tick (and the OCSP thread's) noticed. */
+	kk_warnings_flush("daemon");
 }
 
 static int handle_signal(struct daemon *d, int sfd)
@@ -310,13 +313,16 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 	static struct daemon d;
 	__u64 stats[KK_STAT_MAX] = { 0 };
 	int sfd = -1, tfd = -1, rc = KK_EXIT_FAIL;
+	struct kk_error e;
 
 	d.cfg = cfg;
 	/* A file size limit set on us (prlimit, or one inherited) makes a write fail with EFBIG,
 	 * kept and retried like a full disk, instead of ending the daemon with SIGXFSZ. */
 	signal(SIGXFSZ, SIG_IGN);
-	if (kk_maps_open(&d.m))
+	if (kk_maps_open_e(&d.m, &e)) {
+		kk_error_print("daemon", &e, false);
 		return KK_EXIT_FAIL;
+	}
 	if (kk_sink_open(&d.sink, cfg))
 		goto out;
 	d.seq = d.sink.last_seq;

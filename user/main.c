@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "error.h"
 #include "log.h"
 
 #ifndef KK_VERSION
@@ -76,8 +77,13 @@ int main(int argc, char **argv)
 	kk_log_capture_libbpf();
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(argv[0], commands[i].name)) {
+			int rc;
+
 			kk_getopt_reset();
-			return commands[i].fn(argc, argv);
+			rc = commands[i].fn(argc, argv);
+			/* What the operations noticed on the way, under this command's name. */
+			kk_warnings_flush(commands[i].name);
+			return rc;
 		}
 	}
 	fprintf(stderr, "kakunin-bpf: unknown command '%s' (see 'kakunin-bpf --help')\n", argv[0]);

@@ -443,22 +443,6 @@ int kk_maps_open_e(struct kk_maps *m, struct kk_error *e)
 	return err;
 }
 
-int kk_maps_open(struct kk_maps *m)
-{
-	struct kk_error e;
-	int err = kk_maps_open_e(m, &e);
-
-	/* The wording the commands without an error record have always printed. */
-	if (err == -ENOENT)
-		kk_err("maps", "kakunin-bpf is not loaded (no %s): run 'kakunin-bpf load' first",
-		       e.what);
-	else if (err && e.what[0])
-		kk_err("maps", "%s: %s", e.what, e.why);
-	else if (err)
-		kk_err("maps", "%s", e.why); /* another build's ABI stamp: says what to do */
-	return err;
-}
-
 void kk_maps_close(struct kk_maps *m)
 {
 	size_t i;
@@ -488,16 +472,6 @@ int kk_maps_lock_e(struct kk_maps *m, struct kk_error *e)
 		return err;
 	}
 	return 0;
-}
-
-int kk_maps_lock(struct kk_maps *m)
-{
-	struct kk_error e;
-	int err = kk_maps_lock_e(m, &e);
-
-	if (err)
-		kk_err("maps", "cannot lock %s: %s", KK_PIN_ROOT, strerror(-err));
-	return err;
 }
 
 void kk_maps_unlock(struct kk_maps *m)

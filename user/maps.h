@@ -63,17 +63,15 @@ int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e);
 int kk_maps_unload(bool *was_loaded, struct kk_error *e);
 
 /*
- * Open the pinned maps; -ENOENT (reported) when kakunin-bpf is not loaded, -EPROTO (reported:
- * unload --force, then load) when another build with another ABI stamp (abi.h) pinned them.
+ * Open the pinned maps; -ENOENT when kakunin-bpf is not loaded, -EPROTO (e says: unload
+ * --force, then load) when another build with another ABI stamp (abi.h) pinned them. Fills e;
+ * the caller prints it under its own name.
  */
-int kk_maps_open(struct kk_maps *m);
-/* The same, filling *e instead of reporting (operations: the command prints). */
 int kk_maps_open_e(struct kk_maps *m, struct kk_error *e);
 /* Compare the pinned maps' ABI stamp with this build's: 0, or -errno with one line in why[]. */
 int kk_maps_pinned_stamp(char *why, size_t wlen);
 void kk_maps_close(struct kk_maps *m);
 /* Take the exclusive lock for changing bindings (released by kk_maps_close). */
-int kk_maps_lock(struct kk_maps *m);
 int kk_maps_lock_e(struct kk_maps *m, struct kk_error *e);
 void kk_maps_unlock(struct kk_maps *m);
 

@@ -92,4 +92,23 @@ int kk_ocsp_query(const char *cert_path, const char *ca_bundle, const char *url,
  */
 int kk_ocsp_url(const char *cert_path, char *buf, size_t len);
 
+/*
+ * The revocation list's state file (revocation_list.c): a JSON array of
+ * {"issuer": hex or "*", "serial": hex, "revoked_at": s, "source": "cli"|..., "reason": text}.
+ */
+struct cJSON;
+struct kk_error;
+struct kk_ident_key;
+struct kk_revocation;
+/* One entry as a JSON object (caller owns it); NULL when out of memory. */
+struct cJSON *kk_revlist_entry_json(const struct kk_ident_key *k, const struct kk_revocation *r);
+/* An entry back: 0, or -EINVAL when it is malformed (no serial, bad hex, bad issuer). */
+int kk_revlist_entry_parse(const struct cJSON *e, struct kk_ident_key *key,
+			   struct kk_revocation *rev);
+/*
+ * Read the file at path into *arr (caller frees): 0 with *arr NULL when there is none,
+ * -EINVAL and e when it is not a JSON array, -errno and e when unreadable.
+ */
+int kk_revlist_read(const char *path, struct cJSON **arr, struct kk_error *e);
+
 #endif

@@ -16,17 +16,11 @@
 #include "bind.h"
 #include "error.h"
 #include "events.h"
-#include "hex.h"
 #include "identity.h"
-#include "log.h"
 #include "maps.h"
+#include "revocation.h"
 #include "revoke.h"
 #include "state.h"
-
-static const char *const source_names[KK_REV_SOURCE_MAX] = {
-	[KK_REV_CLI] = "cli", [KK_REV_CRL] = "crl", [KK_REV_OCSP] = "ocsp",
-	[KK_REV_AUTO] = "auto_revoke", [KK_REV_ROTATION] = "rotation",
-};
 
 const char *kk_crl_reason_name(int code)
 {
@@ -39,29 +33,14 @@ const char *kk_crl_reason_name(int code)
 	return code >= 0 && code < KK_CRL_REASON_COUNT ? names[code] : "";
 }
 
-static bool zero_issuer(const struct kk_ident_key *k)
-{
-	static const uint8_t zero[8];
-
-	return !memcmp(k->issuer, zero, sizeof(zero));
-}
-
 static int entry_json(const struct kk_ident_key *k, const struct kk_revocation *r, void *ctx)
 {
-	cJSON *o = cJSON_CreateObject();
-	uint32_t source = r->source;
-	char issuer[2 * KK_ISSUER_KEY_LEN + 1], serial[KK_SERIAL_HEX_SIZE];
+	cJSON *o = kk_revlist_entry_json(k, r);
 
-	kk_hex_encode(k->issuer, KK_ISSUER_KEY_LEN, issuer);
-	kk_hex_encode(k->serial, k->serial_len, serial);
-	if (!o || !cJSON_AddItemToArray(ctx, o) ||
-	    !cJSON_AddStringToObject(o, "issuer", zero_issuer(k) ? "*" : issuer) ||
-	    !cJSON_AddStringToObject(o, "serial", serial) ||
-	    !cJSON_AddNumberToObject(o, "revoked_at", (double)r->revoked_at) ||
-	    !cJSON_AddStringToObject(o, "source", source < KK_REV_SOURCE_MAX ?
-				     source_names[source] : "?") ||
-	    !cJSON_AddStringToObject(o, "reason", r->reason))
+	if (!o || !cJSON_AddItemToArray(ctx, o)) {
+		cJSON_Delete(o);
 		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -111,8 +90,8 @@ out:
 		kk_error_set(e, err, kk_state_dir(), "cannot save the revocation list: %s",
 			     strerror(-err));
 	else if (err)
-		kk_err("revoke", "cannot save the revocation list in %s: %s", kk_state_dir(),
-		       strerror(-err));
+		kk_warn("cannot save the revocation list in %s: %s", kk_state_dir(),
+			strerror(-err));
 	free(text);
 	cJSON_Delete(arr);
 	return err;
@@ -162,14 +141,13 @@ static void warn_mappings(const struct kk_binding *b, uint32_t slot, int pid,
 	n = writable_shared_mappings(pid, paths, sizeof(paths));
 	if (!n)
 		return;
-	kk_err("revoke", "warning: PID %d still has %zu writable shared file mapping%s revocation "
-	       "cannot cut (%s); --kill ends %s", pid, n, n == 1 ? "" : "s", paths,
-	       n == 1 ? "it" : "them");
+	kk_warn("PID %d still has %zu writable shared file mapping%s revocation cannot cut (%s); "
+		"--kill ends %s", pid, n, n == 1 ? "" : "s", paths, n == 1 ? "it" : "them");
 	snprintf(reason, sizeof(reason), "revoked with writable shared file mappings: %s", paths);
 	if (!kk_event_agent(&ev, KK_EV_AGENT_WARNING, slot, b->gen, pid, b->agent_id, r->serial,
 			    b->policy_version, reason) &&
 	    kk_maps_emit(&ev))
-		kk_err("events", "could not send agent.warning for binding %u", slot);
+		kk_warn("could not send agent.warning for binding %u", slot);
 }
 
 struct revoked_ctx {
@@ -261,7 +239,7 @@ static int announce_one(struct kk_maps *m, const struct kk_binding_rec *rec, voi
 	if (!kk_event_agent(&ev, KK_EV_AGENT_REVOKED, rec->slot, b->gen, b->pid, b->agent_id,
 			    a->r->serial, b->policy_version, a->r->reason ?: "") &&
 	    kk_maps_emit(&ev))
-		kk_err("events", "could not send agent.revoked for binding %u", rec->slot);
+		kk_warn("could not send agent.revoked for binding %u", rec->slot);
 	return 0;
 }
 
@@ -320,28 +298,13 @@ int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, i
 /* One state-file entry back into the list, and into any identity slot it names. */
 static int restore_entry(struct kk_maps *m, const cJSON *e)
 {
-	const cJSON *iss = cJSON_GetObjectItem(e, "issuer"), *ser = cJSON_GetObjectItem(e, "serial");
-	const cJSON *at = cJSON_GetObjectItem(e, "revoked_at"), *src = cJSON_GetObjectItem(e, "source");
-	const cJSON *why = cJSON_GetObjectItem(e, "reason");
-	struct kk_revocation rev = { 0 };
-	struct kk_ident_key key = { 0 };
+	struct kk_revocation rev;
+	struct kk_ident_key key;
 	struct kk_ident id;
-	size_t i;
 	uint32_t slot;
 
-	if (!cJSON_IsString(iss) || !cJSON_IsString(ser) ||
-	    kk_serial_key(ser->valuestring, &key, NULL))
+	if (kk_revlist_entry_parse(e, &key, &rev))
 		return -EINVAL;
-	if (strcmp(iss->valuestring, "*")) {
-		if (kk_hex_decode(iss->valuestring, key.issuer, sizeof(key.issuer)) !=
-		    (int)sizeof(key.issuer))
-			return -EINVAL;
-	}
-	rev.revoked_at = cJSON_IsNumber(at) ? (uint64_t)at->valuedouble : 0;
-	for (i = 0; cJSON_IsString(src) && i < KK_REV_SOURCE_MAX; i++)
-		if (!strcmp(src->valuestring, source_names[i]))
-			rev.source = i;
-	snprintf(rev.reason, sizeof(rev.reason), "%s", cJSON_IsString(why) ? why->valuestring : "");
 	for (slot = 0; slot < KK_MAX_IDENTS; slot++)
 		if (!kk_maps_ident_read(m, slot, &id) && id.refs &&
 		    kk_ident_key_matches(&key, &id.key))
@@ -351,26 +314,14 @@ static int restore_entry(struct kk_maps *m, const cJSON *e)
 
 int kk_revocations_restore(struct kk_maps *m, struct kk_error *e)
 {
-	char path[512], *text = NULL;
-	cJSON *arr = NULL, *x;
-	int err = 0, bad = 0;
-	long n;
-	FILE *f;
+	char path[512];
+	int err, bad = 0;
+	cJSON *arr, *x;
 
 	snprintf(path, sizeof(path), "%s/revocations.json", kk_state_dir());
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : kk_error_set(e, -errno, path, "%s", strerror(errno));
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (text = calloc(1, n + 1)) && fread(text, 1, n, f) == (size_t)n)
-		arr = cJSON_Parse(text);
-	fclose(f);
-	free(text);
-	if (!cJSON_IsArray(arr)) {
-		cJSON_Delete(arr);
-		return kk_error_set(e, -EINVAL, path, "not a revocation list (JSON array); "
-				    "revocations not restored");
-	}
+	err = kk_revlist_read(path, &arr, e);
+	if (err || !arr)
+		return err;
 	cJSON_ArrayForEach(x, arr) {
 		int r = restore_entry(m, x);
 

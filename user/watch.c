@@ -132,9 +132,14 @@ static void rotation_timers(struct kk_maps *m, time_t now)
 void kk_watch_tick(struct kk_watch *w, struct kk_maps *m)
 {
 	time_t now = time(NULL);
+	struct kk_error e;
 
-	if (!w || kk_maps_lock(m))
+	if (!w)
 		return;
+	if (kk_maps_lock_e(m, &e)) {
+		kk_error_print("daemon", &e, false);
+		return;
+	}
 	rotation_timers(m, now);
 	if (w->cfg->dns_refresh_s && now - w->last_dns >= w->cfg->dns_refresh_s) {
 		w->last_dns = now;

@@ -112,6 +112,7 @@ static void poll_binding(struct kk_ocsp_poller *p, const struct kk_binding_rec *
 	struct kk_ocsp_result res;
 	struct kk_binding_rec cur;
 	time_t now = time(NULL);
+	struct kk_error e;
 	char why[512] = "";
 	bool valid;
 
@@ -131,8 +132,10 @@ static void poll_binding(struct kk_ocsp_poller *p, const struct kk_binding_rec *
 			      p->cfg->ocsp_timeout_ms, now, &res, why, sizeof(why)) == 0;
 	if (!valid)
 		kk_err("daemon", "ocsp for binding %u (%s): %s", slot, b->agent_id, why);
-	if (kk_maps_lock(&p->m))
+	if (kk_maps_lock_e(&p->m, &e)) {
+		kk_error_print("daemon", &e, false);
 		return;
+	}
 	/*
 	 * Re-read under the lock: the binding may have ended or changed meanwhile — or been
 	 * rotated to another certificate, which the answer about the old one does not concern.
@@ -170,11 +173,14 @@ static void *poller(void *arg)
 struct kk_ocsp_poller *kk_ocsp_poller_start(const struct kk_daemon_cfg *cfg)
 {
 	static struct kk_ocsp_poller p;
+	struct kk_error e;
 
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg;
-	if (kk_maps_open(&p.m))
+	if (kk_maps_open_e(&p.m, &e)) {
+		kk_error_print("daemon", &e, false);
 		return NULL;
+	}
 	if (pthread_create(&p.thread, NULL, poller, &p)) {
 		kk_err("daemon", "cannot start the OCSP poller: %s", strerror(errno));
 		kk_maps_close(&p.m);
