@@ -301,7 +301,7 @@ _Static_assert(sizeof(struct kk_policy_consts) == 28, "kk_policy_consts layout")
 struct kk_policy_slot {
 	struct kk_policy_consts consts;
 	__u32 refs;    /* bindings using this slot; 0 = free */
-	__u8 hash[32]; /* policy hash, so binding the same policy again shares the slot */
+	__u8 hash[KK_POLICY_HASH_LEN]; /* policy hash, so binding the same policy again shares the slot */
 };
 _Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");
 

@@ -57,6 +57,9 @@
 #define KK_AGENT_ID_SIZE       68
 #define KK_POLICY_VERSION_SIZE 64
 #define KK_REV_REASON_SIZE     64 /* kk_revocation.reason, with its NUL */
+/* The policy hash: SHA-256 of the canonical policy, bytes; as lowercase hex with its NUL. */
+#define KK_POLICY_HASH_LEN     32
+#define KK_POLICY_HASH_HEX     (2 * KK_POLICY_HASH_LEN + 1)
 _Static_assert(KK_SERIAL_TEXT_SIZE >= KK_SERIAL_HEX_SIZE, "serial text holds the hex");
 _Static_assert(KK_AGENT_ID_SIZE > KK_POLICY_TEXT_MAX, "binding holds a whole agent_id");
 

@@ -83,6 +83,7 @@ static int policy_failed(struct kk_bind_req *r, int err, struct kk_error *e)
 
 int kk_bind_prepare(struct kk_bind_req *r, struct kk_error *e)
 {
+	char hash[KK_POLICY_HASH_HEX];
 	struct kk_policy_opts opts = { .offline = r->offline };
 	char why[512];
 	int err;
@@ -101,7 +102,8 @@ int kk_bind_prepare(struct kk_bind_req *r, struct kk_error *e)
 		return policy_failed(r, err, e);
 	err = kk_identity_match_agent(&r->id, r->pol.agent_id, why, sizeof(why));
 	if (!err)
-		err = kk_identity_check_policy_hash(&r->id, r->pol.hash, why, sizeof(why));
+		err = kk_identity_check_policy_hash(&r->id, kk_policy_hash_hex(&r->pol, hash),
+						    why, sizeof(why));
 	if (err)
 		return kk_error_split(e, err, why);
 	return check_region(r, e);
@@ -140,7 +142,7 @@ static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *psl
 	uint32_t state = 0;
 	int err;
 
-	err = kk_maps_policy_get(m, &r->rs, r->pol.hash_bin, pslot);
+	err = kk_maps_policy_get(m, &r->rs, r->pol.hash, pslot);
 	if (err)
 		return kk_error_set(e, err, r->policy, "%s", table_error(err, "policy"));
 	kk_identity_key(&r->id, &key);
@@ -221,7 +223,7 @@ static void save_meta(struct kk_bind_req *r)
 	char why[PATH_MAX + 128] = "";
 	int err;
 
-	snprintf(b.policy_hash, sizeof(b.policy_hash), "%s", r->pol.hash);
+	kk_policy_hash_hex(&r->pol, b.policy_hash);
 	/* Whatever an earlier binding of this slot left (it may have died mid-way) goes first. */
 	kk_meta_remove(r->slot);
 	err = kk_meta_copy_policy(&b, r->pol.canonical);

@@ -59,6 +59,7 @@ void kk_bind_print_error(const char *cmd, const struct kk_bind_req *r, const str
 
 static void print_json(const struct kk_bind_req *r)
 {
+	char hash[KK_POLICY_HASH_HEX];
 	cJSON *o = cJSON_CreateObject();
 	char *text;
 
@@ -73,7 +74,7 @@ static void print_json(const struct kk_bind_req *r)
 	cJSON_AddStringToObject(o, "agent", r->pol.agent_id);
 	cJSON_AddStringToObject(o, "serial", r->id.serial);
 	cJSON_AddStringToObject(o, "policy_version", r->pol.version);
-	cJSON_AddStringToObject(o, "policy_hash", r->pol.hash);
+	cJSON_AddStringToObject(o, "policy_hash", kk_policy_hash_hex(&r->pol, hash));
 	text = cJSON_PrintUnformatted(o);
 	puts(text ? text : "{}");
 	free(text);
@@ -82,14 +83,17 @@ static void print_json(const struct kk_bind_req *r)
 
 static void print_text(const struct kk_bind_req *r)
 {
+	char hash[KK_POLICY_HASH_HEX];
+
+	kk_policy_hash_hex(&r->pol, hash);
 	if (r->cgroup)
 		kk_info("kakunin-bpf: bound cgroup %s as agent %s (serial %s, binding %u, policy "
 			"%s %.12s)", r->cgroup, r->pol.agent_id, r->id.serial, r->slot,
-			r->pol.version, r->pol.hash);
+			r->pol.version, hash);
 	else
 		kk_info("kakunin-bpf: bound PID %d as agent %s (serial %s, binding %u, policy %s "
 			"%.12s)", r->pid, r->pol.agent_id, r->id.serial, r->slot, r->pol.version,
-			r->pol.hash);
+			hash);
 }
 
 /* One option into o; false for what getopt rejected. */

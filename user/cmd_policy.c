@@ -67,6 +67,7 @@ static int load_compiled(const char *file, bool offline, bool json, struct kk_po
 
 static void check_json(const char *file, const struct kk_policy *p, const struct kk_ruleset *rs)
 {
+	char hash[KK_POLICY_HASH_HEX];
 	cJSON *o = cJSON_CreateObject();
 	char *text;
 
@@ -81,7 +82,7 @@ static void check_json(const char *file, const struct kk_policy *p, const struct
 	cJSON_AddNumberToObject(o, "symbolic", (double)rs->n_symbolic);
 	cJSON_AddNumberToObject(o, "kernel_entries", (double)(rs->n_paths + rs->n_net +
 							       rs->n_listen));
-	cJSON_AddStringToObject(o, "hash", p->hash);
+	cJSON_AddStringToObject(o, "hash", kk_policy_hash_hex(p, hash));
 	text = cJSON_PrintUnformatted(o);
 	puts(text ? text : "{}");
 	free(text);
@@ -90,6 +91,7 @@ static void check_json(const char *file, const struct kk_policy *p, const struct
 
 static int check_one(const char *file, bool offline, bool json)
 {
+	char hash[KK_POLICY_HASH_HEX];
 	struct kk_policy p;
 	struct kk_ruleset rs;
 
@@ -103,7 +105,8 @@ static int check_one(const char *file, bool offline, bool json)
 		       "hash %s\n",
 		       file, p.agent_id, p.version, p.mode == KK_MODE_AUDIT ? "audit" : "enforce",
 		       p.n_paths, p.n_exec, p.n_hosts, rs.n_resolved,
-		       rs.n_symbolic, rs.n_paths + rs.n_net + rs.n_listen, p.hash);
+		       rs.n_symbolic, rs.n_paths + rs.n_net + rs.n_listen,
+		       kk_policy_hash_hex(&p, hash));
 	kk_ruleset_free(&rs);
 	kk_policy_free(&p);
 	return 0;

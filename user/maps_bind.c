@@ -136,7 +136,7 @@ int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs, const uin
 	for (i = 0; i < KK_MAX_POLICIES; i++) {
 		if (bpf_map_lookup_elem(m->fd[KK_MAP_POLICIES], &i, &p))
 			return -errno;
-		if (p.refs && !memcmp(p.hash, hash, 32)) {
+		if (p.refs && !memcmp(p.hash, hash, sizeof(p.hash))) {
 			p.refs++;
 			*slot = i;
 			return bpf_map_update_elem(m->fd[KK_MAP_POLICIES], &i, &p, BPF_ANY) ? -errno
@@ -157,7 +157,7 @@ int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs, const uin
 		memset(&p, 0, sizeof(p));
 		p.consts = rs->consts;
 		p.refs = 1;
-		memcpy(p.hash, hash, 32);
+		memcpy(p.hash, hash, sizeof(p.hash));
 		if (bpf_map_update_elem(m->fd[KK_MAP_POLICIES], &free_slot, &p, BPF_ANY))
 			err = -errno;
 	}

@@ -101,6 +101,7 @@ static void print_listen(FILE *f, const struct kk_ruleset *rs)
 
 static int print_text(FILE *f, const struct kk_policy *p, const struct kk_ruleset *rs)
 {
+	char hash[KK_POLICY_HASH_HEX];
 	char perms[32], addr[80], ports[128];
 	size_t i;
 
@@ -108,7 +109,8 @@ static int print_text(FILE *f, const struct kk_policy *p, const struct kk_rulese
 		p->version);
 	fprintf(f, "mode         %s, audit %s, baseline %s\nhash         sha256:%s\n",
 		p->mode == KK_MODE_AUDIT ? "audit" : "enforce",
-		p->audit == KK_AUDIT_ALL ? "all" : "denials", p->baseline ? "on" : "off", p->hash);
+		p->audit == KK_AUDIT_ALL ? "all" : "denials", p->baseline ? "on" : "off",
+		kk_policy_hash_hex(p, hash));
 	fprintf(f, "format       %u\n", rs->format);
 	fprintf(f, "jit          %s\n", p->allow_jit ?
 			"allowed: anonymous and memfd memory may be made executable (allow_jit)" :
@@ -262,13 +264,14 @@ static cJSON *exec_json(const struct kk_policy *p, const struct kk_ruleset *rs)
 
 static int print_json(FILE *f, const struct kk_policy *p, const struct kk_ruleset *rs)
 {
+	char hash[KK_POLICY_HASH_HEX];
 	cJSON *o = cJSON_CreateObject(), *canon = cJSON_Parse(p->canonical);
 	char *text = NULL;
 	int err = -ENOMEM;
 
 	if (!o || !canon || !cJSON_AddStringToObject(o, "file", p->file) ||
 	    !cJSON_AddNumberToObject(o, "format", rs->format) ||
-	    !cJSON_AddStringToObject(o, "hash", p->hash) ||
+	    !cJSON_AddStringToObject(o, "hash", kk_policy_hash_hex(p, hash)) ||
 	    !cJSON_AddBoolToObject(o, "allow_jit", p->allow_jit) ||
 	    !cJSON_AddStringToObject(o, "ipc", p->ipc == KK_IPC_NONE ? "none" : "own") ||
 	    !cJSON_AddItemToObject(o, "policy", canon))

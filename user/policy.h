@@ -94,10 +94,12 @@ struct kk_policy {
 	uint32_t revocation_ttl_s;
 	uint32_t auto_revoke_max, auto_revoke_window_s;	/* 0 = off */
 
-	uint8_t hash_bin[32];			/* SHA-256 of canonical: kernel slot key */
-	char hash[65];				/* the same as lowercase hex, to print */
+	uint8_t hash[KK_POLICY_HASH_LEN];	/* SHA-256 of canonical: the kernel slot key */
 	char *canonical;			/* canonical JSON the hash is taken over */
 };
+
+/* p's hash as lowercase hex in out, to print or compare with text; returns out. */
+const char *kk_policy_hash_hex(const struct kk_policy *p, char out[KK_POLICY_HASH_HEX]);
 
 struct kk_policy_opts {
 	bool offline;		/* keep hostnames symbolic instead of resolving them */

@@ -259,12 +259,15 @@ int kk_policy_canonicalize(struct kk_policy *p)
 	cJSON_Delete(o);
 	if (!p->canonical)
 		return -ENOMEM;
-	if (!EVP_Digest(p->canonical, strlen(p->canonical), p->hash_bin, &mdlen, EVP_sha256(),
-			NULL) ||
-	    mdlen != sizeof(p->hash_bin))
+	if (!EVP_Digest(p->canonical, strlen(p->canonical), p->hash, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != sizeof(p->hash))
 		return -EIO;
-	kk_hex_encode(p->hash_bin, mdlen, p->hash);
 	return 0;
+}
+
+const char *kk_policy_hash_hex(const struct kk_policy *p, char out[KK_POLICY_HASH_HEX])
+{
+	return kk_hex_encode(p->hash, sizeof(p->hash), out);
 }
 
 /* Drop the members of o (recursively) whose value is null: the parser reads them as absent. */

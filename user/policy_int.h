@@ -67,7 +67,7 @@ int kk_pattern_parse(const char *pattern, struct kk_path_rule *rule, char *why, 
  */
 long *kk_first_dups(const char *const *keys, size_t n);
 
-/* policy_canon.c: p->canonical and p->hash from a validated policy. */
+/* policy_canon.c: p->canonical and p->hash (bytes) from a validated policy. */
 int kk_policy_canonicalize(struct kk_policy *p);
 
 #endif

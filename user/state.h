@@ -41,7 +41,7 @@ struct kk_binding_meta {
 	bool ocsp;		/* revocation_check.enabled */
 	uint32_t ttl_s;		/* revocation_check.cache_ttl_seconds */
 	bool fail_open;
-	char policy_hash[65];
+	char policy_hash[KK_POLICY_HASH_HEX];
 };
 
 /* The record of b->slot; written last, once its copies are in place. -errno */

@@ -31,6 +31,7 @@ struct kk_watch {
  */
 static int bound_policy(const struct kk_binding_meta *meta, struct kk_policy *p)
 {
+	char hash[KK_POLICY_HASH_HEX];
 	struct kk_errors e = { 0 };
 	int err;
 
@@ -39,7 +40,7 @@ static int bound_policy(const struct kk_binding_meta *meta, struct kk_policy *p)
 	if (err)
 		kk_err("daemon", "%s: addresses of binding %u not refreshed: %s", meta->policy,
 		       meta->slot, e.n ? e.v[0].reason : strerror(-err));
-	else if (strcmp(p->hash, meta->policy_hash)) {
+	else if (strcmp(kk_policy_hash_hex(p, hash), meta->policy_hash)) {
 		kk_err("daemon", "%s changed since binding %u: addresses not refreshed (bind again "
 		       "to apply the new policy)", meta->policy, meta->slot);
 		kk_policy_free(p);

@@ -165,7 +165,7 @@ static void hash_of(const char *doc, char out[65])
 
 	out[0] = '\0';
 	if (parse_doc(doc, &p, &e) == 0)
-		strcpy(out, p.hash);
+		strcpy(out, hash_hex(&p));
 	kk_policy_free(&p);
 	kk_errors_free(&e);
 }
