@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
-#include "bind.h"
 #include "error.h"
 #include "events.h"
 #include "identity.h"
