@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
-# The network escapes of issue 14: what got past the network rules although escape.bats 16-21
-# held — names whose family field lies, "this host" addresses, inbound connections, SCTP's own
+# The network escapes of issue 14: what got past the network rules although escape-live.bats
+# 16-21 held — names whose family field lies, "this host" addresses, inbound connections, SCTP's own
 # address calls, other families and protocols, source routes, sockets the agent did not connect
 # under its binding, and one socket reconnected past rate_limit. One test per class, each with
 # the exact errno, what reached a real listener (nothing), the denial events (hook, reason,
