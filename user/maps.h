@@ -87,8 +87,8 @@ int kk_maps_sync_clock(struct kk_maps *m);
  * Install a compiled policy in a policy slot, or share the slot of an identical one (same
  * hash); refs counts the bindings using it. Nothing is left behind on failure.
  */
-int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs, const uint8_t hash[KK_POLICY_HASH_LEN],
-		       uint32_t *slot);
+int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs,
+		       const uint8_t hash[KK_POLICY_HASH_LEN], uint32_t *slot);
 /*
  * Replace the allow/deny network entries of policy slot by those of rs (DNS refresh); the
  * listen entries hold no names, so they stay as installed.

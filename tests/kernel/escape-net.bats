@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
 # The network escapes of issue 14: what got past the network rules although escape-live.bats
-# 16-21 held — names whose family field lies, "this host" addresses, inbound connections, SCTP's own
-# address calls, other families and protocols, source routes, sockets the agent did not connect
-# under its binding, and one socket reconnected past rate_limit. One test per class, each with
+# 16-21 held — names whose family field lies, "this host" addresses, inbound connections, SCTP's
+# own address calls, other families and protocols, source routes, sockets the agent did not
+# connect under its binding, and one socket reconnected past rate_limit. One test per class, each with
 # the exact errno, what reached a real listener (nothing), the denial events (hook, reason,
 # errno), and the allowed form still working. Fixture and helpers: escape_helpers.bash.
 bats_require_minimum_version 1.5.0
