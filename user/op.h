@@ -66,6 +66,7 @@ struct kk_status_binding {
 	uint32_t state; /* enum kk_state */
 	bool audit;	/* the policy's mode */
 	uint8_t policy_hash[32];
+	int64_t not_after; /* the certificate's, Unix seconds, from the binding's record; 0: unknown */
 	int *pids; /* thread-group leaders carrying a live mark of slot */
 	size_t n_pids;
 	uint64_t (*counts)[2]; /* [KK_HOOK_SLOTS][allowed, denied] */

@@ -74,7 +74,7 @@ setup() {
 	assert_one_stderr_line "kakunin-bpf: unbind: --pid '0x10': not a process id (see"
 	run --separate-stderr "$KK" rotate --json --serial 0a
 	[ "$status" -eq 2 ]
-	assert_json_error EINVAL "" "--serial and --cert are required"
+	assert_json_error EINVAL "" "--serial and --cert (or --watch) are required"
 	run --separate-stderr "$KK" rotate --serial 0a --cert x.pem --grace -5
 	[ "$status" -eq 2 ]
 	assert_one_stderr_line "kakunin-bpf: rotate: --grace '-5': seconds, 0 to 31536000 (see 'kakunin-bpf rotate --help')"
