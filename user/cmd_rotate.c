@@ -145,7 +145,12 @@ static int watch(struct kk_rotate_req *req, bool json)
 	struct stat last = { 0 }, st;
 	bool pending = true;
 	char fpr[65] = "";
+	struct kk_error e;
 
+	if (kk_rotate_ready(&e)) { /* not root, not loaded: no renewal could be applied */
+		kk_error_print("rotate", &e, json);
+		return KK_EXIT_FAIL;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (!json)

@@ -103,6 +103,8 @@ struct kk_rotate_res {
 int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *cert,
 		       const char *grace, struct kk_error *e);
 int kk_op_rotate(const struct kk_rotate_req *r, struct kk_rotate_res *res, struct kk_error *e);
+/* rotate --watch, before it waits: can rotations work at all (root, maps loaded)? -errno, e */
+int kk_rotate_ready(struct kk_error *e);
 
 /* --- bind and run (op_bind.c) --- */
 

@@ -275,3 +275,13 @@ int kk_op_rotate(const struct kk_rotate_req *req, struct kk_rotate_res *res, str
 	kk_identity_free(&r.id);
 	return err;
 }
+
+int kk_rotate_ready(struct kk_error *e)
+{
+	struct kk_maps m;
+	int err = kk_op_open(&m, false, e);
+
+	if (!err)
+		kk_maps_close(&m);
+	return err;
+}
