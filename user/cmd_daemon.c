@@ -15,7 +15,7 @@ static const char usage[] =
 	"block an identity when its certificate expires (agent.expired; agent.expiring ahead).\n"
 	"Config (JSON, default " KK_DAEMON_CONFIG " if it exists): audit_file, max_file_bytes,\n"
 	"keep_files, max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url,\n"
-	"dns_refresh_seconds, expiry_warning_seconds (default 604800). While the audit file\n"
+	"dns_refresh_seconds, expiry_warning_seconds. While the audit file\n"
 	"cannot be written (disk full, file size limit) events are kept in memory up to\n"
 	"max_unwritten_bytes and written later; past that they are counted and reported as\n"
 	"events.lost with the reason.\n"

@@ -48,7 +48,7 @@ static const char *spiffe_id_error(const char *s)
 		return "must start with \"spiffe://\" (lowercase)";
 	p = s + 9;
 	n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789.-_");
-	if (!n)
+	if (!n && (!*p || *p == '/'))
 		return "has no trust domain (spiffe://TRUST_DOMAIN/PATH)";
 	p += n;
 	if (!*p)
