@@ -95,9 +95,9 @@ static bool changed(const struct stat *a, const struct stat *b)
 }
 
 /*
- * One look at the file: another certificate than the last one seen is rotated to. fpr holds
- * the fingerprint of the last certificate seen, so a file rewritten with the same one, or a bad
- * one seen already, does nothing twice. Returns -EPERM when rotating cannot work at all.
+ * One look at the file, after it changed: another certificate than the last one seen is
+ * rotated to. fpr holds the fingerprint of the last certificate seen, so a file rewritten with
+ * the same one (or one refused already) does nothing twice. -EPERM: rotating cannot work.
  */
 static int try_file(struct kk_rotate_req *req, char fpr[65], bool json)
 {
@@ -108,11 +108,10 @@ static int try_file(struct kk_rotate_req *req, char fpr[65], bool json)
 	int err;
 
 	err = kk_identity_load(req->cert, &id, why, sizeof(why));
-	if (err) {
+	if (err) { /* looked at only after a change: one line per bad file */
 		kk_error_split(&e, err, why);
-		if (strcmp(fpr, "bad"))
-			kk_error_print("rotate", &e, json);
-		snprintf(fpr, 65, "bad");
+		kk_error_print("rotate", &e, json);
+		fpr[0] = '\0';
 		return 0;
 	}
 	if (!strcmp(fpr, id.fingerprint) || !strcmp(id.serial, req->old_serial)) {

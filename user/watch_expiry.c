@@ -107,7 +107,7 @@ static int check_one(struct kk_maps *m, const struct kk_binding_rec *r, void *ct
 	if (!s->known || r->ident.state == KK_STATE_REVOKED)
 		return 0;
 	kk_format_rfc3339(s->not_after * 1000000000LL, when, sizeof(when));
-	if (x->now > s->not_after) { /* notAfter is the last valid second (RFC 5280) */
+	if (x->now >= s->not_after) { /* as OpenSSL, which refuses a bind at notAfter */
 		if (r->ident.state != KK_STATE_EXPIRED &&
 		    kk_maps_ident_set_state(m, r->binding.ident, KK_STATE_EXPIRED)) {
 			kk_err("daemon", "binding %u (%s): could not block the expired identity %s",
