@@ -64,18 +64,16 @@ static int report(const struct kk_rotate_req *req, const struct kk_rotate_res *r
 {
 	if (*res->warning) /* the rotation holds; its event or its record did not follow */
 		kk_err("rotate", "%s", res->warning);
-	if (err) {
+	if (err)
 		kk_error_print("rotate", e, json);
-		return err;
-	}
-	if (json)
+	else if (json)
 		print_json(req, res);
 	else
 		kk_info("kakunin-bpf: rotated %d binding%s from serial %s to %s; old certificate %s",
 			res->moved, res->moved == 1 ? "" : "s", req->old_serial, res->new_serial,
 			req->grace ? "revoked when the grace period ends" : "revoked");
-	fflush(stdout);
-	return 0;
+	fflush(stdout); /* --watch: each line as it happens */
+	return err;
 }
 
 static volatile sig_atomic_t stop;
