@@ -57,7 +57,7 @@
 #define KK_AGENT_ID_SIZE       68
 #define KK_POLICY_VERSION_SIZE 64
 #define KK_REV_REASON_SIZE     64 /* kk_revocation.reason, with its NUL */
-#define KK_SPIFFE_ID_MAX       2048 /* a policy's spiffe_id, bytes (SPIFFE ID standard); userspace only */
+#define KK_SPIFFE_ID_MAX       2048 /* a policy's spiffe_id in bytes (SPIFFE standard); userspace */
 _Static_assert(KK_SERIAL_TEXT_SIZE >= KK_SERIAL_HEX_SIZE, "serial text holds the hex");
 _Static_assert(KK_AGENT_ID_SIZE > KK_POLICY_TEXT_MAX, "binding holds a whole agent_id");
 

@@ -33,7 +33,8 @@ int kk_binding_not_after(uint32_t slot, uint32_t gen, const struct kk_ident_key 
 	/* Keys are built whole, padding zeroed (identity.h): bytes compare. */
 	kk_identity_key(&id, &k);
 	if (memcmp(&k, key, sizeof(k))) {
-		snprintf(why, wlen, "binding %u: %.300s is certificate serial %s, not the one bound", slot,
+		snprintf(why, wlen,
+			 "binding %u: %.300s is certificate serial %s, not the one bound", slot,
 			 meta.cert, id.serial);
 		err = -ESTALE;
 	} else {

@@ -35,7 +35,8 @@ int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *
 			return kk_error_set(e, -EINVAL, what, "seconds, 0 to 31536000");
 	}
 	if (!serial || !cert)
-		return kk_error_set(e, -EINVAL, NULL, "--serial and --cert (or --watch) are required");
+		return kk_error_set(e, -EINVAL, NULL,
+				    "--serial and --cert (or --watch) are required");
 	snprintf(what, sizeof(what), "--serial '%s'", serial);
 	if (kk_serial_key(serial, &r->old, r->old_serial))
 		return kk_error_set(e, -EINVAL, what, "not a hex serial number");
@@ -73,8 +74,9 @@ static int bound_spiffe_id(uint32_t slot, const struct kk_binding *b,
 	if (!err && meta.gen != b->gen)
 		err = -ESTALE;
 	if (err) {
-		snprintf(why, wlen, "no record of the binding in %s (%s): cannot check its policy's "
-			 "spiffe_id", kk_state_dir(), strerror(-err));
+		snprintf(why, wlen,
+			 "no record of the binding in %s (%s): cannot check its policy's spiffe_id",
+			 kk_state_dir(), strerror(-err));
 		return err;
 	}
 	err = meta.canonical ? kk_policy_load_canonical(meta.policy, &p, &errs) :

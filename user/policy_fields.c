@@ -52,7 +52,8 @@ static const char *spiffe_id_error(const char *s)
 		return "has no trust domain (spiffe://TRUST_DOMAIN/PATH)";
 	p += n;
 	if (!*p)
-		return "names a trust domain, not a workload: add a path (spiffe://TRUST_DOMAIN/PATH)";
+		return "names a trust domain, not a workload: add a path "
+		       "(spiffe://TRUST_DOMAIN/PATH)";
 	if (*p != '/')
 		return "trust domain may hold only a-z 0-9 . - _ (no port, user or upper case)";
 	while (*p == '/') {
@@ -64,7 +65,8 @@ static const char *spiffe_id_error(const char *s)
 		p += n;
 	}
 	if (*p)
-		return "path may hold only A-Z a-z 0-9 . - _ between slashes (no query or fragment)";
+		return "path may hold only A-Z a-z 0-9 . - _ between slashes "
+		       "(no query or fragment)";
 	return NULL;
 }
 

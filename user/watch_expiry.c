@@ -29,12 +29,12 @@
 
 struct slot_state {
 	uint32_t gen, ident;
-	bool seen;	/* gen and ident are this binding's, not_after (or the failure) known */
-	bool known;	/* not_after read */
-	bool warned;	/* agent.expiring sent */
-	bool expired;	/* agent.expired sent, or the identity was expired when first seen */
+	bool seen;    /* gen and ident are this binding's, not_after (or the failure) known */
+	bool known;   /* not_after read */
+	bool warned;  /* agent.expiring sent */
+	bool expired; /* agent.expired sent, or the identity was expired when first seen */
 	int64_t not_after;
-	time_t retry;	/* when not known: next attempt */
+	time_t retry; /* when not known: next attempt */
 };
 
 struct kk_expiry {
@@ -120,16 +120,17 @@ static int check_one(struct kk_maps *m, const struct kk_binding_rec *r, void *ct
 		snprintf(msg, sizeof(msg), "certificate expired at %s", when);
 		agent_event(KK_EV_AGENT_EXPIRED, r, msg);
 		kk_info("kakunin-bpf: daemon: binding %u (%s): certificate serial %s expired at %s: "
-			"every scoped action is denied until it is rotated", r->slot,
-			r->binding.agent_id, r->ident.serial, when);
+			"every scoped action is denied until it is rotated",
+			r->slot, r->binding.agent_id, r->ident.serial, when);
 	} else if (x->warn_s && !s->warned && x->now >= s->not_after - x->warn_s) {
 		s->warned = true;
 		snprintf(msg, sizeof(msg), "certificate expires at %s (in %llds)", when,
 			 (long long)(s->not_after - x->now));
 		agent_event(KK_EV_AGENT_EXPIRING, r, msg);
 		kk_info("kakunin-bpf: daemon: binding %u (%s): certificate serial %s expires at %s "
-			"(in %llds): rotate it", r->slot, r->binding.agent_id, r->ident.serial,
-			when, (long long)(s->not_after - x->now));
+			"(in %llds): rotate it",
+			r->slot, r->binding.agent_id, r->ident.serial, when,
+			(long long)(s->not_after - x->now));
 	}
 	return 0;
 }

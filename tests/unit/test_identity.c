@@ -187,8 +187,8 @@ UNIT_TEST(wrong_bot_is_not_trading_bot_v2)
 					     sizeof(why)), -EACCES);
 	CHECK_EQ_STR(why, "certificate SAN URI \"spiffe://example.org/ns/dev/sa/trading_bot_v2\" "
 			  "does not match the policy's spiffe_id "
-			  "\"spiffe://example.org/ns/prod/sa/trading_bot_v2\" (its CN does not count "
-			  "when spiffe_id is set)");
+			  "\"spiffe://example.org/ns/prod/sa/trading_bot_v2\" (its CN does not "
+			  "count when spiffe_id is set)");
 	/* With a spiffe_id, a matching CN is not enough either. */
 	CHECK_EQ_INT(kk_identity_match_agent(&id, "wrong_bot",
 					     "spiffe://example.org/ns/prod/sa/trading_bot_v2", why,

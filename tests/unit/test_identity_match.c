@@ -207,8 +207,8 @@ static const struct match_case match_cases[] = {
 	  "\"trading_bot_v2\"" },
 	/* spiffe_id: one SAN URI equal to it, whatever the CN says. */
 	{ "wrong_bot", uris_two, 2, "trading_bot_v2", PROD, 0, NULL },
-	{ "wrong_bot", uris_dev, 1, "trading_bot_v2", "spiffe://example.org/ns/dev/sa/trading_bot_v2",
-	  0, NULL },
+	{ "wrong_bot", uris_dev, 1, "trading_bot_v2",
+	  "spiffe://example.org/ns/dev/sa/trading_bot_v2", 0, NULL },
 	{ "wrong_bot", uris_dev, 1, "trading_bot_v2", PROD, -EACCES,
 	  "certificate SAN URI \"spiffe://example.org/ns/dev/sa/trading_bot_v2\" does not match "
 	  "the policy's spiffe_id \"" PROD "\" (its CN does not count when spiffe_id is set)" },
