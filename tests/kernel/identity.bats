@@ -156,7 +156,7 @@ os._exit(100 + first if back else first)'
 	[ "$left" -gt 0 ] && [ "$left" -le 40 ]
 	# Within expiry_warning_seconds: agent.expiring, once.
 	wait_for "$D/audit.jsonl" '"event_type":"agent.expiring","agent_id":"agent","agent_cert_serial":"'"$(serial_of "$a")"'"' 10
-	grep -q 'kakunin-bpf: daemon: binding '"$BOUND_SLOT"' (agent): certificate serial .* expires at' "$D/daemon.err"
+	grep -q 'kakunin-bpf: daemon: binding '"$BOUND_SLOT"' (agent): certificate serial .* expires at' "$D/daemon.out"
 	# Past not_after: blocked, agent.expired, the agent's opens denied with EACCES.
 	while [ "$(date +%s)" -le "$na" ]; do sleep 0.5; done
 	wait_for "$D/audit.jsonl" '"event_type":"agent.expired","agent_id":"agent","agent_cert_serial":"'"$(serial_of "$a")"'"' 10
