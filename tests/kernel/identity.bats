@@ -161,7 +161,7 @@ os._exit(100 + first if back else first)'
 	while [ "$(date +%s)" -le "$na" ]; do sleep 0.5; done
 	wait_for "$D/audit.jsonl" '"event_type":"agent.expired","agent_id":"agent","agent_cert_serial":"'"$(serial_of "$a")"'"' 10
 	wait_for "$D/audit.jsonl" '"decision":"deny","reason":"certificate expired","errno":"EACCES"' 10
-	[ "$(grep -c '"event_type":"agent.expiring"' "$D/audit.jsonl")" -eq 1 ]
+	[ "$(grep -c '"event_type":"agent.expiring","agent_id":"agent","agent_cert_serial":"'"$(serial_of "$a")"'"' "$D/audit.jsonl")" -eq 1 ]
 	[ "$(binding_field 'b["state"]')" = expired ]
 	[ "$(binding_field 'b["seconds_left"] < 0')" = True ]
 	run "$KK" status
