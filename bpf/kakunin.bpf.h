@@ -496,6 +496,8 @@ static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
 		goto invalid;
 	if (id->state == KK_STATE_REVOKED)
 		c->state_reason = KK_REASON_REVOKED;
+	else if (id->state == KK_STATE_EXPIRED)
+		c->state_reason = KK_REASON_EXPIRED;
 	else if (id->state != KK_STATE_ACTIVE)
 		c->state_reason = KK_REASON_BLOCKED;
 	/*

@@ -301,6 +301,8 @@ static __always_inline int kk_resolve_sock(struct kk_ctx *c, const struct kk_soc
 	}
 	if (id->state == KK_STATE_REVOKED)
 		c->state_reason = KK_REASON_REVOKED;
+	else if (id->state == KK_STATE_EXPIRED)
+		c->state_reason = KK_REASON_EXPIRED;
 	else if (id->state != KK_STATE_ACTIVE)
 		c->state_reason = KK_REASON_BLOCKED;
 	return 1;

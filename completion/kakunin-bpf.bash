@@ -16,7 +16,7 @@ _kakunin_bpf_opts() {
 	run) echo "--cert --policy --ca --region --offline --keep-fds --json --help --" ;;
 	unbind) echo "--pid --cgroup --serial --json --help" ;;
 	revoke) echo "--serial --issuer --reason --no-stop --kill --crl --ca --json --help" ;;
-	rotate) echo "--serial --cert --ca --issuer --grace --json --help" ;;
+	rotate) echo "--serial --cert --watch --ca --issuer --grace --json --help" ;;
 	status) echo "--json --help" ;;
 	events) echo "--follow --json --text --agent --type --socket --help" ;;
 	policy) echo "--offline --json --help" ;;
@@ -92,7 +92,7 @@ _kakunin_bpf() {
 
 	# The value of the option before the cursor.
 	case $prev in
-	--cert | --policy | --ca | --crl | --config | --issuer | --socket)
+	--cert | --policy | --ca | --crl | --config | --issuer | --socket | --watch)
 		_kakunin_bpf_paths -f "$cur"
 		return 0
 		;;
@@ -106,7 +106,8 @@ _kakunin_bpf() {
 		;;
 	--type)
 		_kakunin_bpf_words "action action.* action.allowed action.denied action.audited agent.*
-			agent.bound agent.unbound agent.revoked agent.blocked agent.warning events.lost" "$cur"
+			agent.bound agent.unbound agent.revoked agent.blocked agent.warning agent.expiring
+			agent.expired events.lost" "$cur"
 		return 0
 		;;
 	--ringbuf-size)

@@ -60,6 +60,7 @@
 /* The policy hash: SHA-256 of the canonical policy, bytes; as lowercase hex with its NUL. */
 #define KK_POLICY_HASH_LEN     32
 #define KK_POLICY_HASH_HEX     (2 * KK_POLICY_HASH_LEN + 1)
+#define KK_SPIFFE_ID_MAX       2048 /* a policy's spiffe_id in bytes (SPIFFE standard); userspace */
 _Static_assert(KK_SERIAL_TEXT_SIZE >= KK_SERIAL_HEX_SIZE, "serial text holds the hex");
 _Static_assert(KK_AGENT_ID_SIZE > KK_POLICY_TEXT_MAX, "binding holds a whole agent_id");
 
@@ -73,6 +74,7 @@ enum kk_state {
 	KK_STATE_ACTIVE = 0,
 	KK_STATE_REVOKED = 1,
 	KK_STATE_BLOCKED = 2, /* revocation status unknown and fail_open is false */
+	KK_STATE_EXPIRED = 3, /* its not_after has passed (set by the daemon) */
 };
 
 enum kk_event_type {
@@ -85,6 +87,9 @@ enum kk_event_type {
 	KK_EV_AGENT_BLOCKED = 7,
 	KK_EV_EVENTS_LOST = 8,
 	KK_EV_AGENT_WARNING = 9, /* e.g. revocation status unknown under fail_open */
+	KK_EV_AGENT_EXPIRED = 10,  /* the daemon blocked an identity at its not_after */
+	KK_EV_AGENT_EXPIRING = 11, /* not_after within the daemon's expiry_warning_seconds */
+	KK_EV_TYPE_MAX,
 };
 
 /* Hooks, as events and per-binding counters name them (user/events.c has the names). */
@@ -226,6 +231,7 @@ enum kk_reason {
 	KK_REASON_PROTECTED,	   /* self-protection: never allowed to a bound task */
 	KK_REASON_OUTSIDE_BINDING, /* a signal or trace aimed outside the agent's binding */
 	KK_REASON_NAMESPACE,	   /* new namespaces or another cgroup at clone */
+	KK_REASON_EXPIRED,	   /* certificate expired (the daemon set KK_STATE_EXPIRED) */
 	KK_REASON_MAX,
 };
 

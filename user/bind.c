@@ -100,7 +100,8 @@ int kk_bind_prepare(struct kk_bind_req *r, struct kk_error *e)
 	}
 	if (err)
 		return policy_failed(r, err, e);
-	err = kk_identity_match_agent(&r->id, r->pol.agent_id, why, sizeof(why));
+	err = kk_identity_match_agent(&r->id, r->pol.agent_id, r->pol.spiffe_id, why,
+				      sizeof(why));
 	if (!err)
 		err = kk_identity_check_policy_hash(&r->id, kk_policy_hash_hex(&r->pol, hash),
 						    why, sizeof(why));

@@ -11,12 +11,14 @@ static const char usage[] =
 	"usage: kakunin-bpf daemon [--config FILE]\n\n"
 	"Consume the kernel's events: write the hash-chained audit file (default\n"
 	KK_AUDIT_FILE ", mode 0600) and syslog if configured, serve 'kakunin-bpf events' on\n"
-	KK_EVENTS_SOCKET ", report lost events, and end bindings whose processes are gone.\n"
+	KK_EVENTS_SOCKET ", report lost events, end bindings whose processes are gone, and\n"
+	"block an identity when its certificate expires (agent.expired; agent.expiring ahead).\n"
 	"Config (JSON, default " KK_DAEMON_CONFIG " if it exists): audit_file, max_file_bytes,\n"
 	"keep_files, max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url,\n"
-	"dns_refresh_seconds. While the audit file cannot be written (disk full, file size\n"
-	"limit) events are kept in memory up to max_unwritten_bytes and written later; past\n"
-	"that they are counted and reported as events.lost with the reason.\n"
+	"dns_refresh_seconds, expiry_warning_seconds. While the audit file\n"
+	"cannot be written (disk full, file size limit) events are kept in memory up to\n"
+	"max_unwritten_bytes and written later; past that they are counted and reported as\n"
+	"events.lost with the reason.\n"
 	"SIGTERM flushes and exits; SIGHUP reopens the audit file.\n";
 
 static const struct option opts[] = {

@@ -73,6 +73,8 @@ static void check_json(const char *file, const struct kk_policy *p, const struct
 
 	cJSON_AddStringToObject(o, "file", file);
 	cJSON_AddStringToObject(o, "agent_id", p->agent_id);
+	if (p->spiffe_id)
+		cJSON_AddStringToObject(o, "spiffe_id", p->spiffe_id);
 	cJSON_AddStringToObject(o, "version", p->version);
 	cJSON_AddStringToObject(o, "mode", p->mode == KK_MODE_AUDIT ? "audit" : "enforce");
 	cJSON_AddNumberToObject(o, "path_rules", (double)p->n_paths);

@@ -50,7 +50,44 @@ static const char *const stat_names[KK_STAT_MAX] = {
 
 static const char *state_name(uint32_t s)
 {
-	return s == KK_STATE_ACTIVE ? "active" : s == KK_STATE_REVOKED ? "revoked" : "blocked";
+	return s == KK_STATE_ACTIVE	 ? "active"
+	       : s == KK_STATE_REVOKED ? "revoked"
+	       : s == KK_STATE_EXPIRED ? "expired"
+				       : "blocked";
+}
+
+/* not_after and seconds_left (negative once expired); null both when the record cannot say. */
+static void add_expiry(cJSON *o, int64_t not_after)
+{
+	char when[40];
+
+	if (!not_after) {
+		cJSON_AddNullToObject(o, "not_after");
+		cJSON_AddNullToObject(o, "seconds_left");
+		return;
+	}
+	kk_format_rfc3339(not_after * 1000000000LL, when, sizeof(when));
+	cJSON_AddStringToObject(o, "not_after", when);
+	cJSON_AddNumberToObject(o, "seconds_left", (double)(not_after - (int64_t)time(NULL)));
+}
+
+/* "23h59m", "45s", "expired", "-": what the text table shows of seconds_left. */
+static const char *left_str(const cJSON *b, char *buf, size_t len)
+{
+	const cJSON *v = cJSON_GetObjectItem(b, "seconds_left");
+	long long s = cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
+
+	if (!cJSON_IsNumber(v))
+		return "-";
+	if (s < 0)
+		return "expired";
+	if (s >= 86400)
+		snprintf(buf, len, "%lldd%lldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, len, "%lldh%lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%llds", s);
+	return buf;
 }
 
 static cJSON *binding_json(const struct kk_status_binding *sb)
@@ -78,6 +115,7 @@ static cJSON *binding_json(const struct kk_status_binding *sb)
 	if (b->flags & KK_BIND_CGROUP)
 		cJSON_AddNumberToObject(o, "cgroup_id", (double)b->cgroup_id);
 	cJSON_AddStringToObject(o, "bound_at", since);
+	add_expiry(o, sb->not_after);
 	hooks = cJSON_AddObjectToObject(o, "hooks");
 	for (h = 1; h < KK_HOOK_MAX; h++) {
 		cJSON *c;
@@ -155,22 +193,23 @@ static void print_text(const cJSON *s)
 	       cJSON_GetObjectItem(s, "programs")->valueint,
 	       cJSON_GetObjectItem(s, "pin_root")->valuestring);
 	print_hooks(cJSON_GetObjectItem(s, "hooks"));
-	printf("\n%-4s %-20s %-18s %-8s %-8s %-10s %-8s %-8s %s\n", "BIND", "AGENT", "SERIAL",
-	       "STATE", "MODE", "POLICY", "ALLOWED", "DENIED", "PIDS");
+	printf("\n%-4s %-20s %-18s %-8s %-8s %-10s %-8s %-8s %-8s %s\n", "BIND", "AGENT",
+	       "SERIAL", "STATE", "MODE", "POLICY", "EXPIRES", "ALLOWED", "DENIED", "PIDS");
 	cJSON_ArrayForEach (b, cJSON_GetObjectItem(s, "bindings")) {
-		char pids[256] = "";
+		char pids[256] = "", left[24];
 		size_t used = 0;
 
 		cJSON_ArrayForEach (c, cJSON_GetObjectItem(b, "pids"))
 			used += snprintf(pids + used, used < sizeof(pids) ? sizeof(pids) - used : 0,
 					 "%s%d", used ? "," : "", c->valueint);
-		printf("%-4d %-20s %-18s %-8s %-8s %-10s %-8.0f %-8.0f %s\n",
+		printf("%-4d %-20s %-18s %-8s %-8s %-10s %-8s %-8.0f %-8.0f %s\n",
 		       cJSON_GetObjectItem(b, "binding")->valueint,
 		       cJSON_GetObjectItem(b, "agent_id")->valuestring,
 		       cJSON_GetObjectItem(b, "serial")->valuestring,
 		       cJSON_GetObjectItem(b, "state")->valuestring,
 		       cJSON_GetObjectItem(b, "mode")->valuestring,
 		       cJSON_GetObjectItem(b, "policy_version")->valuestring,
+		       left_str(b, left, sizeof(left)),
 		       cJSON_GetObjectItem(b, "allowed")->valuedouble,
 		       cJSON_GetObjectItem(b, "denied")->valuedouble, *pids ? pids : "-");
 	}

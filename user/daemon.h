@@ -31,7 +31,9 @@ struct kk_daemon_cfg {
 	char ocsp_url[512];	      /* "" = each certificate's AIA URL */
 	int dns_refresh_s;	      /* 0 = never */
 	uint64_t max_unwritten_bytes; /* lines kept while the file cannot be written; 0: default */
+	int64_t expiry_warning_s;     /* agent.expiring this long before not_after; 0 = never */
 };
+#define KK_EXPIRY_WARNING_S (7 * 86400) /* expiry_warning_seconds' default */
 
 /* Defaults, then FILE if given (JSONC, unknown keys are errors). Reports; -errno. */
 int kk_daemon_config(const char *file, struct kk_daemon_cfg *c);

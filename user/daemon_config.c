@@ -70,10 +70,13 @@ static int apply_one(const char *file, const cJSON *v, struct kk_daemon_cfg *c)
 	} else if (!strcmp(k, "dns_refresh_seconds")) {
 		err = set_number(file, v, 0, 86400, &n);
 		c->dns_refresh_s = err ? c->dns_refresh_s : (int)n;
+	} else if (!strcmp(k, "expiry_warning_seconds")) {
+		err = set_number(file, v, 0, 31536000, &n);
+		c->expiry_warning_s = err ? c->expiry_warning_s : (int64_t)n;
 	} else {
 		kk_err("daemon", "%s: %s: unknown key (audit_file, max_file_bytes, keep_files, "
 		       "max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url, "
-		       "dns_refresh_seconds)", file, k);
+		       "dns_refresh_seconds, expiry_warning_seconds)", file, k);
 		err = -EINVAL;
 	}
 	return err;
@@ -108,6 +111,7 @@ int kk_daemon_config(const char *file, struct kk_daemon_cfg *c)
 	c->max_unwritten_bytes = KK_SINK_UNWRITTEN_MAX;
 	c->ocsp_timeout_ms = 5000;
 	c->dns_refresh_s = 300;
+	c->expiry_warning_s = KK_EXPIRY_WARNING_S;
 	if (!file)
 		return 0;
 	f = fopen(file, "re");

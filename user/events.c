@@ -30,7 +30,8 @@ const char *kk_event_type_name(__u32 type)
 		[KK_EV_ACTION_AUDITED] = "action.audited", [KK_EV_AGENT_BOUND] = "agent.bound",
 		[KK_EV_AGENT_UNBOUND] = "agent.unbound",   [KK_EV_AGENT_REVOKED] = "agent.revoked",
 		[KK_EV_AGENT_BLOCKED] = "agent.blocked",   [KK_EV_EVENTS_LOST] = "events.lost",
-		[KK_EV_AGENT_WARNING] = "agent.warning",
+		[KK_EV_AGENT_WARNING] = "agent.warning",   [KK_EV_AGENT_EXPIRED] = "agent.expired",
+		[KK_EV_AGENT_EXPIRING] = "agent.expiring",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -180,6 +181,7 @@ const char *kk_reason_text(__u32 reason)
 		[KK_REASON_IPC_NONE] = "System V IPC and keys not allowed (ipc: none)",
 		[KK_REASON_REVOKED] = "certificate revoked",
 		[KK_REASON_BLOCKED] = "revocation status unknown (fail closed)",
+		[KK_REASON_EXPIRED] = "certificate expired",
 		[KK_REASON_BINDING_INVALID] = "binding unusable (fail closed)",
 		[KK_REASON_STORAGE_FULL] = "child could not inherit the binding (fail closed)",
 		[KK_REASON_CONN_TABLE_FULL] = "connection table full (fail closed)",
@@ -272,7 +274,7 @@ bool kk_event_agent_fields(const struct kk_event *ev, const char *f[4])
 {
 	size_t off = 0, i;
 
-	if (ev->type < KK_EV_AGENT_BOUND || ev->type > KK_EV_AGENT_WARNING ||
+	if (ev->type < KK_EV_AGENT_BOUND || ev->type >= KK_EV_TYPE_MAX ||
 	    ev->type == KK_EV_EVENTS_LOST || !ev->path_len)
 		return false;
 	for (i = 0; i < 4; i++) {

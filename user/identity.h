@@ -70,13 +70,15 @@ int kk_identity_verify(const char *cert_path, const char *ca_bundle, int64_t now
 		       struct kk_identity *id, char *why, size_t wlen);
 
 /*
- * agent_id must equal the subject CN or the last path segment of a SAN URI
- * (spiffe://example.org/agent/trading_bot_v2 -> trading_bot_v2), byte for byte. -EACCES with
- * why: "certificate CN \"x\" (and SAN URIs ...) does not match the policy's agent_id \"y\"";
- * -EINVAL for an empty agent_id.
+ * Does certificate id name the policy's agent? Whole names only, byte for byte, never a suffix
+ * or a path segment. Without spiffe_id (NULL or ""): agent_id must equal the subject CN or a
+ * whole SAN URI. With spiffe_id: one SAN URI must equal it, and the CN does not count.
+ * -EACCES with why naming what did not match: "certificate CN \"x\" (and SAN URIs ...) does
+ * not match the policy's agent_id \"y\"", "certificate SAN URI \"u\" does not match the
+ * policy's spiffe_id \"s\" ..."; -EINVAL for an empty agent_id.
  */
-int kk_identity_match_agent(const struct kk_identity *id, const char *agent_id, char *why,
-			    size_t wlen);
+int kk_identity_match_agent(const struct kk_identity *id, const char *agent_id,
+			    const char *spiffe_id, char *why, size_t wlen);
 
 /*
  * When the certificate pins a policy hash, it must equal policy_hash_hex (64 hex digits).

@@ -41,43 +41,76 @@ static void append_quoted(char *buf, size_t len, const char *s)
 	append(buf, len, "\"%s%s\"", tmp, s[i] ? "..." : "");
 }
 
-/*
- * The last path segment of a URI: "spiffe://example.org/agent/bot" -> "bot". The authority is
- * not a path: "spiffe://bot" has none (NULL), so a trust domain cannot pose as an agent.
- */
-static const char *uri_last_segment(const char *uri)
+/* Does some SAN URI of id equal uri byte for byte? */
+static bool has_san_uri(const struct kk_identity *id, const char *uri)
 {
-	const char *p = strchr(uri, ':'), *last;
-
-	if (!p)
-		return NULL;
-	p++;
-	if (p[0] == '/' && p[1] == '/') {
-		p = strchr(p + 2, '/');
-		if (!p)
-			return NULL;
-	}
-	last = strrchr(p, '/');
-	return last ? last + 1 : NULL;
-}
-
-int kk_identity_match_agent(const struct kk_identity *id, const char *agent_id, char *why,
-			    size_t wlen)
-{
-	const char *seg;
 	size_t i;
 
+	for (i = 0; i < id->n_san_uris; i++)
+		if (!strcmp(id->san_uris[i], uri))
+			return true;
+	return false;
+}
+
+/* Does some SAN URI end in "/name"? Only for the hint: it is never a match. */
+static bool uri_ends_in(const struct kk_identity *id, const char *name)
+{
+	size_t i, n = strlen(name), u;
+
+	for (i = 0; i < id->n_san_uris; i++) {
+		u = strlen(id->san_uris[i]);
+		if (u > n && id->san_uris[i][u - n - 1] == '/' &&
+		    !strcmp(id->san_uris[i] + u - n, name))
+			return true;
+	}
+	return false;
+}
+
+/* ", "-separated quoted SAN URIs of id. */
+static void append_uris(char *why, size_t wlen, const struct kk_identity *id)
+{
+	size_t i;
+
+	for (i = 0; i < id->n_san_uris; i++) {
+		append(why, wlen, i ? ", " : "");
+		append_quoted(why, wlen, id->san_uris[i]);
+	}
+}
+
+/* With a spiffe_id, only a SAN URI equal to it counts: a CN is easier to get than a SAN. */
+static int match_spiffe(const struct kk_identity *id, const char *spiffe_id, char *why,
+			size_t wlen)
+{
+	if (has_san_uri(id, spiffe_id))
+		return 0;
+	if (wlen)
+		why[0] = '\0';
+	if (id->n_san_uris) {
+		append(why, wlen, "certificate SAN URI%s ", id->n_san_uris == 1 ? "" : "s");
+		append_uris(why, wlen, id);
+		append(why, wlen, " %s not match", id->n_san_uris == 1 ? "does" : "do");
+	} else {
+		append(why, wlen, "certificate has no SAN URI to match");
+	}
+	append(why, wlen, " the policy's spiffe_id ");
+	append_quoted(why, wlen, spiffe_id);
+	if (id->subject_cn)
+		append(why, wlen, " (its CN does not count when spiffe_id is set)");
+	return -EACCES;
+}
+
+int kk_identity_match_agent(const struct kk_identity *id, const char *agent_id,
+			    const char *spiffe_id, char *why, size_t wlen)
+{
 	if (!agent_id || !agent_id[0]) {
 		snprintf(why, wlen, "the policy's agent_id is empty");
 		return -EINVAL;
 	}
-	if (id->subject_cn && !strcmp(id->subject_cn, agent_id))
+	if (spiffe_id && spiffe_id[0])
+		return match_spiffe(id, spiffe_id, why, wlen);
+	/* Whole names only: a suffix or a path segment is anyone's to put in a SAN. */
+	if ((id->subject_cn && !strcmp(id->subject_cn, agent_id)) || has_san_uri(id, agent_id))
 		return 0;
-	for (i = 0; i < id->n_san_uris; i++) {
-		seg = uri_last_segment(id->san_uris[i]);
-		if (seg && !strcmp(seg, agent_id))
-			return 0;
-	}
 	if (wlen)
 		why[0] = '\0';
 	if (id->subject_cn) {
@@ -89,16 +122,15 @@ int kk_identity_match_agent(const struct kk_identity *id, const char *agent_id, 
 		       id->n_san_uris ? "certificate has no CN, and its SAN URIs "
 				      : "certificate has neither a CN nor a SAN URI to match");
 	}
-	for (i = 0; i < id->n_san_uris; i++) {
-		append(why, wlen, i ? ", " : "");
-		append_quoted(why, wlen, id->san_uris[i]);
-	}
+	append_uris(why, wlen, id);
 	if (id->subject_cn)
 		append(why, wlen, "%s does not match", id->n_san_uris ? ")" : "");
 	else if (id->n_san_uris)
 		append(why, wlen, " do not match");
 	append(why, wlen, " the policy's agent_id ");
 	append_quoted(why, wlen, agent_id);
+	if (uri_ends_in(id, agent_id))
+		append(why, wlen, " (a SAN URI matches only whole: set the policy's spiffe_id)");
 	return -EACCES;
 }
 

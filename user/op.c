@@ -15,7 +15,8 @@ int kk_ident_state_check(uint32_t state, const char *serial, const char *what, s
 	/* Anything but active denies every action (DESIGN.md); an unknown state is blocked. */
 	return kk_error_set(e, -EACCES, what, "certificate serial %s is %s", serial,
 			    state == KK_STATE_REVOKED ? "revoked"
-						      : "blocked (revocation status unknown)");
+			    : state == KK_STATE_EXPIRED ? "expired"
+							: "blocked (revocation status unknown)");
 }
 
 int kk_op_open(struct kk_maps *m, bool lock, struct kk_error *e)

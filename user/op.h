@@ -66,6 +66,7 @@ struct kk_status_binding {
 	uint32_t state; /* enum kk_state */
 	bool audit;	/* the policy's mode */
 	uint8_t policy_hash[32];
+	int64_t not_after; /* the certificate's, Unix seconds, from the binding's record; 0: unknown */
 	int *pids; /* thread-group leaders carrying a live mark of slot */
 	size_t n_pids;
 	uint64_t (*counts)[2]; /* [KK_HOOK_SLOTS][allowed, denied] */
@@ -102,6 +103,8 @@ struct kk_rotate_res {
 int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *cert,
 		       const char *grace, struct kk_error *e);
 int kk_op_rotate(const struct kk_rotate_req *r, struct kk_rotate_res *res, struct kk_error *e);
+/* rotate --watch, before it waits: can rotations work at all (root, maps loaded)? -errno, e */
+int kk_rotate_ready(struct kk_error *e);
 
 /* --- bind and run (op_bind.c) --- */
 

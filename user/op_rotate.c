@@ -17,6 +17,7 @@
 #include "identity.h"
 #include "maps.h"
 #include "op.h"
+#include "policy.h"
 #include "revoke.h"
 #include "state.h"
 
@@ -34,7 +35,8 @@ int kk_rotate_req_init(struct kk_rotate_req *r, const char *serial, const char *
 			return kk_error_set(e, -EINVAL, what, "seconds, 0 to 31536000");
 	}
 	if (!serial || !cert)
-		return kk_error_set(e, -EINVAL, NULL, "--serial and --cert are required");
+		return kk_error_set(e, -EINVAL, NULL,
+				    "--serial and --cert (or --watch) are required");
 	snprintf(what, sizeof(what), "--serial '%s'", serial);
 	if (kk_serial_key(serial, &r->old, r->old_serial))
 		return kk_error_set(e, -EINVAL, what, "not a hex serial number");
@@ -53,19 +55,70 @@ struct rot {
 	int err;   /* each_old: the refusal or failure that stopped the walk */
 };
 
+/*
+ * The spiffe_id of the policy binding slot was made with (*out NULL when it has none). The
+ * kernel keeps no policy text: it comes from the binding's record (state.h), whose policy must
+ * still hash as the kernel's policy slot says. Without it the new certificate cannot be matched,
+ * and the rotation is refused. -errno, why[]
+ */
+static int bound_spiffe_id(uint32_t slot, const struct kk_binding *b,
+			   const struct kk_policy_slot *pol, char **out, char *why, size_t wlen)
+{
+	struct kk_binding_meta meta;
+	struct kk_errors errs = { 0 };
+	struct kk_policy p;
+	int err;
+
+	*out = NULL;
+	err = kk_meta_load(slot, &meta);
+	if (!err && meta.gen != b->gen)
+		err = -ESTALE;
+	if (err) {
+		snprintf(why, wlen,
+			 "no record of the binding in %s (%s): cannot check its policy's spiffe_id",
+			 kk_state_dir(), strerror(-err));
+		return err;
+	}
+	err = meta.canonical ? kk_policy_load_canonical(meta.policy, &p, &errs) :
+			       kk_policy_load(meta.policy, &p, &errs);
+	if (!err && memcmp(p.hash, pol->hash, sizeof(p.hash)))
+		err = -ESTALE;
+	if (err)
+		snprintf(why, wlen, "%.300s: %s: cannot check its policy's spiffe_id", meta.policy,
+			 err == -ESTALE ? "not the policy it was bound with" :
+			 errs.n ? errs.v[0].reason : strerror(-err));
+	else if (p.spiffe_id && !(*out = strdup(p.spiffe_id)))
+		err = -ENOMEM;
+	kk_policy_free(&p); /* also what a failed load left: it starts from a zeroed policy */
+	kk_errors_free(&errs);
+	return err;
+}
+
 /* May binding b move to the new certificate? Fills e with why not. */
 static int check_binding(struct kk_maps *m, struct rot *r, uint32_t slot,
 			 const struct kk_binding *b, const struct kk_ident *old)
 {
 	struct kk_policy_slot pol;
 	char why[512], hash[65], what[sizeof(r->e->what)];
+	char *spiffe_id = NULL;
+	int err;
 
 	snprintf(what, sizeof(what), "binding %u (agent %s)", slot, b->agent_id);
-	/* A revoked or blocked binding stays so: moving it would lift its state by the side. */
-	if (kk_ident_state_check(old->state, r->req->old_serial, what, r->e))
+	/*
+	 * A revoked or blocked binding stays so: moving it would lift its state by the side. An
+	 * expired one may move: a renewed certificate, checked as a bind checks it, is the cure.
+	 */
+	if (old->state != KK_STATE_EXPIRED &&
+	    kk_ident_state_check(old->state, r->req->old_serial, what, r->e))
 		return -EACCES;
-	if (kk_identity_match_agent(&r->id, b->agent_id, why, sizeof(why)) ||
-	    kk_maps_policy_read(m, b->policy, &pol))
+	if (kk_maps_policy_read(m, b->policy, &pol)) {
+		snprintf(why, sizeof(why), "its policy slot %u cannot be read", b->policy);
+		goto bad;
+	}
+	err = bound_spiffe_id(slot, b, &pol, &spiffe_id, why, sizeof(why));
+	err = err ?: kk_identity_match_agent(&r->id, b->agent_id, spiffe_id, why, sizeof(why));
+	free(spiffe_id);
+	if (err)
 		goto bad;
 	kk_hex_encode(pol.hash, sizeof(pol.hash), hash);
 	if (kk_identity_check_policy_hash(&r->id, hash, why, sizeof(why)))
@@ -222,5 +275,15 @@ int kk_op_rotate(const struct kk_rotate_req *req, struct kk_rotate_res *res, str
 		kk_maps_close(&m);
 	}
 	kk_identity_free(&r.id);
+	return err;
+}
+
+int kk_rotate_ready(struct kk_error *e)
+{
+	struct kk_maps m;
+	int err = kk_op_open(&m, false, e);
+
+	if (!err)
+		kk_maps_close(&m);
 	return err;
 }

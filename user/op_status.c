@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "bind.h"
+#include "expiry.h"
 #include "maps.h"
 #include "op.h"
 #include "revoke.h"
@@ -56,6 +57,7 @@ static int read_binding(struct kk_maps *m, const struct kk_binding_rec *r, void 
 	struct kk_status *s = ctx;
 	struct kk_status_binding *b = &s->bindings[s->n++];
 	struct kk_policy_slot pol = { 0 };
+	char why[700];
 
 	b->slot = r->slot;
 	b->b = r->binding;
@@ -68,6 +70,10 @@ static int read_binding(struct kk_maps *m, const struct kk_binding_rec *r, void 
 	b->state = r->ident.state;
 	b->audit = pol.consts.flags & KK_POL_AUDIT_MODE;
 	memcpy(b->policy_hash, pol.hash, sizeof(b->policy_hash));
+	/* The copy the daemon watches (expiry.h); none: unknown, shown as such. */
+	if (!r->ident_ok || kk_binding_not_after(r->slot, r->binding.gen, &r->ident.key,
+						 &b->not_after, why, sizeof(why)))
+		b->not_after = 0;
 	return 0;
 }
 

@@ -27,7 +27,7 @@ static int parse_root(struct kk_pg_ctx *c, const cJSON *root)
 					     "baseline",     "execution_constraints",
 					     "data_access",  "exec",	"network_rules",
 					     "revocation_check", "auto_revoke", "audit",
-					     "allow_jit", "ipc", NULL };
+					     "allow_jit", "ipc", "spiffe_id", NULL };
 	const cJSON *v;
 
 	if (!cJSON_IsObject(root)) {
@@ -135,6 +135,7 @@ void kk_policy_free(struct kk_policy *p)
 
 	free(p->file);
 	free(p->agent_id);
+	free(p->spiffe_id);
 	free(p->version);
 	free_strv(p->regions, p->n_regions);
 	free(p->rate_unit);

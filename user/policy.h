@@ -64,6 +64,7 @@ struct kk_host_rule {
 struct kk_policy {
 	char *file;
 	char *agent_id;
+	char *spiffe_id; /* NULL, or the SAN URI the certificate must carry (then CN is not enough) */
 	char *version;
 	enum kk_mode mode;
 	bool baseline;

@@ -29,6 +29,47 @@ static bool valid_agent_id(const char *s)
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
 
+/*
+ * A SPIFFE ID naming a workload, as the SPIFFE ID standard spells one: "spiffe://", a trust
+ * domain of a-z 0-9 . - _, then one or more "/segment"s of A-Z a-z 0-9 . - _ (no "." or "..",
+ * no empty segment, so no trailing "/"), no port, user, query or fragment, at most 2048 bytes.
+ * NULL when s is one, else what is wrong.
+ */
+static const char *spiffe_id_error(const char *s)
+{
+	static const char seg_chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+	const char *p;
+	size_t n;
+
+	if (strlen(s) > KK_SPIFFE_ID_MAX)
+		return "longer than 2048 bytes";
+	if (strncmp(s, "spiffe://", 9))
+		return "must start with \"spiffe://\" (lowercase)";
+	p = s + 9;
+	n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789.-_");
+	if (!n && (!*p || *p == '/'))
+		return "has no trust domain (spiffe://TRUST_DOMAIN/PATH)";
+	p += n;
+	if (!*p)
+		return "names a trust domain, not a workload: add a path "
+		       "(spiffe://TRUST_DOMAIN/PATH)";
+	if (*p != '/')
+		return "trust domain may hold only a-z 0-9 . - _ (no port, user or upper case)";
+	while (*p == '/') {
+		n = strspn(++p, seg_chars);
+		if (!n)
+			return "has an empty path segment (\"//\" or a trailing \"/\")";
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return "has a \".\" or \"..\" path segment";
+		p += n;
+	}
+	if (*p)
+		return "path may hold only A-Z a-z 0-9 . - _ between slashes "
+		       "(no query or fragment)";
+	return NULL;
+}
+
 void kk_pf_identity(struct kk_pg_ctx *c, const cJSON *root)
 {
 	static const char *const modes[] = { "enforce", "audit", NULL };
@@ -44,6 +85,17 @@ void kk_pf_identity(struct kk_pg_ctx *c, const cJSON *root)
 			     "must be 1 to %d characters of A-Z a-z 0-9 _ . -", TEXT_MAX);
 	else
 		c->p->agent_id = kk_pg_dup_str(c, v->valuestring);
+
+	/* Optional: then the certificate must carry this SAN URI, and its CN does not count. */
+	v = kk_pg_member(root, "spiffe_id");
+	if (v && !kk_pg_want_type(c, v, cJSON_String, "spiffe_id", "a string \"spiffe://...\""))
+		;
+	else if (v && spiffe_id_error(v->valuestring))
+		kk_pg_err_at(c, v, false, "spiffe_id", "\"%.80s%s\" is not a SPIFFE ID: %s",
+			     v->valuestring, strlen(v->valuestring) > 80 ? "..." : "",
+			     spiffe_id_error(v->valuestring));
+	else if (v)
+		c->p->spiffe_id = kk_pg_dup_str(c, v->valuestring);
 
 	v = kk_pg_member(root, "version");
 	if (!v)

@@ -22,6 +22,7 @@
 struct kk_watch {
 	const struct kk_daemon_cfg *cfg;
 	time_t last_reap, last_dns;
+	struct kk_expiry *expiry;
 };
 
 /*
@@ -101,6 +102,11 @@ struct kk_watch *kk_watch_new(const struct kk_daemon_cfg *cfg)
 	if (w) {
 		w->cfg = cfg;
 		w->last_dns = time(NULL); /* bind just resolved them */
+		w->expiry = kk_expiry_new(cfg->expiry_warning_s);
+		if (!w->expiry) {
+			free(w);
+			w = NULL;
+		}
 	}
 	return w;
 }
@@ -142,6 +148,7 @@ void kk_watch_tick(struct kk_watch *w, struct kk_maps *m)
 		return;
 	}
 	rotation_timers(m, now);
+	kk_expiry_check(w->expiry, m, now);
 	if (w->cfg->dns_refresh_s && now - w->last_dns >= w->cfg->dns_refresh_s) {
 		w->last_dns = now;
 		dns_refresh(m);
@@ -156,5 +163,7 @@ void kk_watch_tick(struct kk_watch *w, struct kk_maps *m)
 
 void kk_watch_free(struct kk_watch *w)
 {
+	if (w)
+		kk_expiry_free(w->expiry);
 	free(w);
 }

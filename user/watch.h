@@ -2,10 +2,14 @@
 /*
  * watch — what the daemon does on its one-second tick besides the audit file: end bindings
  * whose tasks are gone, record tripwire revocations, keep the kernel's clock offset current,
- * revoke at the end of rotation grace periods, re-resolve hostnames; and the OCSP poller.
+ * revoke at the end of rotation grace periods, re-resolve hostnames, block identities whose
+ * certificate expired (watch_expiry.c); and the OCSP poller.
  */
 #ifndef KK_WATCH_H
 #define KK_WATCH_H
+
+#include <stdint.h>
+#include <time.h>
 
 struct kk_daemon_cfg;
 struct kk_maps;
@@ -14,6 +18,13 @@ struct kk_watch;
 struct kk_watch *kk_watch_new(const struct kk_daemon_cfg *cfg);
 void kk_watch_tick(struct kk_watch *w, struct kk_maps *m);
 void kk_watch_free(struct kk_watch *w);
+
+/* Certificate expiry (watch_expiry.c): warn_s is expiry_warning_seconds (0: no warning). */
+struct kk_expiry;
+struct kk_expiry *kk_expiry_new(int64_t warn_s);
+/* Under the maps lock. */
+void kk_expiry_check(struct kk_expiry *x, struct kk_maps *m, time_t now);
+void kk_expiry_free(struct kk_expiry *x);
 
 /* The OCSP poller thread (watch_ocsp.c); NULL when it cannot start (reported). */
 struct kk_ocsp_poller;

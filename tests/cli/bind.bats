@@ -75,6 +75,27 @@ bind_() {
 	assert_one_stderr_line "does not match the policy's agent_id \"trading_bot_v2\""
 }
 
+@test "a SAN URI names the agent only whole: CN=wrong_bot with .../sa/trading_bot_v2 is refused" {
+	bind_ --pid "$TARGET" --cert "$C/wrongbot.pem" --ca "$C/root.pem" --policy "$POL"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: bind: certificate CN \"wrong_bot\" (and SAN URIs \"spiffe://example.org/ns/dev/sa/trading_bot_v2\") does not match the policy's agent_id \"trading_bot_v2\" (a SAN URI matches only whole: set the policy's spiffe_id)"
+}
+
+@test "with spiffe_id, a SAN URI must equal it and the CN is not enough" {
+	python3 - "$POL" "$BATS_TEST_TMPDIR/prod.json" spiffe://example.org/ns/prod/sa/trading_bot_v2 <<'PY'
+import json, re, sys
+text = re.sub(r"//[^\n]*", "", open(sys.argv[1]).read())
+p = json.loads(text); p["spiffe_id"] = sys.argv[3]
+json.dump(p, open(sys.argv[2], "w"))
+PY
+	bind_ --pid "$TARGET" --cert "$C/leaf.pem" --ca "$C/root.pem" --policy "$BATS_TEST_TMPDIR/prod.json"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: bind: certificate has no SAN URI to match the policy's spiffe_id \"spiffe://example.org/ns/prod/sa/trading_bot_v2\" (its CN does not count when spiffe_id is set)"
+	bind_ --pid "$TARGET" --cert "$C/wrongbot.pem" --ca "$C/root.pem" --policy "$BATS_TEST_TMPDIR/prod.json"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: bind: certificate SAN URI \"spiffe://example.org/ns/dev/sa/trading_bot_v2\" does not match the policy's spiffe_id \"spiffe://example.org/ns/prod/sa/trading_bot_v2\""
+}
+
 @test "a certificate pinning another policy hash is refused" {
 	sed 's/"version": "1.0.0"/"version": "1.0.1"/' "$POL" >"$BATS_TEST_TMPDIR/other.json"
 	bind_ --pid "$TARGET" --cert "$C/pinned.pem" --ca "$C/root.pem" --policy "$BATS_TEST_TMPDIR/other.json"

@@ -62,6 +62,26 @@ setup() {
 	assert_json_error ENOENT "--issuer" "certificate $C/missing.pem: cannot open"
 }
 
+@test "rotate refuses an expired certificate before the kernel" {
+	run --separate-stderr "$KK" rotate --serial 0a --cert "$C/expired.pem" --ca "$C/root.pem"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: rotate: certificate $C/expired.pem: expired on 2020-01-02 00:00:00 UTC"
+}
+
+@test "rotate --watch: --cert excludes it; without a kernel it says so and ends at once" {
+	run --separate-stderr "$KK" rotate --serial 0a --cert "$C/leaf.pem" --watch "$C/leaf.pem"
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "kakunin-bpf: rotate: --cert and --watch exclude each other"
+	not_loaded_host
+	run --separate-stderr timeout 10 "$KK" rotate --serial 0a --watch "$C/leaf.pem" --ca "$C/root.pem"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "kakunin-bpf: rotate: /sys/fs/bpf/kakunin/maps/"
+	[[ "$stderr" == *"kakunin-bpf is not loaded"* ]]
+	run --separate-stderr timeout 10 "$KK" rotate --json --serial 0a --watch "$C/leaf.pem"
+	[ "$status" -eq 1 ]
+	assert_json_error ENOENT /sys/fs/bpf/kakunin/maps/ "kakunin-bpf is not loaded"
+}
+
 @test "usage errors exit 2 in one text line, or one JSON object with --json" {
 	run --separate-stderr "$KK" unbind
 	[ "$status" -eq 2 ]
@@ -74,7 +94,7 @@ setup() {
 	assert_one_stderr_line "kakunin-bpf: unbind: --pid '0x10': not a process id (see"
 	run --separate-stderr "$KK" rotate --json --serial 0a
 	[ "$status" -eq 2 ]
-	assert_json_error EINVAL "" "--serial and --cert are required"
+	assert_json_error EINVAL "" "--serial and --cert (or --watch) are required"
 	run --separate-stderr "$KK" rotate --serial 0a --cert x.pem --grace -5
 	[ "$status" -eq 2 ]
 	assert_one_stderr_line "kakunin-bpf: rotate: --grace '-5': seconds, 0 to 31536000 (see 'kakunin-bpf rotate --help')"

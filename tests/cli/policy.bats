@@ -47,7 +47,23 @@ JSON
 bad.json:4:11: mode: must be \"enforce\" or \"audit\"
 bad.json:6:5: data_access[\"/x*\"]: '*' only allowed as the last path component
 bad.json:7:15: data_access[\"/ok/*\"]: unknown permission \"delete\" (expected read, write, exec)
-bad.json:9:3: colour: unknown key (expected: agent_id, version, mode, baseline, execution_constraints, data_access, exec, network_rules, revocation_check, auto_revoke, audit, allow_jit, ipc)" ]
+bad.json:9:3: colour: unknown key (expected: agent_id, version, mode, baseline, execution_constraints, data_access, exec, network_rules, revocation_check, auto_revoke, audit, allow_jit, ipc, spiffe_id)" ]
+}
+
+@test "spiffe_id must be a SPIFFE ID naming a workload; it changes the policy hash" {
+	printf '{"agent_id": "a", "version": "1",\n "spiffe_id": "spiffe://Example.org/a"}\n' >s.json
+	run --separate-stderr "$KK" policy check --offline s.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "s.json:2:15: spiffe_id: \"spiffe://Example.org/a\" is not a SPIFFE ID: trust domain may hold only a-z 0-9 . - _ (no port, user or upper case)" ]
+	printf '{"agent_id": "a", "version": "1"}\n' >n.json
+	printf '{"agent_id": "a", "version": "1", "spiffe_id": "spiffe://example.org/ns/prod/sa/a"}\n' >s.json
+	run "$KK" policy check --offline --json n.json
+	[ "$status" -eq 0 ]
+	local h1=${output##*\"hash\":\"}
+	run "$KK" policy check --offline --json s.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"spiffe_id":"spiffe://example.org/ns/prod/sa/a"'* ]]
+	[ "${output##*\"hash\":\"}" != "$h1" ]
 }
 
 @test "positions survive comments: an error after a block comment points to the right column" {

@@ -13,18 +13,19 @@ lsm_programs() {
 }
 
 # make_pki DIR [AGENT...]: a CA (DIR/ca.pem) and one certificate per agent id (DIR/AGENT.pem,
-# CN = the agent id), made with the openssl CLI.
+# CN = the agent id), made with the openssl CLI. Valid 30 days: longer than the daemon's
+# default expiry_warning_seconds (7 days), so no test sees an agent.expiring it did not ask for.
 make_pki() {
 	local dir=$1 a
 	shift
 	mkdir -p "$dir"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 31 \
 		-subj "/CN=kakunin test CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
 	for a in "$@"; do
 		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$a" \
 			-keyout "$dir/$a.key" -out "$dir/$a.csr" 2>/dev/null
 		openssl x509 -req -in "$dir/$a.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
-			-set_serial "0x$(openssl rand -hex 8)" -days 1 -out "$dir/$a.pem" 2>/dev/null
+			-set_serial "0x$(openssl rand -hex 8)" -days 30 -out "$dir/$a.pem" 2>/dev/null
 	done
 }
 
@@ -164,6 +165,6 @@ fresh_cert() {
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=agent" \
 		-keyout "$BATS_TEST_TMPDIR/a.key" -out "$BATS_TEST_TMPDIR/a.csr" 2>/dev/null
 	openssl x509 -req -in "$BATS_TEST_TMPDIR/a.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
-		-set_serial "0x$(openssl rand -hex 8)" -days 1 -out "$BATS_TEST_TMPDIR/a.pem" 2>/dev/null
+		-set_serial "0x$(openssl rand -hex 8)" -days 30 -out "$BATS_TEST_TMPDIR/a.pem" 2>/dev/null
 	echo "$BATS_TEST_TMPDIR/a.pem"
 }

@@ -49,6 +49,9 @@ subjectAltName = URI:spiffe://example.org/agent/trading_bot_v2,URI:https://examp
 [san_only]
 basicConstraints = CA:FALSE
 subjectAltName = URI:spiffe://example.org/agent/trading_bot_v2
+[san_dev]
+basicConstraints = CA:FALSE
+subjectAltName = URI:spiffe://example.org/ns/dev/sa/trading_bot_v2
 [host_only]
 basicConstraints = CA:FALSE
 subjectAltName = URI:spiffe://trading_bot_v2
@@ -123,6 +126,7 @@ cert cnother "/CN=data_processor" root 0x1004 leaf
 cert san "/O=kakunin test/CN=Trading Bot" root 0x1005 san
 cert sanonly "/O=kakunin test" root 0x1006 san_only
 cert hostonly "/CN=Trading Bot" root 0x1007 host_only
+cert wrongbot "/CN=wrong_bot" root 0x1011 san_dev
 cert pinned "/CN=trading_bot_v2" root 0x1008 pinned
 cert pinned31 "/CN=trading_bot_v2" root 0x1009 pinned31
 cert pinnedutf8 "/CN=trading_bot_v2" root 0x100a pinned_utf8

@@ -39,6 +39,7 @@ UNIT_TEST(defaults_without_a_file)
 	CHECK(c.max_unwritten_bytes == KK_SINK_UNWRITTEN_MAX);
 	CHECK_EQ_INT(c.ocsp_timeout_ms, 5000);
 	CHECK_EQ_INT(c.dns_refresh_s, 300);
+	CHECK(c.expiry_warning_s == 7 * 86400);
 	CHECK(!c.syslog);
 	CHECK_EQ_STR(c.ocsp_url, "");
 }
@@ -51,7 +52,8 @@ UNIT_TEST(every_key_taken)
 			   "\"/s.sock\", \"ocsp_url\": \"http://o\", \"syslog\": true, "
 			   "\"max_file_bytes\": 4096, \"max_unwritten_bytes\": 8192, "
 			   "\"keep_files\": 3, \"ocsp_timeout_ms\": 100, "
-			   "\"dns_refresh_seconds\": 0 }", &c), 0);
+			   "\"dns_refresh_seconds\": 0, \"expiry_warning_seconds\": 3600 }", &c),
+		     0);
 	CHECK_EQ_STR(c.audit_file, "/a.jsonl");
 	CHECK_EQ_STR(c.socket_path, "/s.sock");
 	CHECK_EQ_STR(c.ocsp_url, "http://o");
@@ -61,6 +63,9 @@ UNIT_TEST(every_key_taken)
 	CHECK_EQ_INT(c.keep_files, 3);
 	CHECK_EQ_INT(c.ocsp_timeout_ms, 100);
 	CHECK_EQ_INT(c.dns_refresh_s, 0);
+	CHECK(c.expiry_warning_s == 3600);
+	CHECK_EQ_INT(parse("{\"expiry_warning_seconds\": 0}", &c), 0);
+	CHECK(c.expiry_warning_s == 0);
 }
 
 UNIT_TEST(refusals)
@@ -70,7 +75,8 @@ UNIT_TEST(refusals)
 		"{\"keep_files\": \"3\"}",	"{\"max_file_bytes\": 100}",
 		"{\"syslog\": 1}",		"{\"ocsp_timeout_ms\": 600001}",
 		"{\"dns_refresh_seconds\": -1}", "[1]",
-		"{\"socket\": 5}",
+		"{\"socket\": 5}",		"{\"expiry_warning_seconds\": -1}",
+		"{\"expiry_warning_seconds\": 31536001}", "{\"expiry_warning_seconds\": \"7d\"}",
 	};
 	struct kk_daemon_cfg c;
 	char longsock[200];

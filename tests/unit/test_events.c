@@ -204,12 +204,35 @@ UNIT_TEST(event_type_names)
 	CHECK_EQ_STR(kk_event_type_name(KK_EV_AGENT_BLOCKED), "agent.blocked");
 	CHECK_EQ_STR(kk_event_type_name(KK_EV_EVENTS_LOST), "events.lost");
 	CHECK_EQ_STR(kk_event_type_name(KK_EV_AGENT_WARNING), "agent.warning");
+	CHECK_EQ_STR(kk_event_type_name(KK_EV_AGENT_EXPIRED), "agent.expired");
+	CHECK_EQ_STR(kk_event_type_name(KK_EV_AGENT_EXPIRING), "agent.expiring");
+}
+
+/* The daemon's expiry events carry their agent in the event, as every loader-made agent.* does. */
+UNIT_TEST(expiry_events_carry_their_agent)
+{
+	static const __u32 types[] = { KK_EV_AGENT_EXPIRED, KK_EV_AGENT_EXPIRING };
+	struct kk_event ev;
+	const char *f[4];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ_INT(kk_event_agent(&ev, types[i], 3, 7, 42, "bot", "ab12", "1.0",
+					    "certificate expired at 2026-12-03T15:00:00Z"), 0);
+		CHECK(kk_event_agent_fields(&ev, f));
+		CHECK_EQ_STR(f[0], "bot");
+		CHECK_EQ_STR(f[1], "ab12");
+		CHECK_EQ_STR(f[2], "1.0");
+		CHECK_EQ_STR(f[3], "certificate expired at 2026-12-03T15:00:00Z");
+	}
+	ev.type = KK_EV_TYPE_MAX;
+	CHECK(!kk_event_agent_fields(&ev, f));
 }
 
 UNIT_TEST(event_type_name_unknown)
 {
 	CHECK_EQ_STR(kk_event_type_name(0), "unknown");
-	CHECK_EQ_STR(kk_event_type_name(KK_EV_AGENT_WARNING + 1), "unknown");
+	CHECK_EQ_STR(kk_event_type_name(KK_EV_TYPE_MAX), "unknown");
 	CHECK_EQ_STR(kk_event_type_name(0xffffffffu), "unknown");
 }
 
@@ -417,6 +440,7 @@ int main(void)
 	UNIT_RUN(decode_path_without_nul);
 	UNIT_RUN(decode_comm_without_nul);
 	UNIT_RUN(event_type_names);
+	UNIT_RUN(expiry_events_carry_their_agent);
 	UNIT_RUN(event_type_name_unknown);
 	UNIT_RUN(event_decisions);
 	UNIT_RUN(hook_names);

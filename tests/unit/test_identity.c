@@ -140,9 +140,14 @@ UNIT_TEST(san_uris_and_cn)
 	CHECK_EQ_INT(id.n_san_uris, 2);
 	CHECK_EQ_STR(id.san_uris[0], "spiffe://example.org/agent/trading_bot_v2");
 	CHECK_EQ_STR(id.san_uris[1], "https://example.org/x");
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2", why, sizeof(why)), 0);
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "Trading Bot", why, sizeof(why)), 0);
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot", why, sizeof(why)), -EACCES);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2", NULL, why, sizeof(why)),
+		     -EACCES);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "Trading Bot", NULL, why, sizeof(why)), 0);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "x", "spiffe://example.org/agent/trading_bot_v2",
+					     why, sizeof(why)), 0);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "x", "spiffe://example.org/agent/trading_bot",
+					     why, sizeof(why)), -EACCES);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot", NULL, why, sizeof(why)), -EACCES);
 	CHECK_EQ_STR(why,
 		     "certificate CN \"Trading Bot\" (and SAN URIs "
 		     "\"spiffe://example.org/agent/trading_bot_v2\", \"https://example.org/x\") "
@@ -153,30 +158,68 @@ UNIT_TEST(san_uri_without_cn)
 {
 	CHECK_EQ_INT(load(P("sanonly.pem")), 0);
 	CHECK_EQ_STR(id.subject_cn, NULL);
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2", why, sizeof(why)), 0);
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "data_processor", why, sizeof(why)), -EACCES);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2",
+					     "spiffe://example.org/agent/trading_bot_v2", why,
+					     sizeof(why)), 0);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "data_processor", NULL, why, sizeof(why)),
+		     -EACCES);
 	CHECK_EQ_STR(why, "certificate has no CN, and its SAN URIs "
 			  "\"spiffe://example.org/agent/trading_bot_v2\" do not match the policy's "
 			  "agent_id \"data_processor\"");
+}
+
+/*
+ * Issue 16: CN=wrong_bot with the dev namespace's SPIFFE ID bound as the production
+ * trading_bot_v2, its last path segment. Now a SAN URI counts whole only.
+ */
+UNIT_TEST(wrong_bot_is_not_trading_bot_v2)
+{
+	CHECK_EQ_INT(verify(P("wrongbot.pem"), P("root.pem"), time(NULL)), 0);
+	CHECK_EQ_STR(id.subject_cn, "wrong_bot");
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2", NULL, why, sizeof(why)),
+		     -EACCES);
+	CHECK_EQ_STR(why, "certificate CN \"wrong_bot\" (and SAN URIs "
+			  "\"spiffe://example.org/ns/dev/sa/trading_bot_v2\") does not match the "
+			  "policy's agent_id \"trading_bot_v2\" (a SAN URI matches only whole: set "
+			  "the policy's spiffe_id)");
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2",
+					     "spiffe://example.org/ns/prod/sa/trading_bot_v2", why,
+					     sizeof(why)), -EACCES);
+	CHECK_EQ_STR(why, "certificate SAN URI \"spiffe://example.org/ns/dev/sa/trading_bot_v2\" "
+			  "does not match the policy's spiffe_id "
+			  "\"spiffe://example.org/ns/prod/sa/trading_bot_v2\" (its CN does not "
+			  "count when spiffe_id is set)");
+	/* With a spiffe_id, a matching CN is not enough either. */
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "wrong_bot",
+					     "spiffe://example.org/ns/prod/sa/trading_bot_v2", why,
+					     sizeof(why)), -EACCES);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "wrong_bot", NULL, why, sizeof(why)), 0);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2",
+					     "spiffe://example.org/ns/dev/sa/trading_bot_v2", why,
+					     sizeof(why)), 0);
 }
 
 /* spiffe://trading_bot_v2 names a trust domain, not an agent: no path, no match. */
 UNIT_TEST(san_uri_authority_is_not_a_segment)
 {
 	CHECK_EQ_INT(load(P("hostonly.pem")), 0);
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2", why, sizeof(why)), -EACCES);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2", NULL, why, sizeof(why)),
+		     -EACCES);
 }
 
 UNIT_TEST(cn_mismatch)
 {
 	CHECK_EQ_INT(verify(P("cnother.pem"), P("root.pem"), time(NULL)), 0);
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "data_processor", why, sizeof(why)), 0);
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2", why, sizeof(why)), -EACCES);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "data_processor", NULL, why, sizeof(why)), 0);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2", NULL, why, sizeof(why)),
+		     -EACCES);
 	CHECK_EQ_STR(why, "certificate CN \"data_processor\" does not match the policy's agent_id "
 			  "\"trading_bot_v2\"");
 	/* Exact, case-sensitive. */
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "Data_processor", why, sizeof(why)), -EACCES);
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "data_processo", why, sizeof(why)), -EACCES);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "Data_processor", NULL, why, sizeof(why)),
+		     -EACCES);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "data_processo", NULL, why, sizeof(why)),
+		     -EACCES);
 }
 
 UNIT_TEST(policy_hash_pinned)
@@ -189,7 +232,7 @@ UNIT_TEST(policy_hash_pinned)
 	CHECK_EQ_INT(kk_identity_check_policy_hash(&id, OTHER_HASH, why, sizeof(why)), -EACCES);
 	CHECK_WHY("certificate pins policy hash " HASH ", but the policy's hash is " OTHER_HASH);
 	CHECK_EQ_INT(kk_identity_check_policy_hash(&id, "506bd317", why, sizeof(why)), -EINVAL);
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2", why, sizeof(why)), 0);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "trading_bot_v2", NULL, why, sizeof(why)), 0);
 }
 
 UNIT_TEST(policy_hash_absent)
@@ -319,7 +362,7 @@ UNIT_TEST(control_chars_in_mismatch_message)
 	CHECK_EQ_INT(raw_cert("ctlcn.pem", "bot\nkakunin-bpf: all good", 25, "urn:a/b\r", 8), 0);
 	CHECK_EQ_INT(load(P("ctlcn.pem")), 0);
 	CHECK_EQ_STR(id.subject_cn, "bot\nkakunin-bpf: all good");
-	CHECK_EQ_INT(kk_identity_match_agent(&id, "bot", why, sizeof(why)), -EACCES);
+	CHECK_EQ_INT(kk_identity_match_agent(&id, "bot", NULL, why, sizeof(why)), -EACCES);
 	CHECK_EQ_STR(why,
 		     "certificate CN \"bot?kakunin-bpf: all good\" (and SAN URIs \"urn:a/b?\") "
 		     "does not match the policy's agent_id \"bot\"");
@@ -340,6 +383,7 @@ int main(void)
 	UNIT_RUN(verify_uses_given_time);
 	UNIT_RUN(san_uris_and_cn);
 	UNIT_RUN(san_uri_without_cn);
+	UNIT_RUN(wrong_bot_is_not_trading_bot_v2);
 	UNIT_RUN(san_uri_authority_is_not_a_segment);
 	UNIT_RUN(cn_mismatch);
 	UNIT_RUN(policy_hash_pinned);

@@ -157,36 +157,74 @@ static char *uris_many[] = { "spiffe://trading_bot_v2", "urn:trading_bot_v2",
 			     "spiffe://e.org/a/trading_bot_v2?x",
 			     "spiffe://e.org/agent/Trading_bot_v2" };
 
+static char *uris_dev[] = { "spiffe://example.org/ns/dev/sa/trading_bot_v2" };
+static char *uris_two[] = { "spiffe://example.org/ns/dev/sa/trading_bot_v2",
+			    "spiffe://example.org/ns/prod/sa/trading_bot_v2" };
+
+#define PROD "spiffe://example.org/ns/prod/sa/trading_bot_v2"
+#define HINT " (a SAN URI matches only whole: set the policy's spiffe_id)"
+
 struct match_case {
 	const char *cn;
 	char **uris;
 	size_t n_uris;
-	const char *agent_id;
+	const char *agent_id, *spiffe_id;
 	int err;
 	const char *why; /* exact, when err != 0 */
 };
 
 static const struct match_case match_cases[] = {
-	{ "trading_bot_v2", NULL, 0, "trading_bot_v2", 0, NULL },
-	{ "Trading Bot", uris_spiffe, 1, "trading_bot_v2", 0, NULL },
-	{ NULL, uris_spiffe, 1, "trading_bot_v2", 0, NULL },
-	{ "trading_bot_v2", NULL, 0, "trading_bot", -EACCES,
+	{ "trading_bot_v2", NULL, 0, "trading_bot_v2", NULL, 0, NULL },
+	{ "trading_bot_v2", NULL, 0, "trading_bot_v2", "", 0, NULL },
+	/* A SAN URI matches whole, never by its last segment (issue 16). */
+	{ "Trading Bot", uris_spiffe, 1, "trading_bot_v2", NULL, -EACCES,
+	  "certificate CN \"Trading Bot\" (and SAN URIs "
+	  "\"spiffe://example.org/agent/trading_bot_v2\") does not match the policy's agent_id "
+	  "\"trading_bot_v2\"" HINT },
+	{ NULL, uris_spiffe, 1, "trading_bot_v2", NULL, -EACCES,
+	  "certificate has no CN, and its SAN URIs \"spiffe://example.org/agent/trading_bot_v2\" "
+	  "do not match the policy's agent_id \"trading_bot_v2\"" HINT },
+	{ "wrong_bot", uris_dev, 1, "trading_bot_v2", NULL, -EACCES,
+	  "certificate CN \"wrong_bot\" (and SAN URIs "
+	  "\"spiffe://example.org/ns/dev/sa/trading_bot_v2\") does not match the policy's "
+	  "agent_id \"trading_bot_v2\"" HINT },
+	/* A whole SAN URI as agent_id matches (the policy's syntax limits agent_id, not this). */
+	{ NULL, uris_spiffe, 1, "spiffe://example.org/agent/trading_bot_v2", NULL, 0, NULL },
+	{ "trading_bot_v2", NULL, 0, "trading_bot", NULL, -EACCES,
 	  "certificate CN \"trading_bot_v2\" does not match the policy's agent_id "
 	  "\"trading_bot\"" },
-	{ "x", uris_spiffe, 1, "agent", -EACCES,
+	{ "x", uris_spiffe, 1, "agent", NULL, -EACCES,
 	  "certificate CN \"x\" (and SAN URIs \"spiffe://example.org/agent/trading_bot_v2\") does "
 	  "not match the policy's agent_id \"agent\"" },
 	/* An authority, a path-less URN, a trailing slash, a query or another case: no match. */
-	{ NULL, uris_many, 5, "trading_bot_v2", -EACCES,
+	{ NULL, uris_many, 5, "trading_bot_v2", NULL, -EACCES,
 	  "certificate has no CN, and its SAN URIs \"spiffe://trading_bot_v2\", "
 	  "\"urn:trading_bot_v2\", \"https://example.org/trading_bot_v2/\", "
 	  "\"spiffe://e.org/a/trading_bot_v2?x\", \"spiffe://e.org/agent/Trading_bot_v2\" do not "
-	  "match the policy's agent_id \"trading_bot_v2\"" },
-	{ NULL, NULL, 0, "trading_bot_v2", -EACCES,
+	  "match the policy's agent_id \"trading_bot_v2\"" HINT },
+	{ NULL, NULL, 0, "trading_bot_v2", NULL, -EACCES,
 	  "certificate has neither a CN nor a SAN URI to match the policy's agent_id "
 	  "\"trading_bot_v2\"" },
-	{ "", NULL, 0, "", -EINVAL, "the policy's agent_id is empty" },
-	{ "trading_bot_v2", NULL, 0, NULL, -EINVAL, "the policy's agent_id is empty" },
+	/* spiffe_id: one SAN URI equal to it, whatever the CN says. */
+	{ "wrong_bot", uris_two, 2, "trading_bot_v2", PROD, 0, NULL },
+	{ "wrong_bot", uris_dev, 1, "trading_bot_v2",
+	  "spiffe://example.org/ns/dev/sa/trading_bot_v2", 0, NULL },
+	{ "wrong_bot", uris_dev, 1, "trading_bot_v2", PROD, -EACCES,
+	  "certificate SAN URI \"spiffe://example.org/ns/dev/sa/trading_bot_v2\" does not match "
+	  "the policy's spiffe_id \"" PROD "\" (its CN does not count when spiffe_id is set)" },
+	{ "trading_bot_v2", NULL, 0, "trading_bot_v2", PROD, -EACCES,
+	  "certificate has no SAN URI to match the policy's spiffe_id \"" PROD "\" (its CN does "
+	  "not count when spiffe_id is set)" },
+	{ NULL, uris_spiffe, 1, "trading_bot_v2", "spiffe://example.org/agent/trading_bot", -EACCES,
+	  "certificate SAN URI \"spiffe://example.org/agent/trading_bot_v2\" does not match the "
+	  "policy's spiffe_id \"spiffe://example.org/agent/trading_bot\"" },
+	{ NULL, uris_many, 5, "trading_bot_v2", "spiffe://e.org/a/trading_bot_v2", -EACCES,
+	  "certificate SAN URIs \"spiffe://trading_bot_v2\", \"urn:trading_bot_v2\", "
+	  "\"https://example.org/trading_bot_v2/\", \"spiffe://e.org/a/trading_bot_v2?x\", "
+	  "\"spiffe://e.org/agent/Trading_bot_v2\" do not match the policy's spiffe_id "
+	  "\"spiffe://e.org/a/trading_bot_v2\"" },
+	{ "", NULL, 0, "", NULL, -EINVAL, "the policy's agent_id is empty" },
+	{ "trading_bot_v2", NULL, 0, NULL, NULL, -EINVAL, "the policy's agent_id is empty" },
 };
 
 UNIT_TEST(match_agent_table)
@@ -202,7 +240,12 @@ UNIT_TEST(match_agent_table)
 		id.san_uris = c->uris;
 		id.n_san_uris = c->n_uris;
 		memset(why, 0, sizeof(why));
-		CHECK_EQ_INT(kk_identity_match_agent(&id, c->agent_id, why, sizeof(why)), c->err);
+		if (kk_identity_match_agent(&id, c->agent_id, c->spiffe_id, why, sizeof(why)) !=
+		    c->err) {
+			unit_fail_begin(__FILE__, __LINE__);
+			printf("match case %zu: not %d (%s)\n", i, c->err, why);
+			return;
+		}
 		CHECK_EQ_STR(why, c->err ? c->why : "");
 	}
 }

@@ -121,7 +121,7 @@ UNIT_TEST(rotate_request_required)
 	struct kk_rotate_req r;
 
 	CHECK_EQ_INT(kk_rotate_req_init(&r, NULL, "n.pem", NULL, &e), -EINVAL);
-	CHECK_EQ_STR(e.why, "--serial and --cert are required");
+	CHECK_EQ_STR(e.why, "--serial and --cert (or --watch) are required");
 	CHECK_EQ_INT(kk_rotate_req_init(&r, "0a", NULL, NULL, &e), -EINVAL);
 	CHECK_EQ_INT(kk_rotate_req_init(&r, "xyz", "n.pem", NULL, &e), -EINVAL);
 	CHECK_EQ_STR(e.what, "--serial 'xyz'");

@@ -25,7 +25,7 @@
 
 #define ROOT_KEYS                                                                       \
 	"agent_id, version, mode, baseline, execution_constraints, data_access, exec, " \
-	"network_rules, revocation_check, auto_revoke, audit, allow_jit, ipc"
+	"network_rules, revocation_check, auto_revoke, audit, allow_jit, ipc, spiffe_id"
 #define HOURS_FORMAT "must be \"HH:MM-HH:MM UTC\" on a 24-hour clock, e.g. \"08:00-17:00 UTC\""
 #define RATE_FORMAT  "must be \"N <word>/<second|minute|hour|day>\", e.g. \"100 trades/hour\""
 
@@ -81,6 +81,33 @@ static const struct doc_case identity_cases[] = {
 	  "2:1: Mode: unknown key (expected: " ROOT_KEYS ")", 1 },
 	{ "duplicate key", DOC("\"version\": \"2\""), 0,
 	  "2:1: version: duplicate key (first at 1:19)", 1 },
+	/* spiffe_id: a SPIFFE ID naming a workload, or nothing (issue 16). */
+	{ "spiffe_id a number", DOC("\"spiffe_id\": 7"), 0,
+	  "2:14: spiffe_id: must be a string \"spiffe://...\"", 1 },
+	{ "spiffe_id another scheme", DOC("\"spiffe_id\": \"https://example.org/a\""), 0,
+	  "2:14: spiffe_id: \"https://example.org/a\" is not a SPIFFE ID: must start with "
+	  "\"spiffe://\" (lowercase)", 1 },
+	{ "spiffe_id in capitals", DOC("\"spiffe_id\": \"SPIFFE://example.org/a\""), 0,
+	  "2:14: spiffe_id: \"SPIFFE://example.org/a\" is not a SPIFFE ID: must start with "
+	  "\"spiffe://\" (lowercase)", 1 },
+	{ "spiffe_id a trust domain only", DOC("\"spiffe_id\": \"spiffe://example.org\""), 0,
+	  "2:14: spiffe_id: \"spiffe://example.org\" is not a SPIFFE ID: names a trust domain, "
+	  "not a workload: add a path (spiffe://TRUST_DOMAIN/PATH)", 1 },
+	{ "spiffe_id no trust domain", DOC("\"spiffe_id\": \"spiffe:///a\""), 0,
+	  "2:14: spiffe_id: \"spiffe:///a\" is not a SPIFFE ID: has no trust domain "
+	  "(spiffe://TRUST_DOMAIN/PATH)", 1 },
+	{ "spiffe_id with a port", DOC("\"spiffe_id\": \"spiffe://example.org:443/a\""), 0,
+	  "2:14: spiffe_id: \"spiffe://example.org:443/a\" is not a SPIFFE ID: trust domain may "
+	  "hold only a-z 0-9 . - _ (no port, user or upper case)", 1 },
+	{ "spiffe_id trailing slash", DOC("\"spiffe_id\": \"spiffe://example.org/a/\""), 0,
+	  "2:14: spiffe_id: \"spiffe://example.org/a/\" is not a SPIFFE ID: has an empty path "
+	  "segment (\"//\" or a trailing \"/\")", 1 },
+	{ "spiffe_id dot-dot", DOC("\"spiffe_id\": \"spiffe://example.org/a/../b\""), 0,
+	  "2:14: spiffe_id: \"spiffe://example.org/a/../b\" is not a SPIFFE ID: has a \".\" or "
+	  "\"..\" path segment", 1 },
+	{ "spiffe_id with a query", DOC("\"spiffe_id\": \"spiffe://example.org/a?x=1\""), 0,
+	  "2:14: spiffe_id: \"spiffe://example.org/a?x=1\" is not a SPIFFE ID: path may hold only "
+	  "A-Z a-z 0-9 . - _ between slashes (no query or fragment)", 1 },
 	{ "two errors sorted by position", DOC("\"mode\": \"x\", \"agent_id\": \"y\""), 0,
 	  "2:9: mode: must be \"enforce\" or \"audit\"", 2 },
 };
@@ -349,6 +376,8 @@ static const struct doc_case valid_cases[] = {
 	  0, NULL, 0 },
 	{ "audit mode, audit all, no baseline",
 	  DOC("\"mode\": \"audit\", \"audit\": \"all\", \"baseline\": false"), 0, NULL, 0 },
+	{ "spiffe_id", DOC("\"spiffe_id\": \"spiffe://example.org/ns/prod/sa/trading_bot_v2\""),
+	  0, NULL, 0 },
 	{ "allow_jit and ipc", DOC("\"allow_jit\": true, \"ipc\": \"none\""), 0, NULL, 0 },
 	{ "allow_jit and ipc defaults written", DOC("\"allow_jit\": false, \"ipc\": \"own\""), 0,
 	  NULL, 0 },
