@@ -31,6 +31,7 @@ struct kk_daemon_cfg {
 	char ocsp_url[512];	      /* "" = each certificate's AIA URL */
 	int dns_refresh_s;	      /* 0 = never */
 	uint64_t max_unwritten_bytes; /* lines kept while the file cannot be written; 0: default */
+	char metrics_listen[120];     /* "" = no metrics; else metrics.h's listen address */
 };
 
 /* Defaults, then FILE if given (JSONC, unknown keys are errors). Reports; -errno. */
@@ -64,6 +65,7 @@ struct kk_lost {
 		int err;
 		uint64_t n; /* 0: the slot is free */
 	} e[KK_LOST_KINDS][KK_LOST_ERRS];
+	uint64_t total[KK_LOST_KINDS]; /* every count ever added, reported or not (metrics) */
 };
 
 /* Count n records lost for why. */

@@ -57,6 +57,11 @@ struct kk_status_req {
 	 * reading, under the maps lock: a write. See op_status.c for why status does it.
 	 */
 	bool reap;
+	/*
+	 * Only what the metrics need (metrics.h): no processes (no walk of /proc), no hook
+	 * coverage (no parse of the kernel's BTF), no revocation list.
+	 */
+	bool counters_only;
 };
 
 struct kk_status_binding {
@@ -72,14 +77,25 @@ struct kk_status_binding {
 };
 
 struct kk_status {
+	/*
+	 * false when nothing is pinned, or the pins are of another build's ABI (whose maps this
+	 * build must not read): reason says which, and nothing below is filled.
+	 */
+	bool loaded;
+	char reason[400];
 	int programs;		 /* pinned links */
 	struct kk_hooks_cov cov; /* the manifest's coverage of this kernel */
 	struct kk_status_binding *bindings;
 	size_t n;
 	struct cJSON *revocations; /* kk_revocations_json's array */
 	__u64 stats[KK_STAT_MAX];
+	uint64_t ring_used, ring_size; /* the event ring: bytes not yet consumed, its size */
 };
 
+/*
+ * The status model. Not loaded (nothing pinned, another ABI) is a result, not an error:
+ * s->loaded false and s->reason. -errno and e when it cannot tell (not root, out of memory).
+ */
 int kk_op_status(const struct kk_status_req *r, struct kk_status *s, struct kk_error *e);
 void kk_status_free(struct kk_status *s);
 

@@ -7,6 +7,8 @@
 #ifndef KK_WATCH_H
 #define KK_WATCH_H
 
+#include <stdint.h>
+
 struct kk_daemon_cfg;
 struct kk_maps;
 struct kk_watch;
@@ -19,5 +21,10 @@ void kk_watch_free(struct kk_watch *w);
 struct kk_ocsp_poller;
 struct kk_ocsp_poller *kk_ocsp_poller_start(const struct kk_daemon_cfg *cfg);
 void kk_ocsp_poller_stop(struct kk_ocsp_poller *p);
+/*
+ * For the metrics: per binding slot, seconds since the last good answer (since the bind before
+ * the first) and the binding generation it is about; age -1 for slots not polled. p may be NULL.
+ */
+void kk_ocsp_poller_ages(struct kk_ocsp_poller *p, int64_t age[], uint32_t gen[]);
 
 #endif
