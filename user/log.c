@@ -2,7 +2,10 @@
 /* log — one-line diagnostics and the libbpf print hook (see log.h). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
@@ -20,21 +23,61 @@ bool kk_log_verbose(void)
 	return verbose;
 }
 
+/* Is fd the stream JOURNAL_STREAM names? Asked once per fd (stdout, stderr). */
+static bool is_journal(int fd)
+{
+	static signed char known[3] = { -1, -1, -1 };
+	unsigned long long dev, ino;
+	const char *js;
+	struct stat st;
+
+	if (fd < 0 || fd > 2)
+		return false;
+	if (known[fd] < 0) {
+		js = getenv("JOURNAL_STREAM");
+		known[fd] = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && !fstat(fd, &st) &&
+			    st.st_dev == dev && st.st_ino == ino;
+	}
+	return known[fd];
+}
+
+const char *kk_log_prio(int fd, int priority)
+{
+	if (!is_journal(fd))
+		return "";
+	return priority <= LOG_ERR ? "<3>" : priority == LOG_WARNING ? "<4>" : "<6>";
+}
+
+static void vline(int priority, const char *module, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%skakunin-bpf: %s: ", kk_log_prio(2, priority), module);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void kk_err(const char *module, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "kakunin-bpf: %s: ", module);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vline(LOG_ERR, module, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+void kk_warn(const char *module, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline(LOG_WARNING, module, fmt, ap);
+	va_end(ap);
 }
 
 void kk_info(const char *fmt, ...)
 {
 	va_list ap;
 
+	fputs(kk_log_prio(1, LOG_INFO), stdout);
 	va_start(ap, fmt);
 	vfprintf(stdout, fmt, ap);
 	va_end(ap);

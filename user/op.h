@@ -99,6 +99,25 @@ struct kk_status {
 int kk_op_status(const struct kk_status_req *r, struct kk_status *s, struct kk_error *e);
 void kk_status_free(struct kk_status *s);
 
+/* --- health (op_health.c) --- */
+
+struct kk_health_req {
+	const char *socket; /* the daemon's events socket; NULL: do not ask the daemon */
+	int timeout_ms;	    /* how long the daemon has to answer */
+};
+
+struct kk_health {
+	bool loaded;	  /* maps pinned and of this build's ABI stamp */
+	int programs;	  /* pinned links */
+	bool asked;	  /* the daemon was asked (req->socket, and the kernel side was fine) */
+	bool daemon;	  /* it answered */
+	bool ready;	  /* loaded, programs attached, and the daemon answered if asked */
+	char reason[480]; /* when not ready: the first check that failed, one line */
+};
+
+/* The checks of `health`. Not ready is a result; -errno and e only when not root. */
+int kk_op_health(const struct kk_health_req *r, struct kk_health *h, struct kk_error *e);
+
 /* --- rotate (op_rotate.c) --- */
 
 struct kk_rotate_req {

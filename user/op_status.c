@@ -97,7 +97,7 @@ static int not_loaded(int err, struct kk_status *s, const struct kk_error *e)
 		return err;
 	s->loaded = false;
 	if (err == -ENOENT)
-		snprintf(s->reason, sizeof(s->reason), "not loaded (no %s): run 'kakunin-bpf load'",
+		snprintf(s->reason, sizeof(s->reason), "nothing pinned at %s: run 'kakunin-bpf load'",
 			 e->what);
 	else
 		snprintf(s->reason, sizeof(s->reason), "%s", e->why);
