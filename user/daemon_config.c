@@ -60,7 +60,12 @@ static int set_metrics(const char *file, const cJSON *v, struct kk_daemon_cfg *c
 		}
 		listen = m;
 	}
-	if (!listen || !cJSON_IsString(listen) ||
+	if (!listen) {
+		kk_err("daemon", "%s: metrics: needs \"listen\" (127.0.0.1:PORT, [::1]:PORT or "
+		       "unix:PATH)", file);
+		return -EINVAL;
+	}
+	if (!cJSON_IsString(listen) ||
 	    strlen(listen->valuestring) >= sizeof(c->metrics_listen)) {
 		kk_err("daemon", "%s: metrics.listen: must be a string shorter than %zu bytes", file,
 		       sizeof(c->metrics_listen));

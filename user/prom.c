@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* prom — the Prometheus text exposition format 0.0.4 (see prom.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +103,12 @@ void kk_prom_f64(struct kk_prom *p, const char *name, const struct kk_prom_label
 		 double v)
 {
 	series(p, name, l, n);
-	putf(p, "%.17g\n", v);
+	if (isnan(v))
+		puts_(p, "NaN\n");
+	else if (isinf(v))
+		puts_(p, v > 0 ? "+Inf\n" : "-Inf\n");
+	else
+		putf(p, "%.17g\n", v);
 }
 
 int kk_prom_error(const struct kk_prom *p)
