@@ -49,8 +49,8 @@ static int set_metrics(const char *file, const cJSON *v, struct kk_daemon_cfg *c
 	char why[256];
 
 	if (!cJSON_IsObject(v)) {
-		kk_err("daemon", "%s: metrics: must be an object like {\"listen\": \"127.0.0.1:9471\"}",
-		       file);
+		kk_err("daemon",
+		       "%s: metrics: must be an object like {\"listen\": \"127.0.0.1:9471\"}", file);
 		return -EINVAL;
 	}
 	cJSON_ArrayForEach(m, v) {
@@ -67,8 +67,8 @@ static int set_metrics(const char *file, const cJSON *v, struct kk_daemon_cfg *c
 	}
 	if (!cJSON_IsString(listen) ||
 	    strlen(listen->valuestring) >= sizeof(c->metrics_listen)) {
-		kk_err("daemon", "%s: metrics.listen: must be a string shorter than %zu bytes", file,
-		       sizeof(c->metrics_listen));
+		kk_err("daemon", "%s: metrics.listen: must be a string shorter than %zu bytes",
+		       file, sizeof(c->metrics_listen));
 		return -EINVAL;
 	}
 	if (kk_metrics_listen_parse(listen->valuestring, &ss, &len, why, sizeof(why))) {

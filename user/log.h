@@ -2,8 +2,8 @@
 /*
  * One-line diagnostics. Every error a user sees is one line on stderr: "kakunin-bpf: <module>:
  * what: why" (under systemd, prefixed with its journal priority: errors "<3>", warnings "<4>",
- * information on stdout "<6>"). libbpf's own chatter is captured and only shown with KAKUNIN_DEBUG=1 (or -v);
- * its last line can be quoted in our one-line error.
+ * information on stdout "<6>"). libbpf's own chatter is captured and only shown with
+ * KAKUNIN_DEBUG=1 (or -v); its last line can be quoted in our one-line error.
  */
 #ifndef KK_LOG_H
 #define KK_LOG_H

@@ -83,7 +83,7 @@ static void decisions(struct kk_prom *p, const struct kk_status *s)
 			for (k = 0; k < 2; k++) {
 				struct kk_prom_label l[] = {
 					L("agent", b->b.agent_id), L("serial", b->serial),
-					L("binding", slot), L("hook", kk_hook_name(h)),
+					L("binding", slot),	   L("hook", kk_hook_name(h)),
 					L("decision", dec[k]),
 				};
 
@@ -123,8 +123,9 @@ static void daemon_counters(struct kk_prom *p, const struct kk_status *s,
 			    const struct kk_metrics_daemon *d)
 {
 	static const char *const kinds[KK_LOST_KINDS] = {
-		[KK_LOST_RING] = "ring", [KK_LOST_WRITE] = "write", [KK_LOST_DECODE] = "decode",
-		[KK_LOST_FORMAT] = "format", [KK_LOST_MEMORY] = "memory",
+		[KK_LOST_RING] = "ring",     [KK_LOST_WRITE] = "write",
+		[KK_LOST_DECODE] = "decode", [KK_LOST_FORMAT] = "format",
+		[KK_LOST_MEMORY] = "memory",
 	};
 	const char *age = "kakunin_ocsp_response_age_seconds";
 	char slot[16];
@@ -175,8 +176,10 @@ void kk_metrics_render(struct kk_prom *p, const struct kk_status *s,
 
 static int bad(char *why, size_t wlen, const char *spec)
 {
-	snprintf(why, wlen, "'%s' is not a loopback address: use 127.0.0.1:PORT (127.0.0.0/8), "
-		 "[::1]:PORT or unix:PATH", spec);
+	snprintf(why, wlen,
+		 "'%s' is not a loopback address: use 127.0.0.1:PORT (127.0.0.0/8), "
+		 "[::1]:PORT or unix:PATH",
+		 spec);
 	return -EINVAL;
 }
 
@@ -206,8 +209,9 @@ int kk_metrics_listen_parse(const char *spec, struct sockaddr_storage *ss, unsig
 	memset(ss, 0, sizeof(*ss));
 	if (!strncmp(spec, "unix:", 5)) {
 		if (spec[5] != '/' || strlen(spec + 5) >= sizeof(su->sun_path)) {
-			snprintf(why, wlen, "'%s': unix: needs an absolute path shorter than %zu bytes",
-				 spec, sizeof(su->sun_path));
+			snprintf(why, wlen,
+				 "'%s': unix: needs an absolute path shorter than %zu bytes", spec,
+				 sizeof(su->sun_path));
 			return -EINVAL;
 		}
 		su->sun_family = AF_UNIX;

@@ -38,10 +38,10 @@
 #include "prom.h"
 
 struct kk_metrics_daemon {
-	uint64_t written;		     /* events written to the audit file */
-	uint64_t lost[KK_LOST_KINDS];	     /* taken from the ring and not written, cumulative */
-	int64_t ocsp_age[KK_MAX_BINDINGS];   /* seconds; < 0: the slot is not polled */
-	uint32_t ocsp_gen[KK_MAX_BINDINGS];  /* the binding generation ocsp_age is about */
+	uint64_t written;		    /* events written to the audit file */
+	uint64_t lost[KK_LOST_KINDS];	    /* taken from the ring and not written, cumulative */
+	int64_t ocsp_age[KK_MAX_BINDINGS];  /* seconds; < 0: the slot is not polled */
+	uint32_t ocsp_gen[KK_MAX_BINDINGS]; /* the binding generation ocsp_age is about */
 };
 
 /* s (and d, NULL outside the daemon) as exposition text into p. */

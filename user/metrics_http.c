@@ -103,7 +103,8 @@ static void answer(struct kk_metrics_srv *s)
 	}
 	n = snprintf(head, sizeof(head),
 		     "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\n\r\n", status, type, body.len);
+		     "Connection: close\r\n\r\n",
+		     status, type, body.len);
 	kk_prom_free(&s->out);
 	s->out.buf = malloc(n + body.len + 1);
 	if (s->out.buf) {
@@ -215,8 +216,9 @@ static int listen_on(struct kk_metrics_srv *s, const char *spec)
 		}
 	}
 	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->lfd < 0 || (ss.ss_family != AF_UNIX &&
-			   setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) ||
+	if (s->lfd < 0 ||
+	    (ss.ss_family != AF_UNIX &&
+	     setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) ||
 	    bind(s->lfd, (struct sockaddr *)&ss, len) || listen(s->lfd, 8) ||
 	    watch(s, EPOLL_CTL_ADD, s->lfd, EPOLLIN)) {
 		err = -errno;

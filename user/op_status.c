@@ -97,8 +97,8 @@ static int not_loaded(int err, struct kk_status *s, const struct kk_error *e)
 		return err;
 	s->loaded = false;
 	if (err == -ENOENT)
-		snprintf(s->reason, sizeof(s->reason), "nothing pinned at %s: run 'kakunin-bpf load'",
-			 e->what);
+		snprintf(s->reason, sizeof(s->reason),
+			 "nothing pinned at %s: run 'kakunin-bpf load'", e->what);
 	else
 		snprintf(s->reason, sizeof(s->reason), "%s", e->why);
 	return 0;

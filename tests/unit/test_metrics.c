@@ -77,7 +77,7 @@ static void model(struct kk_status *s, struct kk_status_binding *b, uint64_t (*c
 	b->counts = counts;
 	counts[1][0] = 10; /* hook 1: allowed 10 */
 	counts[1][1] = 0;
-	counts[2][1] = 5;  /* hook 2: denied 5 */
+	counts[2][1] = 5; /* hook 2: denied 5 */
 }
 
 UNIT_TEST(status_as_metrics)
@@ -100,9 +100,11 @@ UNIT_TEST(status_as_metrics)
 			    "kakunin_identities{state=\"blocked\"} 1\n") != NULL);
 	snprintf(want, sizeof(want),
 		 "# TYPE kakunin_decisions_total counter\n"
-		 "kakunin_decisions_total{agent=\"bot\\\"1\",serial=\"0a\",binding=\"3\",hook=\"%s\","
+		 "kakunin_decisions_total{agent=\"bot\\\"1\",serial=\"0a\",binding=\"3\",hook=\"%"
+		 "s\","
 		 "decision=\"allowed\"} 10\n"
-		 "kakunin_decisions_total{agent=\"bot\\\"1\",serial=\"0a\",binding=\"3\",hook=\"%s\","
+		 "kakunin_decisions_total{agent=\"bot\\\"1\",serial=\"0a\",binding=\"3\",hook=\"%"
+		 "s\","
 		 "decision=\"denied\"} 5\n# HELP kakunin_denials_total ",
 		 kk_hook_name(1), kk_hook_name(2));
 	CHECK(strstr(p.buf, want) != NULL);
@@ -166,8 +168,17 @@ UNIT_TEST(not_loaded_is_one_gauge)
 UNIT_TEST(listen_addresses)
 {
 	static const char *const refused[] = {
-		"0.0.0.0:9471", "10.0.0.1:9471", "[::]:9471", "localhost:9471", "127.0.0.1",
-		"127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:x", "unix:rel.sock", ":9471", "",
+		"0.0.0.0:9471",
+		"10.0.0.1:9471",
+		"[::]:9471",
+		"localhost:9471",
+		"127.0.0.1",
+		"127.0.0.1:0",
+		"127.0.0.1:65536",
+		"127.0.0.1:x",
+		"unix:rel.sock",
+		":9471",
+		"",
 	};
 	struct sockaddr_storage ss;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
