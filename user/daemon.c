@@ -236,6 +236,7 @@ static void tick(struct daemon *d)
 	kk_watch_tick(d->watch, &d->m);
 	kk_metrics_srv_tick(d->metrics);
 	kk_notify_tick();
+	kk_notify_progress(d->seq - d->seq0, d->sink.failing);
 }
 
 /* One scrape of /metrics: the kernel's side as `status --format prometheus` has it, and ours. */

@@ -43,6 +43,21 @@ void kk_notify_tick(void)
 	}
 }
 
+void kk_notify_progress(uint64_t written, bool failing)
+{
+	static uint64_t last_written, last_at;
+	static bool last_failing;
+	uint64_t now = now_usec();
+
+	if ((written == last_written && failing == last_failing) || now - last_at < 10000000)
+		return;
+	sd_notifyf(0, "STATUS=consuming events: %llu written%s", (unsigned long long)written,
+		   failing ? "; the audit file cannot be written, events kept in memory" : "");
+	last_written = written;
+	last_failing = failing;
+	last_at = now;
+}
+
 void kk_notify_stopping(void)
 {
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping: flushing the audit file");

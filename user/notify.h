@@ -8,10 +8,18 @@
 #ifndef KK_NOTIFY_H
 #define KK_NOTIFY_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 /* READY=1 and STATUS=status. */
 void kk_notify_ready(const char *status);
 /* From the daemon's tick: WATCHDOG=1 when half the watchdog interval has passed. */
 void kk_notify_tick(void);
+/*
+ * From the tick: STATUS= with the events written since the start and whether the audit file
+ * is failing, when that changed and at most every 10 s (systemctl status shows it).
+ */
+void kk_notify_progress(uint64_t written, bool failing);
 /* STOPPING=1. */
 void kk_notify_stopping(void);
 
