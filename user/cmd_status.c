@@ -30,9 +30,9 @@ static const char usage[] =
 	"(its LSM hooks, how many are classified, which are not, how many have a program\n"
 	"attached). --format prometheus writes the kernel's counters in the Prometheus text\n"
 	"format (for node_exporter's textfile collector; write to a temporary file, then rename).\n"
-	"Not loaded (nothing pinned, or pinned by a build of another ABI): text says so, JSON is\n"
-	"{\"loaded\": false, \"reason\": ...}, both exit 1; prometheus writes kakunin_loaded 0\n"
-	"and exits 0. Other failures exit 1 with one line (with --json, a JSON error object).\n";
+	"Not loaded (nothing pinned): text says so, JSON is {\"loaded\": false, \"reason\": ...},\n"
+	"both exit 1; prometheus writes kakunin_loaded 0 and exits 0. Other failures (not root,\n"
+	"pins of another build's ABI) exit 1 with one line (with --json, a JSON error object).\n";
 
 static const struct option opts[] = {
 	{ "json", no_argument, NULL, 'j' },

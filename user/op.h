@@ -77,10 +77,7 @@ struct kk_status_binding {
 };
 
 struct kk_status {
-	/*
-	 * false when nothing is pinned, or the pins are of another build's ABI (whose maps this
-	 * build must not read): reason says which, and nothing below is filled.
-	 */
+	/* false when nothing is pinned: reason says so, and nothing below is filled. */
 	bool loaded;
 	char reason[400];
 	int programs;		 /* pinned links */
@@ -93,8 +90,8 @@ struct kk_status {
 };
 
 /*
- * The status model. Not loaded (nothing pinned, another ABI) is a result, not an error:
- * s->loaded false and s->reason. -errno and e when it cannot tell (not root, out of memory).
+ * The status model. Not loaded (nothing pinned) is a result, not an error: s->loaded false
+ * and s->reason. -errno and e otherwise (not root, pins of another ABI, out of memory).
  */
 int kk_op_status(const struct kk_status_req *r, struct kk_status *s, struct kk_error *e);
 void kk_status_free(struct kk_status *s);

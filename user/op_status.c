@@ -90,17 +90,17 @@ static int read_bindings(struct kk_maps *m, struct kk_status *s, bool pids)
 	return err == -ENOMEM ? err : 0;
 }
 
-/* Not loaded, or loaded by a build of another ABI: a result with its reason. */
+/*
+ * Nothing pinned: a result with its reason. Pins of another build's ABI stay an error (EPROTO,
+ * the line that names the fix): something is loaded, and this build cannot read it.
+ */
 static int not_loaded(int err, struct kk_status *s, const struct kk_error *e)
 {
-	if (err != -ENOENT && err != -EPROTO)
+	if (err != -ENOENT)
 		return err;
 	s->loaded = false;
-	if (err == -ENOENT)
-		snprintf(s->reason, sizeof(s->reason),
-			 "nothing pinned at %s: run 'kakunin-bpf load'", e->what);
-	else
-		snprintf(s->reason, sizeof(s->reason), "%s", e->why);
+	snprintf(s->reason, sizeof(s->reason), "nothing pinned at %s: run 'kakunin-bpf load'",
+		 e->what);
 	return 0;
 }
 
