@@ -41,7 +41,7 @@ BPF_CFLAGS := -target bpf -mcpu=v3 -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) 
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
 	-Iinclude -Iuser -I$(OUTPUT) -DKK_VERSION='"$(VERSION)"' -D_FORTIFY_SOURCE=2
-LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lcjson
+LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lcjson $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 
 .PHONY: all check test-unit test-cli test-kernel vmtest install uninstall clean format demo \
 	vmlinux deps unit-bins test-bins bench bench-bins hooks-check

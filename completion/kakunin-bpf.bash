@@ -5,7 +5,7 @@
 # command after `run --`. Installed as share/bash-completion/completions/kakunin-bpf.
 # Keep the lists below in step with `kakunin-bpf COMMAND --help` (tests/cli/packaging.bats).
 
-_kakunin_bpf_commands="load unload bind run unbind revoke rotate status events policy daemon audit"
+_kakunin_bpf_commands="load unload bind run unbind revoke rotate status health events policy daemon audit"
 
 # The options of one command (for `policy` and `audit`, of their subcommands).
 _kakunin_bpf_opts() {
@@ -17,7 +17,8 @@ _kakunin_bpf_opts() {
 	unbind) echo "--pid --cgroup --serial --json --help" ;;
 	revoke) echo "--serial --issuer --reason --no-stop --kill --crl --ca --json --help" ;;
 	rotate) echo "--serial --cert --watch --ca --issuer --grace --json --help" ;;
-	status) echo "--json --help" ;;
+	status) echo "--json --format --help" ;;
+	health) echo "--json --no-daemon --config --socket --timeout --help" ;;
 	events) echo "--follow --json --text --agent --type --socket --help" ;;
 	policy) echo "--offline --json --help" ;;
 	daemon) echo "--config --help" ;;
@@ -114,7 +115,11 @@ _kakunin_bpf() {
 		_kakunin_bpf_words "65536 262144 1048576 4194304 16777216 67108864" "$cur"
 		return 0
 		;;
-	--serial | --reason | --region | --agent | --grace)
+	--format)
+		_kakunin_bpf_words "text json prometheus" "$cur"
+		return 0
+		;;
+	--serial | --reason | --region | --agent | --grace | --timeout)
 		return 0 # free text: nothing to offer
 		;;
 	esac

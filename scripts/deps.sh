@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
 	# build
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcjson-dev
+	libsystemd-dev
 	pkg-config libclang-rt-14-dev
 	# tests (host and VM share the host's root)
 	bats openssl python3 python3-yaml liburing-dev groff-base

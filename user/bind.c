@@ -11,6 +11,7 @@
 #include "bind.h"
 #include "cgroup.h"
 #include "error.h"
+#include "log.h"
 #include "events.h"
 #include "maps.h"
 #include "revoke.h"

@@ -18,20 +18,25 @@
 #include "events.h"
 #include "hex.h"
 #include "hooks.h"
+#include "metrics.h"
 #include "op.h"
 #include "output.h"
 
 static const char usage[] =
-	"usage: kakunin-bpf status [--json]\n\n"
+	"usage: kakunin-bpf status [--json | --format text|json|prometheus]\n\n"
 	"Show the loaded programs, every binding (agent, certificate serial, state, mode,\n"
 	"policy version and hash, processes, since when, allowed/denied counts per hook), the\n"
 	"global counters, lost events included, and the hook manifest's coverage of this kernel\n"
 	"(its LSM hooks, how many are classified, which are not, how many have a program\n"
-	"attached). Exit 1 when kakunin-bpf is not loaded; with --json the error is a JSON\n"
-	"object on stdout.\n";
+	"attached). --format prometheus writes the kernel's counters in the Prometheus text\n"
+	"format (for node_exporter's textfile collector; write to a temporary file, then rename).\n"
+	"Not loaded (nothing pinned): text says so, JSON is {\"loaded\": false, \"reason\": ...},\n"
+	"both exit 1; prometheus writes kakunin_loaded 0 and exits 0. Other failures (not root,\n"
+	"pins of another build's ABI) exit 1 with one line (with --json, a JSON error object).\n";
 
 static const struct option opts[] = {
 	{ "json", no_argument, NULL, 'j' },
+	{ "format", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -151,12 +156,15 @@ static cJSON *hooks_json(const struct kk_hooks_cov *cov)
 /* The model as one JSON document; takes over s->revocations. */
 static cJSON *status_json(struct kk_status *s)
 {
-	cJSON *o = cJSON_CreateObject(), *arr, *ctr;
+	cJSON *o = cJSON_CreateObject(), *arr, *ctr, *ring;
 	size_t i;
 
 	cJSON_AddBoolToObject(o, "loaded", 1);
 	cJSON_AddStringToObject(o, "pin_root", KK_PIN_ROOT);
 	cJSON_AddNumberToObject(o, "programs", s->programs);
+	ring = cJSON_AddObjectToObject(o, "ring");
+	cJSON_AddNumberToObject(ring, "used", (double)s->ring_used);
+	cJSON_AddNumberToObject(ring, "size", (double)s->ring_size);
 	cJSON_AddItemToObject(o, "hooks", hooks_json(&s->cov));
 	arr = cJSON_AddArrayToObject(o, "bindings");
 	for (i = 0; i < s->n; i++)
@@ -220,45 +228,67 @@ static void print_text(const cJSON *s)
 	printf("\n");
 }
 
-int cmd_status(int argc, char **argv)
-{
-	/*
-	 * status ends the bindings whose processes are all gone before it shows the table, so it
-	 * never lists an agent that no longer runs (op_status.c says why it is status's job too).
-	 */
-	struct kk_status_req req = { .reap = true };
-	bool json = kk_argv_has(argc, argv, "--json");
-	struct kk_status st;
-	struct kk_error e;
-	cJSON *s;
-	int c;
+enum status_format { FMT_TEXT, FMT_JSON, FMT_PROM };
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = true;
-		} else if (c == 'h') {
-			fputs(usage, stdout);
-			return KK_EXIT_OK;
-		} else {
-			return kk_bad_option_json("status", c, argv, json);
-		}
-	}
-	if (optind < argc) {
-		kk_error_set(&e, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
-		return kk_usage_print("status", &e, json);
-	}
-	if (kk_op_status(&req, &st, &e)) {
-		kk_error_print("status", &e, json);
+static int parse_format(const char *v, enum status_format *f, struct kk_error *e)
+{
+	if (!strcmp(v, "text"))
+		*f = FMT_TEXT;
+	else if (!strcmp(v, "json"))
+		*f = FMT_JSON;
+	else if (!strcmp(v, "prometheus"))
+		*f = FMT_PROM;
+	else
+		return kk_error_set(e, -EINVAL, "--format", "'%s' is not text, json or prometheus",
+				    v);
+	return 0;
+}
+
+/* Not loaded: the answer, not an error (op.h); exit 1 but for prometheus (kakunin_loaded 0). */
+static int print_not_loaded(const struct kk_status *st, enum status_format f)
+{
+	cJSON *o;
+	char *text;
+
+	if (f == FMT_TEXT) {
+		printf("kakunin-bpf: not loaded: %s\n", st->reason);
 		return KK_EXIT_FAIL;
 	}
-	s = status_json(&st);
-	kk_status_free(&st);
-	if (!s) {
-		kk_error_set(&e, -ENOMEM, NULL, "out of memory");
-		kk_error_print("status", &e, json);
-		return KK_EXIT_FAIL;
-	}
-	if (json) {
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "loaded", 0);
+	cJSON_AddStringToObject(o, "reason", st->reason);
+	text = cJSON_PrintUnformatted(o);
+	puts(text ? text : "{\"loaded\":false}");
+	free(text);
+	cJSON_Delete(o);
+	return KK_EXIT_FAIL;
+}
+
+static int print_prometheus(const struct kk_status *st)
+{
+	struct kk_prom p = { 0 };
+	int err;
+
+	kk_metrics_render(&p, st, NULL);
+	err = kk_prom_error(&p);
+	if (!err && fwrite(p.buf, 1, p.len, stdout) != p.len)
+		err = -EIO;
+	kk_prom_free(&p);
+	return err;
+}
+
+static int print_status(struct kk_status *st, enum status_format f, struct kk_error *e)
+{
+	cJSON *s;
+
+	if (f == FMT_PROM)
+		return print_prometheus(st) ? kk_error_set(e, -ENOMEM, NULL, "out of memory") : 0;
+	if (!st->loaded)
+		return print_not_loaded(st, f);
+	s = status_json(st);
+	if (!s)
+		return kk_error_set(e, -ENOMEM, NULL, "out of memory");
+	if (f == FMT_JSON) {
 		char *text = cJSON_PrintUnformatted(s);
 
 		puts(text ? text : "{}");
@@ -267,5 +297,52 @@ int cmd_status(int argc, char **argv)
 		print_text(s);
 	}
 	cJSON_Delete(s);
-	return KK_EXIT_OK;
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	/*
+	 * status ends the bindings whose processes are all gone before it shows the table, so it
+	 * never lists an agent that no longer runs (op_status.c says why it is status's job too).
+	 */
+	struct kk_status_req req = { .reap = true };
+	bool json = kk_argv_has(argc, argv, "--json") || kk_argv_has(argc, argv, "--format=json");
+	enum status_format f = json ? FMT_JSON : FMT_TEXT;
+	struct kk_status st;
+	struct kk_error e;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'j') {
+			f = FMT_JSON;
+		} else if (c == 'f') {
+			if (parse_format(optarg, &f, &e))
+				return kk_usage_print("status", &e, json);
+		} else if (c == 'h') {
+			fputs(usage, stdout);
+			return KK_EXIT_OK;
+		} else {
+			return kk_bad_option_json("status", c, argv, json);
+		}
+	}
+	json = f == FMT_JSON;
+	if (optind < argc) {
+		kk_error_set(&e, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
+		return kk_usage_print("status", &e, json);
+	}
+	/* The metrics are counters: no reaping (a write) and no walk of /proc for them. */
+	req.reap = f != FMT_PROM;
+	req.counters_only = f == FMT_PROM;
+	if (kk_op_status(&req, &st, &e)) {
+		kk_error_print("status", &e, json);
+		return KK_EXIT_FAIL;
+	}
+	rc = print_status(&st, f, &e);
+	kk_status_free(&st);
+	if (rc < 0) {
+		kk_error_print("status", &e, json);
+		return KK_EXIT_FAIL;
+	}
+	return rc;
 }

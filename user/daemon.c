@@ -26,6 +26,8 @@
 #include "events.h"
 #include "log.h"
 #include "maps.h"
+#include "metrics.h"
+#include "notify.h"
 #include "output.h"
 #include "revoke.h"
 #include "watch.h"
@@ -47,7 +49,8 @@ struct daemon {
 	struct kk_watch *watch;
 	struct kk_ocsp_poller *ocsp;
 	struct kk_lost lost; /* records not written, not yet reported */
-	uint64_t seq, lost_seen;
+	struct kk_metrics_srv *metrics; /* NULL: no "metrics" in daemon.json */
+	uint64_t seq, seq0, lost_seen;	/* seq0: the last seq written before we started */
 	unsigned int batch; /* records taken since the loop last wrote */
 	int epfd;
 	bool stop;
@@ -234,6 +237,28 @@ static void tick(struct daemon *d)
 	kk_watch_tick(d->watch, &d->m);
 	/* What the reaps and revocations of this tick (and the OCSP thread's) noticed. */
 	kk_warnings_flush("daemon");
+	kk_metrics_srv_tick(d->metrics);
+	kk_notify_tick();
+	kk_notify_progress(d->seq - d->seq0, d->sink.failing);
+}
+
+/* One scrape of /metrics: the kernel's side as `status --format prometheus` has it, and ours. */
+static int metrics_fill(struct kk_prom *p, void *ctx)
+{
+	static struct kk_metrics_daemon md;
+	struct kk_status_req r = { .counters_only = true };
+	struct daemon *d = ctx;
+	struct kk_status st;
+	struct kk_error e;
+
+	if (kk_op_status(&r, &st, &e))
+		return -EIO;
+	md.written = d->seq - d->seq0;
+	memcpy(md.lost, d->lost.total, sizeof(md.lost));
+	kk_ocsp_poller_ages(d->ocsp, md.ocsp_age, md.ocsp_gen);
+	kk_metrics_render(p, &st, &md);
+	kk_status_free(&st);
+	return 0;
 }
 
 static int handle_signal(struct daemon *d, int sfd)
@@ -299,6 +324,8 @@ static void loop(struct daemon *d, int sfd, int tfd)
 				tick(d);
 			else if (fd == kk_clients_listen_fd(d->clients))
 				kk_clients_accept(d->clients, d->epfd);
+			else if (kk_metrics_srv_io(d->metrics, fd, evs[i].events))
+				;
 			else
 				kk_clients_io(d->clients, fd, d->epfd);
 		}
@@ -325,7 +352,7 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 	}
 	if (kk_sink_open(&d.sink, cfg))
 		goto out;
-	d.seq = d.sink.last_seq;
+	d.seq = d.seq0 = d.sink.last_seq;
 	/* Losses before we started were counted by whoever read then; report only new ones. */
 	kk_maps_read_stats(&d.m, stats);
 	d.lost_seen = stats[KK_STAT_EVENTS_LOST];
@@ -341,9 +368,16 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 		kk_err("daemon", "setting up the event loop failed: %s", strerror(errno));
 		goto out;
 	}
+	if (cfg->metrics_listen[0] &&
+	    !(d.metrics = kk_metrics_srv_open(cfg->metrics_listen, d.epfd, metrics_fill, &d)))
+		goto out;
 	d.ocsp = kk_ocsp_poller_start(cfg);
-	kk_info("kakunin-bpf: daemon writing %s, events on %s", cfg->audit_file, cfg->socket_path);
+	kk_info("kakunin-bpf: daemon writing %s, events on %s%s%s", cfg->audit_file,
+		cfg->socket_path, d.metrics ? ", metrics on " : "", cfg->metrics_listen);
+	/* Ready: the ring is consumed from here on (records queued meanwhile wait in it). */
+	kk_notify_ready("consuming events");
 	loop(&d, sfd, tfd);
+	kk_notify_stopping();
 	kk_ocsp_poller_stop(d.ocsp);
 	/* What is still in the ring goes to the file before we exit. */
 	while (consume_batch(&d))
@@ -355,6 +389,7 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 out:
 	kk_sink_close(&d.sink);
 	kk_clients_close(d.clients);
+	kk_metrics_srv_close(d.metrics);
 	kk_watch_free(d.watch);
 	ring_buffer__free(d.rb);
 	if (sfd >= 0)

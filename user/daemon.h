@@ -32,6 +32,7 @@ struct kk_daemon_cfg {
 	int dns_refresh_s;	      /* 0 = never */
 	uint64_t max_unwritten_bytes; /* lines kept while the file cannot be written; 0: default */
 	int64_t expiry_warning_s;     /* agent.expiring this long before not_after; 0 = never */
+	char metrics_listen[120];     /* "" = no metrics; else metrics.h's listen address */
 };
 #define KK_EXPIRY_WARNING_S (7 * 86400) /* expiry_warning_seconds' default */
 
@@ -66,6 +67,7 @@ struct kk_lost {
 		int err;
 		uint64_t n; /* 0: the slot is free */
 	} e[KK_LOST_KINDS][KK_LOST_ERRS];
+	uint64_t total[KK_LOST_KINDS]; /* every count ever added, reported or not (metrics) */
 };
 
 /* Count n records lost for why. */

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "daemon.h"
 #include "jsonc.h"
 #include "log.h"
+#include "metrics.h"
 
 static int set_string(const char *file, const cJSON *v, char *dst, size_t len)
 {
@@ -35,6 +37,48 @@ static int set_number(const char *file, const cJSON *v, double min, double max, 
 	return 0;
 }
 
+/*
+ * "metrics": {"listen": "127.0.0.1:9471" | "[::1]:9471" | "unix:/run/kakunin/metrics.sock"},
+ * checked whole here: only loopback addresses (metrics.h), no other member.
+ */
+static int set_metrics(const char *file, const cJSON *v, struct kk_daemon_cfg *c)
+{
+	struct sockaddr_storage ss;
+	const cJSON *m, *listen = NULL;
+	unsigned int len;
+	char why[256];
+
+	if (!cJSON_IsObject(v)) {
+		kk_err("daemon",
+		       "%s: metrics: must be an object like {\"listen\": \"127.0.0.1:9471\"}", file);
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(m, v) {
+		if (strcmp(m->string, "listen")) {
+			kk_err("daemon", "%s: metrics.%s: unknown key (listen)", file, m->string);
+			return -EINVAL;
+		}
+		listen = m;
+	}
+	if (!listen) {
+		kk_err("daemon", "%s: metrics: needs \"listen\" (127.0.0.1:PORT, [::1]:PORT or "
+		       "unix:PATH)", file);
+		return -EINVAL;
+	}
+	if (!cJSON_IsString(listen) ||
+	    strlen(listen->valuestring) >= sizeof(c->metrics_listen)) {
+		kk_err("daemon", "%s: metrics.listen: must be a string shorter than %zu bytes",
+		       file, sizeof(c->metrics_listen));
+		return -EINVAL;
+	}
+	if (kk_metrics_listen_parse(listen->valuestring, &ss, &len, why, sizeof(why))) {
+		kk_err("daemon", "%s: metrics.listen: %s", file, why);
+		return -EINVAL;
+	}
+	strcpy(c->metrics_listen, listen->valuestring);
+	return 0;
+}
+
 static int apply_one(const char *file, const cJSON *v, struct kk_daemon_cfg *c)
 {
 	const char *k = v->string;
@@ -47,6 +91,8 @@ static int apply_one(const char *file, const cJSON *v, struct kk_daemon_cfg *c)
 		return set_string(file, v, c->socket_path, sizeof(c->socket_path));
 	if (!strcmp(k, "ocsp_url"))
 		return set_string(file, v, c->ocsp_url, sizeof(c->ocsp_url));
+	if (!strcmp(k, "metrics"))
+		return set_metrics(file, v, c);
 	if (!strcmp(k, "syslog")) {
 		if (!cJSON_IsBool(v)) {
 			kk_err("daemon", "%s: syslog: must be true or false", file);
@@ -76,7 +122,7 @@ static int apply_one(const char *file, const cJSON *v, struct kk_daemon_cfg *c)
 	} else {
 		kk_err("daemon", "%s: %s: unknown key (audit_file, max_file_bytes, keep_files, "
 		       "max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url, "
-		       "dns_refresh_seconds, expiry_warning_seconds)", file, k);
+		       "dns_refresh_seconds, expiry_warning_seconds, metrics)", file, k);
 		err = -EINVAL;
 	}
 	return err;

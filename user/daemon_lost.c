@@ -29,6 +29,7 @@ void kk_lost_add(struct kk_lost *l, const struct kk_loss *why, uint64_t n)
 	if (!l->e[k][slot].n)
 		l->e[k][slot].err = why->err;
 	l->e[k][slot].n += n;
+	l->total[k] += n;
 }
 
 const char *kk_lost_reason(const struct kk_loss *why, char *buf, size_t len)

@@ -143,6 +143,20 @@ static int reserve(struct kk_sink *s, size_t n)
 	return 0;
 }
 
+/* Denials, revocations, blocks and losses at warning, the rest at info (journald, syslog). */
+static int event_priority(const cJSON *obj)
+{
+	static const char *const warn[] = { "action.denied", "agent.revoked", "agent.blocked",
+					     "agent.warning", "events.lost" };
+	const cJSON *t = cJSON_GetObjectItem(obj, "event_type");
+	size_t i;
+
+	for (i = 0; cJSON_IsString(t) && i < sizeof(warn) / sizeof(warn[0]); i++)
+		if (!strcmp(t->valuestring, warn[i]))
+			return LOG_WARNING;
+	return LOG_INFO;
+}
+
 bool kk_sink_add(struct kk_sink *s, cJSON *obj, struct kk_loss *why)
 {
 	struct kk_audit_chain before = s->chain;
@@ -172,7 +186,7 @@ bool kk_sink_add(struct kk_sink *s, cJSON *obj, struct kk_loss *why)
 	s->buf[s->len + n] = '\n';
 	s->len += n + 1;
 	if (s->cfg->syslog)
-		syslog(LOG_INFO, "%s", line);
+		syslog(event_priority(obj), "%s", line);
 	free(line);
 	return true;
 }

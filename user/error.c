@@ -2,7 +2,6 @@
 /* error — the error record of operations and its two printed forms (see error.h). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,50 +112,4 @@ void kk_error_print_with(const char *cmd, const struct kk_error *e, bool json, c
 void kk_error_print(const char *cmd, const struct kk_error *e, bool json)
 {
 	kk_error_print_with(cmd, e, json, NULL, NULL);
-}
-
-/* The warnings waiting to be printed (error.h). The daemon's threads add them too. */
-static struct {
-	pthread_mutex_t lock;
-	char text[KK_WARNINGS_MAX][320];
-	size_t n, dropped;
-} warnings = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-void kk_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&warnings.lock);
-	if (warnings.n < KK_WARNINGS_MAX) {
-		va_start(ap, fmt);
-		vsnprintf(warnings.text[warnings.n++], sizeof(warnings.text[0]), fmt, ap);
-		va_end(ap);
-	} else {
-		warnings.dropped++;
-	}
-	pthread_mutex_unlock(&warnings.lock);
-}
-
-size_t kk_warnings_pending(void)
-{
-	size_t n;
-
-	pthread_mutex_lock(&warnings.lock);
-	n = warnings.n + warnings.dropped;
-	pthread_mutex_unlock(&warnings.lock);
-	return n;
-}
-
-void kk_warnings_flush(const char *cmd)
-{
-	size_t i;
-
-	pthread_mutex_lock(&warnings.lock);
-	for (i = 0; i < warnings.n; i++)
-		fprintf(stderr, "kakunin-bpf: %s: warning: %s\n", cmd, warnings.text[i]);
-	if (warnings.dropped)
-		fprintf(stderr, "kakunin-bpf: %s: warning: and %zu more\n", cmd, warnings.dropped);
-	warnings.n = warnings.dropped = 0;
-	pthread_mutex_unlock(&warnings.lock);
-	fflush(stderr);
 }

@@ -46,18 +46,4 @@ char *kk_error_json_with(const struct kk_error *e, const char *key, struct cJSON
 void kk_error_print_with(const char *cmd, const struct kk_error *e, bool json, const char *key,
 			 struct cJSON *item);
 
-/*
- * Warnings: what an operation noticed and went on past (an event that could not be sent, a
- * record that could not be saved, a mapping a revocation cannot cut). Library code adds them
- * and prints nothing; whoever prints drains them once, under its own name: main() after every
- * command, `run` before it executes, the daemon after each piece of work. At most
- * KK_WARNINGS_MAX are kept; more are counted and drained as one "and N more" line.
- */
-#define KK_WARNINGS_MAX 16
-void kk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* How many are waiting. */
-size_t kk_warnings_pending(void);
-/* Each as "kakunin-bpf: <cmd>: warning: <text>" on stderr, then forgotten. */
-void kk_warnings_flush(const char *cmd);
-
 #endif

@@ -28,6 +28,7 @@ static const struct {
 	{ "revoke", cmd_revoke, "revoke a certificate: its agents stop at once" },
 	{ "rotate", cmd_rotate, "move bindings to a new certificate, revoke the old one" },
 	{ "status", cmd_status, "bindings, their state and counters" },
+	{ "health", cmd_health, "readiness: programs loaded, daemon answering" },
 	{ "events", cmd_events, "print decision events from the kernel" },
 	{ "policy", cmd_policy, "check a policy, or show what it compiles to" },
 	{ "daemon", cmd_daemon, "consume events: audit file, syslog, socket, timers" },

@@ -139,6 +139,12 @@ int kk_maps_counts(struct kk_maps *m, uint32_t slot, uint64_t out[KK_HOOK_SLOTS]
 int kk_maps_emit(const struct kk_event *ev);
 /* Number of attached programs (pinned links). */
 int kk_maps_program_count(void);
+/*
+ * Fill of the event ring (maps_ring.c): bytes the kernel has reserved that no consumer has
+ * taken yet (producer minus consumer position), and the ring's size. Read-only mapping of its
+ * position pages: consumes nothing. 0 or -errno.
+ */
+int kk_maps_ring_fill(struct kk_maps *m, uint64_t *used, uint64_t *size);
 
 /* A free binding slot filled from *b (gen and in_use set here); *slot, *gen out. */
 int kk_maps_binding_add(struct kk_maps *m, const struct kk_binding *b, uint32_t *slot,

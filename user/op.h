@@ -57,6 +57,11 @@ struct kk_status_req {
 	 * reading, under the maps lock: a write. See op_status.c for why status does it.
 	 */
 	bool reap;
+	/*
+	 * Only what the metrics need (metrics.h): no processes (no walk of /proc), no hook
+	 * coverage (no parse of the kernel's BTF), no revocation list.
+	 */
+	bool counters_only;
 };
 
 struct kk_status_binding {
@@ -73,16 +78,43 @@ struct kk_status_binding {
 };
 
 struct kk_status {
+	/* false when nothing is pinned: reason says so, and nothing below is filled. */
+	bool loaded;
+	char reason[400];
 	int programs;		 /* pinned links */
 	struct kk_hooks_cov cov; /* the manifest's coverage of this kernel */
 	struct kk_status_binding *bindings;
 	size_t n;
 	struct cJSON *revocations; /* kk_revocations_json's array */
 	__u64 stats[KK_STAT_MAX];
+	uint64_t ring_used, ring_size; /* the event ring: bytes not yet consumed, its size */
 };
 
+/*
+ * The status model. Not loaded (nothing pinned) is a result, not an error: s->loaded false
+ * and s->reason. -errno and e otherwise (not root, pins of another ABI, out of memory).
+ */
 int kk_op_status(const struct kk_status_req *r, struct kk_status *s, struct kk_error *e);
 void kk_status_free(struct kk_status *s);
+
+/* --- health (op_health.c) --- */
+
+struct kk_health_req {
+	const char *socket; /* the daemon's events socket; NULL: do not ask the daemon */
+	int timeout_ms;	    /* how long the daemon has to answer */
+};
+
+struct kk_health {
+	bool loaded;	  /* maps pinned and of this build's ABI stamp */
+	int programs;	  /* pinned links */
+	bool asked;	  /* the daemon was asked (req->socket, and the kernel side was fine) */
+	bool daemon;	  /* it answered */
+	bool ready;	  /* loaded, programs attached, and the daemon answered if asked */
+	char reason[480]; /* when not ready: the first check that failed, one line */
+};
+
+/* The checks of `health`. Not ready is a result; -errno and e only when not root. */
+int kk_op_health(const struct kk_health_req *r, struct kk_health *h, struct kk_error *e);
 
 /* --- rotate (op_rotate.c) --- */
 

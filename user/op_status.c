@@ -5,6 +5,7 @@
  * revocation list and the global counters (lost events, fail-closed decisions).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
@@ -77,7 +78,7 @@ static int read_binding(struct kk_maps *m, const struct kk_binding_rec *r, void 
 	return 0;
 }
 
-static int read_bindings(struct kk_maps *m, struct kk_status *s)
+static int read_bindings(struct kk_maps *m, struct kk_status *s, bool pids)
 {
 	int err;
 
@@ -88,9 +89,25 @@ static int read_bindings(struct kk_maps *m, struct kk_status *s)
 	/* A slot that cannot be read is left out of the report, as a free one. */
 	if (kk_maps_each_binding(m, read_binding, s) > 0)
 		return -ENOMEM;
+	if (!pids)
+		return 0;
 	/* A process of a binding is found by its live mark, in one walk of /proc. */
 	err = kk_maps_for_each_bound(m, add_pid, s);
 	return err == -ENOMEM ? err : 0;
+}
+
+/*
+ * Nothing pinned: a result with its reason. Pins of another build's ABI stay an error (EPROTO,
+ * the line that names the fix): something is loaded, and this build cannot read it.
+ */
+static int not_loaded(int err, struct kk_status *s, const struct kk_error *e)
+{
+	if (err != -ENOENT)
+		return err;
+	s->loaded = false;
+	snprintf(s->reason, sizeof(s->reason), "nothing pinned at %s: run 'kakunin-bpf load'",
+		 e->what);
+	return 0;
 }
 
 int kk_op_status(const struct kk_status_req *r, struct kk_status *s, struct kk_error *e)
@@ -101,19 +118,24 @@ int kk_op_status(const struct kk_status_req *r, struct kk_status *s, struct kk_e
 	memset(s, 0, sizeof(*s));
 	err = kk_op_open(&m, false, e);
 	if (err)
-		return err;
-	err = kk_hooks_running(KK_PIN_LINKS, &s->cov, e);
+		return not_loaded(err, s, e);
+	s->loaded = true;
+	err = r->counters_only ? 0 : kk_hooks_running(KK_PIN_LINKS, &s->cov, e);
 	if (err)
 		goto out;
 	if (r->reap)
 		reap_ended(&m, e);
 	s->programs = kk_maps_program_count();
-	err = read_bindings(&m, s);
-	s->revocations = err ? NULL : kk_revocations_json(&m);
-	if (!err && !s->revocations)
-		err = -ENOMEM;
-	if (!err)
+	err = read_bindings(&m, s, !r->counters_only);
+	if (!err && !r->counters_only) {
+		s->revocations = kk_revocations_json(&m);
+		err = s->revocations ? 0 : -ENOMEM;
+	}
+	if (!err) {
 		kk_maps_read_stats(&m, s->stats);
+		/* A ring that cannot be mapped shows as size 0: the rest is still worth having. */
+		kk_maps_ring_fill(&m, &s->ring_used, &s->ring_size);
+	}
 	if (err)
 		kk_error_set(e, err, NULL, "out of memory");
 out:

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "error.h"
+#include "log.h"
 #include "events.h"
 #include "identity.h"
 #include "maps.h"

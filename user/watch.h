@@ -30,5 +30,10 @@ void kk_expiry_free(struct kk_expiry *x);
 struct kk_ocsp_poller;
 struct kk_ocsp_poller *kk_ocsp_poller_start(const struct kk_daemon_cfg *cfg);
 void kk_ocsp_poller_stop(struct kk_ocsp_poller *p);
+/*
+ * For the metrics: per binding slot, seconds since the last good answer (since the bind before
+ * the first) and the binding generation it is about; age -1 for slots not polled. p may be NULL.
+ */
+void kk_ocsp_poller_ages(struct kk_ocsp_poller *p, int64_t age[], uint32_t gen[]);
 
 #endif

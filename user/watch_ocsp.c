@@ -79,7 +79,7 @@ static void apply(struct kk_ocsp_poller *p, uint32_t slot, const struct kk_bindi
 		return;
 	}
 	if (valid && res->status == KK_OCSP_GOOD) {
-		s->last_good = now;
+		__atomic_store_n(&s->last_good, now, __ATOMIC_RELAXED); /* read by the metrics */
 		s->warned = false;
 		if (s->blocked && id->state == KK_STATE_BLOCKED &&
 		    !kk_maps_ident_set_state(&p->m, b->ident, KK_STATE_ACTIVE))
@@ -120,8 +120,8 @@ static void poll_binding(struct kk_ocsp_poller *p, const struct kk_binding_rec *
 		return;
 	if (s->gen != b->gen) { /* a new binding: the bind is its last known-good moment */
 		memset(s, 0, sizeof(*s));
-		s->gen = b->gen;
-		s->last_good = (time_t)b->bound_at;
+		__atomic_store_n(&s->last_good, (time_t)b->bound_at, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->gen, b->gen, __ATOMIC_RELEASE);
 	}
 	if (now < s->next)
 		return;
@@ -187,6 +187,21 @@ struct kk_ocsp_poller *kk_ocsp_poller_start(const struct kk_daemon_cfg *cfg)
 		return NULL;
 	}
 	return &p;
+}
+
+/*
+ * Read while the poller thread writes: gen and last_good are each loaded atomically; an age
+ * read just as a slot changes binding is about the old one for one scrape at most.
+ */
+void kk_ocsp_poller_ages(struct kk_ocsp_poller *p, int64_t age[], uint32_t gen[])
+{
+	time_t now = time(NULL);
+	uint32_t i;
+
+	for (i = 0; i < KK_MAX_BINDINGS; i++) {
+		gen[i] = p ? __atomic_load_n(&p->st[i].gen, __ATOMIC_ACQUIRE) : 0;
+		age[i] = gen[i] ? now - __atomic_load_n(&p->st[i].last_good, __ATOMIC_RELAXED) : -1;
+	}
 }
 
 void kk_ocsp_poller_stop(struct kk_ocsp_poller *p)

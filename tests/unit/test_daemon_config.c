@@ -68,6 +68,29 @@ UNIT_TEST(every_key_taken)
 	CHECK(c.expiry_warning_s == 0);
 }
 
+UNIT_TEST(metrics_listen)
+{
+	static const char *const bad[] = {
+		"{\"metrics\": \"127.0.0.1:9471\"}",
+		"{\"metrics\": {}}",
+		"{\"metrics\": {\"listen\": 9471}}",
+		"{\"metrics\": {\"listen\": \"0.0.0.0:9471\"}}",
+		"{\"metrics\": {\"listen\": \"192.168.1.2:9471\"}}",
+		"{\"metrics\": {\"listen\": \"127.0.0.1:9471\", \"port\": 1}}",
+	};
+	struct kk_daemon_cfg c;
+	size_t i;
+
+	CHECK_EQ_INT(kk_daemon_config(NULL, &c), 0);
+	CHECK_EQ_STR(c.metrics_listen, ""); /* no metrics unless asked for */
+	CHECK_EQ_INT(parse("{\"metrics\": {\"listen\": \"127.0.0.1:9471\"}}", &c), 0);
+	CHECK_EQ_STR(c.metrics_listen, "127.0.0.1:9471");
+	CHECK_EQ_INT(parse("{\"metrics\": {\"listen\": \"unix:/run/kakunin/m.sock\"}}", &c), 0);
+	CHECK_EQ_STR(c.metrics_listen, "unix:/run/kakunin/m.sock");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ_INT(parse(bad[i], &c), -EINVAL);
+}
+
 UNIT_TEST(refusals)
 {
 	static const char *const bad[] = {
@@ -101,6 +124,7 @@ int main(void)
 	UNIT_RUN(defaults_without_a_file);
 	UNIT_RUN(every_key_taken);
 	UNIT_RUN(refusals);
+	UNIT_RUN(metrics_listen);
 	unlink(file);
 	return unit_done();
 }

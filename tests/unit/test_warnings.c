@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of the warnings operations leave for whoever prints (user/error.c): drained once,
+ * Unit tests of the warnings operations leave for whoever prints (user/log.c): drained once,
  * under the printer's name, bounded, printed on stderr (never into a --json reader's stdout).
  */
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "log.h"
 #include "unit.h"
 
 /* Run kk_warnings_flush(cmd) with stderr in a file; the file's text in out. */
