@@ -2,8 +2,8 @@
 /*
  * cmd_policy — `kakunin-bpf policy check FILE... [--json]` and `kakunin-bpf policy show FILE
  * [--json]`.
- * Both validate and compile (resolving hostnames unless --offline); neither needs root or a
- * kernel.
+ * Both validate and compile; neither needs root, a kernel or DNS: hostnames are resolved by
+ * bind, and here only with --resolve.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,17 +18,19 @@
 #include "policy.h"
 
 static const char usage[] =
-	"usage: kakunin-bpf policy check [--offline] [--json] FILE...\n"
-	"       kakunin-bpf policy show [--offline] [--json] FILE\n\n"
+	"usage: kakunin-bpf policy check [--resolve] [--json] FILE...\n"
+	"       kakunin-bpf policy show [--resolve] [--json] FILE\n\n"
 	"check  validate and compile each policy: one summary line per file, or every error\n"
 	"       as FILE:LINE:COL: field: reason (exit 1)\n"
 	"show   the compiled rules (baseline and resolved addresses included) and the hash\n"
-	"--offline  keep hostnames symbolic instead of resolving them (reported)\n"
+	"--resolve  also resolve hostnames now (an error when one does not resolve); without it\n"
+	"           they stay symbolic (reported): bind resolves them. --offline: the default\n"
 	"--json     check: one JSON object per file, one per line; show: the rules as JSON;\n"
 	"           errors as JSON error objects on stdout, each policy error with its position\n";
 
 static const struct option opts[] = {
 	{ "offline", no_argument, NULL, 'o' },
+	{ "resolve", no_argument, NULL, 'R' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -138,7 +140,7 @@ static int usage_error(bool json, const char *fmt, const char *arg)
 
 int cmd_policy(int argc, char **argv)
 {
-	bool offline = false, json = kk_argv_has(argc, argv, "--json");
+	bool offline = true, json = kk_argv_has(argc, argv, "--json");
 	const char *sub;
 	int c, i, failed = 0;
 
@@ -151,8 +153,8 @@ int cmd_policy(int argc, char **argv)
 		return usage_error(json, "unknown subcommand '%s' (check or show)", sub);
 	argc--, argv++;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'o')
-			offline = true;
+		if (c == 'o' || c == 'R')
+			offline = c == 'o';
 		else if (c == 'j')
 			json = true;
 		else if (c == 'h')

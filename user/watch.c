@@ -56,7 +56,8 @@ static int bound_policy(const struct kk_binding_meta *meta, struct kk_policy *p)
 /* Refresh the policy of binding r unless seen (ctx) already has it refreshed. */
 static int dns_refresh_one(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
 {
-	struct kk_policy_opts opts = { .offline = false };
+	/* A name that does not resolve yet stays without addresses until a later refresh. */
+	struct kk_policy_opts opts = { .pending_ok = true };
 	const struct kk_binding *b = &r->binding;
 	struct kk_binding_meta meta;
 	struct kk_errors e = { 0 };

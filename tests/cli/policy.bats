@@ -72,19 +72,25 @@ bad.json:9:3: colour: unknown key (expected: agent_id, version, mode, baseline, 
 	[[ "$output" == "good.json: ok: agent a version 1, enforce, 0 path rules"* ]]
 }
 
-@test "an unresolvable hostname is an error unless --offline keeps it symbolic" {
+@test "policy check needs no DNS: names stay symbolic unless --resolve resolves them" {
 	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_hosts":["no-such-host.invalid"]}}' >h.json
 	run --separate-stderr "$KK" policy check h.json
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[[ "$output" == *"1 network rules (0 addresses resolved, 1 symbolic)"* ]]
+	run --separate-stderr "$KK" policy check --resolve h.json
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == 'h.json:1:65: network_rules.allowed_hosts[0]: "no-such-host.invalid" does not resolve (getaddrinfo: '*') (use --offline to keep it symbolic)' ]]
+	[[ "$stderr" == 'h.json:1:65: network_rules.allowed_hosts[0]: "no-such-host.invalid" does not resolve (getaddrinfo: '*')' ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	# --offline, the old way to say it, still means the default.
 	run --separate-stderr "$KK" policy check --offline h.json
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"1 network rules (0 addresses resolved, 1 symbolic)"* ]]
+	[[ "$output" == *"(0 addresses resolved, 1 symbolic)"* ]]
 }
 
 @test "localhost resolves to its addresses when compiled" {
 	printf '{"agent_id":"a","version":"1","baseline":false,"network_rules":{"allowed_hosts":["localhost:8443"]}}' >l.json
-	run --separate-stderr "$KK" policy show --json l.json
+	run --separate-stderr "$KK" policy show --resolve --json l.json
 	[ "$status" -eq 0 ]
 	python3 - "$output" <<'PY'
 import json, sys

@@ -230,6 +230,27 @@ PY
 	[ "$(cat "$D/o")" = "$(printf 'EACCES\nECONNREFUSED')" ]
 }
 
+@test "bind takes a name that does not resolve yet (one warning line); the refresh adds it" {
+	cp /etc/hosts "$D/hosts.orig"
+	policy "$D/later.json" '"exec": ["/usr/bin/dash", "/usr/bin/sleep"], "network_rules": {"allowed_hosts": ["kk-later.invalid:8081"]}'
+	start_daemon '"dns_refresh_seconds": 1'
+	# Connects once (its answer shows in $D/o), then again once the name has had time to appear.
+	sh -c 'kill -STOP $$; exec sh -c "\"\$TRY\" connect tcp 127.0.0.5 8081; sleep 4; \"\$TRY\" connect tcp 127.0.0.5 8081"' >"$D/o" 2>&1 &
+	local pid=$!
+	wait_stopped "$pid"
+	run --separate-stderr "$KK" bind --pid "$pid" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$D/later.json"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "kakunin-bpf: bind: warning: $D/later.json:"*": network_rules.allowed_hosts[0]: \"kk-later.invalid\" does not resolve (getaddrinfo: "*"): bound without addresses for now; the daemon's DNS refresh adds them once it resolves" ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$output" == "kakunin-bpf: bound PID $pid as agent "* ]]
+	kill -CONT "$pid"
+	for i in $(seq 200); do [ -s "$D/o" ] && break; sleep 0.05; done
+	echo "127.0.0.5 kk-later.invalid" >>/etc/hosts
+	wait "$pid" || true
+	cp "$D/hosts.orig" /etc/hosts
+	[ "$(cat "$D/o")" = "$(printf 'EACCES\nECONNREFUSED')" ]
+}
+
 @test "the daemon refreshes from its copies: the user's policy, certificate and CA may go" {
 	local state=${KAKUNIN_STATE_DIR:-/var/lib/kakunin}/bindings slot out
 	cp /etc/hosts "$D/hosts.orig"
