@@ -67,7 +67,45 @@ static int load_compiled(const char *file, bool offline, bool json, struct kk_po
 	return err;
 }
 
-static void check_json(const char *file, const struct kk_policy *p, const struct kk_ruleset *rs)
+/*
+ * What is valid but will not work as written on this host: an exec entry with no file behind
+ * it (another host may have it, so not an error; nothing can run as it here until it exists).
+ */
+static void check_warnings(const struct kk_policy *p, const struct kk_ruleset *rs,
+			   struct kk_errors *w)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n_exec && i < p->n_exec; i++) {
+		char field[32];
+
+		if (rs->exec[i].resolved)
+			continue;
+		snprintf(field, sizeof(field), "exec[%zu]", i);
+		kk_errors_add(w, p->exec_pos ? p->exec_pos[i].line : 0,
+			      p->exec_pos ? p->exec_pos[i].col : 0, field,
+			      "\"%s\" does not exist on this host", rs->exec[i].path);
+	}
+}
+
+/* "FILE:LINE:COL: warning: field: reason", one line each. */
+static void print_warnings(const char *file, const struct kk_errors *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		const struct kk_policy_error *x = &w->v[i];
+
+		if (x->line)
+			fprintf(stderr, "%s:%d:%d: warning: %s: %s\n", file, x->line, x->col,
+				x->field, x->reason);
+		else
+			fprintf(stderr, "%s: warning: %s: %s\n", file, x->field, x->reason);
+	}
+}
+
+static void check_json(const char *file, const struct kk_policy *p, const struct kk_ruleset *rs,
+		       const struct kk_errors *w)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *text;
@@ -84,6 +122,7 @@ static void check_json(const char *file, const struct kk_policy *p, const struct
 	cJSON_AddNumberToObject(o, "kernel_entries", (double)(rs->n_paths + rs->n_net +
 							       rs->n_listen));
 	cJSON_AddStringToObject(o, "hash", p->hash);
+	cJSON_AddItemToObject(o, "warnings", kk_errors_json(file, w));
 	text = cJSON_PrintUnformatted(o);
 	puts(text ? text : "{}");
 	free(text);
@@ -92,20 +131,25 @@ static void check_json(const char *file, const struct kk_policy *p, const struct
 
 static int check_one(const char *file, bool offline, bool json)
 {
+	struct kk_errors w = { 0 };
 	struct kk_policy p;
 	struct kk_ruleset rs;
 
 	if (load_compiled(file, offline, json, &p, &rs))
 		return -1;
+	check_warnings(&p, &rs, &w);
 	if (json)
-		check_json(file, &p, &rs);
+		check_json(file, &p, &rs, &w);
 	else
+		print_warnings(file, &w);
+	if (!json)
 		printf("%s: ok: agent %s version %s, %s, %zu path rules, %zu exec, %zu network "
 		       "rules (%zu addresses resolved, %zu symbolic), %zu kernel entries, "
 		       "hash %s\n",
 		       file, p.agent_id, p.version, p.mode == KK_MODE_AUDIT ? "audit" : "enforce",
 		       p.n_paths, p.n_exec, p.n_hosts, rs.n_resolved,
 		       rs.n_symbolic, rs.n_paths + rs.n_net + rs.n_listen, p.hash);
+	kk_errors_free(&w);
 	kk_ruleset_free(&rs);
 	kk_policy_free(&p);
 	return 0;

@@ -144,6 +144,7 @@ void kk_policy_free(struct kk_policy *p)
 	}
 	free(p->paths);
 	free_strv(p->exec, p->n_exec);
+	free(p->exec_pos);
 	for (i = 0; i < p->n_hosts; i++) {
 		free(p->hosts[i].text);
 		free(p->hosts[i].name);

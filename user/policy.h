@@ -82,6 +82,7 @@ struct kk_policy {
 	struct kk_path_rule *paths;
 	size_t n_paths;
 	char **exec;
+	struct kk_src_pos { int line, col; } *exec_pos;	/* where each is written; 0:0 unknown */
 	size_t n_exec;
 	bool has_exec;				/* "exec" present: only these may run */
 	struct kk_host_rule *hosts;
@@ -117,7 +118,7 @@ struct kk_policy_opts {
  */
 int kk_policy_parse(const char *file, const char *text, size_t len, struct kk_policy *out,
 		    struct kk_errors *errs);
-/* Read file and kk_policy_parse it; a read failure is one error in errs. */
+/* Read file ("-": standard input) and kk_policy_parse it; a read failure is one error in errs. */
 int kk_policy_load(const char *file, struct kk_policy *out, struct kk_errors *errs);
 /*
  * Read a policy's canonical form (kk_policy.canonical, as the state directory keeps it) back:

@@ -273,3 +273,20 @@ bad.json:2:29: allow_jit: must be true or false' ]
 	[ "$status" -eq 2 ]
 	assert_one_stderr_line "policy: show takes one FILE"
 }
+
+@test "an exec entry missing on this host is a warning naming path and position, not an error" {
+	printf '{"agent_id":"a","version":"1",\n "exec": ["/usr/bin/env", "/opt/kk-nope/bot"]}' >x.json
+	run --separate-stderr "$KK" policy check x.json
+	[ "$status" -eq 0 ]
+	[ "$stderr" = 'x.json:2:27: warning: exec[1]: "/opt/kk-nope/bot" does not exist on this host' ]
+	[[ "$output" == "x.json: ok: agent a version 1, enforce, 0 path rules, 2 exec, "* ]]
+	run --separate-stderr "$KK" policy check --json x.json
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	python3 - "$output" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["warnings"] == [{"file": "x.json", "line": 2, "col": 27, "field": "exec[1]",
+                          "why": "\"/opt/kk-nope/bot\" does not exist on this host"}], d
+PY
+}
