@@ -19,7 +19,7 @@ _kakunin_bpf_opts() {
 	rotate) echo "--serial --cert --ca --issuer --grace --json --help" ;;
 	status) echo "--json --help" ;;
 	events) echo "--follow --json --text --agent --type --socket --help" ;;
-	policy) echo "--offline --json --help" ;;
+	policy) echo "--resolve --offline --json --help" ;;
 	daemon) echo "--config --help" ;;
 	audit) echo "--any-start --json --help" ;;
 	esac
@@ -135,7 +135,7 @@ _kakunin_bpf() {
 	if [[ $cur == -* ]]; then
 		local opts
 		opts=$(_kakunin_bpf_opts "$cmd")
-		[ "$cmd" = policy ] && [ "$sub" = check ] && opts="--offline --json --help"
+		[ "$cmd" = policy ] && [ "$sub" = check ] && opts="--resolve --offline --json --help"
 		_kakunin_bpf_words "$opts" "$cur"
 		return 0
 	fi

@@ -19,7 +19,8 @@
 
 static const char usage[] =
 	"usage: kakunin-bpf policy check [--resolve] [--json] FILE...\n"
-	"       kakunin-bpf policy show [--resolve] [--json] FILE\n\n"
+	"       kakunin-bpf policy show [--resolve] [--json] FILE\n"
+	"FILE - reads the policy from standard input (named <stdin> in messages)\n\n"
 	"check  validate and compile each policy: one summary line per file, or every error\n"
 	"       as FILE:LINE:COL: field: reason (exit 1)\n"
 	"show   the compiled rules (baseline and resolved addresses included) and the hash\n"
@@ -27,6 +28,12 @@ static const char usage[] =
 	"           they stay symbolic (reported): bind resolves them. --offline: the default\n"
 	"--json     check: one JSON object per file, one per line; show: the rules as JSON;\n"
 	"           errors as JSON error objects on stdout, each policy error with its position\n";
+
+/* How a file is named in messages: "-" is standard input. */
+static const char *shown(const char *file)
+{
+	return strcmp(file, "-") ? file : "<stdin>";
+}
 
 static const struct option opts[] = {
 	{ "offline", no_argument, NULL, 'o' },
@@ -55,11 +62,11 @@ static int load_compiled(const char *file, bool offline, bool json, struct kk_po
 		if (!errs.n)
 			kk_errors_add(&errs, 0, 0, "", "%s", strerror(-err));
 		if (json) {
-			kk_errors_record(file, &errs, err, &e);
+			kk_errors_record(shown(file), &errs, err, &e);
 			kk_error_print_with("policy", &e, true, "errors",
-					    kk_errors_json(file, &errs));
+					    kk_errors_json(shown(file), &errs));
 		} else {
-			kk_errors_print(stderr, file, &errs);
+			kk_errors_print(stderr, shown(file), &errs);
 		}
 		kk_policy_free(p);
 	}
@@ -138,6 +145,7 @@ static int check_one(const char *file, bool offline, bool json)
 	if (load_compiled(file, offline, json, &p, &rs))
 		return -1;
 	check_warnings(&p, &rs, &w);
+	file = shown(file);
 	if (json)
 		check_json(file, &p, &rs, &w);
 	else
@@ -166,7 +174,7 @@ static int show_one(const char *file, bool offline, bool json)
 		return -1;
 	err = kk_policy_print(stdout, &p, &rs, json);
 	if (err) {
-		kk_error_set(&e, err, NULL, "printing %s failed: %s", file, strerror(-err));
+		kk_error_set(&e, err, NULL, "printing %s failed: %s", shown(file), strerror(-err));
 		kk_error_print("policy", &e, json);
 	}
 	kk_ruleset_free(&rs);

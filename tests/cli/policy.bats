@@ -290,3 +290,14 @@ assert d["warnings"] == [{"file": "x.json", "line": 2, "col": 27, "field": "exec
                           "why": "\"/opt/kk-nope/bot\" does not exist on this host"}], d
 PY
 }
+
+@test "policy check - reads the policy from standard input, named <stdin>" {
+	run --separate-stderr sh -c '"$0" policy check - <"$1"' "$KK" "$POL/trading-bot.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "<stdin>: ok: agent trading_bot_v2 version 1.0.0, enforce, 4 path rules"* ]]
+	hash=$("$KK" policy check "$POL/trading-bot.json" | sed 's/.* hash //')
+	[ "${output##* hash }" = "$hash" ]
+	run --separate-stderr sh -c 'printf "{\"agent_id\": \"a\",\n \"version\": 1}" | "$0" policy check -' "$KK"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "<stdin>:2:13: version: must be a non-empty string of at most 64 printable characters" ]
+}
