@@ -301,3 +301,14 @@ PY
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "<stdin>:2:13: version: must be a non-empty string of at most 64 printable characters" ]
 }
+
+@test "a UTF-8 byte order mark is reported as such, in a policy and in daemon.json" {
+	printf '\357\273\277{"agent_id":"a","version":"1"}' >bom.json
+	run --separate-stderr "$KK" policy check bom.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "bom.json:1:1: starts with a UTF-8 byte order mark (BOM): save the file without it" ]
+	printf '\357\273\277{"keep_files": 3}' >daemon.json
+	run --separate-stderr "$KK" daemon --config daemon.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "kakunin-bpf: daemon: daemon.json:1:1: starts with a UTF-8 byte order mark (BOM): save the file without it" ]
+}
