@@ -281,3 +281,29 @@ PY
 	[ ! -e "$state/$slot.json" ]
 	[ -z "$(find "$state" -name "$slot-*")" ]
 }
+
+@test "a torn last line at start: the file is moved aside whole, one line says so, a new chain" {
+	printf '{"seq":1,"event_type":"action.den' >"$D/audit.jsonl"
+	start_daemon
+	try_bound "$P" open /etc/shadow
+	sleep 1.5
+	stop_daemon
+	local aside
+	aside=$(ls "$D"/audit.jsonl.broken-*)
+	[ "$(cat "$aside")" = '{"seq":1,"event_type":"action.den' ]
+	grep -Fqx "kakunin-bpf: daemon: $D/audit.jsonl: last line: no final newline: the last line is incomplete (a truncated write); moved to $aside, starting a new chain" "$D/daemon.err"
+	run "$KK" audit verify "$D/audit.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "a torn last line that cannot be moved aside: the daemon refuses to start, file untouched" {
+	printf '{"seq":1,"x' >"$D/audit.jsonl"
+	mount --bind "$D/audit.jsonl" "$D/audit.jsonl" # a mount point: rename() says EBUSY
+	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock"}\n' "$D" "$D" >"$D/daemon.json"
+	run --separate-stderr timeout 20 "$KK" daemon --config "$D/daemon.json"
+	umount "$D/audit.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "kakunin-bpf: daemon: $D/audit.jsonl: last line: no final newline: the last line is incomplete (a truncated write); cannot move it to $D/audit.jsonl.broken-"*": Device or resource busy" ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$(cat "$D/audit.jsonl")" = '{"seq":1,"x' ]
+}
