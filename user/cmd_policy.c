@@ -146,17 +146,17 @@ static int check_one(const char *file, bool offline, bool json)
 		return -1;
 	check_warnings(&p, &rs, &w);
 	file = shown(file);
-	if (json)
+	if (json) {
 		check_json(file, &p, &rs, &w);
-	else
+	} else {
 		print_warnings(file, &w);
-	if (!json)
 		printf("%s: ok: agent %s version %s, %s, %zu path rules, %zu exec, %zu network "
 		       "rules (%zu addresses resolved, %zu symbolic), %zu kernel entries, "
 		       "hash %s\n",
 		       file, p.agent_id, p.version, p.mode == KK_MODE_AUDIT ? "audit" : "enforce",
 		       p.n_paths, p.n_exec, p.n_hosts, rs.n_resolved,
 		       rs.n_symbolic, rs.n_paths + rs.n_net + rs.n_listen, p.hash);
+	}
 	kk_errors_free(&w);
 	kk_ruleset_free(&rs);
 	kk_policy_free(&p);
