@@ -76,8 +76,8 @@ static void apply_key(struct kk_pg_ctx *ctx, const struct cfg_key *k, const cJSO
 	switch (k->type) {
 	case CFG_STRING:
 		if (!cJSON_IsString(v) || strlen(v->valuestring) >= k->size)
-			kk_pg_err_at(ctx, v, false, k->name, "must be a string shorter than %zu bytes",
-				     k->size);
+			kk_pg_err_at(ctx, v, false, k->name,
+				     "must be a string shorter than %zu bytes", k->size);
 		else
 			memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
 		break;

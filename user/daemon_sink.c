@@ -112,7 +112,8 @@ int kk_sink_open(struct kk_sink *s, const struct kk_daemon_cfg *cfg)
 		if (rename(cfg->audit_file, aside)) {
 			/* Appending a new chain to it would hide where the old one broke. */
 			err = -errno;
-			kk_err("daemon", "%s; cannot move it to %s: %s", why, aside, strerror(-err));
+			kk_err("daemon", "%s; cannot move it to %s: %s", why, aside,
+			       strerror(-err));
 			return err;
 		}
 		kk_err("daemon", "%s; moved to %s, starting a new chain", why, aside);

@@ -86,8 +86,9 @@ static int probe_lsm_load(char *why, size_t len)
 			 err == EPERM
 				 /* Installed users have no test VM: what to look at on this host.
 				  * Short: with its prefix it must fit an error record (256). */
-				 ? ": check /sys/kernel/security/lockdown (not confidentiality), bpf in "
-				   KK_LSM_LIST_FILE " (boot with lsm=...,bpf), and run on the host"
+				 ? ": check /sys/kernel/security/lockdown (not "
+				   "confidentiality), bpf in " KK_LSM_LIST_FILE
+				   " (boot with lsm=...,bpf), and run on the host"
 				 : "");
 		return -err;
 	}

@@ -101,7 +101,8 @@ static int read_stdin(struct kk_policy *out, struct kk_errors *errs)
 				free(buf);
 				if (cap <= POLICY_FILE_MAX + 1)
 					return -ENOMEM;
-				kk_errors_add(errs, 0, 0, "", "larger than %u bytes", POLICY_FILE_MAX);
+				kk_errors_add(errs, 0, 0, "", "larger than %u bytes",
+					      POLICY_FILE_MAX);
 				return -EINVAL;
 			}
 			buf = v;

@@ -343,7 +343,8 @@ static int add_symbolic(struct kk_ruleset *rs, const struct kk_host_rule *h, con
 /* network_rules.allowed_hosts[i] / denied_hosts[i] of h, into field. */
 static void host_field(const struct kk_host_rule *h, char *field, size_t len)
 {
-	snprintf(field, len, "network_rules.%s_hosts[%d]", h->deny ? "denied" : "allowed", h->index);
+	snprintf(field, len, "network_rules.%s_hosts[%d]", h->deny ? "denied" : "allowed",
+		 h->index);
 }
 
 static int add_host(struct kk_net_set *s, struct kk_ruleset *rs, const struct kk_host_rule *h,

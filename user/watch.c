@@ -133,8 +133,8 @@ static void dns_refresh(struct kk_maps *m, struct dns_jobs *j)
 			    b.gen != job->gen || b.policy != job->policy)
 				continue;
 			if (kk_maps_policy_net_refresh(m, job->policy, &job->rs))
-				kk_err("daemon", "refreshing the addresses of binding %u (%s) failed",
-				       job->slot, job->file);
+				kk_err("daemon", "refreshing the addresses of binding %u (%s) "
+				       "failed", job->slot, job->file);
 		}
 		kk_maps_unlock(m);
 	}

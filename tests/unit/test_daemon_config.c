@@ -94,8 +94,8 @@ UNIT_TEST(positioned_errors)
 				   " \"socket\": [\"/s\"], \"dns_refresh_seconds\": \"60\"}";
 	static const char *const want[] = {
 		"f.json:2:13: syslog: must be true or false",
-		"f.json:2:16: colour: unknown key (expected: audit_file, max_file_bytes, keep_files, "
-		"max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url, "
+		"f.json:2:16: colour: unknown key (expected: audit_file, max_file_bytes, "
+		"keep_files, max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url, "
 		"dns_refresh_seconds)",
 		"f.json:3:2: keep_files: duplicate key (first at 1:2)",
 		"f.json:3:37: max_file_bytes: must be an integer from 4096 to 1000000000000000",

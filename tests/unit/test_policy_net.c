@@ -397,7 +397,8 @@ UNIT_TEST(hostnames_pending)
 	CHECK_EQ_INT(c.rs.n_net, 1);
 	CHECK_EQ_INT(c.rs.n_symbolic, 1);
 	CHECK_EQ_STR(c.rs.symbolic[0].text, "kk-later.invalid:80");
-	CHECK_EQ_STR(c.rs.symbolic[0].why, "does not resolve yet: no address allowed until it does");
+	CHECK_EQ_STR(c.rs.symbolic[0].why,
+		     "does not resolve yet: no address allowed until it does");
 	CHECK_EQ_INT(warns.n, 1);
 	CHECK_EQ_INT(warns.v[0].line, 2);
 	CHECK_EQ_INT(warns.v[0].col, 50);
