@@ -20,7 +20,7 @@ _kakunin_bpf_opts() {
 	status) echo "--json --format --help" ;;
 	health) echo "--json --no-daemon --config --socket --timeout --help" ;;
 	events) echo "--follow --json --text --agent --type --socket --help" ;;
-	policy) echo "--offline --json --help" ;;
+	policy) echo "--resolve --offline --json --help" ;;
 	daemon) echo "--config --help" ;;
 	audit) echo "--any-start --json --help" ;;
 	esac
@@ -141,7 +141,7 @@ _kakunin_bpf() {
 	if [[ $cur == -* ]]; then
 		local opts
 		opts=$(_kakunin_bpf_opts "$cmd")
-		[ "$cmd" = policy ] && [ "$sub" = check ] && opts="--offline --json --help"
+		[ "$cmd" = policy ] && [ "$sub" = check ] && opts="--resolve --offline --json --help"
 		_kakunin_bpf_words "$opts" "$cur"
 		return 0
 	fi

@@ -85,7 +85,9 @@ static int policy_failed(struct kk_bind_req *r, int err, struct kk_error *e)
 int kk_bind_prepare(struct kk_bind_req *r, struct kk_error *e)
 {
 	char hash[KK_POLICY_HASH_HEX];
-	struct kk_policy_opts opts = { .offline = r->offline };
+	/* A name that does not resolve yet is no reason to leave the agent unconfined. */
+	struct kk_policy_opts opts = { .offline = r->offline, .pending_ok = true,
+				       .warnings = &r->pwarns };
 	char why[512];
 	int err;
 
@@ -120,6 +122,7 @@ void kk_bind_release(struct kk_bind_req *r)
 	if (r->have_id)
 		kk_identity_free(&r->id);
 	kk_errors_free(&r->perrs);
+	kk_errors_free(&r->pwarns);
 	r->have_rs = r->have_pol = r->have_id = false;
 }
 

@@ -33,6 +33,7 @@ struct kk_bind_req {
 	struct kk_ruleset rs;
 	bool have_id, have_pol, have_rs;
 	struct kk_errors perrs; /* the policy's errors, with positions, when it failed */
+	struct kk_errors pwarns; /* what compiled but deserves a line (a name not resolving yet) */
 	/* committed */
 	uint32_t slot, gen;
 	char warning[PATH_MAX + 256]; /* bound, but the state record failed; "" */

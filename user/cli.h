@@ -61,5 +61,7 @@ struct kk_bind_req;
  */
 void kk_bind_print_error(const char *cmd, const struct kk_bind_req *r, const struct kk_error *e,
 			 bool json);
+/* The policy's warnings of a bind or run (a name not resolving yet), one stderr line each. */
+void kk_bind_print_warnings(const char *cmd, const struct kk_bind_req *r);
 
 #endif

@@ -57,6 +57,17 @@ void kk_bind_print_error(const char *cmd, const struct kk_bind_req *r, const str
 				    r->perrs.n ? kk_errors_json(r->policy, &r->perrs) : NULL);
 }
 
+void kk_bind_print_warnings(const char *cmd, const struct kk_bind_req *r)
+{
+	char line[8192];
+	size_t i;
+
+	for (i = 0; i < r->pwarns.n; i++) {
+		kk_errors_format(r->policy, &r->pwarns.v[i], line, sizeof(line));
+		kk_err(cmd, "warning: %s", line);
+	}
+}
+
 static void print_json(const struct kk_bind_req *r)
 {
 	char hash[KK_POLICY_HASH_HEX];
@@ -75,6 +86,7 @@ static void print_json(const struct kk_bind_req *r)
 	cJSON_AddStringToObject(o, "serial", r->id.serial);
 	cJSON_AddStringToObject(o, "policy_version", r->pol.version);
 	cJSON_AddStringToObject(o, "policy_hash", kk_policy_hash_hex(&r->pol, hash));
+	cJSON_AddItemToObject(o, "warnings", kk_errors_json(r->policy, &r->pwarns));
 	text = cJSON_PrintUnformatted(o);
 	puts(text ? text : "{}");
 	free(text);
@@ -159,6 +171,7 @@ int cmd_bind(int argc, char **argv)
 	} else if (json) {
 		print_json(&req);
 	} else {
+		kk_bind_print_warnings("bind", &req);
 		print_text(&req);
 	}
 	if (*req.warning) /* bound; the record for the daemon could not be written */

@@ -124,6 +124,7 @@ static int run_bound(struct kk_bind_req *req, char **cmd, bool keep_fds, struct 
 		waitpid(child, NULL, 0);
 		return -1;
 	}
+	kk_bind_print_warnings("run", req);
 	if (*req->warning) /* CMD runs bound; the record for the daemon could not be written */
 		kk_err("run", "%s", req->warning);
 	kk_warnings_flush("run"); /* now, not when CMD has ended */

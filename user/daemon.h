@@ -36,8 +36,15 @@ struct kk_daemon_cfg {
 };
 #define KK_EXPIRY_WARNING_S (7 * 86400) /* expiry_warning_seconds' default */
 
-/* Defaults, then FILE if given (JSONC, unknown keys are errors). Reports; -errno. */
+/*
+ * Defaults, then FILE if given: JSONC validated like a policy (duplicate and unknown keys, wrong
+ * types, values out of range), every problem reported as "FILE:LINE:COL: key: reason". -errno.
+ */
 int kk_daemon_config(const char *file, struct kk_daemon_cfg *c);
+struct kk_errors;
+/* The same over text (len bytes) named file, reporting nothing: the problems go to errs. */
+int kk_daemon_config_parse(const char *file, const char *text, size_t len,
+			   struct kk_daemon_cfg *c, struct kk_errors *errs);
 /* Run until SIGTERM/SIGINT. Returns the exit code. */
 int kk_daemon_run(const struct kk_daemon_cfg *c);
 

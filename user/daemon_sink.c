@@ -109,8 +109,14 @@ int kk_sink_open(struct kk_sink *s, const struct kk_daemon_cfg *cfg)
 		char aside[PATH_MAX + 32];
 
 		snprintf(aside, sizeof(aside), "%s.broken-%ld", cfg->audit_file, (long)time(NULL));
+		if (rename(cfg->audit_file, aside)) {
+			/* Appending a new chain to it would hide where the old one broke. */
+			err = -errno;
+			kk_err("daemon", "%s; cannot move it to %s: %s", why, aside,
+			       strerror(-err));
+			return err;
+		}
 		kk_err("daemon", "%s; moved to %s, starting a new chain", why, aside);
-		rename(cfg->audit_file, aside);
 		kk_audit_chain_init(&s->chain);
 	} else if (!err) {
 		s->last_seq = last_seq(cfg->audit_file);

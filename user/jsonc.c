@@ -417,6 +417,13 @@ int kk_jsonc_parse(const char *text, size_t len, struct kk_jsonc *out, int *line
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	/* Editors on Windows add one; JSON forbids it and "expected a value" would not say why. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
+		*line = *col = 1;
+		snprintf(why, wlen, "starts with a UTF-8 byte order mark (BOM): save the file "
+			 "without it");
+		return -EINVAL;
+	}
 	out->text = malloc(len + 1);
 	if (!out->text)
 		return -ENOMEM;

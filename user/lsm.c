@@ -84,10 +84,11 @@ static int probe_lsm_load(char *why, size_t len)
 			 "%s)%s",
 			 strerror(err),
 			 err == EPERM
-				 ? ": BPF is restricted on this kernel (lockdown or a hardened "
-				   "host kernel); use a kernel that allows BPF-LSM, e.g. the test "
-				   "VM "
-				   "(scripts/vmtest.sh)"
+				 /* Installed users have no test VM: what to look at on this host.
+				  * Short: with its prefix it must fit an error record (256). */
+				 ? ": check /sys/kernel/security/lockdown (not "
+				   "confidentiality), bpf in " KK_LSM_LIST_FILE
+				   " (boot with lsm=...,bpf), and run on the host"
 				 : "");
 		return -err;
 	}

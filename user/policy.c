@@ -85,6 +85,42 @@ int kk_policy_parse(const char *file, const char *text, size_t len, struct kk_po
 	return kk_policy_canonicalize(out);
 }
 
+/* Standard input up to POLICY_FILE_MAX bytes, for "-": a pipe has no size to ask for. */
+static int read_stdin(struct kk_policy *out, struct kk_errors *errs)
+{
+	size_t n = 0, cap = 0;
+	char *buf = NULL, *v;
+	ssize_t r;
+	int err;
+
+	do {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			v = cap > POLICY_FILE_MAX + 1 ? NULL : realloc(buf, cap);
+			if (!v) {
+				free(buf);
+				if (cap <= POLICY_FILE_MAX + 1)
+					return -ENOMEM;
+				kk_errors_add(errs, 0, 0, "", "larger than %u bytes",
+					      POLICY_FILE_MAX);
+				return -EINVAL;
+			}
+			buf = v;
+		}
+		r = read(STDIN_FILENO, buf + n, cap - n);
+		n += r > 0 ? (size_t)r : 0;
+	} while (r > 0 || (r < 0 && errno == EINTR));
+	if (r < 0) {
+		err = -errno;
+		kk_errors_add(errs, 0, 0, "", "cannot read: %s", strerror(errno));
+		free(buf);
+		return err;
+	}
+	err = kk_policy_parse("<stdin>", buf, n, out, errs);
+	free(buf);
+	return err;
+}
+
 int kk_policy_load(const char *file, struct kk_policy *out, struct kk_errors *errs)
 {
 	struct stat st;
@@ -93,6 +129,8 @@ int kk_policy_load(const char *file, struct kk_policy *out, struct kk_errors *er
 	int fd, err = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (!strcmp(file, "-"))
+		return read_stdin(out, errs);
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		err = -errno;
@@ -145,6 +183,7 @@ void kk_policy_free(struct kk_policy *p)
 	}
 	free(p->paths);
 	free_strv(p->exec, p->n_exec);
+	free(p->exec_pos);
 	for (i = 0; i < p->n_hosts; i++) {
 		free(p->hosts[i].text);
 		free(p->hosts[i].name);

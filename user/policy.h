@@ -83,6 +83,7 @@ struct kk_policy {
 	struct kk_path_rule *paths;
 	size_t n_paths;
 	char **exec;
+	struct kk_src_pos { int line, col; } *exec_pos;	/* where each is written; 0:0 unknown */
 	size_t n_exec;
 	bool has_exec;				/* "exec" present: only these may run */
 	struct kk_host_rule *hosts;
@@ -104,7 +105,14 @@ const char *kk_policy_hash_hex(const struct kk_policy *p, char out[KK_POLICY_HAS
 
 struct kk_policy_opts {
 	bool offline;		/* keep hostnames symbolic instead of resolving them */
+	/*
+	 * A hostname that does not resolve (yet) is kept symbolic with a warning instead of an
+	 * error: bind takes it and the daemon's DNS refresh adds its addresses once it resolves.
+	 */
+	bool pending_ok;
 	const char *resolv_conf;	/* nameservers for the DNS baseline; NULL: /etc/resolv.conf */
+	/* Where what compiles but deserves a line goes (positioned like errors); NULL: nowhere. */
+	struct kk_errors *warnings;
 };
 
 /*
@@ -113,7 +121,7 @@ struct kk_policy_opts {
  */
 int kk_policy_parse(const char *file, const char *text, size_t len, struct kk_policy *out,
 		    struct kk_errors *errs);
-/* Read file and kk_policy_parse it; a read failure is one error in errs. */
+/* Read file ("-": standard input) and kk_policy_parse it; a read failure is one error in errs. */
 int kk_policy_load(const char *file, struct kk_policy *out, struct kk_errors *errs);
 /*
  * Read a policy's canonical form (kk_policy.canonical, as the state directory keeps it) back:
@@ -125,7 +133,8 @@ void kk_policy_free(struct kk_policy *p);
 /*
  * Compile a validated policy: merge the baseline, resolve hostnames (getaddrinfo, every A and
  * AAAA) unless opts->offline, build kernel-ready LPM entries. Resolution failures are errors
- * in errs (-EINVAL). The ruleset borrows strings from p: free it first.
+ * in errs (-EINVAL), or warnings with opts->pending_ok; an exec entry missing on this host is a
+ * warning. The ruleset borrows strings from p: free it first.
  */
 int kk_policy_compile(const struct kk_policy *p, const struct kk_policy_opts *opts,
 		      struct kk_ruleset *out, struct kk_errors *errs);
@@ -139,6 +148,8 @@ void kk_errors_sort(struct kk_errors *e);
 void kk_errors_free(struct kk_errors *e);
 /* Each error as "FILE:LINE:COL: field: reason" (LINE:COL and field omitted when unknown). */
 void kk_errors_print(FILE *f, const char *file, const struct kk_errors *e);
+/* One of them as that line (no newline) into buf. */
+void kk_errors_format(const char *file, const struct kk_policy_error *x, char *buf, size_t len);
 struct cJSON;
 /*
  * The same as a JSON array of {"file", "line", "col", "field", "why"} (line and col 0 when the

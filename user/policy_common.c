@@ -72,20 +72,24 @@ void kk_errors_free(struct kk_errors *e)
 	memset(e, 0, sizeof(*e));
 }
 
+void kk_errors_format(const char *file, const struct kk_policy_error *x, char *buf, size_t len)
+{
+	char pos[32] = "";
+
+	if (x->line)
+		snprintf(pos, sizeof(pos), ":%d:%d", x->line, x->col);
+	snprintf(buf, len, "%s%s: %s%s%s", file, pos, x->field, x->field[0] ? ": " : "",
+		 x->reason);
+}
+
 void kk_errors_print(FILE *f, const char *file, const struct kk_errors *e)
 {
+	char line[8192];
 	size_t i;
 
 	for (i = 0; i < e->n; i++) {
-		const struct kk_policy_error *x = &e->v[i];
-
-		if (x->line)
-			fprintf(f, "%s:%d:%d: ", file, x->line, x->col);
-		else
-			fprintf(f, "%s: ", file);
-		if (x->field[0])
-			fprintf(f, "%s: ", x->field);
-		fprintf(f, "%s\n", x->reason);
+		kk_errors_format(file, &e->v[i], line, sizeof(line));
+		fprintf(f, "%s\n", line);
 	}
 }
 

@@ -365,6 +365,17 @@ void kk_pf_exec(struct kk_pg_ctx *c, const cJSON *v)
 	c->p->has_exec = true;
 	if (!kk_pg_strings(c, v, "exec", false, &c->p->exec, &c->p->n_exec))
 		return;
+	/* Positions, for `policy check` to point at an entry missing on this host. */
+	c->p->exec_pos = calloc(c->p->n_exec + 1, sizeof(*c->p->exec_pos));
+	if (!c->p->exec_pos) {
+		c->oom = 1;
+		return;
+	}
+	/* Every entry was kept (none refused) exactly when the counts agree. */
+	if ((size_t)cJSON_GetArraySize(v) == c->p->n_exec)
+		for (it = v->child, i = 0; it; it = it->next, i++)
+			kk_jsonc_pos(c->j, it, &c->p->exec_pos[i].line, &c->p->exec_pos[i].col);
+	i = 0;
 	/* get_string_array kept the distinct strings in order; check each as a path. */
 	for (it = v->child; it; it = it->next) {
 		char *field = kk_pg_index_path(c, "exec", (int)i++);

@@ -340,29 +340,43 @@ static int add_symbolic(struct kk_ruleset *rs, const struct kk_host_rule *h, con
 	return 0;
 }
 
+/* network_rules.allowed_hosts[i] / denied_hosts[i] of h, into field. */
+static void host_field(const struct kk_host_rule *h, char *field, size_t len)
+{
+	snprintf(field, len, "network_rules.%s_hosts[%d]", h->deny ? "denied" : "allowed",
+		 h->index);
+}
+
 static int add_host(struct kk_net_set *s, struct kk_ruleset *rs, const struct kk_host_rule *h,
-		    bool offline)
+		    const struct kk_policy_opts *opts)
 {
 	uint8_t(*addrs)[16];
 	size_t n, i;
-	char why[300];
+	char why[300], field[64];
 	int err;
 
 	if (h->kind == KK_HOST_ADDR)
 		return kk_net_push(s, h->addr, h->prefix, h->port, h->deny, h->origin, h->text);
 	if (h->kind == KK_HOST_WILDCARD)
 		return add_symbolic(rs, h, "wildcard: enforced by default-deny");
-	if (offline)
+	if (opts && opts->offline)
 		return add_symbolic(rs, h, h->deny ? "offline: not resolved, so not enforced as denied"
 					   : "offline: not resolved, so not enforced as allowed");
 	err = kk_host_resolve(h->name, &addrs, &n, why, sizeof(why));
+	if (err == -ENOENT && opts && opts->pending_ok) {
+		/* The daemon re-resolves bound policies (dns_refresh_seconds): it fills this in. */
+		host_field(h, field, sizeof(field));
+		if (opts->warnings)
+			kk_errors_add(opts->warnings, h->line, h->col, field, "%s: bound without "
+				      "addresses for now; the daemon's DNS refresh adds them once "
+				      "it resolves", why);
+		return add_symbolic(rs, h, h->deny ? "does not resolve yet, so not enforced as "
+					   "denied" : "does not resolve yet: no address allowed "
+					   "until it does");
+	}
 	if (err == -ENOENT) {
-		char field[64];
-
-		snprintf(field, sizeof(field), "network_rules.%s_hosts[%d]",
-			 h->deny ? "denied" : "allowed", h->index);
-		kk_errors_add(s->errs, h->line, h->col, field,
-			      "%s (use --offline to keep it symbolic)", why);
+		host_field(h, field, sizeof(field));
+		kk_errors_add(s->errs, h->line, h->col, field, "%s", why);
 		return 0;
 	}
 	for (i = 0; !err && i < n; i++) {
@@ -381,7 +395,7 @@ int kk_compile_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
 	int err = 0;
 
 	for (i = 0; !err && i < p->n_hosts; i++)
-		err = add_host(&s, rs, &p->hosts[i], opts && opts->offline);
+		err = add_host(&s, rs, &p->hosts[i], opts);
 	if (!err && p->baseline)
 		err = add_nameservers(&s, opts && opts->resolv_conf ? opts->resolv_conf :
 								      "/etc/resolv.conf");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* watch — the daemon's periodic work (see watch.h). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,45 +55,100 @@ static int bound_policy(const struct kk_binding_meta *meta, struct kk_policy *p)
 /*
  * Re-resolve the hostnames of bound policies (their addresses change; the hash does not), from
  * the policy each was bound with: an edited policy file is another policy, applied by a bind.
+ * Name resolution can take seconds (a resolver that does not answer): it runs without the maps
+ * lock, so a revoke or bind never waits on DNS. Under the lock the bindings are noted; without
+ * it each policy is loaded and compiled once; under the lock again its addresses are written if
+ * the binding noted still holds that policy.
  */
-/* Refresh the policy of binding r unless seen (ctx) already has it refreshed. */
-static int dns_refresh_one(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
-{
-	struct kk_policy_opts opts = { .offline = false };
-	const struct kk_binding *b = &r->binding;
-	struct kk_binding_meta meta;
-	struct kk_errors e = { 0 };
+struct dns_job {
+	uint32_t slot, gen, policy;
+	bool have_rs;
 	struct kk_ruleset rs;
-	struct kk_policy p;
-	bool *seen = ctx;
+	char file[PATH_MAX]; /* for messages */
+};
 
-	if (b->policy >= KK_MAX_POLICIES || seen[b->policy] || kk_meta_load(r->slot, &meta) ||
-	    meta.gen != b->gen || meta.offline)
+struct dns_jobs {
+	struct dns_job *v;
+	size_t n;
+};
+
+/* Note binding r (the lock held). */
+static int dns_note_one(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
+{
+	struct dns_jobs *j = ctx;
+	struct dns_job *v;
+
+	(void)m;
+	if (r->binding.policy >= KK_MAX_POLICIES)
 		return 0;
-	if (bound_policy(&meta, &p))
-		return 0; /* another binding of the policy may do */
-	seen[b->policy] = true;
-	if (kk_policy_compile(&p, &opts, &rs, &e) == 0) {
-		if (kk_maps_policy_net_refresh(m, b->policy, &rs))
-			kk_err("daemon", "refreshing the addresses of binding %u (%s) failed",
-			       r->slot, meta.policy);
-		kk_ruleset_free(&rs);
-	} else if (e.n) {
-		kk_err("daemon", "%s: addresses of binding %u not refreshed: %s", meta.policy,
-		       r->slot, e.v[0].reason);
-	}
-	kk_errors_free(&e);
-	kk_policy_free(&p);
+	v = realloc(j->v, (j->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM; /* this refresh covers the bindings noted so far */
+	j->v = v;
+	memset(&v[j->n], 0, sizeof(v[j->n]));
+	v[j->n].slot = r->slot;
+	v[j->n].gen = r->binding.gen;
+	v[j->n].policy = r->binding.policy;
+	j->n++;
 	return 0;
 }
 
-static void dns_refresh(struct kk_maps *m)
+/* Compile job's policy with fresh addresses (no lock held): true when job->rs is ready. */
+static bool dns_compile(struct dns_job *job)
 {
-	static bool seen[KK_MAX_POLICIES];
+	/* A name that does not resolve yet stays without addresses until a later refresh. */
+	struct kk_policy_opts opts = { .pending_ok = true };
+	struct kk_binding_meta meta;
+	struct kk_errors e = { 0 };
+	struct kk_policy p;
 
-	memset(seen, 0, sizeof(seen));
-	/* A slot that cannot be read keeps its addresses until the next refresh. */
-	kk_maps_each_binding(m, dns_refresh_one, seen);
+	if (kk_meta_load(job->slot, &meta) || meta.gen != job->gen || meta.offline)
+		return false;
+	if (bound_policy(&meta, &p))
+		return false; /* another binding of the policy may do */
+	snprintf(job->file, sizeof(job->file), "%s", meta.policy);
+	job->have_rs = kk_policy_compile(&p, &opts, &job->rs, &e) == 0;
+	if (!job->have_rs && e.n)
+		kk_err("daemon", "%s: addresses of binding %u not refreshed: %s", meta.policy,
+		       job->slot, e.v[0].reason);
+	kk_errors_free(&e);
+	kk_policy_free(&p);
+	return job->have_rs;
+}
+
+static void dns_refresh(struct kk_maps *m, struct dns_jobs *j)
+{
+	static bool done[KK_MAX_POLICIES];
+	struct kk_binding b;
+	struct kk_error e;
+	size_t i;
+
+	memset(done, 0, sizeof(done));
+	for (i = 0; i < j->n; i++)
+		if (!done[j->v[i].policy])
+			done[j->v[i].policy] = dns_compile(&j->v[i]);
+	if (kk_maps_lock_e(m, &e)) {
+		kk_error_print("daemon", &e, false);
+	} else {
+		for (i = 0; i < j->n; i++) {
+			struct dns_job *job = &j->v[i];
+
+			/* Unbound or rebound meanwhile: the slot may hold another policy now. */
+			if (!job->have_rs || kk_maps_binding_read(m, job->slot, &b) || !b.in_use ||
+			    b.gen != job->gen || b.policy != job->policy)
+				continue;
+			if (kk_maps_policy_net_refresh(m, job->policy, &job->rs))
+				kk_err("daemon", "refreshing the addresses of binding %u (%s) "
+				       "failed", job->slot, job->file);
+		}
+		kk_maps_unlock(m);
+	}
+	for (i = 0; i < j->n; i++)
+		if (j->v[i].have_rs)
+			kk_ruleset_free(&j->v[i].rs);
+	free(j->v);
+	j->v = NULL;
+	j->n = 0;
 }
 
 struct kk_watch *kk_watch_new(const struct kk_daemon_cfg *cfg)
@@ -141,6 +197,9 @@ void kk_watch_tick(struct kk_watch *w, struct kk_maps *m)
 	time_t now = time(NULL);
 	struct kk_error e;
 
+	struct dns_jobs dns = { 0 };
+	bool dns_due;
+
 	if (!w)
 		return;
 	if (kk_maps_lock_e(m, &e)) {
@@ -149,9 +208,11 @@ void kk_watch_tick(struct kk_watch *w, struct kk_maps *m)
 	}
 	rotation_timers(m, now);
 	kk_expiry_check(w->expiry, m, now);
-	if (w->cfg->dns_refresh_s && now - w->last_dns >= w->cfg->dns_refresh_s) {
+	dns_due = w->cfg->dns_refresh_s && now - w->last_dns >= w->cfg->dns_refresh_s;
+	if (dns_due) {
 		w->last_dns = now;
-		dns_refresh(m);
+		/* A slot that cannot be read keeps its addresses until the next refresh. */
+		kk_maps_each_binding(m, dns_note_one, &dns);
 	}
 	if (now - w->last_reap >= REAP_EVERY_S) {
 		w->last_reap = now;
@@ -159,6 +220,8 @@ void kk_watch_tick(struct kk_watch *w, struct kk_maps *m)
 		kk_reap_bindings(m);   /* also records what the tripwire revoked */
 	}
 	kk_maps_unlock(m);
+	if (dns_due)
+		dns_refresh(m, &dns); /* resolves without the lock */
 }
 
 void kk_watch_free(struct kk_watch *w)

@@ -35,12 +35,26 @@ struct ocsp_state {
 	bool blocked, warned;
 };
 
+/*
+ * The last answer about an identity (slot of kk_idents, which all bindings of one certificate
+ * share): a binding due within its TTL of it takes that answer instead of asking again, so a
+ * certificate bound N times costs one query per TTL, not N.
+ */
+struct ocsp_answer {
+	struct kk_ident_key key; /* whose answer: the slot may hold another identity since */
+	time_t at;		 /* 0: none */
+	bool valid;
+	struct kk_ocsp_result res;
+	char why[512];
+};
+
 struct kk_ocsp_poller {
 	const struct kk_daemon_cfg *cfg;
 	struct kk_maps m;
 	pthread_t thread;
 	volatile bool stop;
 	struct ocsp_state st[KK_MAX_BINDINGS];
+	struct ocsp_answer ans[KK_MAX_IDENTS];
 };
 
 /* An agent.blocked / agent.warning event about binding slot. */
@@ -103,20 +117,42 @@ static void apply(struct kk_ocsp_poller *p, uint32_t slot, const struct kk_bindi
 	}
 }
 
+/* The answer about r's identity: the last one if younger than ttl_s, else a new query. */
+static struct ocsp_answer *ask(struct kk_ocsp_poller *p, const struct kk_binding_rec *r,
+			       const struct kk_binding_meta *meta, time_t now)
+{
+	struct ocsp_answer *a = &p->ans[r->binding.ident];
+
+	if (a->at && !memcmp(&a->key, &r->ident.key, sizeof(a->key)) &&
+	    now - a->at < (time_t)(meta->ttl_s ? meta->ttl_s : 300))
+		return a;
+	memset(a, 0, sizeof(*a));
+	a->key = r->ident.key;
+	a->at = now;
+	/* The copies made at bind (state.h): the user's certificate file may be gone by now. */
+	a->valid = kk_ocsp_query(meta->cert, meta->ca[0] ? meta->ca : NULL,
+				 p->cfg->ocsp_url[0] ? p->cfg->ocsp_url : NULL,
+				 p->cfg->ocsp_timeout_ms, now, &a->res, a->why,
+				 sizeof(a->why)) == 0;
+	if (!a->valid)
+		kk_err("daemon", "ocsp for binding %u (%s): %s", r->slot, r->binding.agent_id,
+		       a->why);
+	return a;
+}
+
 static void poll_binding(struct kk_ocsp_poller *p, const struct kk_binding_rec *r)
 {
 	const struct kk_binding *b = &r->binding;
 	uint32_t slot = r->slot, ident = b->ident;
 	struct ocsp_state *s = &p->st[slot];
 	struct kk_binding_meta meta;
-	struct kk_ocsp_result res;
+	struct ocsp_answer *a;
 	struct kk_binding_rec cur;
 	time_t now = time(NULL);
 	struct kk_error e;
-	char why[512] = "";
-	bool valid;
 
-	if (kk_meta_load(slot, &meta) || meta.gen != b->gen || !meta.ocsp)
+	if (ident >= KK_MAX_IDENTS || !r->ident_ok || kk_meta_load(slot, &meta) ||
+	    meta.gen != b->gen || !meta.ocsp)
 		return;
 	if (s->gen != b->gen) { /* a new binding: the bind is its last known-good moment */
 		memset(s, 0, sizeof(*s));
@@ -126,12 +162,7 @@ static void poll_binding(struct kk_ocsp_poller *p, const struct kk_binding_rec *
 	if (now < s->next)
 		return;
 	s->next = now + (meta.ttl_s ? meta.ttl_s : 300);
-	/* The copies made at bind (state.h): the user's certificate file may be gone by now. */
-	valid = kk_ocsp_query(meta.cert, meta.ca[0] ? meta.ca : NULL,
-			      p->cfg->ocsp_url[0] ? p->cfg->ocsp_url : NULL,
-			      p->cfg->ocsp_timeout_ms, now, &res, why, sizeof(why)) == 0;
-	if (!valid)
-		kk_err("daemon", "ocsp for binding %u (%s): %s", slot, b->agent_id, why);
+	a = ask(p, r, &meta, now);
 	if (kk_maps_lock_e(&p->m, &e)) {
 		kk_error_print("daemon", &e, false);
 		return;
@@ -142,7 +173,7 @@ static void poll_binding(struct kk_ocsp_poller *p, const struct kk_binding_rec *
 	 */
 	if (!kk_maps_binding_get(&p->m, slot, &cur) && cur.binding.gen == s->gen &&
 	    cur.binding.ident == ident && cur.ident_ok)
-		apply(p, slot, &cur.binding, &cur.ident, &res, valid, &meta, why);
+		apply(p, slot, &cur.binding, &cur.ident, &a->res, a->valid, &meta, a->why);
 	kk_maps_unlock(&p->m);
 }
 

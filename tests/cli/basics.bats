@@ -70,6 +70,21 @@ load helpers
 	done
 }
 
+@test "the non-root error names exactly the capabilities of the shipped systemd unit" {
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+	local unit caps named
+	unit=$BATS_TEST_DIRNAME/../../dist/kakunin-bpf.service
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr ' ' '\n' | sort | tr '\n' ' ')
+	[ -n "$caps" ]
+	# Root in the unit: no AmbientCapabilities= to add, no User= to drop to.
+	! grep -Eq '^(AmbientCapabilities|User)=' "$unit"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$KK" load
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "load: must run as root (the shipped systemd unit runs it as root with only "
+	named=$(printf '%s' "$stderr" | grep -o 'CAP_[A-Z_]*' | sort | tr '\n' ' ')
+	[ "$named" = "$caps" ]
+}
+
 @test "events --json and --text exclude each other" {
 	run --separate-stderr "$KK" events --json --text
 	[ "$status" -eq 2 ]

@@ -92,7 +92,7 @@ PY
 		printf '{"metrics": {"listen": "%s"}}\n' "$a" >"$f"
 		run --separate-stderr "$KK" daemon --config "$f"
 		[ "$status" -eq 1 ]
-		assert_one_stderr_line "kakunin-bpf: daemon: $f: metrics.listen: '$a' is not a loopback address: use 127.0.0.1:PORT (127.0.0.0/8), [::1]:PORT or unix:PATH"
+		assert_one_stderr_line "kakunin-bpf: daemon: $f:1:24: metrics.listen: '$a' is not a loopback address: use 127.0.0.1:PORT (127.0.0.0/8), [::1]:PORT or unix:PATH"
 	done
 	printf '{"metrics": {"listen": "127.0.0.1:99999"}}\n' >"$f"
 	run --separate-stderr "$KK" daemon --config "$f"
@@ -101,7 +101,7 @@ PY
 	printf '{"metrics": {"port": 9471}}\n' >"$f"
 	run --separate-stderr "$KK" daemon --config "$f"
 	[ "$status" -eq 1 ]
-	assert_one_stderr_line "$f: metrics.port: unknown key (listen)"
+	assert_one_stderr_line "$f:1:14: metrics.port: unknown key (expected: listen)"
 	# health reads the daemon's socket from the same file, and refuses it the same way.
 	printf '{"metrics": {"listen": "0.0.0.0:1"}}\n' >"$f"
 	run --separate-stderr "$KK" health --config "$f"
@@ -114,8 +114,8 @@ PY
 	printf '{"colour": 1}\n' >"$f"
 	: >"$err"
 	JOURNAL_STREAM=$(stat -c '%d:%i' "$err") "$KK" daemon --config "$f" 2>"$err" || true
-	[ "$(cat "$err")" = "<3>kakunin-bpf: daemon: $f: colour: unknown key (audit_file, max_file_bytes, keep_files, max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url, dns_refresh_seconds, metrics)" ]
+	[ "$(cat "$err")" = "<3>kakunin-bpf: daemon: $f:1:2: colour: unknown key (expected: audit_file, max_file_bytes, keep_files, max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url, dns_refresh_seconds, expiry_warning_seconds, metrics)" ]
 	# Another stream (a terminal, a file that is not the journal's): no prefix.
 	JOURNAL_STREAM=1:2 "$KK" daemon --config "$f" 2>"$err" || true
-	[[ "$(cat "$err")" == "kakunin-bpf: daemon: $f: colour: unknown key"* ]]
+	[[ "$(cat "$err")" == "kakunin-bpf: daemon: $f:1:2: colour: unknown key"* ]]
 }

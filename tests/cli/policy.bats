@@ -88,19 +88,25 @@ bad.json:9:3: colour: unknown key (expected: agent_id, version, mode, baseline, 
 	[[ "$output" == "good.json: ok: agent a version 1, enforce, 0 path rules"* ]]
 }
 
-@test "an unresolvable hostname is an error unless --offline keeps it symbolic" {
+@test "policy check needs no DNS: names stay symbolic unless --resolve resolves them" {
 	printf '{"agent_id":"a","version":"1","network_rules":{"allowed_hosts":["no-such-host.invalid"]}}' >h.json
 	run --separate-stderr "$KK" policy check h.json
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[[ "$output" == *"1 network rules (0 addresses resolved, 1 symbolic)"* ]]
+	run --separate-stderr "$KK" policy check --resolve h.json
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == 'h.json:1:65: network_rules.allowed_hosts[0]: "no-such-host.invalid" does not resolve (getaddrinfo: '*') (use --offline to keep it symbolic)' ]]
+	[[ "$stderr" == 'h.json:1:65: network_rules.allowed_hosts[0]: "no-such-host.invalid" does not resolve (getaddrinfo: '*')' ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	# --offline, the old way to say it, still means the default.
 	run --separate-stderr "$KK" policy check --offline h.json
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"1 network rules (0 addresses resolved, 1 symbolic)"* ]]
+	[[ "$output" == *"(0 addresses resolved, 1 symbolic)"* ]]
 }
 
 @test "localhost resolves to its addresses when compiled" {
 	printf '{"agent_id":"a","version":"1","baseline":false,"network_rules":{"allowed_hosts":["localhost:8443"]}}' >l.json
-	run --separate-stderr "$KK" policy show --json l.json
+	run --separate-stderr "$KK" policy show --resolve --json l.json
 	[ "$status" -eq 0 ]
 	python3 - "$output" <<'PY'
 import json, sys
@@ -282,4 +288,43 @@ bad.json:2:29: allow_jit: must be true or false' ]
 	run --separate-stderr "$KK" policy show a.json b.json
 	[ "$status" -eq 2 ]
 	assert_one_stderr_line "policy: show takes one FILE"
+}
+
+@test "an exec entry missing on this host is a warning naming path and position, not an error" {
+	printf '{"agent_id":"a","version":"1",\n "exec": ["/usr/bin/env", "/opt/kk-nope/bot"]}' >x.json
+	run --separate-stderr "$KK" policy check x.json
+	[ "$status" -eq 0 ]
+	[ "$stderr" = 'x.json:2:27: warning: exec[1]: "/opt/kk-nope/bot" does not exist on this host' ]
+	[[ "$output" == "x.json: ok: agent a version 1, enforce, 0 path rules, 2 exec, "* ]]
+	run --separate-stderr "$KK" policy check --json x.json
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	python3 - "$output" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["warnings"] == [{"file": "x.json", "line": 2, "col": 27, "field": "exec[1]",
+                          "why": "\"/opt/kk-nope/bot\" does not exist on this host"}], d
+PY
+}
+
+@test "policy check - reads the policy from standard input, named <stdin>" {
+	run --separate-stderr sh -c '"$0" policy check - <"$1"' "$KK" "$POL/trading-bot.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "<stdin>: ok: agent trading_bot_v2 version 1.0.0, enforce, 4 path rules"* ]]
+	hash=$("$KK" policy check "$POL/trading-bot.json" | sed 's/.* hash //')
+	[ "${output##* hash }" = "$hash" ]
+	run --separate-stderr sh -c 'printf "{\"agent_id\": \"a\",\n \"version\": 1}" | "$0" policy check -' "$KK"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "<stdin>:2:13: version: must be a non-empty string of at most 64 printable characters" ]
+}
+
+@test "a UTF-8 byte order mark is reported as such, in a policy and in daemon.json" {
+	printf '\357\273\277{"agent_id":"a","version":"1"}' >bom.json
+	run --separate-stderr "$KK" policy check bom.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "bom.json:1:1: starts with a UTF-8 byte order mark (BOM): save the file without it" ]
+	printf '\357\273\277{"keep_files": 3}' >daemon.json
+	run --separate-stderr "$KK" daemon --config daemon.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "kakunin-bpf: daemon: daemon.json:1:1: starts with a UTF-8 byte order mark (BOM): save the file without it" ]
 }

@@ -230,6 +230,27 @@ PY
 	[ "$(cat "$D/o")" = "$(printf 'EACCES\nECONNREFUSED')" ]
 }
 
+@test "bind takes a name that does not resolve yet (one warning line); the refresh adds it" {
+	cp /etc/hosts "$D/hosts.orig"
+	policy "$D/later.json" '"exec": ["/usr/bin/dash", "/usr/bin/sleep"], "network_rules": {"allowed_hosts": ["kk-later.invalid:8081"]}'
+	start_daemon '"dns_refresh_seconds": 1'
+	# Connects once (its answer shows in $D/o), then again once the name has had time to appear.
+	sh -c 'kill -STOP $$; exec sh -c "\"\$TRY\" connect tcp 127.0.0.5 8081; sleep 4; \"\$TRY\" connect tcp 127.0.0.5 8081"' >"$D/o" 2>&1 &
+	local pid=$!
+	wait_stopped "$pid"
+	run --separate-stderr "$KK" bind --pid "$pid" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$D/later.json"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "kakunin-bpf: bind: warning: $D/later.json:"*": network_rules.allowed_hosts[0]: \"kk-later.invalid\" does not resolve (getaddrinfo: "*"): bound without addresses for now; the daemon's DNS refresh adds them once it resolves" ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$output" == "kakunin-bpf: bound PID $pid as agent "* ]]
+	kill -CONT "$pid"
+	for i in $(seq 200); do [ -s "$D/o" ] && break; sleep 0.05; done
+	echo "127.0.0.5 kk-later.invalid" >>/etc/hosts
+	wait "$pid" || true
+	cp "$D/hosts.orig" /etc/hosts
+	[ "$(cat "$D/o")" = "$(printf 'EACCES\nECONNREFUSED')" ]
+}
+
 @test "the daemon refreshes from its copies: the user's policy, certificate and CA may go" {
 	local state=${KAKUNIN_STATE_DIR:-/var/lib/kakunin}/bindings slot out
 	cp /etc/hosts "$D/hosts.orig"
@@ -259,4 +280,61 @@ PY
 	for i in $(seq 40); do [ -e "$state/$slot.json" ] || break; "$KK" status >/dev/null; sleep 0.25; done
 	[ ! -e "$state/$slot.json" ]
 	[ -z "$(find "$state" -name "$slot-*")" ]
+}
+
+@test "a torn last line at start: the file is moved aside whole, one line says so, a new chain" {
+	printf '{"seq":1,"event_type":"action.den' >"$D/audit.jsonl"
+	start_daemon
+	try_bound "$P" open /etc/shadow
+	sleep 1.5
+	stop_daemon
+	local aside
+	aside=$(ls "$D"/audit.jsonl.broken-*)
+	[ "$(cat "$aside")" = '{"seq":1,"event_type":"action.den' ]
+	grep -Fqx "kakunin-bpf: daemon: $D/audit.jsonl: last line: no final newline: the last line is incomplete (a truncated write); moved to $aside, starting a new chain" "$D/daemon.err"
+	run "$KK" audit verify "$D/audit.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "a torn last line that cannot be moved aside: the daemon refuses to start, file untouched" {
+	printf '{"seq":1,"x' >"$D/audit.jsonl"
+	mount --bind "$D/audit.jsonl" "$D/audit.jsonl" # a mount point: rename() says EBUSY
+	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock"}\n' "$D" "$D" >"$D/daemon.json"
+	run --separate-stderr timeout 20 "$KK" daemon --config "$D/daemon.json"
+	umount "$D/audit.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "kakunin-bpf: daemon: $D/audit.jsonl: last line: no final newline: the last line is incomplete (a truncated write); cannot move it to $D/audit.jsonl.broken-"*": Device or resource busy" ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$(cat "$D/audit.jsonl")" = '{"seq":1,"x' ]
+}
+
+@test "DNS refresh resolves without the maps lock: a revoke does not wait for a hung resolver" {
+	local cert serial pid ns t0 t1
+	cp /etc/resolv.conf "$D/resolv.orig"
+	cert=$(fresh_cert)
+	serial=$(serial_of "$cert")
+	policy "$D/slow.json" '"exec": ["/usr/bin/dash", "/usr/bin/sleep"], "network_rules": {"allowed_hosts": ["kk-a.invalid", "kk-b.invalid"]}'
+	sleep 60 &
+	pid=$!
+	# Bound while nothing resolves (no resolver answers fast: the names are pending).
+	printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >/etc/resolv.conf
+	"$KK" bind --pid "$pid" --cert "$cert" --ca "$PKI/ca.pem" --policy "$D/slow.json" 2>/dev/null
+	# Now a resolver that takes every query and never answers: each refresh waits 2 x 4 s.
+	python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.53", 53))
+while True: s.recvfrom(512)' &
+	ns=$!
+	printf 'nameserver 127.0.0.53\noptions timeout:4 attempts:1\n' >/etc/resolv.conf
+	start_daemon '"dns_refresh_seconds": 1'
+	sleep 2.5 # the first refresh (1 s after start) is waiting on the resolver
+	t0=$(date +%s%N)
+	run --separate-stderr "$KK" revoke --serial "$serial" --no-stop
+	t1=$(date +%s%N)
+	cp "$D/resolv.orig" /etc/resolv.conf
+	kill "$ns" "$pid" 2>/dev/null || true
+	[ "$status" -eq 0 ]
+	[ "$output" = "kakunin-bpf: revoked serial $serial (any issuer): 1 binding" ]
+	# Under the lock it would have waited for the rest of the refresh (up to 8 s).
+	echo "revoke took $(((t1 - t0) / 1000000)) ms" >&2
+	[ $(((t1 - t0) / 1000000)) -lt 2500 ]
 }

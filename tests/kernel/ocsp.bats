@@ -197,3 +197,53 @@ state_of() {
 	wait_stopped "$BOUND_PID"
 	kill -9 "$BOUND_PID"
 }
+
+@test "OCSP queries are shared per certificate: four bindings of one cost one query per TTL" {
+	local n pids=()
+	issue c6 leaf
+	responder
+	# A proxy in front of the responder that counts the queries about c6 it passes on (other
+	# tests' bindings may still be polled through it until they are reaped).
+	python3 - "$D/queries" "$(serial_of "$CA/c6.pem")" <<'PY' &
+import http.server, sys, urllib.request
+log = sys.argv[1]
+sb = bytes.fromhex(sys.argv[2].rjust(len(sys.argv[2]) + len(sys.argv[2]) % 2, "0"))
+sb = (b"\0" + sb) if sb[0] & 0x80 else sb
+needle = bytes([2, len(sb)]) + sb  # the CertID's serialNumber INTEGER
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if needle in body:
+            open(log, "a").write("q\n")
+        req = urllib.request.Request("http://127.0.0.1:18888/", body,
+                                     {"Content-Type": "application/ocsp-request"})
+        data = urllib.request.urlopen(req, timeout=5).read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ocsp-response")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", 18889), H).serve_forever()
+PY
+	local proxy=$!
+	sleep 1
+	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock", "ocsp_url": "http://127.0.0.1:18889", "ocsp_timeout_ms": 2000}\n' "$D" "$D" >"$D/d.json"
+	for i in 1 2 3 4; do
+		KK_CERT=$CA/c6.pem PKI=$CA bound_start "$P" sleep 60
+		pids+=("$BOUND_PID")
+	done
+	: >"$D/queries"
+	"$KK" daemon --config "$D/d.json" >/dev/null 2>"$D/daemon.err" &
+	DPID=$!
+	sleep 7 # cache_ttl_seconds 2: about 4 rounds
+	kill "$DPID"; wait "$DPID" 2>/dev/null || true
+	DPID=
+	n=$(wc -l <"$D/queries")
+	echo "$n queries for 4 bindings in 7 s" >&2
+	[ "$(state_of "$(serial_of "$CA/c6.pem")")" = active ]
+	kill "$proxy" "${pids[@]}" 2>/dev/null || true
+	# Asked apart, 4 bindings every 2 s would make 14 or more.
+	[ "$n" -ge 2 ]
+	[ "$n" -le 6 ]
+}

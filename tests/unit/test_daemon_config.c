@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "policy.h"
 #include "unit.h"
 
 static char file[] = "/tmp/kk-daemon-config-XXXXXX";
@@ -114,6 +115,52 @@ UNIT_TEST(refusals)
 	CHECK_EQ_INT(kk_daemon_config("/nonexistent/daemon.json", &c), -ENOENT);
 }
 
+/* Every problem, positioned and named like a policy's, in document order. */
+UNIT_TEST(positioned_errors)
+{
+	static const char text[] = "{\"keep_files\": 3,\n  \"syslog\": 1, \"colour\": 2,\n"
+				   " \"keep_files\": 4, \"max_file_bytes\": 4096.5,\n"
+				   " \"socket\": [\"/s\"], \"dns_refresh_seconds\": \"60\"}";
+	static const char *const want[] = {
+		"f.json:2:13: syslog: must be true or false",
+		"f.json:2:16: colour: unknown key (expected: audit_file, max_file_bytes, "
+		"keep_files, max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url, "
+		"dns_refresh_seconds, expiry_warning_seconds, metrics)",
+		"f.json:3:2: keep_files: duplicate key (first at 1:2)",
+		"f.json:3:37: max_file_bytes: must be an integer from 4096 to 1000000000000000",
+		"f.json:4:12: socket: must be a string shorter than 108 bytes",
+		"f.json:4:43: dns_refresh_seconds: must be an integer from 0 to 86400",
+	};
+	struct kk_errors e = { 0 };
+	struct kk_daemon_cfg c;
+	char line[512];
+	size_t i;
+
+	CHECK_EQ_INT(kk_daemon_config_parse("f.json", text, strlen(text), &c, &e), -EINVAL);
+	CHECK_EQ_INT(e.n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < e.n && i < sizeof(want) / sizeof(want[0]); i++) {
+		kk_errors_format("f.json", &e.v[i], line, sizeof(line));
+		CHECK_EQ_STR(line, want[i]);
+	}
+	kk_errors_free(&e);
+
+	/* Not an object; a syntax error; both at their position. */
+	CHECK_EQ_INT(kk_daemon_config_parse("f.json", "\n [1]", 5, &c, &e), -EINVAL);
+	CHECK_EQ_INT(e.n, 1);
+	if (e.n) {
+		kk_errors_format("f.json", &e.v[0], line, sizeof(line));
+		CHECK_EQ_STR(line, "f.json:2:2: the configuration must be a JSON object");
+	}
+	kk_errors_free(&e);
+	CHECK_EQ_INT(kk_daemon_config_parse("f.json", "{\"syslog\" true}", 15, &c, &e), -EINVAL);
+	CHECK_EQ_INT(e.n, 1);
+	if (e.n) {
+		kk_errors_format("f.json", &e.v[0], line, sizeof(line));
+		CHECK_EQ_STR(line, "f.json:1:11: expected ':' after the key");
+	}
+	kk_errors_free(&e);
+}
+
 int main(void)
 {
 	int fd = mkstemp(file);
@@ -125,6 +172,7 @@ int main(void)
 	UNIT_RUN(every_key_taken);
 	UNIT_RUN(refusals);
 	UNIT_RUN(metrics_listen);
+	UNIT_RUN(positioned_errors);
 	unlink(file);
 	return unit_done();
 }

@@ -329,7 +329,7 @@ UNIT_TEST(hostnames_resolved)
 	static const uint16_t p8080[] = { 8080 };
 	struct compiled c;
 	static const char pre[] = "\"no-such-host.invalid\" does not resolve (getaddrinfo: ";
-	static const char post[] = ") (use --offline to keep it symbolic)";
+	static const char post[] = ")";
 	const struct kk_net_entry *e;
 	const char *r;
 
@@ -373,6 +373,44 @@ UNIT_TEST(hostnames_resolved)
 	done(&c);
 }
 
+/*
+ * bind (pending_ok): a name that does not resolve yet is kept without addresses, with a
+ * positioned warning, and the rest compiles; the daemon's refresh adds it later.
+ */
+UNIT_TEST(hostnames_pending)
+{
+	static const char pre[] = "\"kk-later.invalid\" does not resolve (getaddrinfo: ";
+	static const char post[] = "): bound without addresses for now; the daemon's DNS "
+				   "refresh adds them once it resolves";
+	static const char doc[] = "{\"agent_id\": \"a\", \"version\": \"1\", \"baseline\": false,\n"
+				  "\"network_rules\": {\"allowed_hosts\": [\"127.0.0.1\", "
+				  "\"kk-later.invalid:80\"]}}";
+	struct kk_errors warns = { 0 };
+	struct kk_policy_opts o = { .pending_ok = true, .warnings = &warns };
+	struct compiled c;
+	const char *r;
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ_INT(kk_policy_parse("p.json", doc, strlen(doc), &c.p, &c.e), 0);
+	CHECK_EQ_INT(kk_policy_compile(&c.p, &o, &c.rs, &c.e), 0);
+	CHECK_EQ_INT(c.e.n, 0);
+	CHECK_EQ_INT(c.rs.n_net, 1);
+	CHECK_EQ_INT(c.rs.n_symbolic, 1);
+	CHECK_EQ_STR(c.rs.symbolic[0].text, "kk-later.invalid:80");
+	CHECK_EQ_STR(c.rs.symbolic[0].why,
+		     "does not resolve yet: no address allowed until it does");
+	CHECK_EQ_INT(warns.n, 1);
+	CHECK_EQ_INT(warns.v[0].line, 2);
+	CHECK_EQ_INT(warns.v[0].col, 50);
+	CHECK_EQ_STR(warns.v[0].field, "network_rules.allowed_hosts[1]");
+	r = warns.v[0].reason;
+	CHECK(!strncmp(r, pre, sizeof(pre) - 1));
+	CHECK(strlen(r) > sizeof(pre) - 1 + sizeof(post) - 1);
+	CHECK_EQ_STR(r + strlen(r) - (sizeof(post) - 1), post);
+	kk_errors_free(&warns);
+	done(&c);
+}
+
 int main(void)
 {
 	if (tmp_text_file(resolv, RESOLV_CONF)) {
@@ -389,6 +427,7 @@ int main(void)
 	UNIT_RUN(hostnames_offline);
 	UNIT_RUN(hostnames_offline_denied);
 	UNIT_RUN(hostnames_resolved);
+	UNIT_RUN(hostnames_pending);
 	unlink(resolv);
 	return unit_done();
 }
