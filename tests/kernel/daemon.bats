@@ -55,7 +55,7 @@ stop_daemon() {
 	[ "$(stat -c %a "$D/audit.jsonl")" = 600 ]
 	run "$KK" audit verify "$D/audit.jsonl"
 	[ "$status" -eq 0 ]
-	[[ "$output" == "kakunin-bpf: "*" lines verified, hash chain intact" ]]
+	[[ "$output" == "kakunin-bpf: "*" lines verified, hash chain intact, last hash "[0-9a-f]* ]]
 	grep -q "\"pid\":$pid,.*\"action\":{\"path\":\"/etc/shadow\",\"access\":\"read\"},\"decision\":\"deny\"" "$D/audit.jsonl"
 	grep -q '"event_type":"agent.bound","agent_id":"agent"' "$D/audit.jsonl"
 	# seq counts 1, 2, 3 ... without gaps
