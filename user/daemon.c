@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "bind.h"
+#include "consumer.h"
 #include "daemon.h"
 #include "exitcodes.h"
 #include "events.h"
@@ -305,18 +306,45 @@ static void loop(struct daemon *d, int sfd, int tfd)
 	}
 }
 
+/*
+ * One consumer of the ring (consumer.h): held before the socket or the audit file is touched,
+ * so a second daemon leaves both alone. The fd, or -1 once reported.
+ */
+static int take_lock(void)
+{
+	char path[PATH_MAX];
+	pid_t holder;
+	int fd, err;
+
+	err = kk_consumer_lock(&fd, &holder, path, sizeof(path));
+	if (err == -EWOULDBLOCK && holder)
+		kk_err("daemon", "the event ring already has its consumer, pid %d (it holds %s): "
+		       "one daemon per host", (int)holder, path);
+	else if (err == -EWOULDBLOCK)
+		kk_err("daemon", "the event ring already has its consumer (a process holds %s): "
+		       "one daemon per host", path);
+	else if (err)
+		kk_err("daemon", "%s: %s", path, strerror(-err));
+	return err ? -1 : fd;
+}
+
 int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 {
 	static struct daemon d;
 	__u64 stats[KK_STAT_MAX] = { 0 };
-	int sfd = -1, tfd = -1, rc = KK_EXIT_FAIL;
+	int sfd = -1, tfd = -1, rc = KK_EXIT_FAIL, lock;
 
+	lock = take_lock();
+	if (lock < 0)
+		return KK_EXIT_FAIL;
 	d.cfg = cfg;
 	/* A file size limit set on us (prlimit, or one inherited) makes a write fail with EFBIG,
 	 * kept and retried like a full disk, instead of ending the daemon with SIGXFSZ. */
 	signal(SIGXFSZ, SIG_IGN);
-	if (kk_maps_open(&d.m))
+	if (kk_maps_open(&d.m)) {
+		close(lock);
 		return KK_EXIT_FAIL;
+	}
 	if (kk_sink_open(&d.sink, cfg))
 		goto out;
 	d.seq = d.sink.last_seq;
@@ -358,5 +386,6 @@ out:
 	if (d.epfd > 0)
 		close(d.epfd);
 	kk_maps_close(&d.m);
+	close(lock);
 	return rc;
 }
