@@ -33,6 +33,7 @@
 #include "maps.h"
 #include "op.h"
 #include "output.h"
+#include "who.h"
 
 static const char usage[] =
 	"usage: kakunin-bpf events [--follow] [--json | --text] [--agent ID] [--type T]\n"
@@ -73,23 +74,11 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* The agent of an event, from its binding slot while that still holds the same binding. */
-static const struct kk_who *resolve_who(struct kk_maps *m, const struct kk_event *ev,
-					struct kk_binding_rec *r, struct kk_who *who)
-{
-	if (kk_maps_binding_get(m, ev->binding, r) || r->binding.gen != ev->gen)
-		return NULL;
-	who->agent_id = r->binding.agent_id;
-	who->policy_version = r->binding.policy_version;
-	who->serial = r->ident_ok ? r->ident.serial : NULL;
-	return who;
-}
-
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct stream *s = ctx;
 	const struct kk_who *w;
-	struct kk_binding_rec rec;
+	struct kk_who_rec rec;
 	struct kk_event ev;
 	struct kk_who who;
 	const char *f[4];
@@ -99,7 +88,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 		s->malformed++;
 		return 0;
 	}
-	w = resolve_who(s->m, &ev, &rec, &who);
+	w = ev.type == KK_EV_EVENTS_LOST ? NULL :
+					   kk_who_resolve(s->m, ev.binding, ev.gen, &rec, &who);
 	if (!kk_event_matches(s->agent, s->type, ev.type,
 			      kk_event_agent_fields(&ev, f) ? f[0] : w ? w->agent_id : NULL))
 		return 0;

@@ -29,6 +29,7 @@
 #include "output.h"
 #include "revoke.h"
 #include "watch.h"
+#include "who.h"
 
 /* Identities seen per binding slot, so events read after an unbind still name their agent. */
 struct who_cache {
@@ -72,21 +73,20 @@ static void cache_store(struct daemon *d, uint32_t slot, uint32_t gen, const cha
 	snprintf(w->version, sizeof(w->version), "%s", version ?: "");
 }
 
-/* Who an event is about: from the cache, else from the binding while it is still the same. */
+/* Who an event is about: from the cache, else from the binding or its retained record. */
 static const struct kk_who *resolve(struct daemon *d, const struct kk_event *ev,
 				    struct kk_who *who)
 {
-	struct kk_binding_rec r;
+	struct kk_who_rec r;
 	struct who_cache *w;
 
 	if (ev->binding >= KK_MAX_BINDINGS || ev->type == KK_EV_EVENTS_LOST)
 		return NULL;
 	w = &d->who[ev->binding];
 	if (w->gen != ev->gen || !w->agent[0]) {
-		if (kk_maps_binding_get(&d->m, ev->binding, &r) || r.binding.gen != ev->gen)
+		if (!kk_who_resolve(&d->m, ev->binding, ev->gen, &r, who))
 			return NULL;
-		cache_store(d, ev->binding, ev->gen, r.binding.agent_id, r.ident.serial,
-			    r.binding.policy_version);
+		cache_store(d, ev->binding, ev->gen, r.agent_id, r.serial, r.policy_version);
 	}
 	who->agent_id = w->agent;
 	who->serial = w->serial[0] ? w->serial : NULL;
