@@ -38,8 +38,9 @@ UNIT_TEST(json_denied_event_fields)
 	CHECK_EQ_STR(str_item(o, "decision"), "deny");
 	CHECK_EQ_STR(str_item(o, "reason"), "path not in scope");
 	CHECK_EQ_STR(str_item(o, "errno"), "EACCES");
+	CHECK(null_item(o, "exe"));  /* no executable recorded */
 	CHECK(null_item(o, "host")); /* the clock was never synced: no host name */
-	CHECK_EQ_INT(cJSON_GetArraySize(o), 17);
+	CHECK_EQ_INT(cJSON_GetArraySize(o), 18);
 }
 
 /* The consumer's host name, from its clock sync, on every event. */
@@ -68,7 +69,7 @@ UNIT_TEST(json_with_who)
 	CHECK_EQ_STR(str_item(o, "agent_cert_serial"), "0a1b2c3d");
 	CHECK_EQ_STR(str_item(o, "policy_version"), "2026.06.1");
 	CHECK_EQ_INT(num_item(o, "binding"), 7);
-	CHECK_EQ_INT(cJSON_GetArraySize(o), 17);
+	CHECK_EQ_INT(cJSON_GetArraySize(o), 18);
 }
 
 /* A who whose members are unknown (NULL): each prints null, the others their string. */
@@ -206,7 +207,7 @@ UNIT_TEST(json_agent_event_has_no_decision)
 	CHECK(item(o, "errno") == NULL);
 	CHECK(action() != NULL);
 	CHECK_EQ_INT(cJSON_GetArraySize(action()), 0);
-	CHECK_EQ_INT(cJSON_GetArraySize(o), 14);
+	CHECK_EQ_INT(cJSON_GetArraySize(o), 15);
 }
 
 /* AF_INET: the IPv4-mapped address prints as IPv4; access is not part of a network action. */
