@@ -267,11 +267,13 @@ static int from_ring(struct stream *s, struct kk_error *e)
 	if (err)
 		return err;
 	err = kk_consumer_lock(&lock, &holder, lock_path, sizeof(lock_path));
-	if (err == -EWOULDBLOCK && holder)
+	if (err == -EWOULDBLOCK)
+		err = -EBUSY;
+	if (err == -EBUSY && holder)
 		kk_error_set(e, err, "the event ring", "pid %d consumes it (it holds %s; the "
 			     "daemon?): read its events without --from-ring", (int)holder,
 			     lock_path);
-	else if (err == -EWOULDBLOCK)
+	else if (err == -EBUSY)
 		kk_error_set(e, err, "the event ring", "another process consumes it (it holds "
 			     "%s): read the daemon's events without --from-ring", lock_path);
 	else if (err)
