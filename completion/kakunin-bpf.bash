@@ -18,10 +18,10 @@ _kakunin_bpf_opts() {
 	revoke) echo "--serial --issuer --reason --no-stop --kill --crl --ca --json --help" ;;
 	rotate) echo "--serial --cert --ca --issuer --grace --json --help" ;;
 	status) echo "--json --help" ;;
-	events) echo "--follow --json --text --agent --type --socket --help" ;;
+	events) echo "--follow --json --text --agent --type --socket --from-ring --help" ;;
 	policy) echo "--offline --json --help" ;;
 	daemon) echo "--config --help" ;;
-	audit) echo "--any-start --json --help" ;;
+	audit) echo "--any-start --anchor --json --help" ;;
 	esac
 }
 

@@ -324,9 +324,9 @@ _Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");
 		sizeof(struct kk_live), sizeof(struct kk_exec_key), KK_EVENT_HDR_SIZE,             \
 		sizeof(struct kk_path_key), sizeof(struct kk_path_val), sizeof(struct kk_net_key), \
 		sizeof(struct kk_net_val), sizeof(struct kk_policy_consts),                        \
-		sizeof(struct kk_policy_slot), KK_PATH_MAX, KK_EXE_PATH_MAX, KK_MAX_BINDINGS, KK_MAX_IDENTS,        \
+		sizeof(struct kk_policy_slot), KK_PATH_MAX, KK_MAX_BINDINGS, KK_MAX_IDENTS,        \
 		KK_MAX_POLICIES, KK_MAX_PATH_ENTRIES, KK_MAX_NET_ENTRIES, KK_MAX_EXEC_ENTRIES,     \
 		KK_MAX_CONNS, KK_MAX_FILES, KK_MAX_OBJS, KK_MAX_PENDING, KK_MAX_CGROUPS,           \
-		KK_REVOKED_MAX, KK_HOOK_SLOTS, KK_STAT_MAX
+		KK_REVOKED_MAX, KK_HOOK_SLOTS, KK_STAT_MAX, KK_EXE_PATH_MAX
 
 #endif /* KAKUNIN_H */

@@ -226,7 +226,7 @@ static void save_meta(struct kk_bind_req *r)
 	snprintf(b.policy_hash, sizeof(b.policy_hash), "%s", r->pol.hash);
 	/* Whatever an earlier binding of this slot left (it may have died mid-way) goes first. */
 	kk_meta_remove(r->slot);
-	/* Who it is, for its events read after it ended (state.h); needed even if the rest fails. */
+	/* Who it is, for its events read after it ended (state.h): even if the rest fails. */
 	snprintf(who.agent_id, sizeof(who.agent_id), "%s", r->pol.agent_id);
 	snprintf(who.serial, sizeof(who.serial), "%s", r->id.serial);
 	snprintf(who.policy_version, sizeof(who.policy_version), "%s", r->pol.version);
@@ -242,7 +242,8 @@ static void save_meta(struct kk_bind_req *r)
 		return;
 	kk_meta_remove(r->slot);
 	snprintf(r->warning, sizeof(r->warning), "cannot record binding %u in %s (OCSP polling, "
-		 "DNS refresh and events read after it ended need it): %s", r->slot, kk_state_dir(), why);
+		 "DNS refresh and events read after it ended need it): %s", r->slot, kk_state_dir(),
+		 why);
 }
 
 static void save_who(uint32_t slot, const struct kk_binding_rec *r)

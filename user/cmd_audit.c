@@ -122,8 +122,8 @@ int cmd_audit(int argc, char **argv)
 	if (json)
 		print_json(argv + optind, argc - optind, &res);
 	else if (res.anchor_line)
-		kk_info("kakunin-bpf: %llu line%s verified, hash chain intact, anchor at line %llu, "
-			"last hash %s", (unsigned long long)res.lines, res.lines == 1 ? "" : "s",
+		kk_info("kakunin-bpf: %llu line%s verified, hash chain intact, anchor at line "
+			"%llu, last hash %s", (unsigned long long)res.lines, res.lines == 1 ? "" : "s",
 			(unsigned long long)res.anchor_line, res.last);
 	else
 		kk_info("kakunin-bpf: %llu line%s verified, hash chain intact, last hash %s",

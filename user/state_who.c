@@ -58,7 +58,8 @@ int kk_who_save(uint32_t slot, uint32_t gen, const struct kk_who_rec *w)
 	mkdir(kk_state_dir(), 0700);
 	snprintf(path, sizeof(path), "%s/bindings", kk_state_dir());
 	mkdir(path, 0700);
-	if (o && cJSON_AddNumberToObject(o, "slot", slot) && cJSON_AddNumberToObject(o, "gen", gen) &&
+	if (o && cJSON_AddNumberToObject(o, "slot", slot) &&
+	    cJSON_AddNumberToObject(o, "gen", gen) &&
 	    cJSON_AddStringToObject(o, "agent_id", w->agent_id) &&
 	    cJSON_AddStringToObject(o, "serial", w->serial) &&
 	    cJSON_AddStringToObject(o, "policy_version", w->policy_version) &&
