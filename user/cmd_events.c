@@ -12,8 +12,8 @@
  * SIGINT/SIGTERM.
  */
 #include <errno.h>
-#include <limits.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,8 +88,9 @@ static int handle_record(void *ctx, void *data, size_t size)
 		s->malformed++;
 		return 0;
 	}
-	w = ev.type == KK_EV_EVENTS_LOST ? NULL :
-					   kk_who_resolve(s->m, ev.binding, ev.gen, &rec, &who);
+	w = NULL;
+	if (ev.type != KK_EV_EVENTS_LOST)
+		w = kk_who_resolve(s->m, ev.binding, ev.gen, &rec, &who);
 	if (!kk_event_matches(s->agent, s->type, ev.type,
 			      kk_event_agent_fields(&ev, f) ? f[0] : w ? w->agent_id : NULL))
 		return 0;

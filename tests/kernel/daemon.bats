@@ -256,10 +256,12 @@ PY
 	cp "$D/hosts.orig" /etc/hosts
 	[ "$(cat "$D/o")" = "$(printf 'EACCES\nECONNREFUSED')" ]
 	[ -z "$(grep 'not refreshed' "$D/daemon.err.bound")" ]
-	# The binding ended with its process: its record and copies go with it.
+	# The binding ended with its process: its record and copies go with it; who it was stays,
+	# retained for its events still in the ring.
 	for i in $(seq 40); do [ -e "$state/$slot.json" ] || break; "$KK" status >/dev/null; sleep 0.25; done
 	[ ! -e "$state/$slot.json" ]
-	[ -z "$(find "$state" -name "$slot-*")" ]
+	[ -z "$(find "$state" -maxdepth 1 -name "$slot-*")" ]
+	grep -q '"agent_id":"agent"' "$state/ended/$slot-"*.json
 }
 
 # check_named FILE PID: the action.denied of PID in FILE (JSON lines) names agent "agent" with
@@ -287,7 +289,7 @@ PY
 	printf '%s\n' "$output" >"$D/ring.out"
 	check_named "$D/ring.out" "$pid"
 	# Retained, not deleted, with the binding's copies.
-	ls /var/lib/kakunin/bindings/ended/ | grep -q "^$BOUND_SLOT-[0-9]*\.json\$"
+	ls "${KAKUNIN_STATE_DIR:-/var/lib/kakunin}/bindings/ended/" | grep -q "^$BOUND_SLOT-[0-9]*\.json\$"
 }
 
 @test "a daemon started after the binding ended names the agent of what it finds in the ring" {
@@ -311,7 +313,7 @@ PY
 	printf '{"audit_file": "%s/audit2.jsonl", "socket": "%s/ev.sock"}\n' "$D" "$D" >"$D/two.json"
 	run --separate-stderr timeout 10 "$KK" daemon --config "$D/two.json"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "kakunin-bpf: daemon: the event ring already has its consumer, pid $DPID (it holds /var/lib/kakunin/consumer.lock): one daemon per host" ]
+	[ "$stderr" = "kakunin-bpf: daemon: the event ring already has its consumer, pid $DPID (it holds ${KAKUNIN_STATE_DIR:-/var/lib/kakunin}/consumer.lock): one daemon per host" ]
 	[ ! -e "$D/audit2.jsonl" ]
 	[ "$(stat -c %i "$D/ev.sock")" = "$ino" ]
 	try_bound "$P" --pid open /etc/shadow
