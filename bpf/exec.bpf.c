@@ -69,6 +69,23 @@ static __always_inline __u32 kk_exec_reason(struct kk_ctx *c, struct file *file,
 	return kk_path_decide(c, path, len, KK_ACCESS_EXEC);
 }
 
+/*
+ * Remember what the task now runs, for its later events (kk_exe). The last file decided wins:
+ * for a script that is its interpreter, as /proc/PID/exe would say. Too long a path is not
+ * kept (an event says nothing rather than a cut path).
+ */
+static __always_inline void kk_exe_record(const char *path, long len)
+{
+	struct kk_exe *x = bpf_task_storage_get(&kk_exe, bpf_get_current_task_btf(), 0,
+						BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!x)
+		return;
+	x->path[0] = '\0';
+	if (len > 1 && len <= KK_EXE_PATH_MAX)
+		bpf_probe_read_kernel_str(x->path, sizeof(x->path), path);
+}
+
 SEC("lsm/bprm_check_security")
 int BPF_PROG(kk_bprm_check, struct linux_binprm *bprm, int ret)
 {
@@ -86,5 +103,9 @@ int BPF_PROG(kk_bprm_check, struct linux_binprm *bprm, int ret)
 		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
 	len = bpf_d_path(&file->f_path, ev->path, sizeof(ev->path));
 	ev->path_len = len > 0 ? len : 0;
-	return kk_finish(&c, ev, kk_exec_reason(&c, file, ev->path, len), EACCES);
+	ret = kk_finish(&c, ev, kk_exec_reason(&c, file, ev->path, len), EACCES);
+	/* Allowed (or audited): the task runs it, unless the exec fails later on. */
+	if (!ret)
+		kk_exe_record(ev->path, len);
+	return ret;
 }

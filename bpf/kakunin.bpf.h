@@ -71,6 +71,23 @@ KK_MAP struct {
 	__type(value, struct kk_task);
 } kk_task SEC(".maps");
 
+/*
+ * kk_exe — key: the task; value: struct kk_exe, the path of the file a bound task last exec'd
+ * (bprm_check_security allowed it), for its events. Copied to a bound parent's children in
+ * task_alloc; freed with the task. Not pinned: only this load's programs read it, and a task
+ * without one (bound by PID without exec'ing since, or the entry could not be allocated) has
+ * events without an executable, never a wrong one.
+ */
+struct kk_exe {
+	char path[KK_EXE_PATH_MAX];
+};
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kk_exe);
+} kk_exe SEC(".maps");
+
 /* kk_bindings — key: slot; value: struct kk_binding. Array: lookups cannot miss in range. */
 KK_MAP struct {
 	__uint(map_flags, BPF_F_RDONLY_PROG);
@@ -567,6 +584,38 @@ static __always_inline void kk_event_submit(struct kk_event *ev)
 		kk_count(KK_STAT_EVENTS_LOST);
 }
 
+/*
+ * Append the current task's executable (kk_exe) after the path, as kakunin.h describes, so the
+ * event says what ran even when the task is gone before it is read. A path too long to leave
+ * room for it gets none.
+ */
+static __always_inline void kk_event_exe(struct kk_event *ev)
+{
+	struct kk_exe *x = bpf_task_storage_get(&kk_exe, bpf_get_current_task_btf(), 0, 0);
+	__u32 off = ev->path_len;
+	long n;
+
+	ev->exe_len = 0;
+	if (!x || !x->path[0] || off > KK_PATH_MAX - KK_EXE_PATH_MAX)
+		return;
+	if (!off)
+		ev->path[off++] = '\0';
+	n = bpf_probe_read_kernel_str(&ev->path[off & (KK_PATH_MAX - 1)], KK_EXE_PATH_MAX, x->path);
+	if (n <= 0) {
+		ev->path_len = ev->path_len ? off : 0;
+		return;
+	}
+	ev->exe_len = n;
+	ev->path_len = off + n;
+}
+
+/* A hook's event: the task's executable, then the record. */
+static __always_inline void kk_event_submit_task(struct kk_event *ev)
+{
+	kk_event_exe(ev);
+	kk_event_submit(ev);
+}
+
 static __always_inline void kk_count_binding(struct kk_ctx *c, bool denied)
 {
 	__u32 idx = (c->slot * KK_HOOK_SLOTS + c->hook) * 2 + (denied ? 1 : 0);
@@ -630,7 +679,7 @@ static __always_inline void kk_tripwire(struct kk_ctx *c, struct kk_event *ev)
 		ev->err = 0;
 		ev->path_len = 0;
 		ev->family = 0;
-		kk_event_submit(ev);
+		kk_event_submit_task(ev);
 	}
 }
 
@@ -655,7 +704,7 @@ static __always_inline int kk_finish(struct kk_ctx *c, struct kk_event *ev, __u3
 			ev->type = KK_EV_ACTION_ALLOWED;
 			ev->reason = 0;
 			ev->err = 0;
-			kk_event_submit(ev);
+			kk_event_submit_task(ev);
 		}
 		return 0;
 	}
@@ -665,7 +714,7 @@ static __always_inline int kk_finish(struct kk_ctx *c, struct kk_event *ev, __u3
 		ev->type = audit ? KK_EV_ACTION_AUDITED : KK_EV_ACTION_DENIED;
 		ev->reason = reason;
 		ev->err = err;
-		kk_event_submit(ev);
+		kk_event_submit_task(ev);
 	}
 	/* Denials of a revoked identity no longer count: it cannot be revoked twice. */
 	if (!audit && c->pol && reason < KK_REASON_SCOPE_MAX)

@@ -64,6 +64,18 @@ static __always_inline struct kk_mark *kk_pending_mark(void)
 	 0x08000000ULL /* NEWIPC */ | 0x10000000ULL /* NEWUSER */ | 0x20000000ULL /* NEWPID */ |  \
 	 0x40000000ULL /* NEWNET */ | 0x200000000ULL /* INTO_CGROUP */)
 
+/* A bound parent's executable is its child's too, until the child execs (kk_exe). */
+static __always_inline void kk_exe_inherit(struct task_struct *child)
+{
+	struct kk_exe *p = bpf_task_storage_get(&kk_exe, bpf_get_current_task_btf(), 0, 0), *x;
+
+	if (!p || !p->path[0])
+		return;
+	x = bpf_task_storage_get(&kk_exe, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (x)
+		__builtin_memcpy(x->path, p->path, sizeof(x->path));
+}
+
 SEC("lsm/task_alloc")
 int BPF_PROG(kk_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
 {
@@ -95,8 +107,11 @@ int BPF_PROG(kk_task_alloc, struct task_struct *task, unsigned long clone_flags,
 			return 0;
 		m = *pm;
 	}
-	if (kk_mark_task(task, &m))
+	if (kk_mark_task(task, &m)) {
+		if (parent)
+			kk_exe_inherit(task);
 		return 0;
+	}
 	kk_count(KK_STAT_INHERIT_FAIL);
 	if (kk_resolve(&c, KK_HOOK_TASK_ALLOC))
 		return kk_finish(&c, kk_event_start(&c, 0), KK_REASON_STORAGE_FULL, ENOMEM);

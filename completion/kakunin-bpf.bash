@@ -19,10 +19,10 @@ _kakunin_bpf_opts() {
 	rotate) echo "--serial --cert --watch --ca --issuer --grace --json --help" ;;
 	status) echo "--json --format --help" ;;
 	health) echo "--json --no-daemon --config --socket --timeout --help" ;;
-	events) echo "--follow --json --text --agent --type --socket --help" ;;
+	events) echo "--follow --json --text --agent --type --socket --from-ring --help" ;;
 	policy) echo "--resolve --offline --json --help" ;;
 	daemon) echo "--config --help" ;;
-	audit) echo "--any-start --json --help" ;;
+	audit) echo "--any-start --anchor --json --help" ;;
 	esac
 }
 

@@ -185,7 +185,11 @@ _Static_assert(sizeof(struct kk_exec_key) == 256, "kk_exec_key layout");
 /*
  * One ringbuf record. Only the used part of path[] is sent (header + path_len bytes), so short
  * paths cost little ring space. path_len counts the NUL; for link and rename path[] holds the
- * target path, a NUL, then the source path at path2_off.
+ * target path, a NUL, then the source path at path2_off. A hook's event then carries the
+ * executable of the task (as bpf_d_path gave it at its last exec, NUL-terminated, at most
+ * KK_EXE_PATH_MAX bytes): exe_len bytes at path[max(path, 1)], where path is the length before
+ * it (an empty path is one NUL, so the executable never starts at 0), and path_len counts them
+ * too. exe_len 0: not known (the task has not exec'd since it was bound, or a softirq event).
  */
 struct kk_event {
 	__u64 ktime_ns; /* CLOCK_BOOTTIME; the consumer converts to wall clock */
@@ -204,7 +208,7 @@ struct kk_event {
 	__u16 port;	 /* network: destination port, host order */
 	__u8 family;	 /* network: AF_INET or AF_INET6 (addr is IPv4-mapped for AF_INET) */
 	__u8 protocol;	 /* network: IPPROTO_TCP, IPPROTO_UDP, ... */
-	__u16 pad;
+	__u16 exe_len;	 /* the task's executable: its last exe_len bytes of path_len (below) */
 	__u32 count; /* events.lost: how many; task_kill/ptrace: target pid; capable: cap;
 		      * bpf: command; locked_down: reason; task_kill: signal in port;
 		      * file_fcntl: F_SETOWN's pid, signal in port; file_ioctl: command */
@@ -311,7 +315,7 @@ _Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");
  * on, and the loader hashes it (user/abi.c), so a size change is caught even when the bump is
  * forgotten. A struct added above belongs in this list.
  */
-#define KK_RULESET_FORMAT 1
+#define KK_RULESET_FORMAT 2 /* 2: kk_event.exe_len */
 #define KK_ABI_SIZES                                                                               \
 	sizeof(struct kk_task), sizeof(struct kk_ident_key), sizeof(struct kk_ident),              \
 		sizeof(struct kk_binding), sizeof(struct kk_runtime),                              \
@@ -323,6 +327,6 @@ _Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");
 		sizeof(struct kk_policy_slot), KK_PATH_MAX, KK_MAX_BINDINGS, KK_MAX_IDENTS,        \
 		KK_MAX_POLICIES, KK_MAX_PATH_ENTRIES, KK_MAX_NET_ENTRIES, KK_MAX_EXEC_ENTRIES,     \
 		KK_MAX_CONNS, KK_MAX_FILES, KK_MAX_OBJS, KK_MAX_PENDING, KK_MAX_CGROUPS,           \
-		KK_REVOKED_MAX, KK_HOOK_SLOTS, KK_STAT_MAX
+		KK_REVOKED_MAX, KK_HOOK_SLOTS, KK_STAT_MAX, KK_EXE_PATH_MAX
 
 #endif /* KAKUNIN_H */

@@ -15,6 +15,8 @@
 
 /* Longest path the kernel resolves and reports (PATH_MAX, including the NUL). */
 #define KK_PATH_MAX 4096
+/* An executable's path in events (kk_exe): longer ones are not recorded (unknown, not cut). */
+#define KK_EXE_PATH_MAX 256
 #define KK_COMM_LEN 16
 
 /*

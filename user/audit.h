@@ -78,6 +78,27 @@ int kk_audit_verify(const char *const *paths, size_t n, bool allow_any_start, ui
 		    char *why, size_t wlen);
 
 /*
+ * What a verification found. anchor (set by the caller, "" for none) is a hash taken from the
+ * chain earlier (the last hash `audit verify` printed, kept elsewhere): the chain must still
+ * hold a line with that hash. A log grows after it is anchored, so the anchor is looked for on
+ * every line, not only the last: what it proves is that nothing up to the anchored line was
+ * removed, rewritten or cut off (a log truncated before it, or rebuilt from scratch, fails).
+ */
+struct kk_audit_result {
+	char anchor[KK_AUDIT_HASH_HEX + 1];
+	uint64_t lines;			  /* lines verified good (before the problem, if any) */
+	uint64_t anchor_line;		  /* 1-based line of the chain with the anchor; 0: none */
+	char last[KK_AUDIT_HASH_HEX + 1]; /* hash of the last good line (64 zeros: none) */
+};
+
+/*
+ * kk_audit_verify with the result above: -ENOENT with why[] when the chain is intact but no
+ * line has res->anchor's hash.
+ */
+int kk_audit_verify_full(const char *const *paths, size_t n, bool allow_any_start,
+			 struct kk_audit_result *res, char *why, size_t wlen);
+
+/*
  * Rotate: path.keep is deleted, path.(i) renamed to path.(i+1) for i = keep-1 .. 1, path to
  * path.1, then the directory is fsynced. path is fsynced first. The writer then opens a new
  * path and simply continues its chain (same struct, or resume from path.1), so verify(path.keep

@@ -41,6 +41,7 @@ struct vstate {
 	unsigned long long prev_line;
 	uint64_t lines;
 	bool allow_any_start;
+	struct kk_audit_result *res; /* the anchor to look for, and where it was seen */
 };
 
 /* prev_hash of path:ln against the chain so far; the message says what the mismatch means. */
@@ -89,6 +90,8 @@ static int verify_line(struct vstate *st, char *buf, size_t n, const char *path,
 	if (err)
 		return err;
 	memcpy(st->prev, hash, sizeof(hash));
+	if (st->res->anchor[0] && !st->res->anchor_line && !strcmp(hash, st->res->anchor))
+		st->res->anchor_line = st->lines + 1;
 	st->prev_path = path;
 	st->prev_line = ln;
 	st->lines++;
@@ -119,21 +122,38 @@ static int verify_file(struct vstate *st, const char *path, char *why, size_t wl
 	return err;
 }
 
-int kk_audit_verify(const char *const *paths, size_t n, bool allow_any_start, uint64_t *lines,
-		    char *why, size_t wlen)
+int kk_audit_verify_full(const char *const *paths, size_t n, bool allow_any_start,
+			 struct kk_audit_result *res, char *why, size_t wlen)
 {
-	struct vstate st = { .allow_any_start = allow_any_start };
+	struct vstate st = { .allow_any_start = allow_any_start, .res = res };
 	size_t i;
 	int err = 0;
 
+	res->lines = 0;
+	res->anchor_line = 0;
 	memset(st.prev, '0', KK_AUDIT_HASH_HEX);
 	st.prev[KK_AUDIT_HASH_HEX] = '\0';
 	if (!paths && n)
 		err = say(why, wlen, -EINVAL, "no files");
 	for (i = 0; !err && i < n; i++)
 		err = verify_file(&st, paths[i], why, wlen);
+	res->lines = st.lines;
+	memcpy(res->last, st.prev, sizeof(res->last));
+	/* Only an intact chain can vouch for its anchor: a problem is reported first. */
+	if (!err && res->anchor[0] && !res->anchor_line)
+		err = say(why, wlen, -ENOENT, "anchor %s: no line of the chain has this hash: "
+			  "lines up to the anchored one were removed or rewritten", res->anchor);
+	return err;
+}
+
+int kk_audit_verify(const char *const *paths, size_t n, bool allow_any_start, uint64_t *lines,
+		    char *why, size_t wlen)
+{
+	struct kk_audit_result res = { 0 };
+	int err = kk_audit_verify_full(paths, n, allow_any_start, &res, why, wlen);
+
 	if (lines)
-		*lines = st.lines;
+		*lines = res.lines;
 	return err;
 }
 

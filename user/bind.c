@@ -225,14 +225,21 @@ static void save_meta(struct kk_bind_req *r)
 		.ttl_s = r->pol.revocation_ttl_s,
 		.fail_open = r->pol.revocation_fail_open,
 	};
+	struct kk_who_rec who = { 0 };
 	char why[PATH_MAX + 128] = "";
 	int err;
 
 	kk_policy_hash_hex(&r->pol, b.policy_hash);
 	/* Whatever an earlier binding of this slot left (it may have died mid-way) goes first. */
 	kk_meta_remove(r->slot);
-	err = kk_meta_copy_policy(&b, r->pol.canonical);
+	/* Who it is, for its events read after it ended (state.h): even if the rest fails. */
+	snprintf(who.agent_id, sizeof(who.agent_id), "%s", r->pol.agent_id);
+	snprintf(who.serial, sizeof(who.serial), "%s", r->id.serial);
+	snprintf(who.policy_version, sizeof(who.policy_version), "%s", r->pol.version);
+	err = kk_who_save(r->slot, r->gen, &who);
 	if (err)
+		snprintf(why, sizeof(why), "%s/bindings: %s", kk_state_dir(), strerror(-err));
+	if (!err && (err = kk_meta_copy_policy(&b, r->pol.canonical)))
 		snprintf(why, sizeof(why), "%s: %s", b.policy, strerror(-err));
 	err = err ?: kk_meta_copy_cert(&b, r->cert, r->ca, r->id.fingerprint, why, sizeof(why));
 	if (!err && (err = kk_meta_save(&b)))
@@ -240,8 +247,19 @@ static void save_meta(struct kk_bind_req *r)
 	if (!err)
 		return;
 	kk_meta_remove(r->slot);
-	snprintf(r->warning, sizeof(r->warning), "cannot record binding %u in %s (OCSP polling "
-		 "and DNS refresh need it): %s", r->slot, kk_state_dir(), why);
+	snprintf(r->warning, sizeof(r->warning), "cannot record binding %u in %s (OCSP polling, "
+		 "DNS refresh and events read after it ended need it): %s", r->slot, kk_state_dir(),
+		 why);
+}
+
+static void save_who(uint32_t slot, const struct kk_binding_rec *r)
+{
+	struct kk_who_rec who = { 0 };
+
+	snprintf(who.agent_id, sizeof(who.agent_id), "%s", r->binding.agent_id);
+	snprintf(who.serial, sizeof(who.serial), "%s", r->ident_ok ? r->ident.serial : "");
+	snprintf(who.policy_version, sizeof(who.policy_version), "%s", r->binding.policy_version);
+	kk_who_save(slot, r->binding.gen, &who);
 }
 
 int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason)
@@ -258,6 +276,7 @@ int kk_unbind_slot(struct kk_maps *m, uint32_t slot, const char *reason)
 		return err;
 	kk_maps_ident_put(m, b->ident);
 	kk_maps_policy_put(m, b->policy);
+	save_who(slot, &r); /* as it is now (rotate changes the serial), then retained */
 	kk_meta_remove(slot);
 	emit_agent(KK_EV_AGENT_UNBOUND, slot, b->gen, b->pid, b->agent_id, r.ident.serial,
 		   b->policy_version, reason);

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cmd_events — `kakunin-bpf events [--follow] [--json|--text] [--agent ID] [--type T]`.
+ * cmd_events — `kakunin-bpf events [--follow] [--json|--text] [--agent ID] [--type T]
+ * [--socket PATH | --from-ring]`.
  *
- * With a daemon running, events come from it over its unix socket (the daemon is the ring's
- * only consumer, and keeps the recent ones for a reader that does not follow). Without one,
- * they are read straight from the pinned ring: without --follow what is waiting, with it until
- * SIGINT/SIGTERM; the ring has one consumer position, so events read here are consumed.
+ * Events come from the daemon over its unix socket: it is the ring's one consumer, writes every
+ * event to the audit file, and keeps the recent ones for a reader that does not follow. When no
+ * daemon answers, that is an error, never a silent switch to the ring: events read from the ring
+ * are consumed, so they would never reach the audit file. --from-ring reads the pinned ring
+ * directly, as the one consumer (consumer.h: refused while a daemon holds the lock, and a
+ * daemon started meanwhile is refused): without --follow what is waiting, with it until
+ * SIGINT/SIGTERM.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,21 +25,25 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "consumer.h"
 #include "daemon.h"
 #include "error.h"
 #include "events.h"
 #include "log.h"
 #include "maps.h"
+#include "op.h"
 #include "output.h"
+#include "who.h"
 
 static const char usage[] =
 	"usage: kakunin-bpf events [--follow] [--json | --text] [--agent ID] [--type T]\n"
-	"                          [--socket PATH]\n\n"
+	"                          [--socket PATH | --from-ring]\n\n"
 	"Print decision and agent events, one per line: JSON (the default when stdout is not\n"
 	"a terminal) or text. --agent keeps one agent's events; --type one event_type\n"
-	"(action.denied) or a family (action, agent.*). From the daemon when it runs (its\n"
-	"socket, default " KK_EVENTS_SOCKET "), else straight from the kernel's ring. Without\n"
-	"--follow, print the recent (daemon) or waiting (ring) events and exit.\n";
+	"(action.denied) or a family (action, agent.*). From the daemon (its socket, default\n"
+	KK_EVENTS_SOCKET "); without one, --from-ring consumes the kernel's ring directly\n"
+	"(those events then never reach the audit file). Without --follow, print the recent\n"
+	"(daemon) or waiting (ring) events and exit. With --json, errors are JSON too.\n";
 
 static const struct option opts[] = {
 	{ "follow", no_argument, NULL, 'f' },
@@ -43,13 +52,14 @@ static const struct option opts[] = {
 	{ "agent", required_argument, NULL, 'a' },
 	{ "type", required_argument, NULL, 'T' },
 	{ "socket", required_argument, NULL, 's' },
+	{ "from-ring", no_argument, NULL, 'r' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
 struct stream {
 	struct kk_maps *m;
-	bool json, follow;
+	bool json, follow, json_errors, from_ring, socket_given;
 	const char *agent, *type, *socket;
 	uint64_t seq;
 	unsigned long malformed;
@@ -64,23 +74,11 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* The agent of an event, from its binding slot while that still holds the same binding. */
-static const struct kk_who *resolve_who(struct kk_maps *m, const struct kk_event *ev,
-					struct kk_binding_rec *r, struct kk_who *who)
-{
-	if (kk_maps_binding_get(m, ev->binding, r) || r->binding.gen != ev->gen)
-		return NULL;
-	who->agent_id = r->binding.agent_id;
-	who->policy_version = r->binding.policy_version;
-	who->serial = r->ident_ok ? r->ident.serial : NULL;
-	return who;
-}
-
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct stream *s = ctx;
 	const struct kk_who *w;
-	struct kk_binding_rec rec;
+	struct kk_who_rec rec;
 	struct kk_event ev;
 	struct kk_who who;
 	const char *f[4];
@@ -90,7 +88,9 @@ static int handle_record(void *ctx, void *data, size_t size)
 		s->malformed++;
 		return 0;
 	}
-	w = resolve_who(s->m, &ev, &rec, &who);
+	w = NULL;
+	if (ev.type != KK_EV_EVENTS_LOST)
+		w = kk_who_resolve(s->m, ev.binding, ev.gen, &rec, &who);
 	if (!kk_event_matches(s->agent, s->type, ev.type,
 			      kk_event_agent_fields(&ev, f) ? f[0] : w ? w->agent_id : NULL))
 		return 0;
@@ -107,17 +107,15 @@ static int handle_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int stream_ring(int ringbuf_fd, struct stream *s)
+static int stream_ring(int ringbuf_fd, struct stream *s, struct kk_error *e)
 {
 	struct ring_buffer *rb;
 	int err;
 
 	rb = ring_buffer__new(ringbuf_fd, handle_record, s, NULL);
-	if (!rb) {
-		err = -errno;
-		kk_err("events", "cannot map the event ring: %s", strerror(-err));
-		return err;
-	}
+	if (!rb)
+		return kk_error_set(e, -errno, "the event ring", "cannot map it: %s",
+				    strerror(errno));
 	kk_clock_sync(&s->clock);
 	if (!s->follow) {
 		err = ring_buffer__consume(rb);
@@ -131,12 +129,13 @@ static int stream_ring(int ringbuf_fd, struct stream *s)
 			err = 0;
 	}
 	fflush(stdout);
-	if (err < 0)
-		kk_err("events", "reading the event ring failed: %s", strerror(-err));
 	if (s->malformed)
 		kk_err("events", "%lu malformed records skipped", s->malformed);
 	ring_buffer__free(rb);
-	return err < 0 ? err : 0;
+	if (err < 0)
+		return kk_error_set(e, err, "the event ring", "reading it failed: %s",
+				    strerror(-err));
+	return 0;
 }
 
 /* A connection to the daemon, or -1 when none answers on the socket. */
@@ -188,6 +187,7 @@ static int stream_daemon(int fd, struct stream *s)
 
 static int parse(int argc, char **argv, struct stream *s)
 {
+	struct kk_error e;
 	int c, formats = 0;
 
 	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
@@ -208,50 +208,108 @@ static int parse(int argc, char **argv, struct stream *s)
 			break;
 		case 's':
 			s->socket = optarg;
+			s->socket_given = true;
+			break;
+		case 'r':
+			s->from_ring = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
 			return -1;
 		default:
-			return kk_bad_option("events", c, argv);
+			return kk_bad_option_json("events", c, argv, s->json_errors);
 		}
 	}
 	if (optind < argc)
-		return kk_usage_error("events", "unexpected argument '%s'", argv[optind]);
-	if (formats == 3)
-		return kk_usage_error("events", "--json and --text exclude each other");
+		kk_error_set(&e, -EINVAL, NULL, "unexpected argument '%s'", argv[optind]);
+	else if (formats == 3)
+		kk_error_set(&e, -EINVAL, NULL, "--json and --text exclude each other");
+	else if (s->from_ring && s->socket_given)
+		kk_error_set(&e, -EINVAL, NULL, "--from-ring and --socket exclude each other");
+	else
+		return 0;
+	return kk_usage_print("events", &e, s->json_errors);
+}
+
+/* The daemon's events; no daemon is an error naming both ways out (the maps checked first). */
+static int from_daemon(struct stream *s, struct kk_error *e)
+{
+	struct kk_maps m;
+	int fd, err;
+
+	fd = daemon_connect(s->socket);
+	if (fd < 0) {
+		/* "not loaded" says more than "no daemon" when both are true. */
+		err = kk_op_open(&m, false, e);
+		if (err)
+			return err;
+		kk_maps_close(&m);
+		return kk_error_set(e, -ECONNREFUSED, s->socket, "no daemon answers: start "
+				    "`kakunin-bpf daemon`, or read the kernel's ring directly with "
+				    "`kakunin-bpf events --from-ring`");
+	}
+	err = stream_daemon(fd, s);
+	close(fd);
+	if (err)
+		return kk_error_set(e, err, s->socket, "reading from the daemon failed: %s",
+				    strerror(-err));
 	return 0;
+}
+
+/* The ring itself, as its one consumer (consumer.h). */
+static int from_ring(struct stream *s, struct kk_error *e)
+{
+	char lock_path[PATH_MAX];
+	struct kk_maps m;
+	pid_t holder;
+	int lock, err;
+
+	err = kk_op_open(&m, false, e);
+	if (err)
+		return err;
+	err = kk_consumer_lock(&lock, &holder, lock_path, sizeof(lock_path));
+	if (err == -EWOULDBLOCK)
+		err = -EBUSY;
+	if (err == -EBUSY && holder)
+		kk_error_set(e, err, "the event ring", "pid %d consumes it (it holds %s; the "
+			     "daemon?): read its events without --from-ring", (int)holder,
+			     lock_path);
+	else if (err == -EBUSY)
+		kk_error_set(e, err, "the event ring", "another process consumes it (it holds "
+			     "%s): read the daemon's events without --from-ring", lock_path);
+	else if (err)
+		kk_error_set(e, err, lock_path, "%s", strerror(-err));
+	if (!err) {
+		s->m = &m;
+		err = stream_ring(m.fd[KK_MAP_EVENTS], s, e);
+		close(lock);
+	}
+	kk_maps_close(&m);
+	return err;
 }
 
 int cmd_events(int argc, char **argv)
 {
 	struct stream s = { .json = !isatty(STDOUT_FILENO), .socket = KK_EVENTS_SOCKET };
-	struct kk_maps m;
 	struct kk_error e;
-	int rc, fd, err;
+	int rc, err;
 
+	/* Errors are JSON when asked for by --json, not merely because stdout is a pipe. */
+	s.json_errors = kk_argv_has(argc, argv, "--json");
 	rc = parse(argc, argv, &s);
 	if (rc)
 		return rc < 0 ? KK_EXIT_OK : rc;
-	if (kk_require_root("events"))
-		return KK_EXIT_FAIL;
 	/* No SA_RESTART: a blocking read must return on Ctrl-C. */
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
-	fd = daemon_connect(s.socket);
-	if (fd >= 0) {
-		err = stream_daemon(fd, &s);
-		close(fd);
-		if (err)
-			kk_err("events", "reading from the daemon failed: %s", strerror(-err));
-		return err ? KK_EXIT_FAIL : KK_EXIT_OK;
-	}
-	if (kk_maps_open_e(&m, &e)) {
-		kk_error_print("events", &e, false);
+	if (geteuid() != 0)
+		err = kk_error_set(&e, -EPERM, NULL, "%s", KK_NEED_ROOT);
+	else
+		err = s.from_ring ? from_ring(&s, &e) : from_daemon(&s, &e);
+	if (err) {
+		fflush(stdout);
+		kk_error_print("events", &e, s.json_errors);
 		return KK_EXIT_FAIL;
 	}
-	s.m = &m;
-	err = stream_ring(m.fd[KK_MAP_EVENTS], &s);
-	kk_maps_close(&m);
-	return err ? KK_EXIT_FAIL : KK_EXIT_OK;
+	return KK_EXIT_OK;
 }

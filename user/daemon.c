@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "bind.h"
+#include "consumer.h"
 #include "daemon.h"
 #include "error.h"
 #include "exitcodes.h"
@@ -31,6 +32,7 @@
 #include "output.h"
 #include "revoke.h"
 #include "watch.h"
+#include "who.h"
 
 /* Identities seen per binding slot, so events read after an unbind still name their agent. */
 struct who_cache {
@@ -75,21 +77,20 @@ static void cache_store(struct daemon *d, uint32_t slot, uint32_t gen, const cha
 	snprintf(w->version, sizeof(w->version), "%s", version ?: "");
 }
 
-/* Who an event is about: from the cache, else from the binding while it is still the same. */
+/* Who an event is about: from the cache, else from the binding or its retained record. */
 static const struct kk_who *resolve(struct daemon *d, const struct kk_event *ev,
 				    struct kk_who *who)
 {
-	struct kk_binding_rec r;
+	struct kk_who_rec r;
 	struct who_cache *w;
 
 	if (ev->binding >= KK_MAX_BINDINGS || ev->type == KK_EV_EVENTS_LOST)
 		return NULL;
 	w = &d->who[ev->binding];
 	if (w->gen != ev->gen || !w->agent[0]) {
-		if (kk_maps_binding_get(&d->m, ev->binding, &r) || r.binding.gen != ev->gen)
+		if (!kk_who_resolve(&d->m, ev->binding, ev->gen, &r, who))
 			return NULL;
-		cache_store(d, ev->binding, ev->gen, r.binding.agent_id, r.ident.serial,
-			    r.binding.policy_version);
+		cache_store(d, ev->binding, ev->gen, r.agent_id, r.serial, r.policy_version);
 	}
 	who->agent_id = w->agent;
 	who->serial = w->serial[0] ? w->serial : NULL;
@@ -335,19 +336,45 @@ static void loop(struct daemon *d, int sfd, int tfd)
 	}
 }
 
+/*
+ * One consumer of the ring (consumer.h): held before the socket or the audit file is touched,
+ * so a second daemon leaves both alone. The fd, or -1 once reported.
+ */
+static int take_lock(void)
+{
+	char path[PATH_MAX];
+	pid_t holder;
+	int fd, err;
+
+	err = kk_consumer_lock(&fd, &holder, path, sizeof(path));
+	if (err == -EWOULDBLOCK && holder)
+		kk_err("daemon", "the event ring already has its consumer, pid %d (it holds %s): "
+		       "one daemon per host", (int)holder, path);
+	else if (err == -EWOULDBLOCK)
+		kk_err("daemon", "the event ring already has its consumer (a process holds %s): "
+		       "one daemon per host", path);
+	else if (err)
+		kk_err("daemon", "%s: %s", path, strerror(-err));
+	return err ? -1 : fd;
+}
+
 int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 {
 	static struct daemon d;
 	__u64 stats[KK_STAT_MAX] = { 0 };
-	int sfd = -1, tfd = -1, rc = KK_EXIT_FAIL;
+	int sfd = -1, tfd = -1, rc = KK_EXIT_FAIL, lock;
 	struct kk_error e;
 
+	lock = take_lock();
+	if (lock < 0)
+		return KK_EXIT_FAIL;
 	d.cfg = cfg;
 	/* A file size limit set on us (prlimit, or one inherited) makes a write fail with EFBIG,
 	 * kept and retried like a full disk, instead of ending the daemon with SIGXFSZ. */
 	signal(SIGXFSZ, SIG_IGN);
 	if (kk_maps_open_e(&d.m, &e)) {
 		kk_error_print("daemon", &e, false);
+		close(lock);
 		return KK_EXIT_FAIL;
 	}
 	if (kk_sink_open(&d.sink, cfg))
@@ -399,5 +426,6 @@ out:
 	if (d.epfd > 0)
 		close(d.epfd);
 	kk_maps_close(&d.m);
+	close(lock);
 	return rc;
 }

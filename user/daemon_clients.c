@@ -213,7 +213,7 @@ static void history_add(struct kk_clients *c, const struct kk_event *ev, uint64_
 {
 	typeof(&c->hist[0]) h = &c->hist[c->hist_next];
 
-	memcpy(&h->ev, ev, KK_EVENT_HDR_SIZE + (ev->path_len <= KK_PATH_MAX ? ev->path_len : 0));
+	memcpy(&h->ev, ev, KK_EVENT_HDR_SIZE + kk_event_used(ev));
 	h->seq = seq;
 	memset(&h->who, 0, sizeof(h->who));
 	if (who && who->agent_id) {

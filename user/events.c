@@ -18,9 +18,30 @@ int kk_event_decode(const void *data, size_t size, struct kk_event *out)
 		return -EINVAL;
 	memcpy(out, data, KK_EVENT_HDR_SIZE + raw->path_len);
 	out->comm[KK_COMM_LEN - 1] = '\0';
+	if (out->exe_len) {
+		/* The executable ends the record (kakunin.h): path_len becomes the path's again. */
+		if (out->exe_len > out->path_len || out->path_len - out->exe_len < 1)
+			return -EINVAL;
+		out->path[out->path_len - 1] = '\0';
+		out->path_len -= out->exe_len;
+		if (out->path_len == 1 && !out->path[0])
+			out->path_len = 0; /* the NUL that stands for no path */
+	}
 	/* path_len counts the kernel's NUL; terminate defensively at or before it. */
 	out->path[out->path_len ? out->path_len - 1 : 0] = '\0';
 	return 0;
+}
+
+const char *kk_event_exe(const struct kk_event *ev)
+{
+	return ev->exe_len ? ev->path + (ev->path_len ? ev->path_len : 1) : NULL;
+}
+
+size_t kk_event_used(const struct kk_event *ev)
+{
+	size_t n = ev->exe_len ? (ev->path_len ? ev->path_len : 1) + ev->exe_len : ev->path_len;
+
+	return n <= KK_PATH_MAX ? n : 0;
 }
 
 const char *kk_event_type_name(__u32 type)

@@ -11,10 +11,15 @@
 #include "kakunin.h"
 
 /*
- * Copy a ringbuf record of size bytes into *out, NUL-terminating comm and path. -EINVAL when
- * the record is shorter than its header or its path_len runs past its end.
+ * Copy a ringbuf record of size bytes into *out, NUL-terminating comm and path; path_len is
+ * then the path's alone (the executable after it: kk_event_exe). -EINVAL when the record is
+ * shorter than its header, its path_len runs past its end, or its exe_len past path_len.
  */
 int kk_event_decode(const void *data, size_t size, struct kk_event *out);
+/* The executable of a decoded event's task (NUL-terminated, in path[]), or NULL when unknown. */
+const char *kk_event_exe(const struct kk_event *ev);
+/* Bytes of path[] a decoded event uses, its executable included (0 if out of bounds). */
+size_t kk_event_used(const struct kk_event *ev);
 
 const char *kk_event_type_name(__u32 type); /* "action.denied", ... */
 const char *kk_event_decision(__u32 type);  /* "deny", "allow", "audit" or NULL */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 
 #include "events.h"
@@ -25,6 +26,9 @@ static int64_t clock_ns(clockid_t id)
 void kk_clock_sync(struct kk_clock *c)
 {
 	c->boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	if (gethostname(c->host, sizeof(c->host) - 1))
+		c->host[0] = '\0';
+	c->host[sizeof(c->host) - 1] = '\0';
 }
 
 int kk_format_rfc3339(int64_t real_ns, char *buf, size_t len)

@@ -14,8 +14,13 @@
 #include "kakunin.h"
 
 /* Offset from CLOCK_BOOTTIME to CLOCK_REALTIME, sampled by kk_clock_sync. */
+/*
+ * What the consumer adds to every event: the wall clock, and the host name (gethostname, at
+ * each sync: events are read on the host that made them, the ring is not shared).
+ */
 struct kk_clock {
 	int64_t boot_to_real_ns;
+	char host[65]; /* "": unknown, printed as null */
 };
 
 void kk_clock_sync(struct kk_clock *c);

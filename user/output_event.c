@@ -269,6 +269,9 @@ cJSON *kk_event_obj(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 		ok = add_static(o, "decision", decision) &&
 		     add_static(o, "reason", kk_reason_text(ev->reason)) &&
 		     add_opt(o, "errno", ev->err ? strerrorname_np(ev->err) ?: "unknown" : NULL);
+	if (ok)
+		ok = add_opt(o, "exe", kk_event_exe(ev)) &&
+		     add_opt(o, "host", c->host[0] ? c->host : NULL);
 	if (!ok) {
 		cJSON_Delete(o);
 		o = NULL;

@@ -215,9 +215,16 @@ void kk_meta_remove(uint32_t slot)
 	d = opendir(path);
 	if (!d)
 		return;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, prefix, strlen(prefix)))
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		if (n > 9 && !strcmp(de->d_name + n - 9, ".who.json"))
+			kk_who_retain(dirfd(d), de->d_name);
+		else
 			unlinkat(dirfd(d), de->d_name, 0);
+	}
 	closedir(d);
 }
 

@@ -7,6 +7,11 @@
  *   bindings/<slot>-<gen>.policy.json  the canonical policy it was bound with;
  *   bindings/<slot>-<gen>.cert.pem     its certificate (as given: leaf, then any intermediates);
  *   bindings/<slot>-<gen>.ca.pem       the CA bundle it was verified against;
+ *   bindings/<slot>-<gen>.who.json     who it is: agent_id, certificate serial, policy version;
+ *   bindings/ended/<slot>-<gen>.json   the same, retained after the binding ended, so an event
+ *                                  read late (the ring holds it until a consumer comes) still
+ *                                  names its agent: kept KK_WHO_KEEP_S after the end, at most
+ *                                  the KK_WHO_KEEP newest (mtime = when it ended);
  *   timers.json                    rotations whose old certificate is revoked when the grace ends.
  * The daemon works from the copies only: the user may edit, move or delete the files a binding
  * was made from. Copies are per binding (slot and generation), not shared by content, so ending a
@@ -48,7 +53,10 @@ struct kk_binding_meta {
 int kk_meta_save(const struct kk_binding_meta *b);
 /* 0 and *b, -ENOENT when the slot has none. */
 int kk_meta_load(uint32_t slot, struct kk_binding_meta *b);
-/* Remove the record of slot and every copy of any generation of it. */
+/*
+ * Remove the record of slot and every copy of any generation of it; who each generation was
+ * is retained (kk_who_retain).
+ */
 void kk_meta_remove(uint32_t slot);
 
 /* Write the canonical policy text as b's policy copy; b->policy names it. -errno */
@@ -68,6 +76,31 @@ int kk_meta_copy_cert(struct kk_binding_meta *b, const char *cert, const char *c
  */
 int kk_meta_rotate(uint32_t slot, const char *cert, const char *ca, const char *fingerprint,
 		   char *why, size_t wlen);
+
+/* Who binding (slot, gen) is, for events about it (struct kk_who's strings). */
+struct kk_who_rec {
+	char agent_id[KK_AGENT_ID_SIZE];
+	char serial[KK_SERIAL_TEXT_SIZE];
+	char policy_version[KK_POLICY_VERSION_SIZE];
+};
+
+/*
+ * Retained records of ended bindings: a slot's generation only grows while the maps are
+ * pinned, and a new load starts over, so an old record is replaced by the bind that reuses its
+ * (slot, gen). The bounds keep the directory small (a record is ~200 bytes).
+ */
+#define KK_WHO_KEEP   1024
+#define KK_WHO_KEEP_S (30 * 24 * 3600)
+
+/* Write (or rewrite, at rotate and unbind) the record of a live binding. -errno */
+int kk_who_save(uint32_t slot, uint32_t gen, const struct kk_who_rec *w);
+/* The record of (slot, gen), live or retained: 0 and *w, or -ENOENT. */
+int kk_who_load(uint32_t slot, uint32_t gen, struct kk_who_rec *w);
+/*
+ * For kk_meta_remove: move the live record name (in the bindings directory bindings_dfd) to
+ * ended/, and prune ended/ to its bounds.
+ */
+void kk_who_retain(int bindings_dfd, const char *name);
 
 struct kk_timer {
 	struct kk_ident_key key; /* the old certificate */

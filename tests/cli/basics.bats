@@ -86,9 +86,21 @@ load helpers
 }
 
 @test "events --json and --text exclude each other" {
-	run --separate-stderr "$KK" events --json --text
+	run --separate-stderr "$KK" events --text --follow --json
 	[ "$status" -eq 2 ]
-	assert_one_stderr_line "events: --json and --text exclude each other"
+	assert_json_error EINVAL "" "--json and --text exclude each other"
+}
+
+@test "events: usage errors are one text line, or one JSON object with --json" {
+	run --separate-stderr "$KK" events --from-ring --socket /x.sock
+	[ "$status" -eq 2 ]
+	assert_one_stderr_line "events: --from-ring and --socket exclude each other"
+	run --separate-stderr "$KK" events --json --bogus
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "unknown option '--bogus'"
+	run --separate-stderr "$KK" events --json extra
+	[ "$status" -eq 2 ]
+	assert_json_error EINVAL "" "unexpected argument 'extra'"
 }
 
 @test "revoke --kill and --no-stop exclude each other" {

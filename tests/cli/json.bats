@@ -205,7 +205,7 @@ PY
 	: >"$BATS_TEST_TMPDIR/e.jsonl"
 	run --separate-stderr "$KK" audit verify --json "$BATS_TEST_TMPDIR/e.jsonl"
 	[ "$status" -eq 0 ]
-	[ "$output" = "{\"intact\":true,\"lines\":0,\"files\":[\"$BATS_TEST_TMPDIR/e.jsonl\"]}" ]
+	[ "$output" = "{\"intact\":true,\"lines\":0,\"last_hash\":\"$(printf '0%.0s' $(seq 64))\",\"files\":[\"$BATS_TEST_TMPDIR/e.jsonl\"]}" ]
 	run --separate-stderr "$KK" audit verify --json
 	[ "$status" -eq 2 ]
 	assert_json_error EINVAL "" "verify needs at least one FILE"

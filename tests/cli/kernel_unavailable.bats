@@ -28,10 +28,15 @@ lsm_usable() {
 
 @test "events when nothing is loaded fails in one line" {
 	[ -e /sys/fs/bpf/kakunin ] && skip "kakunin-bpf is loaded on this host"
-	run --separate-stderr "$KK" events --json
+	run --separate-stderr "$KK" events
 	[ "$status" -eq 1 ]
 	assert_one_stderr_line "kakunin-bpf is not loaded"
 	[[ "$stderr" == *"run 'kakunin-bpf load' first"* ]]
+	for ring in "" --from-ring; do
+		run --separate-stderr "$KK" events --json $ring
+		[ "$status" -eq 1 ]
+		assert_json_error ENOENT "" "run 'kakunin-bpf load' first"
+	done
 }
 
 @test "unload when nothing is loaded is harmless" {

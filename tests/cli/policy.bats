@@ -141,7 +141,7 @@ PY
 import json, sys
 d = json.loads(sys.argv[1])
 assert d["hash"] == sys.argv[2], (d["hash"], sys.argv[2])
-assert d["format"] == 1
+assert d["format"] == 2
 assert d["policy"]["agent_id"] == "data_processor"
 assert d["policy"]["data_access"]["/secrets/*"] == []
 keys = {(p["key"], p["match"]): p for p in d["paths"]}

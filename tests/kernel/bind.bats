@@ -28,7 +28,7 @@ setup() {
 	run --separate-stderr "$KK" bind --pid "$pid" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" --policy "$P" --offline
 	[ "$status" -eq 0 ]
 	[[ "$output" == "kakunin-bpf: bound PID $pid as agent agent (serial $(serial_of "$PKI/agent.pem"), binding "* ]]
-	run "$KK" events --json
+	run "$KK" events --from-ring --json
 	python3 - "$output" "$pid" "$(serial_of "$PKI/agent.pem")" <<'PY'
 import json, sys
 ev = [json.loads(l) for l in sys.argv[1].splitlines()]
@@ -78,7 +78,7 @@ PY
 	[ "$output" = "kakunin-bpf: unbound binding $BOUND_SLOT (PID $BOUND_PID)" ]
 	bound_wait
 	[ "$output" = ok ]
-	run "$KK" events --json
+	run "$KK" events --from-ring --json
 	[[ "$output" == *'"event_type":"agent.unbound","agent_id":"agent"'*'"reason":"unbind"'* ]]
 	run --separate-stderr "$KK" unbind --pid "$BOUND_PID"
 	[ "$status" -eq 1 ]

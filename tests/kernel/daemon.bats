@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The daemon end to end: the hash-chained audit file, `events` through the daemon with filters,
 # rotation keeping the chain, lost events reported, a full disk, SIGHUP reopening; DNS refresh
-# from the state directory's copies of what a binding was made with.
+# from the state directory's copies of what a binding was made with; one consumer of the ring
+# (a second daemon, events --from-ring); events that name their agent after the binding ended.
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -55,7 +56,7 @@ stop_daemon() {
 	[ "$(stat -c %a "$D/audit.jsonl")" = 600 ]
 	run "$KK" audit verify "$D/audit.jsonl"
 	[ "$status" -eq 0 ]
-	[[ "$output" == "kakunin-bpf: "*" lines verified, hash chain intact" ]]
+	[[ "$output" == "kakunin-bpf: "*" lines verified, hash chain intact, last hash "[0-9a-f]* ]]
 	grep -q "\"pid\":$pid,.*\"action\":{\"path\":\"/etc/shadow\",\"access\":\"read\"},\"decision\":\"deny\"" "$D/audit.jsonl"
 	grep -q '"event_type":"agent.bound","agent_id":"agent"' "$D/audit.jsonl"
 	# seq counts 1, 2, 3 ... without gaps
@@ -276,10 +277,105 @@ PY
 	cp "$D/hosts.orig" /etc/hosts
 	[ "$(cat "$D/o")" = "$(printf 'EACCES\nECONNREFUSED')" ]
 	[ -z "$(grep 'not refreshed' "$D/daemon.err.bound")" ]
-	# The binding ended with its process: its record and copies go with it.
+	# The binding ended with its process: its record and copies go with it; who it was stays,
+	# retained for its events still in the ring.
 	for i in $(seq 40); do [ -e "$state/$slot.json" ] || break; "$KK" status >/dev/null; sleep 0.25; done
 	[ ! -e "$state/$slot.json" ]
-	[ -z "$(find "$state" -name "$slot-*")" ]
+	[ -z "$(find "$state" -maxdepth 1 -name "$slot-*")" ]
+	grep -q '"agent_id":"agent"' "$state/ended/$slot-"*.json
+}
+
+# check_named FILE PID: the action.denied of PID in FILE (JSON lines) names agent "agent" with
+# agent.pem's serial, policy version t1, this host and kk-try as its executable.
+check_named() {
+	python3 - "$1" "$2" "$(serial_of "$PKI/agent.pem")" "$(hostname)" "$(readlink -f "$TRY")" <<'PY'
+import json, sys
+path, pid, serial, host, exe = sys.argv[1:6]
+evs = [json.loads(l) for l in open(path) if l.startswith("{")]
+d = [e for e in evs if e["pid"] == int(pid) and e["event_type"] == "action.denied"]
+assert len(d) == 1, evs
+e = d[0]
+assert e["action"] == {"path": "/etc/shadow", "access": "read"}, e
+assert e["agent_id"] == "agent" and e["agent_cert_serial"] == serial, e
+assert e["policy_version"] == "t1" and e["host"] == host and e["exe"] == exe, e
+PY
+}
+
+@test "read from the ring after the binding ended, a denial names agent, serial, version, host, exe" {
+	try_bound "$P" --pid open /etc/shadow
+	local pid=${lines[0]}
+	"$KK" unbind --serial "$(serial_of "$PKI/agent.pem")"
+	run --separate-stderr "$KK" events --from-ring --json
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$D/ring.out"
+	check_named "$D/ring.out" "$pid"
+	# Retained, not deleted, with the binding's copies.
+	ls "${KAKUNIN_STATE_DIR:-/var/lib/kakunin}/bindings/ended/" | grep -q "^$BOUND_SLOT-[0-9]*\.json\$"
+}
+
+@test "a daemon started after the binding ended names the agent of what it finds in the ring" {
+	bound_start "$P" sh -c 'while [ ! -e "$1" ]; do :; done; exec "$2" --pid open /etc/shadow' \
+		sh "$D/go" "$TRY"
+	drain_events # agent.bound, which would tell the daemon who the binding was, is gone
+	touch "$D/go"
+	bound_wait
+	local pid=${lines[0]}
+	"$KK" unbind --serial "$(serial_of "$PKI/agent.pem")"
+	start_daemon
+	sleep 1.5
+	stop_daemon
+	check_named "$D/audit.jsonl" "$pid"
+}
+
+@test "a second daemon exits 1 naming the first; the first keeps its socket and its chain" {
+	start_daemon
+	local ino
+	ino=$(stat -c %i "$D/ev.sock")
+	printf '{"audit_file": "%s/audit2.jsonl", "socket": "%s/ev.sock"}\n' "$D" "$D" >"$D/two.json"
+	run --separate-stderr timeout 10 "$KK" daemon --config "$D/two.json"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "kakunin-bpf: daemon: the event ring already has its consumer, pid $DPID (it holds ${KAKUNIN_STATE_DIR:-/var/lib/kakunin}/consumer.lock): one daemon per host" ]
+	[ ! -e "$D/audit2.jsonl" ]
+	[ "$(stat -c %i "$D/ev.sock")" = "$ino" ]
+	try_bound "$P" --pid open /etc/shadow
+	local pid=${lines[0]}
+	sleep 1
+	run "$KK" events --socket "$D/ev.sock" --type action.denied --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"\"pid\":$pid,"* ]]
+	stop_daemon
+	run "$KK" audit verify "$D/audit.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "events without a daemon fails and says how; --from-ring is refused while a daemon runs" {
+	run --separate-stderr "$KK" events --socket "$D/none.sock"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "kakunin-bpf: events: $D/none.sock: no daemon answers: start \`kakunin-bpf daemon\`, or read the kernel's ring directly with \`kakunin-bpf events --from-ring\`" ]
+	run --separate-stderr "$KK" events --json --socket "$D/none.sock"
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	python3 -c 'import json, sys; e = json.loads(sys.argv[1])["error"]; assert e["errno"] == "ECONNREFUSED" and "--from-ring" in e["why"], e' "$output"
+	start_daemon
+	run --separate-stderr "$KK" events --from-ring --json
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	python3 -c 'import json, sys; e = json.loads(sys.argv[1])["error"]; assert e["errno"] == "EBUSY" and e["why"].startswith("pid %s consumes it" % sys.argv[2]), e' "$output" "$DPID"
+	# Nothing was taken from the ring: the denial made now reaches the audit file.
+	try_bound "$P" --pid open /etc/shadow
+	local pid=${lines[0]}
+	sleep 1.5
+	stop_daemon
+	grep -q "\"pid\":$pid,.*\"decision\":\"deny\"" "$D/audit.jsonl"
+	# --from-ring holds the ring in turn: a daemon started meanwhile is refused.
+	"$KK" events --from-ring --follow --json >"$D/f.out" &
+	local fpid=$!
+	sleep 0.5
+	run --separate-stderr timeout 10 "$KK" daemon --config "$D/daemon.json"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"already has its consumer, pid $fpid "* ]]
+	kill -INT "$fpid"
+	wait "$fpid"
 }
 
 @test "a torn last line at start: the file is moved aside whole, one line says so, a new chain" {

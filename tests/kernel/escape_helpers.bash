@@ -64,7 +64,7 @@ teardown() {
 # Move the events waiting in the ring into the test's event file (the ring is consumed once).
 # While a daemon runs it is the ring's only reader: its audit file has the events then.
 collect_events() {
-	[ -n "$DPID" ] || "$KK" events --json >>"$EVF"
+	[ -n "$DPID" ] || "$KK" events --from-ring --json >>"$EVF"
 }
 
 # esc_run POLICY ARGS... / try_run POLICY ARGS...: kk-escape / kk-try bound to POLICY from its

@@ -125,7 +125,7 @@ try_late() {
 
 # events_for_pid PID: the JSON event lines of PID still waiting in the ring (consumes it).
 events_for_pid() {
-	"$KK" events --json | grep -F "\"pid\":$1,"
+	"$KK" events --from-ring --json | grep -F "\"pid\":$1,"
 }
 
 # event_field PID PY-EXPR: evaluate PY-EXPR on the last event of PID (bound as `e`) and print
@@ -152,7 +152,7 @@ for line in sys.stdin:
 
 # Drain the ring so a test only sees its own events.
 drain_events() {
-	"$KK" events --json >/dev/null
+	"$KK" events --from-ring --json >/dev/null
 }
 
 # serial_of CERT: its serial as kakunin-bpf prints it (lowercase hex).

@@ -210,7 +210,7 @@ assert not [b for b in json.load(sys.stdin)["bindings"] if b["pid"] == int(sys.a
 	rmdir "$cg"
 	run "$KK" status --json
 	python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert int(sys.argv[2]) not in [b["binding"] for b in s["bindings"]], s' "$output" "$slot"
-	run "$KK" events --json
+	run "$KK" events --from-ring --json
 	[[ "$output" == *'"event_type":"agent.unbound"'*'"reason":"cgroup removed"'* ]]
 	# A new cgroup at the same path is a different cgroup: not bound.
 	mkdir "$cg"
@@ -228,6 +228,6 @@ import json, sys
 s = json.loads(sys.argv[1])
 assert int(sys.argv[2]) not in [b["binding"] for b in s["bindings"]], s
 PY
-	run "$KK" events --json
+	run "$KK" events --from-ring --json
 	[[ "$output" == *'"event_type":"agent.unbound"'*'"reason":"exited"'* ]]
 }

@@ -68,7 +68,7 @@ files='"data_access": {"/data/out/*": ["read", "write"], "/usr/*": ["read", "exe
 	policy "$BATS_TEST_TMPDIR/rate.json" "\"execution_constraints\": {\"rate_limit\": \"2 trades/hour\"}, $net, $files"
 	bound_run "$BATS_TEST_TMPDIR/rate.json" sh -c 'for i in 1 2 3; do "$TRY" connect tcp 127.0.0.1 8081; done'
 	[ "$output" = "$(printf 'ECONNREFUSED\nECONNREFUSED\nEACCES')" ]
-	run "$KK" events --json
+	run "$KK" events --from-ring --json
 	[[ "$output" == *'"reason":"rate limit exceeded"'* ]]
 }
 
@@ -79,7 +79,7 @@ files='"data_access": {"/data/out/*": ["read", "write"], "/usr/*": ["read", "exe
 		"$TRY" connect tcp 127.0.0.1 8081
 		wait; "$TRY" connect tcp 127.0.0.1 8081'
 	[ "$output" = "$(printf 'ECONNREFUSED\nEACCES\nECONNREFUSED')" ]
-	run "$KK" events --json
+	run "$KK" events --from-ring --json
 	[[ "$output" == *'"reason":"too many concurrent connections"'* ]]
 }
 

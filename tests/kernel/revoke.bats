@@ -53,7 +53,7 @@ sys.exit(bits)'
 	touch /data/go
 	bound_wait
 	[ "$status" -eq 31 ]
-	run "$KK" events --json
+	run "$KK" events --from-ring --json
 	[[ "$output" == *'"event_type":"agent.revoked","agent_id":"agent","agent_cert_serial":"'"$(serial_of "$cert")"'"'*'"reason":"key compromise"'* ]]
 	[[ "$output" == *'"decision":"deny","reason":"certificate revoked","errno":"EACCES"'* ]]
 }
@@ -150,7 +150,7 @@ open(\"/data/ready\", \"w\").close(); time.sleep(5); m[:4] = b\"LEAK\"; m.flush(
 	KK_CERT=$cert bound_run "$BATS_TEST_TMPDIR/t.json" sh -c 'for i in 1 2 3; do "$TRY" open /etc/shadow; done; "$TRY" open /data/f; "$TRY" open /data/f'
 	# The third denial revokes at once: that kk-try cannot even write its answer any more.
 	[ "$output" = "$(printf 'EACCES\nEACCES')" ]
-	run "$KK" events --json
+	run "$KK" events --from-ring --json
 	[[ "$output" == *'"event_type":"agent.revoked"'*'"reason":"auto_revoke"'* ]]
 	[[ "$output" == *'"reason":"certificate revoked"'* ]]
 	run "$KK" status --json
@@ -208,7 +208,7 @@ open(\"/data/ready\", \"w\").close(); time.sleep(5); m[:4] = b\"LEAK\"; m.flush(
 	[ "$output" = ok ] # the agent goes on, under the new identity
 	run "$KK" status --json
 	[[ "$output" == *'"serial":"'"$(serial_of "$a")"'","revoked_at":'*'"source":"rotation"'* ]]
-	run "$KK" events --json
+	run "$KK" events --from-ring --json
 	[[ "$output" == *'"event_type":"agent.bound","agent_id":"agent","agent_cert_serial":"'"$(serial_of "$b")"'"'*'"reason":"rotated"'* ]]
 }
 

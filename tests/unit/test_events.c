@@ -66,6 +66,39 @@ UNIT_TEST(decode_record_larger_than_event)
 	CHECK_EQ_INT(kk_event_decode(&raw, sizeof(struct kk_event) + 1, &out), -EINVAL);
 }
 
+/* The executable after the path: path_len is the path's again, kk_event_exe finds it. */
+UNIT_TEST(decode_executable_after_the_path)
+{
+	fill_raw("/a/b\0/usr/bin/cat", 18);
+	raw.ev.exe_len = 13;
+	CHECK_EQ_INT(kk_event_decode(&raw, KK_EVENT_HDR_SIZE + 18, &out), 0);
+	CHECK_EQ_INT(out.path_len, 5);
+	CHECK_EQ_STR(out.path, "/a/b");
+	CHECK_EQ_STR(kk_event_exe(&out), "/usr/bin/cat");
+	CHECK_EQ_INT(kk_event_used(&out), 18);
+	/* No path: one NUL stands for it, and path_len is 0. */
+	fill_raw("\0/usr/bin/cat", 14);
+	raw.ev.exe_len = 13;
+	CHECK_EQ_INT(kk_event_decode(&raw, KK_EVENT_HDR_SIZE + 14, &out), 0);
+	CHECK_EQ_INT(out.path_len, 0);
+	CHECK_EQ_STR(kk_event_exe(&out), "/usr/bin/cat");
+	CHECK_EQ_INT(kk_event_used(&out), 14);
+	/* Unterminated: cut at the record's end, never read past it. */
+	fill_raw("/a/b\0/usr/bin/catX", 18);
+	raw.ev.exe_len = 13;
+	CHECK_EQ_INT(kk_event_decode(&raw, KK_EVENT_HDR_SIZE + 18, &out), 0);
+	CHECK_EQ_STR(kk_event_exe(&out), "/usr/bin/cat"); /* its 13th byte, X, made the NUL */
+	/* exe_len past path_len, or leaving no byte of path: malformed. */
+	raw.ev.exe_len = 19;
+	CHECK_EQ_INT(kk_event_decode(&raw, KK_EVENT_HDR_SIZE + 18, &out), -EINVAL);
+	raw.ev.exe_len = 18;
+	CHECK_EQ_INT(kk_event_decode(&raw, KK_EVENT_HDR_SIZE + 18, &out), -EINVAL);
+	/* None: NULL. */
+	fill_raw("/a/b", 5);
+	CHECK_EQ_INT(kk_event_decode(&raw, KK_EVENT_HDR_SIZE + 5, &out), 0);
+	CHECK(kk_event_exe(&out) == NULL);
+}
+
 UNIT_TEST(decode_valid_record)
 {
 	fill_raw("/a/b", 5);
@@ -431,6 +464,7 @@ int main(void)
 	UNIT_RUN(decode_short_record);
 	UNIT_RUN(decode_path_len_past_end);
 	UNIT_RUN(decode_record_larger_than_event);
+	UNIT_RUN(decode_executable_after_the_path);
 	UNIT_RUN(decode_valid_record);
 	UNIT_RUN(decode_network_fields);
 	UNIT_RUN(decode_two_paths);

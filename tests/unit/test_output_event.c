@@ -3,6 +3,8 @@
  * Unit tests of user/output_event.c: one event as a JSON line, with and without the agent it is
  * about, for file, link, exec, network, unix and socket events.
  */
+#include <unistd.h>
+
 #include "events.h"
 #include "test_output_event.h"
 
@@ -36,7 +38,24 @@ UNIT_TEST(json_denied_event_fields)
 	CHECK_EQ_STR(str_item(o, "decision"), "deny");
 	CHECK_EQ_STR(str_item(o, "reason"), "path not in scope");
 	CHECK_EQ_STR(str_item(o, "errno"), "EACCES");
-	CHECK_EQ_INT(cJSON_GetArraySize(o), 16);
+	CHECK(null_item(o, "exe"));  /* no executable recorded */
+	CHECK(null_item(o, "host")); /* the clock was never synced: no host name */
+	CHECK_EQ_INT(cJSON_GetArraySize(o), 18);
+}
+
+/* The consumer's host name, from its clock sync, on every event. */
+UNIT_TEST(json_host_from_the_consumer)
+{
+	char host[65] = "";
+	cJSON *o;
+
+	CHECK_EQ_INT(gethostname(host, sizeof(host) - 1), 0);
+	fill_event("/data/x");
+	kk_clock_sync(&clk);
+	o = event_json(1, &who7);
+	clk.host[0] = '\0';
+	CHECK(o != NULL);
+	CHECK_EQ_STR(str_item(o, "host"), host);
 }
 
 UNIT_TEST(json_with_who)
@@ -50,7 +69,7 @@ UNIT_TEST(json_with_who)
 	CHECK_EQ_STR(str_item(o, "agent_cert_serial"), "0a1b2c3d");
 	CHECK_EQ_STR(str_item(o, "policy_version"), "2026.06.1");
 	CHECK_EQ_INT(num_item(o, "binding"), 7);
-	CHECK_EQ_INT(cJSON_GetArraySize(o), 16);
+	CHECK_EQ_INT(cJSON_GetArraySize(o), 18);
 }
 
 /* A who whose members are unknown (NULL): each prints null, the others their string. */
@@ -188,7 +207,7 @@ UNIT_TEST(json_agent_event_has_no_decision)
 	CHECK(item(o, "errno") == NULL);
 	CHECK(action() != NULL);
 	CHECK_EQ_INT(cJSON_GetArraySize(action()), 0);
-	CHECK_EQ_INT(cJSON_GetArraySize(o), 13);
+	CHECK_EQ_INT(cJSON_GetArraySize(o), 15);
 }
 
 /* AF_INET: the IPv4-mapped address prints as IPv4; access is not part of a network action. */
@@ -406,6 +425,7 @@ int main(void)
 {
 	UNIT_RUN(json_denied_event_fields);
 	UNIT_RUN(json_with_who);
+	UNIT_RUN(json_host_from_the_consumer);
 	UNIT_RUN(json_who_with_null_members);
 	UNIT_RUN(json_invalid_utf8_path_becomes_fffd);
 	UNIT_RUN(json_invalid_utf8_comm_becomes_fffd);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DIR_TEMPLATE "/tmp/kk-state-XXXXXX"
@@ -266,6 +267,42 @@ UNIT_TEST(remove_takes_every_copy_of_the_slot)
 	kk_meta_remove(12); /* nothing there: nothing happens */
 }
 
+/* Who a binding was outlives it: kk_meta_remove retains the record, for late events. */
+UNIT_TEST(who_is_retained_after_the_binding)
+{
+	const struct kk_who_rec w = { "trading_bot_v2", "0a1b", "2026.06.1" };
+	struct kk_who_rec r;
+
+	CHECK_EQ_INT(kk_who_save(3, 9, &w), 0);
+	CHECK_EQ_INT(kk_who_load(3, 9, &r), 0);
+	CHECK_EQ_STR(r.agent_id, "trading_bot_v2");
+	CHECK_EQ_INT(kk_who_load(3, 8, &r), -ENOENT); /* another generation */
+	kk_meta_remove(3);
+	CHECK_EQ_INT(access(S("%u-%u.who.json", 3, 9), F_OK), -1);
+	CHECK_EQ_INT(access(S("ended/%u-%u.json", 3, 9), F_OK), 0);
+	CHECK_EQ_INT(kk_who_load(3, 9, &r), 0);
+	CHECK_EQ_STR(r.agent_id, "trading_bot_v2");
+	CHECK_EQ_STR(r.serial, "0a1b");
+	CHECK_EQ_STR(r.policy_version, "2026.06.1");
+}
+
+/* Retained records past KK_WHO_KEEP_S are pruned when the next binding ends. */
+UNIT_TEST(who_retained_records_are_pruned_by_age)
+{
+	const struct kk_who_rec w = { "a", "", "" };
+	struct timespec old[2] = { { .tv_sec = time(NULL) - KK_WHO_KEEP_S - 60 } };
+	struct kk_who_rec r;
+
+	old[1] = old[0];
+	CHECK_EQ_INT(kk_who_save(4, 1, &w), 0);
+	kk_meta_remove(4);
+	CHECK_EQ_INT(utimensat(AT_FDCWD, S("ended/%u-%u.json", 4, 1), old, 0), 0);
+	CHECK_EQ_INT(kk_who_save(5, 1, &w), 0);
+	kk_meta_remove(5);
+	CHECK_EQ_INT(kk_who_load(4, 1, &r), -ENOENT);
+	CHECK_EQ_INT(kk_who_load(5, 1, &r), 0);
+}
+
 /* A record of before the copies (no "format") still loads, naming the user's files. */
 UNIT_TEST(format_1_record_loads)
 {
@@ -357,6 +394,8 @@ int main(void)
 		UNIT_RUN(copy_refuses_another_certificate);
 		UNIT_RUN(remove_takes_every_copy_of_the_slot);
 		UNIT_RUN(format_1_record_loads);
+		UNIT_RUN(who_is_retained_after_the_binding);
+		UNIT_RUN(who_retained_records_are_pruned_by_age);
 		UNIT_RUN(canonical_policy_reads_back);
 		UNIT_RUN(canonical_load_refuses_a_user_policy);
 	}
