@@ -23,13 +23,10 @@
 #include "kakunin.skel.h"
 #include "log.h"
 #include "maps.h"
-
-#define PIN_MAPS  KK_PIN_ROOT "/maps"
-#define PIN_PROGS KK_PIN_ROOT "/progs"
-#define PIN_LINKS KK_PIN_LINKS
+#include "maps_int.h"
 
 /* Maps that carry state and are pinned (enum kk_map_id order); kk_scratch is per-load scratch. */
-static const char *const pinned_maps[KK_MAP_COUNT] = {
+const char *const kk_maps_pinned_names[KK_MAP_COUNT] = {
 	[KK_MAP_TASK] = "kk_task",	     [KK_MAP_BINDINGS] = "kk_bindings",
 	[KK_MAP_IDENTS] = "kk_idents",	     [KK_MAP_POLICIES] = "kk_policies",
 	[KK_MAP_RUNTIME] = "kk_runtime",     [KK_MAP_PATHS] = "kk_paths",
@@ -43,6 +40,7 @@ static const char *const pinned_maps[KK_MAP_COUNT] = {
 	[KK_MAP_REVOKED] = "kk_revoked",
 };
 #define N_PINNED_MAPS KK_MAP_COUNT
+#define pinned_maps   kk_maps_pinned_names /* the short name used below */
 
 static void pin_path(char *buf, size_t len, const char *dir, const char *name)
 {
@@ -57,7 +55,7 @@ static int open_pin(const char *name)
 	return bpf_obj_get(path);
 }
 
-static int check_bpffs(struct kk_error *e)
+int kk_maps_check_bpffs(struct kk_error *e)
 {
 	struct statfs st;
 
@@ -67,7 +65,7 @@ static int check_bpffs(struct kk_error *e)
 	return 0;
 }
 
-static int mkdir_p(const char *dir, struct kk_error *e)
+int kk_maps_mkdir(const char *dir, struct kk_error *e)
 {
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return kk_error_set(e, -errno, dir, "cannot create: %s", strerror(errno));
@@ -78,7 +76,7 @@ static int mkdir_p(const char *dir, struct kk_error *e)
  * Programs attached to a hook. The syscall program kk_emit and the task iterator kk_bind_iter
  * are only pinned, and run on demand.
  */
-static bool attached(const struct bpf_program *prog)
+bool kk_maps_attached(const struct bpf_program *prog)
 {
 	return bpf_program__type(prog) != BPF_PROG_TYPE_SYSCALL &&
 	       bpf_program__expected_attach_type(prog) != BPF_TRACE_ITER;
@@ -90,7 +88,7 @@ static bool attached(const struct bpf_program *prog)
  * would fail the whole load, so it is not loaded. One object then loads on every kernel; the
  * hook does not exist there, so there is nothing to mediate.
  */
-static int skip_absent_hooks(struct kakunin *skel, struct kk_error *e)
+int kk_maps_skip_absent_hooks(struct kakunin *skel, struct kk_error *e)
 {
 	struct bpf_program *prog;
 	struct btf *btf;
@@ -123,7 +121,7 @@ static bool all_links_pinned(struct kakunin *skel)
 	char path[PATH_MAX];
 
 	bpf_object__for_each_program(prog, skel->obj) {
-		if (!attached(prog) || !bpf_program__autoload(prog))
+		if (!kk_maps_attached(prog) || !bpf_program__autoload(prog))
 			continue;
 		pin_path(path, sizeof(path), PIN_LINKS, bpf_program__name(prog));
 		if (access(path, F_OK) != 0)
@@ -156,7 +154,7 @@ static int attach_and_pin(struct kakunin *skel, struct kk_error *e)
 
 		if (!bpf_program__autoload(prog))
 			continue; /* its hook is not in this kernel (skip_absent_hooks) */
-		if (!attached(prog)) {
+		if (!kk_maps_attached(prog)) {
 			pin_path(path, sizeof(path), PIN_PROGS, name);
 			err = repin(path, bpf_program__fd(prog));
 			if (err)
@@ -196,7 +194,7 @@ static void unpin_programs(struct kakunin *skel)
 	}
 }
 
-static void unpin_new_maps(const bool existed[N_PINNED_MAPS])
+void kk_maps_unpin_new(const bool existed[N_PINNED_MAPS])
 {
 	char path[PATH_MAX];
 	size_t i;
@@ -265,7 +263,7 @@ static int write_stamp(int fd)
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-static int set_map_pins(struct kakunin *skel, bool existed[N_PINNED_MAPS])
+int kk_maps_set_pins(struct kakunin *skel, bool existed[N_PINNED_MAPS])
 {
 	char path[PATH_MAX];
 	size_t i;
@@ -302,7 +300,7 @@ int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e)
 	int err;
 
 	*already = false;
-	err = check_bpffs(e);
+	err = kk_maps_check_bpffs(e);
 	if (err)
 		return err;
 	skel = kakunin__open();
@@ -314,18 +312,18 @@ int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e)
 				   strerror(errno));
 		goto out;
 	}
-	err = skip_absent_hooks(skel, e);
+	err = kk_maps_skip_absent_hooks(skel, e);
 	if (err)
 		goto out;
 	if (all_links_pinned(skel)) {
 		*already = true;
 		goto out;
 	}
-	err = mkdir_p(KK_PIN_ROOT, e);
-	err = err ?: mkdir_p(PIN_MAPS, e);
-	err = err ?: mkdir_p(PIN_PROGS, e);
-	err = err ?: mkdir_p(PIN_LINKS, e);
-	if (!err && (err = set_map_pins(skel, existed)))
+	err = kk_maps_mkdir(KK_PIN_ROOT, e);
+	err = err ?: kk_maps_mkdir(PIN_MAPS, e);
+	err = err ?: kk_maps_mkdir(PIN_PROGS, e);
+	err = err ?: kk_maps_mkdir(PIN_LINKS, e);
+	if (!err && (err = kk_maps_set_pins(skel, existed)))
 		kk_error_set(e, err, PIN_MAPS, "cannot set the pins: %s", strerror(-err));
 	if (err)
 		goto out;
@@ -351,7 +349,7 @@ int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e)
 	/* Links pinned by this run would keep a half-loaded set enforcing: remove them. */
 	unpin_programs(skel);
 out_unpin:
-	unpin_new_maps(existed);
+	kk_maps_unpin_new(existed);
 out:
 	kakunin__destroy(skel);
 	return err;

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * maps_int — what maps.c shares with maps_upgrade.c and nothing else: the pin directories and
+ * the steps of a load (maps.h is the interface for everyone else).
+ */
+#ifndef KK_MAPS_INT_H
+#define KK_MAPS_INT_H
+
+#include <stdbool.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+
+#define PIN_MAPS  KK_PIN_ROOT "/maps"
+#define PIN_PROGS KK_PIN_ROOT "/progs"
+#define PIN_LINKS KK_PIN_LINKS
+
+struct kakunin;
+struct kk_error;
+
+/* The names of the pinned maps, in enum kk_map_id order. */
+extern const char *const kk_maps_pinned_names[KK_MAP_COUNT];
+
+/* /sys/fs/bpf is a mounted bpf filesystem: 0, or -ENOENT and e. */
+int kk_maps_check_bpffs(struct kk_error *e);
+/* mkdir dir (0700), fine when it exists: 0, or -errno and e. */
+int kk_maps_mkdir(const char *dir, struct kk_error *e);
+/* Is prog attached to a hook (true), or only pinned and run on demand (kk_emit, kk_bind_iter)? */
+bool kk_maps_attached(const struct bpf_program *prog);
+/* Leave out the programs whose hook the running kernel does not have. 0, or -errno and e. */
+int kk_maps_skip_absent_hooks(struct kakunin *skel, struct kk_error *e);
+/* Point every map of skel at its pin (reused when pinned); existed[i]: map i was pinned. */
+int kk_maps_set_pins(struct kakunin *skel, bool existed[KK_MAP_COUNT]);
+/* Remove the pins of the maps that a failed load created (existed[i] false). */
+void kk_maps_unpin_new(const bool existed[KK_MAP_COUNT]);
+
+#endif
