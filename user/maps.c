@@ -389,6 +389,9 @@ int kk_maps_unload(bool *was_loaded, struct kk_error *e)
 	err = remove_pins(PIN_LINKS, &removed, e);
 	err = remove_pins(PIN_PROGS, &removed, e) ?: err;
 	err = remove_pins(PIN_MAPS, &removed, e) ?: err;
+	/* What an upgrade killed half-way left (maps_upgrade.c). */
+	err = remove_pins(STAGE_LINKS, &removed, e) ?: err;
+	err = remove_pins(STAGE_PROGS, &removed, e) ?: err;
 	if (!err && rmdir(KK_PIN_ROOT) != 0 && errno != ENOENT)
 		err = kk_error_set(e, -errno, KK_PIN_ROOT, "cannot remove: %s", strerror(errno));
 	*was_loaded = removed > 0;

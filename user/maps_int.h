@@ -14,6 +14,9 @@
 #define PIN_MAPS  KK_PIN_ROOT "/maps"
 #define PIN_PROGS KK_PIN_ROOT "/progs"
 #define PIN_LINKS KK_PIN_LINKS
+/* load --upgrade's new pins wait here until renamed over the old ones (maps_upgrade.c). */
+#define STAGE_LINKS KK_PIN_ROOT "/upgrade.links"
+#define STAGE_PROGS KK_PIN_ROOT "/upgrade.progs"
 
 struct kakunin;
 struct kk_error;

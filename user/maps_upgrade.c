@@ -29,10 +29,6 @@
 #include "maps.h"
 #include "maps_int.h"
 
-/* New pins wait here until they are renamed over the old ones; removed when done. */
-#define STAGE_LINKS KK_PIN_ROOT "/upgrade.links"
-#define STAGE_PROGS KK_PIN_ROOT "/upgrade.progs"
-
 struct old_link {
 	char name[KK_PROG_NAME_SIZE];
 	int fd;	   /* holds the old link attached until the upgrade is over */
@@ -75,6 +71,10 @@ static int map_compatible(struct bpf_map *map, const char *name, int fd, bool ri
 	if (ring_kept && bpf_map__set_max_entries(map, in.max_entries))
 		return kk_error_set(e, -errno, name, "cannot keep the event ring: %s",
 				    strerror(errno));
+	if (in.type == BPF_MAP_TYPE_RINGBUF && in.max_entries != bpf_map__max_entries(map))
+		return kk_error_set(e, -EINVAL, "--ringbuf-size", "the pinned event ring is %u "
+				    "bytes and --upgrade keeps it: leave --ringbuf-size out",
+				    in.max_entries);
 	if (in.type == bpf_map__type(map) && in.key_size == bpf_map__key_size(map) &&
 	    in.value_size == bpf_map__value_size(map) &&
 	    in.max_entries == bpf_map__max_entries(map) && in.map_flags == bpf_map__map_flags(map))
