@@ -25,8 +25,13 @@
 #include "maps.h"
 #include "maps_int.h"
 
-/* Maps that carry state and are pinned (enum kk_map_id order); kk_scratch is per-load scratch. */
-const char *const kk_maps_pinned_names[KK_MAP_COUNT] = {
+/*
+ * Maps that carry state and are pinned: enum kk_map_id order, which commands open, then the
+ * state only the programs use, pinned so that load --upgrade keeps it (kk_socks: a bound
+ * agent's sockets, its listeners among them; kk_objs: the IPC objects it made; kk_files: files
+ * already decided). kk_scratch is per-load scratch.
+ */
+const char *const kk_maps_pinned_names[KK_MAPS_PINNED] = {
 	[KK_MAP_TASK] = "kk_task",	     [KK_MAP_BINDINGS] = "kk_bindings",
 	[KK_MAP_IDENTS] = "kk_idents",	     [KK_MAP_POLICIES] = "kk_policies",
 	[KK_MAP_RUNTIME] = "kk_runtime",     [KK_MAP_PATHS] = "kk_paths",
@@ -38,6 +43,7 @@ const char *const kk_maps_pinned_names[KK_MAP_COUNT] = {
 	[KK_MAP_PENDING] = "kk_pending",     [KK_MAP_CGROUPS] = "kk_cgroups",
 	[KK_MAP_BINDREQ] = "kk_bindreq",     [KK_MAP_LIVE] = "kk_live",
 	[KK_MAP_REVOKED] = "kk_revoked",
+	[KK_MAP_COUNT] = "kk_socks",	     "kk_objs", "kk_files",
 };
 #define N_PINNED_MAPS KK_MAP_COUNT
 #define pinned_maps   kk_maps_pinned_names /* the short name used below */
@@ -194,12 +200,12 @@ static void unpin_programs(struct kakunin *skel)
 	}
 }
 
-void kk_maps_unpin_new(const bool existed[N_PINNED_MAPS])
+void kk_maps_unpin_new(const bool existed[KK_MAPS_PINNED])
 {
 	char path[PATH_MAX];
 	size_t i;
 
-	for (i = 0; i < N_PINNED_MAPS; i++) {
+	for (i = 0; i < KK_MAPS_PINNED; i++) {
 		if (existed[i])
 			continue;
 		pin_path(path, sizeof(path), PIN_MAPS, pinned_maps[i]);
@@ -263,12 +269,12 @@ static int write_stamp(int fd)
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-int kk_maps_set_pins(struct kakunin *skel, bool existed[N_PINNED_MAPS])
+int kk_maps_set_pins(struct kakunin *skel, bool existed[KK_MAPS_PINNED])
 {
 	char path[PATH_MAX];
 	size_t i;
 
-	for (i = 0; i < N_PINNED_MAPS; i++) {
+	for (i = 0; i < KK_MAPS_PINNED; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
 
 		if (!map)
@@ -295,7 +301,7 @@ static int reuse_check(struct kk_error *e)
 
 int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e)
 {
-	bool existed[N_PINNED_MAPS] = { 0 };
+	bool existed[KK_MAPS_PINNED] = { 0 };
 	struct kakunin *skel;
 	int err;
 

@@ -42,7 +42,7 @@ struct upgrade {
 	struct bpf_link *link[KK_MAX_PROGRAMS]; /* the new links, by program order */
 	const char *name[KK_MAX_PROGRAMS];	/* the new programs, attached ones first */
 	int n_attached, n_new;
-	bool existed[KK_MAP_COUNT];
+	bool existed[KK_MAPS_PINNED];
 };
 
 static void path_of(char *buf, const char *dir, const char *name)
@@ -96,7 +96,7 @@ static int maps_compatible(struct kakunin *skel, uint32_t ringbuf_size, struct k
 	char path[PATH_MAX];
 	int i, fd, err = 0;
 
-	for (i = 0; i < KK_MAP_COUNT && !err; i++) {
+	for (i = 0; i < KK_MAPS_PINNED && !err; i++) {
 		const char *name = kk_maps_pinned_names[i];
 		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, name);
 
@@ -342,7 +342,7 @@ int kk_maps_upgrade(uint32_t ringbuf_size, struct kk_maps_upgrade *r, struct kk_
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return kk_error_set(e, -ENOMEM, NULL, "out of memory");
-	for (i = 0; i < KK_MAP_COUNT; i++)
+	for (i = 0; i < KK_MAPS_PINNED; i++)
 		u->existed[i] = true; /* until kk_maps_set_pins says which were not pinned */
 	err = kk_maps_check_bpffs(e) ?: load_on_pinned_maps(u, ringbuf_size, e);
 	err = err ?: hold_old_links(u, e);

@@ -149,23 +149,23 @@ while True:
 	[ -e "$LINKS/kk_file_permission" ]
 	[ "$(ls "$LINKS" | wc -l)" -eq "$n" ]
 	settles "$n"
-	[ ! -e /sys/fs/bpf/kakunin/upgrade.links ]
+	[ ! -e /sys/fs/bpf/kakunin/upgrade_links ]
 }
 
 @test "a pinned map of another layout is refused in one line, and nothing changes" {
 	local before maps=/sys/fs/bpf/kakunin/maps
 	before=$(prog_of kk_file_open)
 	# A pinned kk_conns of another shape, as a build with another layout would have left.
-	mv "$maps/kk_conns" /sys/fs/bpf/kk_conns.real
+	mv "$maps/kk_conns" /sys/fs/bpf/kk_conns_real
 	bpftool map create "$maps/kk_conns" type hash key 4 value 4 entries 7 name kk_conns
 	run --separate-stderr "$KK" load --upgrade
 	rm "$maps/kk_conns"
-	mv /sys/fs/bpf/kk_conns.real "$maps/kk_conns"
+	mv /sys/fs/bpf/kk_conns_real "$maps/kk_conns"
 	[ "$status" -eq 1 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ "$stderr" == "kakunin-bpf: load: kk_conns: pinned with key 4, value 4, 7 entries, this build has "*": --upgrade keeps only maps of an unchanged layout; run \`kakunin-bpf unload --force\` (bindings end), then \`kakunin-bpf load\`" ]]
 	[ "$(prog_of kk_file_open)" = "$before" ]
-	[ ! -e /sys/fs/bpf/kakunin/upgrade.links ]
+	[ ! -e /sys/fs/bpf/kakunin/upgrade_links ]
 	run --separate-stderr "$KK" load --upgrade --ringbuf-size 8192 --json
 	[ "$status" -eq 1 ]
 	[[ "$output" == '{"error":{"code":-22,"errno":"EINVAL","what":"--ringbuf-size","why":"the pinned event ring is '*' bytes and --upgrade keeps it: leave --ringbuf-size out"}'* ]]
