@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * cmd_load — `kakunin-bpf load [--upgrade] [--ringbuf-size BYTES] [--json]` and
- * `kakunin-bpf unload [--force] [--json]`: argv to a request, the operation (op_load.c), its result or error as text or JSON.
+ * `kakunin-bpf unload [--force] [--json]`: argv to a request, the operation (op_load.c), its
+ * result or error as text or JSON.
  */
 #include <errno.h>
 #include <getopt.h>
