@@ -46,9 +46,14 @@ settles() {
 	return 1
 }
 
-# json_get JSON EXPR: EXPR evaluated on the parsed JSON (bound as j), printed.
+# json_get JSON EXPR: EXPR evaluated on the parsed JSON (bound as j), printed; the items of a
+# tuple separated by spaces.
 json_get() {
-	python3 -c 'import json, sys; j = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+	python3 -c '
+import json, sys
+j = json.loads(sys.argv[1])
+r = eval(sys.argv[2])
+print(" ".join(map(str, r)) if isinstance(r, tuple) else r)' "$1" "$2"
 }
 
 @test "load --upgrade replaces every program; a task bound before is confined throughout" {
