@@ -169,8 +169,8 @@ KK_MAP struct {
  * kk_files — key: a struct file's address; value: struct kk_file_mark, written by the hooks when
  * a bound task opens a file (or first uses one it did not open) and it was decided. LRU: when
  * full the oldest entry goes, and that file is decided on its path again at its next use
- * (slower, never wider); entries of freed files age out the same way. Not pinned: a fresh load
- * starts empty.
+ * (slower, never wider); entries of freed files age out the same way. Pinned so that load
+ * --upgrade keeps it (never opened by commands); a fresh load starts empty.
  */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -183,7 +183,7 @@ KK_MAP struct {
  * kk_objs — key: the address of a System V IPC object (struct kern_ipc_perm) or a key (struct
  * key); value: struct kk_mark, the binding that created it. Written in *_alloc_security and
  * key_alloc for bound tasks, dropped in *_free_security and key_free. Full: the bound task's
- * creation is refused (ENOSPC, counted). Not pinned, as kk_files.
+ * creation is refused (ENOSPC, counted). Pinned for load --upgrade only, as kk_files.
  */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -196,7 +196,8 @@ KK_MAP struct {
  * kk_socks — socket storage (value struct kk_sock) of sockets made by bound tasks or used by
  * them: the owning binding and the last peer decided. Cloned to accepted sockets
  * (BPF_F_CLONE); freed with the socket; no size limit (an allocation failure leaves the socket
- * unmarked, so it is decided again at its next use).
+ * unmarked, so it is decided again at its next use). Pinned for load --upgrade only, as
+ * kk_files: a bound agent's listeners keep accepting across an upgrade.
  */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);

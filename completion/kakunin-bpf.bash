@@ -10,7 +10,7 @@ _kakunin_bpf_commands="load unload bind run unbind revoke rotate status health e
 # The options of one command (for `policy` and `audit`, of their subcommands).
 _kakunin_bpf_opts() {
 	case $1 in
-	load) echo "--ringbuf-size --json --help" ;;
+	load) echo "--upgrade --ringbuf-size --json --help" ;;
 	unload) echo "--force --json --help" ;;
 	bind) echo "--pid --tree --cgroup --cert --policy --ca --region --offline --json --help" ;;
 	run) echo "--cert --policy --ca --region --offline --keep-fds --json --help --" ;;

@@ -37,6 +37,8 @@
 #define KK_MAX_CGROUPS	    1024  /* kk_cgroups: bound cgroups */
 #define KK_REVOKED_MAX	    65536 /* kk_revoked: the revocation list */
 #define KK_TREE_DEPTH	    32	  /* generations below a --tree root that bind looks at */
+#define KK_MAX_PROGRAMS	    256	  /* programs of one build: load --upgrade tracks them by name */
+#define KK_PROG_NAME_SIZE   64	  /* a program's name as pinned (bpf_program__name), with NUL */
 
 /*
  * Identity text. A serial is at most KK_SERIAL_MAX bytes of magnitude (RFC 5280); its lowercase

@@ -50,7 +50,8 @@ int kk_abi_check(const struct kk_abi_stamp *pinned, char *why, size_t wlen)
 	if (pinned->format == self.format && pinned->layout == self.layout)
 		return 0;
 	snprintf(why, wlen, "pinned maps are format %u (layout %08x), this build is format %u "
-		 "(layout %08x): run `kakunin-bpf unload --force`, then `kakunin-bpf load` with "
-		 "this build", pinned->format, pinned->layout, self.format, self.layout);
+		 "(layout %08x): `load --upgrade` keeps only maps of its own layout; run "
+		 "`kakunin-bpf unload --force` (bindings end), then `kakunin-bpf load` with this build",
+		 pinned->format, pinned->layout, self.format, self.layout);
 	return -EPROTO;
 }

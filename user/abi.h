@@ -27,7 +27,8 @@ struct kk_abi_stamp kk_abi_of_config(const void *value, size_t value_size);
 
 /*
  * 0 when pinned is this build's stamp; otherwise -EPROTO and one line in why[] saying what the
- * pinned maps are, what this build is, and what to do (unload --force, then load).
+ * pinned maps are, what this build is, and what to do (unload --force, then load: load --upgrade
+ * cannot keep them).
  */
 int kk_abi_check(const struct kk_abi_stamp *pinned, char *why, size_t wlen);
 

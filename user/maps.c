@@ -23,13 +23,15 @@
 #include "kakunin.skel.h"
 #include "log.h"
 #include "maps.h"
+#include "maps_int.h"
 
-#define PIN_MAPS  KK_PIN_ROOT "/maps"
-#define PIN_PROGS KK_PIN_ROOT "/progs"
-#define PIN_LINKS KK_PIN_LINKS
-
-/* Maps that carry state and are pinned (enum kk_map_id order); kk_scratch is per-load scratch. */
-static const char *const pinned_maps[KK_MAP_COUNT] = {
+/*
+ * Maps that carry state and are pinned: enum kk_map_id order, which commands open, then the
+ * state only the programs use, pinned so that load --upgrade keeps it (kk_socks: a bound
+ * agent's sockets, its listeners among them; kk_objs: the IPC objects it made; kk_files: files
+ * already decided). kk_scratch is per-load scratch.
+ */
+const char *const kk_maps_pinned_names[KK_MAPS_PINNED] = {
 	[KK_MAP_TASK] = "kk_task",	     [KK_MAP_BINDINGS] = "kk_bindings",
 	[KK_MAP_IDENTS] = "kk_idents",	     [KK_MAP_POLICIES] = "kk_policies",
 	[KK_MAP_RUNTIME] = "kk_runtime",     [KK_MAP_PATHS] = "kk_paths",
@@ -41,8 +43,10 @@ static const char *const pinned_maps[KK_MAP_COUNT] = {
 	[KK_MAP_PENDING] = "kk_pending",     [KK_MAP_CGROUPS] = "kk_cgroups",
 	[KK_MAP_BINDREQ] = "kk_bindreq",     [KK_MAP_LIVE] = "kk_live",
 	[KK_MAP_REVOKED] = "kk_revoked",
+	[KK_MAP_COUNT] = "kk_socks",	     "kk_objs", "kk_files",
 };
 #define N_PINNED_MAPS KK_MAP_COUNT
+#define pinned_maps   kk_maps_pinned_names /* the short name used below */
 
 static void pin_path(char *buf, size_t len, const char *dir, const char *name)
 {
@@ -57,7 +61,7 @@ static int open_pin(const char *name)
 	return bpf_obj_get(path);
 }
 
-static int check_bpffs(struct kk_error *e)
+int kk_maps_check_bpffs(struct kk_error *e)
 {
 	struct statfs st;
 
@@ -67,7 +71,7 @@ static int check_bpffs(struct kk_error *e)
 	return 0;
 }
 
-static int mkdir_p(const char *dir, struct kk_error *e)
+int kk_maps_mkdir(const char *dir, struct kk_error *e)
 {
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return kk_error_set(e, -errno, dir, "cannot create: %s", strerror(errno));
@@ -78,7 +82,7 @@ static int mkdir_p(const char *dir, struct kk_error *e)
  * Programs attached to a hook. The syscall program kk_emit and the task iterator kk_bind_iter
  * are only pinned, and run on demand.
  */
-static bool attached(const struct bpf_program *prog)
+bool kk_maps_attached(const struct bpf_program *prog)
 {
 	return bpf_program__type(prog) != BPF_PROG_TYPE_SYSCALL &&
 	       bpf_program__expected_attach_type(prog) != BPF_TRACE_ITER;
@@ -90,7 +94,7 @@ static bool attached(const struct bpf_program *prog)
  * would fail the whole load, so it is not loaded. One object then loads on every kernel; the
  * hook does not exist there, so there is nothing to mediate.
  */
-static int skip_absent_hooks(struct kakunin *skel, struct kk_error *e)
+int kk_maps_skip_absent_hooks(struct kakunin *skel, struct kk_error *e)
 {
 	struct bpf_program *prog;
 	struct btf *btf;
@@ -123,7 +127,7 @@ static bool all_links_pinned(struct kakunin *skel)
 	char path[PATH_MAX];
 
 	bpf_object__for_each_program(prog, skel->obj) {
-		if (!attached(prog) || !bpf_program__autoload(prog))
+		if (!kk_maps_attached(prog) || !bpf_program__autoload(prog))
 			continue;
 		pin_path(path, sizeof(path), PIN_LINKS, bpf_program__name(prog));
 		if (access(path, F_OK) != 0)
@@ -156,7 +160,7 @@ static int attach_and_pin(struct kakunin *skel, struct kk_error *e)
 
 		if (!bpf_program__autoload(prog))
 			continue; /* its hook is not in this kernel (skip_absent_hooks) */
-		if (!attached(prog)) {
+		if (!kk_maps_attached(prog)) {
 			pin_path(path, sizeof(path), PIN_PROGS, name);
 			err = repin(path, bpf_program__fd(prog));
 			if (err)
@@ -196,12 +200,12 @@ static void unpin_programs(struct kakunin *skel)
 	}
 }
 
-static void unpin_new_maps(const bool existed[N_PINNED_MAPS])
+void kk_maps_unpin_new(const bool existed[KK_MAPS_PINNED])
 {
 	char path[PATH_MAX];
 	size_t i;
 
-	for (i = 0; i < N_PINNED_MAPS; i++) {
+	for (i = 0; i < KK_MAPS_PINNED; i++) {
 		if (existed[i])
 			continue;
 		pin_path(path, sizeof(path), PIN_MAPS, pinned_maps[i]);
@@ -265,12 +269,12 @@ static int write_stamp(int fd)
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-static int set_map_pins(struct kakunin *skel, bool existed[N_PINNED_MAPS])
+int kk_maps_set_pins(struct kakunin *skel, bool existed[KK_MAPS_PINNED])
 {
 	char path[PATH_MAX];
 	size_t i;
 
-	for (i = 0; i < N_PINNED_MAPS; i++) {
+	for (i = 0; i < KK_MAPS_PINNED; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, pinned_maps[i]);
 
 		if (!map)
@@ -297,12 +301,12 @@ static int reuse_check(struct kk_error *e)
 
 int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e)
 {
-	bool existed[N_PINNED_MAPS] = { 0 };
+	bool existed[KK_MAPS_PINNED] = { 0 };
 	struct kakunin *skel;
 	int err;
 
 	*already = false;
-	err = check_bpffs(e);
+	err = kk_maps_check_bpffs(e);
 	if (err)
 		return err;
 	skel = kakunin__open();
@@ -314,18 +318,18 @@ int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e)
 				   strerror(errno));
 		goto out;
 	}
-	err = skip_absent_hooks(skel, e);
+	err = kk_maps_skip_absent_hooks(skel, e);
 	if (err)
 		goto out;
 	if (all_links_pinned(skel)) {
 		*already = true;
 		goto out;
 	}
-	err = mkdir_p(KK_PIN_ROOT, e);
-	err = err ?: mkdir_p(PIN_MAPS, e);
-	err = err ?: mkdir_p(PIN_PROGS, e);
-	err = err ?: mkdir_p(PIN_LINKS, e);
-	if (!err && (err = set_map_pins(skel, existed)))
+	err = kk_maps_mkdir(KK_PIN_ROOT, e);
+	err = err ?: kk_maps_mkdir(PIN_MAPS, e);
+	err = err ?: kk_maps_mkdir(PIN_PROGS, e);
+	err = err ?: kk_maps_mkdir(PIN_LINKS, e);
+	if (!err && (err = kk_maps_set_pins(skel, existed)))
 		kk_error_set(e, err, PIN_MAPS, "cannot set the pins: %s", strerror(-err));
 	if (err)
 		goto out;
@@ -351,7 +355,7 @@ int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e)
 	/* Links pinned by this run would keep a half-loaded set enforcing: remove them. */
 	unpin_programs(skel);
 out_unpin:
-	unpin_new_maps(existed);
+	kk_maps_unpin_new(existed);
 out:
 	kakunin__destroy(skel);
 	return err;
@@ -391,6 +395,9 @@ int kk_maps_unload(bool *was_loaded, struct kk_error *e)
 	err = remove_pins(PIN_LINKS, &removed, e);
 	err = remove_pins(PIN_PROGS, &removed, e) ?: err;
 	err = remove_pins(PIN_MAPS, &removed, e) ?: err;
+	/* What an upgrade killed half-way left (maps_upgrade.c). */
+	err = remove_pins(STAGE_LINKS, &removed, e) ?: err;
+	err = remove_pins(STAGE_PROGS, &removed, e) ?: err;
 	if (!err && rmdir(KK_PIN_ROOT) != 0 && errno != ENOENT)
 		err = kk_error_set(e, -errno, KK_PIN_ROOT, "cannot remove: %s", strerror(errno));
 	*was_loaded = removed > 0;

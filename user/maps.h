@@ -56,6 +56,32 @@ struct kk_maps {
 struct kk_error;
 int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e);
 
+/* What `load --upgrade` did to one program, named as its pins are. */
+enum kk_prog_change {
+	KK_PROG_REPLACED, /* attached before and after: this build's program runs instead */
+	KK_PROG_ADDED,	  /* only this build has it: attached */
+	KK_PROG_REMOVED,  /* only the old build had it: detached */
+};
+
+struct kk_maps_upgrade {
+	int n; /* entries of prog[] */
+	struct {
+		char name[KK_PROG_NAME_SIZE];
+		enum kk_prog_change change;
+	} prog[KK_MAX_PROGRAMS];
+	uint64_t overlap_us; /* from the first new link attached to the last old one let go */
+};
+
+/*
+ * Replace the attached programs (the link pins) with this build's, keeping every pinned map, so
+ * bindings, identities and revocations stay in force. Make before break: all new programs are
+ * attached before any old link is let go (see maps_upgrade.c). Refused (-EPROTO and e, nothing
+ * changed) when a pinned map's layout differs from this build's; on any failure every old link
+ * is back in place. ringbuf_size 0 keeps the pinned event ring; another size is refused. The
+ * caller checked that kakunin-bpf is loaded with this build's ABI stamp.
+ */
+int kk_maps_upgrade(uint32_t ringbuf_size, struct kk_maps_upgrade *u, struct kk_error *e);
+
 /*
  * Remove every pin (detaching the programs). *was_loaded tells whether there was anything.
  * -errno and e: the last pin that could not be removed (the others are still removed).

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "hooks.h"
 #include "kakunin.h"
+#include "maps.h"
 #include "revoke.h"
 
 /*
@@ -199,12 +200,16 @@ const char *kk_revoke_tasks_name(enum kk_revoke_tasks t);
 /* --- load and unload (op_load.c) --- */
 
 struct kk_load_req {
-	uint32_t ringbuf_size; /* bytes; 0: KK_RINGBUF_SIZE */
+	uint32_t ringbuf_size; /* bytes; 0: KK_RINGBUF_SIZE (with upgrade: the pinned ring's) */
+	bool upgrade;	       /* replace loaded programs by this build's (nothing loaded: load) */
 };
 
 struct kk_load_res {
 	bool already;	   /* a complete earlier load is still pinned: nothing changed */
 	bool no_lsm;	   /* on failure: this kernel cannot run BPF-LSM programs (exit 3) */
+	bool upgraded;	   /* upgrade replaced a loaded build's programs (up holds what changed) */
+	uint64_t took_us;  /* the whole operation */
+	struct kk_maps_upgrade up;
 	char warning[400]; /* not fatal (revocations not restored from disk); "" */
 };
 

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * op_load — load (and attach and pin) the BPF-LSM programs, or remove them. load is harmless when
- * already loaded; after a reboot it refills the revocation list from the state directory. unload
+ * already loaded; after a reboot it refills the revocation list from the state directory. With
+ * upgrade, a loaded build's programs are replaced by this build's on the same maps. unload
  * refuses while bindings are live, whose agents would run unconfined, unless forced.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bind.h"
@@ -34,21 +36,42 @@ int kk_load_req_init(struct kk_load_req *r, const char *ringbuf_size, struct kk_
 	return 0;
 }
 
-int kk_op_load(const struct kk_load_req *r, struct kk_load_res *res, struct kk_error *e)
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * load --upgrade on a loaded kakunin-bpf. The maps are opened first: that refuses another
+ * build's ABI stamp in one line. The bindings lock is held throughout, so no bind, unbind or
+ * revoke interleaves with the switch.
+ */
+static int upgrade(const struct kk_load_req *r, struct kk_load_res *res, struct kk_error *e)
+{
+	struct kk_maps m;
+	int err;
+
+	err = kk_maps_open_e(&m, e);
+	if (err)
+		return err;
+	err = kk_maps_lock_e(&m, e) ?: kk_maps_upgrade(r->ringbuf_size, &res->up, e);
+	if (!err && (err = kk_maps_sync_clock(&m)))
+		kk_error_set(e, err, NULL, "cannot set the clock offset for allowed_hours: %s",
+			     strerror(-err));
+	res->upgraded = !err;
+	kk_maps_close(&m);
+	return err;
+}
+
+static int load(const struct kk_load_req *r, struct kk_load_res *res, struct kk_error *e)
 {
 	struct kk_error w;
 	struct kk_maps m;
-	char why[512];
 	int err;
 
-	memset(res, 0, sizeof(*res));
-	if (geteuid() != 0)
-		return kk_error_set(e, -EPERM, NULL, "%s", KK_NEED_ROOT);
-	err = kk_lsm_check(why, sizeof(why));
-	if (err) {
-		res->no_lsm = true;
-		return kk_error_set(e, err, NULL, "BPF LSM unavailable: %s", why);
-	}
 	err = kk_maps_load(r->ringbuf_size, &res->already, e);
 	err = err ?: kk_maps_open_e(&m, e);
 	if (err)
@@ -67,6 +90,29 @@ int kk_op_load(const struct kk_load_req *r, struct kk_load_res *res, struct kk_e
 				    "cannot set the clock offset for allowed_hours: %s",
 				    strerror(-err));
 	return 0;
+}
+
+int kk_op_load(const struct kk_load_req *r, struct kk_load_res *res, struct kk_error *e)
+{
+	uint64_t t0 = now_us();
+	char why[512];
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (geteuid() != 0)
+		return kk_error_set(e, -EPERM, NULL, "%s", KK_NEED_ROOT);
+	err = kk_lsm_check(why, sizeof(why));
+	if (err) {
+		res->no_lsm = true;
+		return kk_error_set(e, err, NULL, "BPF LSM unavailable: %s", why);
+	}
+	/* Nothing loaded (no pinned kk_config): an upgrade is a plain load. */
+	if (r->upgrade && access(KK_PIN_ROOT "/maps/kk_config", F_OK) == 0)
+		err = upgrade(r, res, e);
+	else
+		err = load(r, res, e);
+	res->took_us = now_us() - t0;
+	return err;
 }
 
 /*

@@ -66,7 +66,7 @@ v = [int(b, 16) for b in json.load(sys.stdin)["value"]]
 v[20:24] = (99).to_bytes(4, "little")
 print(" ".join("%02x" % b for b in v))')
 	bpftool map update pinned "$cfg" key 0 0 0 0 value hex $val
-	fix='run `kakunin-bpf unload --force`, then `kakunin-bpf load` with this build'
+	fix='`load --upgrade` keeps only maps of its own layout; run `kakunin-bpf unload --force` (bindings end), then `kakunin-bpf load` with this build'
 	run --separate-stderr "$KK" status
 	[ "$status" -eq 1 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]

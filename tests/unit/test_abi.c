@@ -32,8 +32,9 @@ UNIT_TEST(other_format_refused)
 	s.format = KK_RULESET_FORMAT + 1;
 	CHECK_EQ_INT(kk_abi_check(&s, why, sizeof(why)), -EPROTO);
 	snprintf(want, sizeof(want), "pinned maps are format %u (layout %08x), this build is "
-		 "format %u (layout %08x): run `kakunin-bpf unload --force`, then `kakunin-bpf load` with "
-		 "this build", KK_RULESET_FORMAT + 1, s.layout, KK_RULESET_FORMAT, s.layout);
+		 "format %u (layout %08x): `load --upgrade` keeps only maps of its own layout; run "
+		 "`kakunin-bpf unload --force` (bindings end), then `kakunin-bpf load` with this build",
+		 KK_RULESET_FORMAT + 1, s.layout, KK_RULESET_FORMAT, s.layout);
 	CHECK_EQ_STR(why, want);
 }
 

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * maps_int — what maps.c shares with maps_upgrade.c and nothing else: the pin directories and
+ * the steps of a load (maps.h is the interface for everyone else).
+ */
+#ifndef KK_MAPS_INT_H
+#define KK_MAPS_INT_H
+
+#include <stdbool.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+
+#define PIN_MAPS  KK_PIN_ROOT "/maps"
+#define PIN_PROGS KK_PIN_ROOT "/progs"
+#define PIN_LINKS KK_PIN_LINKS
+/* load --upgrade's new pins wait here until renamed over the old ones (maps_upgrade.c). */
+#define STAGE_LINKS KK_PIN_ROOT "/upgrade_links"
+#define STAGE_PROGS KK_PIN_ROOT "/upgrade_progs"
+
+struct kakunin;
+struct kk_error;
+
+/* Pinned maps: the KK_MAP_COUNT that commands open (enum kk_map_id), then program-only state. */
+#define KK_MAPS_PINNED (KK_MAP_COUNT + 3)
+/* The names of the pinned maps, in enum kk_map_id order, then the program-only ones. */
+extern const char *const kk_maps_pinned_names[KK_MAPS_PINNED];
+
+/* /sys/fs/bpf is a mounted bpf filesystem: 0, or -ENOENT and e. */
+int kk_maps_check_bpffs(struct kk_error *e);
+/* mkdir dir (0700), fine when it exists: 0, or -errno and e. */
+int kk_maps_mkdir(const char *dir, struct kk_error *e);
+/* Is prog attached to a hook (true), or only pinned and run on demand (kk_emit, kk_bind_iter)? */
+bool kk_maps_attached(const struct bpf_program *prog);
+/* Leave out the programs whose hook the running kernel does not have. 0, or -errno and e. */
+int kk_maps_skip_absent_hooks(struct kakunin *skel, struct kk_error *e);
+/* Point every map of skel at its pin (reused when pinned); existed[i]: map i was pinned. */
+int kk_maps_set_pins(struct kakunin *skel, bool existed[KK_MAPS_PINNED]);
+/* Remove the pins of the maps that a failed load created (existed[i] false). */
+void kk_maps_unpin_new(const bool existed[KK_MAPS_PINNED]);
+
+#endif
