@@ -23,15 +23,17 @@ K8S=$ROOT/deploy/kubernetes
 	[ "$n" -ge 5 ]
 }
 
-@test "k8s README: the cgroup depth limit and the readiness probe's pin are the code's" {
+@test "k8s README: the cgroup depth limit and the probes' command are the code's" {
 	local levels max
 	levels=$(sed -n 's/^#define KK_CGROUP_LEVELS *\([0-9]*\).*/\1/p' "$ROOT/include/kakunin_limits.h")
 	max=$(grep -o 'At most [0-9]* levels deep' "$K8S/README.md" | grep -o '[0-9]*')
 	[ "$max" -eq $((levels - 1)) ]
-	grep -q "test -e /sys/fs/bpf/kakunin/maps/kk_bindings " "$K8S/daemonset.yaml"
-	grep -q '#define KK_PIN_ROOT "/sys/fs/bpf/kakunin"' "$ROOT/include/kakunin.h"
-	grep -q '#define PIN_MAPS  KK_PIN_ROOT "/maps"' "$ROOT/user/maps.c"
-	grep -q '\[KK_MAP_BINDINGS\] = "kk_bindings"' "$ROOT/user/maps.c"
+	# Both probes run `health`, a command this build has, with options it takes.
+	[ "$(grep -c 'command: \["/usr/sbin/kakunin-bpf", "health"' "$K8S/daemonset.yaml")" -eq 2 ]
+	run "$KK" health --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--timeout"* ]]
+	grep -q 'Both probes run `kakunin-bpf health`' "$K8S/README.md"
 }
 
 @test "k8s README: a cgroup binding ends when its cgroup is removed, as the code does it" {
