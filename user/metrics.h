@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon.h"
+#include "loss.h"
 #include "op.h"
 #include "prom.h"
 

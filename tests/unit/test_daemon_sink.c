@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of user/daemon_sink.c and daemon_lost.c: the audit file's writer when writes fail
+ * Unit tests of user/daemon_sink.c and loss.c: the audit file's writer when writes fail
  * (a file size limit, as `prlimit --fsize` on the daemon gives): lines kept and written later,
  * a partial write finished, lines past the bound refused without breaking the chain, and the
  * loss counts with their reasons.

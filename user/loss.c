@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * daemon_lost — the count of records taken from the ring but not written, by why, kept until
- * an events.lost line reports it (see daemon.h). No record is lost without a trace: the audit
+ * loss — the count of records taken from the ring but not written, by why, kept until
+ * an events.lost line reports it (see loss.h). No record is lost without a trace: the audit
  * file says how many and why once it can be written again.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "loss.h"
 
 void kk_lost_add(struct kk_lost *l, const struct kk_loss *why, uint64_t n)
 {
