@@ -223,6 +223,7 @@ static void save_meta(struct kk_bind_req *r)
 	int err;
 
 	snprintf(b.policy_hash, sizeof(b.policy_hash), "%s", r->pol.hash);
+	snprintf(b.watch, sizeof(b.watch), "%s", r->watch);
 	/* Whatever an earlier binding of this slot left (it may have died mid-way) goes first. */
 	kk_meta_remove(r->slot);
 	err = kk_meta_copy_policy(&b, r->pol.canonical);

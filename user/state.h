@@ -42,6 +42,11 @@ struct kk_binding_meta {
 	uint32_t ttl_s;		/* revocation_check.cache_ttl_seconds */
 	bool fail_open;
 	char policy_hash[65];
+	/*
+	 * bind --watch: the policy file the daemon follows (absolute, symlinks not resolved, so a
+	 * ConfigMap's symlink swap is seen); "" when the binding follows no file.
+	 */
+	char watch[PATH_MAX];
 };
 
 /* The record of b->slot; written last, once its copies are in place. -errno */
