@@ -136,6 +136,7 @@ void kk_watch_tick(struct kk_watch *w, struct kk_maps *m)
 	if (!w || kk_maps_lock(m))
 		return;
 	rotation_timers(m, now);
+	kk_watch_policies(m);
 	if (w->cfg->dns_refresh_s && now - w->last_dns >= w->cfg->dns_refresh_s) {
 		w->last_dns = now;
 		dns_refresh(m);
