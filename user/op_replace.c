@@ -221,21 +221,25 @@ static int use_copies(struct kk_bind_req *r, const struct kk_binding_rec *rec,
 	return 0;
 }
 
-/* Find the binding, verify and compile (outside the lock: DNS), then switch under it. */
+/*
+ * Find the binding; without --cert, verify its copies and compile now (outside the lock: DNS);
+ * then switch under the lock.
+ */
 static int replace(struct kk_maps *m, struct kk_bind_req *r, int pidfd,
 		   struct kk_replace_res *res, struct kk_error *e)
 {
-	const char *cert = r->cert, *ca = r->ca;
+	const char *ca = r->ca;
 	struct kk_binding_meta meta;
 	struct kk_binding_rec rec;
 	int err;
 
 	err = find_binding(m, r, pidfd, &rec, e);
-	err = err ?: cert ? 0 : use_copies(r, &rec, &meta, e);
-	err = err ?: kk_bind_prepare(r, e);
-	/* The copies' paths live here: the request names the user's options again. */
-	r->cert = cert;
-	r->ca = ca;
+	if (!err && !r->cert) {
+		err = use_copies(r, &rec, &meta, e) ?: kk_bind_prepare(r, e);
+		/* The copies' paths live here: the request names the user's options again. */
+		r->cert = NULL;
+		r->ca = ca;
+	}
 	err = err ?: kk_maps_lock_e(m, e);
 	if (err)
 		return err;
@@ -251,12 +255,16 @@ int kk_op_replace(struct kk_bind_req *r, struct kk_replace_res *res, struct kk_e
 	int pidfd = -1, err;
 
 	memset(res, 0, sizeof(*res));
+	if (geteuid() != 0)
+		return kk_error_set(e, -EPERM, NULL, "%s", KK_NEED_ROOT);
 	if (r->cgroup) {
 		err = kk_cgroup_resolve(r->cgroup, &r->cgid, &r->cglevel, why, sizeof(why));
 		if (err)
 			return kk_error_split(e, err, why);
 	}
-	err = kk_op_open(&m, false, e);
+	/* With --cert, verify and compile first, as bind does: a refusal touches no kernel state. */
+	err = r->cert ? kk_bind_prepare(r, e) : 0;
+	err = err ?: kk_op_open(&m, false, e);
 	if (err)
 		return err;
 	err = r->cgroup ? 0 : kk_open_target(r->pid, &pidfd, e);
