@@ -99,7 +99,9 @@ static void apply(struct kk_maps *m, const struct kk_binding_rec *r,
 	err = kk_bind_prepare(&req, &e);
 	err = err ?: kk_replace_slot(m, &req, r->slot, r->binding.gen, &res, &e);
 	if (err) {
-		snprintf(why, sizeof(why), "%s%s%s", e.what, *e.what ? ": " : "", e.why);
+		/* A policy's error reads FILE:LINE:COL: ..., as `policy check` prints it. */
+		snprintf(why, sizeof(why), "%s%s%s", e.what, !*e.what ? "" :
+			 req.perrs.n && req.perrs.v[0].line ? ":" : ": ", e.why);
 		refused(r, meta->watch, why);
 	} else if (!res.unchanged) {
 		kk_info("kakunin-bpf: daemon: binding %u (agent %s) follows %s: policy %s %.12s in "
