@@ -24,8 +24,9 @@
 static const char usage[] =
 	"usage: kakunin-bpf bind (--pid PID [--tree] | --cgroup PATH) --cert CERT --policy FILE\n"
 	"                        [--ca BUNDLE] [--region R] [--offline] [--watch] [--json]\n"
-	"       kakunin-bpf bind --replace (--pid PID | --cgroup PATH) --policy FILE [--cert CERT]\n"
-	"                        [--ca BUNDLE] [--region R] [--offline] [--watch] [--json]\n\n"
+	"       kakunin-bpf bind --replace (--pid PID | --cgroup PATH) --policy FILE\n"
+	"                        [--cert CERT] [--ca BUNDLE] [--region R] [--offline] [--watch]\n"
+	"                        [--json]\n\n"
 	"Bind process PID (every thread of it) and every child it creates from now on — with\n"
 	"--tree its existing descendants too — or every task of the cgroup v2 PATH, now and\n"
 	"later, to the agent certificate CERT and the scope policy FILE. CERT must chain to a\n"

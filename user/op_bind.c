@@ -30,7 +30,8 @@ int kk_bind_req_init(struct kk_bind_req *r, const struct kk_bind_opts *o, struct
 		return kk_error_set(e, -EINVAL, NULL, "--tree goes with --pid");
 	if (o->tree && o->replace)
 		return kk_error_set(e, -EINVAL, NULL, "--tree and --replace exclude each other "
-				    "(--replace changes the policy of every process of the binding)");
+				    "(--replace changes the policy of every process of the "
+				    "binding)");
 	snprintf(what, sizeof(what), "--pid '%s'", o->pid ? o->pid : "");
 	if (o->pid && kk_parse_pid(o->pid, &r->pid))
 		return kk_error_set(e, -EINVAL, what, "not a process id (1 to 2147483647)");

@@ -66,14 +66,13 @@ static int find_binding(struct kk_maps *m, const struct kk_bind_req *r, int pidf
 
 	if (r->cgroup) {
 		snprintf(what, sizeof(what), "cgroup %s", r->cgroup);
-		if (kk_maps_each_binding(m, cg_one, &f) != 1)
-			return kk_error_set(e, -ENOENT, what, "not bound (bind it without --replace)");
+		err = kk_maps_each_binding(m, cg_one, &f) == 1 ? 0 : -ENOENT;
 	} else {
 		snprintf(what, sizeof(what), "PID %d", r->pid);
-		err = kk_maps_task_binding(m, pidfd, &f.slot);
-		if (err)
-			return kk_error_set(e, -ENOENT, what, "not bound (bind it without --replace)");
+		err = kk_maps_task_binding(m, pidfd, &f.slot) ? -ENOENT : 0;
 	}
+	if (err)
+		return kk_error_set(e, err, what, "not bound (bind it without --replace)");
 	err = kk_maps_binding_get(m, f.slot, rec);
 	if (err)
 		return kk_error_set(e, err, what, "binding %u: %s", f.slot,
@@ -97,8 +96,9 @@ static int check_same_agent(const struct kk_bind_req *r, const struct kk_binding
 	kk_identity_key(&r->id, &key);
 	if (!rec->ident_ok || memcmp(&key, &rec->ident.key, sizeof(key)))
 		return kk_error_set(e, -EACCES, what, "certificate serial %s is not this binding's "
-				    "(serial %s): --replace keeps the identity; `kakunin-bpf rotate` "
-				    "changes it", r->id.serial, rec->ident.serial);
+				    "(serial %s): --replace keeps the identity; "
+				    "`kakunin-bpf rotate` changes it",
+				    r->id.serial, rec->ident.serial);
 	/* A revoked or blocked binding stays so; a new policy would not lift that anyway. */
 	if (kk_ident_state_check(rec->ident.state, rec->ident.serial, what, e))
 		return -EACCES;
@@ -133,10 +133,11 @@ static void record(const struct kk_bind_req *r, uint32_t slot, uint32_t gen,
 		err = kk_meta_copy_policy(&b, r->pol.canonical) ?: kk_meta_save(&b);
 	}
 	if (err)
-		snprintf(res->warning, sizeof(res->warning), "cannot update the record of binding %u "
-			 "in %s (OCSP polling and DNS refresh use it): %s", slot, kk_state_dir(),
-			 err == -ENOENT ? "it has none" : err == -ESTALE ? "it is of another binding" :
-			 strerror(-err));
+		snprintf(res->warning, sizeof(res->warning),
+			 "cannot update the record of binding %u in %s (OCSP polling and DNS "
+			 "refresh use it): %s", slot, kk_state_dir(),
+			 err == -ENOENT ? "it has none" :
+			 err == -ESTALE ? "it is of another binding" : strerror(-err));
 }
 
 /* Point binding rec at the new policy slot np in one write; the old slot is released. */
@@ -262,7 +263,7 @@ int kk_op_replace(struct kk_bind_req *r, struct kk_replace_res *res, struct kk_e
 		if (err)
 			return kk_error_split(e, err, why);
 	}
-	/* With --cert, verify and compile first, as bind does: a refusal touches no kernel state. */
+	/* With --cert, verify and compile first, as bind does: a refusal touches no maps. */
 	err = r->cert ? kk_bind_prepare(r, e) : 0;
 	err = err ?: kk_op_open(&m, false, e);
 	if (err)

@@ -100,6 +100,6 @@ PY
 @test "bind --help documents --replace and --watch" {
 	run "$KK" bind --help
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"kakunin-bpf bind --replace (--pid PID | --cgroup PATH) --policy FILE [--cert CERT]"* ]]
+	[[ "$output" == *"kakunin-bpf bind --replace (--pid PID | --cgroup PATH) --policy FILE"* ]]
 	[[ "$output" == *"--watch makes the daemon follow FILE"* ]]
 }
