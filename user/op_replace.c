@@ -56,6 +56,40 @@ static int cg_one(struct kk_maps *m, const struct kk_binding_rec *r, void *ctx)
 	return 1;
 }
 
+/*
+ * The binding of the cgroup of process pid, or of the nearest ancestor cgroup bound: a task of
+ * a bound cgroup carries the binding only from its first checked action on. 0 and *slot.
+ */
+static int cgroup_binding_of(struct kk_maps *m, int pid, uint32_t *slot)
+{
+	char path[PATH_MAX + 16], line[PATH_MAX], why[256], *p = NULL, *cut;
+	struct find_cg f;
+	uint32_t level;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return -errno;
+	while (!p && fgets(line, sizeof(line), fp))
+		if (!strncmp(line, "0::/", 4))
+			p = line + 3;
+	fclose(fp);
+	if (!p)
+		return -ENOENT;
+	p[strcspn(p, "\n")] = '\0';
+	for (; *p; *cut = '\0') {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s", p);
+		if (!kk_cgroup_resolve(path, &f.cgid, &level, why, sizeof(why)) &&
+		    kk_maps_each_binding(m, cg_one, &f) == 1) {
+			*slot = f.slot;
+			return 0;
+		}
+		cut = strrchr(p, '/');
+	}
+	return -ENOENT;
+}
+
 /* The binding slot (and gen) the target of r carries; pidfd for --pid. -errno and e. */
 static int find_binding(struct kk_maps *m, const struct kk_bind_req *r, int pidfd,
 			struct kk_binding_rec *rec, struct kk_error *e)
@@ -70,6 +104,8 @@ static int find_binding(struct kk_maps *m, const struct kk_bind_req *r, int pidf
 	} else {
 		snprintf(what, sizeof(what), "PID %d", r->pid);
 		err = kk_maps_task_binding(m, pidfd, &f.slot) ? -ENOENT : 0;
+		if (err && !cgroup_binding_of(m, r->pid, &f.slot))
+			err = 0; /* refused below, as a cgroup's */
 	}
 	if (err)
 		return kk_error_set(e, err, what, "not bound (bind it without --replace)");

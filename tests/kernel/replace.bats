@@ -72,7 +72,7 @@ first_line() {
 	bound_start "$PA" sh -c "$LOOP"
 	wait_mark 0
 	[ "$(first_line 0)" = "ok no no" ]
-	local i pol want
+	local i pol want got bad=0
 	for i in $(seq 1 16); do
 		if [ $((i % 2)) = 1 ]; then pol=$PB want="no ok no"; else pol=$PA want="ok no no"; fi
 		run --separate-stderr "$KK" bind --replace --pid "$BOUND_PID" --policy "$pol" --offline
@@ -81,8 +81,15 @@ first_line() {
 		mark "$i"
 		wait_mark "$i"
 		# The first iteration that began after the command returned sees the new rules.
-		[ "$(first_line "$i")" = "$want" ]
+		got=$(first_line "$i")
+		if [ "$got" != "$want" ]; then
+			echo "replace $i: first line '$got', want '$want'; around it:" >&2
+			grep -n -m 3 -E "^$i (ok|no) (ok|no) (ok|no)$" "$D/bound.out" >&2
+			grep -n -E "^$((i - 1)) (ok|no) (ok|no) (ok|no)$" "$D/bound.out" | tail -n 3 >&2
+			bad=$((${bad:-0} + 1))
+		fi
 	done
+	[ "${bad:-0}" -eq 0 ]
 	kill -9 "$BOUND_PID"
 	# Every iteration was recorded; the out-of-scope file never opened, the in-scope ones did.
 	python3 - "$D/bound.out" <<'PY'
