@@ -41,7 +41,7 @@ static __always_inline bool kk_exec_listed(struct kk_ctx *c, const char *path, l
 	if (len > (long)sizeof(k->path))
 		return false;
 	__builtin_memset(k->path, 0, sizeof(k->path));
-	k->policy = c->policy;
+	k->policy = c->b->policy;
 	bpf_probe_read_kernel(k->path, len & 255, path);
 	return bpf_map_lookup_elem(&kk_exec, k) != NULL;
 }

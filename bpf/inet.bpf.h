@@ -146,7 +146,7 @@ static __always_inline void kk_net_key(struct kk_net_key *key, struct kk_ctx *c,
 				       const __u8 addr[16])
 {
 	key->prefixlen = 32 + 128;
-	key->policy_id = c->policy;
+	key->policy_id = c->b->policy;
 	__builtin_memcpy(key->addr, addr, 16);
 }
 

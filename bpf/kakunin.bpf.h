@@ -339,11 +339,6 @@ static __always_inline struct kk_scratch *kk_scratch_get(void)
 struct kk_ctx {
 	struct kk_binding *b;
 	struct kk_policy_slot *pol;
-	/*
-	 * b->policy read once: every lookup of one decision uses the same policy, also while
-	 * `bind --replace` switches the binding to another one.
-	 */
-	__u32 policy;
 	__u32 slot, gen;
 	__u32 state_reason; /* != 0: the binding may do nothing in scope (revoked, ...) */
 	__u32 hook;
@@ -484,7 +479,6 @@ static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
 	c->slot = t->binding;
 	c->gen = t->gen;
 	c->pol = NULL;
-	c->policy = 0;
 	c->state_reason = 0;
 	c->sb = NULL;
 	c->s = kk_scratch_get();
@@ -496,8 +490,7 @@ static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
 	}
 	if (!c->b || !c->b->in_use || !c->s)
 		goto invalid;
-	c->policy = c->b->policy;
-	c->pol = bpf_map_lookup_elem(&kk_policies, &c->policy);
+	c->pol = bpf_map_lookup_elem(&kk_policies, &c->b->policy);
 	id = bpf_map_lookup_elem(&kk_idents, &c->b->ident);
 	if (!c->pol || !id || !c->pol->refs)
 		goto invalid;

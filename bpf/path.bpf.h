@@ -193,7 +193,7 @@ static __always_inline struct kk_path_val *kk_path_rule(struct kk_ctx *c, const 
 	__u32 skip = kk_proc_self_len(c, path, len), n, off = 0;
 
 	key->prefixlen = 0; /* nothing looked up yet (kk_key_self_mem reads it) */
-	key->policy_id = c->policy;
+	key->policy_id = c->b->policy;
 	if (skip) {
 		__builtin_memcpy(key->path, "/proc/self", 10);
 		off = 10;

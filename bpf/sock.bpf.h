@@ -285,15 +285,13 @@ static __always_inline int kk_resolve_sock(struct kk_ctx *c, const struct kk_soc
 	c->slot = e->binding;
 	c->gen = e->gen;
 	c->pol = NULL;
-	c->policy = 0;
 	c->s = NULL;
 	c->sb = NULL;
 	c->state_reason = 0;
 	c->b = bpf_map_lookup_elem(&kk_bindings, &c->slot);
 	if (!c->b || !c->b->in_use || c->b->gen != c->gen)
 		return 0;
-	c->policy = c->b->policy;
-	c->pol = bpf_map_lookup_elem(&kk_policies, &c->policy);
+	c->pol = bpf_map_lookup_elem(&kk_policies, &c->b->policy);
 	id = bpf_map_lookup_elem(&kk_idents, &c->b->ident);
 	if (!c->pol || !id || !c->pol->refs) {
 		c->state_reason = KK_REASON_BINDING_INVALID;
