@@ -12,7 +12,7 @@ _kakunin_bpf_opts() {
 	case $1 in
 	load) echo "--upgrade --ringbuf-size --json --help" ;;
 	unload) echo "--force --json --help" ;;
-	bind) echo "--pid --tree --cgroup --cert --policy --ca --region --offline --json --help" ;;
+	bind) echo "--pid --tree --cgroup --cert --policy --ca --region --offline --replace --watch --json --help" ;;
 	run) echo "--cert --policy --ca --region --offline --keep-fds --json --help --" ;;
 	unbind) echo "--pid --cgroup --serial --json --help" ;;
 	revoke) echo "--serial --issuer --reason --no-stop --kill --crl --ca --json --help" ;;

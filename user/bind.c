@@ -230,6 +230,7 @@ static void save_meta(struct kk_bind_req *r)
 	int err;
 
 	kk_policy_hash_hex(&r->pol, b.policy_hash);
+	snprintf(b.watch, sizeof(b.watch), "%s", r->watch);
 	/* Whatever an earlier binding of this slot left (it may have died mid-way) goes first. */
 	kk_meta_remove(r->slot);
 	/* Who it is, for its events read after it ended (state.h): even if the rest fails. */

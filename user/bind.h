@@ -27,6 +27,8 @@ struct kk_bind_req {
 	const char *cert, *policy, *ca;
 	const char *region;	/* --region; else KAKUNIN_REGION; else /etc/kakunin/host.json */
 	bool offline;
+	bool replace;		/* bind --replace: a new policy for the target's binding */
+	char watch[PATH_MAX];	/* --watch: the policy file, absolute, for the daemon; "" */
 	/* prepared */
 	struct kk_identity id;
 	struct kk_policy pol;

@@ -20,6 +20,9 @@
 #include "maps.h"
 #include "revoke.h"
 
+struct kk_bind_req;
+struct kk_maps;
+
 /*
  * Whether an identity in state (of certificate serial) may have a binding put on it or moved
  * off it: 0 when active, else -EACCES and e, worded as bind words it ("certificate serial S is
@@ -148,6 +151,7 @@ struct kk_bind_opts {
 	const char *pid, *cgroup; /* bind: exactly one; run: neither (the child is bound) */
 	const char *cert, *policy, *ca, *region;
 	bool tree, offline;
+	bool replace, watch; /* bind only: --replace, --watch */
 	bool run; /* for `run`: no --pid, --cgroup or --tree */
 };
 
@@ -165,6 +169,34 @@ int kk_op_bind_prepare(struct kk_bind_req *r, struct kk_error *e);
 int kk_op_bind_child(struct kk_bind_req *r, int pid, struct kk_error *e);
 /* A pidfd for pid after refusing PID 1, ourselves, kernel threads. -errno and e. */
 int kk_open_target(int pid, int *pidfd, struct kk_error *e);
+
+/* --- bind --replace (op_replace.c) --- */
+
+struct kk_replace_res {
+	bool unchanged; /* the binding had this policy already: nothing written but the record */
+	char old_version[KK_POLICY_VERSION_SIZE];
+	char old_hash[65];
+	char warning[640]; /* replaced; the record or the event did not follow; "" */
+};
+
+/*
+ * bind --replace: the binding that process r->pid carries, or cgroup r->cgroup's, gets the
+ * policy r->policy; the identity stays (r->cert, when given, must be the binding's certificate;
+ * else the binding's copy in the state directory is verified). The new policy is installed in a
+ * policy slot, the binding switched to it in one map write, the old slot released: its tasks
+ * never run without a policy in force, and a failure leaves the old one in force. r is
+ * prepared as for bind (r->pol, r->id, r->perrs to print); kk_bind_release frees it.
+ */
+int kk_op_replace(struct kk_bind_req *r, struct kk_replace_res *res, struct kk_error *e);
+/*
+ * The switch itself, for the daemon's --watch (maps locked by the caller): binding slot, which
+ * must still be of generation gen, gets the policy r prepared (kk_bind_prepare). The state
+ * record follows (r->watch is the file it follows from now on). -errno and e.
+ */
+int kk_replace_slot(struct kk_maps *m, struct kk_bind_req *r, uint32_t slot, uint32_t gen,
+		    struct kk_replace_res *res, struct kk_error *e);
+/* --watch FILE: FILE made absolute (symlinks kept) into buf. -errno. */
+int kk_watch_path(const char *file, char *buf, size_t len);
 
 /* --- revoke (op_revoke.c) --- */
 

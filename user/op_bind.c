@@ -28,13 +28,21 @@ int kk_bind_req_init(struct kk_bind_req *r, const struct kk_bind_opts *o, struct
 				    "--pid or --cgroup is required");
 	if (o->tree && !o->pid)
 		return kk_error_set(e, -EINVAL, NULL, "--tree goes with --pid");
+	if (o->tree && o->replace)
+		return kk_error_set(e, -EINVAL, NULL, "--tree and --replace exclude each other "
+				    "(--replace changes the policy of every process of the "
+				    "binding)");
 	snprintf(what, sizeof(what), "--pid '%s'", o->pid ? o->pid : "");
 	if (o->pid && kk_parse_pid(o->pid, &r->pid))
 		return kk_error_set(e, -EINVAL, what, "not a process id (1 to 2147483647)");
-	if (!o->cert)
+	/* --replace keeps the binding's identity: its certificate is in the state directory. */
+	if (!o->cert && !o->replace)
 		return kk_error_set(e, -EINVAL, NULL, "--cert is required");
 	if (!o->policy)
 		return kk_error_set(e, -EINVAL, NULL, "--policy is required");
+	snprintf(what, sizeof(what), "--policy '%s'", o->policy);
+	if (o->watch && kk_watch_path(o->policy, r->watch, sizeof(r->watch)))
+		return kk_error_set(e, -EINVAL, what, "path too long to follow");
 	r->tree = o->tree;
 	r->cgroup = o->cgroup;
 	r->cert = o->cert;
@@ -42,6 +50,7 @@ int kk_bind_req_init(struct kk_bind_req *r, const struct kk_bind_opts *o, struct
 	r->ca = o->ca;
 	r->region = o->region;
 	r->offline = o->offline;
+	r->replace = o->replace;
 	return 0;
 }
 

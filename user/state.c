@@ -146,6 +146,7 @@ int kk_meta_save(const struct kk_binding_meta *b)
 	    cJSON_AddNumberToObject(o, "ttl", b->ttl_s) &&
 	    cJSON_AddBoolToObject(o, "fail_open", b->fail_open) &&
 	    cJSON_AddStringToObject(o, "policy_hash", b->policy_hash) &&
+	    (!b->watch[0] || cJSON_AddStringToObject(o, "watch", b->watch)) &&
 	    (text = cJSON_Print(o))) {
 		meta_path(b->slot, path, sizeof(path));
 		err = write_atomic(path, text, strlen(text));
@@ -185,6 +186,7 @@ int kk_meta_load(uint32_t slot, struct kk_binding_meta *b)
 	get_str(o, "ca", b->ca, sizeof(b->ca));
 	get_str(o, "policy", b->policy, sizeof(b->policy));
 	get_str(o, "policy_hash", b->policy_hash, sizeof(b->policy_hash));
+	get_str(o, "watch", b->watch, sizeof(b->watch));
 	b->offline = cJSON_IsTrue(cJSON_GetObjectItem(o, "offline"));
 	b->ocsp = cJSON_IsTrue(cJSON_GetObjectItem(o, "ocsp"));
 	b->fail_open = cJSON_IsTrue(cJSON_GetObjectItem(o, "fail_open"));

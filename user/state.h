@@ -47,6 +47,11 @@ struct kk_binding_meta {
 	uint32_t ttl_s;		/* revocation_check.cache_ttl_seconds */
 	bool fail_open;
 	char policy_hash[KK_POLICY_HASH_HEX];
+	/*
+	 * bind --watch: the policy file the daemon follows (absolute, symlinks not resolved, so a
+	 * ConfigMap's symlink swap is seen); "" when the binding follows no file.
+	 */
+	char watch[PATH_MAX];
 };
 
 /* The record of b->slot; written last, once its copies are in place. -errno */

@@ -208,6 +208,7 @@ void kk_watch_tick(struct kk_watch *w, struct kk_maps *m)
 	}
 	rotation_timers(m, now);
 	kk_expiry_check(w->expiry, m, now);
+	kk_watch_policies(m);
 	dns_due = w->cfg->dns_refresh_s && now - w->last_dns >= w->cfg->dns_refresh_s;
 	if (dns_due) {
 		w->last_dns = now;

@@ -18,6 +18,8 @@ struct kk_watch;
 struct kk_watch *kk_watch_new(const struct kk_daemon_cfg *cfg);
 void kk_watch_tick(struct kk_watch *w, struct kk_maps *m);
 void kk_watch_free(struct kk_watch *w);
+/* Bindings made with --watch get their policy file's new policy (watch_policy.c); locked. */
+void kk_watch_policies(struct kk_maps *m);
 
 /* Certificate expiry (watch_expiry.c): warn_s is expiry_warning_seconds (0: no warning). */
 struct kk_expiry;
