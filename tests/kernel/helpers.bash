@@ -123,8 +123,20 @@ try_late() {
 	bound_wait
 }
 
+# A daemon a test has just sent SIGTERM still holds the ring's consumer lock while it writes what
+# is left; wait (at most 10 s) until it lets go, so --from-ring is not refused for it.
+consumer_free() {
+	local f=${KAKUNIN_STATE_DIR:-/var/lib/kakunin}/consumer.lock i
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$f" ] || return 0
+		flock -n "$f" true && return 0
+		sleep 0.1
+	done
+}
+
 # events_for_pid PID: the JSON event lines of PID still waiting in the ring (consumes it).
 events_for_pid() {
+	consumer_free
 	"$KK" events --from-ring --json | grep -F "\"pid\":$1,"
 }
 
@@ -152,6 +164,7 @@ for line in sys.stdin:
 
 # Drain the ring so a test only sees its own events.
 drain_events() {
+	consumer_free
 	"$KK" events --from-ring --json >/dev/null
 }
 

@@ -38,8 +38,12 @@ def t():
     open("/data/res", "w").write(r)
 threading.Thread(target=t).start()
 ' &
-	local pid=$!
-	sleep 0.5
+	local pid=$! i
+	# Its second thread runs before the bind (python3 starts slowly under emulation).
+	for ((i = 0; i < 200; i++)); do
+		[ "$(ls /proc/$pid/task | wc -l)" -ge 2 ] && break
+		sleep 0.05
+	done
 	[ "$(ls /proc/$pid/task | wc -l)" -ge 2 ]
 	bind_pid "$pid"
 	touch /data/go

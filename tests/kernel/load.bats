@@ -58,7 +58,9 @@ teardown_file() {
 }
 
 @test "maps pinned by a build of another layout are refused with one line that names the fix" {
-	local cfg=/sys/fs/bpf/kakunin/maps/kk_config val fix
+	local cfg=/sys/fs/bpf/kakunin/maps/kk_config val fix format
+	format=$(sed -n 's/^#define KK_RULESET_FORMAT *\([0-9]*\).*/\1/p' "$BATS_TEST_DIRNAME/../../include/kakunin.h")
+	[ -n "$format" ]
 	# kk_config's format field (offset 20) rewritten as if another build had pinned the maps.
 	val=$(bpftool -j map lookup pinned "$cfg" key 0 0 0 0 | python3 -c '
 import json, sys
@@ -70,7 +72,7 @@ print(" ".join("%02x" % b for b in v))')
 	run --separate-stderr "$KK" status
 	[ "$status" -eq 1 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
-	[[ "$stderr" == "kakunin-bpf: status: pinned maps are format 99 (layout "*"), this build is format 1 (layout "*"): $fix" ]]
+	[[ "$stderr" == "kakunin-bpf: status: pinned maps are format 99 (layout "*"), this build is format $format (layout "*"): $fix" ]]
 	run --separate-stderr "$KK" status --json
 	[ "$status" -eq 1 ]
 	[[ "$output" == '{"error":{"code":-71,"errno":"EPROTO",'*"pinned maps are format 99"* ]]
