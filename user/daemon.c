@@ -31,7 +31,7 @@
 #include "notify.h"
 #include "output.h"
 #include "revoke.h"
-#include "watch.h"
+#include "daemon_watch.h"
 #include "who.h"
 
 /* Identities seen per binding slot, so events read after an unbind still name their agent. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * expiry — when a binding's certificate expires. The kernel does not know: it sees an identity
- * key and a state. The daemon (watch_expiry.c) and `status` read not_after from the copy of the
+ * key and a state. The daemon (daemon_expiry.c) and `status` read not_after from the copy of the
  * certificate the binding's record keeps in the state directory (state.h), never from the
  * user's file, which may have been renewed in place since (rotate --watch). No libbpf here.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * watch_ocsp — the daemon's OCSP poller, on a thread of its own so that a slow responder never
+ * daemon_ocsp — the daemon's OCSP poller, on a thread of its own so that a slow responder never
  * holds up the event ring. For every binding whose policy has revocation_check.enabled it asks
  * the responder (the daemon's ocsp_url, else the certificate's AIA URL) every
  * cache_ttl_seconds:
@@ -27,7 +27,7 @@
 #include "revocation.h"
 #include "revoke.h"
 #include "state.h"
-#include "watch.h"
+#include "daemon_watch.h"
 
 struct ocsp_state {
 	uint32_t gen;

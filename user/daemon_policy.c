@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * watch_policy — the daemon follows the policy file of every binding made with --watch (its
+ * daemon_policy — the daemon follows the policy file of every binding made with --watch (its
  * record names the file): when the file changes, the binding gets the new policy the way
  * `bind --replace` gives it (op_replace.c), in one map write; a new file that is refused (not
  * JSON, an error in it, another agent, a hash the certificate does not pin) is one error line
@@ -27,7 +27,7 @@
 #include "op.h"
 #include "policy.h"
 #include "state.h"
-#include "watch.h"
+#include "daemon_watch.h"
 
 /* What was last seen of each binding slot's file; known false: look at it on the next tick. */
 struct seen {

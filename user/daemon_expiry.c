@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * watch_expiry — on the daemon's tick, under the maps lock: a bound identity whose certificate's
+ * daemon_expiry — on the daemon's tick, under the maps lock: a bound identity whose certificate's
  * not_after has passed is set to KK_STATE_EXPIRED, the one map write that denies every scoped
  * action of all its bindings (as revoke and the OCSP block do), with agent.expired per binding;
  * expiry_warning_seconds ahead, agent.expiring once per binding and daemon run. An expired
@@ -23,7 +23,7 @@
 #include "log.h"
 #include "maps.h"
 #include "output.h"
-#include "watch.h"
+#include "daemon_watch.h"
 
 #define RETRY_S 60
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* watch — the daemon's periodic work (see watch.h). */
+/* daemon_watch — the daemon's periodic work (see daemon_watch.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@
 #include "bind.h"
 #include "daemon.h"
 #include "maps.h"
-#include "watch.h"
+#include "daemon_watch.h"
 
 #define REAP_EVERY_S 5
 
