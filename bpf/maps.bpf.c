@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * maps.bpf.c — the one definition of every map (see kakunin.bpf.h for key, value and what
+ * maps.bpf.c — the one definition of every map (see maps.bpf.h for key, value and what
  * happens when each is full) and the license of the linked object. No hooks here.
  */
 #define KK_DEFINE_MAPS
