@@ -63,8 +63,9 @@ $(SKEL): $(OUTPUT)/kakunin.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name kakunin > $@
 
 # The skeleton is generated: objects that include it must wait for it on the first build
-# (afterwards -MMD records the dependency).
-$(OUTPUT)/user/maps.o: $(SKEL)
+# (afterwards -MMD records the dependency): every user/*.c that includes it, found by grep.
+SKEL_USERS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(shell grep -l 'kakunin.skel.h' user/*.c))
+$(SKEL_USERS): $(SKEL)
 
 # bpf/hooks.manifest compiled in (user/hooks.c): one { "name", KK_HOOK_<CLASS> } per hook.
 # scripts/hooks-check validates the manifest; this only refuses what would not compile.
