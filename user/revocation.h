@@ -73,7 +73,8 @@ int kk_crl_load_mem(const char *name, const unsigned char *buf, size_t len, cons
 int kk_crl_cdp_urls(const char *cert_path, char (*urls)[KK_CRL_URL_MAX], size_t max, size_t *n);
 
 /*
- * GET url (http:// only: -EPROTONOSUPPORT otherwise; no proxy; redirects followed) into *buf
+ * GET the DER CRL at url (http:// only: -EPROTONOSUPPORT otherwise; no proxy; redirects
+ * followed; a distribution point serves DER, RFC 5280 4.2.1.13, so PEM is refused) into *buf
  * (malloc'd) and *len, at most KK_CRL_FETCH_MAX bytes, within timeout_ms rounded up to whole
  * seconds. -errno and why[] when it cannot be fetched.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * revocation_fetch — where CRLs come from for the daemon: the http:// CRL Distribution Points of
- * a certificate, and an HTTP GET of one CRL. The CRL is signed, so plain HTTP adds no trust that
+ * a certificate, and an HTTP GET of one CRL (DER). The CRL is signed, so plain HTTP adds no trust that
  * TLS would have to give; what is fetched is verified by kk_crl_load_mem like a CRL file.
  */
 #define _GNU_SOURCE
@@ -79,8 +79,12 @@ int kk_crl_fetch(const char *url, int timeout_ms, unsigned char **buf, size_t *l
 		return -EPROTONOSUPPORT;
 	}
 	ERR_clear_error();
-	/* proxy "": reached directly, never through a proxy named by the environment. */
-	b = OSSL_HTTP_get(url, "", NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0,
+	/*
+	 * proxy "": reached directly, never through a proxy named by the environment. As ASN.1:
+	 * OpenSSL then reads the whole body, bounded by the size and the timeout (otherwise it
+	 * hands back the socket to read on). A CRL over HTTP is DER (RFC 5280, 4.2.1.13).
+	 */
+	b = OSSL_HTTP_get(url, "", NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 1,
 			  KK_CRL_FETCH_MAX, timeout_s);
 	if (!b) {
 		kk_id_why(why, wlen, true, "CRL %s: cannot fetch", url);

@@ -142,6 +142,10 @@ crl_fixtures() {
 	printf 'this is not a CRL\n' >garbled.crl
 	printf -- '-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n' >garbled-pem.crl
 	head -c 100 crl.der >truncated.crl.der
+	# CRL Distribution Points (test_crl_fetch): two http URLs around an ldap one; outside
+	# any CA database, so the CRLs above stay as they are.
+	run openssl req -x509 -new -key leaf4.key -subj /CN=cdp -days 30 -out cdp.pem -addext \
+		"crlDistributionPoints=URI:http://crl.example/ca.crl,URI:ldap://ldap.example/cn=CA,URI:HTTP://127.0.0.1:9/b.crl"
 }
 
 ocsp_fixtures() {
