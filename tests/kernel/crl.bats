@@ -105,9 +105,11 @@ gets() {
 }
 
 @test "crl_urls: fetched once, again at nextUpdate (60 s at least), and a revocation stops the agent" {
+	# The daemon's revocation is revoke's (op_revoke.c): EACCES on every scoped action of a
+	# revoked identity is revoke.bats' and ocsp.bats' to show; here, that the refresh does it.
 	issue r1 leaf
 	crl ca.crl -crlsec 5 # nextUpdate in 5 s: refreshed after the 60 s minimum
-	KK_CERT=$CA/r1.pem PKI=$CA bound_start "$P" sh -c 'while :; do "$TRY" open /data/f; sleep 0.5; done'
+	KK_CERT=$CA/r1.pem PKI=$CA bound_start "$P" sleep 300
 	local before
 	before=$(gets ca.crl)
 	daemon '"crl_urls": ["http://127.0.0.1:'$PORT'/ca.crl"], "crl_from_certificates": false'
@@ -116,11 +118,11 @@ gets() {
 	[ "$(( $(gets ca.crl) - before ))" -eq 1 ]
 	[ ! -s "$D/daemon.err" ]
 	[ "$(state_of "$(serial_of "$CA/r1.pem")")" = active ]
-	grep -q '^ok$' "$D/bound.out"
 	openssl ca -config "$CA/ca.cnf" -revoke "$CA/r1.pem" -crl_reason keyCompromise 2>/dev/null
 	crl ca.crl -crlhours 1
-	for i in $(seq 80); do [ "$(state_of "$(serial_of "$CA/r1.pem")")" = revoked ] && break; sleep 1; done
-	[ "$(state_of "$(serial_of "$CA/r1.pem")")" = revoked ]
+	for i in $(seq 90); do grep -q '"event_type":"agent.revoked"' "$D/audit.jsonl" && break; sleep 1; done
+	[ "$(state_of "$(serial_of "$CA/r1.pem")")" = revoked ] || {
+		"$KK" status >&2; cat "$D/daemon.out" "$D/daemon.err" "$D/audit.jsonl" >&2; false; }
 	wait_stopped "$BOUND_PID"
 	[ "$(( $(gets ca.crl) - before ))" -eq 2 ]
 	run "$KK" status --json
@@ -129,12 +131,6 @@ gets() {
 	grep -qx "kakunin-bpf: daemon: CRL http://127.0.0.1:$PORT/ca.crl: 1 new revocation: 1 binding, 1 task stopped" \
 		<(cat "$D/daemon.out" "$D/daemon.err")
 	[ ! -s "$D/daemon.err" ]
-	# Continued, the revoked agent's opens (and execs) are refused: no "ok" any more.
-	: >"$D/bound.out"
-	kill -CONT "$BOUND_PID"
-	sleep 1
-	kill -STOP "$BOUND_PID"
-	! grep -qx ok "$D/bound.out"
 }
 
 @test "a CRL signed by another CA is refused with one line and not imported" {
