@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * revocation_fetch — where CRLs come from for the daemon: the http:// CRL Distribution Points of
- * a certificate, and an HTTP GET of one CRL (DER). The CRL is signed, so plain HTTP adds no trust that
- * TLS would have to give; what is fetched is verified by kk_crl_load_mem like a CRL file.
+ * a certificate, and an HTTP GET of one CRL (DER). The CRL is signed: TLS would add no trust
+ * that plain HTTP lacks; what is fetched is verified by kk_crl_load_mem like a CRL file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
