@@ -4,8 +4,9 @@
 # make-revocation-certs.sh crl|ocsp DIR [PORT] — the CAs, certificates and CRLs that
 # tests/unit/test_crl.c, test_crl_fetch.c and test_ocsp.c check user/revocation*.c against,
 # made fresh with the openssl CLI (OpenSSL 3.0 or later) into DIR, which must exist and be
-# empty. Every CA is an `openssl ca` with its own database (NAME.d/index.txt), so that `openssl ca -revoke`,
-# `-gencrl` and the `openssl ocsp` responder work on it; the tests revoke more themselves with
+# empty. Every CA is an `openssl ca` with its own database (NAME.d/index.txt), so that
+# `openssl ca -revoke`, `-gencrl` and the `openssl ocsp` responder work on it; the tests revoke
+# more themselves with
 #	KK_CA=NAME.d openssl ca -config ca.cnf -cert NAME.pem -keyfile NAME.key -revoke X.pem
 # Next to each leaf X.pem it writes X.serial (`openssl x509 -serial`, lowercased). PORT (ocsp)
 # goes into the authorityInfoAccess OCSP URL of aia.pem. Everything `openssl ca` issues is
