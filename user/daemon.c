@@ -50,6 +50,7 @@ struct daemon {
 	struct who_cache who[KK_MAX_BINDINGS];
 	struct kk_watch *watch;
 	struct kk_ocsp_poller *ocsp;
+	struct kk_crl_poller *crl;
 	struct kk_lost lost; /* records not written, not yet reported */
 	struct kk_metrics_srv *metrics; /* NULL: no "metrics" in daemon.json */
 	uint64_t seq, seq0, lost_seen;	/* seq0: the last seq written before we started */
@@ -399,12 +400,14 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 	    !(d.metrics = kk_metrics_srv_open(cfg->metrics_listen, d.epfd, metrics_fill, &d)))
 		goto out;
 	d.ocsp = kk_ocsp_poller_start(cfg);
+	d.crl = kk_crl_poller_start(cfg);
 	kk_info("kakunin-bpf: daemon writing %s, events on %s%s%s", cfg->audit_file,
 		cfg->socket_path, d.metrics ? ", metrics on " : "", cfg->metrics_listen);
 	/* Ready: the ring is consumed from here on (records queued meanwhile wait in it). */
 	kk_notify_ready("consuming events");
 	loop(&d, sfd, tfd);
 	kk_notify_stopping();
+	kk_crl_poller_stop(d.crl);
 	kk_ocsp_poller_stop(d.ocsp);
 	/* What is still in the ring goes to the file before we exit. */
 	while (consume_batch(&d))

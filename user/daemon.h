@@ -22,6 +22,8 @@
 #define KK_AUDIT_FILE "/var/log/kakunin/audit.jsonl"
 #define KK_EVENTS_SOCKET "/run/kakunin/events.sock"
 
+#define KK_DAEMON_CRL_URLS 16 /* at most this many crl_urls */
+
 struct kk_daemon_cfg {
 	char audit_file[PATH_MAX];
 	uint64_t max_file_bytes; /* rotate when the file grows past this */
@@ -34,6 +36,10 @@ struct kk_daemon_cfg {
 	uint64_t max_unwritten_bytes; /* lines kept while the file cannot be written; 0: default */
 	int64_t expiry_warning_s;     /* agent.expiring this long before not_after; 0 = never */
 	char metrics_listen[120];     /* "" = no metrics; else metrics.h's listen address */
+	/* CRLs the daemon fetches (daemon_crl.c): http:// URLs, and the bound certificates' CDPs */
+	char crl_urls[KK_DAEMON_CRL_URLS][512];
+	int n_crl_urls;
+	bool crl_from_certificates; /* default true */
 };
 #define KK_EXPIRY_WARNING_S (7 * 86400) /* expiry_warning_seconds' default */
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "daemon.h"
@@ -81,6 +82,44 @@ static bool parse_metrics(struct kk_pg_ctx *ctx, const cJSON *v, const char *fie
 	return true;
 }
 
+/* "crl_urls": ["http://...", ...]: the CRLs the daemon fetches (daemon_crl.c). */
+static bool parse_crl_urls(struct kk_pg_ctx *ctx, const cJSON *v, const char *field,
+			   struct kk_daemon_cfg *c)
+{
+	const cJSON *u;
+	char name[64];
+	int i = 0;
+
+	if (!cJSON_IsArray(v)) {
+		kk_pg_err_at(ctx, v, false, field, "must be a list of http:// URLs");
+		return false;
+	}
+	if (cJSON_GetArraySize(v) > KK_DAEMON_CRL_URLS) {
+		kk_pg_err_at(ctx, v, false, field, "at most %d URLs", KK_DAEMON_CRL_URLS);
+		return false;
+	}
+	c->n_crl_urls = 0;
+	cJSON_ArrayForEach(u, v) {
+		snprintf(name, sizeof(name), "%s[%d]", field, i++);
+		if (!cJSON_IsString(u) || strlen(u->valuestring) >= sizeof(c->crl_urls[0])) {
+			kk_pg_err_at(ctx, u, false, name, "must be a string shorter than %zu bytes",
+				     sizeof(c->crl_urls[0]));
+		} else if (!strncasecmp(u->valuestring, "https://", 8)) {
+			/* The CRL is signed: TLS would add no trust, and is not implemented. */
+			kk_pg_err_at(ctx, u, false, name, "https is not supported (a CRL is signed: "
+				     "use its http:// URL)");
+		} else if (strncasecmp(u->valuestring, "http://", 7) || !u->valuestring[7]) {
+			kk_pg_err_at(ctx, u, false, name, "must be an http:// URL");
+		} else {
+			strcpy(c->crl_urls[c->n_crl_urls++], u->valuestring);
+			continue;
+		}
+		c->n_crl_urls = 0;
+		return false;
+	}
+	return true;
+}
+
 static const struct cfg_key keys[] = {
 	STR("audit_file", audit_file),
 	INT("max_file_bytes", max_file_bytes, 4096, 1e15),
@@ -93,6 +132,8 @@ static const struct cfg_key keys[] = {
 	INT("dns_refresh_seconds", dns_refresh_s, 0, 86400),
 	INT("expiry_warning_seconds", expiry_warning_s, 0, 31536000),
 	{ .name = "metrics", .type = CFG_CUSTOM, .parse = parse_metrics },
+	{ .name = "crl_urls", .type = CFG_CUSTOM, .parse = parse_crl_urls },
+	BOOL("crl_from_certificates", crl_from_certificates),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -108,6 +149,7 @@ static void defaults(struct kk_daemon_cfg *c)
 	c->ocsp_timeout_ms = 5000;
 	c->dns_refresh_s = 300;
 	c->expiry_warning_s = KK_EXPIRY_WARNING_S;
+	c->crl_from_certificates = true;
 }
 
 /* One member v of the document, by its row k, into c; reported through ctx when wrong. */

@@ -3,7 +3,7 @@
  * watch — what the daemon does on its one-second tick besides the audit file: end bindings
  * whose tasks are gone, record tripwire revocations, keep the kernel's clock offset current,
  * revoke at the end of rotation grace periods, re-resolve hostnames, block identities whose
- * certificate expired (daemon_expiry.c); and the OCSP poller.
+ * certificate expired (daemon_expiry.c); the OCSP poller and the CRL fetcher.
  */
 #ifndef KK_DAEMON_WATCH_H
 #define KK_DAEMON_WATCH_H
@@ -37,5 +37,14 @@ void kk_ocsp_poller_stop(struct kk_ocsp_poller *p);
  * the first) and the binding generation it is about; age -1 for slots not polled. p may be NULL.
  */
 void kk_ocsp_poller_ages(struct kk_ocsp_poller *p, int64_t age[], uint32_t gen[]);
+
+/*
+ * The CRL fetcher thread (daemon_crl.c): crl_urls and the bound certificates' distribution
+ * points, fetched at each CRL's nextUpdate and imported like `revoke --crl`. NULL when there is
+ * nothing to fetch (no crl_urls, crl_from_certificates false) or it cannot start (reported).
+ */
+struct kk_crl_poller;
+struct kk_crl_poller *kk_crl_poller_start(const struct kk_daemon_cfg *cfg);
+void kk_crl_poller_stop(struct kk_crl_poller *p);
 
 #endif

@@ -226,6 +226,16 @@ int kk_revoke_op_req_init(struct kk_revoke_op_req *r, const struct kk_revoke_opt
 			  struct kk_error *e);
 int kk_op_revoke(const struct kk_revoke_op_req *r, struct kk_revoke_op_res *res,
 		 struct kk_error *e);
+/*
+ * Every entry of the verified CRL v[n] into the revocation list and onto any bound identity it
+ * names (source crl, reason "crl: keyCompromise"...), tasks as given; with only_new, entries the
+ * list already holds are left as they are (a CRL fetched again re-announces nothing). Counts
+ * add up in res (imported: entries recorded). The caller holds the maps lock. -errno and e.
+ */
+struct kk_revoked;
+int kk_revoke_crl_entries(struct kk_maps *m, const struct kk_revoked *v, size_t n,
+			  enum kk_revoke_tasks tasks, bool only_new, struct kk_revoke_op_res *res,
+			  struct kk_error *e);
 /* "stop", "keep" or "kill": what the tasks of revoked bindings get, for JSON. */
 const char *kk_revoke_tasks_name(enum kk_revoke_tasks t);
 

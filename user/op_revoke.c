@@ -62,20 +62,23 @@ int kk_revoke_op_req_init(struct kk_revoke_op_req *r, const struct kk_revoke_opt
 	return 0;
 }
 
-/* Every entry of the verified CRL v[n] into the list (and onto any bound identity it names). */
-static int import(struct kk_maps *m, const struct kk_revoke_op_req *r, const struct kk_revoked *v,
-		  size_t n, struct kk_revoke_op_res *res, struct kk_error *e)
+int kk_revoke_crl_entries(struct kk_maps *m, const struct kk_revoked *v, size_t n,
+			  enum kk_revoke_tasks tasks, bool only_new, struct kk_revoke_op_res *res,
+			  struct kk_error *e)
 {
+	struct kk_revocation known;
 	size_t i;
 	int err;
 
 	for (i = 0; i < n; i++) {
-		struct kk_revoke_req q = { .source = KK_REV_CRL, .tasks = r->rev.tasks };
+		struct kk_revoke_req q = { .source = KK_REV_CRL, .tasks = tasks };
 		const char *name = kk_crl_reason_name(v[i].reason);
 		char reason[64];
 		int b = 0, k = 0;
 
 		kk_ident_key_set(&q.key, v[i].issuer_key, v[i].serial, v[i].serial_len);
+		if (only_new && !kk_maps_revoked_get(m, &q.key, &known))
+			continue;
 		snprintf(q.serial, sizeof(q.serial), "%s", v[i].serial_hex);
 		snprintf(reason, sizeof(reason), "crl%s%s", *name ? ": " : "", name);
 		q.reason = reason;
@@ -84,8 +87,8 @@ static int import(struct kk_maps *m, const struct kk_revoke_op_req *r, const str
 		res->tasks += k;
 		if (err)
 			return err;
+		res->imported++;
 	}
-	res->imported = n;
 	return 0;
 }
 
@@ -105,7 +108,7 @@ static int revoke_crl(const struct kk_revoke_op_req *r, struct kk_revoke_op_res 
 		return kk_error_split(e, err, why);
 	err = kk_op_open(&m, true, e);
 	if (!err) {
-		err = import(&m, r, v, n, res, e);
+		err = kk_revoke_crl_entries(&m, v, n, r->rev.tasks, false, res, e);
 		kk_maps_close(&m);
 	}
 	free(v);

@@ -53,6 +53,34 @@ struct kk_revoked {
 int kk_crl_load(const char *crl_path, const char *ca_bundle, int64_t now, struct kk_revoked **out,
 		size_t *n, char *why, size_t wlen);
 
+/*
+ * The same over a CRL already in memory (buf, len; named name in messages, e.g. its URL), and
+ * its nextUpdate into *next_update (0 when it has none; next_update may be NULL).
+ */
+int kk_crl_load_mem(const char *name, const unsigned char *buf, size_t len, const char *ca_bundle,
+		    int64_t now, struct kk_revoked **out, size_t *n, int64_t *next_update,
+		    char *why, size_t wlen);
+
+#define KK_CRL_URL_MAX 512	      /* a CRL URL, with its NUL */
+#define KK_CRL_FETCH_MAX (10u << 20) /* the largest CRL the daemon fetches */
+
+/*
+ * The http:// URLs of the CRL Distribution Points (full names) of the certificate in cert_path,
+ * in certificate order, at most max into urls[] and their count into *n (0 when it has none).
+ * -errno when the file cannot be read or is not a certificate, -EINVAL when the extension is
+ * malformed.
+ */
+int kk_crl_cdp_urls(const char *cert_path, char (*urls)[KK_CRL_URL_MAX], size_t max, size_t *n);
+
+/*
+ * GET the DER CRL at url (http:// only: -EPROTONOSUPPORT otherwise; no proxy; redirects
+ * followed; a distribution point serves DER, RFC 5280 4.2.1.13, so PEM is refused) into *buf
+ * (malloc'd) and *len, at most KK_CRL_FETCH_MAX bytes, within timeout_ms rounded up to whole
+ * seconds. -errno and why[] when it cannot be fetched.
+ */
+int kk_crl_fetch(const char *url, int timeout_ms, unsigned char **buf, size_t *len, char *why,
+		 size_t wlen);
+
 enum kk_ocsp_status { KK_OCSP_GOOD = 0, KK_OCSP_REVOKED = 1, KK_OCSP_UNKNOWN = 2 };
 
 struct kk_ocsp_result {

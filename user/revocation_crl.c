@@ -390,34 +390,36 @@ static int collect(const char *path, X509_CRL *crl, struct kk_revoked **out, siz
 	return 0;
 }
 
-int kk_crl_load(const char *crl_path, const char *ca_bundle, int64_t now, struct kk_revoked **out,
-		size_t *n, char *why, size_t wlen)
+int kk_crl_load_mem(const char *name, const unsigned char *buf, size_t len, const char *ca_bundle,
+		    int64_t now, struct kk_revoked **out, size_t *n, int64_t *next_update,
+		    char *why, size_t wlen)
 {
 	kk_x509s *cas = NULL;
-	unsigned char *buf = NULL;
 	X509_CRL *crl = NULL;
-	size_t len = 0;
+	const ASN1_TIME *nu;
 	int err;
 
 	*out = NULL;
 	*n = 0;
+	if (next_update)
+		*next_update = 0;
 	ERR_clear_error();
 	if (!ca_bundle)
 		ca_bundle = KK_DEFAULT_CA;
-	err = read_crl_file(crl_path, &buf, &len, why, wlen);
-	if (!err)
-		err = parse_crl(crl_path, buf, len, &crl, why, wlen);
-	free(buf);
+	err = parse_crl(name, buf, len, &crl, why, wlen);
 	if (!err)
 		err = kk_rev_read_bundle(ca_bundle, &cas, why, wlen);
 	if (!err)
-		err = check_signer(crl_path, ca_bundle, crl, cas, why, wlen);
+		err = check_signer(name, ca_bundle, crl, cas, why, wlen);
 	if (!err)
-		err = check_extensions(crl_path, crl, why, wlen);
+		err = check_extensions(name, crl, why, wlen);
 	if (!err)
-		err = check_dates(crl_path, crl, now, why, wlen);
+		err = check_dates(name, crl, now, why, wlen);
 	if (!err)
-		err = collect(crl_path, crl, out, n, why, wlen);
+		err = collect(name, crl, out, n, why, wlen);
+	nu = crl ? X509_CRL_get0_nextUpdate(crl) : NULL;
+	if (!err && nu && next_update)
+		kk_id_asn1_time(nu, next_update); /* check_dates parsed it already */
 	if (err) {
 		free(*out);
 		*out = NULL;
@@ -426,5 +428,21 @@ int kk_crl_load(const char *crl_path, const char *ca_bundle, int64_t now, struct
 	X509_CRL_free(crl);
 	sk_X509_pop_free(cas, X509_free);
 	ERR_clear_error();
+	return err;
+}
+
+int kk_crl_load(const char *crl_path, const char *ca_bundle, int64_t now, struct kk_revoked **out,
+		size_t *n, char *why, size_t wlen)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	err = read_crl_file(crl_path, &buf, &len, why, wlen);
+	if (!err)
+		err = kk_crl_load_mem(crl_path, buf, len, ca_bundle, now, out, n, NULL, why, wlen);
+	free(buf);
 	return err;
 }

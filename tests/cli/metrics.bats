@@ -114,7 +114,7 @@ PY
 	printf '{"colour": 1}\n' >"$f"
 	: >"$err"
 	JOURNAL_STREAM=$(stat -c '%d:%i' "$err") "$KK" daemon --config "$f" 2>"$err" || true
-	[ "$(cat "$err")" = "<3>kakunin-bpf: daemon: $f:1:2: colour: unknown key (expected: audit_file, max_file_bytes, keep_files, max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url, dns_refresh_seconds, expiry_warning_seconds, metrics)" ]
+	[ "$(cat "$err")" = "<3>kakunin-bpf: daemon: $f:1:2: colour: unknown key (expected: audit_file, max_file_bytes, keep_files, max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url, dns_refresh_seconds, expiry_warning_seconds, metrics, crl_urls, crl_from_certificates)" ]
 	# Another stream (a terminal, a file that is not the journal's): no prefix.
 	JOURNAL_STREAM=1:2 "$KK" daemon --config "$f" 2>"$err" || true
 	[[ "$(cat "$err")" == "kakunin-bpf: daemon: $f:1:2: colour: unknown key"* ]]

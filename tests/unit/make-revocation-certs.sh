@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make-revocation-certs.sh crl|ocsp DIR [PORT] — the CAs, certificates and CRLs that
-# tests/unit/test_crl.c and test_ocsp.c check user/revocation*.c against, made fresh with the
-# openssl CLI (OpenSSL 3.0 or later) into DIR, which must exist and be empty. Every CA is an
-# `openssl ca` with its own database (NAME.d/index.txt), so that `openssl ca -revoke`,
-# `-gencrl` and the `openssl ocsp` responder work on it; the tests revoke more themselves with
+# tests/unit/test_crl.c, test_crl_fetch.c and test_ocsp.c check user/revocation*.c against,
+# made fresh with the openssl CLI (OpenSSL 3.0 or later) into DIR, which must exist and be
+# empty. Every CA is an `openssl ca` with its own database (NAME.d/index.txt), so that
+# `openssl ca -revoke`, `-gencrl` and the `openssl ocsp` responder work on it; the tests revoke
+# more themselves with
 #	KK_CA=NAME.d openssl ca -config ca.cnf -cert NAME.pem -keyfile NAME.key -revoke X.pem
 # Next to each leaf X.pem it writes X.serial (`openssl x509 -serial`, lowercased). PORT (ocsp)
 # goes into the authorityInfoAccess OCSP URL of aia.pem. Everything `openssl ca` issues is
@@ -142,6 +143,11 @@ crl_fixtures() {
 	printf 'this is not a CRL\n' >garbled.crl
 	printf -- '-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n' >garbled-pem.crl
 	head -c 100 crl.der >truncated.crl.der
+	# CRL Distribution Points (test_crl_fetch): two http URLs around an ldap one; outside
+	# any CA database, so the CRLs above stay as they are.
+	cdp=URI:http://crl.example/ca.crl,URI:ldap://ldap.example/cn=CA,URI:HTTP://127.0.0.1:9/b.crl
+	run openssl req -x509 -new -key leaf4.key -subj /CN=cdp -days 30 -out cdp.pem \
+		-addext "crlDistributionPoints=$cdp"
 }
 
 ocsp_fixtures() {

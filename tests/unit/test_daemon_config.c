@@ -92,6 +92,52 @@ UNIT_TEST(metrics_listen)
 		CHECK_EQ_INT(parse(bad[i], &c), -EINVAL);
 }
 
+UNIT_TEST(crl_keys)
+{
+	static const char text[] = "{\"crl_urls\": [\"http://a/x.crl\",\n"
+				   "  \"https://b/y.crl\", 7, \"ldap://c\"],\n"
+				   " \"crl_from_certificates\": \"no\"}";
+	static const char *const want[] = {
+		"f.json:2:3: crl_urls[1]: https is not supported (a CRL is signed: use its "
+		"http:// URL)",
+		"f.json:3:27: crl_from_certificates: must be true or false",
+	};
+	struct kk_errors e = { 0 };
+	struct kk_daemon_cfg c;
+	char line[512], many[2048];
+	size_t i;
+	int n;
+
+	CHECK_EQ_INT(kk_daemon_config(NULL, &c), 0);
+	CHECK_EQ_INT(c.n_crl_urls, 0);
+	CHECK(c.crl_from_certificates); /* the distribution points, unless told not to */
+	CHECK_EQ_INT(parse("{\"crl_urls\": [\"http://a/x.crl\", \"HTTP://127.0.0.1:8080/b\"], "
+			   "\"crl_from_certificates\": false}", &c), 0);
+	CHECK_EQ_INT(c.n_crl_urls, 2);
+	CHECK_EQ_STR(c.crl_urls[0], "http://a/x.crl");
+	CHECK_EQ_STR(c.crl_urls[1], "HTTP://127.0.0.1:8080/b");
+	CHECK(!c.crl_from_certificates);
+	CHECK_EQ_INT(parse("{\"crl_urls\": []}", &c), 0);
+	CHECK_EQ_INT(c.n_crl_urls, 0);
+	CHECK_EQ_INT(parse("{\"crl_urls\": \"http://a/x.crl\"}", &c), -EINVAL);
+	CHECK_EQ_INT(parse("{\"crl_urls\": [\"http://\"]}", &c), -EINVAL);
+	CHECK_EQ_INT(parse("{\"crl_urls\": [\"ftp://a/x\"]}", &c), -EINVAL);
+	n = snprintf(many, sizeof(many), "{\"crl_urls\": [");
+	for (i = 0; i <= KK_DAEMON_CRL_URLS; i++)
+		n += snprintf(many + n, sizeof(many) - n, "%s\"http://h/%zu\"", i ? ", " : "", i);
+	snprintf(many + n, sizeof(many) - n, "]}");
+	CHECK_EQ_INT(parse(many, &c), -EINVAL);
+
+	/* The first bad element is named and placed; the others wait for it to be fixed. */
+	CHECK_EQ_INT(kk_daemon_config_parse("f.json", text, strlen(text), &c, &e), -EINVAL);
+	CHECK_EQ_INT(e.n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < e.n && i < sizeof(want) / sizeof(want[0]); i++) {
+		kk_errors_format("f.json", &e.v[i], line, sizeof(line));
+		CHECK_EQ_STR(line, want[i]);
+	}
+	kk_errors_free(&e);
+}
+
 UNIT_TEST(refusals)
 {
 	static const char *const bad[] = {
@@ -125,7 +171,8 @@ UNIT_TEST(positioned_errors)
 		"f.json:2:13: syslog: must be true or false",
 		"f.json:2:16: colour: unknown key (expected: audit_file, max_file_bytes, "
 		"keep_files, max_unwritten_bytes, syslog, socket, ocsp_timeout_ms, ocsp_url, "
-		"dns_refresh_seconds, expiry_warning_seconds, metrics)",
+		"dns_refresh_seconds, expiry_warning_seconds, metrics, crl_urls, "
+		"crl_from_certificates)",
 		"f.json:3:2: keep_files: duplicate key (first at 1:2)",
 		"f.json:3:37: max_file_bytes: must be an integer from 4096 to 1000000000000000",
 		"f.json:4:12: socket: must be a string shorter than 108 bytes",
@@ -172,6 +219,7 @@ int main(void)
 	UNIT_RUN(every_key_taken);
 	UNIT_RUN(refusals);
 	UNIT_RUN(metrics_listen);
+	UNIT_RUN(crl_keys);
 	UNIT_RUN(positioned_errors);
 	unlink(file);
 	return unit_done();
