@@ -118,7 +118,7 @@ s = json.loads(sys.argv[1])
 b = [b for b in s["bindings"] if b["binding"] == int(sys.argv[2])][0]
 assert b["policy_version"] == "B" and b["policy_hash"] == sys.argv[3], b
 PY
-	run "$KK" events --json
+	run "$KK" events --from-ring --json
 	[[ "$output" == *'"event_type":"agent.bound","agent_id":"agent"'*'"policy_version":"B"'*'"reason":"policy replaced"'* ]]
 	# The state directory's copy is the new policy, under the same slot and generation.
 	local rec=$KAKUNIN_STATE_DIR/bindings/$BOUND_SLOT.json copy
