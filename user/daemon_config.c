@@ -105,7 +105,8 @@ static bool parse_crl_urls(struct kk_pg_ctx *ctx, const cJSON *v, const char *fi
 			kk_pg_err_at(ctx, u, false, name, "must be a string shorter than %zu bytes",
 				     sizeof(c->crl_urls[0]));
 		} else if (!strncasecmp(u->valuestring, "https://", 8)) {
-			/* The CRL is signed: TLS would add no trust, and is not implemented. */
+			/* Refused by design: a CRL carries its own signature, so TLS adds no
+			 * trust, and RFC 5280 4.2.1.13 serves CRLs over http. */
 			kk_pg_err_at(ctx, u, false, name, "https is not supported (a CRL is signed: "
 				     "use its http:// URL)");
 		} else if (strncasecmp(u->valuestring, "http://", 7) || !u->valuestring[7]) {
