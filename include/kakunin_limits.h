@@ -64,6 +64,11 @@
 /* The policy hash: SHA-256 of the canonical policy, bytes; as lowercase hex with its NUL. */
 #define KK_POLICY_HASH_LEN     32
 #define KK_POLICY_HASH_HEX     (2 * KK_POLICY_HASH_LEN + 1)
+
+/* The signer (userspace only): the largest action payload it signs, and the largest compact
+ * JWS that verify reads (payload, signature and an x5c chain of a few certificates). */
+#define KK_SIGN_PAYLOAD_MAX 65536
+#define KK_JWS_MAX	    262144
 #define KK_SPIFFE_ID_MAX       2048 /* a policy's spiffe_id in bytes (SPIFFE standard); userspace */
 _Static_assert(KK_SERIAL_TEXT_SIZE >= KK_SERIAL_HEX_SIZE, "serial text holds the hex");
 _Static_assert(KK_AGENT_ID_SIZE > KK_POLICY_TEXT_MAX, "binding holds a whole agent_id");
@@ -93,6 +98,8 @@ enum kk_event_type {
 	KK_EV_AGENT_WARNING = 9, /* e.g. revocation status unknown under fail_open */
 	KK_EV_AGENT_EXPIRED = 10,  /* the daemon blocked an identity at its not_after */
 	KK_EV_AGENT_EXPIRING = 11, /* not_after within the daemon's expiry_warning_seconds */
+	KK_EV_ACTION_SIGNED = 12,  /* the signer signed an action for a bound caller */
+	KK_EV_ACTION_REFUSED = 13, /* the signer refused to sign (reason in the event) */
 	KK_EV_TYPE_MAX,
 };
 

@@ -27,6 +27,8 @@
  * needed. Value: DER OCTET STRING holding the 32-byte SHA-256 policy hash. Non-critical.
  */
 #define KK_POLICY_HASH_OID "2.25.243117301337387610220934576524076285138"
+/* The actions-scope extension: a UTF8String holding a policy "actions" section (JSON). */
+#define KK_SCOPE_OID "2.25.243117301337387610220934576524076285139"
 
 struct kk_identity {
 	/* lowercase hex of the serial's magnitude, no colons; as BN_bn2hex gives it, lowercased
