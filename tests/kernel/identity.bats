@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 130 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Identity you can trust (issue 16): a SAN URI names an agent only whole (or as the policy's
 # spiffe_id), rotate checks the bound policy's spiffe_id; a certificate that expires blocks its
 # binding through the daemon (agent.expiring ahead, agent.expired, EACCES), and
