@@ -101,7 +101,7 @@ int kk_key_read_secret(const char *path, const char *what, size_t max, char **bu
 		goto out;
 	if ((unsigned long long)st.st_size > max) {
 		rc = kk_error_set(e, -EFBIG, what,
-				  "%lld bytes, more than the %zu a key file may have",
+				  "%lld bytes, over the limit of %zu for this file",
 				  (long long)st.st_size, max);
 		goto out;
 	}
@@ -110,7 +110,7 @@ int kk_key_read_secret(const char *path, const char *what, size_t max, char **bu
 		rc = kk_error_set(e, -ENOMEM, what, "out of memory");
 		goto out;
 	}
-	/* Read to EOF rather than trust st_size: the file may grow under us (b has max + 1). */
+	/* Read to EOF, not st_size: the file may grow under us (b: max + 1 bytes and the NUL). */
 	do {
 		r = read(fd, b + n, max + 1 - n);
 		if (r > 0)
@@ -121,7 +121,7 @@ int kk_key_read_secret(const char *path, const char *what, size_t max, char **bu
 		goto out;
 	}
 	if (n > max) {
-		rc = kk_error_set(e, -EFBIG, what, "more than the %zu bytes a key file may have",
+		rc = kk_error_set(e, -EFBIG, what, "over the limit of %zu bytes for this file",
 				  max);
 		goto out;
 	}

@@ -100,11 +100,19 @@ static int query_attr(struct p11_ref *r, const char *a, size_t n, struct kk_erro
 			"or register the module with p11-kit");
 	if ((IS("pin-value") || IS("pin-source")) && r->has_pin)
 		return kk_error_set(e, -EINVAL, r->what, "more than one pin-value/pin-source");
-	if (!eq || pct_decode(eq + 1, n - klen - 1, val, sizeof(val)))
+	if (!eq || pct_decode(eq + 1, n - klen - 1, val, sizeof(val))) {
+		OPENSSL_cleanse(val, sizeof(val));
 		/* Not the value itself: it may be the PIN. */
 		return kk_error_set(e, -EINVAL, r->what, "%.*s: bad percent-encoding or too long",
 				    (int)klen, a);
+	}
 	if (IS("pin-value")) {
+		/* Cut short it would be another PIN: a refusal that names no reason. */
+		if (strlen(val) > P11_PIN_MAX) {
+			OPENSSL_cleanse(val, sizeof(val));
+			return kk_error_set(e, -EINVAL, r->what, "pin-value longer than %d bytes",
+					    P11_PIN_MAX);
+		}
 		snprintf(r->pin, sizeof(r->pin), "%s", val);
 		r->has_pin = true;
 		OPENSSL_cleanse(val, sizeof(val));

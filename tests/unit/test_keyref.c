@@ -268,7 +268,7 @@ UNIT_TEST(file_not_a_key)
 	CHECK_EQ_INT(truncate(P("empty.key"), KK_KEY_FILE_MAX + 1), 0);
 	snprintf(what, sizeof(what), "key %s", P("empty.key"));
 	CHECK_EQ_INT(load(P("empty.key")), -EFBIG);
-	CHECK_ERR(-EFBIG, what, "65537 bytes, more than the 65536 a key file may have");
+	CHECK_ERR(-EFBIG, what, "65537 bytes, over the limit of 65536 for this file");
 }
 
 UNIT_TEST(file_encrypted_refused)
@@ -375,6 +375,11 @@ UNIT_TEST(pkcs11_bad_references)
 	CHECK_EQ_INT(load("pkcs11:token=kakunin?pin-value=12%4"), -EINVAL);
 	CHECK_ERR(-EINVAL, "key pkcs11:token=kakunin", "pin-value: bad percent-encoding");
 	CHECK_EQ_INT(load("pkcs11:token=kakunin?pin-value=1&pin-value=2"), -EINVAL);
+	/* A PIN cut to fit would be another PIN: refused, and not shown. */
+	snprintf(ref, sizeof(ref), "pkcs11:token=kakunin?pin-value=%0300d", 7);
+	CHECK_EQ_INT(load(ref), -EINVAL);
+	CHECK_ERR(-EINVAL, "key pkcs11:token=kakunin", "pin-value longer than 256 bytes");
+	CHECK(!strstr(err.why, "0000"));
 	CHECK_EQ_INT(load("pkcs11:token=kakunin?module-path=lib.so"), -EINVAL);
 	CHECK_EQ_INT(load("pkcs11:token=kakunin;color=blue?pin-value=1234"), -EINVAL);
 	CHECK_ERR(-EINVAL, "key pkcs11:token=kakunin;color=blue",
