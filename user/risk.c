@@ -300,7 +300,7 @@ double kk_risk_score(struct kk_risk *r, const char *agent, const char *type,
 		if (a == 0 || isinf(q) || isinf(1 / q))
 			s = 1;
 		else
-			s = (fmax(q, 1 / q) - 1) / (fmax(q, 1 / q) + 0.5);
+			s = ((q > 1 ? q : 1 / q) - 1) / ((q > 1 ? q : 1 / q) + 0.5);
 		if (s > best) {
 			best = s;
 			snprintf(why, wlen, "%.64s %s is %.1fx its median %s", m->string,
