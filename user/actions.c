@@ -130,6 +130,17 @@ static enum kk_refusal check_field(const struct kk_action_field *f, const cJSON 
 	return KK_REF_NONE;
 }
 
+/* Another member of m's name after m? (cJSON's own parser keeps duplicate members.) */
+static bool appears_again(const cJSON *m)
+{
+	const cJSON *n;
+
+	for (n = m->next; n; n = n->next)
+		if (!strcmp(n->string, m->string))
+			return true;
+	return false;
+}
+
 static const struct kk_action_field *find_field(const struct kk_action_type *t, const char *name)
 {
 	size_t i;
@@ -164,6 +175,10 @@ enum kk_refusal kk_actions_check(const struct kk_actions *a, const char *type,
 		m = cJSON_GetObjectItemCaseSensitive(payload, t->fields[i].name);
 		if (!m)
 			return snprintf(why, wlen, "%s missing", t->fields[i].name), KK_REF_SCOPE;
+		/* A second member of the name would be checked by no one (cJSON finds the first). */
+		if (appears_again(m))
+			return snprintf(why, wlen, "%s appears twice", t->fields[i].name),
+			       KK_REF_BAD_REQUEST;
 		r = check_field(&t->fields[i], m, why, wlen);
 		if (r != KK_REF_NONE)
 			return r;

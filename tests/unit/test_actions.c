@@ -142,6 +142,10 @@ UNIT_TEST(scope_check)
 	/* Control characters in a payload's key do not reach the reason line. */
 	CHECK_EQ_INT(check("trade", "{" OK_TRADE ", \"size\": 5, \"a\\nb\": 1}"), KK_REF_SCOPE);
 	CHECK_EQ_STR(why, "field \"a?b\" not allowed");
+	/* A duplicate member no check would look at. */
+	CHECK_EQ_INT(check("trade", "{" OK_TRADE ", \"size\": 5, \"size\": 900000}"),
+		     KK_REF_BAD_REQUEST);
+	CHECK_EQ_STR(why, "size appears twice");
 	CHECK_EQ_INT(check("trade", "[1]"), KK_REF_BAD_REQUEST);
 	CHECK_EQ_STR(why, "the payload is not a JSON object");
 	CHECK_EQ_INT(check("trade", "\"x\""), KK_REF_BAD_REQUEST);
