@@ -21,14 +21,14 @@ struct kk_error;
 
 /* Limits of the section, so that a policy (or a certificate) cannot make the signer's memory or
  * time per request unbounded. */
-#define KK_ACTION_TYPES_MAX  256 /* types in one section */
-#define KK_ACTION_NAME_MAX   64	 /* a type name: [a-z0-9_.-]{1,64} */
-#define KK_ACTION_FIELDS_MAX 64	 /* fields listed under one type (also what risk tracks) */
+#define KK_ACTION_TYPES_MAX	 256 /* types in one section */
+#define KK_ACTION_NAME_MAX	 64  /* a type name: [a-z0-9_.-]{1,64} */
+#define KK_ACTION_FIELDS_MAX	 64  /* fields listed under one type (also what risk tracks) */
 #define KK_ACTION_FIELD_NAME_MAX 64
-#define KK_ACTION_IN_MAX     1024 /* values of one "in" list */
-#define KK_RISK_WINDOW_MIN   5
-#define KK_RISK_WINDOW_MAX   10000
-#define KK_RISK_WINDOW_DEFAULT 100
+#define KK_ACTION_IN_MAX	 1024 /* values of one "in" list */
+#define KK_RISK_WINDOW_MIN	 5
+#define KK_RISK_WINDOW_MAX	 10000
+#define KK_RISK_WINDOW_DEFAULT	 100
 
 struct kk_actions; /* parsed; kept in struct kk_policy as `actions` (NULL: the policy has none) */
 

@@ -119,7 +119,8 @@ static void parse_field(struct kk_pg_ctx *c, const cJSON *v, const char *pre,
 		parse_in(c, m, path, f);
 		for (i = 0; i < f->n_in && (f->has_min || f->has_max) && !f->type; i++)
 			if (f->in[i].str) {
-				kk_pg_err_at(c, m, false, path, "values must be numbers with max or min");
+				kk_pg_err_at(c, m, false, path,
+					     "values must be numbers with max or min");
 				break;
 			}
 		for (i = 0; i < f->n_in && f->type; i++)
@@ -164,7 +165,8 @@ static void parse_fields(struct kk_pg_ctx *c, const cJSON *v, const char *pre,
 			return;
 		}
 		if (!valid_field_name(m->string))
-			kk_pg_err_at(c, m, true, path, "a field name is 1 to %d printable characters",
+			kk_pg_err_at(c, m, true, path,
+				     "a field name is 1 to %d printable characters",
 				     KK_ACTION_FIELD_NAME_MAX);
 		else if (kk_pg_member(v, m->string) == m) { /* duplicates: check_keys said so */
 			struct kk_action_field *f = &t->fields[t->n_fields++];
@@ -356,8 +358,8 @@ static cJSON *field_canon(const struct kk_action_field *f)
 		memcpy(in, f->in, f->n_in * sizeof(*in));
 		qsort(in, f->n_in, sizeof(*in), cmp_val);
 		for (i = 0; i < f->n_in; i++)
-			if (!cJSON_AddItemToArray(arr, in[i].str ? cJSON_CreateString(in[i].str) :
-								   cJSON_CreateNumber(in[i].num)))
+			if (!cJSON_AddItemToArray(arr, in[i].str ? cJSON_CreateString(in[i].str)
+								 : cJSON_CreateNumber(in[i].num)))
 				goto fail;
 	}
 	if ((f->has_max && !cJSON_AddNumberToObject(o, "max", f->max)) ||
@@ -387,8 +389,8 @@ static bool type_canon(cJSON *o, const struct kk_action_type *t)
 	for (i = 0; fields && i < t->n_fields; i++)
 		if (!cJSON_AddItemToObject(fields, t->fields[i].name, field_canon(&t->fields[i])))
 			return false;
-	if (!fields || !cJSON_AddStringToObject(o, "other_fields",
-						t->other_allow ? "allow" : "refuse"))
+	if (!fields ||
+	    !cJSON_AddStringToObject(o, "other_fields", t->other_allow ? "allow" : "refuse"))
 		return false;
 	if (t->rate_count) {
 		snprintf(rate, sizeof(rate), "%u%s%s/%s", t->rate_count, t->rate_unit ? " " : "",
@@ -400,8 +402,10 @@ static bool type_canon(cJSON *o, const struct kk_action_type *t)
 		return true;
 	risk = cJSON_AddObjectToObject(o, "risk");
 	return risk &&
-	       (!t->refuse_above || cJSON_AddNumberToObject(risk, "refuse_above", t->refuse_above)) &&
-	       (!t->revoke_above || cJSON_AddNumberToObject(risk, "revoke_above", t->revoke_above)) &&
+	       (!t->refuse_above ||
+		cJSON_AddNumberToObject(risk, "refuse_above", t->refuse_above)) &&
+	       (!t->revoke_above ||
+		cJSON_AddNumberToObject(risk, "revoke_above", t->revoke_above)) &&
 	       cJSON_AddNumberToObject(risk, "window", t->window);
 }
 

@@ -18,7 +18,7 @@
 
 struct ring {
 	char *name;
-	double *v;	     /* cap values; v[head] is the next to write */
+	double *v; /* cap values; v[head] is the next to write */
 	uint32_t n, head, cap;
 };
 
@@ -262,8 +262,8 @@ static double median(struct kk_risk *r, const struct ring *g)
 	for (i = 0; i < g->n; i++)
 		r->scratch[i] = fabs(g->v[i]);
 	qsort(r->scratch, g->n, sizeof(double), cmp_double);
-	return g->n % 2 ? r->scratch[g->n / 2] :
-			  (r->scratch[g->n / 2 - 1] + r->scratch[g->n / 2]) / 2;
+	return g->n % 2 ? r->scratch[g->n / 2]
+			: (r->scratch[g->n / 2 - 1] + r->scratch[g->n / 2]) / 2;
 }
 
 static const char *num(double v, char buf[32])
