@@ -43,12 +43,31 @@ static bool finite_number(struct kk_pg_ctx *c, const cJSON *v, const char *field
 	return true;
 }
 
+/*
+ * The key an "in" value is compared by, so that kk_first_dups finds duplicates in O(n log n):
+ * "s" + a string, "n" + a number's shortest exact text (0 and -0 are equal); NULL for a value
+ * of another type. Caller frees.
+ */
+static char *in_key(const cJSON *it)
+{
+	char *k = NULL;
+
+	if (cJSON_IsString(it) && asprintf(&k, "s%s", it->valuestring) < 0)
+		k = NULL;
+	else if (cJSON_IsNumber(it) &&
+		 asprintf(&k, "n%.17g", it->valuedouble == 0 ? 0.0 : it->valuedouble) < 0)
+		k = NULL;
+	return k;
+}
+
 /* "in": a non-empty array of distinct strings or numbers. */
 static void parse_in(struct kk_pg_ctx *c, const cJSON *v, const char *field,
 		     struct kk_action_field *f)
 {
-	const cJSON *it, *prev;
-	size_t n = (size_t)cJSON_GetArraySize(v), i = 0, k;
+	size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+	long *first = NULL;
+	const cJSON *it;
+	char **keys;
 	char *path;
 
 	if (!kk_pg_want_type(c, v, cJSON_Array, field, "an array of strings or numbers"))
@@ -58,30 +77,32 @@ static void parse_in(struct kk_pg_ctx *c, const cJSON *v, const char *field,
 			     KK_ACTION_IN_MAX);
 		return;
 	}
+	keys = calloc(n, sizeof(*keys));
 	f->in = calloc(n, sizeof(*f->in));
-	if (!f->in) {
-		c->oom = 1;
-		return;
-	}
-	for (it = v->child; it; it = it->next, i++) {
+	for (it = v->child; keys && it; it = it->next, i++)
+		if ((cJSON_IsString(it) || cJSON_IsNumber(it)) && !(keys[i] = in_key(it)))
+			c->oom = 1;
+	if (keys && !c->oom)
+		first = kk_first_dups((const char *const *)keys, n);
+	for (it = v->child, i = 0; first && f->in && it; it = it->next, i++) {
 		if (!(path = kk_pg_index_path(c, field, (int)i)))
-			return;
-		for (prev = v->child, k = 0; prev != it; prev = prev->next, k++)
-			if ((cJSON_IsString(it) && cJSON_IsString(prev) &&
-			     !strcmp(it->valuestring, prev->valuestring)) ||
-			    (cJSON_IsNumber(it) && cJSON_IsNumber(prev) &&
-			     it->valuedouble == prev->valuedouble))
-				break;
-		if (!cJSON_IsString(it) && !cJSON_IsNumber(it))
+			break;
+		if (!keys[i])
 			kk_pg_err_at(c, it, false, path, "must be a string or a number");
-		else if (prev != it)
-			kk_pg_err_at(c, it, false, path, "duplicate of %s[%zu]", field, k);
+		else if (first[i] >= 0)
+			kk_pg_err_at(c, it, false, path, "duplicate of %s[%ld]", field, first[i]);
 		else if (cJSON_IsString(it))
 			f->in[f->n_in++].str = kk_pg_dup_str(c, it->valuestring);
 		else
 			f->in[f->n_in++].num = it->valuedouble;
 		free(path);
 	}
+	if (!keys || !f->in || !first)
+		c->oom = 1;
+	for (i = 0; keys && i < n; i++)
+		free(keys[i]);
+	free(keys);
+	free(first);
 }
 
 /* One member of "fields": {"in", "max", "min", "type"}. */

@@ -68,6 +68,11 @@ static const struct doc_case cases[] = {
 	  "2:49: actions[\"t\"].fields[\"a\"].in[2]: duplicate of "
 	  "actions[\"t\"].fields[\"a\"].in[0]",
 	  1 },
+	{ "in duplicate, spelled otherwise",
+	  DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"in\": [0, \"0\", 1.0, -0, 1]}}}}"), 0,
+	  "2:56: actions[\"t\"].fields[\"a\"].in[3]: duplicate of "
+	  "actions[\"t\"].fields[\"a\"].in[0]",
+	  2 },
 	{ "in of the wrong type",
 	  DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"type\": \"string\", \"in\": [1]}}}}"),
 	  0, "2:60: actions[\"t\"].fields[\"a\"].in: values must be of type \"string\"", 1 },
