@@ -154,14 +154,17 @@ static bool appears_again(const cJSON *m)
 	return false;
 }
 
+static int cmp_field_name(const void *key, const void *f)
+{
+	return strcmp(key, ((const struct kk_action_field *)f)->name);
+}
+
+/* Binary search: a payload of many members costs members * log(fields) comparisons. */
 static const struct kk_action_field *find_field(const struct kk_action_type *t, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < t->n_fields; i++)
-		if (!strcmp(t->fields[i].name, name))
-			return &t->fields[i];
-	return NULL;
+	return t->n_fields
+		       ? bsearch(name, t->fields, t->n_fields, sizeof(*t->fields), cmp_field_name)
+		       : NULL;
 }
 
 enum kk_refusal kk_actions_check(const struct kk_actions *a, const char *type,
