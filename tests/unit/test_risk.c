@@ -120,6 +120,19 @@ UNIT_TEST(zero_and_negative_values)
 	CHECK_NEAR(score(r, "a", "u", "{\"pnl\": -1000}"), 9 / 10.5);
 	CHECK_EQ_STR(why, "pnl -1000 is 10.0x its median 100");
 	CHECK_NEAR(score(r, "a", "u", "{\"pnl\": 100}"), 0);
+	/* "1e999" parses as infinity: never recorded, and infinitely far from any median. */
+	for (i = 0; i < 9; i++)
+		record(r, "a", "v", "{\"x\": 1e999}");
+	CHECK_NEAR(score(r, "a", "v", "{\"x\": 1}"), 0);
+	CHECK_NEAR(score(r, "a", "u", "{\"pnl\": 1e999}"), 1);
+	/* An odd count: the middle one (3 of 1, 2, 3, 1000, 1000). */
+	record(r, "a", "w", "{\"q\": 1}");
+	record(r, "a", "w", "{\"q\": 1000}");
+	record(r, "a", "w", "{\"q\": 3}");
+	record(r, "a", "w", "{\"q\": 1000}");
+	record(r, "a", "w", "{\"q\": 2}");
+	CHECK_NEAR(score(r, "a", "w", "{\"q\": 30}"), 9 / 10.5);
+	CHECK_EQ_STR(why, "q 30 is 10.0x its median 3");
 	kk_risk_free(r);
 }
 
