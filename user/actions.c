@@ -241,25 +241,31 @@ enum kk_refusal kk_actions_take(struct kk_actions *a, const char *type, int64_t 
 	return KK_REF_NONE;
 }
 
+/* The type's own risk limits, or the policy's default ones when it has none. */
+static bool own_risk(const struct kk_actions *a, const struct kk_action_type *t)
+{
+	return t->has_risk || !a->has_risk;
+}
+
 double kk_actions_revoke_above(const struct kk_actions *a, const char *type)
 {
 	const struct kk_action_type *t = kk_actions_find(a, type);
 
-	return t ? t->revoke_above : 0;
+	return !t ? 0 : own_risk(a, t) ? t->revoke_above : a->revoke_above;
 }
 
 double kk_actions_refuse_above(const struct kk_actions *a, const char *type)
 {
 	const struct kk_action_type *t = kk_actions_find(a, type);
 
-	return t ? t->refuse_above : 0;
+	return !t ? 0 : own_risk(a, t) ? t->refuse_above : a->refuse_above;
 }
 
 unsigned int kk_actions_risk_window(const struct kk_actions *a, const char *type)
 {
 	const struct kk_action_type *t = kk_actions_find(a, type);
 
-	return t ? t->window : 0;
+	return !t ? 0 : own_risk(a, t) ? t->window : a->window;
 }
 
 size_t kk_actions_count(const struct kk_actions *a)

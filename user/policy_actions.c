@@ -264,6 +264,7 @@ static void parse_type(struct kk_pg_ctx *c, const cJSON *v, const char *pre,
 		free(path);
 	}
 	if ((m = kk_pg_member(v, "risk")) && (path = kk_pg_member_path(c, pre, "risk"))) {
+		t->has_risk = true;
 		parse_risk(c, m, path, t);
 		free(path);
 	}
@@ -320,6 +321,23 @@ static struct kk_actions *parse_section(struct kk_pg_ctx *c, const cJSON *v, con
 void kk_pf_actions(struct kk_pg_ctx *c, const cJSON *v)
 {
 	c->p->actions = parse_section(c, v, "actions");
+}
+
+/* The policy's top-level "risk": the default of the action types without their own. */
+void kk_pf_risk(struct kk_pg_ctx *c, const cJSON *v)
+{
+	struct kk_action_type t = { .window = KK_RISK_WINDOW_DEFAULT };
+	struct kk_actions *a = c->p->actions;
+
+	parse_risk(c, v, "risk", &t);
+	if (!a) {
+		kk_pg_err_at(c, v, true, "risk", "needs an \"actions\" section: it scores actions");
+		return;
+	}
+	a->has_risk = true;
+	a->revoke_above = t.revoke_above;
+	a->refuse_above = t.refuse_above;
+	a->window = t.window;
 }
 
 int kk_actions_parse(const char *file, const char *text, size_t len, struct kk_actions **out,
@@ -400,10 +418,21 @@ static const char *period_name(uint32_t s)
 	return s == 1 ? "second" : s == 60 ? "minute" : s == 3600 ? "hour" : "day";
 }
 
+/* o's member "risk", as parse_risk reads it back. */
+static bool add_risk(cJSON *o, double revoke_above, double refuse_above, uint32_t window)
+{
+	cJSON *risk = cJSON_AddObjectToObject(o, "risk");
+
+	return risk &&
+	       (!refuse_above || cJSON_AddNumberToObject(risk, "refuse_above", refuse_above)) &&
+	       (!revoke_above || cJSON_AddNumberToObject(risk, "revoke_above", revoke_above)) &&
+	       cJSON_AddNumberToObject(risk, "window", window);
+}
+
 /* One type, its members in byte order; defaults written out (other_fields, the risk window). */
 static bool type_canon(cJSON *o, const struct kk_action_type *t)
 {
-	cJSON *fields = cJSON_AddObjectToObject(o, "fields"), *risk;
+	cJSON *fields = cJSON_AddObjectToObject(o, "fields");
 	char rate[128];
 	size_t i;
 
@@ -419,15 +448,7 @@ static bool type_canon(cJSON *o, const struct kk_action_type *t)
 		if (!cJSON_AddStringToObject(o, "rate_limit", rate))
 			return false;
 	}
-	if (!t->revoke_above && !t->refuse_above)
-		return true;
-	risk = cJSON_AddObjectToObject(o, "risk");
-	return risk &&
-	       (!t->refuse_above ||
-		cJSON_AddNumberToObject(risk, "refuse_above", t->refuse_above)) &&
-	       (!t->revoke_above ||
-		cJSON_AddNumberToObject(risk, "revoke_above", t->revoke_above)) &&
-	       cJSON_AddNumberToObject(risk, "window", t->window);
+	return !t->has_risk || add_risk(o, t->revoke_above, t->refuse_above, t->window);
 }
 
 cJSON *kk_actions_canon(const struct kk_actions *a)
@@ -442,4 +463,11 @@ cJSON *kk_actions_canon(const struct kk_actions *a)
 			return NULL;
 		}
 	return o;
+}
+
+int kk_actions_risk_canon(const struct kk_actions *a, cJSON *o)
+{
+	if (!a || !a->has_risk)
+		return 0;
+	return add_risk(o, a->revoke_above, a->refuse_above, a->window) ? 0 : -ENOMEM;
 }

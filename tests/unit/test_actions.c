@@ -100,6 +100,11 @@ static const struct doc_case cases[] = {
 	{ "refuse above revoke",
 	  DOC("\"actions\": {\"t\": {\"risk\": {\"revoke_above\": 0.5, \"refuse_above\": 0.6}}}"),
 	  0, "2:65: actions[\"t\"].risk: refuse_above must not be above revoke_above", 1 },
+	{ "default risk without actions", DOC("\"risk\": {\"revoke_above\": 0.9}"), 0,
+	  "2:1: risk: needs an \"actions\" section: it scores actions", 1 },
+	{ "default risk checked as a type's",
+	  DOC("\"actions\": {}, \"risk\": {\"revoke_above\": 0.9, \"window\": 1}"), 0,
+	  "2:56: risk.window: must be an integer from 5 to 10000", 1 },
 	{ "two errors, sorted",
 	  DOC("\"actions\": {\"t\": {\"rate_limit\": 5, \"fields\": {\"a\": {\"min\": null}}}}"), 0,
 	  "2:33: actions[\"t\"].rate_limit: must be a string like \"100/hour\"", 2 },
@@ -313,7 +318,42 @@ UNIT_TEST(hash_covers_actions)
 	free(c4);
 }
 
-/* The canonical form read back (as the state directory keeps it) is the same policy. */
+/* The policy's top-level "risk": the limits of the types without their own. */
+UNIT_TEST(default_risk)
+{
+	const char *doc =
+		DOC("\"actions\": {\"a\": {}, \"b\": {\"risk\": {\"refuse_above\": 0.5}}},"
+		    " \"risk\": {\"revoke_above\": 0.95, \"refuse_above\": 0.7, "
+		    "\"window\": 50}");
+	struct kk_policy p, back;
+	struct kk_errors e = { 0 };
+	char path[64];
+
+	CHECK_EQ_INT(parse_doc(doc, &p, &e), 0);
+	CHECK(kk_actions_revoke_above(p.actions, "a") == 0.95);
+	CHECK(kk_actions_refuse_above(p.actions, "a") == 0.7);
+	CHECK_EQ_INT(kk_actions_risk_window(p.actions, "a"), 50);
+	/* b has its own: no revoke limit, refuse above 0.5, the default window of 100. */
+	CHECK(kk_actions_revoke_above(p.actions, "b") == 0);
+	CHECK(kk_actions_refuse_above(p.actions, "b") == 0.5);
+	CHECK_EQ_INT(kk_actions_risk_window(p.actions, "b"), KK_RISK_WINDOW_DEFAULT);
+	CHECK_EQ_INT(kk_actions_risk_window(p.actions, "c"), 0);
+	CHECK(strstr(p.canonical,
+		     "\"revocation_check\":{\"cache_ttl_seconds\":300,\"enabled\":false,"
+		     "\"fail_open\":false},\"risk\":{\"refuse_above\":0.7,"
+		     "\"revoke_above\":0.95,\"window\":50},\"version\""));
+	CHECK_EQ_INT(tmp_text_file(path, p.canonical), 0);
+	CHECK_EQ_INT(kk_policy_load_canonical(path, &back, &e), 0);
+	unlink(path);
+	CHECK_EQ_STR(back.canonical, p.canonical);
+	CHECK(kk_actions_revoke_above(back.actions, "a") == 0.95);
+	kk_policy_free(&back);
+	kk_policy_free(&p);
+	kk_errors_free(&e);
+}
+
+/* The canonical form read back (as the state directory keeps it) is
+ * the same policy. */
 UNIT_TEST(canonical_round_trip)
 {
 	char path[64];
@@ -365,6 +405,7 @@ int main(void)
 	UNIT_RUN(risk_limits);
 	UNIT_RUN(refusal_names);
 	UNIT_RUN(hash_covers_actions);
+	UNIT_RUN(default_risk);
 	UNIT_RUN(canonical_round_trip);
 	UNIT_RUN(bare_section);
 	kk_policy_free(&pol);
