@@ -197,7 +197,7 @@ static void parse_fields(struct kk_pg_ctx *c, const cJSON *v, const char *pre,
 		}
 		free(path);
 	}
-	if (t->n_fields)
+	if (t->n_fields && !c->oom) /* no NULL names to compare */
 		qsort(t->fields, t->n_fields, sizeof(*t->fields), cmp_field);
 }
 
@@ -313,7 +313,7 @@ static struct kk_actions *parse_section(struct kk_pg_ctx *c, const cJSON *v, con
 		}
 		free(path);
 	}
-	if (a->n)
+	if (a->n && !c->oom)
 		qsort(a->types, a->n, sizeof(*a->types), cmp_type);
 	return a;
 }
