@@ -81,8 +81,8 @@ static int scan(struct kk_replay *r, const char *path, char *buf, size_t len, co
 		n = strcspn(buf + i, "\n");
 		line++;
 		if (parse_line(buf + i, n, seen, &exp))
-			return kk_error_set(e, -EINVAL, path, "line %zu malformed (not \"jti expiry\")",
-					    line);
+			return kk_error_set(e, -EINVAL, path,
+					    "line %zu malformed (not \"jti expiry\")", line);
 		if (!strcmp(seen, jti) && exp > now)
 			return kk_error_set(e, -EALREADY, "jti", "%s already seen (replay)", jti);
 		if (exp > now) {
@@ -158,7 +158,8 @@ int kk_verify_replay_close(struct kk_replay *r, const char *jti, int64_t expiry,
 		if (!err && fsync(r->fd))
 			err = -errno;
 		if (err)
-			kk_error_set(e, err, "replay file", "cannot record jti: %s", strerror(-err));
+			kk_error_set(e, err, "replay file", "cannot record jti: %s",
+				     strerror(-err));
 	}
 	if (r->fd >= 0)
 		close(r->fd); /* drops the flock */

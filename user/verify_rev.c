@@ -85,9 +85,11 @@ static int by_ocsp(const struct kk_verify_req *req, const char *cert_path,
 
 	err = kk_ocsp_url(cert_path, url, sizeof(url));
 	if (err)
-		return kk_error_set(e, err, "OCSP", err == -ENOENT ?
-				    "the certificate has no OCSP URL (authorityInfoAccess)" :
-				    "cannot read the certificate's OCSP URL: %s", strerror(-err));
+		return kk_error_set(
+			e, err, "OCSP",
+			err == -ENOENT ? "the certificate has no OCSP URL (authorityInfoAccess)"
+				       : "cannot read the certificate's OCSP URL: %s",
+			strerror(-err));
 	snprintf(res->revocation_via, sizeof(res->revocation_via), "ocsp %.500s", url);
 	c = cache_get(id, now);
 	if (c) {
@@ -101,8 +103,8 @@ static int by_ocsp(const struct kk_verify_req *req, const char *cert_path,
 	if (r.status == KK_OCSP_REVOKED)
 		return revoked(id, r.revoked_at, r.reason, "OCSP", e);
 	if (r.status != KK_OCSP_GOOD)
-		return kk_error_set(e, -ENOKEY, "OCSP", "responder %s does not know serial %s",
-				    url, id->serial);
+		return kk_error_set(e, -ENOKEY, "OCSP", "responder %s does not know serial %s", url,
+				    id->serial);
 	return 0;
 }
 

@@ -22,8 +22,13 @@
 UNIT_TEST(b64url_vectors)
 {
 	static const char *const v[][2] = {
-		{ "", "" },	    { "f", "Zg" },	{ "fo", "Zm8" },	 { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" }, { "foobar", "Zm9vYmFy" },
+		{ "", "" },
+		{ "f", "Zg" },
+		{ "fo", "Zm8" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg" },
+		{ "fooba", "Zm9vYmE" },
+		{ "foobar", "Zm9vYmFy" },
 		{ "\xfb\xff", "-_8" },
 	};
 	unsigned char *d;
@@ -69,10 +74,12 @@ static X509 *self_signed(EVP_PKEY *key)
 	X509_gmtime_adj(X509_getm_notBefore(x), -60);
 	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
 	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"agent", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"agent", -1, -1,
+				   0);
 	X509_set_issuer_name(x, n);
 	X509_set_pubkey(x, key);
-	if (!X509_sign(x, key, EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256())) {
+	if (!X509_sign(x, key,
+		       EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256())) {
 		X509_free(x);
 		return NULL;
 	}
@@ -81,7 +88,7 @@ static X509 *self_signed(EVP_PKEY *key)
 
 struct signer {
 	EVP_PKEY *key;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 };
 
 static bool signer_new(struct signer *s, const char *type)
@@ -105,10 +112,18 @@ static const char payload[] = "{\"market\":\"EUR_USD\",\"side\":\"buy\",\"size\"
 static int sign(struct signer *s, char **out, struct kk_error *e)
 {
 	struct kk_jws_sign_in in = {
-		.key = s->key, .chain = s->chain, .kid = "1234", .agent_id = "trader-1",
-		.policy_hash = "ab", .host = "h1", .action = "trade", .iat = 1700000000,
-		.jti = "00112233445566778899aabbccddeeff", .payload = (const unsigned char *)payload,
-		.payload_len = strlen(payload), .payload_json = true,
+		.key = s->key,
+		.chain = s->chain,
+		.kid = "1234",
+		.agent_id = "trader-1",
+		.policy_hash = "ab",
+		.host = "h1",
+		.action = "trade",
+		.iat = 1700000000,
+		.jti = "00112233445566778899aabbccddeeff",
+		.payload = (const unsigned char *)payload,
+		.payload_len = strlen(payload),
+		.payload_json = true,
 	};
 
 	return kk_jws_sign(&in, out, e);
@@ -136,8 +151,10 @@ static void round_trip(const char *type, const char *alg)
 	CHECK_EQ_INT(sign(&s, &jws, &e), 0);
 	h = header_text(jws);
 	/* RFC 8785 member order: "action" < "agent_id" < "alg" */
-	snprintf(want, sizeof(want), "{\"action\":\"trade\",\"agent_id\":\"trader-1\",\"alg\":\"%s\","
-		 "\"cty\":\"json\",\"host\":\"h1\",\"iat\":1700000000,\"jti\":\"0011", alg);
+	snprintf(want, sizeof(want),
+		 "{\"action\":\"trade\",\"agent_id\":\"trader-1\",\"alg\":\"%s\","
+		 "\"cty\":\"json\",\"host\":\"h1\",\"iat\":1700000000,\"jti\":\"0011",
+		 alg);
 	CHECK(h && !strncmp(h, want, strlen(want)));
 	CHECK(strstr(h, "\"kid\":\"1234\",\"policy_hash\":\"ab\",\"typ\":\"kakunin-action+jws\","
 			"\"x5c\":[\""));
@@ -154,9 +171,18 @@ static void round_trip(const char *type, const char *alg)
 	signer_free(&s);
 }
 
-UNIT_TEST(round_trip_es256) { round_trip("EC", "ES256"); }
-UNIT_TEST(round_trip_ps256) { round_trip("RSA", "PS256"); }
-UNIT_TEST(round_trip_eddsa) { round_trip("ED25519", "EdDSA"); }
+UNIT_TEST(round_trip_es256)
+{
+	round_trip("EC", "ES256");
+}
+UNIT_TEST(round_trip_ps256)
+{
+	round_trip("RSA", "PS256");
+}
+UNIT_TEST(round_trip_eddsa)
+{
+	round_trip("ED25519", "EdDSA");
+}
 
 /* ES256 signatures are the raw 64 bytes, not DER (RFC 7518 3.4). */
 UNIT_TEST(es256_raw_signature)
@@ -169,8 +195,9 @@ UNIT_TEST(es256_raw_signature)
 
 	CHECK(signer_new(&s, "EC"));
 	CHECK_EQ_INT(sign(&s, &jws, &e), 0);
-	CHECK_EQ_INT(kk_b64url_decode(strrchr(jws, '.') + 1, strlen(strrchr(jws, '.') + 1), &sig,
-				      &n), 0);
+	CHECK_EQ_INT(
+		kk_b64url_decode(strrchr(jws, '.') + 1, strlen(strrchr(jws, '.') + 1), &sig, &n),
+		0);
 	CHECK_EQ_INT(n, 64);
 	free(sig);
 	free(jws);
@@ -214,8 +241,9 @@ static void tamper(const char *type)
 	CHECK(signer_new(&s, type));
 	CHECK_EQ_INT(sign(&s, &jws, &e), 0);
 	/* the payload: size 1000 -> 9000 */
-	p = kk_b64url((const unsigned char *)"{\"market\":\"EUR_USD\",\"side\":\"buy\",\"size\":9000}",
-		      strlen(payload));
+	p = kk_b64url(
+		(const unsigned char *)"{\"market\":\"EUR_USD\",\"side\":\"buy\",\"size\":9000}",
+		strlen(payload));
 	t = replace_part(jws, 1, p);
 	expect(t, -EBADMSG, "does not verify with x5c[0]'s key");
 	free(t);
@@ -240,9 +268,18 @@ static void tamper(const char *type)
 	signer_free(&s);
 }
 
-UNIT_TEST(tamper_es256) { tamper("EC"); }
-UNIT_TEST(tamper_ps256) { tamper("RSA"); }
-UNIT_TEST(tamper_eddsa) { tamper("ED25519"); }
+UNIT_TEST(tamper_es256)
+{
+	tamper("EC");
+}
+UNIT_TEST(tamper_ps256)
+{
+	tamper("RSA");
+}
+UNIT_TEST(tamper_eddsa)
+{
+	tamper("ED25519");
+}
 
 /* A JWS whose header is hdr_fmt with %s = x5c's one certificate (of s). */
 static char *forge(struct signer *s, const char *hdr_fmt, const char *sig)
@@ -280,7 +317,8 @@ UNIT_TEST(alg_games)
 		{ "{\"alg\":\"PS256\",\"crit\":[\"exp\"],\"x5c\":[\"%s\"]}",
 		  "\"crit\" refused: no extension is understood" },
 		{ "{\"alg\":\"PS256\",\"x5c\":[]%.0s}", "x5c missing or empty" },
-		{ "{\"alg\":\"PS256\",\"x5c\":[\"%s \"]}", "x5c[0]: not base64 of a DER certificate" },
+		{ "{\"alg\":\"PS256\",\"x5c\":[\"%s \"]}",
+		  "x5c[0]: not base64 of a DER certificate" },
 		{ "{\"alg\":\"PS256\",\"x5c\":[\"AAAA\",\"%s\"]}",
 		  "x5c[0]: not base64 of a DER certificate" },
 		{ "{\"alg\":\"PS256\",\"alg\":\"PS256\",\"x5c\":[\"%s\"]}",
