@@ -141,6 +141,26 @@ PY
 	[[ "$output" == *'"alg":"EdDSA"'* ]]
 }
 
+@test "verify: x5c carries an intermediate CA: verifies to the root; without it the chain fails" {
+	cd "$BATS_TEST_TMPDIR"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=kk intermediate" \
+		-keyout int.key -out int.csr 2>/dev/null
+	openssl x509 -req -in int.csr -CA "$CA/ca.pem" -CAkey "$CA/ca.key" -set_serial 0x77 -days 1 \
+		-extfile <(printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n') \
+		-out int.pem 2>/dev/null
+	openssl req -newkey ed25519 -nodes -subj "/CN=trader-1" -keyout l.key -out l.csr 2>/dev/null
+	openssl x509 -req -in l.csr -CA int.pem -CAkey int.key -set_serial 0x78 -days 1 \
+		-extfile <(printf 'basicConstraints=CA:FALSE\n') -out l.pem 2>/dev/null
+	cat l.pem int.pem >chain.pem
+	jws=$(printf '{}' | "$SIGN" --key l.key --cert chain.pem)
+	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" "$jws"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"serial":"78"'* ]]
+	jws=$(printf '{}' | "$SIGN" --key l.key --cert l.pem)
+	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" "$jws"
+	assert_failed chain "x5c"
+}
+
 @test "verify: the payload travels as its RFC 8785 canonical bytes" {
 	jws=$(sign agent)
 	p=$(printf '%s' "$jws" | cut -d. -f2 | python3 -c 'import base64,sys; s=sys.stdin.read().strip(); print(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)).decode())')
