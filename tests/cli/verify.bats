@@ -229,6 +229,23 @@ PY
 	assert_failed replay "line 3 malformed"
 }
 
+@test "verify --replay-db: concurrent verifiers accept a jti once and lose no other jti" {
+	jws=$(sign agent --jti eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee)
+	for i in $(seq 12); do
+		(rc=0; "$KK" verify --ca "$CA/ca.pem" --replay-db "$D/replay" "$jws" >/dev/null 2>&1 || rc=$?; echo $rc) &
+	done >"$D/rcs"
+	wait
+	[ "$(sort "$D/rcs" | uniq -c | tr -s ' ')" = "$(printf ' 1 0\n 11 1')" ]
+	for i in $(seq 12); do
+		j=$(printf '%032x' "$i")
+		(rc=0; sign agent --jti "$j" | "$KK" verify --ca "$CA/ca.pem" --replay-db "$D/replay" - >/dev/null 2>&1 || rc=$?; echo $rc) &
+	done >"$D/rcs2"
+	wait
+	[ "$(sort -u "$D/rcs2")" = 0 ]
+	[ "$(wc -l <"$D/replay")" -eq 13 ]
+	[ "$(stat -c %a "$D/replay")" = 600 ]
+}
+
 @test "verify --crl: a revoked certificate fails the revocation check; others pass" {
 	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" --crl "$CA/crl.pem" "$(sign revoked)"
 	assert_failed revocation "certificate serial $(serial_of revoked): revoked at "
