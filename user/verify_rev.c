@@ -97,7 +97,7 @@ static int by_ocsp(const struct kk_verify_req *req, const char *cert_path,
 	} else {
 		err = kk_ocsp_query(cert_path, req->ca, url, timeout, now, &r, why, sizeof(why));
 		if (err) /* fail closed: no answer is not a good answer */
-			return kk_error_set(e, err, "OCSP", "%s", why);
+			return kk_error_split(e, err, why);
 		cache_put(id, &r, now);
 	}
 	if (r.status == KK_OCSP_REVOKED)
@@ -119,7 +119,7 @@ static int by_crl(const struct kk_verify_req *req, const struct kk_identity *id,
 	snprintf(res->revocation_via, sizeof(res->revocation_via), "crl %.500s", req->crl);
 	err = kk_crl_load(req->crl, req->ca, now, &v, &n, why, sizeof(why));
 	if (err)
-		return kk_error_set(e, err, "CRL", "%s", why);
+		return kk_error_split(e, err, why);
 	for (i = 0; i < n && !err; i++)
 		if (v[i].serial_len == id->serial_len &&
 		    !memcmp(v[i].serial, id->serial_bin, id->serial_len) &&
