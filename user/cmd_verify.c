@@ -103,6 +103,8 @@ static void print_ok(const struct kk_verify_res *res)
 	cJSON_AddStringToObject(o, "serial", res->serial);
 	cJSON_AddStringToObject(o, "subject_cn", res->subject_cn);
 	cJSON_AddStringToObject(o, "action", res->action);
+	cJSON_AddStringToObject(o, "host", res->host);
+	cJSON_AddStringToObject(o, "policy_hash", res->policy_hash);
 	cJSON_AddNumberToObject(o, "iat", (double)res->iat);
 	cJSON_AddStringToObject(o, "jti", res->jti);
 	cJSON_AddStringToObject(o, "alg", res->alg);

@@ -128,6 +128,8 @@ static int check_format(struct run *r)
 	snprintf(r->res->alg, sizeof(r->res->alg), "%s", r->jws.alg);
 	copy_str(h, "agent_id", r->res->agent_id, sizeof(r->res->agent_id));
 	copy_str(h, "action", r->res->action, sizeof(r->res->action));
+	copy_str(h, "host", r->res->host, sizeof(r->res->host));
+	copy_str(h, "policy_hash", r->res->policy_hash, sizeof(r->res->policy_hash));
 	copy_str(h, "jti", r->res->jti, sizeof(r->res->jti));
 	iat = cJSON_GetObjectItemCaseSensitive(h, "iat");
 	if (cJSON_IsNumber(iat))

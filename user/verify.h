@@ -63,6 +63,8 @@ struct kk_verify_res {
 	char alg[8];
 	char agent_id[KK_AGENT_ID_SIZE];
 	char action[64];
+	char host[256];
+	char policy_hash[65];
 	char jti[33];
 	char serial[KK_SERIAL_HEX_SIZE];
 	char subject_cn[128];

@@ -123,6 +123,7 @@ assert o["valid"] is True, o
 assert o["agent_id"] == "trader-1" and o["subject_cn"] == "trader-1", o
 assert o["serial"] == sys.argv[2], (o, sys.argv[2])
 assert o["action"] == "trade" and o["alg"] == "ES256" and o["cty"] == "json", o
+assert o["host"] == "testhost" and o["policy_hash"] == "00", o
 assert o["jti"] == "00112233445566778899aabbccddeeff", o
 assert abs(o["iat"] - time.time()) < 30, o
 assert o["checks"] == {"format": "ok", "signature": "ok", "chain": "ok", "validity": "ok",
