@@ -170,8 +170,8 @@ static int raw_to_der(const unsigned char *raw, size_t len, unsigned char **der,
 	return 0;
 }
 
-static int check_sig(const char *alg, X509 *leaf, const char *input, size_t ilen,
-		     const unsigned char *sig, size_t slen, struct kk_error *e)
+int kk_jws_verify_key(const char *alg, EVP_PKEY *key, const char *input, size_t ilen,
+		      const unsigned char *sig, size_t slen, struct kk_error *e)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char *der = NULL;
@@ -186,7 +186,7 @@ static int check_sig(const char *alg, X509 *leaf, const char *input, size_t ilen
 		kk_error_set(e, err, "JWS signature", "ES256 signature is %zu bytes, not 64", slen);
 	else if (err)
 		kk_error_set(e, err, "JWS", "out of memory");
-	else if (kk_jws_ctx_init(ctx, alg, X509_get0_pubkey(leaf), false))
+	else if (kk_jws_ctx_init(ctx, alg, key, false))
 		err = kk_jws_ssl_error(e, -EIO, "JWS", "cannot set up %s verification", alg);
 	if (!err) {
 		ok = EVP_DigestVerify(ctx, der ? der : sig, dlen, (const unsigned char *)input,
@@ -270,7 +270,8 @@ int kk_jws_parse_verify(const char *compact, size_t len, struct kk_jws *out, str
 		     kk_b64url_decode(compact + dot[1] + 1, len - dot[1] - 1, &sig, &slen)))
 		err = kk_error_set(e, -EINVAL, "JWS signature", "empty or not base64url");
 	if (!err)
-		err = check_sig(j.alg, sk_X509_value(j.chain, 0), compact, dot[1], sig, slen, e);
+		err = kk_jws_verify_key(j.alg, X509_get0_pubkey(sk_X509_value(j.chain, 0)), compact,
+					dot[1], sig, slen, e);
 	free(sig);
 	if (err) {
 		kk_jws_free(&j);

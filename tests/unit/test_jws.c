@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "error.h"
 #include "jws.h"
+#include "jws_int.h"
 #include "unit.h"
 
 UNIT_TEST(b64url_vectors)
@@ -204,6 +206,51 @@ UNIT_TEST(es256_raw_signature)
 	signer_free(&s);
 }
 
+/* RFC 7515 Appendix A.3: the published ES256 example verifies with the example's public key
+ * (x, y of its JWK): JOSE's raw r||s, not DER, read as the RFC means it. */
+UNIT_TEST(rfc7515_a3_es256)
+{
+	static const char input[] =
+		"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9"
+		"leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
+	static const char sig64[] = "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8I"
+				    "SlSApmWQxfKTUJqPP3-Kg6NU1Q";
+	static const char x64[] = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+			  y64[] = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
+	unsigned char pub[65] = { 0x04 }, *x, *y, *sig;
+	size_t xn, yn, sn;
+	struct kk_error e = { 0 };
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	EVP_PKEY *key = NULL;
+	OSSL_PARAM params[3];
+
+	CHECK_EQ_INT(kk_b64url_decode(x64, strlen(x64), &x, &xn), 0);
+	CHECK_EQ_INT(kk_b64url_decode(y64, strlen(y64), &y, &yn), 0);
+	CHECK_EQ_INT(kk_b64url_decode(sig64, strlen(sig64), &sig, &sn), 0);
+	CHECK(xn == 32 && yn == 32 && sn == 64);
+	memcpy(pub + 1, x, 32);
+	memcpy(pub + 33, y, 32);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub));
+	params[2] = OSSL_PARAM_construct_end();
+	CHECK(pc && EVP_PKEY_fromdata_init(pc) == 1 &&
+	      EVP_PKEY_fromdata(pc, &key, EVP_PKEY_PUBLIC_KEY, params) == 1);
+	CHECK_EQ_STR(kk_jws_alg_for_key(key), "ES256");
+	CHECK_EQ_INT(kk_jws_verify_key("ES256", key, input, strlen(input), sig, sn, &e), 0);
+	/* one bit of the payload, or of s */
+	CHECK_EQ_INT(kk_jws_verify_key("ES256", key, input, strlen(input) - 1, sig, sn, &e),
+		     -EBADMSG);
+	sig[63] ^= 1;
+	CHECK_EQ_INT(kk_jws_verify_key("ES256", key, input, strlen(input), sig, sn, &e), -EBADMSG);
+	CHECK_EQ_INT(kk_jws_verify_key("ES256", key, input, strlen(input), sig, 63, &e), -EBADMSG);
+	CHECK_EQ_STR(e.why, "ES256 signature is 63 bytes, not 64");
+	free(x);
+	free(y);
+	free(sig);
+	EVP_PKEY_free(key);
+	EVP_PKEY_CTX_free(pc);
+}
+
 /* jws with part k (0 header, 1 payload, 2 signature) replaced by repl. */
 static char *replace_part(const char *jws, int k, const char *repl)
 {
@@ -388,6 +435,7 @@ int main(void)
 	UNIT_RUN(round_trip_ps256);
 	UNIT_RUN(round_trip_eddsa);
 	UNIT_RUN(es256_raw_signature);
+	UNIT_RUN(rfc7515_a3_es256);
 	UNIT_RUN(tamper_es256);
 	UNIT_RUN(tamper_ps256);
 	UNIT_RUN(tamper_eddsa);
