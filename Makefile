@@ -125,8 +125,8 @@ $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests/unit:
 FUZZ_SECONDS ?= 20
 FUZZ_BIN := $(OUTPUT)/fuzz/fuzz_policy
 # The policy module (user/policy*.c) and what it uses; none of it needs libbpf.
-FUZZ_SRCS := tests/fuzz/fuzz_policy.c $(sort $(wildcard user/policy*.c)) user/jsonc.c user/paths.c \
-	user/hex.c user/error.c
+FUZZ_SRCS := tests/fuzz/fuzz_policy.c $(sort $(wildcard user/policy*.c)) user/actions.c user/jsonc.c \
+	user/paths.c user/hex.c user/error.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -Wall -Wextra -Wno-unused-parameter -Iinclude -Iuser
 
