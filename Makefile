@@ -98,8 +98,9 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(wildcard tests/h
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -luring
-# kk-peer asks the pinned maps as the signer does (kk_maps_peer): linked with the library.
-$(OUTPUT)/tests/kk-peer: tests/helpers/kk-peer.c $(LIB_OBJS) | $(OUTPUT)/tests/unit
+# kk-peer asks the pinned maps as the signer does (kk_maps_peer); kk-jws-sign
+# (tests/cli/verify.bats) signs with the project's own JWS code: both linked with the library.
+$(OUTPUT)/tests/kk-peer $(OUTPUT)/tests/kk-jws-sign: $(OUTPUT)/tests/%: tests/helpers/%.c $(LIB_OBJS) | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
 # kk-escape is several files (tests/helpers/kk-escape/): one program, one compiler call.

@@ -33,6 +33,7 @@ static const struct {
 	{ "policy", cmd_policy, "check a policy, or show what it compiles to" },
 	{ "daemon", cmd_daemon, "consume events: audit file, syslog, socket, timers" },
 	{ "audit", cmd_audit, "verify the hash chain of audit files" },
+	{ "verify", cmd_verify, "verify an action's JWS signature, certificate and freshness" },
 };
 
 static void usage(FILE *f)
