@@ -33,6 +33,7 @@ static const struct {
 	{ "policy", cmd_policy, "check a policy, or show what it compiles to" },
 	{ "daemon", cmd_daemon, "consume events: audit file, syslog, socket, timers" },
 	{ "audit", cmd_audit, "verify the hash chain of audit files" },
+	{ "oci-hook", cmd_oci_hook, "OCI runtime hook: bind annotated containers" },
 };
 
 static void usage(FILE *f)
