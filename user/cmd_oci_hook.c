@@ -36,7 +36,8 @@ static const char usage[] =
 	"nothing bound, and the runtime does not start the container.\n"
 	"FILE (default " KK_OCI_CONFIG ", may be missing) is a JSON object of\n"
 	"policy_dir, cert_dir, ca_dir (defaults " KK_OCI_POLICY_DIR ", " KK_OCI_CERT_DIR ",\n"
-	KK_OCI_CA_DIR "), ca (the CA bundle without the annotation) and offline.\n\n"
+	KK_OCI_CA_DIR "), ca (the CA bundle without the annotation), region (this host's,\n"
+	"for allowed_regions) and offline (true: hostnames are not resolved).\n\n"
 	"--add-to adds this program as a hook of the stage (default createRuntime) to the\n"
 	"bundle configuration CONFIG.JSON when it carries kakunin.io/agent-id and the hook is\n"
 	"not there yet; PATH defaults to this program's own path.\n";

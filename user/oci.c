@@ -214,6 +214,13 @@ static int config_member(struct kk_oci_config *c, const cJSON *m, char *why, siz
 		c->offline = cJSON_IsTrue(m);
 		return 0;
 	}
+	if (!strcmp(m->string, "region")) {
+		if (!cJSON_IsString(m) || !m->valuestring[0] ||
+		    strlen(m->valuestring) >= sizeof(c->region))
+			return snprintf(why, wlen, "\"region\" is not a short string"), -EINVAL;
+		strcpy(c->region, m->valuestring);
+		return 0;
+	}
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		if (strcmp(m->string, dirs[i].key))
 			continue;
@@ -224,7 +231,7 @@ static int config_member(struct kk_oci_config *c, const cJSON *m, char *why, siz
 		strcpy((char *)c + dirs[i].off, m->valuestring);
 		return 0;
 	}
-	snprintf(why, wlen, "unknown key \"%s\" (policy_dir, cert_dir, ca_dir, ca, offline)",
+	snprintf(why, wlen, "unknown key \"%s\" (policy_dir, cert_dir, ca_dir, ca, region, offline)",
 		 m->string);
 	return -EINVAL;
 }

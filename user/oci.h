@@ -52,6 +52,7 @@ struct kk_oci_state {
 struct kk_oci_config {
 	char policy_dir[PATH_MAX], cert_dir[PATH_MAX], ca_dir[PATH_MAX];
 	char ca[PATH_MAX]; /* the CA bundle without a kakunin.io/ca annotation; "": bind's default */
+	char region[128]; /* this host's region for allowed_regions; "": bind's default */
 	bool offline;
 };
 

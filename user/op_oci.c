@@ -93,12 +93,13 @@ static int bind_container(const struct kk_oci_state *st, const struct kk_oci_con
 	b.policy = f->policy;
 	b.ca = f->ca[0] ? f->ca : NULL;
 	b.offline = c->offline;
+	b.region = c->region[0] ? c->region : NULL;
 	b.at_exec = true;
-	err = container_cgroup(st->pid, &b, res, e);
-	err = err ?: kk_bind_prepare(&b, e);
+	err = kk_bind_prepare(&b, e);
 	if (!err && strcmp(b.pol.agent_id, st->agent))
 		err = kk_error_set(e, -EACCES, "annotation " KK_OCI_ANN_AGENT, "'%s' is not the "
 				   "policy's agent_id '%s'", st->agent, b.pol.agent_id);
+	err = err ?: container_cgroup(st->pid, &b, res, e);
 	err = err ?: kk_bind_commit(&b, -1, e);
 	if (!err) {
 		res->acted = true;
