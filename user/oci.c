@@ -51,8 +51,23 @@ static int take_annotations(struct kk_oci_state *st, const cJSON *a, char *why, 
 			return -EINVAL;
 		}
 	}
-	st->annotated = cJSON_HasObjectItem(a, KK_OCI_ANN_AGENT);
+	st->sandbox = kk_oci_is_sandbox(a);
+	st->annotated = cJSON_HasObjectItem(a, KK_OCI_ANN_AGENT) && !st->sandbox;
 	return 0;
+}
+
+bool kk_oci_is_sandbox(const cJSON *a)
+{
+	const char *keys[] = { KK_OCI_ANN_CONTAINERD_TYPE, KK_OCI_ANN_CRIO_TYPE };
+	const cJSON *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		v = cJSON_GetObjectItemCaseSensitive(a, keys[i]);
+		if (cJSON_IsString(v) && !strcmp(v->valuestring, "sandbox"))
+			return true;
+	}
+	return false;
 }
 
 int kk_oci_state_parse(const char *text, size_t len, struct kk_oci_state *st, struct kk_error *e)
@@ -231,8 +246,8 @@ static int config_member(struct kk_oci_config *c, const cJSON *m, char *why, siz
 		strcpy((char *)c + dirs[i].off, m->valuestring);
 		return 0;
 	}
-	snprintf(why, wlen, "unknown key \"%s\" (policy_dir, cert_dir, ca_dir, ca, region, offline)",
-		 m->string);
+	snprintf(why, wlen, "unknown key \"%s\" (policy_dir, cert_dir, ca_dir, ca, region, "
+		 "offline)", m->string);
 	return -EINVAL;
 }
 
@@ -309,8 +324,10 @@ int kk_oci_resolve(const char *dir, const char *value, const char *ext, char *ou
 	if (value[0] == '/') {
 		snprintf(cand, sizeof(cand), "%s", value);
 	} else if (plain_name(value)) {
-		if (snprintf(cand, sizeof(cand), "%s/%s%s", dir, value,
-			     n > el && !strcmp(value + n - el, ext) ? "" : ext) >= (int)sizeof(cand))
+		bool has_ext = n > el && !strcmp(value + n - el, ext);
+
+		if (snprintf(cand, sizeof(cand), "%s/%s%s", dir, value, has_ext ? "" : ext) >=
+		    (int)sizeof(cand))
 			return snprintf(why, wlen, "too long"), -ENAMETOOLONG;
 	} else {
 		return snprintf(why, wlen, "neither a name (letters, digits, '.', '_', '-') nor "

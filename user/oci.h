@@ -27,6 +27,13 @@ struct kk_error;
 #define KK_OCI_ANN_CERT	  "kakunin.io/certificate"
 #define KK_OCI_ANN_CA	  "kakunin.io/ca"
 
+/*
+ * What Kubernetes runtimes call a pod's sandbox (its "pause" container), which gets the pod's
+ * annotations too but runs none of its code: never bound (its exec of /pause would be refused).
+ */
+#define KK_OCI_ANN_CONTAINERD_TYPE "io.kubernetes.cri.container-type"
+#define KK_OCI_ANN_CRIO_TYPE	   "io.kubernetes.cri-o.ContainerType"
+
 /* The hook's configuration and the directories annotations resolve in, by default. */
 #define KK_OCI_CONFIG	  "/etc/kakunin/oci-hook.json"
 #define KK_OCI_POLICY_DIR "/etc/kakunin/policies"
@@ -43,15 +50,16 @@ struct kk_oci_state {
 	int pid;	   /* the runtime's init process in the container; 0: none given */
 	char bundle[PATH_MAX];
 	bool have_annotations; /* the state carried an "annotations" object */
-	/* The kakunin.io/ annotations, as given; annotated: agent-id is present. */
+	/* The kakunin.io/ annotations, as given; annotated: agent-id is present, not a sandbox. */
 	bool annotated;
+	bool sandbox; /* a Kubernetes pod's sandbox, by the runtime's own annotation */
 	char agent[KK_AGENT_ID_SIZE];
 	char policy[PATH_MAX], cert[PATH_MAX], ca[PATH_MAX];
 };
 
 struct kk_oci_config {
 	char policy_dir[PATH_MAX], cert_dir[PATH_MAX], ca_dir[PATH_MAX];
-	char ca[PATH_MAX]; /* the CA bundle without a kakunin.io/ca annotation; "": bind's default */
+	char ca[PATH_MAX]; /* CA bundle without a kakunin.io/ca annotation; "": bind's default */
 	char region[128]; /* this host's region for allowed_regions; "": bind's default */
 	bool offline;
 };
@@ -94,9 +102,13 @@ int kk_oci_pid_cgroup(int pid, char *buf, size_t len, char *why, size_t wlen);
 /* All of the file at path (at most max bytes: else -EFBIG) into *text, NUL-terminated. -errno. */
 int kk_oci_read_file(const char *path, size_t max, char **text, size_t *len);
 
+/* Whether the annotations object a is of a Kubernetes pod's sandbox (see above). */
+struct cJSON;
+bool kk_oci_is_sandbox(const struct cJSON *a);
+
 /*
  * Add `hook_path oci-hook` to hooks.<stage> of the bundle config at path, when its annotations
- * carry kakunin.io/agent-id and it is not there already (*added says whether it was written).
+ * carry kakunin.io/agent-id, it is no sandbox and the hook is not there already (*added says whether it was written).
  * The file is replaced atomically, mode kept. -errno and e; the file is untouched then.
  */
 int kk_oci_add_hook(const char *path, const char *stage, const char *hook_path, bool *added,

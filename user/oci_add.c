@@ -118,7 +118,8 @@ static int add_to(cJSON *root, const char *stage, const char *hook_path, bool *a
 	cJSON *arr, *h;
 
 	*added = false;
-	if (!cJSON_IsObject(ann) || !cJSON_HasObjectItem(ann, KK_OCI_ANN_AGENT))
+	if (!cJSON_IsObject(ann) || !cJSON_HasObjectItem(ann, KK_OCI_ANN_AGENT) ||
+	    kk_oci_is_sandbox(ann))
 		return 0; /* not annotated: nothing to enforce, the file stays as it is */
 	bad = inexact_number(root);
 	if (bad)

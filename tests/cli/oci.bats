@@ -48,6 +48,24 @@ ANN='"kakunin.io/agent-id": "trading_bot_v2", "kakunin.io/certificate": "bot"'
 	[ "$status" -eq 0 ] && [ -z "$output" ] && [ -z "$stderr" ]
 }
 
+@test "oci-hook: a Kubernetes pod's sandbox is left alone, though it has the pod's annotations" {
+	for t in '"io.kubernetes.cri.container-type": "sandbox"' \
+		'"io.kubernetes.cri-o.ContainerType": "sandbox"'; do
+		# Everything else about it would be refused: the policy does not exist.
+		hook <<<"$(state "{$ANN, \"kakunin.io/policy\": \"nosuch\", $t}")"
+		[ "$status" -eq 0 ] && [ -z "$output" ] && [ -z "$stderr" ]
+		echo "{\"annotations\": {$ANN, $t}}" >"$D/config.json"
+		cp "$D/config.json" "$D/orig.json"
+		run --separate-stderr "$KK" oci-hook --add-to "$D/config.json"
+		[ "$status" -eq 0 ]
+		cmp "$D/config.json" "$D/orig.json"
+	done
+	# The containers of the pod are bound: here it fails on the missing policy.
+	hook <<<"$(state "{$ANN, \"kakunin.io/policy\": \"nosuch\", \"io.kubernetes.cri.container-type\": \"container\"}")"
+	[ "$status" -eq 1 ]
+	assert_one_stderr_line "annotation kakunin.io/policy 'nosuch': "
+}
+
 @test "oci-hook: a state that is not JSON, has no id or no annotations to read: one line, exit 1" {
 	hook <<<'not json'
 	[ "$status" -eq 1 ]
