@@ -24,6 +24,7 @@ setup_file() {
  "data_access": {"/bin/*": ["read", "exec"], "/data/ok": ["read"]}}
 J
 	sed 's/"agent"/"other"/' "$O/policies/c.json" >"$O/policies/other.json"
+	sed 's|"exec": \["/bin/busybox"\]|"exec": ["/bin/sh"]|' "$O/policies/c.json" >"$O/policies/noexec.json"
 	echo '{"agent_id": "agent", "version": ' >"$O/policies/broken.json"
 	cp "$PKI/agent.pem" "$O/certs/agent.pem"
 	cp "$PKI/other.pem" "$O/certs/other.pem"
@@ -80,7 +81,7 @@ crun() {
 		return 1
 	}
 	CPID=$(runc state "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
-	runc start "$id"
+	runc start "$id" || true
 	for i in $(seq 600); do
 		runc state "$id" | grep -q '"status": "stopped"' && break
 		sleep 0.05
@@ -95,10 +96,18 @@ crun() {
 	[[ "$output" == *"can't open '/data/secret': Permission denied"* ]]
 	[[ "$output" == *ok-content* ]]
 	[[ "$output" != *secret-content* ]]
-	run events_for_pid "$CPID"
-	[[ "$output" == *'"event_type":"action.denied"'* ]]
-	[[ "$output" == *'"path":"/data/secret"'* ]]
-	[[ "$output" == *'"agent_id":"agent"'* ]]
+	[ "$(hook_event "$CPID" file_open 'e["event_type"], e["agent_id"], e["action"], e["errno"]')" = \
+		"action.denied, agent, {'path': '/data/secret', 'access': 'read'}, EACCES" ]
+}
+
+@test "the container's exec of its command is itself decided by the policy" {
+	bundle "$BATS_TEST_TMPDIR/nx" '{"kakunin.io/agent-id": "agent", "kakunin.io/policy": "noexec",
+		"kakunin.io/certificate": "agent"}' /bin/busybox echo RAN
+	grep -q '"/bin/sh"' "$O/policies/noexec.json"
+	crun nx "$BATS_TEST_TMPDIR/nx"
+	[[ "$output" != *RAN* ]]
+	[ "$(hook_event "$CPID" bprm_check_security 'e["event_type"], e["action"], e["reason"], e["errno"]')" = \
+		"action.denied, {'exec': '/bin/busybox'}, executable not in the exec list, EACCES" ]
 }
 
 @test "an unannotated container is untouched, though the hook runs for it" {
