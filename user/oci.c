@@ -382,3 +382,33 @@ int kk_oci_pid_cgroup(int pid, char *buf, size_t len, char *why, size_t wlen)
 			 strerror(-err));
 	return err;
 }
+
+int kk_oci_cgroup_alone(const char *cg, int pid, char *why, size_t wlen)
+{
+	char path[PATH_MAX + 16], list[96] = "";
+	size_t used = 0;
+	int other, n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	f = fopen(path, "re");
+	if (!f) {
+		n = -errno;
+		snprintf(why, wlen, "%s: %s", path, strerror(-n));
+		return n;
+	}
+	while (fscanf(f, "%d", &other) == 1) {
+		if (other == pid)
+			continue;
+		if (used < sizeof(list) - 16)
+			used += snprintf(list + used, sizeof(list) - used, "%s%d", n ? ", " : "",
+					 other);
+		n++;
+	}
+	fclose(f);
+	if (!n)
+		return 0;
+	snprintf(why, wlen, "cgroup %s holds %d other process%s (PID %s%s): binding it would bind "
+		 "them too", cg, n, n == 1 ? "" : "es", list, used >= sizeof(list) - 16 ? ", ..." : "");
+	return -EBUSY;
+}

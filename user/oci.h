@@ -96,6 +96,13 @@ int kk_oci_config_load(const char *path, bool must_exist, struct kk_oci_config *
 int kk_oci_resolve(const char *dir, const char *value, const char *ext, char *out, size_t len,
 		   char *why, size_t wlen);
 
+/*
+ * Whether the cgroup v2 directory cg holds processes other than pid: 0 only pid (or none),
+ * -EBUSY with why naming them (a cgroup shared with the runtime or the host: binding it would
+ * bind them too), other -errno when cgroup.procs cannot be read.
+ */
+int kk_oci_cgroup_alone(const char *cg, int pid, char *why, size_t wlen);
+
 /* The cgroup v2 directory of process pid, as /sys/fs/cgroup/..., into buf. -errno with why. */
 int kk_oci_pid_cgroup(int pid, char *buf, size_t len, char *why, size_t wlen);
 

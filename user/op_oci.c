@@ -74,6 +74,10 @@ static int container_cgroup(int pid, struct kk_bind_req *b, struct kk_oci_hook_r
 	if (b->cglevel == 0)
 		return kk_error_set(e, -EINVAL, what, "is in the root cgroup: the container has no "
 				    "cgroup of its own to bind");
+	/* runc, crun and the Kubernetes runtimes give each container a cgroup of its own. */
+	err = kk_oci_cgroup_alone(res->cgroup, pid, why, sizeof(why));
+	if (err)
+		return kk_error_set(e, err, what, "%s", why);
 	if (b->cglevel >= KK_CGROUP_LEVELS)
 		return kk_error_set(e, -E2BIG, NULL, "cgroup %s is %u levels deep; at most %d can "
 				    "be bound", res->cgroup, b->cglevel, KK_CGROUP_LEVELS - 1);

@@ -56,15 +56,16 @@ bundle() {
 	mkdir -p "$dir"
 	rm -f "$dir/config.json"
 	runc spec -b "$dir"
-	python3 - "$dir/config.json" "$O/rootfs" "$ann" "$KK" "$O/hook.json" "${HOOK:-yes}" "$@" <<'PY'
+	python3 - "$dir/config.json" "$O/rootfs" "$ann" "$KK" "$O/hook.json" "${HOOK:-yes}" \
+		"${CGPATH:-/kk-oci/${dir##*/}}" "$@" <<'PY'
 import json, sys
-path, rootfs, ann, kk, cfg, hook = sys.argv[1:7]
+path, rootfs, ann, kk, cfg, hook, cgpath = sys.argv[1:8]
 c = json.load(open(path))
 c["root"] = {"path": rootfs, "readonly": True}
 c["process"]["terminal"] = False
-c["process"]["args"] = sys.argv[7:]
+c["process"]["args"] = sys.argv[8:]
 c["annotations"] = json.loads(ann)
-c["linux"]["cgroupsPath"] = "/kk-oci/" + path.split("/")[-2]
+c["linux"]["cgroupsPath"] = cgpath
 if hook == "yes":
     c["hooks"] = {"createRuntime": [{"path": kk, "args": ["kakunin-bpf", "oci-hook", "--config", cfg]}]}
 json.dump(c, open(path, "w"), indent=1)
@@ -148,6 +149,27 @@ refused() {
 		"annotation kakunin.io/policy '/etc/passwd': /etc/passwd is outside"
 	refused r6 '{"kakunin.io/agent-id": "agent", "kakunin.io/policy": "nosuch",
 		"kakunin.io/certificate": "agent"}' "annotation kakunin.io/policy 'nosuch': "
+}
+
+@test "a container in a cgroup shared with another process is refused; that process stays free" {
+	mkdir -p /sys/fs/cgroup/kk-shared
+	sh -c 'echo $$ >/sys/fs/cgroup/kk-shared/cgroup.procs; exec sleep 60' &
+	local other=$!
+	for _ in $(seq 100); do
+		[ "$(cat /proc/$other/cgroup)" = "0::/kk-shared" ] && break
+		sleep 0.05
+	done
+	CGPATH=/kk-shared bundle "$BATS_TEST_TMPDIR/sh" "$ANN" /bin/busybox echo RAN
+	run runc run --bundle "$BATS_TEST_TMPDIR/sh" sh
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"kakunin-bpf: oci-hook: sh: PID "*": cgroup /sys/fs/cgroup/kk-shared holds 1 other process (PID $other): binding it would bind them too"* ]]
+	[[ "$output" != *RAN* ]]
+	run "$KK" status --json
+	[[ "$output" != *'"agent_id":"agent"'* ]]
+	kill "$other"
+	wait "$other" || true
+	rmdir /sys/fs/cgroup/kk-shared
 }
 
 @test "a revoked certificate makes runc refuse to start the container" {

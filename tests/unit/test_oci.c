@@ -108,11 +108,34 @@ UNIT_TEST(resolve_inside_only)
 	CHECK_EQ_INT(system(path), 0);
 }
 
+UNIT_TEST(cgroup_alone)
+{
+	char cg[64], path[128], why2[256];
+	FILE *f;
+
+	snprintf(cg, sizeof(cg), "/tmp/kk-oci-cg-%d", (int)getpid());
+	mkdir(cg, 0700);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	CHECK_EQ_INT(kk_oci_cgroup_alone(cg, 42, why2, sizeof(why2)), -ENOENT);
+	f = fopen(path, "w");
+	fputs("42\n", f);
+	fclose(f);
+	CHECK_EQ_INT(kk_oci_cgroup_alone(cg, 42, why2, sizeof(why2)), 0);
+	f = fopen(path, "w");
+	fputs("7\n42\n9\n", f);
+	fclose(f);
+	CHECK_EQ_INT(kk_oci_cgroup_alone(cg, 42, why2, sizeof(why2)), -EBUSY);
+	CHECK(strstr(why2, "holds 2 other processes (PID 7, 9): binding it would bind them too"));
+	unlink(path);
+	rmdir(cg);
+}
+
 int main(void)
 {
 	UNIT_RUN(state_members);
 	UNIT_RUN(state_bad);
 	UNIT_RUN(state_sandbox);
 	UNIT_RUN(resolve_inside_only);
+	UNIT_RUN(cgroup_alone);
 	return unit_done();
 }
