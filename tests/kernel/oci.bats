@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
-# vm-seconds: 78 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
+# vm-seconds: 90 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 #
 # oci-hook with the real runc (Debian's): an annotated container's command is bound from its
 # first instruction, an unannotated one is untouched, a bad annotation stops the container before
