@@ -164,15 +164,30 @@ static __always_inline struct kk_task *kk_mark_task(struct task_struct *task,
 }
 
 /*
- * A task without a mark inside a bound cgroup takes the cgroup's binding. Costs unbound tasks
- * one helper call and lookup per hierarchy level that has a bound cgroup — nothing at all while
- * no cgroup is bound.
+ * Whether cgroup binding m adopts its tasks only when they execute a file (KK_BIND_AT_EXEC, the
+ * OCI hook's bindings): a container runtime's init process sits in the container's cgroup while
+ * it still has to mount, pivot_root and drop privileges, which a bound task may not; its execve
+ * of the container's command is the first thing that must be bound.
  */
-static __always_inline struct kk_task *kk_cgroup_adopt(struct task_struct *task)
+static __always_inline bool kk_adopt_at_exec(const struct kk_mark *m)
+{
+	__u32 slot = m->binding;
+	struct kk_binding *b = bpf_map_lookup_elem(&kk_bindings, &slot);
+
+	return b && b->gen == m->gen && (b->flags & KK_BIND_AT_EXEC);
+}
+
+/*
+ * A task without a mark inside a bound cgroup takes the cgroup's binding (at hook, or for an
+ * at-exec binding only at bprm_check_security, which then decides that exec under it). Costs
+ * unbound tasks one helper call and lookup per hierarchy level that has a bound cgroup —
+ * nothing at all while no cgroup is bound.
+ */
+static __always_inline struct kk_task *kk_cgroup_adopt(struct task_struct *task, __u32 hook)
 {
 	__u32 zero = 0;
 	struct kk_config *cfg = bpf_map_lookup_elem(&kk_config, &zero);
-	struct kk_mark *m;
+	struct kk_mark *m = NULL;
 	int level;
 
 	if (!cfg || !cfg->cgroup_levels)
@@ -186,12 +201,13 @@ static __always_inline struct kk_task *kk_cgroup_adopt(struct task_struct *task)
 			continue;
 		id = bpf_get_current_ancestor_cgroup_id(level);
 		m = id ? bpf_map_lookup_elem(&kk_cgroups, &id) : NULL;
-		if (m) {
-			kk_mark_stdio(task, m);
-			return kk_mark_task(task, m);
-		}
+		if (m)
+			break;
 	}
-	return NULL;
+	if (!m || (hook != KK_HOOK_BPRM_CHECK && kk_adopt_at_exec(m)))
+		return NULL;
+	kk_mark_stdio(task, m);
+	return kk_mark_task(task, m);
 }
 
 /*
@@ -207,7 +223,7 @@ static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
 	struct kk_ident *id;
 
 	if (!t)
-		t = kk_cgroup_adopt(task);
+		t = kk_cgroup_adopt(task, hook);
 	if (!t)
 		return 0;
 	c->hook = hook;

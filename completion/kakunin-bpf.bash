@@ -5,7 +5,7 @@
 # command after `run --`. Installed as share/bash-completion/completions/kakunin-bpf.
 # Keep the lists below in step with `kakunin-bpf COMMAND --help` (tests/cli/packaging.bats).
 
-_kakunin_bpf_commands="load unload bind run unbind revoke rotate status health events policy daemon audit verify"
+_kakunin_bpf_commands="load unload bind run unbind revoke rotate status health events policy daemon audit verify oci-hook"
 
 # The options of one command (for `policy` and `audit`, of their subcommands).
 _kakunin_bpf_opts() {
@@ -24,6 +24,7 @@ _kakunin_bpf_opts() {
 	daemon) echo "--config --help" ;;
 	audit) echo "--any-start --anchor --json --help" ;;
 	verify) echo "--ca --ocsp --crl --max-age --replay-db --json --help" ;;
+	oci-hook) echo "--config --ca --policy-dir --cert-dir --add-to --stage --hook-path --help" ;;
 	esac
 }
 
@@ -94,7 +95,8 @@ _kakunin_bpf() {
 
 	# The value of the option before the cursor.
 	case $prev in
-	--cert | --policy | --ca | --crl | --config | --issuer | --socket | --watch)
+	--cert | --policy | --ca | --crl | --config | --issuer | --socket | --watch | --add-to | \
+		--hook-path)
 		_kakunin_bpf_paths -f "$cur"
 		return 0
 		;;
@@ -122,6 +124,14 @@ _kakunin_bpf() {
 		;;
 	--replay-db)
 		_kakunin_bpf_paths -f "$cur"
+		return 0
+		;;
+	--stage)
+		_kakunin_bpf_words "createRuntime prestart" "$cur"
+		return 0
+		;;
+	--policy-dir | --cert-dir)
+		_kakunin_bpf_paths -d "$cur"
 		return 0
 		;;
 	--serial | --reason | --region | --agent | --grace | --timeout | --max-age)

@@ -47,6 +47,14 @@ _Static_assert(sizeof(struct kk_ident) == 84, "kk_ident layout");
 
 /* Value of kk_bindings[slot]. The text fields are for events and `status`, not decisions. */
 #define KK_BIND_CGROUP 0x1
+/*
+ * With KK_BIND_CGROUP: the cgroup's tasks are adopted only at their next execve, which is then
+ * decided under the binding (oci-hook: the runtime's init finishes setting the container up
+ * unbound, the container's command is bound from its first instruction). Programs older than
+ * this flag adopt at the first hook instead: the runtime's init is then refused its mounts and
+ * the container does not start (closed, not open), so the ABI stamp stays.
+ */
+#define KK_BIND_AT_EXEC 0x2
 struct kk_binding {
 	__u32 gen;    /* bumped whenever the slot is freed or reused */
 	__u32 in_use; /* 0: free; a task whose gen matches a free slot is denied (fail closed) */

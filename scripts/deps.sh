@@ -12,6 +12,8 @@ packages=(
 	pkg-config libclang-rt-14-dev
 	# tests (host and VM share the host's root)
 	bats openssl python3 python3-yaml liburing-dev groff-base
+	# tests/kernel/oci.bats: the OCI runtime the hook is tested with
+	runc
 	# test VM: qemu, the initramfs and the kernel package download
 	qemu-system-x86 busybox-static cpio gzip kmod apt
 	# scripts/kernel-btf.sh: a kernel's BTF out of its package (6.12 is zstd-compressed)

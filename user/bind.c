@@ -176,7 +176,7 @@ static int write_binding(struct kk_maps *m, struct kk_bind_req *r, uint32_t *psl
 	b.policy = *pslot;
 	b.pid = r->pid;
 	if (r->cgroup) {
-		b.flags = KK_BIND_CGROUP;
+		b.flags = KK_BIND_CGROUP | (r->at_exec ? KK_BIND_AT_EXEC : 0);
 		b.cgroup_id = r->cgid;
 		b.cgroup_level = r->cglevel;
 	}

@@ -24,6 +24,7 @@ struct kk_bind_req {
 	const char *cgroup;	/* bind a cgroup v2 instead of a process */
 	uint64_t cgid;
 	uint32_t cglevel;
+	bool at_exec;		/* with cgroup: its tasks are bound at their next exec (oci-hook) */
 	const char *cert, *policy, *ca;
 	const char *region;	/* --region; else KAKUNIN_REGION; else /etc/kakunin/host.json */
 	bool offline;

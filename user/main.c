@@ -34,6 +34,7 @@ static const struct {
 	{ "daemon", cmd_daemon, "consume events: audit file, syslog, socket, timers" },
 	{ "audit", cmd_audit, "verify the hash chain of audit files" },
 	{ "verify", cmd_verify, "verify an action's JWS signature, certificate and freshness" },
+	{ "oci-hook", cmd_oci_hook, "OCI runtime hook: bind annotated containers" },
 };
 
 static void usage(FILE *f)

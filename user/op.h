@@ -9,6 +9,7 @@
 #ifndef KK_OP_H
 #define KK_OP_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -269,6 +270,35 @@ struct kk_unload_res {
 };
 
 int kk_op_unload(const struct kk_unload_req *r, struct kk_unload_res *res, struct kk_error *e);
+
+/* --- oci-hook (op_oci.c) --- */
+
+struct kk_oci_hook_req {
+	const char *text; /* the container state, as the runtime wrote it on stdin */
+	size_t len;
+	const char *config; /* the hook configuration; NULL: KK_OCI_CONFIG, which may be missing */
+	const char *ca, *policy_dir, *cert_dir; /* options over the configuration's; or NULL */
+};
+
+struct kk_oci_hook_res {
+	char id[256];	   /* the container id, for the error line; "" when unknown */
+	bool acted;	   /* annotated, and bound: false is "not ours", exit 0 */
+	char cgroup[PATH_MAX];
+	char agent[KK_AGENT_ID_SIZE], serial[KK_SERIAL_TEXT_SIZE];
+	uint32_t slot;
+	char warning[PATH_MAX + 256]; /* bound; the state record failed (bind.h); "" */
+};
+
+/*
+ * The OCI hook: the state parsed; a container without kakunin.io/agent-id is left alone (0,
+ * acted false). Else the annotations resolved (oci.h), the certificate verified and the policy
+ * compiled, the policy's agent_id matched to the annotation, and the init process's cgroup bound
+ * at exec: the runtime's init finishes the container's setup unbound and the container's command
+ * is bound from its execve on, with every process that later joins the cgroup (runc exec) at its
+ * own. -errno and e; nothing bound then.
+ */
+int kk_op_oci_hook(const struct kk_oci_hook_req *r, struct kk_oci_hook_res *res,
+		   struct kk_error *e);
 
 /* --- shared by the operations (op.c) --- */
 

@@ -47,3 +47,74 @@ K8S=$ROOT/deploy/kubernetes
 	# The copies the daemon works from, as save_meta makes them.
 	grep -q 'kk_meta_copy_cert(&b, r->cert, r->ca' "$ROOT/user/bind.c"
 }
+
+@test "k8s: the init container installs the OCI hook where the runtimes and the hook look" {
+	python3 -c 'import yaml' 2>/dev/null || skip "python3 with PyYAML (python3-yaml) is missing"
+	run python3 - "$K8S" "$ROOT" <<'PY'
+import json, re, sys, yaml
+k8s, root = sys.argv[1:3]
+errors = []
+def check(cond, what):
+    if not cond:
+        errors.append(what)
+(ds,) = [x for x in yaml.safe_load_all(open(f"{k8s}/daemonset.yaml")) if x]
+pod = ds["spec"]["template"]["spec"]
+(init,) = pod["initContainers"]
+check(init["name"] == "install-oci-hook", "init container install-oci-hook")
+vols = {v["name"]: v for v in pod["volumes"]}
+mounts = {m["mountPath"]: m for m in init["volumeMounts"]}
+# Every /host/X it writes is the node's X.
+for path in ["/usr/local/bin", "/etc/kakunin", "/etc/containers/oci/hooks.d"]:
+    m = mounts.get("/host" + path)
+    check(m is not None and vols[m["name"]].get("hostPath", {}).get("path") == path,
+          f"/host{path} is the host's {path}")
+script = init["args"][0]
+for src, dst in [("/usr/sbin/kakunin-bpf", "/host/usr/local/bin/kakunin-bpf"),
+                 ("/usr/share/kakunin-bpf/kakunin-runc", "/host/usr/local/bin/kakunin-runc"),
+                 ("/oci/kakunin.json", "/host/etc/containers/oci/hooks.d/kakunin.json"),
+                 ("/oci/oci-hook.json", "/host/etc/kakunin/oci-hook.json"),
+                 ("/src/ca/ca.pem", "/host/etc/kakunin/ca.pem")]:
+    check(re.search(rf"put 07?[0-9]+ {re.escape(src)} {re.escape(dst)}\n", script), f"installs {dst}")
+check("for d in policies certs" in script, "copies the policies and certificates")
+# What it copies from: the policies ConfigMap, the certificates and CA Secrets, oci-hook.yaml's.
+src = {m["mountPath"]: vols[m["name"]] for m in init["volumeMounts"]}
+check(src["/src/policies"].get("configMap", {}).get("name") == "kakunin-policies", "policies")
+check(src["/src/certs"].get("secret", {}).get("secretName") == "kakunin-agent-certs", "certs")
+check(src["/src/ca"].get("secret", {}).get("secretName") == "kakunin-ca", "CA")
+check(src["/oci"].get("configMap", {}).get("name") == "kakunin-oci-hook", "oci-hook ConfigMap")
+(cm,) = [x for x in yaml.safe_load_all(open(f"{k8s}/oci-hook.yaml")) if x]
+check(cm["metadata"]["name"] == "kakunin-oci-hook" and
+      cm["metadata"]["namespace"] == "kakunin-system", "ConfigMap kakunin-system/kakunin-oci-hook")
+for name in ["oci-hook.json", "kakunin.json"]:
+    check(cm["data"].get(name) == open(f"{root}/deploy/oci/{name}").read(),
+          f"oci-hook.yaml's {name} is deploy/oci/{name}")
+# CRI-O's entry runs the installed binary, for the annotation the hook acts on, before the
+# container's command; the runc wrapper's default binary is the same file.
+h = json.load(open(f"{root}/deploy/oci/kakunin.json"))
+check(h["version"] == "1.0.0" and h["hook"]["path"] == "/usr/local/bin/kakunin-bpf" and
+      h["hook"]["args"] == ["kakunin-bpf", "oci-hook"], "hooks.d runs /usr/local/bin/kakunin-bpf oci-hook")
+check(set(h["stages"]) <= {"createRuntime", "prestart"} and len(h["stages"]) == 1, "one early stage")
+(key,) = h["when"]["annotations"]
+check(re.search(key, "kakunin.io/agent-id") and not re.search(key, "kakunin.io/policy"),
+      "when: the annotation kakunin.io/agent-id")
+oh = open(f"{root}/user/oci.h").read()
+check('"kakunin.io/agent-id"' in oh, "oci.h's annotation")
+runc = open(f"{root}/deploy/oci/kakunin-runc").read()
+check("KAKUNIN_BPF:-/usr/local/bin/kakunin-bpf}" in runc, "kakunin-runc's default binary")
+c = json.load(open(f"{root}/deploy/oci/oci-hook.json"))
+check(c["policy_dir"] == "/etc/kakunin/policies" and c["cert_dir"] == "/etc/kakunin/certs" and
+      c["ca"] == "/etc/kakunin/ca.pem", "the hook reads where the init container writes")
+for e in errors:
+    print("FAIL:", e)
+sys.exit(1 if errors else 0)
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# The shipped configuration is one the hook takes (it then fails on the missing files).
+	run --separate-stderr "$KK" oci-hook --config "$ROOT/deploy/oci/oci-hook.json" <<<'{"ociVersion":
+		"1.0.2", "id": "c", "status": "creating", "pid": 1, "bundle": "/", "annotations":
+		{"kakunin.io/agent-id": "a", "kakunin.io/policy": "p", "kakunin.io/certificate": "c"}}'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" != *"hook configuration"* ]]
+	grep -q 'kakunin-bpf oci-hook' "$K8S/README.md"
+}
