@@ -25,6 +25,8 @@ int cmd_daemon(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_health(int argc, char **argv);
+int cmd_signer(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
 
 /* "kakunin-bpf: <cmd>: <msg> (see 'kakunin-bpf <cmd> --help')" on stderr; returns 2. */
 int kk_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
