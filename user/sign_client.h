@@ -11,7 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KK_SIGNER_SOCKET "/run/kakunin/signer.sock"
+/*
+ * Its own runtime directory (mode 0755): /run/kakunin is 0700, but any agent must reach the
+ * socket; the kernel's attestation, not the file mode, decides who gets a signature.
+ */
+#define KK_SIGNER_SOCKET "/run/kakunin-signer/signer.sock"
 
 struct kk_error;
 
