@@ -483,7 +483,10 @@ static int listen_on(const char *path, struct kk_error *e)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
+		/* Made here (not by systemd): 0755 whatever the umask, so agents reach the socket. */
+		if (!mkdir(dir, 0755))
+			chmod(dir, 0755);
+		else if (errno != EEXIST)
 			return kk_error_set(e, -errno, dir, "cannot create: %s", strerror(errno));
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
