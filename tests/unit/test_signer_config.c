@@ -91,10 +91,10 @@ UNIT_TEST(positioned_errors)
 		"ocsp_url, ocsp_timeout_ms)\n"
 		"s.json:2:17: max_payload: must be an integer from 1 to 65536\n"
 		"s.json:3:13: agents[0]: needs \"policy\"\n"
-		"s.json:3:49: agents[0].key: must be a non-empty string shorter than 1024 bytes\n"
-		"s.json:4:70: agents[1].chain: must be a list of at most 4 certificate files "
+		"s.json:3:46: agents[0].key: must be a non-empty string shorter than 1024 bytes\n"
+		"s.json:4:67: agents[1].chain: must be a list of at most 4 certificate files "
 		"(intermediates, the leaf's issuer first)\n"
-		"s.json:4:80: agents[1].kye: unknown key (expected: certificate, chain, key, "
+		"s.json:4:77: agents[1].kye: unknown key (expected: certificate, chain, key, "
 		"policy)";
 	char got[4096];
 
