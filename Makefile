@@ -98,6 +98,10 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(wildcard tests/h
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -luring
+# kk-peer asks the pinned maps as the signer does (kk_maps_peer): linked with the library.
+$(OUTPUT)/tests/kk-peer: tests/helpers/kk-peer.c $(LIB_OBJS) | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
 # kk-escape is several files (tests/helpers/kk-escape/): one program, one compiler call.
 ESCAPE_SRCS := $(wildcard tests/helpers/kk-escape/*.c)
 HELPER_BINS += $(OUTPUT)/tests/kk-escape
@@ -121,8 +125,8 @@ $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests/unit:
 FUZZ_SECONDS ?= 20
 FUZZ_BIN := $(OUTPUT)/fuzz/fuzz_policy
 # The policy module (user/policy*.c) and what it uses; none of it needs libbpf.
-FUZZ_SRCS := tests/fuzz/fuzz_policy.c $(sort $(wildcard user/policy*.c)) user/jsonc.c user/paths.c \
-	user/hex.c user/error.c
+FUZZ_SRCS := tests/fuzz/fuzz_policy.c $(sort $(wildcard user/policy*.c)) user/actions.c user/jsonc.c \
+	user/paths.c user/hex.c user/error.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -Wall -Wextra -Wno-unused-parameter -Iinclude -Iuser
 

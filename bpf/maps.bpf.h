@@ -162,6 +162,24 @@ KK_MAP struct {
 	__type(value, struct kk_sock);
 } kk_socks SEC(".maps");
 
+/*
+ * kk_peers — socket storage (value struct kk_peer): the binding of the task that connected, on
+ * the socket a unix listener accepts. Written once by lsm/unix_stream_connect (stream and
+ * seqpacket) on the new server-side socket, before the listener can accept it, when the caller
+ * is bound and the connect was allowed; read by the signer by socket fd (kk_maps_peer). Not
+ * cloned (BPF_F_CLONE would copy a listener's entry to what it accepts: an inet listener's
+ * accepted sockets must stay unattested). Freed with the socket; no size limit: when the kernel
+ * cannot allocate the entry the connect still succeeds, unattested (the signer refuses it, as
+ * unbound), and KK_STAT_PEER_FAIL counts it. Pinned for load --upgrade, as kk_socks: an accepted
+ * connection keeps its attestation across an upgrade.
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kk_peer);
+} kk_peers SEC(".maps");
+
 /* kk_exec — key struct kk_exec_key (policy slot + resolved path); value unused. Full: as above. */
 KK_MAP struct {
 	__uint(map_flags, BPF_F_RDONLY_PROG);

@@ -15,7 +15,9 @@
  *              it is freed, except DNS to the baseline's nameservers. The peer decided is
  *              recorded on the socket (kk_socks) for its sends and receives.
  *   unix       the path of the socket connected or sent to needs write access; abstract
- *              sockets (no path) are refused.
+ *              sockets (no path) are refused. An allowed stream/seqpacket connect records
+ *              the caller's binding on the socket the listener accepts (kk_peers), which the
+ *              signer reads to attest its caller.
  *   create     see kk_sock_kind_reason (sock.bpf.h): unix, TCP and UDP; anything else only as
  *              allowed_socket_types lists it.
  *   options    IPv6 routing headers, IPv4 options and per-socket IPsec policies are refused:
@@ -158,11 +160,33 @@ int BPF_PROG(kk_socket_setsockopt, struct socket *sock, int level, int optname, 
 }
 
 /*
+ * Attestation for the listener: the connecting task's binding, on newsk (the socket its
+ * accept() will return), written before newsk is queued on the listener, so an accepted socket
+ * never lacks an entry that is coming. Only on allowed connects of bound tasks; an allocation
+ * failure leaves newsk unattested (the signer then refuses the caller as unbound) and is counted.
+ */
+static __always_inline void kk_peer_attest(struct kk_ctx *c, struct sock *newsk)
+{
+	struct kk_peer *p = bpf_sk_storage_get(&kk_peers, newsk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+
+	if (!p) {
+		kk_count(KK_STAT_PEER_FAIL);
+		return;
+	}
+	p->binding = c->slot;
+	p->gen = c->gen;
+	p->tgid = bpf_get_current_pid_tgid() >> 32;
+	p->pad = 0;
+	p->connected_ns = bpf_ktime_get_ns();
+}
+
+/*
  * The unix socket other is bound to a path: write access to it is required. Allowed: the peer
- * (peer_id) is recorded on self, so that sends and receives on it are one lookup.
+ * (peer_id) is recorded on self, so that sends and receives on it are one lookup, and for a
+ * stream or seqpacket connect the caller's binding on newsk (kk_peer_attest; NULL: datagrams).
  */
 static __always_inline int kk_unix_peer(__u32 hook, struct sock *self, struct sock *other,
-					__u64 peer_id)
+					struct sock *newsk, __u64 peer_id)
 {
 	struct unix_sock *u = (struct unix_sock *)other;
 	struct dentry *dentry = BPF_CORE_READ(u, path.dentry);
@@ -198,6 +222,8 @@ out:
 	*(__u64 *)id = peer_id;
 	if (!reason && self)
 		kk_sock_peer_ok(&c, self, AF_UNIX, id, 0);
+	if (!reason && newsk)
+		kk_peer_attest(&c, newsk);
 	return kk_finish(&c, ev, reason, EACCES);
 }
 
@@ -206,7 +232,7 @@ SEC("lsm/unix_stream_connect")
 int BPF_PROG(kk_unix_stream_connect, struct sock *sock, struct sock *other, struct sock *newsk,
 	     int ret)
 {
-	return ret ?: kk_unix_peer(KK_HOOK_UNIX_CONNECT, sock, other, kk_ptr_id(newsk));
+	return ret ?: kk_unix_peer(KK_HOOK_UNIX_CONNECT, sock, other, newsk, kk_ptr_id(newsk));
 }
 
 /* Datagram connect, and every datagram send (to the name, or to the connected peer). */
@@ -215,7 +241,7 @@ int BPF_PROG(kk_unix_may_send, struct socket *sock, struct socket *other, int re
 {
 	struct sock *osk = other->sk;
 
-	return ret ?: kk_unix_peer(KK_HOOK_UNIX_SEND, sock->sk, osk, kk_ptr_id(osk));
+	return ret ?: kk_unix_peer(KK_HOOK_UNIX_SEND, sock->sk, osk, NULL, kk_ptr_id(osk));
 }
 
 /* Release a tracked outbound socket: one lookup for every socket freed on the host. */

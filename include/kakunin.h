@@ -168,6 +168,23 @@ struct kk_sock {
 };
 _Static_assert(sizeof(struct kk_sock) == 32, "kk_sock layout");
 
+/*
+ * Value of kk_peers (socket storage): written by lsm/unix_stream_connect on the socket that the
+ * listener's accept() returns, when a bound task's connect to it was allowed — the caller's
+ * binding as it was at that instant. The signer reads it by the accepted socket's fd (no PID
+ * lookup after the fact, so PID reuse cannot name another task) and checks that (binding, gen)
+ * is still in use, then the binding's identity and state. Never written for unbound callers,
+ * denied connects, socketpair() or datagram sockets.
+ */
+struct kk_peer {
+	__u32 binding;	     /* slot in kk_bindings */
+	__u32 gen;	     /* that slot's gen at the connect */
+	__u32 tgid;	     /* the connecting process, as its PID namespace's root sees it */
+	__u32 pad;
+	__u64 connected_ns; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) of the connect */
+};
+_Static_assert(sizeof(struct kk_peer) == 24, "kk_peer layout");
+
 /* Value of kk_live[slot]: tasks alive under a binding (its gen), kept by the hooks. */
 struct kk_live {
 	__u32 gen;
@@ -321,6 +338,7 @@ _Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");
 		sizeof(struct kk_binding), sizeof(struct kk_runtime),                              \
 		sizeof(struct kk_revocation), sizeof(struct kk_config), sizeof(struct kk_mark),    \
 		sizeof(struct kk_bindreq), sizeof(struct kk_file_mark), sizeof(struct kk_sock),    \
+		sizeof(struct kk_peer),                                                            \
 		sizeof(struct kk_live), sizeof(struct kk_exec_key), KK_EVENT_HDR_SIZE,             \
 		sizeof(struct kk_path_key), sizeof(struct kk_path_val), sizeof(struct kk_net_key), \
 		sizeof(struct kk_net_val), sizeof(struct kk_policy_consts),                        \

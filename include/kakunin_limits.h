@@ -260,6 +260,7 @@ enum kk_stat {
 	KK_STAT_AUDITED,	 /* every would-be denial in audit mode */
 	KK_STAT_FILE_TABLE_FULL, /* kk_files full: the file is decided on its path again at use */
 	KK_STAT_OBJ_TABLE_FULL,	 /* kk_objs full: the IPC object or key was refused */
+	KK_STAT_PEER_FAIL,	 /* kk_peers entry not allocated: the signer refuses the caller */
 	KK_STAT_MAX,
 };
 

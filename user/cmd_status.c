@@ -51,6 +51,7 @@ static const char *const stat_names[KK_STAT_MAX] = {
 	[KK_STAT_AUDITED] = "audited",
 	[KK_STAT_FILE_TABLE_FULL] = "file_table_full",
 	[KK_STAT_OBJ_TABLE_FULL] = "object_table_full",
+	[KK_STAT_PEER_FAIL] = "peer_unattested",
 };
 
 static const char *state_name(uint32_t s)

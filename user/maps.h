@@ -39,6 +39,7 @@ enum kk_map_id {
 	KK_MAP_BINDREQ,
 	KK_MAP_LIVE,
 	KK_MAP_REVOKED,
+	KK_MAP_PEERS,
 	KK_MAP_COUNT,
 };
 
@@ -204,6 +205,18 @@ int kk_maps_task_binding(struct kk_maps *m, int pidfd, uint32_t *slot);
  */
 typedef int (*kk_bound_fn)(struct kk_maps *m, int pid, int pidfd, uint32_t slot, void *ctx);
 int kk_maps_for_each_bound(struct kk_maps *m, kk_bound_fn fn, void *ctx);
+
+/* --- caller attestation (maps_peer.c) --- */
+
+/*
+ * The binding recorded on accepted unix socket sock_fd (stream or seqpacket) by the kernel when
+ * its peer connected: 0 and *out filled; -ENOENT: the caller was not bound when it connected (or
+ * its connect was not allowed in full, or the socket came from socketpair(), or is not a unix
+ * socket a listener accepted); -ESTALE: its binding has ended since (slot free or gen moved on);
+ * other -errno from bpf(2) (-EBADF, -ENOTSOCK). The binding's identity and state: read
+ * kk_maps_binding_get(m, out->binding, ...) after this, and check its gen again.
+ */
+int kk_maps_peer(struct kk_maps *m, int sock_fd, struct kk_peer *out);
 
 /* --- revocation (maps_revoke.c) --- */
 

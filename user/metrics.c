@@ -16,11 +16,12 @@
 
 static const char *const fail_closed[] = {
 	"path_unresolved", "binding_invalid", "inherit_failed",
-	"conn_table_full", "file_table_full", "object_table_full",
+	"conn_table_full", "file_table_full", "object_table_full", "peer_unattested",
 };
 static const int fail_closed_stat[] = {
 	KK_STAT_PATH_FAIL,	 KK_STAT_BINDING_INVALID, KK_STAT_INHERIT_FAIL,
 	KK_STAT_CONN_TABLE_FULL, KK_STAT_FILE_TABLE_FULL, KK_STAT_OBJ_TABLE_FULL,
+	KK_STAT_PEER_FAIL,
 };
 
 static const char *state_name(uint32_t s)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "actions.h"
 #include "jsonc.h"
 #include "paths.h"
 #include "policy_fields_int.h"
@@ -27,7 +28,7 @@ static int parse_root(struct kk_pg_ctx *c, const cJSON *root)
 					     "baseline",     "execution_constraints",
 					     "data_access",  "exec",	"network_rules",
 					     "revocation_check", "auto_revoke", "audit",
-					     "allow_jit", "ipc", "spiffe_id", NULL };
+					     "allow_jit", "ipc", "spiffe_id", "actions", NULL };
 	const cJSON *v;
 
 	if (!cJSON_IsObject(root)) {
@@ -51,6 +52,8 @@ static int parse_root(struct kk_pg_ctx *c, const cJSON *root)
 		kk_pf_revocation(c, v);
 	if ((v = kk_pg_member(root, "auto_revoke")))
 		kk_pf_auto_revoke(c, v);
+	if ((v = kk_pg_member(root, "actions")))
+		kk_pf_actions(c, v);
 	return 0;
 }
 
@@ -192,6 +195,7 @@ void kk_policy_free(struct kk_policy *p)
 	for (i = 0; i < p->n_listen; i++)
 		free(p->listen[i].text);
 	free(p->listen);
+	kk_actions_free(p->actions);
 	free(p->canonical);
 	memset(p, 0, sizeof(*p));
 }

@@ -92,6 +92,8 @@ struct kk_policy {
 	size_t n_listen;
 	uint32_t socket_types;			/* allowed_socket_types: KK_POL_SOCK_* bits */
 
+	struct kk_actions *actions;		/* the "actions" section (actions.h); NULL: none */
+
 	bool revocation_enabled, revocation_fail_open;
 	uint32_t revocation_ttl_s;
 	uint32_t auto_revoke_max, auto_revoke_window_s;	/* 0 = off */
@@ -129,6 +131,14 @@ int kk_policy_load(const char *file, struct kk_policy *out, struct kk_errors *er
  */
 int kk_policy_load_canonical(const char *file, struct kk_policy *out, struct kk_errors *errs);
 void kk_policy_free(struct kk_policy *p);
+/*
+ * A bare "actions" section's text ({"trade": {...}}: a certificate's scope extension) parsed as
+ * the policy's own: 0 and *out, or -EINVAL with every problem in errs (fields named
+ * "actions[\"trade\"]..." and positioned in text); -ENOMEM. file names text in nothing yet.
+ */
+struct kk_actions;
+int kk_actions_parse(const char *file, const char *text, size_t len, struct kk_actions **out,
+		     struct kk_errors *errs);
 
 /*
  * Compile a validated policy: merge the baseline, resolve hostnames (getaddrinfo, every A and

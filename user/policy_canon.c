@@ -209,7 +209,9 @@ static cJSON *canonical_json(const struct kk_policy *p)
 	 * Members added in byte order of their keys. allow_jit and ipc only when they differ from
 	 * the default: the hashes of policies written before these fields stay what they were.
 	 */
-	ok = cJSON_AddStringToObject(o, "agent_id", p->agent_id) &&
+	/* "actions" only when present: the hashes of policies without it stay what they were. */
+	ok = (!p->actions || cJSON_AddItemToObject(o, "actions", kk_actions_canon(p->actions))) &&
+	     cJSON_AddStringToObject(o, "agent_id", p->agent_id) &&
 	     (!p->allow_jit || cJSON_AddTrueToObject(o, "allow_jit")) &&
 	     cJSON_AddStringToObject(o, "audit", p->audit == KK_AUDIT_ALL ? "all" : "denials") &&
 	     cJSON_AddItemToObject(o, "auto_revoke", ar ? ar : cJSON_CreateNull()) &&

@@ -174,49 +174,11 @@ static void parse_hours(struct kk_pg_ctx *c, const cJSON *v, const char *field)
 	c->p->hours_end = (uint16_t)(h2 * 60 + m2);
 }
 
-/* "N word/unit", N >= 1, unit second|minute|hour|day. */
+/* "N word/unit", N >= 1, unit second|minute|hour|day (the parser is policy_get.c's). */
 static void parse_rate(struct kk_pg_ctx *c, const cJSON *v, const char *field)
 {
-	static const struct {
-		const char *name;
-		uint32_t seconds;
-	} units[] = { { "second", 1 }, { "minute", 60 }, { "hour", 3600 }, { "day", 86400 } };
-	const char *s, *sp, *slash;
-	unsigned long long n = 0;
-	size_t i, wlen;
-
-	if (!kk_pg_want_type(c, v, cJSON_String, field, "a string like \"100 trades/hour\""))
-		return;
-	s = v->valuestring;
-	sp = strchr(s, ' ');
-	slash = sp ? strchr(sp, '/') : NULL;
-	wlen = slash ? (size_t)(slash - sp - 1) : 0;
-	if (!sp || sp == s || strspn(s, "0123456789") != (size_t)(sp - s) || !slash || !wlen ||
-	    wlen > TEXT_MAX || strspn(sp + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					"0123456789_-") != wlen) {
-		kk_pg_err_at(c, v, false, field,
-			     "must be \"N <word>/<second|minute|hour|day>\", e.g. \"100 "
-			     "trades/hour\"");
-		return;
-	}
-	for (i = 0; i < (size_t)(sp - s) && n <= UINT32_MAX; i++)
-		n = n * 10 + (unsigned)(s[i] - '0');
-	if (n < 1 || n > UINT32_MAX) {
-		kk_pg_err_at(c, v, false, field, "N must be from 1 to %u", UINT32_MAX);
-		return;
-	}
-	for (i = 0; i < 4 && strcmp(slash + 1, units[i].name); i++)
-		;
-	if (i == 4) {
-		kk_pg_err_at(c, v, false, field,
-			     "unit must be second, minute, hour or day, not \"%s\"", slash + 1);
-		return;
-	}
-	c->p->rate_count = (uint32_t)n;
-	c->p->rate_period_s = units[i].seconds;
-	c->p->rate_unit = strndup(sp + 1, wlen);
-	if (!c->p->rate_unit)
-		c->oom = 1;
+	kk_pg_rate(c, v, field, false, &c->p->rate_count, &c->p->rate_period_s,
+		   &c->p->rate_unit);
 }
 
 void kk_pf_constraints(struct kk_pg_ctx *c, const cJSON *v)

@@ -21,5 +21,7 @@ void kk_pf_network(struct kk_pg_ctx *c, const cJSON *v);
 void kk_pf_listen(struct kk_pg_ctx *c, const cJSON *v);
 void kk_pf_revocation(struct kk_pg_ctx *c, const cJSON *v);
 void kk_pf_auto_revoke(struct kk_pg_ctx *c, const cJSON *v);
+/* policy_actions.c: the "actions" section into c->p->actions */
+void kk_pf_actions(struct kk_pg_ctx *c, const cJSON *v);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "policy_get_int.h"
@@ -254,4 +255,63 @@ bool kk_pg_strings(struct kk_pg_ctx *c, const cJSON *v, const char *field, bool 
 	free(nodes);
 	free(first);
 	return *out != NULL;
+}
+
+/*
+ * A rate "N word/unit" (execution_constraints.rate_limit), or with bare_ok also "N/unit" (the
+ * actions' rate_limit; *unit_word NULL then): N from 1 to 2^32-1, unit second|minute|hour|day.
+ */
+bool kk_pg_rate(struct kk_pg_ctx *c, const cJSON *v, const char *field, bool bare_ok,
+		uint32_t *count, uint32_t *period_s, char **unit_word)
+{
+	static const struct {
+		const char *name;
+		uint32_t seconds;
+	} units[] = { { "second", 1 }, { "minute", 60 }, { "hour", 3600 }, { "day", 86400 } };
+	const char *want = bare_ok ? "must be \"N/<second|minute|hour|day>\" or \"N <word>/<unit>\", "
+				     "e.g. \"100/hour\"" :
+				     "must be \"N <word>/<second|minute|hour|day>\", e.g. \"100 "
+				     "trades/hour\"";
+	const char *s, *sp, *slash, *end;
+	unsigned long long n = 0;
+	size_t i, wlen = 0;
+
+	if (!kk_pg_want_type(c, v, cJSON_String, field,
+			     bare_ok ? "a string like \"100/hour\"" :
+				       "a string like \"100 trades/hour\""))
+		return false;
+	s = v->valuestring;
+	sp = strchr(s, ' ');
+	slash = sp ? strchr(sp, '/') : bare_ok ? strchr(s, '/') : NULL;
+	end = sp ? sp : slash;
+	if (sp && slash)
+		wlen = (size_t)(slash - sp - 1);
+	if (!end || end == s || strspn(s, "0123456789") != (size_t)(end - s) || !slash ||
+	    (sp && (!wlen || wlen > KK_POLICY_TEXT_MAX ||
+		    strspn(sp + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				   "0123456789_-") != wlen))) {
+		kk_pg_err_at(c, v, false, field, "%s", want);
+		return false;
+	}
+	for (i = 0; i < (size_t)(end - s) && n <= UINT32_MAX; i++)
+		n = n * 10 + (unsigned)(s[i] - '0');
+	if (n < 1 || n > UINT32_MAX) {
+		kk_pg_err_at(c, v, false, field, "N must be from 1 to %u", UINT32_MAX);
+		return false;
+	}
+	for (i = 0; i < 4 && strcmp(slash + 1, units[i].name); i++)
+		;
+	if (i == 4) {
+		kk_pg_err_at(c, v, false, field,
+			     "unit must be second, minute, hour or day, not \"%s\"", slash + 1);
+		return false;
+	}
+	*unit_word = NULL;
+	if (sp && !(*unit_word = strndup(sp + 1, wlen))) {
+		c->oom = 1;
+		return false;
+	}
+	*count = (uint32_t)n;
+	*period_s = units[i].seconds;
+	return true;
 }

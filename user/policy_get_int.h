@@ -38,5 +38,8 @@ bool kk_pg_choice(struct kk_pg_ctx *c, const cJSON *v, const char *field,
 		  const char *const *choices, int *out);
 bool kk_pg_strings(struct kk_pg_ctx *c, const cJSON *v, const char *field, bool nonempty,
 		   char ***out, size_t *n);
+/* A rate "N word/unit" (or with bare_ok "N/unit", *unit_word NULL); *unit_word malloc'd. */
+bool kk_pg_rate(struct kk_pg_ctx *c, const cJSON *v, const char *field, bool bare_ok,
+		uint32_t *count, uint32_t *period_s, char **unit_word);
 
 #endif

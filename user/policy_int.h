@@ -67,6 +67,10 @@ int kk_pattern_parse(const char *pattern, struct kk_path_rule *rule, char *why, 
  */
 long *kk_first_dups(const char *const *keys, size_t n);
 
+/* policy_actions.c: the canonical JSON of an actions section; NULL on allocation failure. */
+struct cJSON;
+struct cJSON *kk_actions_canon(const struct kk_actions *a);
+
 /* policy_canon.c: p->canonical and p->hash (bytes) from a validated policy. */
 int kk_policy_canonicalize(struct kk_policy *p);
 
