@@ -241,31 +241,44 @@ static void revoke_identity(struct kk_signer *s, struct kk_sign_req *r)
 			bindings == 1 ? "" : "s", tasks, tasks == 1 ? "" : "es");
 }
 
+/*
+ * The rate limit, then the risk: above the action's refuse_above the request is refused; above
+ * revoke_above the identity is revoked too (and its history forgotten: a new certificate
+ * starts afresh).
+ */
 static int check_rate_risk(struct kk_signer *s, struct kk_sign_req *r, char *why, size_t wlen)
 {
 	struct kk_signer_agent *a = r->agent;
-	double limit = 0;
+	const struct kk_actions *act = a->policy->actions;
+	double revoke = 0, refuse = 0;
+	bool revoking = false;
+	size_t n;
 	int ref;
 
 	pthread_mutex_lock(&a->lock);
 	ref = kk_actions_take(a->policy->actions, r->type, now_ms());
 	if (ref != KK_REF_NONE)
-		snprintf(why, wlen, "rate_limit of action \"%s\" reached", r->type);
+		snprintf(why, wlen, "rate_limit of action \"%s\" used up", r->type);
 	if (ref == KK_REF_NONE && r->payload) {
 		r->risk = kk_risk_score(s->risk, a->policy->agent_id, r->type, r->payload, why,
 					wlen);
-		limit = kk_actions_revoke_above(a->policy->actions, r->type);
-		if (limit > 0 && r->risk > limit)
+		revoke = kk_actions_revoke_above(act, r->type);
+		refuse = kk_actions_refuse_above(act, r->type);
+		revoking = revoke > 0 && r->risk > revoke;
+		if (revoking || (refuse > 0 && r->risk > refuse))
 			ref = KK_REF_RISK;
+		if (revoking)
+			kk_risk_forget(s->risk, a->policy->agent_id);
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (ref == KK_REF_RISK) {
-		size_t n = strlen(why);
-
-		snprintf(why + n, wlen - n, "%srisk %.3f above revoke_above %.3f: identity revoked",
-			 n ? "; " : "", r->risk, limit);
-		revoke_identity(s, r);
+		n = strlen(why);
+		snprintf(why + n, wlen - n, "%srisk %.3f above %s %.3f%s", n ? ": " : "", r->risk,
+			 revoking ? "revoke_above" : "refuse_above", revoking ? revoke : refuse,
+			 revoking ? ": identity revoked" : "");
 	}
+	if (revoking)
+		revoke_identity(s, r);
 	return ref;
 }
 

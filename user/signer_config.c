@@ -58,11 +58,11 @@ static bool get_str(struct kk_pg_ctx *ctx, const cJSON *v, const char *field, ch
 	return true;
 }
 
-static bool parse_chain(struct kk_pg_ctx *ctx, const cJSON *v, const char *field,
+static bool parse_chain(struct kk_pg_ctx *ctx, const cJSON *v, const char *field, /* < 64 */
 			struct kk_signer_agent_cfg *a)
 {
 	const cJSON *u;
-	char name[96];
+	char name[128];
 	int i = 0;
 
 	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > KK_SIGNER_CHAIN) {
@@ -402,6 +402,11 @@ int kk_signer_load(struct kk_signer *s, const struct kk_signer_cfg *c, struct kk
 		if (!s->risk)
 			err = kk_error_set(e, -ENOMEM, NULL, "out of memory");
 	}
+	/* Each action's risk window, from the agents' policies. */
+	for (i = 0; i < s->n_agents && !err; i++)
+		if (s->agents[i].policy->actions &&
+		    kk_risk_configure(s->risk, s->agents[i].policy->actions))
+			err = kk_error_set(e, -ENOMEM, NULL, "out of memory");
 	if (err)
 		kk_signer_unload(s);
 	return err;
