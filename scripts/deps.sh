@@ -20,6 +20,9 @@ packages=(
 	clang-format
 	# make bench: the chart
 	gnuplot-nox
+	# key custody (user/keyref*.c): OpenSSL's pkcs11 engine, and SoftHSM2 as the tests' HSM
+	# (tests/unit/make-hsm.sh; softhsm2-util --import takes the PKCS#8 key, no pkcs11-tool)
+	libengine-pkcs11-openssl softhsm2
 )
 
 missing=()

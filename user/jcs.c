@@ -195,7 +195,7 @@ static int collect_members(const cJSON *v, struct member **out, size_t *count, s
 		return kk_error_set(e, -ENOMEM, "JSON", "out of memory");
 	for (c = v->child, i = 0; c; c = c->next, i++) {
 		m[i].item = c;
-		err = kk_utf8_to_utf16(c->string ? c->string : "", &m[i].u, &m[i].n);
+		err = kk_jcs_utf16(c->string ? c->string : "", &m[i].u, &m[i].n);
 		if (err) {
 			free_members(m, n);
 			return kk_error_set(e, err, "JSON", err == -ENOMEM ? "out of memory" :
@@ -256,7 +256,7 @@ static int emit(struct jbuf *b, const cJSON *v, int depth, struct kk_error *e)
 		puts_(b, num);
 		return 0;
 	case cJSON_String:
-		if (!v->valuestring || !kk_utf8_valid(v->valuestring, strlen(v->valuestring), NULL))
+		if (!v->valuestring || !kk_jcs_utf8_valid(v->valuestring, strlen(v->valuestring), NULL))
 			return kk_error_set(e, -EINVAL, "JSON", "string is not valid UTF-8");
 		put_string(b, v->valuestring);
 		return 0;

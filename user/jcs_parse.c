@@ -462,7 +462,7 @@ int kk_jcs_parse(const char *text, size_t len, cJSON **out, struct kk_error *e)
 	if (len > KK_SIGN_PAYLOAD_MAX)
 		return kk_error_set(e, -E2BIG, "JSON", "%zu bytes, more than the %d allowed", len,
 				    KK_SIGN_PAYLOAD_MAX);
-	if (!kk_utf8_valid(text, len, &bad))
+	if (!kk_jcs_utf8_valid(text, len, &bad))
 		return fail_at(&p, bad, "invalid UTF-8");
 	err = parse_value(&p, &v);
 	if (err)

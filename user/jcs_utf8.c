@@ -33,7 +33,7 @@ static size_t seq_len(const unsigned char *s, size_t n)
 	return k;
 }
 
-bool kk_utf8_valid(const char *s, size_t len, size_t *bad)
+bool kk_jcs_utf8_valid(const char *s, size_t len, size_t *bad)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, k;
@@ -50,7 +50,7 @@ bool kk_utf8_valid(const char *s, size_t len, size_t *bad)
 	return true;
 }
 
-uint32_t kk_utf8_next(const unsigned char **s)
+uint32_t kk_jcs_utf8_next(const unsigned char **s)
 {
 	const unsigned char *c = *s;
 	uint32_t cp;
@@ -72,7 +72,7 @@ uint32_t kk_utf8_next(const unsigned char **s)
 	return cp;
 }
 
-int kk_utf8_to_utf16(const char *s, uint16_t **u, size_t *n)
+int kk_jcs_utf16(const char *s, uint16_t **u, size_t *n)
 {
 	const unsigned char *c = (const unsigned char *)s;
 	size_t len = 0, i = 0;
@@ -81,13 +81,13 @@ int kk_utf8_to_utf16(const char *s, uint16_t **u, size_t *n)
 
 	while (c[len])
 		len++;
-	if (!kk_utf8_valid(s, len, NULL))
+	if (!kk_jcs_utf8_valid(s, len, NULL))
 		return -EINVAL;
 	o = malloc((len + 1) * sizeof(*o)); /* never more units than bytes */
 	if (!o)
 		return -ENOMEM;
 	while (*c) {
-		cp = kk_utf8_next(&c);
+		cp = kk_jcs_utf8_next(&c);
 		if (cp >= 0x10000) {
 			cp -= 0x10000;
 			o[i++] = 0xd800 | cp >> 10;

@@ -43,9 +43,10 @@ struct kk_jws_sign_in {
 };
 
 /*
- * Compact JWS (header.payload.signature), malloc'd into *out. Protected header members, in JCS
- * order: alg, action, agent_id, cty, host, iat, jti, kid, policy_hash, typ, x5c (a claim given
- * as NULL is left out; kid, jti and a non-empty chain are required). ES256 signatures are the
+ * Compact JWS (header.payload.signature), malloc'd into *out. Protected header members: alg,
+ * action, agent_id, cty, host, iat, jti, kid, policy_hash, typ, x5c, serialized by kk_jcs (so in
+ * RFC 8785 order: action, agent_id, alg, cty, ...); a claim given as NULL is left out; kid, jti
+ * and a non-empty chain are required. ES256 signatures are the
  * raw 64-byte r||s (RFC 7518 3.4), PS256 uses salt length 32 and MGF1-SHA256 (RFC 7518 3.5).
  * 0, or -EINVAL (unsupported key, missing field), -ENOMEM, -EIO (OpenSSL failed) with e.
  */

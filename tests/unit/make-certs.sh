@@ -19,6 +19,9 @@ cd "$1"
 OID=2.25.243117301337387610220934576524076285138
 HASH=506bd317137ff267a6ec7e1adf5c42bad512dcbcb3ba600dfd29ae017ae5f9cf
 HASH31=506bd317137ff267a6ec7e1adf5c42bad512dcbcb3ba600dfd29ae017ae5f9
+# The actions-scope extension (KK_SCOPE_OID): a UTF8String of an "actions" section. In an
+# openssl config (ext.cnf, -addext) quotes are escaped with a backslash, or they are dropped.
+SCOPE_OID=2.25.243117301337387610220934576524076285139
 
 log=make-certs.log
 run() {
@@ -67,6 +70,15 @@ $OID = ASN1:UTF8String:$HASH
 [pinned_critical]
 basicConstraints = CA:FALSE
 $OID = critical,ASN1:FORMAT:HEX,OCTETSTRING:$HASH
+[scoped]
+basicConstraints = CA:FALSE
+$SCOPE_OID = ASN1:UTF8String:{\"trade\": {\"fields\": {\"market\": {\"in\": [\"EUR_USD\", \"GBP_USD\"]}, \"size\": {\"max\": 50000}}, \"rate_limit\": \"100/hour\"}}
+[scoped_bad]
+basicConstraints = CA:FALSE
+$SCOPE_OID = ASN1:UTF8String:{\"trade\": {\"fields\": {\"size\": {\"max\": \"big\"}}}}
+[scoped_octets]
+basicConstraints = CA:FALSE
+$SCOPE_OID = ASN1:FORMAT:HEX,OCTETSTRING:7b7d
 [crit_unknown]
 basicConstraints = CA:FALSE
 1.3.6.1.4.1.55555.1 = critical,ASN1:NULL
@@ -138,6 +150,9 @@ cert serial0 "/CN=trading_bot_v2" root 0 leaf
 cert serialneg "/CN=trading_bot_v2" root -5 leaf
 cert twocn "/CN=trading_bot_v2/CN=data_processor" root 0x100d leaf
 cert critunknown "/CN=trading_bot_v2" root 0x100e crit_unknown
+cert scoped "/CN=trading_bot_v2" root 0x1012 scoped
+cert scopedbad "/CN=trading_bot_v2" root 0x1013 scoped_bad
+cert scopedoctets "/CN=trading_bot_v2" root 0x1014 scoped_octets
 # Issued by an agent certificate (CA:FALSE), which then appears as an intermediate.
 cert subleaf "/CN=trading_bot_v2" leaf 0x100f leaf
 cat subleaf.pem leaf.pem >subleaf-chain.pem
