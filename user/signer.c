@@ -537,13 +537,15 @@ int kk_signer_run(const struct kk_signer_cfg *c)
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if (kk_maps_open_e(&s->maps, &e)) {
+	/* The agents first: a key, certificate or policy that is wrong is said first. */
+	if (kk_signer_load(s, c, &e)) {
 		kk_error_print("signer", &e, false);
 		free(s);
 		return KK_EXIT_FAIL;
 	}
-	if (kk_signer_load(s, c, &e)) {
+	if (kk_maps_open_e(&s->maps, &e)) {
 		kk_error_print("signer", &e, false);
+		s->maps.lock_fd = -1;
 	} else {
 		lfd = listen_on(c->socket_path, &e);
 		if (lfd < 0) {

@@ -361,6 +361,8 @@ static int load_agent(struct kk_signer_agent *a, const struct kk_signer_agent_cf
 	if (!err) {
 		a->pkey = k;
 		err = kk_key_matches_cert(k, a->leaf, e);
+		if (err) /* name the reference, as the configuration does */
+			snprintf(e->what, sizeof(e->what), "key %.100s", c->key);
 	}
 	if (!err)
 		err = kk_scope_ext_get(c->cert, a->leaf, &a->scope_ext, e);
