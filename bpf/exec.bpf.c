@@ -61,6 +61,9 @@ static __always_inline __u32 kk_exec_reason(struct kk_ctx *c, struct file *file,
 		return KK_REASON_OUTSIDE_HOURS;
 	if (kk_anonymous(file, path, len))
 		return KK_REASON_EXEC_ANONYMOUS;
+	/* Before the exec list, which would otherwise be the only word on a listed file. */
+	if (kk_key_custody(path, len))
+		return KK_REASON_PROTECTED;
 	perms = kk_path_perms(c, path, len);
 	if (perms & KK_ACCESS_WRITE)
 		return KK_REASON_EXEC_WRITABLE;

@@ -296,6 +296,9 @@ static __always_inline int kk_relink(__u32 hook, struct dentry *old_dentry,
 	}
 	if (!reason && hook == KK_HOOK_PATH_RENAME)
 		reason = kk_path_decide(&c, c.s->path2, len2, KK_ACCESS_WRITE);
+	/* A second name for a key file would be outside the key-custody directories. */
+	if (!reason && kk_key_custody(c.s->path2, len2))
+		reason = KK_REASON_PROTECTED;
 	if (!reason) {
 		old_perms = kk_path_perms(&c, c.s->path2, len2);
 		new_perms = kk_path_perms(&c, ev->path, len);

@@ -208,14 +208,40 @@ static __always_inline struct kk_path_val *kk_path_rule(struct kk_ctx *c, const 
 	return bpf_map_lookup_elem(&kk_paths, key);
 }
 
+/* Is p (len bytes with the NUL) the directory dir (n bytes, no NUL) or below it? */
+static __always_inline bool kk_path_under(const char *p, __u32 len, const char *dir, __u32 n)
+{
+	__u32 i;
+
+	if (len < n + 1)
+		return false;
+#pragma unroll
+	for (i = 0; i < n; i++)
+		if (p[i] != dir[i])
+			return false;
+	return p[n] == '/' || p[n] == '\0';
+}
+
+#define KK_UNDER_KEY_DIR(dir) || kk_path_under(p, len, dir, sizeof(dir) - 1)
+
+/* Key custody (KK_KEY_DIRS): the signer's keys are never the agent's, whatever the policy says. */
+static __always_inline bool kk_key_custody(const char *p, __u32 len)
+{
+	return false KK_KEY_DIRS(KK_UNDER_KEY_DIR);
+}
+
 /*
  * Self-protection on paths, before any policy: no write under /sys (cgroupfs, bpffs,
- * securityfs...) or /proc/sys, and no /proc/<pid>/mem of another process.
+ * securityfs...) or /proc/sys, no /proc/<pid>/mem of another process, and nothing at all under
+ * the key-custody directories.
  */
 static __always_inline bool kk_protected_path(struct kk_ctx *c, const char *p, __u32 len,
 					      __u32 access)
 {
 	__u32 i;
+
+	if (kk_key_custody(p, len))
+		return true;
 
 	if (len > 6 && p[0] == '/' && p[1] == 'p' && p[2] == 'r' && p[3] == 'o' && p[4] == 'c' &&
 	    p[5] == '/' && p[6] >= '0' && p[6] <= '9' && !kk_proc_self_len(c, p, len)) {

@@ -73,6 +73,15 @@
 _Static_assert(KK_SERIAL_TEXT_SIZE >= KK_SERIAL_HEX_SIZE, "serial text holds the hex");
 _Static_assert(KK_AGENT_ID_SIZE > KK_POLICY_TEXT_MAX, "binding holds a whole agent_id");
 
+/*
+ * Key custody: directories refused, with everything below them, to every bound task whatever
+ * its policy grants (EPERM, reason "protected"): the signer's PEM keys and SoftHSM2's token
+ * store. An X-macro, so the kernel's check (bpf/path.bpf.h) and userspace (the signer refusing a
+ * key file elsewhere) use one list: KK_KEY_DIRS(X) expands X(dir) once per directory, each an
+ * absolute path without a trailing slash.
+ */
+#define KK_KEY_DIRS(X) X("/etc/kakunin/keys") X("/var/lib/softhsm/tokens")
+
 /* Access bits, ours rather than the kernel's f_mode so policy and events share them. */
 #define KK_ACCESS_READ	0x1u
 #define KK_ACCESS_WRITE 0x2u

@@ -10,15 +10,22 @@
  *       {"result":"ok","binding":S,"gen":G,"tgid":T,"agent":"...","serial":"..."}, or
  *       {"result":"ENOENT"} / {"result":"ESTALE"} / another errno name, from kk_maps_peer and
  *       kk_maps_binding_get (user/maps.h) — what the signer does.
- *   connect [--seqpacket] [--abstract] [--hold] PATH
+ *   connect [--seqpacket] [--abstract] [--hold] [--fork] PATH
  *       connect to PATH and print "ok" or the errno name (exit 0 or 1); --hold keeps the socket
- *       until the process is killed.
+ *       until the process is killed. --fork: a child connects, prints, closes and exits; then
+ *       this process prints the child's PID (and with --hold stays, keeping the binding alive).
  *   pass [--seqpacket] PATH
  *       an unbound caller hands its connection to a process the test binds: fork a child that
  *       prints its PID and stops itself (the test binds and continues it); the parent connects
  *       to PATH and sends the socket to the child over a socketpair (SCM_RIGHTS), then closes
  *       its own copy; the child receives it, writes one byte on it, prints "ok" or the errno
  *       name and exits. Exit status: the child's.
+ *   hold
+ *       wait until killed (a process to give a PID to).
+ *   ptrace PID | vm-read PID ADDR
+ *       PTRACE_ATTACH to PID (detached again when it worked), or process_vm_readv of 8 bytes at
+ *       ADDR (hex) of PID: print "ok" or the errno name (exit 0 or 1). What a bound agent would
+ *       try against the signer's memory.
  *
  * Exit 2 on bad usage.
  */
@@ -29,7 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -42,14 +51,15 @@
 
 struct opts {
 	int type;
-	bool abstract, hold;
+	bool abstract, hold, fork;
 };
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: kk-peer serve [--seqpacket] [--abstract] PATH N [GOFILE...]\n"
-			"       kk-peer connect [--seqpacket] [--abstract] [--hold] PATH\n"
-			"       kk-peer pass [--seqpacket] PATH\n");
+			"       kk-peer connect [--seqpacket] [--abstract] [--hold] [--fork] PATH\n"
+			"       kk-peer pass [--seqpacket] PATH\n"
+			"       kk-peer hold | kk-peer ptrace PID | kk-peer vm-read PID ADDR\n");
 	return 2;
 }
 
@@ -166,6 +176,29 @@ static int do_connect(const struct opts *o, const char *path)
 	return 0;
 }
 
+/* connect --fork: the connecting process is gone, the binding (this process) lives on. */
+static int fork_connect(const struct opts *o, const char *path)
+{
+	struct opts child = *o;
+	int st;
+	pid_t pid;
+
+	child.hold = false;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0)
+		exit(do_connect(&child, path));
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		return 1;
+	printf("%d\n", pid);
+	fflush(stdout);
+	while (o->hold)
+		pause();
+	return 0;
+}
+
 /* The child of pass: stopped until bound, then receives the connection and uses it. */
 static int pass_child(int sp)
 {
@@ -242,6 +275,35 @@ static int pass(const struct opts *o, const char *path)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
+static int report(long rc)
+{
+	printf("%s\n", rc < 0 ? errname(errno) : "ok");
+	return rc < 0;
+}
+
+static int peek(const char *cmd, int argc, char **argv)
+{
+	pid_t pid = atoi(argv[0]);
+	char buf[8];
+	struct iovec local = { .iov_base = buf, .iov_len = sizeof(buf) }, remote;
+	long rc;
+
+	if (!strcmp(cmd, "ptrace") && argc == 1) {
+		rc = ptrace(PTRACE_ATTACH, pid, NULL, NULL);
+		if (rc == 0) {
+			waitpid(pid, NULL, __WALL);
+			ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		}
+		return report(rc);
+	}
+	if (!strcmp(cmd, "vm-read") && argc == 2) {
+		remote.iov_base = (void *)strtoull(argv[1], NULL, 16);
+		remote.iov_len = sizeof(buf);
+		return report(process_vm_readv(pid, &local, 1, &remote, 1, 0));
+	}
+	return usage();
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .type = SOCK_STREAM };
@@ -258,6 +320,8 @@ int main(int argc, char **argv)
 			o.abstract = true;
 		else if (!strcmp(argv[i], "--hold"))
 			o.hold = true;
+		else if (!strcmp(argv[i], "--fork"))
+			o.fork = true;
 		else
 			return usage();
 	}
@@ -265,9 +329,17 @@ int main(int argc, char **argv)
 	argv += i;
 	if (!strcmp(cmd, "serve"))
 		return serve(&o, argc, argv);
+	if (!strcmp(cmd, "connect") && argc == 1 && o.fork)
+		return fork_connect(&o, argv[0]);
 	if (!strcmp(cmd, "connect") && argc == 1)
 		return do_connect(&o, argv[0]);
 	if (!strcmp(cmd, "pass") && argc == 1 && !o.abstract)
 		return pass(&o, argv[0]);
+	if (!strcmp(cmd, "hold") && argc == 0) {
+		for (;;)
+			pause();
+	}
+	if ((!strcmp(cmd, "ptrace") || !strcmp(cmd, "vm-read")) && argc >= 1)
+		return peek(cmd, argc, argv);
 	return usage();
 }
