@@ -102,6 +102,10 @@ $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests/unit
 $(OUTPUT)/tests/kk-peer: tests/helpers/kk-peer.c $(LIB_OBJS) | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
+# kk-jws-sign (tests/cli/verify.bats) signs with the project's own JWS code: linked like a unit test.
+$(OUTPUT)/tests/kk-jws-sign: tests/helpers/kk-jws-sign.c $(LIB_OBJS) | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
 # kk-escape is several files (tests/helpers/kk-escape/): one program, one compiler call.
 ESCAPE_SRCS := $(wildcard tests/helpers/kk-escape/*.c)
 HELPER_BINS += $(OUTPUT)/tests/kk-escape

@@ -5,7 +5,7 @@
 # command after `run --`. Installed as share/bash-completion/completions/kakunin-bpf.
 # Keep the lists below in step with `kakunin-bpf COMMAND --help` (tests/cli/packaging.bats).
 
-_kakunin_bpf_commands="load unload bind run unbind revoke rotate status health events policy daemon audit signer sign"
+_kakunin_bpf_commands="load unload bind run unbind revoke rotate status health events policy daemon audit signer sign verify"
 
 # The options of one command (for `policy` and `audit`, of their subcommands).
 _kakunin_bpf_opts() {
@@ -25,6 +25,7 @@ _kakunin_bpf_opts() {
 	signer) echo "--config --socket --help" ;;
 	sign) echo "--type --socket --raw --json --help" ;;
 	audit) echo "--any-start --anchor --json --help" ;;
+	verify) echo "--ca --ocsp --crl --max-age --replay-db --json --help" ;;
 	esac
 }
 
@@ -123,7 +124,11 @@ _kakunin_bpf() {
 		_kakunin_bpf_words "text json prometheus" "$cur"
 		return 0
 		;;
-	--serial | --reason | --region | --agent | --grace | --timeout)
+	--replay-db)
+		_kakunin_bpf_paths -f "$cur"
+		return 0
+		;;
+	--serial | --reason | --region | --agent | --grace | --timeout | --max-age)
 		return 0 # free text: nothing to offer
 		;;
 	esac

@@ -27,6 +27,7 @@ int cmd_status(int argc, char **argv);
 int cmd_health(int argc, char **argv);
 int cmd_signer(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* "kakunin-bpf: <cmd>: <msg> (see 'kakunin-bpf <cmd> --help')" on stderr; returns 2. */
 int kk_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -107,11 +107,10 @@ static int read_x5c(const cJSON *h, STACK_OF(X509) **out, struct kk_error *e)
 	return 0;
 }
 
-/* The header's alg against the leaf's key: the key decides, the header may only agree. */
-static int check_alg(const cJSON *h, X509 *leaf, const char **alg, struct kk_error *e)
+/* The header's alg: one of the three this format uses, before anything else is read. */
+static int check_alg_name(const cJSON *h, const char **alg, struct kk_error *e)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(h, "alg");
-	const char *want;
 
 	if (!cJSON_IsString(a))
 		return kk_error_set(e, -EINVAL, "JWS header", "alg missing or not a string");
@@ -125,15 +124,22 @@ static int check_alg(const cJSON *h, X509 *leaf, const char **alg, struct kk_err
 	    strcmp(a->valuestring, "EdDSA"))
 		return kk_error_set(e, -EINVAL, "JWS header", "alg \"%.16s\" not supported",
 				    a->valuestring);
-	want = kk_jws_alg_for_key(X509_get0_pubkey(leaf));
+	*alg = a->valuestring;
+	return 0;
+}
+
+/* The alg against the leaf's key: the key decides, the header may only agree. */
+static int check_alg_key(const char *alg, X509 *leaf, struct kk_error *e)
+{
+	const char *want = kk_jws_alg_for_key(X509_get0_pubkey(leaf));
+
 	if (!want)
 		return kk_error_set(e, -EINVAL, "JWS header",
 				    "x5c[0]'s key is not EC P-256, RSA >= 2048 bits or Ed25519");
-	if (strcmp(want, a->valuestring))
+	if (strcmp(want, alg))
 		return kk_error_set(e, -EINVAL, "JWS header",
-				    "alg \"%s\" does not match the certificate's key (%s)",
-				    a->valuestring, want);
-	*alg = a->valuestring;
+				    "alg \"%s\" does not match the certificate's key (%s)", alg,
+				    want);
 	return 0;
 }
 
@@ -250,9 +256,11 @@ int kk_jws_parse_verify(const char *compact, size_t len, struct kk_jws *out, str
 	if (!err)
 		err = read_header(compact, dot[0], &j.header, e);
 	if (!err)
+		err = check_alg_name(j.header, &j.alg, e);
+	if (!err)
 		err = read_x5c(j.header, &j.chain, e);
 	if (!err)
-		err = check_alg(j.header, sk_X509_value(j.chain, 0), &j.alg, e);
+		err = check_alg_key(j.alg, sk_X509_value(j.chain, 0), e);
 	if (!err && kk_b64url_decode(compact + dot[0] + 1, dot[1] - dot[0] - 1, &j.payload,
 				     &j.payload_len))
 		err = kk_error_set(e, -EINVAL, "JWS payload", "not base64url");

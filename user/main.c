@@ -35,6 +35,7 @@ static const struct {
 	{ "audit", cmd_audit, "verify the hash chain of audit files" },
 	{ "signer", cmd_signer, "sign agents' actions for bound callers (holds the keys)" },
 	{ "sign", cmd_sign, "have the signer sign an action (JWS)" },
+	{ "verify", cmd_verify, "verify an action's JWS signature, certificate and freshness" },
 };
 
 static void usage(FILE *f)

@@ -313,7 +313,7 @@ UNIT_TEST(malformed)
 	expect("a.b.c.d", -EINVAL, "not three dot-separated parts");
 	expect("..", -EINVAL, "not base64url");
 	expect("e30=.e30.c2ln", -EINVAL, "not base64url");
-	expect("e30.e30.c2ln", -EINVAL, "x5c missing or empty");
+	expect("e30.e30.c2ln", -EINVAL, "alg missing or not a string");
 	CHECK(big);
 	memset(big, 'A', 262145);
 	big[262145] = '\0';
