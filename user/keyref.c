@@ -37,8 +37,9 @@ int kk_key_fail(struct kk_error *e, int code, const char *what, const char *fmt,
 		reason = ERR_reason_error_string(err);
 		off = strlen(e->why);
 		if (off + 1 < sizeof(e->why))
-			snprintf(e->why + off, sizeof(e->why) - off, "%s%s%s%s", first ? ": " : "; ",
-				 lib ? lib : "", lib ? ": " : "", reason ? reason : "unknown error");
+			snprintf(e->why + off, sizeof(e->why) - off, "%s%s%s%s",
+				 first ? ": " : "; ", lib ? lib : "", lib ? ": " : "",
+				 reason ? reason : "unknown error");
 		first = false;
 	}
 	return code;
@@ -65,14 +66,15 @@ static int check_custody(const struct stat *st, const char *what, struct kk_erro
 	if (!S_ISREG(st->st_mode))
 		return kk_error_set(e, -EPERM, what, "not a regular file");
 	if (st->st_uid != 0 && st->st_uid != geteuid())
-		return kk_error_set(e, -EPERM, what,
-				    "owned by uid %u, neither root nor this process's uid %u; chown it",
-				    (unsigned int)st->st_uid, (unsigned int)geteuid());
+		return kk_error_set(
+			e, -EPERM, what,
+			"owned by uid %u, neither root nor this process's uid %u; chown it",
+			(unsigned int)st->st_uid, (unsigned int)geteuid());
 	if (!others)
 		return 0;
-	who = (others & 070) && (others & 07) ? "the group and others" :
-		(others & 070)		      ? "the group" :
-						"others";
+	who = (others & 070) && (others & 07) ? "the group and others"
+	      : (others & 070)		      ? "the group"
+					      : "others";
 	return kk_error_set(e, -EPERM, what, "mode 0%03o lets %s %s it; chmod 600", mode, who,
 			    (others & 044) ? "read" : "write or run");
 }
@@ -98,7 +100,8 @@ int kk_key_read_secret(const char *path, const char *what, size_t max, char **bu
 	if (rc)
 		goto out;
 	if ((unsigned long long)st.st_size > max) {
-		rc = kk_error_set(e, -EFBIG, what, "%lld bytes, more than the %zu a key file may have",
+		rc = kk_error_set(e, -EFBIG, what,
+				  "%lld bytes, over the limit of %zu for this file",
 				  (long long)st.st_size, max);
 		goto out;
 	}
@@ -107,7 +110,7 @@ int kk_key_read_secret(const char *path, const char *what, size_t max, char **bu
 		rc = kk_error_set(e, -ENOMEM, what, "out of memory");
 		goto out;
 	}
-	/* Read to EOF rather than trust st_size: the file may grow under us (b has max + 1). */
+	/* Read to EOF, not st_size: the file may grow under us (b: max + 1 bytes and the NUL). */
 	do {
 		r = read(fd, b + n, max + 1 - n);
 		if (r > 0)
@@ -118,7 +121,8 @@ int kk_key_read_secret(const char *path, const char *what, size_t max, char **bu
 		goto out;
 	}
 	if (n > max) {
-		rc = kk_error_set(e, -EFBIG, what, "more than the %zu bytes a key file may have", max);
+		rc = kk_error_set(e, -EFBIG, what, "over the limit of %zu bytes for this file",
+				  max);
 		goto out;
 	}
 	b[n] = '\0';
@@ -173,9 +177,10 @@ static int load_file(const char *path, EVP_PKEY **out, struct kk_error *e)
 	}
 	if (encrypted) {
 		ERR_clear_error();
-		return kk_error_set(e, -EOPNOTSUPP, what,
-				    "is encrypted: the signer has nowhere safer for a passphrase; "
-				    "keep the key unencrypted with mode 0600, or in an HSM (pkcs11:)");
+		return kk_error_set(
+			e, -EOPNOTSUPP, what,
+			"is encrypted: the signer has nowhere safer for a passphrase; "
+			"keep the key unencrypted with mode 0600, or in an HSM (pkcs11:)");
 	}
 	return kk_key_fail(e, -EINVAL, what, "no PEM private key in it");
 }
@@ -237,7 +242,8 @@ int kk_key_matches_cert(EVP_PKEY *key, X509 *cert, struct kk_error *e)
 	ERR_clear_error();
 	if (rc == 0)
 		return kk_error_set(e, -EKEYREJECTED, "key",
-				    "is not the key of certificate %s (public keys differ)", subject);
+				    "is not the key of certificate %s (public keys differ)",
+				    subject);
 	rc = sign_roundtrip(key, pub);
 	if (rc < 0)
 		return kk_key_fail(e, -EIO, "key", "cannot sign a test challenge");

@@ -31,8 +31,8 @@
 
 /* A reference split into what libp11 gets (the URI without our query attributes) and ours. */
 struct p11_ref {
-	char uri[P11_URI_MAX];	  /* "pkcs11:" and the selecting attributes, ';'-joined */
-	char what[128];		  /* "key <uri>": never holds the PIN */
+	char uri[P11_URI_MAX]; /* "pkcs11:" and the selecting attributes, ';'-joined */
+	char what[128];	       /* "key <uri>": never holds the PIN */
 	char pin[P11_PIN_MAX + 1];
 	bool has_pin;
 	char module[PATH_MAX]; /* "": the engine's default (p11-kit's proxy) */
@@ -94,16 +94,25 @@ static int query_attr(struct p11_ref *r, const char *a, size_t n, struct kk_erro
 	if (!IS("pin-value") && !IS("pin-source") && !IS("module-path") && !IS("module-name"))
 		return 0;
 	if (IS("module-name"))
-		return kk_error_set(e, -EINVAL, r->what,
-				    "module-name is not supported: give module-path=/path/module.so, "
-				    "or register the module with p11-kit");
+		return kk_error_set(
+			e, -EINVAL, r->what,
+			"module-name is not supported: give module-path=/path/module.so, "
+			"or register the module with p11-kit");
 	if ((IS("pin-value") || IS("pin-source")) && r->has_pin)
 		return kk_error_set(e, -EINVAL, r->what, "more than one pin-value/pin-source");
-	if (!eq || pct_decode(eq + 1, n - klen - 1, val, sizeof(val)))
+	if (!eq || pct_decode(eq + 1, n - klen - 1, val, sizeof(val))) {
+		OPENSSL_cleanse(val, sizeof(val));
 		/* Not the value itself: it may be the PIN. */
 		return kk_error_set(e, -EINVAL, r->what, "%.*s: bad percent-encoding or too long",
 				    (int)klen, a);
+	}
 	if (IS("pin-value")) {
+		/* Cut short it would be another PIN: a refusal that names no reason. */
+		if (strlen(val) > P11_PIN_MAX) {
+			OPENSSL_cleanse(val, sizeof(val));
+			return kk_error_set(e, -EINVAL, r->what, "pin-value longer than %d bytes",
+					    P11_PIN_MAX);
+		}
 		snprintf(r->pin, sizeof(r->pin), "%s", val);
 		r->has_pin = true;
 		OPENSSL_cleanse(val, sizeof(val));
@@ -112,9 +121,11 @@ static int query_attr(struct p11_ref *r, const char *a, size_t n, struct kk_erro
 	if (IS("pin-source"))
 		return read_pin_file(r, val, e) ?: 1;
 	if (val[0] != '/')
-		return kk_error_set(e, -EINVAL, r->what, "module-path %s is not an absolute path", val);
+		return kk_error_set(e, -EINVAL, r->what, "module-path %s is not an absolute path",
+				    val);
 	if (access(val, R_OK))
-		return kk_error_set(e, -ENOENT, r->what, "module-path %s: %s", val, strerror(errno));
+		return kk_error_set(e, -ENOENT, r->what, "module-path %s: %s", val,
+				    strerror(errno));
 	snprintf(r->module, sizeof(r->module), "%s", val);
 	return 1;
 #undef IS
@@ -207,11 +218,12 @@ static int engine_get(const struct p11_ref *r, struct kk_error *e)
 
 	if (p11_engine) {
 		if (strcmp(p11_module, r->module))
-			return kk_error_set(e, -EINVAL, r->what,
-					    "the pkcs11 engine already uses module %s; one module per "
-					    "process (register several with p11-kit, leave module-path "
-					    "out)",
-					    *p11_module ? p11_module : "(default: p11-kit proxy)");
+			return kk_error_set(
+				e, -EINVAL, r->what,
+				"the pkcs11 engine already uses module %s; one module per "
+				"process (register several with p11-kit, leave module-path "
+				"out)",
+				*p11_module ? p11_module : "(default: p11-kit proxy)");
 		return 0;
 	}
 	eng = engine_find();
@@ -259,8 +271,8 @@ static int load_errno(const struct p11_ref *r, const char **why)
 	}
 	if (strcasestr(reason, "not found") || strcasestr(reason, "token not present")) {
 		/* Without a login a token shows no private keys at all. */
-		*why = r->has_pin ? "no such token or private key" :
-				    "no such token or private key (no PIN given: a token shows "
+		*why = r->has_pin ? "no such token or private key"
+				  : "no such token or private key (no PIN given: a token shows "
 				    "its private keys only after login; add pin-value= or "
 				    "pin-source=)";
 		return -ENOENT;

@@ -7,8 +7,11 @@
 #   agent.key              the agent's EC P-256 key, PKCS#8 PEM, mode 0600 (also imported below)
 #   agent.pem              its certificate, CN=trading_bot_v2, serial 0x4b4b01, issued by ca.pem
 #   agent-chain.pem        agent.pem then ca.pem
+#   agent-rsa.key, .pem    an RSA 2048 key (PS256 through the HSM), serial 0x4b4b02, same CN
 #   softhsm2.conf          directories.tokendir = DIR/tokens: export SOFTHSM2_CONF=DIR/softhsm2.conf
-#   tokens/                token "kakunin", SO PIN 5678, user PIN 1234, key "agent" with id 01
+#   tokens/                token "kakunin", SO PIN 5678, user PIN 1234: key "agent" with id 01,
+#                          key "agent-rsa" with id 02. (No Ed25519 key: Debian 12's libp11 0.4.12
+#                          finds no key at all on a token that holds one.)
 #   pin                    the user PIN, mode 0600 (for pin-source=file:DIR/pin)
 #   uri                    the key's pkcs11 URI, also printed on stdout:
 #                          pkcs11:token=kakunin;object=agent;type=private?pin-value=1234
@@ -72,9 +75,14 @@ run openssl req -new -key agent.key -subj "/CN=trading_bot_v2" -out agent.csr
 run openssl x509 -req -in agent.csr -CA ca.pem -CAkey ca.key -set_serial 0x4b4b01 -days 365 \
 	-extfile ext.cnf -extensions leaf -out agent.pem
 cat agent.pem ca.pem >agent-chain.pem
+run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out agent-rsa.key
+run openssl req -new -key agent-rsa.key -subj "/CN=trading_bot_v2" -out agent.csr
+run openssl x509 -req -in agent.csr -CA ca.pem -CAkey ca.key -set_serial 0x4b4b02 -days 365 \
+	-extfile ext.cnf -extensions leaf -out agent-rsa.pem
 
 run softhsm2-util --init-token --free --label kakunin --so-pin 5678 --pin 1234
 run softhsm2-util --import agent.key --token kakunin --label agent --id 01 --pin 1234
+run softhsm2-util --import agent-rsa.key --token kakunin --label agent-rsa --id 02 --pin 1234
 printf '1234\n' >pin
 rm -f agent.csr "$log"
 echo "pkcs11:token=kakunin;object=agent;type=private?pin-value=1234" >uri.tmp

@@ -23,6 +23,7 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "keyref.h"
@@ -44,18 +45,18 @@ static int load(const char *ref)
 }
 
 /* The error names the reference and says why, on one line, and never shows secret. */
-#define CHECK_ERR(code_, what_, why_sub)                                      \
-	do {                                                                 \
-		CHECK_EQ_INT(err.code, code_);                               \
-		CHECK_EQ_STR(err.what, what_);                               \
+#define CHECK_ERR(code_, what_, why_sub)                                    \
+	do {                                                                \
+		CHECK_EQ_INT(err.code, code_);                              \
+		CHECK_EQ_STR(err.what, what_);                              \
 		if (!strstr(err.why, (why_sub)) || strchr(err.why, '\n')) { \
-			unit_fail_begin(__FILE__, __LINE__);                 \
-			printf("why ");                                      \
-			unit_put_str(err.why);                               \
-			printf(" lacks \"%s\"\n", (why_sub));                \
-			return;                                              \
-		}                                                            \
-		CHECK(key == NULL);                                          \
+			unit_fail_begin(__FILE__, __LINE__);                \
+			printf("why ");                                     \
+			unit_put_str(err.why);                              \
+			printf(" lacks \"%s\"\n", (why_sub));               \
+			return;                                             \
+		}                                                           \
+		CHECK(key == NULL);                                         \
 	} while (0)
 
 static X509 *read_cert(const char *path)
@@ -161,10 +162,10 @@ static int load_match(const char *name, const char *other, int type)
 	mine = read_cert(path);
 	snprintf(path, sizeof(path), "%s.pem", P(other));
 	theirs = read_cert(path);
-	rc = !mine || !theirs		       ? -1001 :
-	     kk_key_matches_cert(key, mine, &err) ? -1002 :
-	     kk_key_matches_cert(key, theirs, &err) != -EKEYREJECTED ? -1003 :
-								     0;
+	rc = !mine || !theirs					       ? -1001
+	     : kk_key_matches_cert(key, mine, &err)		       ? -1002
+	     : kk_key_matches_cert(key, theirs, &err) != -EKEYREJECTED ? -1003
+								       : 0;
 	X509_free(mine);
 	X509_free(theirs);
 	return rc;
@@ -267,7 +268,7 @@ UNIT_TEST(file_not_a_key)
 	CHECK_EQ_INT(truncate(P("empty.key"), KK_KEY_FILE_MAX + 1), 0);
 	snprintf(what, sizeof(what), "key %s", P("empty.key"));
 	CHECK_EQ_INT(load(P("empty.key")), -EFBIG);
-	CHECK_ERR(-EFBIG, what, "65537 bytes, more than the 65536 a key file may have");
+	CHECK_ERR(-EFBIG, what, "65537 bytes, over the limit of 65536 for this file");
 }
 
 UNIT_TEST(file_encrypted_refused)
@@ -282,24 +283,38 @@ UNIT_TEST(file_encrypted_refused)
 	CHECK_ERR(-EOPNOTSUPP, what, "is encrypted: ");
 }
 
-/* Sign with the loaded key (EVP_DigestSign, ECDSA P-256/SHA-256) and verify with cert's key. */
-static int sign_verify_with(const char *cert_path)
+/*
+ * Sign with the loaded key (EVP_DigestSign, SHA-256: ECDSA, or RSA-PSS with a 32-byte salt as
+ * PS256 wants when pss) and verify with cert's key.
+ */
+static int sign_verify_pss(const char *cert_path, bool pss)
 {
 	const unsigned char msg[] = "{\"market\":\"EUR_USD\",\"size\":1000}";
 	unsigned char sig[256];
 	size_t slen = sizeof(sig);
 	X509 *cert = read_cert(cert_path);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = cert && ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
+	EVP_PKEY_CTX *pctx = NULL;
+	int ok = cert && ctx && EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, key) == 1 &&
+		 (!pss || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+			   EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1)) &&
 		 EVP_DigestSign(ctx, sig, &slen, msg, sizeof(msg) - 1) == 1;
 
 	EVP_MD_CTX_free(ctx);
 	ctx = ok ? EVP_MD_CTX_new() : NULL;
-	ok = ctx && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, X509_get0_pubkey(cert)) == 1 &&
+	ok = ctx &&
+	     EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, X509_get0_pubkey(cert)) == 1 &&
+	     (!pss || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+		       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1)) &&
 	     EVP_DigestVerify(ctx, sig, slen, msg, sizeof(msg) - 1) == 1;
 	EVP_MD_CTX_free(ctx);
 	X509_free(cert);
 	return ok ? 0 : -1;
+}
+
+static int sign_verify_with(const char *cert_path)
+{
+	return sign_verify_pss(cert_path, false);
 }
 
 /* In a child forked before the engine is touched: the module named by module-path. */
@@ -325,7 +340,8 @@ UNIT_TEST(pkcs11_module_path)
 
 UNIT_TEST(pkcs11_wrong_pin)
 {
-	CHECK_EQ_INT(load("pkcs11:token=kakunin;object=agent;type=private?pin-value=98765"), -EACCES);
+	CHECK_EQ_INT(load("pkcs11:token=kakunin;object=agent;type=private?pin-value=98765"),
+		     -EACCES);
 	CHECK_ERR(-EACCES, "key pkcs11:token=kakunin;object=agent;type=private",
 		  "the token refused the PIN");
 	CHECK(!strstr(err.why, "98765") && !strstr(err.what, "98765"));
@@ -359,6 +375,11 @@ UNIT_TEST(pkcs11_bad_references)
 	CHECK_EQ_INT(load("pkcs11:token=kakunin?pin-value=12%4"), -EINVAL);
 	CHECK_ERR(-EINVAL, "key pkcs11:token=kakunin", "pin-value: bad percent-encoding");
 	CHECK_EQ_INT(load("pkcs11:token=kakunin?pin-value=1&pin-value=2"), -EINVAL);
+	/* A PIN cut to fit would be another PIN: refused, and not shown. */
+	snprintf(ref, sizeof(ref), "pkcs11:token=kakunin?pin-value=%0300d", 7);
+	CHECK_EQ_INT(load(ref), -EINVAL);
+	CHECK_ERR(-EINVAL, "key pkcs11:token=kakunin", "pin-value longer than 256 bytes");
+	CHECK(!strstr(err.why, "0000"));
 	CHECK_EQ_INT(load("pkcs11:token=kakunin?module-path=lib.so"), -EINVAL);
 	CHECK_EQ_INT(load("pkcs11:token=kakunin;color=blue?pin-value=1234"), -EINVAL);
 	CHECK_ERR(-EINVAL, "key pkcs11:token=kakunin;color=blue",
@@ -366,7 +387,8 @@ UNIT_TEST(pkcs11_bad_references)
 	CHECK_EQ_INT(load("pkcs11:token=kakunin?module-path=/nonexistent/lib.so"), -ENOENT);
 	/* The PIN file is held to the key file's rules. */
 	CHECK_EQ_INT(chmod(P("pin"), 0644), 0);
-	snprintf(ref, sizeof(ref), "pkcs11:token=kakunin;object=agent?pin-source=file:%s", P("pin"));
+	snprintf(ref, sizeof(ref), "pkcs11:token=kakunin;object=agent?pin-source=file:%s",
+		 P("pin"));
 	CHECK_EQ_INT(load(ref), -EPERM);
 	CHECK(!strncmp(err.what, "PIN file ", 9));
 	CHECK(strstr(err.why, "mode 0644 lets the group and others read it"));
@@ -379,8 +401,8 @@ UNIT_TEST(pkcs11_pin_source_loads_and_signs)
 	X509 *cert = read_cert(P("agent.pem")), *ca = read_cert(P("ca.pem"));
 
 	CHECK(cert && ca);
-	snprintf(ref, sizeof(ref), "pkcs11:token=kakunin;object=agent;type=private?pin-source=file:%s",
-		 P("pin"));
+	snprintf(ref, sizeof(ref),
+		 "pkcs11:token=kakunin;object=agent;type=private?pin-source=file:%s", P("pin"));
 	CHECK_EQ_INT(load(ref), 0);
 	CHECK_EQ_INT(EVP_PKEY_get_base_id(key), EVP_PKEY_EC);
 	CHECK_EQ_INT(EVP_PKEY_get_bits(key), 256);
@@ -393,6 +415,8 @@ UNIT_TEST(pkcs11_pin_source_loads_and_signs)
 
 UNIT_TEST(pkcs11_uri_from_make_hsm_signs)
 {
+	X509 *x;
+
 	CHECK_EQ_INT(load(uri), 0);
 	CHECK_EQ_INT(sign_verify_with(P("agent.pem")), 0);
 	/* By id (RFC 7512 percent-encoded) as well as by label. */
@@ -400,6 +424,14 @@ UNIT_TEST(pkcs11_uri_from_make_hsm_signs)
 	CHECK_EQ_INT(sign_verify_with(P("agent.pem")), 0);
 	CHECK_EQ_INT(load("pkcs11:token=kakunin;object=nosuch;type=private?pin-value=1234"),
 		     -ENOENT);
+	/* RSA on the token signs PS256 (RSA-PSS, SHA-256, salt 32) through the engine. */
+	CHECK_EQ_INT(load("pkcs11:token=kakunin;object=agent-rsa;type=private?pin-value=1234"), 0);
+	CHECK_EQ_INT(EVP_PKEY_get_base_id(key), EVP_PKEY_RSA);
+	CHECK_EQ_INT(sign_verify_pss(P("agent-rsa.pem"), true), 0);
+	x = read_cert(P("agent-rsa.pem"));
+	CHECK(x);
+	CHECK_EQ_INT(kk_key_matches_cert(key, x, &err), 0);
+	X509_free(x);
 	/* The engine is bound to one module for the process. */
 	CHECK_EQ_INT(load("pkcs11:token=kakunin;object=agent?pin-value=1234"
 			  "&module-path=/usr/lib/softhsm/libsofthsm2.so"),
