@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "actions.h"
 #include "output.h"
 #include "policy.h"
 
@@ -68,6 +69,13 @@ static void print_constraints(FILE *f, const struct kk_policy *p)
 	if (p->auto_revoke_max)
 		fprintf(f, "auto_revoke  after %u denials in %u s\n", p->auto_revoke_max,
 			p->auto_revoke_window_s);
+	/* The signer's action types (their scope is in --json's canonical policy). */
+	if (p->actions) {
+		fprintf(f, "actions      %s", kk_actions_count(p->actions) ? "" : "none signed");
+		for (i = 0; i < kk_actions_count(p->actions); i++)
+			fprintf(f, "%s%s", i ? ", " : "", kk_actions_type_name(p->actions, i));
+		fputc('\n', f);
+	}
 }
 
 /* An entry's address; "every address" for a rule without one (prefix 0). */

@@ -276,6 +276,47 @@ PY
 bad.json:2:29: allow_jit: must be true or false' ]
 }
 
+@test "actions: listed, in the canonical policy and its hash, errors with a position" {
+	printf '{"agent_id":"a","version":"1"}' >none.json
+	cat >a.json <<'EOF'
+{"agent_id": "a", "version": "1",
+ "actions": {"trade": {"fields": {"market": {"in": ["EUR_USD", "GBP_USD"]},
+                                  "size": {"max": 50000, "min": 1}},
+                       "rate_limit": "100/hour", "risk": {"revoke_above": 0.85}},
+             "quote": {"other_fields": "allow"}}}
+EOF
+	sed 's/50000/60000/' a.json >b.json
+	run --separate-stderr "$KK" policy show --offline a.json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\nactions      quote, trade\n'* ]]
+	run --separate-stderr "$KK" policy show --offline --json a.json
+	[ "$status" -eq 0 ]
+	python3 - "$output" <<'PY'
+import json, sys
+a = json.loads(sys.argv[1])["policy"]["actions"]
+assert a["trade"] == {"fields": {"market": {"in": ["EUR_USD", "GBP_USD"]},
+                                 "size": {"max": 50000, "min": 1}},
+                      "other_fields": "refuse", "rate_limit": "100/hour",
+                      "risk": {"revoke_above": 0.85, "window": 100}}, a
+assert a["quote"] == {"fields": {}, "other_fields": "allow"}, a
+PY
+	hn=$("$KK" policy check none.json | sed 's/.* hash //')
+	ha=$("$KK" policy check a.json | sed 's/.* hash //')
+	hb=$("$KK" policy check b.json | sed 's/.* hash //')
+	[ "$hn" != "$ha" ]
+	[ "$ha" != "$hb" ]
+	cat >bad.json <<'EOF'
+{"agent_id": "a", "version": "1",
+ "actions": {"trade": {"fields": {"size": {"max": "50000"}}, "rate_limit": "100/week"},
+             "Bad type": {}}}
+EOF
+	run --separate-stderr "$KK" policy check bad.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'bad.json:2:51: actions["trade"].fields["size"].max: must be a number
+bad.json:2:76: actions["trade"].rate_limit: unit must be second, minute, hour or day, not "week"
+bad.json:3:14: actions["Bad type"]: an action type is 1 to 64 of [a-z0-9_.-]' ]
+}
+
 @test "policy without a subcommand or file is a usage error" {
 	run --separate-stderr "$KK" policy
 	[ "$status" -eq 2 ]
