@@ -131,10 +131,11 @@ attested() {
 	serve_start "$D/s.sock" 2
 	bound_run "$P" "$PEER" connect "$D/s.sock"
 	[ "$output" = ok ]
-	local agent_slot=$BOUND_SLOT
+	local agent="$BOUND_SLOT $(slot_gen "$BOUND_SLOT")"
+	# The first agent has exited: its slot may be reused, with another gen.
 	KK_CERT=$PKI/other.pem bound_run "$OTHER" "$PEER" connect "$D/s.sock"
 	[ "$output" = ok ]
-	[ "$BOUND_SLOT" != "$agent_slot" ]
+	[ "$BOUND_SLOT $(slot_gen "$BOUND_SLOT")" != "$agent" ]
 	[ "$(jf "$(serve_line 1)" 'j["serial"], j["agent"]')" = "$(serial_of "$PKI/agent.pem"), agent" ]
 	line=$(serve_line 2)
 	[ "$(jf "$line" 'j["result"], j["binding"], j["gen"], j["serial"]')" = \
