@@ -85,10 +85,11 @@ teardown() {
 	"$KK" status >/dev/null 2>&1 || true
 }
 
-# signer_start CERT KEY POLICY: a signer for that one agent on $SOCK, listening on return.
+# signer_start CERT KEY POLICY [MEMBERS]: a signer for that one agent on $SOCK (MEMBERS: more
+# configuration, JSON members), listening on return.
 signer_start() {
-	printf '{"socket": "%s", "agents": [{"certificate": "%s", "key": "%s", "policy": "%s"}]}\n' \
-		"$SOCK" "$1" "$2" "$3" >"$BATS_TEST_TMPDIR/signer.json"
+	printf '{"socket": "%s", "agents": [{"certificate": "%s", "key": "%s", "policy": "%s"}]%s%s}\n' \
+		"$SOCK" "$1" "$2" "$3" "${4:+, }" "${4:-}" >"$BATS_TEST_TMPDIR/signer.json"
 	rm -f "$SOCK"
 	"$KK" signer --config "$BATS_TEST_TMPDIR/signer.json" >"$BATS_TEST_TMPDIR/signer.out" 2>&1 &
 	SIGNER_PID=$!
@@ -368,4 +369,77 @@ PY
 	run "$KK" verify --ca "$hsm/ca.pem" --max-age 300 "$jws"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"serial":"4b4b01"'* ]]
+}
+
+# ocsp_responder INDEX-LINE: `openssl ocsp` on 127.0.0.1:18890 for the test CA, its index holding
+# that one line, signing with the CA's own key; OCSP_PID.
+ocsp_responder() {
+	printf '%s\n' "$1" >"$BATS_TEST_TMPDIR/index.txt"
+	openssl ocsp -index "$BATS_TEST_TMPDIR/index.txt" -port 18890 -rsigner "$PKI/ca.pem" \
+		-rkey "$PKI/ca.key" -CA "$PKI/ca.pem" -ignore_err >/dev/null 2>&1 &
+	OCSP_PID=$!
+	HOLD_PID="$HOLD_PID $OCSP_PID"
+	for _ in $(seq 100); do
+		python3 -c 'import socket; socket.create_connection(("127.0.0.1", 18890), 1)' \
+			2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "revocation freshness: OCSP good signs, revoked is refused, no answer is revocation_unknown unless fail_open" {
+	local serial up
+	serial=$(serial_of "$PKI/agent.pem" | tr a-f A-F)
+	sed 's/"agent_id": "agent",/"agent_id": "agent", "revocation_check": {"enabled": true, "cache_ttl_seconds": 60, "fail_open": false},/' \
+		"$P" >"$BATS_TEST_TMPDIR/r.json"
+	sed 's/"fail_open": false/"fail_open": true/' "$BATS_TEST_TMPDIR/r.json" >"$BATS_TEST_TMPDIR/ro.json"
+	up='"ocsp_url": "http://127.0.0.1:18890", "ocsp_timeout_ms": 2000, "ca": "'"$PKI/ca.pem"'"'
+	requests "$TRADE"
+	# No responder: fail closed.
+	signer_start "$PKI/agent.pem" "$KEYDIR/kk-signer-test-agent.pem" "$BATS_TEST_TMPDIR/r.json" "$up"
+	bound_run "$BATS_TEST_TMPDIR/r.json" python3 "$D/agent.py" "$SOCK" "$D/req"
+	[ "$(reasons)" = revocation_unknown ]
+	[[ "$output" == *'"why":"no fresh revocation status (fail closed): '* ]]
+	kill -9 "$SIGNER_PID"
+	# The same with fail_open: signed.
+	signer_start "$PKI/agent.pem" "$KEYDIR/kk-signer-test-agent.pem" "$BATS_TEST_TMPDIR/ro.json" "$up"
+	bound_run "$BATS_TEST_TMPDIR/ro.json" python3 "$D/agent.py" "$SOCK" "$D/req"
+	[ "$(reasons)" = ok ]
+	kill -9 "$SIGNER_PID"
+	# The responder says good: signed (fail closed policy).
+	ocsp_responder "$(printf 'V\t301231235959Z\t\t%s\tunknown\t/CN=agent' "$serial")"
+	signer_start "$PKI/agent.pem" "$KEYDIR/kk-signer-test-agent.pem" "$BATS_TEST_TMPDIR/r.json" "$up"
+	bound_run "$BATS_TEST_TMPDIR/r.json" python3 "$D/agent.py" "$SOCK" "$D/req"
+	[ "$(reasons)" = ok ]
+	kill -9 "$SIGNER_PID" "$OCSP_PID"
+	wait "$OCSP_PID" 2>/dev/null || true
+	# The responder says revoked: refused, though the kernel still has the identity active.
+	ocsp_responder "$(printf 'R\t301231235959Z\t240101000000Z\t%s\tunknown\t/CN=agent' "$serial")"
+	signer_start "$PKI/agent.pem" "$KEYDIR/kk-signer-test-agent.pem" "$BATS_TEST_TMPDIR/r.json" "$up"
+	bound_run "$BATS_TEST_TMPDIR/r.json" python3 "$D/agent.py" "$SOCK" "$D/req"
+	[ "$(reasons)" = revoked ]
+	[[ "$output" == *'"why":"OCSP: certificate serial '*' is revoked"'* ]]
+}
+
+@test "allowed_hours: a request after the window closed is outside_hours (on a connection made inside it)" {
+	local now m start end
+	# A window of the current minute; too close to its end: the next one.
+	now=$(date -u +%s)
+	if [ $((now % 60)) -gt 45 ]; then
+		sleep $((61 - now % 60))
+		now=$(date -u +%s)
+	fi
+	m=$(((now / 60) % 1440))
+	start=$(printf '%02d:%02d' $((m / 60)) $((m % 60)))
+	end=$(printf '%02d:%02d' $(((m + 1) % 1440 / 60)) $(((m + 1) % 60)))
+	sed 's/"agent_id": "agent",/"agent_id": "agent", "execution_constraints": {"allowed_hours": "'"$start-$end"' UTC"},/' \
+		"$P" >"$BATS_TEST_TMPDIR/h.json"
+	signer_start "$PKI/agent.pem" "$KEYDIR/kk-signer-test-agent.pem" "$BATS_TEST_TMPDIR/h.json"
+	hold_start "$BATS_TEST_TMPDIR/h.json"
+	run leak_send "$HOLD_PID" "$HOLD_FD" "$TRADE"
+	[[ "$output" == '{"ok":true,'* ]]
+	now=$(date -u +%s)
+	sleep $((61 - now % 60))
+	run leak_send "$HOLD_PID" "$HOLD_FD" "$TRADE"
+	[ "$output" = '{"ok":false,"reason":"outside_hours","why":"outside allowed_hours '"$start-$end"' UTC"}' ]
 }
