@@ -373,6 +373,31 @@ static int send_line(int fd, const char *text)
 	return 0;
 }
 
+/*
+ * Before closing on a caller whose line never ended: end our side, then read what it still
+ * sends for at most 2 s and 4 buffers, so it reads our refusal and then an end of file, not a
+ * reset (a unix socket closed with unread data resets its peer).
+ */
+static void drain(int fd, char *buf, size_t len)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	struct timespec t0;
+	size_t got = 0;
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (got < 4 * len && ms_since(&t0) < 2000) {
+		n = recv(fd, buf, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+}
+
 struct conn {
 	struct kk_signer *s;
 	int fd;
@@ -421,8 +446,8 @@ static void *conn_main(void *arg)
 
 			snprintf(why, sizeof(why), "request line longer than %zu bytes", max);
 			reply = refusal_line(KK_REF_BAD_REQUEST, why);
-			if (reply)
-				send_line(c->fd, reply);
+			if (reply && !send_line(c->fd, reply))
+				drain(c->fd, buf, max + 1);
 			free(reply);
 			open = false;
 		}

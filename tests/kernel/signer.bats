@@ -278,7 +278,7 @@ with open(sys.argv[1], "w") as f:
     f.write(sys.argv[2] + "\n")
 PY
 	bound_run "$P" python3 "$D/agent.py" "$SOCK" "$D/req"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
 	[ "$(reasons | tr '\n' ' ')" = "bad_request ok bad_request closed " ]
 	[[ "${lines[0]}" == *'"why":"payload of 65537 bytes above max_payload 65536"'* ]]
 	[[ "${lines[2]}" == *'"why":"request line longer than 88405 bytes"'* ]]
@@ -345,11 +345,15 @@ PY
 	[[ "$output" == '{"ok":false,"reason":"binding_ended",'* ]]
 }
 
-@test "key custody: a bound agent cannot read the signer's key file, even with its policy granting it" {
+@test "key custody: a bound agent cannot read the signer's key file (self-protection, EPERM), even with its policy granting it" {
 	policy "$BATS_TEST_TMPDIR/k.json" '"data_access": {"'"$KEYDIR"'/*": ["read"]}'
 	try_bound "$BATS_TEST_TMPDIR/k.json" open "$KEYDIR/kk-signer-test-agent.pem"
-	[ "$output" = EACCES ]
+	[ "$output" = EPERM ]
 	[ "$status" -eq 1 ]
+	try_bound "$P" open "$KEYDIR/kk-signer-test-agent.pem"
+	[ "$output" = EPERM ]
+	run "$TRY" open "$KEYDIR/kk-signer-test-agent.pem"
+	[ "$output" = ok ]
 }
 
 @test "PKCS#11: the signer signs with a key in SoftHSM, and verify accepts it" {
