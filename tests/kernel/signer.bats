@@ -447,3 +447,29 @@ ocsp_responder() {
 	run leak_send "$HOLD_PID" "$HOLD_FD" "$TRADE"
 	[ "$output" = '{"ok":false,"reason":"outside_hours","why":"outside allowed_hours '"$start-$end"' UTC"}' ]
 }
+
+@test "a blocked identity (the daemon found no OCSP answer, fail closed) is refused 'blocked'" {
+	local cert serial i state=
+	cert=$(fresh_cert)
+	chmod 0600 "$BATS_TEST_TMPDIR/a.key"
+	serial=$(serial_of "$cert")
+	sed 's/"agent_id": "agent",/"agent_id": "agent", "revocation_check": {"enabled": true, "cache_ttl_seconds": 1, "fail_open": false},/' \
+		"$P" >"$BATS_TEST_TMPDIR/b.json"
+	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock", "ocsp_url": "http://127.0.0.1:9", "ocsp_timeout_ms": 200}\n' \
+		"$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/d.json"
+	"$KK" daemon --config "$BATS_TEST_TMPDIR/d.json" >/dev/null 2>&1 &
+	HOLD_PID=$!
+	signer_start "$cert" "$BATS_TEST_TMPDIR/a.key" "$BATS_TEST_TMPDIR/b.json" \
+		'"ocsp_url": "http://127.0.0.1:9", "ocsp_timeout_ms": 200'
+	KK_CERT=$cert hold_start "$BATS_TEST_TMPDIR/b.json"
+	HOLD_PID="$HOLD_PID $BOUND_PID"
+	for i in $(seq 80); do
+		state=$("$KK" status --json | python3 -c 'import json, sys
+print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["serial"] == sys.argv[1]][0])' "$serial")
+		[ "$state" = blocked ] && break
+		sleep 0.25
+	done
+	[ "$state" = blocked ]
+	run leak_send "$BOUND_PID" "$HOLD_FD" "$TRADE"
+	[ "$output" = '{"ok":false,"reason":"blocked","why":"certificate serial '"$serial"' is blocked (revocation status unknown)"}' ]
+}
