@@ -449,7 +449,7 @@ ocsp_responder() {
 }
 
 @test "a blocked identity (the daemon found no OCSP answer, fail closed) is refused 'blocked'" {
-	local cert serial i state=
+	local cert serial i state= dpid
 	cert=$(fresh_cert)
 	chmod 0600 "$BATS_TEST_TMPDIR/a.key"
 	serial=$(serial_of "$cert")
@@ -458,11 +458,11 @@ ocsp_responder() {
 	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock", "ocsp_url": "http://127.0.0.1:9", "ocsp_timeout_ms": 200}\n' \
 		"$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/d.json"
 	"$KK" daemon --config "$BATS_TEST_TMPDIR/d.json" >/dev/null 2>&1 &
-	HOLD_PID=$!
+	dpid=$!
 	signer_start "$cert" "$BATS_TEST_TMPDIR/a.key" "$BATS_TEST_TMPDIR/b.json" \
 		'"ocsp_url": "http://127.0.0.1:9", "ocsp_timeout_ms": 200'
-	KK_CERT=$cert hold_start "$BATS_TEST_TMPDIR/b.json"
-	HOLD_PID="$HOLD_PID $BOUND_PID"
+	KK_CERT=$cert hold_start "$BATS_TEST_TMPDIR/b.json" || { kill -9 "$dpid"; return 1; }
+	HOLD_PID="$HOLD_PID $dpid"
 	for i in $(seq 80); do
 		state=$("$KK" status --json | python3 -c 'import json, sys
 print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["serial"] == sys.argv[1]][0])' "$serial")
