@@ -453,7 +453,7 @@ ocsp_responder() {
 	cert=$(fresh_cert)
 	chmod 0600 "$BATS_TEST_TMPDIR/a.key"
 	serial=$(serial_of "$cert")
-	sed 's/"agent_id": "agent",/"agent_id": "agent", "revocation_check": {"enabled": true, "cache_ttl_seconds": 1, "fail_open": false},/' \
+	sed 's/"agent_id": "agent",/"agent_id": "agent", "revocation_check": {"enabled": true, "cache_ttl_seconds": 4, "fail_open": false},/' \
 		"$P" >"$BATS_TEST_TMPDIR/b.json"
 	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock", "ocsp_url": "http://127.0.0.1:9", "ocsp_timeout_ms": 200}\n' \
 		"$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/d.json"
@@ -463,7 +463,7 @@ ocsp_responder() {
 		'"ocsp_url": "http://127.0.0.1:9", "ocsp_timeout_ms": 200'
 	KK_CERT=$cert hold_start "$BATS_TEST_TMPDIR/b.json" || { kill -9 "$dpid"; return 1; }
 	HOLD_PID="$HOLD_PID $dpid"
-	for i in $(seq 80); do
+	for i in $(seq 120); do
 		state=$("$KK" status --json | python3 -c 'import json, sys
 print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["serial"] == sys.argv[1]][0])' "$serial")
 		[ "$state" = blocked ] && break
