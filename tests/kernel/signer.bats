@@ -383,9 +383,10 @@ ocsp_responder() {
 		-rkey "$PKI/ca.key" -CA "$PKI/ca.pem" -ignore_err >/dev/null 2>&1 &
 	OCSP_PID=$!
 	HOLD_PID="$HOLD_PID $OCSP_PID"
+	# Ready when it answers (a bare connect would wedge it: it serves one client at a time).
 	for _ in $(seq 100); do
-		python3 -c 'import socket; socket.create_connection(("127.0.0.1", 18890), 1)' \
-			2>/dev/null && return 0
+		openssl ocsp -issuer "$PKI/ca.pem" -cert "$PKI/agent.pem" -CAfile "$PKI/ca.pem" \
+			-url http://127.0.0.1:18890 -timeout 2 >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	return 1
@@ -445,7 +446,8 @@ ocsp_responder() {
 	now=$(date -u +%s)
 	sleep $((61 - now % 60))
 	run leak_send "$HOLD_PID" "$HOLD_FD" "$TRADE"
-	[ "$output" = '{"ok":false,"reason":"outside_hours","why":"outside allowed_hours '"$start-$end"' UTC"}' ]
+	[ "$output" = '{"ok":false,"reason":"outside_hours","why":"outside allowed_hours '"$start-$end"' UTC"}' ] ||
+		{ echo "$output; now $(date -u)" >&2; return 1; }
 }
 
 @test "a blocked identity (the daemon found no OCSP answer, fail closed) is refused 'blocked'" {
