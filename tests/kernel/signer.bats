@@ -23,9 +23,12 @@ setup_file() {
 	chmod 0600 "$KEYDIR/kk-signer-test-agent.pem"
 	local build
 	build=$(dirname "$(readlink -f "$KK")")
+	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd -P)
+	export REPO
 	P=$BATS_FILE_TMPDIR/p.json
 	policy "$P" '"exec": ["/usr/bin/python3", "/usr/bin/dash", "'"$build/kakunin-bpf"'"],
-		"data_access": {"'"$D"'/*": ["read", "write"], "'"$build"'/*": ["read", "exec"]},
+		"data_access": {"'"$D"'/*": ["read", "write"], "'"$build"'/*": ["read", "exec"],
+			"'"$REPO"'/clients/python/*": ["read"]},
 		"actions": {"trade": {"fields": {"market": {"in": ["EUR_USD", "GBP_USD"]},
 			"size": {"max": 50000, "min": 1}, "side": {"in": ["buy", "sell"]}},
 			"rate_limit": "100/hour", "risk": {"revoke_above": 0.85}},
@@ -283,6 +286,24 @@ PY
 	[[ "${lines[0]}" == *'"why":"payload of 65537 bytes above max_payload 65536"'* ]]
 	[[ "${lines[2]}" == *'"why":"request line longer than 88405 bytes"'* ]]
 	kill -0 "$SIGNER_PID"
+}
+
+@test "the Python client (standard library only), bound: a signature, and Refused with .reason" {
+	signer_start "$PKI/agent.pem" "$KEYDIR/kk-signer-test-agent.pem" "$P"
+	cat >"$D/client.py" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import kakunin_signer
+r = kakunin_signer.sign("trade", {"market": "GBP_USD", "side": "sell", "size": 7}, socket_path=sys.argv[2])
+print(r["jws"].count("."), r["headers"]["X-Agent-Signature"] == r["jws"], r["risk"])
+try:
+    kakunin_signer.sign("trade", {"market": "GBP_USD", "side": "sell", "size": 0}, socket_path=sys.argv[2])
+except kakunin_signer.Refused as e:
+    print(e.reason)
+PY
+	PYTHONDONTWRITEBYTECODE=1 bound_run "$P" python3 "$D/client.py" "$REPO/clients/python" "$SOCK"
+	[ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+	[ "$output" = "$(printf '2 True 0\nout_of_scope')" ]
 }
 
 @test "rate_limit: the third quote within the hour is rate_limited" {
