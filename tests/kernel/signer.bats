@@ -496,3 +496,24 @@ print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["serial"] == sy
 	run leak_send "$BOUND_PID" "$HOLD_FD" "$TRADE"
 	[ "$output" = '{"ok":false,"reason":"blocked","why":"certificate serial '"$serial"' is blocked (revocation status unknown)"}' ]
 }
+
+@test "the certificate's scope extension narrows the policy's: out_of_certificate_scope" {
+	local ext=$BATS_TEST_TMPDIR/ext.cnf
+	printf '%s\n' '[scoped]' 'basicConstraints = CA:FALSE' \
+		'2.25.243117301337387610220934576524076285139 = ASN1:UTF8String:{\"trade\": {\"fields\": {\"market\": {\"in\": [\"EUR_USD\"]}, \"side\": {\"in\": [\"buy\", \"sell\"]}, \"size\": {\"max\": 100}}}}' >"$ext"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=agent" \
+		-keyout "$BATS_TEST_TMPDIR/s.key" -out "$BATS_TEST_TMPDIR/s.csr" 2>/dev/null
+	openssl x509 -req -in "$BATS_TEST_TMPDIR/s.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
+		-set_serial "0x$(openssl rand -hex 8)" -days 30 -extfile "$ext" -extensions scoped \
+		-out "$BATS_TEST_TMPDIR/s.pem" 2>/dev/null
+	chmod 0600 "$BATS_TEST_TMPDIR/s.key"
+	signer_start "$BATS_TEST_TMPDIR/s.pem" "$BATS_TEST_TMPDIR/s.key" "$P"
+	requests '{"type":"trade","payload":{"market":"EUR_USD","side":"buy","size":50}}' \
+		'{"type":"trade","payload":{"market":"EUR_USD","side":"buy","size":1000}}' \
+		'{"type":"trade","payload":{"market":"GBP_USD","side":"buy","size":50}}' \
+		'{"type":"quote","payload":{"n":1}}' \
+		'{"type":"trade","payload":{"market":"EUR_USD","side":"buy","size":60000}}'
+	KK_CERT=$BATS_TEST_TMPDIR/s.pem bound_run "$P" python3 "$D/agent.py" "$SOCK" "$D/req"
+	[ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+	[ "$(reasons | tr '\n' ' ')" = "ok out_of_certificate_scope out_of_certificate_scope out_of_certificate_scope out_of_scope " ]
+}
