@@ -103,6 +103,8 @@ static void print_ok(const struct kk_verify_res *res)
 	cJSON_AddStringToObject(o, "serial", res->serial);
 	cJSON_AddStringToObject(o, "subject_cn", res->subject_cn);
 	cJSON_AddStringToObject(o, "action", res->action);
+	cJSON_AddStringToObject(o, "host", res->host);
+	cJSON_AddStringToObject(o, "policy_hash", res->policy_hash);
 	cJSON_AddNumberToObject(o, "iat", (double)res->iat);
 	cJSON_AddStringToObject(o, "jti", res->jti);
 	cJSON_AddStringToObject(o, "alg", res->alg);
@@ -139,10 +141,18 @@ static int parse_opts(int argc, char **argv, struct kk_verify_req *req, bool *js
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': req->ca = optarg; break;
-		case 'j': *json = true; break;
-		case 'd': req->replay_db = optarg; break;
-		case 'h': fputs(usage, stdout); return -1;
+		case 'c':
+			req->ca = optarg;
+			break;
+		case 'j':
+			*json = true;
+			break;
+		case 'd':
+			req->replay_db = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
 		case 'o':
 		case 'r':
 			if (req->revocation != KK_VREV_NONE)
@@ -154,11 +164,14 @@ static int parse_opts(int argc, char **argv, struct kk_verify_req *req, bool *js
 			errno = 0;
 			v = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || v < 1 || v > 86400 * 365)
-				return usage_error(*json, "--max-age '%s': not a number of seconds "
-						   "from 1 to 31536000", optarg);
+				return usage_error(*json,
+						   "--max-age '%s': not a number of seconds "
+						   "from 1 to 31536000",
+						   optarg);
 			req->max_age = v;
 			break;
-		default: return kk_bad_option_json("verify", c, argv, *json);
+		default:
+			return kk_bad_option_json("verify", c, argv, *json);
 		}
 	}
 	if (!req->ca)

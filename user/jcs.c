@@ -132,13 +132,27 @@ static void put_string(struct jbuf *b, const char *s)
 	put(b, "\"", 1);
 	for (c = (const unsigned char *)s; *c; c++) {
 		switch (*c) {
-		case '"': puts_(b, "\\\""); break;
-		case '\\': puts_(b, "\\\\"); break;
-		case '\b': puts_(b, "\\b"); break;
-		case '\f': puts_(b, "\\f"); break;
-		case '\n': puts_(b, "\\n"); break;
-		case '\r': puts_(b, "\\r"); break;
-		case '\t': puts_(b, "\\t"); break;
+		case '"':
+			puts_(b, "\\\"");
+			break;
+		case '\\':
+			puts_(b, "\\\\");
+			break;
+		case '\b':
+			puts_(b, "\\b");
+			break;
+		case '\f':
+			puts_(b, "\\f");
+			break;
+		case '\n':
+			puts_(b, "\\n");
+			break;
+		case '\r':
+			puts_(b, "\\r");
+			break;
+		case '\t':
+			puts_(b, "\\t");
+			break;
 		default:
 			if (*c < 0x20) {
 				memcpy(esc, "\\u00", 4);
@@ -198,8 +212,9 @@ static int collect_members(const cJSON *v, struct member **out, size_t *count, s
 		err = kk_jcs_utf16(c->string ? c->string : "", &m[i].u, &m[i].n);
 		if (err) {
 			free_members(m, n);
-			return kk_error_set(e, err, "JSON", err == -ENOMEM ? "out of memory" :
-					    "member name is not valid UTF-8");
+			return kk_error_set(e, err, "JSON",
+					    err == -ENOMEM ? "out of memory"
+							   : "member name is not valid UTF-8");
 		}
 	}
 	qsort(m, n, sizeof(*m), cmp_member);
@@ -247,16 +262,23 @@ static int emit(struct jbuf *b, const cJSON *v, int depth, struct kk_error *e)
 	if (depth > KK_JCS_DEPTH_MAX)
 		return kk_error_set(e, -EINVAL, "JSON", "nested deeper than %d", KK_JCS_DEPTH_MAX);
 	switch (v->type & 0xff) {
-	case cJSON_NULL: puts_(b, "null"); return 0;
-	case cJSON_True: puts_(b, "true"); return 0;
-	case cJSON_False: puts_(b, "false"); return 0;
+	case cJSON_NULL:
+		puts_(b, "null");
+		return 0;
+	case cJSON_True:
+		puts_(b, "true");
+		return 0;
+	case cJSON_False:
+		puts_(b, "false");
+		return 0;
 	case cJSON_Number:
 		if (kk_jcs_number(v->valuedouble, num, sizeof(num)))
 			return kk_error_set(e, -EINVAL, "JSON", "number is not finite");
 		puts_(b, num);
 		return 0;
 	case cJSON_String:
-		if (!v->valuestring || !kk_jcs_utf8_valid(v->valuestring, strlen(v->valuestring), NULL))
+		if (!v->valuestring ||
+		    !kk_jcs_utf8_valid(v->valuestring, strlen(v->valuestring), NULL))
 			return kk_error_set(e, -EINVAL, "JSON", "string is not valid UTF-8");
 		put_string(b, v->valuestring);
 		return 0;

@@ -249,8 +249,13 @@ static int parse_value(struct parser *p, cJSON **out);
 
 static int literal(struct parser *p, cJSON **out)
 {
-	static const struct { const char *w; int type; } lits[] = {
-		{ "true", cJSON_True }, { "false", cJSON_False }, { "null", cJSON_NULL },
+	static const struct {
+		const char *w;
+		int type;
+	} lits[] = {
+		{ "true", cJSON_True },
+		{ "false", cJSON_False },
+		{ "null", cJSON_NULL },
 	};
 	size_t k, n;
 
@@ -258,16 +263,18 @@ static int literal(struct parser *p, cJSON **out)
 		n = strlen(lits[k].w);
 		if (p->len - p->i >= n && !memcmp(p->s + p->i, lits[k].w, n)) {
 			p->i += n;
-			*out = lits[k].type == cJSON_NULL ? cJSON_CreateNull() :
-							    cJSON_CreateBool(lits[k].type == cJSON_True);
+			*out = lits[k].type == cJSON_NULL
+				       ? cJSON_CreateNull()
+				       : cJSON_CreateBool(lits[k].type == cJSON_True);
 			return *out ? 0 : oom(p);
 		}
 	}
 	if (p->i >= p->len)
 		return fail_at(p, p->i, "unexpected end of the text");
 	return fail_at(p, p->i, "unexpected character '%c'",
-		       (unsigned char)p->s[p->i] >= 0x20 && (unsigned char)p->s[p->i] < 0x7f ?
-			       p->s[p->i] : '?');
+		       (unsigned char)p->s[p->i] >= 0x20 && (unsigned char)p->s[p->i] < 0x7f
+			       ? p->s[p->i]
+			       : '?');
 }
 
 static int parse_array(struct parser *p, cJSON **out)

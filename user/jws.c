@@ -108,8 +108,8 @@ int kk_jws_ctx_init(EVP_MD_CTX *ctx, const char *alg, EVP_PKEY *key, bool sign)
 	EVP_PKEY_CTX *pctx = NULL;
 	int ok;
 
-	ok = sign ? EVP_DigestSignInit(ctx, &pctx, md, NULL, key) :
-		    EVP_DigestVerifyInit(ctx, &pctx, md, NULL, key);
+	ok = sign ? EVP_DigestSignInit(ctx, &pctx, md, NULL, key)
+		  : EVP_DigestVerifyInit(ctx, &pctx, md, NULL, key);
 	if (ok != 1)
 		return -EIO;
 	if (!strcmp(alg, "PS256") &&
@@ -176,7 +176,7 @@ out:
 }
 
 /* x5c: standard base64 (padded) of each certificate's DER, RFC 7515 4.1.6. */
-static cJSON *x5c_of(STACK_OF(X509) *chain)
+static cJSON *x5c_of(STACK_OF(X509) * chain)
 {
 	cJSON *a = cJSON_CreateArray();
 	unsigned char *der;
@@ -212,10 +212,11 @@ static cJSON *header_of(const struct kk_jws_sign_in *in, const char *alg)
 
 	if (!h || !x5c || !add_str(h, "alg", alg) || !add_str(h, "action", in->action) ||
 	    !add_str(h, "agent_id", in->agent_id) ||
-	    !add_str(h, "cty", in->payload_json ? "json" : "octet") || !add_str(h, "host", in->host) ||
-	    !cJSON_AddNumberToObject(h, "iat", (double)in->iat) || !add_str(h, "jti", in->jti) ||
-	    !add_str(h, "kid", in->kid) || !add_str(h, "policy_hash", in->policy_hash) ||
-	    !add_str(h, "typ", KK_JWS_TYP) || !cJSON_AddItemToObject(h, "x5c", x5c)) {
+	    !add_str(h, "cty", in->payload_json ? "json" : "octet") ||
+	    !add_str(h, "host", in->host) || !cJSON_AddNumberToObject(h, "iat", (double)in->iat) ||
+	    !add_str(h, "jti", in->jti) || !add_str(h, "kid", in->kid) ||
+	    !add_str(h, "policy_hash", in->policy_hash) || !add_str(h, "typ", KK_JWS_TYP) ||
+	    !cJSON_AddItemToObject(h, "x5c", x5c)) {
 		cJSON_Delete(h);
 		cJSON_Delete(x5c);
 		return NULL;

@@ -32,14 +32,14 @@ int kk_b64url_decode(const char *s, size_t len, unsigned char **out, size_t *ole
 
 struct kk_jws_sign_in {
 	EVP_PKEY *key;		/* ES256 for EC P-256, PS256 for RSA >= 2048, EdDSA for Ed25519 */
-	STACK_OF(X509) *chain;	/* leaf first; x5c = base64 (standard, padded) DER of each */
+	STACK_OF(X509) * chain; /* leaf first; x5c = base64 (standard, padded) DER of each */
 	const char *kid;	/* the leaf's serial, lowercase hex (struct kk_identity.serial) */
 	const char *agent_id, *policy_hash, *host, *action; /* protected-header claims */
-	int64_t iat;		/* Unix seconds */
-	const char *jti;	/* nonce: 32 lowercase hex chars (16 random bytes) */
+	int64_t iat;					    /* Unix seconds */
+	const char *jti; /* nonce: 32 lowercase hex chars (16 random bytes) */
 	const unsigned char *payload;
-	size_t payload_len;	/* already canonical (kk_jcs) or raw */
-	bool payload_json;	/* header "cty": "json" when true, "octet" otherwise */
+	size_t payload_len; /* already canonical (kk_jcs) or raw */
+	bool payload_json;  /* header "cty": "json" when true, "octet" otherwise */
 };
 
 /*
@@ -56,8 +56,8 @@ struct kk_jws {
 	struct cJSON *header; /* the decoded protected header */
 	unsigned char *payload;
 	size_t payload_len;
-	STACK_OF(X509) *chain; /* from x5c, leaf first */
-	const char *alg;       /* points into header */
+	STACK_OF(X509) * chain; /* from x5c, leaf first */
+	const char *alg;	/* points into header */
 };
 
 /*

@@ -32,8 +32,8 @@ int kk_jws_ssl_error(struct kk_error *e, int code, const char *what, const char 
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (l)
-		snprintf(ssl, sizeof(ssl), " (%s)", ERR_reason_error_string(l) ?
-						   ERR_reason_error_string(l) : "OpenSSL error");
+		snprintf(ssl, sizeof(ssl), " (%s)",
+			 ERR_reason_error_string(l) ? ERR_reason_error_string(l) : "OpenSSL error");
 	ERR_clear_error();
 	return kk_error_set(e, code, what, "%s%s", why, ssl);
 }
@@ -75,10 +75,10 @@ static int x5c_cert(const char *b64, X509 **out)
 	return *out ? 0 : -EINVAL;
 }
 
-static int read_x5c(const cJSON *h, STACK_OF(X509) **out, struct kk_error *e)
+static int read_x5c(const cJSON *h, STACK_OF(X509) * *out, struct kk_error *e)
 {
 	const cJSON *x5c = cJSON_GetObjectItemCaseSensitive(h, "x5c"), *c;
-	STACK_OF(X509) *sk;
+	STACK_OF(X509) * sk;
 	int i = 0, err;
 	X509 *x;
 
@@ -99,8 +99,8 @@ static int read_x5c(const cJSON *h, STACK_OF(X509) **out, struct kk_error *e)
 		if (err) {
 			sk_X509_pop_free(sk, X509_free);
 			return kk_error_set(e, err, "JWS header", "x5c[%d]: %s", i,
-					    err == -ENOMEM ? "out of memory" :
-							     "not base64 of a DER certificate");
+					    err == -ENOMEM ? "out of memory"
+							   : "not base64 of a DER certificate");
 		}
 	}
 	*out = sk;
@@ -170,8 +170,8 @@ static int raw_to_der(const unsigned char *raw, size_t len, unsigned char **der,
 	return 0;
 }
 
-static int check_sig(const char *alg, X509 *leaf, const char *input, size_t ilen,
-		     const unsigned char *sig, size_t slen, struct kk_error *e)
+int kk_jws_verify_key(const char *alg, EVP_PKEY *key, const char *input, size_t ilen,
+		      const unsigned char *sig, size_t slen, struct kk_error *e)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char *der = NULL;
@@ -186,10 +186,11 @@ static int check_sig(const char *alg, X509 *leaf, const char *input, size_t ilen
 		kk_error_set(e, err, "JWS signature", "ES256 signature is %zu bytes, not 64", slen);
 	else if (err)
 		kk_error_set(e, err, "JWS", "out of memory");
-	else if (kk_jws_ctx_init(ctx, alg, X509_get0_pubkey(leaf), false))
+	else if (kk_jws_ctx_init(ctx, alg, key, false))
 		err = kk_jws_ssl_error(e, -EIO, "JWS", "cannot set up %s verification", alg);
 	if (!err) {
-		ok = EVP_DigestVerify(ctx, der ? der : sig, dlen, (const unsigned char *)input, ilen);
+		ok = EVP_DigestVerify(ctx, der ? der : sig, dlen, (const unsigned char *)input,
+				      ilen);
 		ERR_clear_error();
 		if (ok != 1)
 			err = kk_error_set(e, -EBADMSG, "JWS signature",
@@ -220,7 +221,8 @@ static int read_header(const char *s, size_t len, cJSON **out, struct kk_error *
 	if (!cJSON_IsObject(*out))
 		err = kk_error_set(e, -EINVAL, "JWS header", "not a JSON object");
 	else if (cJSON_GetObjectItemCaseSensitive(*out, "crit"))
-		err = kk_error_set(e, -EINVAL, "JWS header", "\"crit\" refused: no extension is "
+		err = kk_error_set(e, -EINVAL, "JWS header",
+				   "\"crit\" refused: no extension is "
 				   "understood");
 	if (err) {
 		cJSON_Delete(*out);
@@ -261,14 +263,15 @@ int kk_jws_parse_verify(const char *compact, size_t len, struct kk_jws *out, str
 		err = read_x5c(j.header, &j.chain, e);
 	if (!err)
 		err = check_alg_key(j.alg, sk_X509_value(j.chain, 0), e);
-	if (!err && kk_b64url_decode(compact + dot[0] + 1, dot[1] - dot[0] - 1, &j.payload,
-				     &j.payload_len))
+	if (!err &&
+	    kk_b64url_decode(compact + dot[0] + 1, dot[1] - dot[0] - 1, &j.payload, &j.payload_len))
 		err = kk_error_set(e, -EINVAL, "JWS payload", "not base64url");
 	if (!err && (dot[1] + 1 == len ||
 		     kk_b64url_decode(compact + dot[1] + 1, len - dot[1] - 1, &sig, &slen)))
 		err = kk_error_set(e, -EINVAL, "JWS signature", "empty or not base64url");
 	if (!err)
-		err = check_sig(j.alg, sk_X509_value(j.chain, 0), compact, dot[1], sig, slen, e);
+		err = kk_jws_verify_key(j.alg, X509_get0_pubkey(sk_X509_value(j.chain, 0)), compact,
+					dot[1], sig, slen, e);
 	free(sig);
 	if (err) {
 		kk_jws_free(&j);

@@ -24,9 +24,9 @@
 #include "verify_int.h"
 
 static const char *const check_names[KK_VC_MAX] = {
-	[KK_VC_FORMAT] = "format",	   [KK_VC_SIGNATURE] = "signature",
-	[KK_VC_CHAIN] = "chain",	   [KK_VC_VALIDITY] = "validity",
-	[KK_VC_CLAIMS] = "claims",	   [KK_VC_REVOCATION] = "revocation",
+	[KK_VC_FORMAT] = "format",	 [KK_VC_SIGNATURE] = "signature",
+	[KK_VC_CHAIN] = "chain",	 [KK_VC_VALIDITY] = "validity",
+	[KK_VC_CLAIMS] = "claims",	 [KK_VC_REVOCATION] = "revocation",
 	[KK_VC_FRESHNESS] = "freshness", [KK_VC_REPLAY] = "replay",
 	[KK_VC_SCOPE] = "scope",
 };
@@ -128,6 +128,8 @@ static int check_format(struct run *r)
 	snprintf(r->res->alg, sizeof(r->res->alg), "%s", r->jws.alg);
 	copy_str(h, "agent_id", r->res->agent_id, sizeof(r->res->agent_id));
 	copy_str(h, "action", r->res->action, sizeof(r->res->action));
+	copy_str(h, "host", r->res->host, sizeof(r->res->host));
+	copy_str(h, "policy_hash", r->res->policy_hash, sizeof(r->res->policy_hash));
 	copy_str(h, "jti", r->res->jti, sizeof(r->res->jti));
 	iat = cJSON_GetObjectItemCaseSensitive(h, "iat");
 	if (cJSON_IsNumber(iat))
@@ -183,7 +185,8 @@ static int check_payload(struct run *r)
 		snprintf(why, sizeof(why), "%s", r->e->why);
 		return kk_error_set(r->e, -EINVAL, "payload", "cty json but not I-JSON: %s", why);
 	}
-	if (strlen(canon) != r->jws.payload_len || memcmp(canon, r->jws.payload, r->jws.payload_len))
+	if (strlen(canon) != r->jws.payload_len ||
+	    memcmp(canon, r->jws.payload, r->jws.payload_len))
 		err = kk_error_set(r->e, -EINVAL, "payload", "not in RFC 8785 canonical form");
 	free(canon);
 	return err;
@@ -199,29 +202,30 @@ static int check_claims(struct run *r)
 
 	v = cJSON_GetObjectItemCaseSensitive(h, "typ");
 	if (!cJSON_IsString(v) || strcmp(v->valuestring, KK_JWS_TYP))
-		return fail(r, KK_VC_CLAIMS, kk_error_set(r->e, err, what, "typ is not \"%s\"",
-							     KK_JWS_TYP));
+		return fail(r, KK_VC_CLAIMS,
+			    kk_error_set(r->e, err, what, "typ is not \"%s\"", KK_JWS_TYP));
 	v = cJSON_GetObjectItemCaseSensitive(h, "kid");
 	if (!cJSON_IsString(v) || strcmp(v->valuestring, r->id.serial))
-		return fail(r, KK_VC_CLAIMS, kk_error_set(r->e, err, what,
-			    "kid is not the certificate's serial %s", r->id.serial));
+		return fail(r, KK_VC_CLAIMS,
+			    kk_error_set(r->e, err, what, "kid is not the certificate's serial %s",
+					 r->id.serial));
 	v = cJSON_GetObjectItemCaseSensitive(h, "iat");
 	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
 	    fabs(v->valuedouble) > 9007199254740991.0)
-		return fail(r, KK_VC_CLAIMS, kk_error_set(r->e, err, what,
-							  "iat missing or not an integer"));
+		return fail(r, KK_VC_CLAIMS,
+			    kk_error_set(r->e, err, what, "iat missing or not an integer"));
 	v = cJSON_GetObjectItemCaseSensitive(h, "jti");
 	if (!cJSON_IsString(v) || !is_hex32(v->valuestring))
-		return fail(r, KK_VC_CLAIMS, kk_error_set(r->e, err, what,
-							  "jti is not 32 lowercase hex digits"));
+		return fail(r, KK_VC_CLAIMS,
+			    kk_error_set(r->e, err, what, "jti is not 32 lowercase hex digits"));
 	v = cJSON_GetObjectItemCaseSensitive(h, "agent_id");
 	if (!cJSON_IsString(v) || !*v->valuestring)
 		return fail(r, KK_VC_CLAIMS, kk_error_set(r->e, err, what, "agent_id missing"));
 	v = cJSON_GetObjectItemCaseSensitive(h, "cty");
 	s = cJSON_IsString(v) ? v->valuestring : "";
 	if (strcmp(s, "json") && strcmp(s, "octet"))
-		return fail(r, KK_VC_CLAIMS, kk_error_set(r->e, err, what,
-							  "cty is not \"json\" or \"octet\""));
+		return fail(r, KK_VC_CLAIMS,
+			    kk_error_set(r->e, err, what, "cty is not \"json\" or \"octet\""));
 	r->res->payload_json = !strcmp(s, "json");
 	if (r->res->payload_json && check_payload(r))
 		return fail(r, KK_VC_CLAIMS, r->e->code);
@@ -234,13 +238,17 @@ static int check_freshness(struct run *r)
 	int64_t age = r->now - r->res->iat;
 
 	if (age > r->max_age)
-		return fail(r, KK_VC_FRESHNESS, kk_error_set(r->e, -ETIME, "iat",
-			    "%lld is %lld s old, more than the %lld s allowed",
-			    (long long)r->res->iat, (long long)age, (long long)r->max_age));
+		return fail(r, KK_VC_FRESHNESS,
+			    kk_error_set(r->e, -ETIME, "iat",
+					 "%lld is %lld s old, more than the %lld s allowed",
+					 (long long)r->res->iat, (long long)age,
+					 (long long)r->max_age));
 	if (-age > KK_VERIFY_SKEW)
-		return fail(r, KK_VC_FRESHNESS, kk_error_set(r->e, -ETIME, "iat",
-			    "%lld is %lld s in the future (more than %d s of clock skew)",
-			    (long long)r->res->iat, (long long)-age, KK_VERIFY_SKEW));
+		return fail(
+			r, KK_VC_FRESHNESS,
+			kk_error_set(r->e, -ETIME, "iat",
+				     "%lld is %lld s in the future (more than %d s of clock skew)",
+				     (long long)r->res->iat, (long long)-age, KK_VERIFY_SKEW));
 	r->res->status[KK_VC_FRESHNESS] = KK_VS_OK;
 	return 0;
 }
@@ -264,9 +272,10 @@ static int check_scope(struct run *r)
 		r->res->status[KK_VC_SCOPE] = KK_VS_SKIPPED; /* no scope attested */
 		return 0;
 	}
-	return fail(r, KK_VC_SCOPE, kk_error_set(r->e, -EOPNOTSUPP, "certificate scope",
-						 "extension %s present but not checked by this build",
-						 KK_SCOPE_OID));
+	return fail(r, KK_VC_SCOPE,
+		    kk_error_set(r->e, -EOPNOTSUPP, "certificate scope",
+				 "extension %s present but not checked by this build",
+				 KK_SCOPE_OID));
 }
 
 static int run_checks(struct run *r, struct kk_replay *rp)
@@ -309,8 +318,9 @@ int kk_verify(const struct kk_verify_req *req, struct kk_verify_res *res, struct
 	memset(res, 0, sizeof(*res));
 	if (!req->jws || !req->ca || (req->revocation == KK_VREV_CRL && !req->crl) ||
 	    req->max_age < 0)
-		return fail(&r, KK_VC_FORMAT, kk_error_set(e, -EINVAL, "request",
-				"JWS and CA required, a CRL file with CRL revocation"));
+		return fail(&r, KK_VC_FORMAT,
+			    kk_error_set(e, -EINVAL, "request",
+					 "JWS and CA required, a CRL file with CRL revocation"));
 	r.now = req->now ? req->now : (int64_t)time(NULL);
 	r.max_age = req->max_age ? req->max_age : KK_VERIFY_MAX_AGE_DEFAULT;
 	err = run_checks(&r, &rp);

@@ -19,11 +19,12 @@ struct kk_error;
 
 /* The checks, in the order they run; kk_verify_check_name gives the wire names. */
 enum kk_verify_check {
-	KK_VC_FORMAT,	  /* "format": three base64url parts, JSON header, alg, x5c */
-	KK_VC_SIGNATURE,  /* "signature": verifies with x5c[0]'s key */
-	KK_VC_CHAIN,	  /* "chain": x5c[0] chains to the CA (x5c[1..] as untrusted) */
-	KK_VC_VALIDITY,	  /* "validity": every certificate of the chain valid now */
-	KK_VC_CLAIMS,	  /* "claims": typ, kid = the leaf's serial, iat, jti as the signer writes them */
+	KK_VC_FORMAT,	 /* "format": three base64url parts, JSON header, alg, x5c */
+	KK_VC_SIGNATURE, /* "signature": verifies with x5c[0]'s key */
+	KK_VC_CHAIN,	 /* "chain": x5c[0] chains to the CA (x5c[1..] as untrusted) */
+	KK_VC_VALIDITY,	 /* "validity": every certificate of the chain valid now */
+	KK_VC_CLAIMS, /* "claims": typ, kid = the leaf's serial, iat, jti as the signer writes them
+		       */
 	KK_VC_REVOCATION, /* "revocation": OCSP (the leaf's AIA) or a CRL file; fail closed */
 	KK_VC_FRESHNESS,  /* "freshness": iat within max_age, at most KK_VERIFY_SKEW ahead */
 	KK_VC_REPLAY,	  /* "replay": jti not in the replay file */
@@ -36,7 +37,7 @@ enum kk_verify_status { KK_VS_NOT_RUN = 0, KK_VS_OK, KK_VS_SKIPPED, KK_VS_FAILED
 enum kk_verify_rev { KK_VREV_NONE = 0, KK_VREV_OCSP, KK_VREV_CRL };
 
 /* Seconds an iat may lie in the future (clocks of signer and receiver differ). */
-#define KK_VERIFY_SKEW 30
+#define KK_VERIFY_SKEW		  30
 #define KK_VERIFY_MAX_AGE_DEFAULT 60
 #define KK_VERIFY_OCSP_TIMEOUT_MS 5000
 /* How long an OCSP answer is reused within one process (capped by its nextUpdate). */
@@ -45,11 +46,11 @@ enum kk_verify_rev { KK_VREV_NONE = 0, KK_VREV_OCSP, KK_VREV_CRL };
 struct kk_verify_req {
 	const char *jws; /* compact JWS, len bytes (no trailing newline) */
 	size_t len;
-	const char *ca;	 /* CA bundle, PEM (required) */
+	const char *ca; /* CA bundle, PEM (required) */
 	enum kk_verify_rev revocation;
-	const char *crl; /* with KK_VREV_CRL: the CRL file (PEM or DER), signed by a CA of ca */
-	int ocsp_timeout_ms;  /* 0: KK_VERIFY_OCSP_TIMEOUT_MS */
-	int64_t max_age;      /* seconds; 0: KK_VERIFY_MAX_AGE_DEFAULT */
+	const char *crl;     /* with KK_VREV_CRL: the CRL file (PEM or DER), signed by a CA of ca */
+	int ocsp_timeout_ms; /* 0: KK_VERIFY_OCSP_TIMEOUT_MS */
+	int64_t max_age;     /* seconds; 0: KK_VERIFY_MAX_AGE_DEFAULT */
 	const char *replay_db; /* NULL: no replay check (reported "skipped") */
 	int64_t now;	       /* Unix seconds; 0: time(NULL) */
 };
@@ -62,6 +63,8 @@ struct kk_verify_res {
 	char alg[8];
 	char agent_id[KK_AGENT_ID_SIZE];
 	char action[64];
+	char host[256];
+	char policy_hash[65];
 	char jti[33];
 	char serial[KK_SERIAL_HEX_SIZE];
 	char subject_cn[128];

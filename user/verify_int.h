@@ -18,6 +18,7 @@ int kk_verify_revocation(const struct kk_verify_req *req, const char *cert_path,
 /* The replay file, locked from kk_verify_replay_check to kk_verify_replay_close. */
 struct kk_replay {
 	int fd;
+	char *path;
 	char *keep; /* the unexpired lines, to write back */
 	size_t keep_len;
 };
@@ -27,7 +28,10 @@ struct kk_replay {
  */
 int kk_verify_replay_check(struct kk_replay *r, const char *path, const char *jti, int64_t now,
 			   struct kk_error *e);
-/* With commit, write the kept entries and "jti expiry" back; then unlock and close. */
+/*
+ * With commit, write the kept entries and "jti expiry" to a new file renamed over path; then
+ * unlock and close.
+ */
 int kk_verify_replay_close(struct kk_replay *r, const char *jti, int64_t expiry, bool commit,
 			   struct kk_error *e);
 

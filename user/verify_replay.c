@@ -3,8 +3,10 @@
  * verify_replay — the jti replay file of `verify --replay-db`: one "jti expiry" line per
  * accepted signature, expiry in Unix seconds (iat + max_age + skew: after that, the freshness
  * check refuses the JWS anyway, so the line can go). flock(2) serializes verifiers sharing the
- * file; a malformed file is refused rather than treated as empty (fail closed).
+ * file from reading it to replacing it; a malformed file is refused rather than treated as
+ * empty (fail closed).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -81,8 +83,8 @@ static int scan(struct kk_replay *r, const char *path, char *buf, size_t len, co
 		n = strcspn(buf + i, "\n");
 		line++;
 		if (parse_line(buf + i, n, seen, &exp))
-			return kk_error_set(e, -EINVAL, path, "line %zu malformed (not \"jti expiry\")",
-					    line);
+			return kk_error_set(e, -EINVAL, path,
+					    "line %zu malformed (not \"jti expiry\")", line);
 		if (!strcmp(seen, jti) && exp > now)
 			return kk_error_set(e, -EALREADY, "jti", "%s already seen (replay)", jti);
 		if (exp > now) {
@@ -95,6 +97,33 @@ static int scan(struct kk_replay *r, const char *path, char *buf, size_t len, co
 	return 0;
 }
 
+/*
+ * Open path and take its lock. A committer replaces the file by rename, so the lock may have
+ * been won on a file no longer at path: then try again on the one that is.
+ */
+static int open_locked(const char *path, int *fdp, struct kk_error *e)
+{
+	struct stat a, b;
+	int fd, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return kk_error_set(e, -errno, path, "cannot open: %s", strerror(errno));
+		if (flock(fd, LOCK_EX) || fstat(fd, &a)) {
+			kk_error_set(e, -errno, path, "cannot lock: %s", strerror(errno));
+			close(fd);
+			return e->code;
+		}
+		if (!stat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			*fdp = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	return kk_error_set(e, -EAGAIN, path, "replaced too often while waiting for its lock");
+}
+
 int kk_verify_replay_check(struct kk_replay *r, const char *path, const char *jti, int64_t now,
 			   struct kk_error *e)
 {
@@ -103,13 +132,13 @@ int kk_verify_replay_check(struct kk_replay *r, const char *path, const char *jt
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	r->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (r->fd < 0)
-		return kk_error_set(e, -errno, path, "cannot open: %s", strerror(errno));
-	if (flock(r->fd, LOCK_EX)) {
-		err = kk_error_set(e, -errno, path, "cannot lock: %s", strerror(errno));
+	r->fd = -1;
+	r->path = strdup(path);
+	if (!r->path)
+		return kk_error_set(e, -ENOMEM, path, "out of memory");
+	err = open_locked(path, &r->fd, e);
+	if (err)
 		goto fail;
-	}
 	err = read_all(r->fd, &buf, &len);
 	if (err) {
 		kk_error_set(e, err, path, "cannot read: %s", strerror(-err));
@@ -140,29 +169,53 @@ static int write_all(int fd, const char *b, size_t n)
 	return 0;
 }
 
-int kk_verify_replay_close(struct kk_replay *r, const char *jti, int64_t expiry, bool commit,
+/*
+ * The kept entries and the new one into a new file renamed over the old: a crash leaves the
+ * old file or the new one whole, never an emptied one (which would reopen the replay window).
+ */
+static int commit(struct kk_replay *r, const char *jti, int64_t expiry)
+{
+	char line[128], *tmp = NULL;
+	int fd, err = 0, n;
+
+	n = snprintf(line, sizeof(line), "%s %" PRId64 "\n", jti, expiry);
+	if (asprintf(&tmp, "%s.XXXXXX", r->path) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC); /* 0600 */
+	if (fd < 0) {
+		err = -errno;
+		free(tmp);
+		return err;
+	}
+	err = write_all(fd, r->keep ? r->keep : "", r->keep_len);
+	if (!err)
+		err = write_all(fd, line, n);
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, r->path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
+int kk_verify_replay_close(struct kk_replay *r, const char *jti, int64_t expiry, bool commit_,
 			   struct kk_error *e)
 {
-	char line[128];
-	int err = 0, n;
+	int err = 0;
 
-	if (commit && r->fd >= 0) {
-		n = snprintf(line, sizeof(line), "%s %" PRId64 "\n", jti, expiry);
-		/* Rewritten in place under the lock: readers wait on the lock, not the content. */
-		if (ftruncate(r->fd, 0) || lseek(r->fd, 0, SEEK_SET) < 0)
-			err = -errno;
-		if (!err)
-			err = write_all(r->fd, r->keep ? r->keep : "", r->keep_len);
-		if (!err)
-			err = write_all(r->fd, line, n);
-		if (!err && fsync(r->fd))
-			err = -errno;
+	if (commit_ && r->fd >= 0) {
+		err = commit(r, jti, expiry);
 		if (err)
-			kk_error_set(e, err, "replay file", "cannot record jti: %s", strerror(-err));
+			kk_error_set(e, err, r->path, "cannot record jti: %s", strerror(-err));
 	}
 	if (r->fd >= 0)
-		close(r->fd); /* drops the flock */
+		close(r->fd); /* drops the flock: waiters find the renamed file and retry */
 	free(r->keep);
+	free(r->path);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	return err;

@@ -85,9 +85,11 @@ static int by_ocsp(const struct kk_verify_req *req, const char *cert_path,
 
 	err = kk_ocsp_url(cert_path, url, sizeof(url));
 	if (err)
-		return kk_error_set(e, err, "OCSP", err == -ENOENT ?
-				    "the certificate has no OCSP URL (authorityInfoAccess)" :
-				    "cannot read the certificate's OCSP URL: %s", strerror(-err));
+		return kk_error_set(
+			e, err, "OCSP",
+			err == -ENOENT ? "the certificate has no OCSP URL (authorityInfoAccess)"
+				       : "cannot read the certificate's OCSP URL: %s",
+			strerror(-err));
 	snprintf(res->revocation_via, sizeof(res->revocation_via), "ocsp %.500s", url);
 	c = cache_get(id, now);
 	if (c) {
@@ -95,14 +97,14 @@ static int by_ocsp(const struct kk_verify_req *req, const char *cert_path,
 	} else {
 		err = kk_ocsp_query(cert_path, req->ca, url, timeout, now, &r, why, sizeof(why));
 		if (err) /* fail closed: no answer is not a good answer */
-			return kk_error_set(e, err, "OCSP", "%s", why);
+			return kk_error_split(e, err, why);
 		cache_put(id, &r, now);
 	}
 	if (r.status == KK_OCSP_REVOKED)
 		return revoked(id, r.revoked_at, r.reason, "OCSP", e);
 	if (r.status != KK_OCSP_GOOD)
-		return kk_error_set(e, -ENOKEY, "OCSP", "responder %s does not know serial %s",
-				    url, id->serial);
+		return kk_error_set(e, -ENOKEY, "OCSP", "responder %s does not know serial %s", url,
+				    id->serial);
 	return 0;
 }
 
@@ -117,7 +119,7 @@ static int by_crl(const struct kk_verify_req *req, const struct kk_identity *id,
 	snprintf(res->revocation_via, sizeof(res->revocation_via), "crl %.500s", req->crl);
 	err = kk_crl_load(req->crl, req->ca, now, &v, &n, why, sizeof(why));
 	if (err)
-		return kk_error_set(e, err, "CRL", "%s", why);
+		return kk_error_split(e, err, why);
 	for (i = 0; i < n && !err; i++)
 		if (v[i].serial_len == id->serial_len &&
 		    !memcmp(v[i].serial, id->serial_bin, id->serial_len) &&

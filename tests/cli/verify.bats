@@ -123,6 +123,7 @@ assert o["valid"] is True, o
 assert o["agent_id"] == "trader-1" and o["subject_cn"] == "trader-1", o
 assert o["serial"] == sys.argv[2], (o, sys.argv[2])
 assert o["action"] == "trade" and o["alg"] == "ES256" and o["cty"] == "json", o
+assert o["host"] == "testhost" and o["policy_hash"] == "00", o
 assert o["jti"] == "00112233445566778899aabbccddeeff", o
 assert abs(o["iat"] - time.time()) < 30, o
 assert o["checks"] == {"format": "ok", "signature": "ok", "chain": "ok", "validity": "ok",
@@ -139,6 +140,26 @@ PY
 	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" "$(sign ed)"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"alg":"EdDSA"'* ]]
+}
+
+@test "verify: x5c carries an intermediate CA: verifies to the root; without it the chain fails" {
+	cd "$BATS_TEST_TMPDIR"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=kk intermediate" \
+		-keyout int.key -out int.csr 2>/dev/null
+	openssl x509 -req -in int.csr -CA "$CA/ca.pem" -CAkey "$CA/ca.key" -set_serial 0x77 -days 1 \
+		-extfile <(printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n') \
+		-out int.pem 2>/dev/null
+	openssl req -newkey ed25519 -nodes -subj "/CN=trader-1" -keyout l.key -out l.csr 2>/dev/null
+	openssl x509 -req -in l.csr -CA int.pem -CAkey int.key -set_serial 0x78 -days 1 \
+		-extfile <(printf 'basicConstraints=CA:FALSE\n') -out l.pem 2>/dev/null
+	cat l.pem int.pem >chain.pem
+	jws=$(printf '{}' | "$SIGN" --key l.key --cert chain.pem)
+	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" "$jws"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"serial":"78"'* ]]
+	jws=$(printf '{}' | "$SIGN" --key l.key --cert l.pem)
+	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" "$jws"
+	assert_failed chain "x5c"
 }
 
 @test "verify: the payload travels as its RFC 8785 canonical bytes" {
@@ -209,6 +230,23 @@ PY
 	assert_failed replay "line 3 malformed"
 }
 
+@test "verify --replay-db: concurrent verifiers accept a jti once and lose no other jti" {
+	jws=$(sign agent --jti eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee)
+	for i in $(seq 12); do
+		(rc=0; "$KK" verify --ca "$CA/ca.pem" --replay-db "$D/replay" "$jws" >/dev/null 2>&1 || rc=$?; echo $rc) &
+	done >"$D/rcs"
+	wait
+	[ "$(sort "$D/rcs" | uniq -c | tr -s ' ')" = "$(printf ' 1 0\n 11 1')" ]
+	for i in $(seq 12); do
+		j=$(printf '%032x' "$i")
+		(rc=0; sign agent --jti "$j" | "$KK" verify --ca "$CA/ca.pem" --replay-db "$D/replay" - >/dev/null 2>&1 || rc=$?; echo $rc) &
+	done >"$D/rcs2"
+	wait
+	[ "$(sort -u "$D/rcs2")" = 0 ]
+	[ "$(wc -l <"$D/replay")" -eq 13 ]
+	[ "$(stat -c %a "$D/replay")" = 600 ]
+}
+
 @test "verify --crl: a revoked certificate fails the revocation check; others pass" {
 	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" --crl "$CA/crl.pem" "$(sign revoked)"
 	assert_failed revocation "certificate serial $(serial_of revoked): revoked at "
@@ -234,7 +272,7 @@ PY
 	kill "$RPID" && wait "$RPID" 2>/dev/null || true
 	RPID=
 	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" --ocsp "$(sign agent)"
-	assert_failed revocation "OCSP: "
+	assert_failed revocation "OCSP responder http://127.0.0.1:$OCSP_PORT: cannot connect"
 }
 
 @test "verify: a certificate scope extension is never passed unchecked" {

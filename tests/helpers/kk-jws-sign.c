@@ -20,7 +20,7 @@
 #include "jcs.h"
 #include "jws.h"
 
-static STACK_OF(X509) *read_chain(const char *path)
+static STACK_OF(X509) * read_chain(const char *path)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	FILE *f = fopen(path, "r");
@@ -36,13 +36,18 @@ static STACK_OF(X509) *read_chain(const char *path)
 int main(int argc, char **argv)
 {
 	static const struct option o[] = {
-		{ "key", 1, NULL, 'k' }, { "cert", 1, NULL, 'c' },  { "agent", 1, NULL, 'a' },
-		{ "action", 1, NULL, 't' }, { "iat", 1, NULL, 'i' }, { "jti", 1, NULL, 'n' },
+		{ "key", 1, NULL, 'k' },   { "cert", 1, NULL, 'c' },
+		{ "agent", 1, NULL, 'a' }, { "action", 1, NULL, 't' },
+		{ "iat", 1, NULL, 'i' },   { "jti", 1, NULL, 'n' },
 		{ "raw", 0, NULL, 'r' },   { 0 },
 	};
-	struct kk_jws_sign_in in = { .agent_id = "trader-1", .action = "trade",
-				     .policy_hash = "00", .host = "testhost", .payload_json = true,
-				     .jti = "0123456789abcdef0123456789abcdef", .iat = time(NULL) };
+	struct kk_jws_sign_in in = { .agent_id = "trader-1",
+				     .action = "trade",
+				     .policy_hash = "00",
+				     .host = "testhost",
+				     .payload_json = true,
+				     .jti = "0123456789abcdef0123456789abcdef",
+				     .iat = time(NULL) };
 	const char *key = NULL, *cert = NULL;
 	static char buf[1 << 20];
 	struct kk_identity id;
@@ -54,14 +59,29 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (c) {
-		case 'k': key = optarg; break;
-		case 'c': cert = optarg; break;
-		case 'a': in.agent_id = optarg; break;
-		case 't': in.action = optarg; break;
-		case 'i': in.iat = strtoll(optarg, NULL, 10); break;
-		case 'n': in.jti = optarg; break;
-		case 'r': in.payload_json = false; break;
-		default: return 2;
+		case 'k':
+			key = optarg;
+			break;
+		case 'c':
+			cert = optarg;
+			break;
+		case 'a':
+			in.agent_id = optarg;
+			break;
+		case 't':
+			in.action = optarg;
+			break;
+		case 'i':
+			in.iat = strtoll(optarg, NULL, 10);
+			break;
+		case 'n':
+			in.jti = optarg;
+			break;
+		case 'r':
+			in.payload_json = false;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!key || !cert)

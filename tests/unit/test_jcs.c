@@ -81,11 +81,20 @@ static int canon(const char *in, char **out, struct kk_error *e)
 UNIT_TEST(es_number_forms)
 {
 	static const char *const v[][2] = {
-		{ "1e21", "1e+21" },	 { "1e-7", "1e-7" },	  { "0.000001", "0.000001" },
-		{ "-0", "0" },		 { "-0.0", "0" },	  { "4.50", "4.5" },
-		{ "2e-3", "0.002" },	 { "1E30", "1e+30" },	  { "100", "100" },
-		{ "1e20", "100000000000000000000" },		  { "123456789012345680000", "123456789012345680000" },
-		{ "0.1", "0.1" },	 { "-1.5e-10", "-1.5e-10" }, { "1.25e+2", "125" },
+		{ "1e21", "1e+21" },
+		{ "1e-7", "1e-7" },
+		{ "0.000001", "0.000001" },
+		{ "-0", "0" },
+		{ "-0.0", "0" },
+		{ "4.50", "4.5" },
+		{ "2e-3", "0.002" },
+		{ "1E30", "1e+30" },
+		{ "100", "100" },
+		{ "1e20", "100000000000000000000" },
+		{ "123456789012345680000", "123456789012345680000" },
+		{ "0.1", "0.1" },
+		{ "-1.5e-10", "-1.5e-10" },
+		{ "1.25e+2", "125" },
 		{ "333333333.33333329", "333333333.3333333" },
 	};
 	struct kk_error e = { 0 };
@@ -102,12 +111,14 @@ UNIT_TEST(es_number_forms)
 /* RFC 8785 3.2.2: the sample input and its canonical form. */
 UNIT_TEST(rfc8785_sample)
 {
-	const char *in = "{\n  \"numbers\": [333333333.33333329, 1E30, 4.50, 2e-3, "
-			 "0.000000000000000000000000001],\n"
-			 "  \"string\": \"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\",\n"
-			 "  \"literals\": [null, true, false]\n}";
-	const char *want = "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,"
-			   "4.5,0.002,1e-27],\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
+	const char *in =
+		"{\n  \"numbers\": [333333333.33333329, 1E30, 4.50, 2e-3, "
+		"0.000000000000000000000000001],\n"
+		"  \"string\": \"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\",\n"
+		"  \"literals\": [null, true, false]\n}";
+	const char *want =
+		"{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,"
+		"4.5,0.002,1e-27],\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
 	struct kk_error e = { 0 };
 	char *out = NULL;
 
@@ -124,10 +135,11 @@ UNIT_TEST(rfc8785_sort_order)
 			 "\"\\ufb33\": \"Hebrew Letter Dalet With Dagesh\", \"1\": \"One\", "
 			 "\"\\ud83d\\ude00\": \"Emoji: Grinning Face\", \"\\u0080\": \"Control\", "
 			 "\"\\u00f6\": \"Latin Small Letter O With Diaeresis\"}";
-	const char *want = "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\xc2\x80\":\"Control\","
-			   "\"\xc3\xb6\":\"Latin Small Letter O With Diaeresis\","
-			   "\"\xe2\x82\xac\":\"Euro Sign\",\"\xf0\x9f\x98\x80\":\"Emoji: Grinning Face\","
-			   "\"\xef\xac\xb3\":\"Hebrew Letter Dalet With Dagesh\"}";
+	const char *want =
+		"{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\xc2\x80\":\"Control\","
+		"\"\xc3\xb6\":\"Latin Small Letter O With Diaeresis\","
+		"\"\xe2\x82\xac\":\"Euro Sign\",\"\xf0\x9f\x98\x80\":\"Emoji: Grinning Face\","
+		"\"\xef\xac\xb3\":\"Hebrew Letter Dalet With Dagesh\"}";
 	struct kk_error e = { 0 };
 	char *out = NULL;
 
@@ -141,8 +153,9 @@ UNIT_TEST(nested_and_empty)
 	struct kk_error e = { 0 };
 	char *out = NULL;
 
-	CHECK_EQ_INT(canon(" { \"b\" : [ {} , [] , \"\" ], \"a\" : { \"z\":1, \"y\":2 } } ", &out, &e),
-		     0);
+	CHECK_EQ_INT(
+		canon(" { \"b\" : [ {} , [] , \"\" ], \"a\" : { \"z\":1, \"y\":2 } } ", &out, &e),
+		0);
 	CHECK_EQ_STR(out, "{\"a\":{\"y\":2,\"z\":1},\"b\":[{},[],\"\"]}");
 	free(out);
 }
@@ -171,7 +184,7 @@ UNIT_TEST(strict_refusals)
 		{ "\"\\ud83d\\u0041\"", "line 1 column 2: lone surrogate \\ud83d" },
 		{ "\"a\xff\"", "line 1 column 3: invalid UTF-8" },
 		{ "\"\xed\xa0\x80\"", "line 1 column 2: invalid UTF-8" }, /* encoded surrogate */
-		{ "\"\xc0\xaf\"", "line 1 column 2: invalid UTF-8" },	   /* overlong */
+		{ "\"\xc0\xaf\"", "line 1 column 2: invalid UTF-8" },	  /* overlong */
 		{ "[1,]", "line 1 column 4: unexpected character ']'" },
 		{ "{\"a\":1,}", "line 1 column 8: expected a member name" },
 		{ "01", "line 1 column 2: text after the value" },

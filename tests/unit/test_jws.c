@@ -12,18 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "error.h"
 #include "jws.h"
+#include "jws_int.h"
 #include "unit.h"
 
 UNIT_TEST(b64url_vectors)
 {
 	static const char *const v[][2] = {
-		{ "", "" },	    { "f", "Zg" },	{ "fo", "Zm8" },	 { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" }, { "foobar", "Zm9vYmFy" },
+		{ "", "" },
+		{ "f", "Zg" },
+		{ "fo", "Zm8" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg" },
+		{ "fooba", "Zm9vYmE" },
+		{ "foobar", "Zm9vYmFy" },
 		{ "\xfb\xff", "-_8" },
 	};
 	unsigned char *d;
@@ -69,10 +76,12 @@ static X509 *self_signed(EVP_PKEY *key)
 	X509_gmtime_adj(X509_getm_notBefore(x), -60);
 	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
 	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"agent", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"agent", -1, -1,
+				   0);
 	X509_set_issuer_name(x, n);
 	X509_set_pubkey(x, key);
-	if (!X509_sign(x, key, EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256())) {
+	if (!X509_sign(x, key,
+		       EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256())) {
 		X509_free(x);
 		return NULL;
 	}
@@ -81,7 +90,7 @@ static X509 *self_signed(EVP_PKEY *key)
 
 struct signer {
 	EVP_PKEY *key;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 };
 
 static bool signer_new(struct signer *s, const char *type)
@@ -105,10 +114,18 @@ static const char payload[] = "{\"market\":\"EUR_USD\",\"side\":\"buy\",\"size\"
 static int sign(struct signer *s, char **out, struct kk_error *e)
 {
 	struct kk_jws_sign_in in = {
-		.key = s->key, .chain = s->chain, .kid = "1234", .agent_id = "trader-1",
-		.policy_hash = "ab", .host = "h1", .action = "trade", .iat = 1700000000,
-		.jti = "00112233445566778899aabbccddeeff", .payload = (const unsigned char *)payload,
-		.payload_len = strlen(payload), .payload_json = true,
+		.key = s->key,
+		.chain = s->chain,
+		.kid = "1234",
+		.agent_id = "trader-1",
+		.policy_hash = "ab",
+		.host = "h1",
+		.action = "trade",
+		.iat = 1700000000,
+		.jti = "00112233445566778899aabbccddeeff",
+		.payload = (const unsigned char *)payload,
+		.payload_len = strlen(payload),
+		.payload_json = true,
 	};
 
 	return kk_jws_sign(&in, out, e);
@@ -136,8 +153,10 @@ static void round_trip(const char *type, const char *alg)
 	CHECK_EQ_INT(sign(&s, &jws, &e), 0);
 	h = header_text(jws);
 	/* RFC 8785 member order: "action" < "agent_id" < "alg" */
-	snprintf(want, sizeof(want), "{\"action\":\"trade\",\"agent_id\":\"trader-1\",\"alg\":\"%s\","
-		 "\"cty\":\"json\",\"host\":\"h1\",\"iat\":1700000000,\"jti\":\"0011", alg);
+	snprintf(want, sizeof(want),
+		 "{\"action\":\"trade\",\"agent_id\":\"trader-1\",\"alg\":\"%s\","
+		 "\"cty\":\"json\",\"host\":\"h1\",\"iat\":1700000000,\"jti\":\"0011",
+		 alg);
 	CHECK(h && !strncmp(h, want, strlen(want)));
 	CHECK(strstr(h, "\"kid\":\"1234\",\"policy_hash\":\"ab\",\"typ\":\"kakunin-action+jws\","
 			"\"x5c\":[\""));
@@ -154,9 +173,18 @@ static void round_trip(const char *type, const char *alg)
 	signer_free(&s);
 }
 
-UNIT_TEST(round_trip_es256) { round_trip("EC", "ES256"); }
-UNIT_TEST(round_trip_ps256) { round_trip("RSA", "PS256"); }
-UNIT_TEST(round_trip_eddsa) { round_trip("ED25519", "EdDSA"); }
+UNIT_TEST(round_trip_es256)
+{
+	round_trip("EC", "ES256");
+}
+UNIT_TEST(round_trip_ps256)
+{
+	round_trip("RSA", "PS256");
+}
+UNIT_TEST(round_trip_eddsa)
+{
+	round_trip("ED25519", "EdDSA");
+}
 
 /* ES256 signatures are the raw 64 bytes, not DER (RFC 7518 3.4). */
 UNIT_TEST(es256_raw_signature)
@@ -169,12 +197,58 @@ UNIT_TEST(es256_raw_signature)
 
 	CHECK(signer_new(&s, "EC"));
 	CHECK_EQ_INT(sign(&s, &jws, &e), 0);
-	CHECK_EQ_INT(kk_b64url_decode(strrchr(jws, '.') + 1, strlen(strrchr(jws, '.') + 1), &sig,
-				      &n), 0);
+	CHECK_EQ_INT(
+		kk_b64url_decode(strrchr(jws, '.') + 1, strlen(strrchr(jws, '.') + 1), &sig, &n),
+		0);
 	CHECK_EQ_INT(n, 64);
 	free(sig);
 	free(jws);
 	signer_free(&s);
+}
+
+/* RFC 7515 Appendix A.3: the published ES256 example verifies with the example's public key
+ * (x, y of its JWK): JOSE's raw r||s, not DER, read as the RFC means it. */
+UNIT_TEST(rfc7515_a3_es256)
+{
+	static const char input[] =
+		"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9"
+		"leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
+	static const char sig64[] = "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8I"
+				    "SlSApmWQxfKTUJqPP3-Kg6NU1Q";
+	static const char x64[] = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+			  y64[] = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
+	unsigned char pub[65] = { 0x04 }, *x, *y, *sig;
+	size_t xn, yn, sn;
+	struct kk_error e = { 0 };
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	EVP_PKEY *key = NULL;
+	OSSL_PARAM params[3];
+
+	CHECK_EQ_INT(kk_b64url_decode(x64, strlen(x64), &x, &xn), 0);
+	CHECK_EQ_INT(kk_b64url_decode(y64, strlen(y64), &y, &yn), 0);
+	CHECK_EQ_INT(kk_b64url_decode(sig64, strlen(sig64), &sig, &sn), 0);
+	CHECK(xn == 32 && yn == 32 && sn == 64);
+	memcpy(pub + 1, x, 32);
+	memcpy(pub + 33, y, 32);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub));
+	params[2] = OSSL_PARAM_construct_end();
+	CHECK(pc && EVP_PKEY_fromdata_init(pc) == 1 &&
+	      EVP_PKEY_fromdata(pc, &key, EVP_PKEY_PUBLIC_KEY, params) == 1);
+	CHECK_EQ_STR(kk_jws_alg_for_key(key), "ES256");
+	CHECK_EQ_INT(kk_jws_verify_key("ES256", key, input, strlen(input), sig, sn, &e), 0);
+	/* one bit of the payload, or of s */
+	CHECK_EQ_INT(kk_jws_verify_key("ES256", key, input, strlen(input) - 1, sig, sn, &e),
+		     -EBADMSG);
+	sig[63] ^= 1;
+	CHECK_EQ_INT(kk_jws_verify_key("ES256", key, input, strlen(input), sig, sn, &e), -EBADMSG);
+	CHECK_EQ_INT(kk_jws_verify_key("ES256", key, input, strlen(input), sig, 63, &e), -EBADMSG);
+	CHECK_EQ_STR(e.why, "ES256 signature is 63 bytes, not 64");
+	free(x);
+	free(y);
+	free(sig);
+	EVP_PKEY_free(key);
+	EVP_PKEY_CTX_free(pc);
 }
 
 /* jws with part k (0 header, 1 payload, 2 signature) replaced by repl. */
@@ -214,8 +288,9 @@ static void tamper(const char *type)
 	CHECK(signer_new(&s, type));
 	CHECK_EQ_INT(sign(&s, &jws, &e), 0);
 	/* the payload: size 1000 -> 9000 */
-	p = kk_b64url((const unsigned char *)"{\"market\":\"EUR_USD\",\"side\":\"buy\",\"size\":9000}",
-		      strlen(payload));
+	p = kk_b64url(
+		(const unsigned char *)"{\"market\":\"EUR_USD\",\"side\":\"buy\",\"size\":9000}",
+		strlen(payload));
 	t = replace_part(jws, 1, p);
 	expect(t, -EBADMSG, "does not verify with x5c[0]'s key");
 	free(t);
@@ -240,9 +315,18 @@ static void tamper(const char *type)
 	signer_free(&s);
 }
 
-UNIT_TEST(tamper_es256) { tamper("EC"); }
-UNIT_TEST(tamper_ps256) { tamper("RSA"); }
-UNIT_TEST(tamper_eddsa) { tamper("ED25519"); }
+UNIT_TEST(tamper_es256)
+{
+	tamper("EC");
+}
+UNIT_TEST(tamper_ps256)
+{
+	tamper("RSA");
+}
+UNIT_TEST(tamper_eddsa)
+{
+	tamper("ED25519");
+}
 
 /* A JWS whose header is hdr_fmt with %s = x5c's one certificate (of s). */
 static char *forge(struct signer *s, const char *hdr_fmt, const char *sig)
@@ -280,7 +364,8 @@ UNIT_TEST(alg_games)
 		{ "{\"alg\":\"PS256\",\"crit\":[\"exp\"],\"x5c\":[\"%s\"]}",
 		  "\"crit\" refused: no extension is understood" },
 		{ "{\"alg\":\"PS256\",\"x5c\":[]%.0s}", "x5c missing or empty" },
-		{ "{\"alg\":\"PS256\",\"x5c\":[\"%s \"]}", "x5c[0]: not base64 of a DER certificate" },
+		{ "{\"alg\":\"PS256\",\"x5c\":[\"%s \"]}",
+		  "x5c[0]: not base64 of a DER certificate" },
 		{ "{\"alg\":\"PS256\",\"x5c\":[\"AAAA\",\"%s\"]}",
 		  "x5c[0]: not base64 of a DER certificate" },
 		{ "{\"alg\":\"PS256\",\"alg\":\"PS256\",\"x5c\":[\"%s\"]}",
@@ -350,6 +435,7 @@ int main(void)
 	UNIT_RUN(round_trip_ps256);
 	UNIT_RUN(round_trip_eddsa);
 	UNIT_RUN(es256_raw_signature);
+	UNIT_RUN(rfc7515_a3_es256);
 	UNIT_RUN(tamper_es256);
 	UNIT_RUN(tamper_ps256);
 	UNIT_RUN(tamper_eddsa);
