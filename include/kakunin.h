@@ -177,9 +177,9 @@ _Static_assert(sizeof(struct kk_sock) == 32, "kk_sock layout");
  * denied connects, socketpair() or datagram sockets.
  */
 struct kk_peer {
-	__u32 binding;	     /* slot in kk_bindings */
-	__u32 gen;	     /* that slot's gen at the connect */
-	__u32 tgid;	     /* the connecting process, as its PID namespace's root sees it */
+	__u32 binding; /* slot in kk_bindings */
+	__u32 gen;     /* that slot's gen at the connect */
+	__u32 tgid;    /* the connecting process, as its PID namespace's root sees it */
 	__u32 pad;
 	__u64 connected_ns; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) of the connect */
 };

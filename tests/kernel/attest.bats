@@ -235,6 +235,25 @@ print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["binding"] == '
 	[ "$(serve_line 1)" = '{"result":"ENOENT"}' ]
 }
 
+@test "load --upgrade keeps the attestations of accepted connections, and the new programs attest" {
+	local first_slot first_gen
+	serve_start "$D/s.sock" 2 "$D/go"
+	bound_start "$P" "$PEER" connect --hold "$D/s.sock"
+	HOLD_PIDS+=("$BOUND_PID")
+	wait_lines "$BATS_TEST_TMPDIR/bound.out" 1
+	first_slot=$BOUND_SLOT
+	first_gen=$(slot_gen "$first_slot")
+	run --separate-stderr "$KK" load --upgrade
+	[ "$status" -eq 0 ]
+	bound_run "$P" "$PEER" connect "$D/s.sock"
+	[ "$output" = ok ]
+	touch "$D/go"
+	[ "$(jf "$(serve_line 1)" 'j["result"], j["binding"], j["gen"], j["serial"]')" = \
+		"ok, $first_slot, $first_gen, $(serial_of "$PKI/agent.pem")" ]
+	[ "$(jf "$(serve_line 2)" 'j["result"], j["binding"], j["gen"], j["serial"]')" = \
+		"$(attested "$BOUND_SLOT" "$PKI/agent.pem")" ]
+}
+
 # The signer's key custody: a bound agent whose policy reads all of /etc and /var/lib still
 # reaches nothing under the key-custody directories; an unbound root process does.
 @test "key custody: nothing under /etc/kakunin/keys or the SoftHSM token store, whatever the policy" {
