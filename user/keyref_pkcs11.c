@@ -259,7 +259,8 @@ static int load_errno(const struct p11_ref *r, const char **why)
 	*why = "the pkcs11 engine cannot load it";
 	if (!reason)
 		return -EIO;
-	if (strcasestr(reason, "pin") || strcasestr(reason, "login") ||
+	/* PKCS#11's "PIN incorrect", "PIN locked", ...; libp11's "login failed". */
+	if (!strncmp(reason, "PIN ", 4) || strcasestr(reason, "login") ||
 	    strcasestr(reason, "not logged in")) {
 		*why = "the token refused the PIN";
 		return -EACCES;
