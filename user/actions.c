@@ -5,6 +5,7 @@
  * (policy_actions.c), so a certificate's scope and a policy's are read by the same code.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,13 +85,25 @@ static const char *num(double v, char buf[32])
 	return buf;
 }
 
+/* r, with why[] set from fmt: `return refuse(KK_REF_SCOPE, why, wlen, "...", ...)`. */
+__attribute__((format(printf, 4, 5))) static enum kk_refusal
+refuse(enum kk_refusal r, char *why, size_t wlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, wlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 static bool in_list(const struct kk_action_field *f, const cJSON *v)
 {
 	size_t i;
 
 	for (i = 0; i < f->n_in; i++)
-		if (f->in[i].str ? cJSON_IsString(v) && !strcmp(f->in[i].str, v->valuestring) :
-				   cJSON_IsNumber(v) && f->in[i].num == v->valuedouble)
+		if (f->in[i].str ? cJSON_IsString(v) && !strcmp(f->in[i].str, v->valuestring)
+				 : cJSON_IsNumber(v) && f->in[i].num == v->valuedouble)
 			return true;
 	return false;
 }
@@ -99,17 +112,17 @@ static bool in_list(const struct kk_action_field *f, const cJSON *v)
 static enum kk_refusal check_field(const struct kk_action_field *f, const cJSON *v, char *why,
 				   size_t wlen)
 {
-	bool numeric = f->type == KK_AF_NUMBER || f->type == KK_AF_INTEGER || f->has_max ||
-		       f->has_min;
+	bool numeric =
+		f->type == KK_AF_NUMBER || f->type == KK_AF_INTEGER || f->has_max || f->has_min;
 	char b1[48], b2[32], b3[32];
 
 	if (f->type == KK_AF_STRING && !cJSON_IsString(v))
-		return snprintf(why, wlen, "%s is not a string", f->name), KK_REF_SCOPE;
+		return refuse(KK_REF_SCOPE, why, wlen, "%s is not a string", f->name);
 	if (numeric && !cJSON_IsNumber(v))
-		return snprintf(why, wlen, "%s is not a number", f->name), KK_REF_SCOPE;
+		return refuse(KK_REF_SCOPE, why, wlen, "%s is not a number", f->name);
 	if (f->type == KK_AF_INTEGER && v->valuedouble != floor(v->valuedouble))
-		return snprintf(why, wlen, "%s %s is not an integer", f->name,
-				num(v->valuedouble, b2)), KK_REF_SCOPE;
+		return refuse(KK_REF_SCOPE, why, wlen, "%s %s is not an integer", f->name,
+			      num(v->valuedouble, b2));
 	if (f->in && !in_list(f, v)) {
 		if (cJSON_IsString(v))
 			snprintf(why, wlen, "%s \"%s\" not in its allowed values", f->name,
@@ -122,22 +135,36 @@ static enum kk_refusal check_field(const struct kk_action_field *f, const cJSON 
 		return KK_REF_SCOPE;
 	}
 	if (f->has_max && v->valuedouble > f->max)
-		return snprintf(why, wlen, "%s %s above max %s", f->name,
-				num(v->valuedouble, b2), num(f->max, b3)), KK_REF_SCOPE;
+		return refuse(KK_REF_SCOPE, why, wlen, "%s %s above max %s", f->name,
+			      num(v->valuedouble, b2), num(f->max, b3));
 	if (f->has_min && v->valuedouble < f->min)
-		return snprintf(why, wlen, "%s %s below min %s", f->name,
-				num(v->valuedouble, b2), num(f->min, b3)), KK_REF_SCOPE;
+		return refuse(KK_REF_SCOPE, why, wlen, "%s %s below min %s", f->name,
+			      num(v->valuedouble, b2), num(f->min, b3));
 	return KK_REF_NONE;
 }
 
+/* Another member of m's name after m? (cJSON's own parser keeps duplicate members.) */
+static bool appears_again(const cJSON *m)
+{
+	const cJSON *n;
+
+	for (n = m->next; n; n = n->next)
+		if (!strcmp(n->string, m->string))
+			return true;
+	return false;
+}
+
+static int cmp_field_name(const void *key, const void *f)
+{
+	return strcmp(key, ((const struct kk_action_field *)f)->name);
+}
+
+/* Binary search: a payload of many members costs members * log(fields) comparisons. */
 static const struct kk_action_field *find_field(const struct kk_action_type *t, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < t->n_fields; i++)
-		if (!strcmp(t->fields[i].name, name))
-			return &t->fields[i];
-	return NULL;
+	return t->n_fields
+		       ? bsearch(name, t->fields, t->n_fields, sizeof(*t->fields), cmp_field_name)
+		       : NULL;
 }
 
 enum kk_refusal kk_actions_check(const struct kk_actions *a, const char *type,
@@ -152,18 +179,23 @@ enum kk_refusal kk_actions_check(const struct kk_actions *a, const char *type,
 	if (wlen)
 		why[0] = '\0';
 	if (!cJSON_IsObject(payload))
-		return snprintf(why, wlen, "the payload is not a JSON object"), KK_REF_BAD_REQUEST;
+		return refuse(KK_REF_BAD_REQUEST, why, wlen, "the payload is not a JSON object");
 	t = kk_actions_find(a, type);
 	if (!t) {
-		snprintf(why, wlen, a ? "no action type \"%s\" in the scope" :
-				       "the scope has no actions section (type \"%s\")",
+		snprintf(why, wlen,
+			 a ? "no action type \"%s\" in the scope"
+			   : "the scope has no actions section (type \"%s\")",
 			 type ? clip(type, b) : "");
 		return KK_REF_UNKNOWN_ACTION;
 	}
 	for (i = 0; i < t->n_fields; i++) {
 		m = cJSON_GetObjectItemCaseSensitive(payload, t->fields[i].name);
 		if (!m)
-			return snprintf(why, wlen, "%s missing", t->fields[i].name), KK_REF_SCOPE;
+			return refuse(KK_REF_SCOPE, why, wlen, "%s missing", t->fields[i].name);
+		/* A second member of the name would be checked by no one: cJSON finds the first. */
+		if (appears_again(m))
+			return refuse(KK_REF_BAD_REQUEST, why, wlen, "%s appears twice",
+				      t->fields[i].name);
 		r = check_field(&t->fields[i], m, why, wlen);
 		if (r != KK_REF_NONE)
 			return r;
@@ -171,8 +203,8 @@ enum kk_refusal kk_actions_check(const struct kk_actions *a, const char *type,
 	/* Closed world: what the section does not list is not signed, unless it says so. */
 	for (m = payload->child; m && !t->other_allow; m = m->next)
 		if (!find_field(t, m->string))
-			return snprintf(why, wlen, "field \"%s\" not allowed", clip(m->string, b)),
-			       KK_REF_SCOPE;
+			return refuse(KK_REF_SCOPE, why, wlen, "field \"%s\" not allowed",
+				      clip(m->string, b));
 	return KK_REF_NONE;
 }
 
@@ -197,8 +229,9 @@ enum kk_refusal kk_actions_take(struct kk_actions *a, const char *type, int64_t 
 		if (elapsed >= period_ms)
 			t->credit = cap;
 		else
-			t->credit = t->credit + elapsed * t->rate_count > cap ?
-					    cap : t->credit + elapsed * t->rate_count;
+			t->credit = t->credit + elapsed * t->rate_count > cap
+					    ? cap
+					    : t->credit + elapsed * t->rate_count;
 		t->last_ms = now_ms;
 	}
 	/* (A clock that went back, which a monotonic one does not, refills nothing.) */
@@ -208,25 +241,31 @@ enum kk_refusal kk_actions_take(struct kk_actions *a, const char *type, int64_t 
 	return KK_REF_NONE;
 }
 
+/* The type's own risk limits, or the policy's default ones when it has none. */
+static bool own_risk(const struct kk_actions *a, const struct kk_action_type *t)
+{
+	return t->has_risk || !a->has_risk;
+}
+
 double kk_actions_revoke_above(const struct kk_actions *a, const char *type)
 {
 	const struct kk_action_type *t = kk_actions_find(a, type);
 
-	return t ? t->revoke_above : 0;
+	return !t ? 0 : own_risk(a, t) ? t->revoke_above : a->revoke_above;
 }
 
 double kk_actions_refuse_above(const struct kk_actions *a, const char *type)
 {
 	const struct kk_action_type *t = kk_actions_find(a, type);
 
-	return t ? t->refuse_above : 0;
+	return !t ? 0 : own_risk(a, t) ? t->refuse_above : a->refuse_above;
 }
 
 unsigned int kk_actions_risk_window(const struct kk_actions *a, const char *type)
 {
 	const struct kk_action_type *t = kk_actions_find(a, type);
 
-	return t ? t->window : 0;
+	return !t ? 0 : own_risk(a, t) ? t->window : a->window;
 }
 
 size_t kk_actions_count(const struct kk_actions *a)

@@ -21,14 +21,14 @@ struct kk_error;
 
 /* Limits of the section, so that a policy (or a certificate) cannot make the signer's memory or
  * time per request unbounded. */
-#define KK_ACTION_TYPES_MAX  256 /* types in one section */
-#define KK_ACTION_NAME_MAX   64	 /* a type name: [a-z0-9_.-]{1,64} */
-#define KK_ACTION_FIELDS_MAX 64	 /* fields listed under one type (also what risk tracks) */
+#define KK_ACTION_TYPES_MAX	 256 /* types in one section */
+#define KK_ACTION_NAME_MAX	 64  /* a type name: [a-z0-9_.-]{1,64} */
+#define KK_ACTION_FIELDS_MAX	 64  /* fields listed under one type (also what risk tracks) */
 #define KK_ACTION_FIELD_NAME_MAX 64
-#define KK_ACTION_IN_MAX     1024 /* values of one "in" list */
-#define KK_RISK_WINDOW_MIN   5
-#define KK_RISK_WINDOW_MAX   10000
-#define KK_RISK_WINDOW_DEFAULT 100
+#define KK_ACTION_IN_MAX	 1024 /* values of one "in" list */
+#define KK_RISK_WINDOW_MIN	 5
+#define KK_RISK_WINDOW_MAX	 10000
+#define KK_RISK_WINDOW_DEFAULT	 100
 
 struct kk_actions; /* parsed; kept in struct kk_policy as `actions` (NULL: the policy has none) */
 
@@ -59,15 +59,18 @@ const char *kk_refusal_name(enum kk_refusal r);
 
 /*
  * Scope: payload (a JSON object) of action `type` against a. KK_REF_NONE; KK_REF_BAD_REQUEST
- * (payload not an object); KK_REF_UNKNOWN_ACTION (a NULL, or no such type); KK_REF_SCOPE with
- * why = "size 60000 above max 50000", "market missing", "field \"x\" not allowed".
+ * (payload not an object, or a listed field twice in it); KK_REF_UNKNOWN_ACTION (a NULL, or no
+ * such type); KK_REF_SCOPE with why = "size 60000 above max 50000", "market missing",
+ * "field \"x\" not allowed". Top-level members only: nested values are checked by nothing but
+ * "in" (which no object or array equals) and other_fields.
  */
 enum kk_refusal kk_actions_check(const struct kk_actions *a, const char *type,
 				 const struct cJSON *payload, char *why, size_t wlen);
 /*
  * rate_limit of `type`: a token bucket of capacity N refilled N per period, continuously, by
  * now_ms (CLOCK_MONOTONIC milliseconds; the first call fills it). KK_REF_NONE (a token taken, or
- * the type has no rate_limit), KK_REF_RATE when empty, KK_REF_UNKNOWN_ACTION.
+ * the type has no rate_limit), KK_REF_RATE when empty, KK_REF_UNKNOWN_ACTION. The bucket lives in
+ * a: one per parsed section (so per loaded policy), starting full again when it is reparsed.
  */
 enum kk_refusal kk_actions_take(struct kk_actions *a, const char *type, int64_t now_ms);
 /* The type's risk limits; 0: none. refuse_above <= revoke_above when both are set. */

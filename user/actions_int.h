@@ -30,11 +30,12 @@ struct kk_action_type {
 	char *name;
 	struct kk_action_field *fields; /* sorted by name */
 	size_t n_fields;
-	bool other_allow;		/* "other_fields": "allow" */
+	bool other_allow;		    /* "other_fields": "allow" */
 	uint32_t rate_count, rate_period_s; /* 0: no rate limit */
-	char *rate_unit;		/* "trades" of "100 trades/hour"; NULL for "100/hour" */
+	char *rate_unit;		    /* "trades" of "100 trades/hour"; NULL for "100/hour" */
+	bool has_risk;			    /* its own "risk"; else the policy's default */
 	double revoke_above, refuse_above;  /* 0: not set */
-	uint32_t window;		/* risk samples; KK_RISK_WINDOW_DEFAULT when unset */
+	uint32_t window;		    /* risk samples; KK_RISK_WINDOW_DEFAULT when unset */
 	/*
 	 * The token bucket, in units of 1/period_ms of a token so that refilling is exact integer
 	 * arithmetic: capacity rate_count * period_ms, refilled rate_count per elapsed ms.
@@ -47,6 +48,10 @@ struct kk_action_type {
 struct kk_actions {
 	struct kk_action_type *types; /* sorted by name */
 	size_t n;
+	/* The policy's top-level "risk": the limits of the types without a "risk" of their own. */
+	bool has_risk;
+	double revoke_above, refuse_above;
+	uint32_t window;
 };
 
 /* The type named name, or NULL (binary search: types are sorted). */

@@ -19,8 +19,7 @@
 #include "policy.h"
 
 /* The first of errs as "LINE:COL: field: reason (and N more)" into e->why. */
-static int parse_error(struct kk_error *e, const char *what, const struct kk_errors *errs,
-		       int code)
+static int parse_error(struct kk_error *e, const char *what, const struct kk_errors *errs, int code)
 {
 	const struct kk_policy_error *x = errs->n ? &errs->v[0] : NULL;
 	char more[40] = "";
@@ -30,8 +29,8 @@ static int parse_error(struct kk_error *e, const char *what, const struct kk_err
 				    strerror(-code));
 	if (errs->n > 1)
 		snprintf(more, sizeof(more), " (and %zu more)", errs->n - 1);
-	return kk_error_set(e, code, what, "scope extension: %d:%d: %s%s%s%s",
-			    x->line, x->col, x->field, x->field[0] ? ": " : "", x->reason, more);
+	return kk_error_set(e, code, what, "scope extension: %d:%d: %s%s%s%s", x->line, x->col,
+			    x->field, x->field[0] ? ": " : "", x->reason, more);
 }
 
 int kk_scope_ext_get(const char *cert_path_or_NULL, X509 *cert, struct kk_actions **out,

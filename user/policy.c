@@ -28,7 +28,7 @@ static int parse_root(struct kk_pg_ctx *c, const cJSON *root)
 					     "baseline",     "execution_constraints",
 					     "data_access",  "exec",	"network_rules",
 					     "revocation_check", "auto_revoke", "audit",
-					     "allow_jit", "ipc", "spiffe_id", "actions", NULL };
+					     "allow_jit", "ipc", "spiffe_id", "actions", "risk", NULL };
 	const cJSON *v;
 
 	if (!cJSON_IsObject(root)) {
@@ -54,6 +54,8 @@ static int parse_root(struct kk_pg_ctx *c, const cJSON *root)
 		kk_pf_auto_revoke(c, v);
 	if ((v = kk_pg_member(root, "actions")))
 		kk_pf_actions(c, v);
+	if ((v = kk_pg_member(root, "risk")))
+		kk_pf_risk(c, v);
 	return 0;
 }
 

@@ -43,12 +43,31 @@ static bool finite_number(struct kk_pg_ctx *c, const cJSON *v, const char *field
 	return true;
 }
 
+/*
+ * The key an "in" value is compared by, so that kk_first_dups finds duplicates in O(n log n):
+ * "s" + a string, "n" + a number's shortest exact text (0 and -0 are equal); NULL for a value
+ * of another type. Caller frees.
+ */
+static char *in_key(const cJSON *it)
+{
+	char *k = NULL;
+
+	if (cJSON_IsString(it) && asprintf(&k, "s%s", it->valuestring) < 0)
+		k = NULL;
+	else if (cJSON_IsNumber(it) &&
+		 asprintf(&k, "n%.17g", it->valuedouble == 0 ? 0.0 : it->valuedouble) < 0)
+		k = NULL;
+	return k;
+}
+
 /* "in": a non-empty array of distinct strings or numbers. */
 static void parse_in(struct kk_pg_ctx *c, const cJSON *v, const char *field,
 		     struct kk_action_field *f)
 {
-	const cJSON *it, *prev;
-	size_t n = (size_t)cJSON_GetArraySize(v), i = 0, k;
+	size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+	long *first = NULL;
+	const cJSON *it;
+	char **keys;
 	char *path;
 
 	if (!kk_pg_want_type(c, v, cJSON_Array, field, "an array of strings or numbers"))
@@ -58,30 +77,32 @@ static void parse_in(struct kk_pg_ctx *c, const cJSON *v, const char *field,
 			     KK_ACTION_IN_MAX);
 		return;
 	}
+	keys = calloc(n, sizeof(*keys));
 	f->in = calloc(n, sizeof(*f->in));
-	if (!f->in) {
-		c->oom = 1;
-		return;
-	}
-	for (it = v->child; it; it = it->next, i++) {
+	for (it = v->child; keys && it; it = it->next, i++)
+		if ((cJSON_IsString(it) || cJSON_IsNumber(it)) && !(keys[i] = in_key(it)))
+			c->oom = 1;
+	if (keys && !c->oom)
+		first = kk_first_dups((const char *const *)keys, n);
+	for (it = v->child, i = 0; first && f->in && it; it = it->next, i++) {
 		if (!(path = kk_pg_index_path(c, field, (int)i)))
-			return;
-		for (prev = v->child, k = 0; prev != it; prev = prev->next, k++)
-			if ((cJSON_IsString(it) && cJSON_IsString(prev) &&
-			     !strcmp(it->valuestring, prev->valuestring)) ||
-			    (cJSON_IsNumber(it) && cJSON_IsNumber(prev) &&
-			     it->valuedouble == prev->valuedouble))
-				break;
-		if (!cJSON_IsString(it) && !cJSON_IsNumber(it))
+			break;
+		if (!keys[i])
 			kk_pg_err_at(c, it, false, path, "must be a string or a number");
-		else if (prev != it)
-			kk_pg_err_at(c, it, false, path, "duplicate of %s[%zu]", field, k);
+		else if (first[i] >= 0)
+			kk_pg_err_at(c, it, false, path, "duplicate of %s[%ld]", field, first[i]);
 		else if (cJSON_IsString(it))
 			f->in[f->n_in++].str = kk_pg_dup_str(c, it->valuestring);
 		else
 			f->in[f->n_in++].num = it->valuedouble;
 		free(path);
 	}
+	if (!keys || !f->in || !first)
+		c->oom = 1;
+	for (i = 0; keys && i < n; i++)
+		free(keys[i]);
+	free(keys);
+	free(first);
 }
 
 /* One member of "fields": {"in", "max", "min", "type"}. */
@@ -119,7 +140,8 @@ static void parse_field(struct kk_pg_ctx *c, const cJSON *v, const char *pre,
 		parse_in(c, m, path, f);
 		for (i = 0; i < f->n_in && (f->has_min || f->has_max) && !f->type; i++)
 			if (f->in[i].str) {
-				kk_pg_err_at(c, m, false, path, "values must be numbers with max or min");
+				kk_pg_err_at(c, m, false, path,
+					     "values must be numbers with max or min");
 				break;
 			}
 		for (i = 0; i < f->n_in && f->type; i++)
@@ -164,7 +186,8 @@ static void parse_fields(struct kk_pg_ctx *c, const cJSON *v, const char *pre,
 			return;
 		}
 		if (!valid_field_name(m->string))
-			kk_pg_err_at(c, m, true, path, "a field name is 1 to %d printable characters",
+			kk_pg_err_at(c, m, true, path,
+				     "a field name is 1 to %d printable characters",
 				     KK_ACTION_FIELD_NAME_MAX);
 		else if (kk_pg_member(v, m->string) == m) { /* duplicates: check_keys said so */
 			struct kk_action_field *f = &t->fields[t->n_fields++];
@@ -174,7 +197,7 @@ static void parse_fields(struct kk_pg_ctx *c, const cJSON *v, const char *pre,
 		}
 		free(path);
 	}
-	if (t->n_fields)
+	if (t->n_fields && !c->oom) /* no NULL names to compare */
 		qsort(t->fields, t->n_fields, sizeof(*t->fields), cmp_field);
 }
 
@@ -241,6 +264,7 @@ static void parse_type(struct kk_pg_ctx *c, const cJSON *v, const char *pre,
 		free(path);
 	}
 	if ((m = kk_pg_member(v, "risk")) && (path = kk_pg_member_path(c, pre, "risk"))) {
+		t->has_risk = true;
 		parse_risk(c, m, path, t);
 		free(path);
 	}
@@ -289,7 +313,7 @@ static struct kk_actions *parse_section(struct kk_pg_ctx *c, const cJSON *v, con
 		}
 		free(path);
 	}
-	if (a->n)
+	if (a->n && !c->oom)
 		qsort(a->types, a->n, sizeof(*a->types), cmp_type);
 	return a;
 }
@@ -297,6 +321,23 @@ static struct kk_actions *parse_section(struct kk_pg_ctx *c, const cJSON *v, con
 void kk_pf_actions(struct kk_pg_ctx *c, const cJSON *v)
 {
 	c->p->actions = parse_section(c, v, "actions");
+}
+
+/* The policy's top-level "risk": the default of the action types without their own. */
+void kk_pf_risk(struct kk_pg_ctx *c, const cJSON *v)
+{
+	struct kk_action_type t = { .window = KK_RISK_WINDOW_DEFAULT };
+	struct kk_actions *a = c->p->actions;
+
+	parse_risk(c, v, "risk", &t);
+	if (!a) {
+		kk_pg_err_at(c, v, true, "risk", "needs an \"actions\" section: it scores actions");
+		return;
+	}
+	a->has_risk = true;
+	a->revoke_above = t.revoke_above;
+	a->refuse_above = t.refuse_above;
+	a->window = t.window;
 }
 
 int kk_actions_parse(const char *file, const char *text, size_t len, struct kk_actions **out,
@@ -356,8 +397,8 @@ static cJSON *field_canon(const struct kk_action_field *f)
 		memcpy(in, f->in, f->n_in * sizeof(*in));
 		qsort(in, f->n_in, sizeof(*in), cmp_val);
 		for (i = 0; i < f->n_in; i++)
-			if (!cJSON_AddItemToArray(arr, in[i].str ? cJSON_CreateString(in[i].str) :
-								   cJSON_CreateNumber(in[i].num)))
+			if (!cJSON_AddItemToArray(arr, in[i].str ? cJSON_CreateString(in[i].str)
+								 : cJSON_CreateNumber(in[i].num)))
 				goto fail;
 	}
 	if ((f->has_max && !cJSON_AddNumberToObject(o, "max", f->max)) ||
@@ -377,18 +418,29 @@ static const char *period_name(uint32_t s)
 	return s == 1 ? "second" : s == 60 ? "minute" : s == 3600 ? "hour" : "day";
 }
 
+/* o's member "risk", as parse_risk reads it back. */
+static bool add_risk(cJSON *o, double revoke_above, double refuse_above, uint32_t window)
+{
+	cJSON *risk = cJSON_AddObjectToObject(o, "risk");
+
+	return risk &&
+	       (!refuse_above || cJSON_AddNumberToObject(risk, "refuse_above", refuse_above)) &&
+	       (!revoke_above || cJSON_AddNumberToObject(risk, "revoke_above", revoke_above)) &&
+	       cJSON_AddNumberToObject(risk, "window", window);
+}
+
 /* One type, its members in byte order; defaults written out (other_fields, the risk window). */
 static bool type_canon(cJSON *o, const struct kk_action_type *t)
 {
-	cJSON *fields = cJSON_AddObjectToObject(o, "fields"), *risk;
+	cJSON *fields = cJSON_AddObjectToObject(o, "fields");
 	char rate[128];
 	size_t i;
 
 	for (i = 0; fields && i < t->n_fields; i++)
 		if (!cJSON_AddItemToObject(fields, t->fields[i].name, field_canon(&t->fields[i])))
 			return false;
-	if (!fields || !cJSON_AddStringToObject(o, "other_fields",
-						t->other_allow ? "allow" : "refuse"))
+	if (!fields ||
+	    !cJSON_AddStringToObject(o, "other_fields", t->other_allow ? "allow" : "refuse"))
 		return false;
 	if (t->rate_count) {
 		snprintf(rate, sizeof(rate), "%u%s%s/%s", t->rate_count, t->rate_unit ? " " : "",
@@ -396,13 +448,7 @@ static bool type_canon(cJSON *o, const struct kk_action_type *t)
 		if (!cJSON_AddStringToObject(o, "rate_limit", rate))
 			return false;
 	}
-	if (!t->revoke_above && !t->refuse_above)
-		return true;
-	risk = cJSON_AddObjectToObject(o, "risk");
-	return risk &&
-	       (!t->refuse_above || cJSON_AddNumberToObject(risk, "refuse_above", t->refuse_above)) &&
-	       (!t->revoke_above || cJSON_AddNumberToObject(risk, "revoke_above", t->revoke_above)) &&
-	       cJSON_AddNumberToObject(risk, "window", t->window);
+	return !t->has_risk || add_risk(o, t->revoke_above, t->refuse_above, t->window);
 }
 
 cJSON *kk_actions_canon(const struct kk_actions *a)
@@ -417,4 +463,11 @@ cJSON *kk_actions_canon(const struct kk_actions *a)
 			return NULL;
 		}
 	return o;
+}
+
+int kk_actions_risk_canon(const struct kk_actions *a, cJSON *o)
+{
+	if (!a || !a->has_risk)
+		return 0;
+	return add_risk(o, a->revoke_above, a->refuse_above, a->window) ? 0 : -ENOMEM;
 }

@@ -241,6 +241,7 @@ static cJSON *canonical_json(const struct kk_policy *p)
 	if (!rev || !cJSON_AddNumberToObject(rev, "cache_ttl_seconds", p->revocation_ttl_s) ||
 	    !cJSON_AddBoolToObject(rev, "enabled", p->revocation_enabled) ||
 	    !cJSON_AddBoolToObject(rev, "fail_open", p->revocation_fail_open) ||
+	    kk_actions_risk_canon(p->actions, o) ||
 	    /* Only when set: the hashes of policies without it stay what they were. */
 	    (p->spiffe_id && !cJSON_AddStringToObject(o, "spiffe_id", p->spiffe_id)) ||
 	    !cJSON_AddStringToObject(o, "version", p->version))

@@ -268,17 +268,18 @@ bool kk_pg_rate(struct kk_pg_ctx *c, const cJSON *v, const char *field, bool bar
 		const char *name;
 		uint32_t seconds;
 	} units[] = { { "second", 1 }, { "minute", 60 }, { "hour", 3600 }, { "day", 86400 } };
-	const char *want = bare_ok ? "must be \"N/<second|minute|hour|day>\" or \"N <word>/<unit>\", "
-				     "e.g. \"100/hour\"" :
-				     "must be \"N <word>/<second|minute|hour|day>\", e.g. \"100 "
-				     "trades/hour\"";
+	const char *want =
+		bare_ok ? "must be \"N/<second|minute|hour|day>\" or \"N <word>/<unit>\", "
+			  "e.g. \"100/hour\""
+			: "must be \"N <word>/<second|minute|hour|day>\", e.g. \"100 "
+			  "trades/hour\"";
 	const char *s, *sp, *slash, *end;
 	unsigned long long n = 0;
 	size_t i, wlen = 0;
 
 	if (!kk_pg_want_type(c, v, cJSON_String, field,
-			     bare_ok ? "a string like \"100/hour\"" :
-				       "a string like \"100 trades/hour\""))
+			     bare_ok ? "a string like \"100/hour\""
+				     : "a string like \"100 trades/hour\""))
 		return false;
 	s = v->valuestring;
 	sp = strchr(s, ' ');

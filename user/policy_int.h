@@ -70,6 +70,8 @@ long *kk_first_dups(const char *const *keys, size_t n);
 /* policy_actions.c: the canonical JSON of an actions section; NULL on allocation failure. */
 struct cJSON;
 struct cJSON *kk_actions_canon(const struct kk_actions *a);
+/* The policy's default "risk" (when set) as member "risk" of o; 0 or -ENOMEM. */
+int kk_actions_risk_canon(const struct kk_actions *a, struct cJSON *o);
 
 /* policy_canon.c: p->canonical and p->hash (bytes) from a validated policy. */
 int kk_policy_canonicalize(struct kk_policy *p);

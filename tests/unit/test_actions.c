@@ -9,32 +9,39 @@
 #include "actions.h"
 #include "test_policy.h"
 
-#define TRADE                                                                              \
-	"\"actions\": {\"trade\": {\"fields\": {\"market\": {\"in\": [\"EUR_USD\", \"GBP_USD\"]},"  \
-	" \"size\": {\"max\": 50000, \"min\": 1}, \"side\": {\"in\": [\"buy\", \"sell\"]}},"     \
-	" \"rate_limit\": \"3/minute\", \"risk\": {\"revoke_above\": 0.85}},"                   \
-	" \"quote\": {\"other_fields\": \"allow\", \"fields\": {\"n\": {\"type\": \"integer\"," \
+#define TRADE                                                                                      \
+	"\"actions\": {\"trade\": {\"fields\": {\"market\": {\"in\": [\"EUR_USD\", \"GBP_USD\"]}," \
+	" \"size\": {\"max\": 50000, \"min\": 1}, \"side\": {\"in\": [\"buy\", \"sell\"]}},"       \
+	" \"rate_limit\": \"3/minute\", \"risk\": {\"revoke_above\": 0.85}},"                      \
+	" \"quote\": {\"other_fields\": \"allow\", \"fields\": {\"n\": {\"type\": \"integer\","    \
 	" \"in\": [1, 2, 3]}}}}"
 
 static const struct doc_case cases[] = {
 	{ "valid", DOC(TRADE), 0, NULL, 0 },
 	{ "empty section", DOC("\"actions\": {}"), 0, NULL, 0 },
 	{ "type without fields", DOC("\"actions\": {\"ping\": {}}"), 0, NULL, 0 },
-	{ "rate with a word", DOC("\"actions\": {\"t\": {\"rate_limit\": \"5 trades/second\"}}"), 0, NULL, 0 },
-	{ "not an object", DOC("\"actions\": []"), 0, "2:12: actions: must be an object of action types",
-	  1 },
+	{ "rate with a word", DOC("\"actions\": {\"t\": {\"rate_limit\": \"5 trades/second\"}}"), 0,
+	  NULL, 0 },
+	{ "not an object", DOC("\"actions\": []"), 0,
+	  "2:12: actions: must be an object of action types", 1 },
 	{ "unknown key in a type", DOC("\"actions\": {\"t\": {\"feilds\": {}}}"), 0,
 	  "2:19: actions[\"t\"].feilds: unknown key (expected: fields, other_fields, rate_limit, "
-	  "risk)", 1 },
-	{ "unknown key in a field", DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"pattern\": 1}}}}"), 0,
+	  "risk)",
+	  1 },
+	{ "unknown key in a field",
+	  DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"pattern\": 1}}}}"), 0,
 	  "2:36: actions[\"t\"].fields[\"a\"].pattern: unknown key (expected: in, max, min, type)",
 	  1 },
 	{ "bad type name", DOC("\"actions\": {\"Trade\": {}}"), 0,
 	  "2:13: actions[\"Trade\"]: an action type is 1 to 64 of [a-z0-9_.-]", 1 },
 	{ "type name too long",
-	  DOC("\"actions\": {\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": {}}"), 0,
-	  "2:13: actions[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]: an "
-	  "action type is 1 to 64 of [a-z0-9_.-]", 1 },
+	  DOC("\"actions\": "
+	      "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": {}}"),
+	  0,
+	  "2:13: actions[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]: "
+	  "an "
+	  "action type is 1 to 64 of [a-z0-9_.-]",
+	  1 },
 	{ "duplicate type", DOC("\"actions\": {\"t\": {}, \"t\": {}}"), 0,
 	  "2:22: actions[\"t\"]: duplicate key (first at 2:13)", 1 },
 	{ "bad rate", DOC("\"actions\": {\"t\": {\"rate_limit\": \"100/week\"}}"), 0,
@@ -42,34 +49,47 @@ static const struct doc_case cases[] = {
 	  1 },
 	{ "rate without N", DOC("\"actions\": {\"t\": {\"rate_limit\": \"/hour\"}}"), 0,
 	  "2:33: actions[\"t\"].rate_limit: must be \"N/<second|minute|hour|day>\" or \"N "
-	  "<word>/<unit>\", e.g. \"100/hour\"", 1 },
+	  "<word>/<unit>\", e.g. \"100/hour\"",
+	  1 },
 	{ "rate zero", DOC("\"actions\": {\"t\": {\"rate_limit\": \"0/hour\"}}"), 0,
 	  "2:33: actions[\"t\"].rate_limit: N must be from 1 to 4294967295", 1 },
-	{ "max not a number", DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"max\": \"5\"}}}}"), 0,
-	  "2:43: actions[\"t\"].fields[\"a\"].max: must be a number", 1 },
+	{ "max not a number", DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"max\": \"5\"}}}}"),
+	  0, "2:43: actions[\"t\"].fields[\"a\"].max: must be a number", 1 },
 	{ "min above max",
 	  DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"max\": 1, \"min\": 2}}}}"), 0,
 	  "2:53: actions[\"t\"].fields[\"a\"].min: greater than max", 1 },
 	{ "in empty", DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"in\": []}}}}"), 0,
 	  "2:42: actions[\"t\"].fields[\"a\"].in: must not be empty", 1 },
-	{ "in with an object", DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"in\": [\"x\", {}]}}}}"), 0,
+	{ "in with an object",
+	  DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"in\": [\"x\", {}]}}}}"), 0,
 	  "2:48: actions[\"t\"].fields[\"a\"].in[1]: must be a string or a number", 1 },
-	{ "in duplicate", DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"in\": [1, 2, 1]}}}}"), 0,
-	  "2:49: actions[\"t\"].fields[\"a\"].in[2]: duplicate of actions[\"t\"].fields[\"a\"].in[0]",
+	{ "in duplicate", DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"in\": [1, 2, 1]}}}}"),
+	  0,
+	  "2:49: actions[\"t\"].fields[\"a\"].in[2]: duplicate of "
+	  "actions[\"t\"].fields[\"a\"].in[0]",
 	  1 },
+	{ "in duplicate, spelled otherwise",
+	  DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"in\": [0, \"0\", 1.0, -0, 1]}}}}"), 0,
+	  "2:56: actions[\"t\"].fields[\"a\"].in[3]: duplicate of "
+	  "actions[\"t\"].fields[\"a\"].in[0]",
+	  2 },
 	{ "in of the wrong type",
-	  DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"type\": \"string\", \"in\": [1]}}}}"), 0,
-	  "2:60: actions[\"t\"].fields[\"a\"].in: values must be of type \"string\"", 1 },
-	{ "bad field type", DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"type\": \"bool\"}}}}"), 0,
+	  DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"type\": \"string\", \"in\": [1]}}}}"),
+	  0, "2:60: actions[\"t\"].fields[\"a\"].in: values must be of type \"string\"", 1 },
+	{ "bad field type",
+	  DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"type\": \"bool\"}}}}"), 0,
 	  "2:44: actions[\"t\"].fields[\"a\"].type: must be one of \"string\", \"number\", "
-	  "\"integer\"", 1 },
-	{ "max on a string", DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"type\": \"string\","
-				 " \"max\": 1}}}}"), 0,
-	  "2:35: actions[\"t\"].fields[\"a\"]: max and min need a number, not type \"string\"", 1 },
+	  "\"integer\"",
+	  1 },
+	{ "max on a string",
+	  DOC("\"actions\": {\"t\": {\"fields\": {\"a\": {\"type\": \"string\","
+	      " \"max\": 1}}}}"),
+	  0, "2:35: actions[\"t\"].fields[\"a\"]: max and min need a number, not type \"string\"",
+	  1 },
 	{ "other_fields", DOC("\"actions\": {\"t\": {\"other_fields\": \"ignore\"}}"), 0,
 	  "2:35: actions[\"t\"].other_fields: must be \"refuse\" or \"allow\"", 1 },
-	{ "revoke_above above 1", DOC("\"actions\": {\"t\": {\"risk\": {\"revoke_above\": 1.5}}}"), 0,
-	  "2:44: actions[\"t\"].risk.revoke_above: must be a number above 0, at most 1", 1 },
+	{ "revoke_above above 1", DOC("\"actions\": {\"t\": {\"risk\": {\"revoke_above\": 1.5}}}"),
+	  0, "2:44: actions[\"t\"].risk.revoke_above: must be a number above 0, at most 1", 1 },
 	{ "revoke_above 0", DOC("\"actions\": {\"t\": {\"risk\": {\"revoke_above\": 0}}}"), 0,
 	  "2:44: actions[\"t\"].risk.revoke_above: must be a number above 0, at most 1", 1 },
 	{ "risk without a limit", DOC("\"actions\": {\"t\": {\"risk\": {\"window\": 10}}}"), 0,
@@ -78,8 +98,13 @@ static const struct doc_case cases[] = {
 	  DOC("\"actions\": {\"t\": {\"risk\": {\"revoke_above\": 0.9, \"window\": 4}}}"), 0,
 	  "2:59: actions[\"t\"].risk.window: must be an integer from 5 to 10000", 1 },
 	{ "refuse above revoke",
-	  DOC("\"actions\": {\"t\": {\"risk\": {\"revoke_above\": 0.5, \"refuse_above\": 0.6}}}"), 0,
-	  "2:65: actions[\"t\"].risk: refuse_above must not be above revoke_above", 1 },
+	  DOC("\"actions\": {\"t\": {\"risk\": {\"revoke_above\": 0.5, \"refuse_above\": 0.6}}}"),
+	  0, "2:65: actions[\"t\"].risk: refuse_above must not be above revoke_above", 1 },
+	{ "default risk without actions", DOC("\"risk\": {\"revoke_above\": 0.9}"), 0,
+	  "2:1: risk: needs an \"actions\" section: it scores actions", 1 },
+	{ "default risk checked as a type's",
+	  DOC("\"actions\": {}, \"risk\": {\"revoke_above\": 0.9, \"window\": 1}"), 0,
+	  "2:56: risk.window: must be an integer from 5 to 10000", 1 },
 	{ "two errors, sorted",
 	  DOC("\"actions\": {\"t\": {\"rate_limit\": 5, \"fields\": {\"a\": {\"min\": null}}}}"), 0,
 	  "2:33: actions[\"t\"].rate_limit: must be a string like \"100/hour\"", 2 },
@@ -142,6 +167,10 @@ UNIT_TEST(scope_check)
 	/* Control characters in a payload's key do not reach the reason line. */
 	CHECK_EQ_INT(check("trade", "{" OK_TRADE ", \"size\": 5, \"a\\nb\": 1}"), KK_REF_SCOPE);
 	CHECK_EQ_STR(why, "field \"a?b\" not allowed");
+	/* A duplicate member no check would look at. */
+	CHECK_EQ_INT(check("trade", "{" OK_TRADE ", \"size\": 5, \"size\": 900000}"),
+		     KK_REF_BAD_REQUEST);
+	CHECK_EQ_STR(why, "size appears twice");
 	CHECK_EQ_INT(check("trade", "[1]"), KK_REF_BAD_REQUEST);
 	CHECK_EQ_STR(why, "the payload is not a JSON object");
 	CHECK_EQ_INT(check("trade", "\"x\""), KK_REF_BAD_REQUEST);
@@ -224,7 +253,7 @@ UNIT_TEST(refusal_names)
 	CHECK_EQ_STR(kk_refusal_name(KK_REF_REVOCATION_UNKNOWN), "revocation_unknown");
 	CHECK_EQ_STR(kk_refusal_name(KK_REF_INTERNAL), "internal");
 	CHECK_EQ_STR(kk_refusal_name(KK_REF_MAX), "internal");
-	CHECK_EQ_STR(kk_refusal_name((enum kk_refusal)-1), "internal");
+	CHECK_EQ_STR(kk_refusal_name((enum kk_refusal) - 1), "internal");
 }
 
 /* The policy's canonical text; the caller frees. */
@@ -249,19 +278,23 @@ UNIT_TEST(hash_covers_actions)
 	char *c0 = canon_of(DOC("\"mode\": \"enforce\""), h0);
 	char *c1 = canon_of(DOC(TRADE), h1);
 	/* The same section in another order and spelling: the same hash. */
-	char *c2 = canon_of(DOC("\"actions\": {\"quote\": {\"fields\": {\"n\": {\"in\": [3, 2, 1],"
-				" \"type\": \"integer\"}}, \"other_fields\": \"allow\"}, \"trade\":"
-				" {\"risk\": {\"window\": 100, \"revoke_above\": 0.85}, \"rate_limit\":"
-				" \"3/minute\", \"other_fields\": \"refuse\", \"fields\": {\"side\":"
-				" {\"in\": [\"sell\", \"buy\"]}, \"size\": {\"min\": 1.0, \"max\":"
-				" 5e4}, \"market\": {\"in\": [\"GBP_USD\", \"EUR_USD\"]}}}}"), h2);
+	char *c2 = canon_of(
+		DOC("\"actions\": {\"quote\": {\"fields\": {\"n\": {\"in\": [3, 2, 1],"
+		    " \"type\": \"integer\"}}, \"other_fields\": \"allow\"}, \"trade\":"
+		    " {\"risk\": {\"window\": 100, \"revoke_above\": 0.85}, \"rate_limit\":"
+		    " \"3/minute\", \"other_fields\": \"refuse\", \"fields\": {\"side\":"
+		    " {\"in\": [\"sell\", \"buy\"]}, \"size\": {\"min\": 1.0, \"max\":"
+		    " 5e4}, \"market\": {\"in\": [\"GBP_USD\", \"EUR_USD\"]}}}}"),
+		h2);
 	/* One bound changed: another hash. */
-	char *c3 = canon_of(DOC("\"actions\": {\"quote\": {\"fields\": {\"n\": {\"in\": [3, 2, 1],"
-				" \"type\": \"integer\"}}, \"other_fields\": \"allow\"}, \"trade\":"
-				" {\"risk\": {\"window\": 100, \"revoke_above\": 0.85}, \"rate_limit\":"
-				" \"3/minute\", \"other_fields\": \"refuse\", \"fields\": {\"side\":"
-				" {\"in\": [\"sell\", \"buy\"]}, \"size\": {\"min\": 1.0, \"max\":"
-				" 5e5}, \"market\": {\"in\": [\"GBP_USD\", \"EUR_USD\"]}}}}"), h3);
+	char *c3 = canon_of(
+		DOC("\"actions\": {\"quote\": {\"fields\": {\"n\": {\"in\": [3, 2, 1],"
+		    " \"type\": \"integer\"}}, \"other_fields\": \"allow\"}, \"trade\":"
+		    " {\"risk\": {\"window\": 100, \"revoke_above\": 0.85}, \"rate_limit\":"
+		    " \"3/minute\", \"other_fields\": \"refuse\", \"fields\": {\"side\":"
+		    " {\"in\": [\"sell\", \"buy\"]}, \"size\": {\"min\": 1.0, \"max\":"
+		    " 5e5}, \"market\": {\"in\": [\"GBP_USD\", \"EUR_USD\"]}}}}"),
+		h3);
 	/* An empty section is a section: nothing may be signed, unlike no section. */
 	char *c4 = canon_of(DOC("\"actions\": {}"), h4);
 
@@ -285,7 +318,42 @@ UNIT_TEST(hash_covers_actions)
 	free(c4);
 }
 
-/* The canonical form read back (as the state directory keeps it) is the same policy. */
+/* The policy's top-level "risk": the limits of the types without their own. */
+UNIT_TEST(default_risk)
+{
+	const char *doc =
+		DOC("\"actions\": {\"a\": {}, \"b\": {\"risk\": {\"refuse_above\": 0.5}}},"
+		    " \"risk\": {\"revoke_above\": 0.95, \"refuse_above\": 0.7, "
+		    "\"window\": 50}");
+	struct kk_policy p, back;
+	struct kk_errors e = { 0 };
+	char path[64];
+
+	CHECK_EQ_INT(parse_doc(doc, &p, &e), 0);
+	CHECK(kk_actions_revoke_above(p.actions, "a") == 0.95);
+	CHECK(kk_actions_refuse_above(p.actions, "a") == 0.7);
+	CHECK_EQ_INT(kk_actions_risk_window(p.actions, "a"), 50);
+	/* b has its own: no revoke limit, refuse above 0.5, the default window of 100. */
+	CHECK(kk_actions_revoke_above(p.actions, "b") == 0);
+	CHECK(kk_actions_refuse_above(p.actions, "b") == 0.5);
+	CHECK_EQ_INT(kk_actions_risk_window(p.actions, "b"), KK_RISK_WINDOW_DEFAULT);
+	CHECK_EQ_INT(kk_actions_risk_window(p.actions, "c"), 0);
+	CHECK(strstr(p.canonical,
+		     "\"revocation_check\":{\"cache_ttl_seconds\":300,\"enabled\":false,"
+		     "\"fail_open\":false},\"risk\":{\"refuse_above\":0.7,"
+		     "\"revoke_above\":0.95,\"window\":50},\"version\""));
+	CHECK_EQ_INT(tmp_text_file(path, p.canonical), 0);
+	CHECK_EQ_INT(kk_policy_load_canonical(path, &back, &e), 0);
+	unlink(path);
+	CHECK_EQ_STR(back.canonical, p.canonical);
+	CHECK(kk_actions_revoke_above(back.actions, "a") == 0.95);
+	kk_policy_free(&back);
+	kk_policy_free(&p);
+	kk_errors_free(&e);
+}
+
+/* The canonical form read back (as the state directory keeps it) is
+ * the same policy. */
 UNIT_TEST(canonical_round_trip)
 {
 	char path[64];
@@ -318,7 +386,8 @@ UNIT_TEST(bare_section)
 	CHECK_EQ_INT(kk_actions_parse("scope", bad, strlen(bad), &a, &e), -EINVAL);
 	CHECK(a == NULL);
 	CHECK_EQ_INT(e.n, 1);
-	CHECK_EQ_STR(fmt_error(&e.v[0], got, sizeof(got)), "2:7: actions[\"x\"]: must be an object");
+	CHECK_EQ_STR(fmt_error(&e.v[0], got, sizeof(got)),
+		     "2:7: actions[\"x\"]: must be an object");
 	kk_errors_free(&e);
 	memset(&e, 0, sizeof(e));
 	CHECK_EQ_INT(kk_actions_parse("scope", "{\"t\": ", 6, &a, &e), -EINVAL);
@@ -336,6 +405,7 @@ int main(void)
 	UNIT_RUN(risk_limits);
 	UNIT_RUN(refusal_names);
 	UNIT_RUN(hash_covers_actions);
+	UNIT_RUN(default_risk);
 	UNIT_RUN(canonical_round_trip);
 	UNIT_RUN(bare_section);
 	kk_policy_free(&pol);

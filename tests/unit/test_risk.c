@@ -42,14 +42,14 @@ static bool near(double a, double b)
 	return fabs(a - b) < 1e-9;
 }
 
-#define CHECK_NEAR(a, b)                                                                 \
-	do {                                                                             \
-		double unit_x_ = (a);                                                    \
-		if (!near(unit_x_, (b))) {                                               \
-			unit_fail_begin(__FILE__, __LINE__);                             \
+#define CHECK_NEAR(a, b)                                                                       \
+	do {                                                                                   \
+		double unit_x_ = (a);                                                          \
+		if (!near(unit_x_, (b))) {                                                     \
+			unit_fail_begin(__FILE__, __LINE__);                                   \
 			printf("expected %s == %.12g, got %.12g\n", #a, (double)(b), unit_x_); \
-			return;                                                          \
-		}                                                                        \
+			return;                                                                \
+		}                                                                              \
 	} while (0)
 
 UNIT_TEST(few_samples_score_zero)
@@ -74,8 +74,9 @@ UNIT_TEST(score_against_median)
 	int i;
 
 	for (i = 0; i < 20; i++)
-		record(r, "a", "trade", i % 2 ? "{\"size\": 49000, \"market\": \"EUR_USD\"}" :
-						"{\"size\": 51000, \"market\": \"EUR_USD\"}");
+		record(r, "a", "trade",
+		       i % 2 ? "{\"size\": 49000, \"market\": \"EUR_USD\"}"
+			     : "{\"size\": 51000, \"market\": \"EUR_USD\"}");
 	/* median 50000 (the mean of the two middles) */
 	CHECK_NEAR(score(r, "a", "trade", "{\"size\": 50000}"), 0);
 	CHECK_NEAR(score(r, "a", "trade", "{\"size\": 55000}"), 0.1 / 1.6);
@@ -119,6 +120,19 @@ UNIT_TEST(zero_and_negative_values)
 	CHECK_NEAR(score(r, "a", "u", "{\"pnl\": -1000}"), 9 / 10.5);
 	CHECK_EQ_STR(why, "pnl -1000 is 10.0x its median 100");
 	CHECK_NEAR(score(r, "a", "u", "{\"pnl\": 100}"), 0);
+	/* "1e999" parses as infinity: never recorded, and infinitely far from any median. */
+	for (i = 0; i < 9; i++)
+		record(r, "a", "v", "{\"x\": 1e999}");
+	CHECK_NEAR(score(r, "a", "v", "{\"x\": 1}"), 0);
+	CHECK_NEAR(score(r, "a", "u", "{\"pnl\": 1e999}"), 1);
+	/* An odd count: the middle one (3 of 1, 2, 3, 1000, 1000). */
+	record(r, "a", "w", "{\"q\": 1}");
+	record(r, "a", "w", "{\"q\": 1000}");
+	record(r, "a", "w", "{\"q\": 3}");
+	record(r, "a", "w", "{\"q\": 1000}");
+	record(r, "a", "w", "{\"q\": 2}");
+	CHECK_NEAR(score(r, "a", "w", "{\"q\": 30}"), 9 / 10.5);
+	CHECK_EQ_STR(why, "q 30 is 10.0x its median 3");
 	kk_risk_free(r);
 }
 
@@ -162,7 +176,8 @@ UNIT_TEST(bounded_memory)
 	/* Fields beyond KK_ACTION_FIELDS_MAX are not tracked. */
 	n += snprintf(payload + n, sizeof(payload) - n, "{");
 	for (k = 0; k < KK_ACTION_FIELDS_MAX + 6; k++)
-		n += snprintf(payload + n, sizeof(payload) - n, "%s\"f%02d\": 10", k ? ", " : "", k);
+		n += snprintf(payload + n, sizeof(payload) - n, "%s\"f%02d\": 10", k ? ", " : "",
+			      k);
 	snprintf(payload + n, sizeof(payload) - n, "}");
 	for (i = 0; i < 5; i++)
 		record(r, "a", "t", payload);
@@ -246,8 +261,9 @@ UNIT_TEST(scope_extension_invalid)
 	CHECK_EQ_INT(kk_scope_ext_get(P("scopedbad.pem"), x, &a, &e), -EINVAL);
 	CHECK(a == NULL);
 	CHECK_EQ_STR(e.what, what);
-	CHECK_EQ_STR(e.why, "scope extension: 1:39: actions[\"trade\"].fields[\"size\"].max: must be "
-			    "a number");
+	CHECK_EQ_STR(e.why,
+		     "scope extension: 1:39: actions[\"trade\"].fields[\"size\"].max: must be "
+		     "a number");
 	X509_free(x);
 	x = read_cert("scopedoctets.pem");
 	CHECK(x);
