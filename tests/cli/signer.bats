@@ -223,3 +223,24 @@ except k.SignerError as e:
     print("SignerError")' "$py"
 	[ "$output" = "SignerError" ]
 }
+
+@test "the signer's systemd unit: Type=notify, its own socket directory, passes systemd-analyze verify" {
+	local unit=$BATS_TEST_DIRNAME/../../dist/kakunin-signer.service
+	grep -qx 'Type=notify' "$unit"
+	grep -qx 'ExecStart=/usr/sbin/kakunin-bpf signer --config /etc/kakunin/signer.json' "$unit"
+	grep -qx 'RuntimeDirectory=kakunin-signer' "$unit"
+	grep -qx 'RuntimeDirectoryMode=0755' "$unit"
+	grep -qx 'Requires=kakunin-bpf.service' "$unit"
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	printf '[Service]\nExecStart=/bin/true\n' >kk-probe.service
+	systemd-analyze verify --man=no kk-probe.service >/dev/null 2>&1 ||
+		skip "systemd-analyze verify does not work in this environment"
+	mkdir u
+	sed "s|=/usr/sbin/kakunin-bpf|=$KK|" "$unit" >u/kakunin-signer.service
+	sed "s|=/usr/sbin/kakunin-bpf|=$KK|" "$BATS_TEST_DIRNAME/../../dist/kakunin-bpf.service" \
+		>u/kakunin-bpf.service
+	run systemd-analyze verify --man=no u/kakunin-signer.service
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
