@@ -517,3 +517,27 @@ print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["serial"] == sy
 	[ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
 	[ "$(reasons | tr '\n' ' ')" = "ok out_of_certificate_scope out_of_certificate_scope out_of_certificate_scope out_of_scope " ]
 }
+
+@test "at most 64 connections at once: the 65th gets one 'internal' line and is closed; a freed one is served again" {
+	signer_start "$PKI/agent.pem" "$KEYDIR/kk-signer-test-agent.pem" "$P"
+	run python3 - "$SOCK" "$TRADE" <<'PY'
+import socket, sys, time
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(sys.argv[1])
+    return s
+held = [conn() for _ in range(64)]
+time.sleep(0.5)  # every one accepted and counted
+extra = conn()
+print(extra.makefile("rb").readline().decode().strip(), extra.recv(1) == b"")
+held.pop().close()
+time.sleep(0.5)
+again = conn()
+again.sendall(sys.argv[2].encode() + b"\n")
+print(again.makefile("rb").readline().decode().strip())
+PY
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = '{"ok":false,"reason":"internal","why":"too many connections"} True' ]
+	[[ "${lines[1]}" == '{"ok":false,"reason":"unbound",'* ]]
+}
