@@ -528,11 +528,11 @@ def conn():
     s.connect(sys.argv[1])
     return s
 held = [conn() for _ in range(64)]
-time.sleep(0.5)  # every one accepted and counted
+time.sleep(2)  # every one accepted and counted
 extra = conn()
 print(extra.makefile("rb").readline().decode().strip(), extra.recv(1) == b"")
 held.pop().close()
-time.sleep(0.5)
+time.sleep(2)
 again = conn()
 again.sendall(sys.argv[2].encode() + b"\n")
 print(again.makefile("rb").readline().decode().strip())
