@@ -546,3 +546,16 @@ PY
 	[ "${lines[0]}" = '{"ok":false,"reason":"internal","why":"too many connections"} True' ]
 	[[ "${lines[1]}" == '{"ok":false,"reason":"unbound",'* ]]
 }
+
+@test "a connection without a request for 30 s is closed" {
+	signer_start "$PKI/agent.pem" "$KEYDIR/kk-signer-test-agent.pem" "$P"
+	run python3 - "$SOCK" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(60)
+s.connect(sys.argv[1])
+t = time.monotonic()
+print(s.recv(1) == b"", 29 <= time.monotonic() - t <= 45)
+PY
+	[ "$output" = "True True" ]
+}
