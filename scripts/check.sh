@@ -122,14 +122,19 @@ run_vm() {
 # vCPU, and every attach and detach waits out a tasks-RCU grace period (ftrace direct calls on 6.1,
 # ~130 ms each, ~25 s per load/unload of ~90 programs). Measured on a 2-core host: one 2-vCPU
 # guest 23 min; two 2-vCPU guests ran every test ~3x slower (vCPUs outnumbering cores); two 1-vCPU
-# guests 13 min. Files are dealt largest first to the lightest shard; a file weighs its tests plus
-# 5 for the load/unload of its setup_file. The suite's TAP is the shards' TAPs in order; their
-# consoles are printed one after the other once all are done.
+# guests 13 min. Files are dealt heaviest first to the lightest shard. A file weighs what its
+# tests took in a 1-vCPU guest, from its "# vm-seconds: N" line (a new file without one: 10 s a
+# test), plus 25 s for the load/unload of its setup_file: test counts alone left one shard 75 %
+# heavier than the other (upgrade, replace and CRL tests take a minute each). The suite's TAP is
+# the shards' TAPs in order; their consoles are printed one after the other once all are done.
+# A shard's guest is stopped after KAKUNIN_VM_TIMEOUT seconds (here 3600 by default, CI allows
+# 90 min for everything): a slower CI machine must not turn a whole shard's tail into failures.
 run_kernel_sharded() {
 	local n=${KAKUNIN_VM_SHARDS:-2} out=$tapdir/kernel.tap f i w best rc=0
 	local -a files sum
 	for f in tests/kernel/*.bats; do
-		files+=("$(grep -c '^@test ' "$f") $f")
+		w=$(sed -nE 's/^# vm-seconds: ([0-9]+).*/\1/p' "$f" | head -n 1)
+		files+=("${w:-$((10 * $(grep -c '^@test ' "$f")))} $f")
 	done
 	scripts/vmtest.sh --prepare || { tally kernel /dev/null 1; return; }
 	for ((i = 0; i < n; i++)); do sum[i]=0; eval "shard_$i=()"; done
@@ -138,13 +143,14 @@ run_kernel_sharded() {
 		for ((i = 1; i < n; i++)); do
 			[ "${sum[i]}" -lt "${sum[best]}" ] && best=$i
 		done
-		sum[best]=$((sum[best] + w + 5))
+		sum[best]=$((sum[best] + w + 25))
 		eval "shard_$best+=(\"\$f\")"
 	done < <(printf '%s\n' "${files[@]}" | sort -rn)
 	for ((i = 0; i < n; i++)); do
 		eval "set -- \"\${shard_$i[@]}\""
 		[ $# -gt 0 ] || continue
-		KAKUNIN_VM_SMP=${KAKUNIN_VM_SMP:-1} run_vm "kernel-$i" "" "$tapdir/kernel-$i.log" "$@" &
+		KAKUNIN_VM_TIMEOUT=${KAKUNIN_VM_TIMEOUT:-3600} KAKUNIN_VM_SMP=${KAKUNIN_VM_SMP:-1} \
+			run_vm "kernel-$i" "" "$tapdir/kernel-$i.log" "$@" &
 	done
 	wait
 	: >"$out"

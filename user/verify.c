@@ -14,10 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include <openssl/objects.h>
 #include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
+#include "actions.h"
 #include "error.h"
 #include "jcs.h"
 #include "jws.h"
@@ -254,28 +253,50 @@ static int check_freshness(struct run *r)
 }
 
 /*
- * TODO(h-actions): once kk_scope_ext_get / kk_actions_check (user/actions.h) are merged, parse
- * the extension with kk_scope_ext_get(NULL, leaf, &a, e) and check the payload with
- * kk_actions_check(a, action, payload) here. Until then a certificate that carries a scope is
- * refused: a scope the CA attested must never pass unchecked.
+ * The certificate's scope extension (actions.h): the CA's word on what this key may sign. Its
+ * fields are JSON fields, so a raw payload under a scoped certificate is refused, not waved
+ * through.
  */
+static int scope_of(struct run *r, const struct kk_actions *a)
+{
+	const char *type = r->res->action[0] ? r->res->action : NULL;
+	char why[200] = "";
+	enum kk_refusal ref;
+	cJSON *payload;
+	int err;
+
+	if (!r->res->payload_json)
+		return kk_error_set(r->e, -EPERM, "certificate scope",
+				    "a raw (octet) payload cannot be checked against it");
+	err = kk_jcs_parse((const char *)r->jws.payload, r->jws.payload_len, &payload, r->e);
+	if (err)
+		return err;
+	ref = kk_actions_check(a, type, payload, why, sizeof(why));
+	cJSON_Delete(payload);
+	if (ref == KK_REF_NONE)
+		return 0;
+	return kk_error_set(r->e, -EPERM, "certificate scope", "action \"%s\": %s%s%s",
+			    type ? type : "", kk_refusal_name(ref), why[0] ? ": " : "", why);
+}
+
 static int check_scope(struct run *r)
 {
-	ASN1_OBJECT *oid = OBJ_txt2obj(KK_SCOPE_OID, 1);
-	int at;
+	struct kk_actions *a = NULL;
+	int err;
 
-	if (!oid)
-		return fail(r, KK_VC_SCOPE, kk_error_set(r->e, -ENOMEM, "scope", "out of memory"));
-	at = X509_get_ext_by_OBJ(sk_X509_value(r->jws.chain, 0), oid, -1);
-	ASN1_OBJECT_free(oid);
-	if (at < 0) {
+	err = kk_scope_ext_get(NULL, sk_X509_value(r->jws.chain, 0), &a, r->e);
+	if (err)
+		return fail(r, KK_VC_SCOPE, err);
+	if (!a) {
 		r->res->status[KK_VC_SCOPE] = KK_VS_SKIPPED; /* no scope attested */
 		return 0;
 	}
-	return fail(r, KK_VC_SCOPE,
-		    kk_error_set(r->e, -EOPNOTSUPP, "certificate scope",
-				 "extension %s present but not checked by this build",
-				 KK_SCOPE_OID));
+	err = scope_of(r, a);
+	kk_actions_free(a);
+	if (err)
+		return fail(r, KK_VC_SCOPE, err);
+	r->res->status[KK_VC_SCOPE] = KK_VS_OK;
+	return 0;
 }
 
 static int run_checks(struct run *r, struct kk_replay *rp)

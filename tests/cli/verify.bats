@@ -41,7 +41,8 @@ basicConstraints = CA:FALSE
 authorityInfoAccess = OCSP;URI:http://127.0.0.1:$OCSP_PORT
 [scoped]
 basicConstraints = CA:FALSE
-$SCOPE_OID = ASN1:UTF8String:{"trade": {"fields": {"size": {"max": 10}}}}
+# (openssl's config strips unescaped quotes)
+$SCOPE_OID = ASN1:UTF8String:{\"trade\": {\"fields\": {\"size\": {\"max\": 10}}}}
 [ocsp]
 basicConstraints = CA:FALSE
 extendedKeyUsage = OCSPSigning
@@ -275,10 +276,26 @@ PY
 	assert_failed revocation "OCSP responder http://127.0.0.1:$OCSP_PORT: cannot connect"
 }
 
-@test "verify: a certificate scope extension is never passed unchecked" {
+@test "verify: the certificate's scope extension is checked against the payload" {
+	PAYLOAD='{"size": 10}'
 	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" "$(sign scoped)"
-	[ "$status" -eq 1 ]
-	[[ "$stderr" == "kakunin-bpf: verify: scope failed: "* ]]
+	[ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
+	[[ "$output" == *'"scope":"ok"'* ]]
+	PAYLOAD='{"size": 11}'
+	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" "$(sign scoped)"
+	assert_failed scope 'certificate scope: action "trade": out_of_scope: size 11 above max 10'
+	PAYLOAD='{"size": 10, "market": "EUR_USD"}'
+	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" "$(sign scoped)"
+	assert_failed scope 'action "trade": out_of_scope: '
+	assert_one_stderr_line 'market'
+	PAYLOAD='{"size": 10}'
+	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" "$(sign scoped --action withdraw)"
+	assert_failed scope 'action "withdraw": unknown_action'
+	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" "$(sign scoped --raw)"
+	assert_failed scope "a raw (octet) payload cannot be checked against it"
+	# without the extension there is nothing to check
+	run --separate-stderr "$KK" verify --ca "$CA/ca.pem" "$(sign agent)"
+	[[ "$output" == *'"scope":"skipped"'* ]]
 }
 
 @test "verify: malformed input fails the format check with one line (or JSON with --json)" {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 40 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Bindings in a real kernel: bind, status, unbind, agent.* events, inheritance, refusals, and a
 # binding whose kernel entry is unusable failing closed.
 bats_require_minimum_version 1.5.0

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 105 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # The daemon's CRL fetcher (user/daemon_crl.c) with a real `openssl ca` and a CRL served by
 # python3 -m http.server on 127.0.0.1: crl_urls refreshed at nextUpdate (clamped to 60 s) revoke
 # a bound agent and stop it; a CRL of another CA is refused with one line; the certificate's own

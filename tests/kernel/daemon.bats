@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 171 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # The daemon end to end: the hash-chained audit file, `events` through the daemon with filters,
 # rotation keeping the chain, lost events reported, a full disk, SIGHUP reopening; DNS refresh
 # from the state directory's copies of what a binding was made with; one consumer of the ring

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 53 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # The escape suite, files and memory (issue 14): what a bound agent reaches without opening a
 # path — descriptors from before its bind, attributes and extended attributes, inotify, System V
 # IPC and keys, its own /proc entry in a pid namespace, memory made executable. Same fixture

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 76 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # The escape suite, part two (part one, escape.bats, holds the file and exec attempts 1-15): the
 # same bound agent tries the network (16-21: other ports and families, io_uring, a racing
 # thread), then the live channels — its cgroup, the daemon and the pins (self-protection), what

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 76 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # The network escapes of issue 14: what got past the network rules although escape-live.bats
 # 16-21 held — names whose family field lies, "this host" addresses, inbound connections, SCTP's
 # own address calls, other families and protocols, source routes, sockets the agent did not

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 28 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # The escape suite, other processes and the kernel (issue 14): the operator's terminal, the
 # audit daemon's scheduling and limits, module autoloading, the kernel log, and what a revoked
 # agent still tries. Same fixture and policy as escape.bats; exact errnos and denial events, and

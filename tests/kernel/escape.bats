@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 57 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # The escape suite: a bound agent whose code is compromised tries every way around its scope that
 # DESIGN.md's threat model names, one test per attempt. The policy is the issue's: read /data/in,
 # write /data/out, connect only to 127.0.0.1:8081, exec only /usr/bin/python3 (and the two test

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 26 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Exec in the kernel: the exec list matched on the resolved file, W^X, memfd and deleted files,
 # scripts decided with their interpreter, exec permission when there is no list.
 bats_require_minimum_version 1.5.0

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 65 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # File rules in the kernel: read/write/create by the most specific rule, path hooks, links and
 # renames that would widen access, /proc/self/fd reopen, long paths, io_uring. Each case asserts
 # the exact errno and, for denials, the event.

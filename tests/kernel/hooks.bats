@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 127 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # The hook manifest on the running kernel: scripts/hooks-check against its BTF, the object and
 # the pinned links; status reports the coverage; programs of hooks the kernel does not build
 # are left out of the load.

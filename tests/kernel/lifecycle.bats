@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 39 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Who a binding covers and for how long: threads made before the bind, --tree, a double-forked
 # daemon, cgroups (now and later), `run` from the first instruction, the loader killed with -9,
 # and bindings ended when their processes are gone.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 34 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Execution constraints in the kernel: allowed_hours (a window set around the VM's clock),
 # rate_limit, max_concurrent_trades; audit mode and "audit": "all".
 bats_require_minimum_version 1.5.0

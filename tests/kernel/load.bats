@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 64 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # load/unload in a real kernel: pins, idempotence, and enforcement stopping at unload.
 bats_require_minimum_version 1.5.0
 load helpers

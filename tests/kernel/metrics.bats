@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 25 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Metrics and health in a real kernel: the daemon's loopback /metrics shows the kernel's
 # per-binding denial counter equal to the denials a bound task was made to hit, and the same as
 # `status --format prometheus`; a silent scraper does not hold up the daemon; status reports the

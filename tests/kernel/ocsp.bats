@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 94 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Revocation sources with a real openssl CA: CRL import (valid, forged, stale) and OCSP polling
 # by the daemon against `openssl ocsp` — good, revoked, unreachable fail-closed and
 # fail-open, and back; polling from the state directory's copies of the certificate and CA.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 142 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # bind --replace on live agents: the new rule holds from the first open after the command
 # returns, no out-of-scope open ever succeeds while policies are switched back and forth, a
 # refused replace leaves the old rules, cgroup bindings, and the daemon following a policy file

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 176 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # load --upgrade in a real kernel: new programs replace the running ones (new program and link
 # ids) while bindings, identities and revocations stay in force, with no instant in which a bound
 # task is unconfined; programs only the old build had are detached; a changed map layout is

@@ -84,7 +84,8 @@ static bool setup(void)
 	ca = cert(ca_key, NULL, NULL, 1, "test CA", NULL);
 	other_ca = cert(ok2, NULL, NULL, 2, "other CA", NULL);
 	leaf = cert(leaf_key, ca, ca_key, 0x1234, "trader-1", NULL);
-	scoped = cert(leaf_key, ca, ca_key, 0x1235, "trader-1", "ASN1:UTF8String:{\"trade\":{}}");
+	scoped = cert(leaf_key, ca, ca_key, 0x1235, "trader-1",
+		      "ASN1:UTF8String:{\"trade\":{\"fields\":{\"size\":{\"max\":10}}}}");
 	EVP_PKEY_free(ok2);
 	snprintf(ca_path, sizeof(ca_path), "%s/ca.pem", dir);
 	snprintf(other_path, sizeof(other_path), "%s/other.pem", dir);
@@ -256,14 +257,41 @@ UNIT_TEST(replay_and_scope)
 	CHECK(file_has(db_path, j1));
 	fails(sign(&(struct opts){ .jti = j1, .json = true }), r, KK_VC_REPLAY, -EALREADY,
 	      "already seen (replay)");
-	/* a certificate scope is refused, not skipped, and the jti is not recorded */
-	fails(sign(&(struct opts){ .cert = scoped, .kid = "1235", .jti = j2, .json = true }), r,
-	      KK_VC_SCOPE, -EOPNOTSUPP, "present but not checked");
+	/* out of the certificate's scope: refused, and the jti is not recorded */
+	fails(sign(&(struct opts){ .cert = scoped,
+				   .kid = "1235",
+				   .jti = j2,
+				   .json = true,
+				   .payload = "{\"size\":11}" }),
+	      r, KK_VC_SCOPE, -EPERM, "action \"trade\": out_of_scope: ");
 	CHECK(!file_has(db_path, j2));
 	/* once past its expiry the entry is dropped and the jti is accepted again */
 	r.now = t0 + 100;
 	r.max_age = 200;
 	CHECK_EQ_INT(verify(sign(&(struct opts){ .jti = j1, .json = true }), r, &res, &e), 0);
+}
+
+/* The certificate's scope extension against the payload (h-actions' kk_actions_check). */
+UNIT_TEST(certificate_scope)
+{
+	struct kk_verify_req r = { 0 };
+	struct kk_verify_res res;
+	struct kk_error e = { 0 };
+
+	CHECK_EQ_INT(verify(sign(&(struct opts){ .cert = scoped,
+						 .kid = "1235",
+						 .json = true,
+						 .payload = "{\"size\":10}" }),
+			    r, &res, &e),
+		     0);
+	CHECK_EQ_INT(res.status[KK_VC_SCOPE], KK_VS_OK);
+	fails(sign(&(struct opts){ .cert = scoped,
+				   .kid = "1235",
+				   .json = true,
+				   .payload = "{\"market\":\"x\",\"size\":10}" }),
+	      r, KK_VC_SCOPE, -EPERM, "out_of_scope: ");
+	fails(sign(&(struct opts){ .cert = scoped, .kid = "1235", .payload = "size=1" }), r,
+	      KK_VC_SCOPE, -EPERM, "a raw (octet) payload cannot be checked against it");
 }
 
 UNIT_TEST(format_and_signature)
@@ -295,6 +323,7 @@ int main(void)
 	UNIT_RUN(raw_payload);
 	UNIT_RUN(chain_validity_freshness);
 	UNIT_RUN(replay_and_scope);
+	UNIT_RUN(certificate_scope);
 	UNIT_RUN(format_and_signature);
 	rm("ca.pem");
 	rm("other.pem");
