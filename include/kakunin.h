@@ -151,8 +151,8 @@ _Static_assert(sizeof(struct kk_file_mark) == 32, "kk_file_mark layout");
 
 /*
  * Value of kk_socks (socket storage, cloned to accepted sockets): the binding whose task made
- * the socket, and the last peer decided for it under that binding. The signer and the egress
- * read it by socket fd to attribute a caller without PIDs.
+ * the socket, and the last peer decided for it under that binding. (Callers of a unix listener
+ * are attested by kk_peers, struct kk_peer below, not by this.)
  */
 #define KK_SOCK_OWN	  0x1 /* created by a task of (binding, gen) */
 #define KK_SOCK_PEER_OK	  0x2 /* peer_* was decided allowed under (binding, gen) */

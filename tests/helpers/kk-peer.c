@@ -10,9 +10,11 @@
  *       {"result":"ok","binding":S,"gen":G,"tgid":T,"agent":"...","serial":"..."}, or
  *       {"result":"ENOENT"} / {"result":"ESTALE"} / another errno name, from kk_maps_peer and
  *       kk_maps_binding_get (user/maps.h) — what the signer does.
- *   connect [--seqpacket] [--abstract] [--hold] [--fork] PATH
+ *   connect [--seqpacket] [--abstract] [--hold [--again]] [--fork] PATH
  *       connect to PATH and print "ok" or the errno name (exit 0 or 1); --hold keeps the socket
- *       until the process is killed. --fork: a child connects, prints, closes and exits; then
+ *       until the process is killed, or with --again until SIGUSR1, then connects once more
+ *       and exits with that connect's errno (0: connected; 100: no second socket) — its exit status, as a revoked
+ *       agent may no longer write its output. --fork: a child connects, prints, closes and exits; then
  *       this process prints the child's PID (and with --hold stays, keeping the binding alive).
  *   pass [--seqpacket] PATH
  *       an unbound caller hands its connection to a process the test binds: fork a child that
@@ -51,13 +53,20 @@
 
 struct opts {
 	int type;
-	bool abstract, hold, fork;
+	bool abstract, hold, fork, again;
 };
+
+static volatile sig_atomic_t again_now;
+
+static void on_usr1(int sig)
+{
+	again_now = 1;
+}
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: kk-peer serve [--seqpacket] [--abstract] PATH N [GOFILE...]\n"
-			"       kk-peer connect [--seqpacket] [--abstract] [--hold] [--fork] PATH\n"
+			"       kk-peer connect [--seqpacket] [--abstract] [--hold [--again]] [--fork] PATH\n"
 			"       kk-peer pass [--seqpacket] PATH\n"
 			"       kk-peer hold | kk-peer ptrace PID | kk-peer vm-read PID ADDR\n");
 	return 2;
@@ -159,10 +168,12 @@ static int do_connect(const struct opts *o, const char *path)
 {
 	struct sockaddr_un sa;
 	socklen_t len = make_addr(path, o->abstract, &sa);
-	int fd;
+	int fd, fd2;
 
 	if (!len)
 		return usage();
+	if (o->again)
+		signal(SIGUSR1, on_usr1);
 	fd = socket(AF_UNIX, o->type, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len)) {
 		printf("%s\n", errname(errno));
@@ -170,10 +181,15 @@ static int do_connect(const struct opts *o, const char *path)
 	}
 	printf("ok\n");
 	fflush(stdout);
-	while (o->hold)
+	/* The second socket exists before: what is decided after SIGUSR1 is the connect alone. */
+	fd2 = o->again ? socket(AF_UNIX, o->type, 0) : -1;
+	while (o->hold && !again_now)
 		pause();
-	close(fd);
-	return 0;
+	if (!again_now) {
+		close(fd);
+		return 0;
+	}
+	return fd2 < 0 ? 100 : connect(fd2, (struct sockaddr *)&sa, len) ? errno : 0;
 }
 
 /* connect --fork: the connecting process is gone, the binding (this process) lives on. */
@@ -322,6 +338,8 @@ int main(int argc, char **argv)
 			o.hold = true;
 		else if (!strcmp(argv[i], "--fork"))
 			o.fork = true;
+		else if (!strcmp(argv[i], "--again"))
+			o.again = o.hold = true;
 		else
 			return usage();
 	}

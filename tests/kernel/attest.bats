@@ -144,12 +144,12 @@ attested() {
 	[ "$(serial_of "$PKI/other.pem")" != "$(serial_of "$PKI/agent.pem")" ]
 }
 
-@test "revoked after the connect: still the same binding (the signer checks its state); unbound: ESTALE" {
+@test "revoked after the connect: the same binding (the signer checks its state), no new connect; unbound: ESTALE" {
 	local cert serial slot gen
 	cert=$(fresh_cert)
 	serial=$(serial_of "$cert")
 	serve_start "$D/s.sock" 1 "$D/go1" "$D/go2"
-	KK_CERT=$cert bound_start "$P" "$PEER" connect --hold "$D/s.sock"
+	KK_CERT=$cert bound_start "$P" "$PEER" connect --hold --again "$D/s.sock"
 	HOLD_PIDS+=("$BOUND_PID")
 	wait_lines "$BATS_TEST_TMPDIR/bound.out" 1
 	[ "$(cat "$BATS_TEST_TMPDIR/bound.out")" = ok ]
@@ -162,6 +162,11 @@ attested() {
 	# What the signer reads next: the identity's state, revoked.
 	[ "$("$KK" status --json | python3 -c 'import json, sys
 print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["binding"] == '"$slot"'][0])')" = revoked ]
+	# A new connect of the revoked agent is refused, so never attested (exit status: EACCES).
+	kill -USR1 "$BOUND_PID"
+	local st=0
+	wait "$BOUND_PID" || st=$?
+	[ "$st" -eq 13 ]
 	"$KK" unbind --serial "$serial"
 	touch "$D/go2"
 	[ "$(serve_line 2)" = '{"result":"ESTALE"}' ]
