@@ -485,11 +485,12 @@ ocsp_responder() {
 		"$P" >"$BATS_TEST_TMPDIR/b.json"
 	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock", "ocsp_url": "http://127.0.0.1:9", "ocsp_timeout_ms": 200}\n' \
 		"$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/d.json"
-	"$KK" daemon --config "$BATS_TEST_TMPDIR/d.json" >/dev/null 2>&1 &
-	dpid=$!
 	signer_start "$cert" "$BATS_TEST_TMPDIR/a.key" "$BATS_TEST_TMPDIR/b.json" \
 		'"ocsp_url": "http://127.0.0.1:9", "ocsp_timeout_ms": 200'
-	KK_CERT=$cert hold_start "$BATS_TEST_TMPDIR/b.json" || { kill -9 "$dpid"; return 1; }
+	# Connected while active; only then the daemon, whose OCSP poller blocks the identity.
+	KK_CERT=$cert hold_start "$BATS_TEST_TMPDIR/b.json"
+	"$KK" daemon --config "$BATS_TEST_TMPDIR/d.json" >/dev/null 2>&1 &
+	dpid=$!
 	HOLD_PID="$HOLD_PID $dpid"
 	for i in $(seq 120); do
 		state=$("$KK" status --json | python3 -c 'import json, sys
