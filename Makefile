@@ -225,6 +225,11 @@ install: $(BIN)
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-bpf.service.tmp
 	mv -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-bpf.service.tmp \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-bpf.service
+	sed 's|/usr/sbin/kakunin-bpf|$(SBINDIR)/kakunin-bpf|g' dist/kakunin-signer.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service.tmp
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service.tmp
+	mv -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service.tmp \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service
 	install -D -m 0644 dist/kakunin-bpf.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/kakunin-bpf.conf
 
 uninstall:
@@ -236,6 +241,7 @@ uninstall:
 		if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; \
 	done
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-bpf.service
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service
 	rm -f $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/kakunin-bpf.conf
 
 format:

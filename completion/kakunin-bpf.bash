@@ -5,7 +5,7 @@
 # command after `run --`. Installed as share/bash-completion/completions/kakunin-bpf.
 # Keep the lists below in step with `kakunin-bpf COMMAND --help` (tests/cli/packaging.bats).
 
-_kakunin_bpf_commands="load unload bind run unbind revoke rotate status health events policy daemon audit verify oci-hook"
+_kakunin_bpf_commands="load unload bind run unbind revoke rotate status health events policy daemon audit signer sign verify oci-hook"
 
 # The options of one command (for `policy` and `audit`, of their subcommands).
 _kakunin_bpf_opts() {
@@ -22,6 +22,8 @@ _kakunin_bpf_opts() {
 	events) echo "--follow --json --text --agent --type --socket --from-ring --help" ;;
 	policy) echo "--resolve --offline --json --help" ;;
 	daemon) echo "--config --help" ;;
+	signer) echo "--config --socket --help" ;;
+	sign) echo "--type --socket --raw --json --help" ;;
 	audit) echo "--any-start --anchor --json --help" ;;
 	verify) echo "--ca --ocsp --crl --max-age --replay-db --json --help" ;;
 	oci-hook) echo "--config --ca --policy-dir --cert-dir --add-to --stage --hook-path --help" ;;
@@ -109,7 +111,9 @@ _kakunin_bpf() {
 		return 0
 		;;
 	--type)
-		_kakunin_bpf_words "action action.* action.allowed action.denied action.audited agent.*
+		# sign --type: an action type of the policy's "actions" section, free text.
+		[ "$cmd" = sign ] && return 0
+		_kakunin_bpf_words "action.signed action.refused action action.* action.allowed action.denied action.audited agent.*
 			agent.bound agent.unbound agent.revoked agent.blocked agent.warning agent.expiring
 			agent.expired events.lost" "$cur"
 		return 0

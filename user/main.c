@@ -33,6 +33,8 @@ static const struct {
 	{ "policy", cmd_policy, "check a policy, or show what it compiles to" },
 	{ "daemon", cmd_daemon, "consume events: audit file, syslog, socket, timers" },
 	{ "audit", cmd_audit, "verify the hash chain of audit files" },
+	{ "signer", cmd_signer, "sign agents' actions for bound callers (holds the keys)" },
+	{ "sign", cmd_sign, "have the signer sign an action (JWS)" },
 	{ "verify", cmd_verify, "verify an action's JWS signature, certificate and freshness" },
 	{ "oci-hook", cmd_oci_hook, "OCI runtime hook: bind annotated containers" },
 };

@@ -230,6 +230,41 @@ static bool agent_event(const struct kk_event *ev, struct kk_who *own, const cha
 	return true;
 }
 
+static bool signer_event(const struct kk_event *ev)
+{
+	return ev->type == KK_EV_ACTION_SIGNED || ev->type == KK_EV_ACTION_REFUSED;
+}
+
+/*
+ * action.signed / action.refused: the signer's details travel as compact JSON in the reason
+ * string (signer.c). What was to be signed goes under "action" ({type, payload_sha256,
+ * fields}); the decision's members (reason, why, risk, scope_check_passed, signature_valid,
+ * duration_ms) at the top, as a decision event's reason is.
+ */
+static bool signer_fill(cJSON *o, cJSON *action, const char *details)
+{
+	static const char *const in_action[] = { "type", "payload_sha256", "fields" };
+	cJSON *d = cJSON_Parse(details), *m, *next;
+	size_t i;
+	bool ok = true;
+
+	if (!d || !cJSON_IsObject(d)) {
+		cJSON_Delete(d);
+		return add_text(o, "reason", details, strlen(details)); /* not ours: as text */
+	}
+	for (m = d->child; m && ok; m = next) {
+		next = m->next;
+		for (i = 0; i < 3 && strcmp(m->string, in_action[i]); i++)
+			;
+		m = cJSON_DetachItemViaPointer(d, m);
+		ok = cJSON_AddItemToObject(i < 3 ? action : o, m->string, m);
+		if (!ok)
+			cJSON_Delete(m);
+	}
+	cJSON_Delete(d);
+	return ok;
+}
+
 cJSON *kk_event_obj(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
 		    const struct kk_who *who)
 {
@@ -261,6 +296,8 @@ cJSON *kk_event_obj(const struct kk_event *ev, uint64_t seq, const struct kk_clo
 	if (ok && lost)
 		ok = add_uint(o, "count", ev->count) &&
 		     (!ev->path_len || add_text(o, "reason", ev->path, ev->path_len));
+	else if (ok && agent_ev && signer_event(ev))
+		ok = signer_fill(o, action, agent_reason);
 	else if (ok && agent_ev && *agent_reason)
 		ok = add_text(o, "reason", agent_reason, strlen(agent_reason));
 	else if (ok && !agent_ev && !decision && ev->reason)
@@ -340,11 +377,51 @@ static char *action_text(const struct kk_event *ev, const char *path, const char
 	return out;
 }
 
+/*
+ * A signer event's details as "type=trade reason=out_of_scope risk=0.12 ..." (its members in
+ * order, strings unquoted; fields left to the JSON form). Caller frees; NULL: not JSON.
+ */
+static char *signer_text(const char *details)
+{
+	cJSON *d = cJSON_Parse(details), *m;
+	char *out = NULL, *v, *next;
+
+	if (!d || !cJSON_IsObject(d)) {
+		cJSON_Delete(d);
+		return NULL;
+	}
+	out = strdup("");
+	cJSON_ArrayForEach(m, d) {
+		if (!out || !strcmp(m->string, "fields"))
+			continue;
+		v = cJSON_IsString(m) ? strdup(m->valuestring) : cJSON_PrintUnformatted(m);
+		if (!v || asprintf(&next, "%s%s%s=%s", out, *out ? " " : "", m->string, v) < 0)
+			next = NULL;
+		free(v);
+		free(out);
+		out = next;
+	}
+	cJSON_Delete(d);
+	return out;
+}
+
 /* "agent.revoked agent=x serial=y policy=v reason=text" for a loader-made agent event. */
 static char *agent_text(const struct kk_event *ev, const char *ts, uint64_t seq,
 			const struct kk_who *who, const char *reason)
 {
-	char *r = text_clean(reason, strlen(reason)), *out = NULL;
+	char *st = signer_event(ev) ? signer_text(reason) : NULL;
+	char *r = text_clean(st ? st : reason, strlen(st ? st : reason)), *out = NULL;
+
+	if (st) {
+		free(st);
+		if (r && asprintf(&out, "%s #%llu %s pid=%u agent=%s serial=%s policy=%s %s", ts,
+				  (unsigned long long)seq, kk_event_type_name(ev->type), ev->pid,
+				  who->agent_id ?: "-", who->serial ?: "-",
+				  who->policy_version ?: "-", r) < 0)
+			out = NULL;
+		free(r);
+		return out;
+	}
 
 	if (r && asprintf(&out, "%s #%llu %s pid=%u agent=%s serial=%s policy=%s%s%s", ts,
 			  (unsigned long long)seq, kk_event_type_name(ev->type), ev->pid,

@@ -39,6 +39,7 @@ expected_files() {
 			echo "$prefix/share/kakunin-bpf/policies/${f##*/}"
 		done
 		echo "$prefix/lib/systemd/system/kakunin-bpf.service"
+		echo "$prefix/lib/systemd/system/kakunin-signer.service"
 		echo "$prefix/lib/tmpfiles.d/kakunin-bpf.conf"
 	} | sort
 }
@@ -78,6 +79,10 @@ check_install() {
 		return 1
 	fi
 	diff <(sed "s|/usr/sbin/kakunin-bpf|$sbindir/kakunin-bpf|g" "$ROOT/dist/kakunin-bpf.service") "$unit"
+	unit=$DEST$prefix/lib/systemd/system/kakunin-signer.service
+	assert_mode "$unit" 644
+	grep -qx "ExecStart=$sbindir/kakunin-bpf signer --config /etc/kakunin/signer.json" "$unit"
+	diff <(sed "s|/usr/sbin/kakunin-bpf|$sbindir/kakunin-bpf|g" "$ROOT/dist/kakunin-signer.service") "$unit"
 }
 
 # Uninstall with the same variables: no file may remain, nor share/kakunin-bpf.
