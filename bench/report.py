@@ -88,12 +88,13 @@ def summarize(rows):
     for r in (r for r in rows if r["kind"] == "pipeline"):
         pipeline.setdefault(r["where"], []).append(r["events_per_s"])
     pipeline = {w: spread(v) for w, v in pipeline.items()}
+    sign = {r["where"] + "/" + r["mode"]: r for r in rows if r["kind"] == "sign"}
     bpfstats = {r["config"]: {"run_cnt": r["run_cnt"], "run_time_ns": r["run_time_ns"],
                               "ns_per_run": r["run_time_ns"] / r["run_cnt"] if r["run_cnt"] else None}
                 for r in rows if r["kind"] == "bpfstats"}
     return {"env": env, "emulated": emulated, "ops": table, "revocation": revocation,
             "compile": compile_, "throughput": throughput, "pipeline": pipeline,
-            "bpfstats": bpfstats}
+            "bpfstats": bpfstats, "sign": sign}
 
 
 def med(s, cfg, w, what="ratio"):
@@ -135,6 +136,15 @@ def targets(s):
     t.append(("the daemon's per-event work alone (no kernel ring), events/s",
               p and p["median"], "≥ 500,000/s", None if not p else p["median"] >= 500000,
               "this machine, real CPU"))
+    sg = s.get("sign", {})
+    for key, name, where in (
+            ("host/work", "signing work per request (RFC 8785, ES256, verify), p99", "this machine, real CPU"),
+            ("native/socket", "sign round trip through the signer (bound client), p99", "native"),
+            ("vm/socket", "sign round trip through the signer (bound client), p99", "VM, emulated")):
+        r = sg.get(key)
+        if r or key != "native/socket":
+            v = r and r["p99_us"] / 1000
+            t.append((name + " (ms)", v, "≤ 1 ms", None if v is None else v <= 1, where))
     reached = pc and pc["producer_rate"] and pc["producer_rate"] >= 0.95 * pc["target_rate"]
     t.append(("events lost at 100k events/s" + ("" if not pc or reached else
               f" (the producer reached only {pc['producer_rate']:,.0f}/s)"),
@@ -222,6 +232,10 @@ def markdown(s, tg):
                     f"{w}{' (emulated)' if w == 'vm' else ' (real CPU)'} median "
                     f"{fmt(v['median'])} (min {fmt(v['min'])}, max {fmt(v['max'])})"
                     for w, v in s["pipeline"].items())]
+    if s.get("sign"):
+        out += ["", "Signing latency (bench/kk-signlat.c), µs: " + "; ".join(
+            f"{k}: p50 {r['p50_us']:,.0f}, p90 {r['p90_us']:,.0f}, p99 {r['p99_us']:,.0f}, "
+            f"max {r['max_us']:,.0f} over {r['n']:,}" for k, r in s["sign"].items())]
     out += ["", "## Targets", "", "| target | measured | goal | where | |",
             "|---|---|---|---|---|"]
     for name, v, goal, met, where in tg:

@@ -17,8 +17,12 @@
 #    - revocation latency (bench/kk-revlat.c, --reps*20 trials, at least 100);
 #    - audit throughput: two bound producer threads of denials into the daemon's audit file,
 #      as fast as they can and paced at 100k events/s, with the lost counts.
+#    - signing latency through the real signer (bench/kk-signlat.c socket: a bound client's
+#      round trip: connect, attestation, checks, ES256, self-verify, reply);
 #    On this machine also: the daemon's per-event work without a kernel (bench/kk-evpipe.c:
-#    decode, JSON, hash chain, batched writes), the consumer's ceiling on real hardware.
+#    decode, JSON, hash chain, batched writes), the consumer's ceiling on real hardware; and
+#    the signer's per-request work (kk-signlat work: RFC 8785, ES256 sign, verify, a socketpair
+#    round trip), the part of the 1 ms target that does not need the kernel.
 # 3. bench/report.py turns the raw lines into $OUT/latest.json, latest.md and latest.png.
 #
 # --scale multiplies every iteration count (0.01 for a smoke run); --out defaults to
@@ -214,6 +218,42 @@ bench_revocation() {
 	echo "$res" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["kind"]="revocation"; print(json.dumps(d))'
 }
 
+# Signing latency through the real signer: a bound client, n requests of one trade each
+# (connect, attestation, checks, ES256, self-verify, reply); the key in the custody directory.
+bench_sign_socket() {
+	local n sock=$W/signer/signer.sock keydir=/etc/kakunin/keys spid res
+	n=$(iters 2000)
+	mkdir -p -m 0755 "$W/signer" && mkdir -p -m 0700 "$keydir"
+	install -m 0600 "$W/pki/bench.key" "$keydir/kkbench.key"
+	python3 - "$W" "$sock" >"$W/psign.json" <<'PY'
+import json, sys
+w, sock = sys.argv[1], sys.argv[2]
+json.dump({"agent_id": "bench", "version": "bench-sign", "data_access": {sock: ["write"]},
+           "actions": {"trade": {"fields": {"side": {"in": ["buy", "sell"]},
+                                            "symbol": {"in": ["BTC"]}, "qty": {"max": 5}},
+                                 "rate_limit": "1000000/hour"}}}, sys.stdout)
+PY
+	printf '{"socket": "%s", "ca": "%s", "agents": [{"certificate": "%s", "key": "%s", "policy": "%s"}]}\n' \
+		"$sock" "$W/pki/ca.pem" "$W/pki/bench.pem" "$keydir/kkbench.key" "$W/psign.json" \
+		>"$W/signer.json"
+	"$KK" signer --config "$W/signer.json" >"$W/signer.err" 2>&1 &
+	spid=$!
+	until [ -S "$sock" ] || ! kill -0 "$spid" 2>/dev/null; do sleep 0.1; done
+	res=$("$KK" run --cert "$W/pki/bench.pem" --ca "$W/pki/ca.pem" --offline \
+		--policy "$W/psign.json" -- "$BB/kk-signlat" socket "$n" "$sock") ||
+		{ log "signing latency: $res $(cat "$W/signer.err")"; kill "$spid"; exit 1; }
+	kill -TERM "$spid"
+	wait "$spid" || true
+	rm -f "$keydir/kkbench.key"
+	echo "$res" | sed 's/^{/{"where": "'"$1"'", /'
+}
+
+# The signer's per-request work on this machine's CPU, without a kernel (bench/kk-signlat.c).
+bench_sign_work() {
+	"$BB/kk-signlat" work "$(iters 5000)" "$W/pki/bench.key" "$W/pki/bench.pem" |
+		sed 's/^{/{"where": "'"$1"'", /'
+}
+
 # Audit events per second: two bound threads of denied opens, the daemon writing the audit file.
 bench_throughput() {
 	local mode rate n lost0 lost1 t0 t1 lines0 lines prev res want stall cfg=$W/daemon.json dpid
@@ -268,6 +308,7 @@ kernel_side() {
 	load
 	bench_bpfstats
 	bench_revocation
+	bench_sign_socket "$where"
 	bench_throughput
 	unload
 	[ "$where" = vm ] && bench_compile vm
@@ -283,7 +324,7 @@ if [ -n "$inside" ]; then
 fi
 
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (it loads BPF-LSM programs)" >&2; exit 1; }
-for b in "$KK" "$BB/kk-bench" "$BB/kk-revlat" "$BB/kk-evpipe"; do
+for b in "$KK" "$BB/kk-bench" "$BB/kk-revlat" "$BB/kk-evpipe" "$BB/kk-signlat"; do
 	[ -x "$b" ] || { echo "bench: $b is missing: run 'make bench'" >&2; exit 1; }
 done
 mkdir -p "$out"
@@ -292,6 +333,7 @@ fixtures
 log "policy compile time and the daemon's event pipeline on this machine"
 bench_compile host >"$raw"
 bench_pipeline host >>"$raw"
+bench_sign_work host >>"$raw"
 set +e
 msg=$("$KK" load 2>&1)
 rc=$?

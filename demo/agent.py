@@ -1,10 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The demo's trading agent: what an AI trading bot does, and what a compromised one tries.
 
-It runs bound to policies/trading-bot.json (kakunin-bpf run ... -- python3 - < agent.py) and
-reports each step on stdout. Once its certificate is revoked it can no longer even write to
-stdout, so its last outcome is its exit status: 13 (EACCES) when the trade was refused.
+It runs bound to demo/trading-bot.json (kakunin-bpf run ... -- python3 - < agent.py) and
+reports each step on stdout. Its trades are signed by the kakunin signer (it never holds its
+key) and the exchange checks the signature. Once its identity is revoked it can no longer even
+write to stdout, so its last outcome is its exit status: 42 when the signer refused with
+"revoked", 13 (EACCES) when the kernel refused the connection to the signer or the exchange.
+
+`python3 - stolen < agent.py`: the same code started outside the binding (a copy of the agent
+run by whoever stole it): it asks for a signature, is refused, and tries the trade unsigned.
 """
+import base64
 import json
 import os
 import socket
@@ -12,7 +18,10 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+
+import kakunin_signer
 
 EXCHANGE = "https://api.exchange.com:8443/trade"
 CA = "/data/market-feeds/exchange-ca.pem"
@@ -24,6 +33,8 @@ def step(n, what, fn):
         print(f"  [{n}] {what}: ALLOWED{': ' + result if result else ''}", flush=True)
     except OSError as e:
         print(f"  [{n}] {what}: DENIED ({os.strerror(e.errno) if e.errno else e})", flush=True)
+    except kakunin_signer.Refused as e:
+        print(f"  [{n}] {what}: REFUSED by the signer ({e.reason}: {e.why})", flush=True)
 
 
 def read_feed():
@@ -52,28 +63,61 @@ def shell():
     return "shell ran!"
 
 
-def trade():
+def post(body, headers):
     ctx = ssl.create_default_context(cafile=CA)
-    body = json.dumps({"side": "buy", "symbol": "BTC", "qty": 0.1}).encode()
-    req = urllib.request.Request(EXCHANGE, data=body, method="POST")
-    with urllib.request.urlopen(req, context=ctx, timeout=5) as r:
-        return r.read().decode().strip()
+    req = urllib.request.Request(EXCHANGE, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=5) as r:
+            return r.read().decode().strip()
+    except urllib.error.HTTPError as e:
+        return f"HTTP {e.code} {e.read().decode().strip()}"
 
+
+def trade(qty=0.1):
+    """Sign the order with the signer, send the signed bytes with the JWS; return the reply."""
+    reply = kakunin_signer.sign("trade", {"side": "buy", "symbol": "BTC", "qty": qty})
+    jws = reply["jws"]
+    body = base64.urlsafe_b64decode(jws.split(".")[1] + "==")  # the canonical order
+    with open("/data/positions/last-trade.jws", "w") as f:
+        f.write(jws)
+    return f"signed (risk {reply['risk']:.2f}); exchange: " + post(
+        body, dict(reply["headers"], **{"Content-Type": "application/json"}))
+
+
+if sys.argv[1:] == ["stolen"]:
+    try:
+        trade()
+    except kakunin_signer.Refused as e:
+        print(f"  signer: refused ({e.reason}: {e.why})", flush=True)
+    body = json.dumps({"side": "buy", "symbol": "BTC", "qty": 0.1}).encode()
+    print("  unsigned trade, exchange: " + post(body, {"Content-Type": "application/json"}),
+          flush=True)
+    sys.exit(0)
 
 step(1, "read /data/market-feeds/prices.csv", read_feed)
 step(1, "write /data/positions/btc.json", write_position)
 step(2, "read /secrets/api-key.json", steal_key)
+step(2, "read the signer's key /etc/kakunin/keys/demo-agent.key",
+     lambda: open("/etc/kakunin/keys/demo-agent.key").read())
 step(2, "connect 169.254.169.254 (cloud metadata)", metadata)
 step(2, "exec /bin/sh", shell)
-step(3, "submit a trade to api.exchange.com", trade)
+for i in range(5):
+    step(3, f"trade {i + 1}: buy 0.1 BTC", trade)
 print("  (agent waits for its next trading round)", flush=True)
 while not os.path.exists("/data/market-feeds/next-round"):
     time.sleep(0.1)
+# Compromised: ten times its usual size, within the policy's scope (qty <= 5).
+try:
+    print("  [4] trade 6: buy 1.0 BTC: " + trade(1.0), flush=True)
+except kakunin_signer.Refused as e:
+    print(f"  [4] trade 6: buy 1.0 BTC: REFUSED by the signer ({e.reason}: {e.why})", flush=True)
+# (The signer revoked the identity and stopped this process; the demo resumes it.)
 try:
     trade()
     sys.exit(0)
+except kakunin_signer.Refused as e:
+    sys.exit(42 if e.reason == "revoked" else 1)
+except kakunin_signer.SignerError as e:
+    sys.exit(13 if "Permission denied" in str(e) else 1)
 except OSError as e:
     sys.exit(e.errno or 1)
-except Exception as e:  # urllib wraps the socket error
-    reason = getattr(e, "reason", None)
-    sys.exit(getattr(reason, "errno", None) or 1)

@@ -2,11 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # demo.sh — `make demo`: the trading-bot story, end to end, narrated. A throwaway CA issues a
-# certificate for trading_bot_v2 (pinning the hash of policies/trading-bot.json, with an OCSP
-# URL); kakunin-bpf is loaded and its daemon started; a small Python agent runs bound to the
-# shipped policy and tries what an honest bot does and what a compromised one would; then its
-# certificate is revoked and its next trade is refused at once; the audit stream is shown and
-# its hash chain verified.
+# certificate for trading_bot_v2 (pinning the hash of demo/trading-bot.json: the shipped
+# policies/trading-bot.json plus the signer's socket and an "actions" section; with an OCSP
+# URL); kakunin-bpf is loaded, its daemon and its signer started (the agent's key is the
+# signer's, never the agent's); a small Python agent runs bound to that policy and tries what
+# an honest bot does and what a compromised one would. Its trades are signed and the exchange
+# checks each signature with python3-cryptography (demo/jws_verify.py), not with our code; a
+# copy of the agent started outside the binding gets no signature and its unsigned trade is
+# refused; a trade ten times the usual size is refused by the signer, which revokes the
+# identity in the kernel; the CA then revokes the certificate and `kakunin-bpf verify` of an
+# earlier signature says so via OCSP; the audit stream is shown and its hash chain verified.
 #
 # Runs natively where this kernel runs BPF-LSM programs (as root); otherwise the same script
 # runs inside the test VM of scripts/vmtest.sh, with the guest clock set inside the policy's
@@ -15,7 +20,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KK=$top/build/kakunin-bpf
-POLICY=$top/policies/trading-bot.json
+POLICY=$top/demo/trading-bot.json
 W=${KAKUNIN_DEMO_DIR:-/tmp/kakunin-demo}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -43,6 +48,7 @@ fi
 cleanup() {
 	[ -n "${AGENT:-}" ] && kill "$AGENT" 2>/dev/null
 	[ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null
+	[ -n "${SIGNER:-}" ] && kill "$SIGNER" 2>/dev/null
 	[ -n "${EXCH:-}" ] && kill "$EXCH" 2>/dev/null
 	[ -n "${OCSP:-}" ] && kill "$OCSP" 2>/dev/null
 	wait 2>/dev/null
@@ -55,7 +61,7 @@ cd "$W"
 
 say "0. A throwaway CA issues trading_bot_v2's certificate (openssl CLI)"
 hash=$("$KK" policy check --offline "$POLICY" | sed 's/.* hash //')
-note "policy hash of policies/trading-bot.json: $hash (pinned in the certificate)"
+note "policy hash of demo/trading-bot.json: $hash (pinned in the certificate)"
 cat >ca/ca.cnf <<CNF
 [ca]
 default_ca = d
@@ -104,12 +110,14 @@ printf 'time,symbol,price\n2026-06-15T14:33Z,BTC,65000\n2026-06-15T14:34Z,BTC,65
 cp ca/ca.pem /data/market-feeds/exchange-ca.pem
 echo '{"exchange_api_key": "sk-live-DO-NOT-LEAK"}' >/secrets/api-key.json
 cp /etc/hosts hosts && echo "127.0.0.1 api.exchange.com" >>hosts && mount --bind hosts /etc/hosts
-python3 "$top/demo/exchange.py" exchange.pem exchange.key >exchange.log 2>&1 &
+# Debian's python3 and python3-cryptography: the receiver's own, independent check.
+/usr/bin/python3 "$top/demo/exchange.py" exchange.pem exchange.key ca/ca.pem >exchange.log 2>&1 &
 EXCH=$!
 openssl ocsp -index ca/index.txt -port 8888 -rsigner ocsp.pem -rkey ocsp.key -CA ca/ca.pem \
 	-nmin 5 >ocsp.log 2>&1 &
 OCSP=$!
-note "api.exchange.com -> 127.0.0.1:8443 (HTTPS), OCSP responder on 127.0.0.1:8888"
+note "api.exchange.com -> 127.0.0.1:8443 (HTTPS; it fills only orders signed by an agent of"
+note "the demo CA), OCSP responder on 127.0.0.1:8888"
 
 say "Loading kakunin-bpf and starting its daemon (audit file, OCSP polling)"
 "$KK" load
@@ -119,32 +127,83 @@ DAEMON=$!
 for _ in $(seq 100); do [ -S events.sock ] && break; sleep 0.05; done
 sleep 1
 
-say "1-3. The agent runs bound to policies/trading-bot.json (kakunin-bpf run)"
+say "The signer holds the agent's key; the agent never sees it"
+# The key-custody directory: in this private mount namespace a tmpfs, so the key never reaches
+# the disk; the kernel refuses everything under /etc/kakunin/keys to every bound task.
+mkdir -p /etc/kakunin/keys
+mount -t tmpfs -o mode=0700 kakunin-demo-keys /etc/kakunin/keys
+install -m 0600 agent.key /etc/kakunin/keys/demo-agent.key
+rm -f agent.key
+cat >signer.json <<JSON
+{"socket": "/run/kakunin-signer/signer.sock", "ca": "$W/ca/ca.pem",
+ "agents": [{"certificate": "$W/agent.pem", "key": "/etc/kakunin/keys/demo-agent.key",
+             "policy": "$POLICY"}]}
+JSON
+mkdir -p -m 0755 /run/kakunin-signer
+"$KK" signer --config signer.json >signer.log 2>&1 &
+SIGNER=$!
+for _ in $(seq 200); do [ -S /run/kakunin-signer/signer.sock ] && break; sleep 0.05; done
+note "kakunin-bpf signer: key /etc/kakunin/keys/demo-agent.key (0600), socket /run/kakunin-signer/signer.sock"
+# The Python client (clients/python, standard library only), where the bound agent may read it.
+mount -t tmpfs kakunin-demo-lib /usr/local/share
+mkdir -p /usr/local/share/kakunin-bpf/python
+cp "$top/clients/python/kakunin_signer.py" /usr/local/share/kakunin-bpf/python/
+export PYTHONPATH=/usr/local/share/kakunin-bpf/python
+
+say "1-3. The agent runs bound to demo/trading-bot.json (kakunin-bpf run); its trades are signed"
 "$KK" run --cert agent.pem --ca ca/ca.pem --policy "$POLICY" --region eu-west-1 -- \
 	python3 - <"$top/demo/agent.py" >agent.out 2>&1 &
 AGENT=$!
-for _ in $(seq 600); do grep -q "waits for its next" agent.out 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 900); do grep -q "waits for its next" agent.out 2>/dev/null && break; sleep 0.1; done
 cat agent.out
 "$KK" status | sed -n '3,4p' | sed 's/^/   /'
+cp /data/positions/last-trade.jws earlier.jws
+note "a receiver checks the last signature with kakunin-bpf verify (chain, OCSP, freshness):"
+"$KK" verify --ca ca/ca.pem --ocsp --max-age 600 earlier.jws | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+print(f"   valid: {v[\"valid\"]}, agent {v[\"agent_id\"]}, serial {v[\"serial\"]}, action {v[\"action\"]}")'
 
-say "4. The certificate is revoked (a leaked key, say); the agent's next trade"
-# --no-stop: revoke would stop the agent (SIGSTOP) by default; here it runs on, to show that
-# its very next trade is refused.
-"$KK" revoke --serial "$serial" --reason "demo: API key leaked" --no-stop
+say "3b. The agent's code, stolen and run outside the binding: no signature, no trade"
+python3 - stolen <"$top/demo/agent.py" 2>&1 | sed 's/^ */   /'
+
+say "4. Compromised: the agent trades ten times its usual size"
 touch /data/market-feeds/next-round
+for _ in $(seq 300); do
+	"$KK" status --json | grep -q '"state": *"revoked"' && break
+	sleep 0.1
+done
+sleep 0.5
+grep '^  \[4\]' agent.out || true
+"$KK" status | sed -n '3,4p' | sed 's/^/   /'
+note "the signer refused and revoked the identity in the kernel (reason behavioral_anomaly);"
+note "the agent's processes were stopped. Resumed, it asks for one more signature:"
+kill -CONT "$AGENT" 2>/dev/null || true
 set +e
 wait "$AGENT"
 rc=$?
 set -e
 AGENT=
-if [ "$rc" = 13 ]; then
-	note "the next trade was refused at once: EACCES (the agent exited 13; after the revocation"
-	note "it could not even write to its own stdout)"
-else
-	note "UNEXPECTED: the agent's next trade ended with status $rc"
-fi
+case "$rc" in
+13) note "refused by the kernel: EACCES (exit 13): a revoked agent cannot even reach the signer" ;;
+42) note "refused by the signer: revoked (exit 42)" ;;
+*) note "UNEXPECTED: the agent's last signing attempt ended with status $rc" ;;
+esac
 
-say "5. The audit stream of this run (JSON lines, hash-chained)"
+say "5. The CA revokes the certificate; a signature issued before is no longer accepted"
+openssl ca -config ca/ca.cnf -revoke agent.pem -crl_reason keyCompromise 2>/dev/null
+kill "$OCSP" && wait "$OCSP" 2>/dev/null || true
+openssl ocsp -index ca/index.txt -port 8888 -rsigner ocsp.pem -rkey ocsp.key -CA ca/ca.pem \
+	-nmin 5 >>ocsp.log 2>&1 &
+OCSP=$!
+sleep 1
+set +e
+"$KK" verify --ca ca/ca.pem --ocsp --max-age 600 earlier.jws 2>&1 | sed 's/^/   /'
+vrc=${PIPESTATUS[0]}
+set -e
+note "kakunin-bpf verify exited $vrc"
+
+say "6. The audit stream of this run (JSON lines, hash-chained)"
 sleep 1.2
 kill -TERM "$DAEMON" && wait "$DAEMON" 2>/dev/null || true
 DAEMON=
@@ -156,11 +215,13 @@ for line in open(sys.argv[1]):
         continue
     what = e.get("action") or {}
     target = what.get("path") or what.get("exec") or (
-        f'{what["address"]}:{what["port"]}' if "address" in what else "")
+        f'{what["address"]}:{what["port"]}' if "address" in what else "") or what.get("type", "")
     print(f'   #{e["seq"]:<3} {e["timestamp"]} {e["event_type"]:<15} {e.get("agent_id") or "-":<15} '
           f'{e.get("hook", ""):<20} {target:<28} {e.get("reason", "")}')
 PY
 note "one line in full:"
 grep -m1 '"/secrets/api-key.json"' audit.jsonl | sed 's/^/   /'
+note "the signer's refusal:"
+grep -m1 '"event_type":"action.refused"' audit.jsonl | sed 's/^/   /'
 "$KK" audit verify audit.jsonl | sed 's/^/   /'
-[ "$rc" = 13 ]
+{ [ "$rc" = 13 ] || [ "$rc" = 42 ]; } && [ "$vrc" = 1 ]

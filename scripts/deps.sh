@@ -11,7 +11,7 @@ packages=(
 	libsystemd-dev
 	pkg-config libclang-rt-14-dev
 	# tests (host and VM share the host's root)
-	bats openssl python3 python3-yaml liburing-dev groff-base
+	bats openssl python3 python3-yaml python3-cryptography liburing-dev groff-base
 	# tests/kernel/oci.bats: the OCI runtime the hook is tested with
 	runc
 	# test VM: qemu, the initramfs and the kernel package download
