@@ -108,16 +108,21 @@ while not os.path.exists("/data/market-feeds/next-round"):
     time.sleep(0.1)
 # Compromised: ten times its usual size, within the policy's scope (qty <= 5).
 try:
-    print("  [4] trade 6: buy 1.0 BTC: " + trade(1.0), flush=True)
+    outcome = trade(1.0)
 except kakunin_signer.Refused as e:
-    print(f"  [4] trade 6: buy 1.0 BTC: REFUSED by the signer ({e.reason}: {e.why})", flush=True)
-# (The signer revoked the identity and stopped this process; the demo resumes it.)
+    outcome = f"REFUSED by the signer ({e.reason}: {e.why})"
+try:
+    print("  [4] trade 6: buy 1.0 BTC: " + outcome, flush=True)
+except OSError:
+    pass  # revoked: not even its stdout is writable any more (the audit stream has it)
+# (The signer revoked the identity and stopped this process; the demo resumes it.) Exit with
+# os._exit: a revoked process cannot flush its stdout, and Python would exit 120 for that.
 try:
     trade()
-    sys.exit(0)
+    os._exit(0)
 except kakunin_signer.Refused as e:
-    sys.exit(42 if e.reason == "revoked" else 1)
+    os._exit(42 if e.reason == "revoked" else 1)
 except kakunin_signer.SignerError as e:
-    sys.exit(13 if "Permission denied" in str(e) else 1)
+    os._exit(13 if "Permission denied" in str(e) else 1)
 except OSError as e:
-    sys.exit(e.errno or 1)
+    os._exit(e.errno or 1)
