@@ -2,15 +2,19 @@
 """The demo's trading agent: what an AI trading bot does, and what a compromised one tries.
 
 It runs bound to demo/trading-bot.json (kakunin-bpf run ... -- python3 - < agent.py) and
-reports each step on stdout. Its trades are signed by the kakunin signer (it never holds its
-key) and the exchange checks the signature. Once its identity is revoked it can no longer even
-write to stdout, so its last outcome is its exit status: 42 when the signer refused with
+reports each step on stdout. Its trades are signed by the kakunin signer and sent through the
+kakunin egress, which speaks mutual TLS to the exchange as the agent (it never holds its key);
+the exchange checks both the TLS client certificate and the signature. Once its identity is
+revoked it can no longer even write to stdout, so its last outcome is its exit status: 42 when the signer refused with
 "revoked", 13 (EACCES) when the kernel refused the connection to the signer or the exchange.
 
 `python3 - stolen < agent.py`: the same code started outside the binding (a copy of the agent
-run by whoever stole it): it asks for a signature, is refused, and tries the trade unsigned.
+run by whoever stole it): it asks for a signature, is refused, tries the trade unsigned through
+the egress (refused: the kernel does not attest it) and straight to the exchange (no client
+certificate, no TLS handshake).
 """
 import base64
+import http.client
 import json
 import os
 import socket
@@ -23,7 +27,8 @@ import urllib.request
 
 import kakunin_signer
 
-EXCHANGE = "https://api.exchange.com:8443/trade"
+EGRESS = "http://127.0.0.1:18443/trade"  # the kakunin egress: plain HTTP in, mTLS out
+EXCHANGE = "https://api.exchange.com:8443/trade"  # the same exchange, directly
 CA = "/data/market-feeds/exchange-ca.pem"
 
 
@@ -63,14 +68,21 @@ def shell():
     return "shell ran!"
 
 
-def post(body, headers):
-    ctx = ssl.create_default_context(cafile=CA)
-    req = urllib.request.Request(EXCHANGE, data=body, method="POST", headers=headers)
+def direct():
+    socket.create_connection(("api.exchange.com", 8443), timeout=2).close()
+    return "reached the exchange around the egress!"
+
+
+def post(body, headers, url=EGRESS):
+    ctx = ssl.create_default_context(cafile=CA) if url.startswith("https") else None
+    req = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(req, context=ctx, timeout=5) as r:
             return r.read().decode().strip()
     except urllib.error.HTTPError as e:
         return f"HTTP {e.code} {e.read().decode().strip()}"
+    except (urllib.error.URLError, ConnectionError, http.client.HTTPException, ssl.SSLError) as e:
+        return f"no answer ({getattr(e, 'reason', None) or e!r})"
 
 
 def trade(qty=0.1):
@@ -90,8 +102,9 @@ if sys.argv[1:] == ["stolen"]:
     except kakunin_signer.Refused as e:
         print(f"  signer: refused ({e.reason}: {e.why})", flush=True)
     body = json.dumps({"side": "buy", "symbol": "BTC", "qty": 0.1}).encode()
-    print("  unsigned trade, exchange: " + post(body, {"Content-Type": "application/json"}),
-          flush=True)
+    hdr = {"Content-Type": "application/json"}
+    print("  unsigned trade through the egress: " + post(body, hdr), flush=True)
+    print("  unsigned trade straight to the exchange: " + post(body, hdr, EXCHANGE), flush=True)
     sys.exit(0)
 
 step(1, "read /data/market-feeds/prices.csv", read_feed)
@@ -101,6 +114,7 @@ step(2, "read the signer's key /etc/kakunin/keys/demo-agent.key",
      lambda: open("/etc/kakunin/keys/demo-agent.key").read())
 step(2, "connect 169.254.169.254 (cloud metadata)", metadata)
 step(2, "exec /bin/sh", shell)
+step(2, "connect api.exchange.com:8443 directly, around the egress", direct)
 for i in range(5):
     step(3, f"trade {i + 1}: buy 0.1 BTC", trade)
 print("  (agent waits for its next trading round)", flush=True)

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""A local HTTPS "exchange" for the demo: accepts POST /trade on 127.0.0.1:8443 only with a
-valid agent signature (X-Agent-Signature: a JWS over the exact body), checked by
-demo/jws_verify.py with python3-cryptography against the agents' CA: not with kakunin's code.
+"""A local HTTPS "exchange" for the demo on 127.0.0.2:8443 (api.exchange.com). Like a real
+exchange API it requires mutual TLS: only a client certificate of the agents' CA completes the
+handshake (the kakunin egress presents the agent's, with the key the agent never holds). It then
+fills POST /trade only with a valid agent signature (X-Agent-Signature: a JWS over the exact
+body) whose agent is the TLS client's CN, checked by demo/jws_verify.py with python3-cryptography
+against the agents' CA: not with kakunin's code.
 
 usage: exchange.py CERT KEY AGENT_CA
 """
@@ -33,8 +36,13 @@ class Exchange(http.server.BaseHTTPRequestHandler):
             claims = jws_verify.verify(sig, AGENT_CA, payload=body)
         except jws_verify.Refused as e:
             return self.reply(403, {"status": "refused", "why": str(e)})
+        # The TLS client (mTLS, verified by the handshake) must be the agent that signed.
+        peer = dict(rdn[0] for rdn in self.connection.getpeercert()["subject"])
+        if peer.get("commonName") != claims["agent_id"]:
+            return self.reply(403, {"status": "refused", "why": "signer is not the TLS client"})
         self.reply(200, {"status": "filled", "order": json.loads(body),
-                         "agent": claims["agent_id"], "serial": claims["kid"]})
+                         "agent": claims["agent_id"], "tls_client": peer["commonName"],
+                         "serial": claims["kid"]})
 
     def log_message(self, fmt, *args):
         print("  exchange: " + fmt % args, flush=True)
@@ -43,8 +51,10 @@ class Exchange(http.server.BaseHTTPRequestHandler):
 cert, key = sys.argv[1], sys.argv[2]
 with open(sys.argv[3], "rb") as f:
     AGENT_CA = f.read()
-srv = http.server.HTTPServer(("127.0.0.1", 8443), Exchange)
+srv = http.server.ThreadingHTTPServer(("127.0.0.2", 8443), Exchange)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
+ctx.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: no client certificate, no handshake
+ctx.load_verify_locations(sys.argv[3])
 srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 srv.serve_forever()

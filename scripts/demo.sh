@@ -3,12 +3,14 @@
 #
 # demo.sh — `make demo`: the trading-bot story, end to end, narrated. A throwaway CA issues a
 # certificate for trading_bot_v2 (with an OCSP URL) for demo/trading-bot.json: the shipped
-# policies/trading-bot.json plus the signer's socket and an "actions" section; kakunin-bpf is loaded, its daemon and its signer started (the agent's key is the
-# signer's, never the agent's); a small Python agent runs bound to that policy and tries what
-# an honest bot does and what a compromised one would. Its trades are signed and the exchange
-# checks each signature with python3-cryptography (demo/jws_verify.py), not with our code; a
-# copy of the agent started outside the binding gets no signature and its unsigned trade is
-# refused; a trade ten times the usual size is refused by the signer, which revokes the
+# policies/trading-bot.json plus the signer's socket, an "actions" and an "egress" section;
+# kakunin-bpf is loaded, its daemon, signer and egress started (the agent's key is theirs,
+# never the agent's); a small Python agent runs bound to that policy and tries what an honest
+# bot does and what a compromised one would. Its trades are signed and sent through the egress,
+# which speaks mutual TLS to the exchange as the agent; the exchange requires the client
+# certificate and checks each signature with python3-cryptography (demo/jws_verify.py), not with
+# our code; the agent cannot reach the exchange around the egress; a copy of the agent started
+# outside the binding gets no signature, no egress and no TLS handshake; a trade ten times the usual size is refused by the signer, which revokes the
 # identity in the kernel; the CA then revokes the certificate and `kakunin-bpf verify` of an
 # earlier signature says so via OCSP; the audit stream is shown and its hash chain verified.
 #
@@ -48,6 +50,7 @@ cleanup() {
 	[ -n "${AGENT:-}" ] && kill "$AGENT" 2>/dev/null
 	[ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null
 	[ -n "${SIGNER:-}" ] && kill "$SIGNER" 2>/dev/null
+	[ -n "${EGRESS:-}" ] && kill "$EGRESS" 2>/dev/null
 	[ -n "${EXCH:-}" ] && kill "$EXCH" 2>/dev/null
 	[ -n "${OCSP:-}" ] && kill "$OCSP" 2>/dev/null
 	wait 2>/dev/null
@@ -110,15 +113,15 @@ printf 'time,symbol,price\n2026-06-15T14:33Z,BTC,65000\n2026-06-15T14:34Z,BTC,65
 	>/data/market-feeds/prices.csv
 cp ca/ca.pem /data/market-feeds/exchange-ca.pem
 echo '{"exchange_api_key": "sk-live-DO-NOT-LEAK"}' >/secrets/api-key.json
-cp /etc/hosts hosts && echo "127.0.0.1 api.exchange.com" >>hosts && mount --bind hosts /etc/hosts
+cp /etc/hosts hosts && echo "127.0.0.2 api.exchange.com" >>hosts && mount --bind hosts /etc/hosts
 # Debian's python3 and python3-cryptography: the receiver's own, independent check.
 /usr/bin/python3 "$top/demo/exchange.py" exchange.pem exchange.key ca/ca.pem >exchange.log 2>&1 &
 EXCH=$!
 openssl ocsp -index ca/index.txt -port 8888 -rsigner ocsp.pem -rkey ocsp.key -CA ca/ca.pem \
 	-nmin 5 >ocsp.log 2>&1 &
 OCSP=$!
-note "api.exchange.com -> 127.0.0.1:8443 (HTTPS; it fills only orders signed by an agent of"
-note "the demo CA), OCSP responder on 127.0.0.1:8888"
+note "api.exchange.com -> 127.0.0.2:8443 (HTTPS with client certificates of the demo CA only;"
+note "it fills only orders signed by the agent that is the TLS client), OCSP on 127.0.0.1:8888"
 
 say "Loading kakunin-bpf and starting its daemon (audit file, OCSP polling)"
 "$KK" load
@@ -145,20 +148,27 @@ mkdir -p -m 0755 /run/kakunin-signer
 SIGNER=$!
 for _ in $(seq 200); do [ -S /run/kakunin-signer/signer.sock ] && break; sleep 0.05; done
 note "kakunin-bpf signer: key /etc/kakunin/keys/demo-agent.key (0600), socket /run/kakunin-signer/signer.sock"
+"$KK" egress --config signer.json >egress.log 2>&1 &
+EGRESS=$!
+# Listening on 127.0.0.1:18443 (0x480B)? Not probed by connecting: that would be a refusal.
+for _ in $(seq 200); do grep -q '0100007F:480B 00000000:0000 0A' /proc/net/tcp && break; sleep 0.05; done
+note "kakunin-bpf egress: 127.0.0.1:18443 -> api.exchange.com:8443, mutual TLS as the agent with"
+note "the same key; the kernel attests each caller and refuses the agent the exchange directly"
 # The Python client (clients/python, standard library only), where the bound agent may read it.
 mount -t tmpfs kakunin-demo-lib /usr/local/share
 mkdir -p /usr/local/share/kakunin-bpf/python
 cp "$top/clients/python/kakunin_signer.py" /usr/local/share/kakunin-bpf/python/
 export PYTHONPATH=/usr/local/share/kakunin-bpf/python
 
-say "1-3. The agent runs bound to demo/trading-bot.json (kakunin-bpf run); its trades are signed"
+say "1-3. The agent runs bound to demo/trading-bot.json (kakunin-bpf run); its trades are signed and go out through the egress"
 "$KK" run --cert agent.pem --ca ca/ca.pem --policy "$POLICY" --region eu-west-1 -- \
 	python3 - <"$top/demo/agent.py" >agent.out 2>&1 &
 AGENT=$!
 for _ in $(seq 900); do grep -q "waits for its next" agent.out 2>/dev/null && break; sleep 0.1; done
 cat agent.out
 "$KK" status | grep -E '^ *BIND|trading_bot_v2' | sed 's/^ */   /'
-note "the exchange's log (it checks each X-Agent-Signature with python3-cryptography):"
+note "the exchange's log (mutual TLS as trading_bot_v2; each X-Agent-Signature checked with"
+note "python3-cryptography):"
 sed 's/^ */   /' exchange.log
 cp /data/positions/last-trade.jws earlier.jws
 note "a receiver checks the last signature with kakunin-bpf verify (chain, OCSP, freshness):"
@@ -167,7 +177,7 @@ import json, sys
 v = json.load(sys.stdin)
 print("   valid: %s, agent %s, serial %s, action %s" % (v["valid"], v["agent_id"], v["serial"], v["action"]))'
 
-say "3b. The agent's code, stolen and run outside the binding: no signature, no trade"
+say "3b. The agent's code, stolen and run outside the binding: no signature, no egress, no TLS"
 python3 - stolen <"$top/demo/agent.py" 2>&1 | sed 's/^ */   /'
 
 say "4. Compromised: the agent trades ten times its usual size"
@@ -222,13 +232,15 @@ for line in open(sys.argv[1]):
     if e["event_type"] == "action.allowed":
         continue
     what = e.get("action") or {}
-    target = what.get("path") or what.get("exec") or (
+    target = what.get("path") or what.get("exec") or what.get("upstream") or (
         f'{what["address"]}:{what["port"]}' if "address" in what else "") or what.get("type", "")
     print(f'   #{e["seq"]:<3} {e["timestamp"]} {e["event_type"]:<15} {e.get("agent_id") or "-":<15} '
           f'{e.get("hook", ""):<20} {target:<28} {e.get("reason", "")}')
 PY
 note "one line in full:"
 grep -m1 '"/secrets/api-key.json"' audit.jsonl | sed 's/^/   /'
+note "a connection relayed by the egress:"
+grep -m1 '"event_type":"action.connected"' audit.jsonl | sed 's/^/   /'
 note "the signer's refusal:"
 grep -m1 '"event_type":"action.refused".*"reason":"behavioral_anomaly"' audit.jsonl | sed 's/^/   /'
 "$KK" audit verify audit.jsonl | sed 's/^/   /'
