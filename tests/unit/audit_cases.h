@@ -224,6 +224,7 @@ static bool case_fixed(struct audit_case *c, size_t i)
 		case 4:
 			kk_event_agent(&c->ev, KK_EV_AGENT_REVOKED, 2, 1, 77, s, s, s, s);
 			c->ev.ktime_ns = 5;
+			c->ev.uid = 0; /* not the uid the test runs as */
 			break;
 		default:
 			kk_event_lost(&c->ev, (uint32_t)i, s);
@@ -240,6 +241,7 @@ static bool case_fixed(struct audit_case *c, size_t i)
 		kk_event_agent(&c->ev, i % 2 ? KK_EV_ACTION_REFUSED : KK_EV_ACTION_SIGNED, 1, 1, 9,
 			       "agent-s", "0a0b", "v2", case_details[i / 2]);
 		c->ev.ktime_ns = 99;
+		c->ev.uid = 0;
 		return true;
 	}
 	i -= nd * 2;
@@ -282,9 +284,12 @@ static bool case_fixed(struct audit_case *c, size_t i)
 		return true;
 	case 25:
 		kk_event_lost(&c->ev, 0, NULL);
+		c->ev.ktime_ns = 5;
 		return true;
 	case 26:
 		kk_event_agent(&c->ev, KK_EV_AGENT_BOUND, 1, 1, 9, "", "", "", "");
+		c->ev.ktime_ns = 5;
+		c->ev.uid = 0;
 		return true;
 	case 27:
 		c->ev.type = KK_EV_AGENT_WARNING; /* an agent type without its strings */
