@@ -69,9 +69,8 @@ static void put_raw(struct w *w, const char *s, size_t n)
 }
 
 /* "key": — with the comma unless it opens its object. Keys here are plain literals. */
-static void put_key(struct w *w, const char *key)
+static void put_key_n(struct w *w, const char *key, size_t n)
 {
-	size_t n = strlen(key);
 	char *p = room(w, n + 4), *q = p;
 
 	if (!p)
@@ -85,6 +84,9 @@ static void put_key(struct w *w, const char *key)
 	*q++ = ':';
 	w->b->len += q - p;
 }
+
+/* The length of a literal key known at compile time: no strlen per member per event. */
+#define put_key(w, key) put_key_n((w), (key), __builtin_strlen(key))
 
 static void put_u64(struct w *w, const char *key, uint64_t v)
 {
@@ -127,7 +129,14 @@ static void put_esc(struct w *w, const char *s, size_t len, bool repair)
 		return;
 	*o++ = '"';
 	while (i < end) {
-		unsigned char c = u[i];
+		unsigned char c;
+
+		/* Most bytes are printable ASCII: copied in a tight loop. */
+		while (i < end && u[i] >= 0x20 && u[i] < 0x80 && !esc[u[i]])
+			*o++ = (char)u[i++];
+		if (i == end)
+			break;
+		c = u[i];
 
 		if (c >= 0x80 && repair) {
 			n = kk_utf8_seq_len(u + i, end - i);
