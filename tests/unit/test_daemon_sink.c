@@ -221,6 +221,31 @@ UNIT_TEST(lost_counts_by_reason)
 	CHECK_EQ_STR(kk_lost_reason(&w, buf, sizeof(buf)), "out of memory");
 }
 
+/* The account status reads: saved whole (renamed over), read back exactly, bad files refused. */
+UNIT_TEST(records_saved_and_read)
+{
+	struct kk_records r = { .pid = 42, .consumed = 1ull << 40, .written = (1ull << 40) - 6 },
+			  back;
+	char path[128];
+	FILE *f;
+
+	setup();
+	r.failed[KK_LOST_WRITE] = 1;
+	r.failed[KK_LOST_DECODE] = 2;
+	r.failed[KK_LOST_FORMAT] = 3;
+	snprintf(path, sizeof(path), "%s/%s", dir, KK_RECORDS_FILE);
+	CHECK_EQ_INT(kk_records_load(path, &back), -ENOENT);
+	CHECK_EQ_INT(kk_records_save(path, &r), 0);
+	CHECK_EQ_INT(kk_records_load(path, &back), 0);
+	CHECK(!memcmp(&r, &back, sizeof(r)));
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs("pid=1 consumed=2\n", f);
+	fclose(f);
+	CHECK_EQ_INT(kk_records_load(path, &back), -EINVAL);
+	teardown();
+}
+
 int main(void)
 {
 	/* As the daemon does: a write past the limit fails with EFBIG instead of killing us. */
@@ -231,6 +256,7 @@ int main(void)
 	UNIT_RUN(lines_past_the_bound_are_refused_and_not_chained);
 	UNIT_RUN(burst_past_the_bound_is_written_when_writing_works);
 	UNIT_RUN(lost_counts_by_reason);
+	UNIT_RUN(records_saved_and_read);
 	setrlimit(RLIMIT_FSIZE, &fsize_before);
 	return unit_done();
 }
