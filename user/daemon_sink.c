@@ -163,6 +163,8 @@ bool kk_sink_event(struct kk_sink *s, const struct kk_event *ev, uint64_t seq,
 	start = s->q.len;
 	/* The line is made where it is written from: no copy, no allocation once grown. */
 	err = kk_event_line(&s->q, ev, seq, c, who);
+	if (!err && !kk_event_line_utf8(ev, s->q.buf + start, s->q.len - start))
+		err = -EILSEQ; /* DESIGN.md promises lines of UTF-8 */
 	if (!err) {
 		err = kk_obuf_grow(&s->q, KK_AUDIT_SEAL_LEN + 1);
 		len = s->q.len - start;

@@ -123,15 +123,15 @@ static void kernel_counters(struct kk_prom *p, const struct kk_status *s)
 /* The daemon's account of the records it consumed, as it last saved it (loss.h). */
 static void records(struct kk_prom *p, const struct kk_status *s)
 {
-	const char *f = "kakunin_daemon_records_failed_total";
+	const char *f = "kakunin_consumer_records_failed_total";
 	unsigned int i;
 
 	if (!s->has_records)
 		return;
-	counter(p, "kakunin_daemon_records_consumed_total",
+	counter(p, "kakunin_consumer_records_consumed_total",
 		"Records the daemon took from the event ring (saved once a second).",
 		s->records.consumed);
-	counter(p, "kakunin_daemon_records_written_total",
+	counter(p, "kakunin_consumer_records_written_total",
 		"Records the daemon took from the event ring and wrote to the audit file.",
 		s->records.written);
 	kk_prom_family(p, f, "counter",

@@ -46,7 +46,7 @@ struct kk_who {
 
 /*
  * The event as one JSON line (DESIGN.md's schema) without the newline; who may be NULL.
- * Caller frees; NULL on allocation failure, or -EILSEQ of kk_event_line (errno not set).
+ * Caller frees; NULL on allocation failure.
  */
 char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
 		    const struct kk_who *who);
@@ -63,11 +63,17 @@ int kk_obuf_grow(struct kk_obuf *b, size_t n);
 /*
  * The daemon's form of kk_event_json (output_line.c): the event's JSON object appended to b
  * without its closing brace ("{" and the members), for the audit chain to add its own. The
- * same bytes cJSON printed of the event before (tests/unit/test_audit_line.c). 0; -ENOMEM;
- * -EILSEQ (a signer event's details that are not valid UTF-8). On error b->len is unchanged.
+ * same bytes cJSON printed of the event before (tests/unit/test_audit_line.c). 0, or -ENOMEM
+ * with b->len unchanged.
  */
 int kk_event_line(struct kk_obuf *b, const struct kk_event *ev, uint64_t seq,
 		  const struct kk_clock *c, const struct kk_who *who);
+/*
+ * Whether the line kk_event_line made of ev is valid UTF-8, as an audit line must be: only a
+ * signer event's details are printed as they came (cJSON passes invalid bytes through), so only
+ * those are checked.
+ */
+bool kk_event_line_utf8(const struct kk_event *ev, const char *line, size_t len);
 /* The event as one readable text line without the newline; caller frees. */
 char *kk_event_text(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,
 		    const struct kk_who *who);

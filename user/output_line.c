@@ -360,7 +360,7 @@ static void put_action(struct w *w, const struct kk_event *ev)
  * string (signer.c). What was to be signed goes into "action" ({type, payload_sha256, fields}),
  * the decision's members after it at the top, in their order; details that are not a JSON
  * object are the "reason" text. Rare events: cJSON parses the details and prints each value.
- * The details are printed as cJSON prints them, invalid UTF-8 too: the caller checks the line.
+ * The details are printed as cJSON prints them, invalid UTF-8 too (kk_event_line_utf8).
  */
 static void put_signer(struct w *w, const char *details)
 {
@@ -488,12 +488,17 @@ int kk_event_line(struct kk_obuf *b, const struct kk_event *ev, uint64_t seq,
 	}
 	put_opt(&w, "exe", kk_event_exe(ev));
 	put_opt(&w, "host", c->host[0] ? c->host : NULL);
-	/* The details printed as they came must still make a line of valid UTF-8. */
-	if (!w.err && signer && !kk_utf8_valid(b->buf + start, b->len - start))
-		w.err = -EILSEQ;
 	if (w.err)
 		b->len = start;
 	return w.err;
+}
+
+bool kk_event_line_utf8(const struct kk_event *ev, const char *line, size_t len)
+{
+	/* Every other string was made valid UTF-8 as it was printed. */
+	if (ev->type != KK_EV_ACTION_SIGNED && ev->type != KK_EV_ACTION_REFUSED)
+		return true;
+	return kk_utf8_valid(line, len);
 }
 
 char *kk_event_json(const struct kk_event *ev, uint64_t seq, const struct kk_clock *c,

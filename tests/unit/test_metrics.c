@@ -169,12 +169,12 @@ UNIT_TEST(records_families)
 	s.records.failed[KK_LOST_DECODE] = 1;
 	s.records.failed[KK_LOST_FORMAT] = 2;
 	kk_metrics_render(&p, &s, NULL);
-	CHECK(strstr(p.buf, "\nkakunin_daemon_records_consumed_total 10\n") != NULL);
-	CHECK(strstr(p.buf, "\nkakunin_daemon_records_written_total 7\n") != NULL);
-	CHECK(strstr(p.buf, "kakunin_daemon_records_failed_total{reason=\"write\"} 0\n"
-			    "kakunin_daemon_records_failed_total{reason=\"decode\"} 1\n"
-			    "kakunin_daemon_records_failed_total{reason=\"format\"} 2\n"
-			    "kakunin_daemon_records_failed_total{reason=\"memory\"} 0\n") != NULL);
+	CHECK(strstr(p.buf, "\nkakunin_consumer_records_consumed_total 10\n") != NULL);
+	CHECK(strstr(p.buf, "\nkakunin_consumer_records_written_total 7\n") != NULL);
+	CHECK(strstr(p.buf, "kakunin_consumer_records_failed_total{reason=\"write\"} 0\n"
+			    "kakunin_consumer_records_failed_total{reason=\"decode\"} 1\n"
+			    "kakunin_consumer_records_failed_total{reason=\"format\"} 2\n"
+			    "kakunin_consumer_records_failed_total{reason=\"memory\"} 0\n") != NULL);
 	kk_prom_free(&p);
 	free(counts);
 }
