@@ -69,7 +69,8 @@ static void put_raw(struct w *w, const char *s, size_t n)
 }
 
 /* "key": — with the comma unless it opens its object. Keys here are plain literals. */
-static void put_key_n(struct w *w, const char *key, size_t n)
+static inline __attribute__((always_inline)) void put_key_n(struct w *w, const char *key,
+							     size_t n)
 {
 	char *p = room(w, n + 4), *q = p;
 
@@ -88,7 +89,8 @@ static void put_key_n(struct w *w, const char *key, size_t n)
 /* The length of a literal key known at compile time: no strlen per member per event. */
 #define put_key(w, key) put_key_n((w), (key), __builtin_strlen(key))
 
-static void put_u64(struct w *w, const char *key, uint64_t v)
+static inline __attribute__((always_inline)) void put_u64(struct w *w, const char *key,
+							   uint64_t v)
 {
 	char d[24], *e = d + sizeof(d), *s = e, *p;
 
@@ -170,23 +172,26 @@ static void put_esc(struct w *w, const char *s, size_t len, bool repair)
 }
 
 /* A string made valid UTF-8 (bytes from the kernel, agents, the host name). */
-static void put_text(struct w *w, const char *key, const char *s, size_t len)
+static inline __attribute__((always_inline)) void put_text(struct w *w, const char *key,
+							    const char *s, size_t len)
 {
 	put_key(w, key);
 	put_esc(w, s, len, true);
 }
 
 /* A name of ours (hooks, reasons, types): ASCII already. */
-static void put_str(struct w *w, const char *key, const char *s)
+static inline __attribute__((always_inline)) void put_str(struct w *w, const char *key,
+							   const char *s)
 {
 	put_key(w, key);
-	put_esc(w, s, strlen(s), false);
+	put_esc(w, s, SIZE_MAX, false); /* to its NUL: put_esc's strnlen is the one scan */
 }
 
-static void put_opt(struct w *w, const char *key, const char *s)
+static inline __attribute__((always_inline)) void put_opt(struct w *w, const char *key,
+							   const char *s)
 {
 	if (s) {
-		put_text(w, key, s, strlen(s));
+		put_text(w, key, s, SIZE_MAX);
 		return;
 	}
 	put_key(w, key);
