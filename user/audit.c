@@ -4,12 +4,14 @@
  * verifier and resume share (see audit.h; the format is defined in docs/audit.md).
  *
  * The hash covers the bytes of the line as written with the hash member removed. The writer
- * prints the object with prev_hash by cJSON_PrintUnformatted, hashes those bytes, and splices
- * ,"hash":"<hex>" in before the closing brace. A verifier therefore never has to re-serialize
+ * prints the object with prev_hash (cJSON_PrintUnformatted, or the daemon's own printer:
+ * kk_audit_chain_seal), hashes those bytes, and splices ,"hash":"<hex>" in before the closing
+ * brace. A verifier therefore never has to re-serialize
  * JSON (number formatting differs between libraries and even cJSON versions): it cuts the fixed
  * 75-byte suffix off and hashes what is left, plus "}".
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,18 +44,31 @@ static int say(char *why, size_t wlen, int err, const char *fmt, ...)
 	return err;
 }
 
-/* SHA-256 of a[0..alen) followed by b[0..blen), as 64 lowercase hex digits and a NUL. */
+static EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/*
+ * SHA-256 of a[0..alen) followed by b[0..blen), as 64 lowercase hex digits and a NUL. The
+ * digest is fetched once and the context kept per thread: fetching and allocating them for
+ * every line cost more than hashing a line does.
+ */
 static int sha256_hex(const char *a, size_t alen, const char *b, size_t blen, char *out)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	static _Thread_local EVP_MD_CTX *ctx;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-		  EVP_DigestUpdate(ctx, a, alen) && EVP_DigestUpdate(ctx, b, blen) &&
-		  EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen * 2 == KK_AUDIT_HASH_HEX;
 
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
+	pthread_once(&once, sha256_fetch);
+	if (!ctx)
+		ctx = EVP_MD_CTX_new();
+	if (!ctx || !sha256_md || !EVP_DigestInit_ex2(ctx, sha256_md, NULL) ||
+	    !EVP_DigestUpdate(ctx, a, alen) || !EVP_DigestUpdate(ctx, b, blen) ||
+	    !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen * 2 != KK_AUDIT_HASH_HEX)
 		return -ENOMEM;
 	kk_hex_encode(md, mdlen, out); /* mdlen * 2 == KK_AUDIT_HASH_HEX */
 	return 0;
@@ -205,7 +220,9 @@ static char *chain_finish(struct kk_audit_chain *c, cJSON *o)
 	if (line) {
 		/* canon without its '}', then the hash member and the '}' again. */
 		memcpy(line, canon, len - 1);
-		snprintf(line + len - 1, SUFFIX_LEN + 1, "%s%s\"}", HASH_HEAD, hash);
+		memcpy(line + len - 1, HASH_HEAD, HASH_HEAD_LEN);
+		memcpy(line + len - 1 + HASH_HEAD_LEN, hash, KK_AUDIT_HASH_HEX);
+		memcpy(line + len - 1 + HASH_HEAD_LEN + KK_AUDIT_HASH_HEX, "\"}", 3);
 		memcpy(c->prev, hash, sizeof(hash));
 		c->lines++;
 	}
@@ -235,13 +252,35 @@ out:
 	return NULL;
 }
 
-char *kk_audit_chain_obj(struct kk_audit_chain *c, cJSON *o)
+#define PREV_HEAD ",\"prev_hash\":\""
+
+int kk_audit_chain_seal(struct kk_audit_chain *c, char *line, size_t *len)
 {
-	if (!c || !cJSON_IsObject(o)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return chain_finish(c, o);
+	char hash[KK_AUDIT_HASH_HEX + 1], *p = line + *len;
+	size_t n;
+	int err;
+
+	/* The canonical text: the object with prev_hash as its last member. */
+	memcpy(p, PREV_HEAD, sizeof(PREV_HEAD) - 1);
+	p += sizeof(PREV_HEAD) - 1;
+	memcpy(p, c->prev, KK_AUDIT_HASH_HEX);
+	p += KK_AUDIT_HASH_HEX;
+	memcpy(p, "\"}", 2);
+	n = p + 2 - line;
+	err = sha256_hex(line, n, "", 0, hash);
+	if (err)
+		return err;
+	/* Its closing brace becomes the hash member and the brace again. */
+	p = line + n - 1;
+	memcpy(p, HASH_HEAD, HASH_HEAD_LEN);
+	p += HASH_HEAD_LEN;
+	memcpy(p, hash, KK_AUDIT_HASH_HEX);
+	p += KK_AUDIT_HASH_HEX;
+	memcpy(p, "\"}", 2);
+	*len = p + 2 - line;
+	memcpy(c->prev, hash, sizeof(hash));
+	c->lines++;
+	return 0;
 }
 
 /* "hash" present, well formed, last, and written exactly as the suffix the writer puts. */

@@ -49,12 +49,15 @@ int kk_audit_chain_resume(struct kk_audit_chain *c, const char *path, char *why,
 char *kk_audit_chain_line(struct kk_audit_chain *c, const char *json);
 
 /*
- * The same for an object the caller built (the daemon's events): no parse and no duplicate
- * check, which are the caller's to guarantee (cJSON objects made member by member, no "hash"
- * or "prev_hash"); "prev_hash" is added to o. UTF-8 is still checked. NULL with errno.
+ * The same for an object the caller printed itself (the daemon's events, output.h's
+ * kk_event_line): line[0..*len) is "{" and its members, without the closing brace, in
+ * the form the verifier hashes (no whitespace, valid UTF-8, no "hash" or "prev_hash": the
+ * caller's to guarantee). Appends ,"prev_hash":"...", hashes, appends ,"hash":"..."} and
+ * advances the chain; line must have KK_AUDIT_SEAL_LEN bytes of room past *len, which
+ * becomes the line's length (no newline). 0, or -ENOMEM with the chain unchanged.
  */
-struct cJSON;
-char *kk_audit_chain_obj(struct kk_audit_chain *c, struct cJSON *o);
+#define KK_AUDIT_SEAL_LEN (14 + KK_AUDIT_HASH_HEX + 9 + KK_AUDIT_HASH_HEX + 2)
+int kk_audit_chain_seal(struct kk_audit_chain *c, char *line, size_t *len);
 
 /*
  * Check one line on its own (len bytes, without the newline; it needs no NUL terminator): a

@@ -154,6 +154,27 @@ static cJSON *hooks_json(const struct kk_hooks_cov *cov)
 	return o;
 }
 
+/*
+ * The daemon's account of the records it took from the ring (loss.h), null when no daemon ever
+ * saved one: consumed = written + the failed ones; the kernel's events_lost are the others.
+ */
+static cJSON *records_json(const struct kk_status *s)
+{
+	cJSON *o, *f;
+	unsigned int i;
+
+	if (!s->has_records)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "pid", s->records.pid);
+	cJSON_AddNumberToObject(o, "consumed", (double)s->records.consumed);
+	cJSON_AddNumberToObject(o, "written", (double)s->records.written);
+	f = cJSON_AddObjectToObject(o, "failed");
+	for (i = KK_LOST_WRITE; i < KK_LOST_KINDS; i++)
+		cJSON_AddNumberToObject(f, kk_lost_kind_name(i), (double)s->records.failed[i]);
+	return o;
+}
+
 /* The model as one JSON document; takes over s->revocations. */
 static cJSON *status_json(struct kk_status *s)
 {
@@ -175,6 +196,7 @@ static cJSON *status_json(struct kk_status *s)
 	ctr = cJSON_AddObjectToObject(o, "counters");
 	for (i = 0; i < KK_STAT_MAX; i++)
 		cJSON_AddNumberToObject(ctr, stat_names[i], (double)s->stats[i]);
+	cJSON_AddItemToObject(o, "daemon_records", records_json(s));
 	return o;
 }
 
@@ -225,6 +247,16 @@ static void print_text(const cJSON *s)
 	printf("\nrevocations: %d\n", cJSON_GetArraySize(cJSON_GetObjectItem(s, "revocations")));
 	printf("counters:");
 	cJSON_ArrayForEach (c, cJSON_GetObjectItem(s, "counters"))
+		printf(" %s=%.0f", c->string, c->valuedouble);
+	printf("\n");
+	b = cJSON_GetObjectItem(s, "daemon_records");
+	if (!cJSON_IsObject(b))
+		return;
+	printf("daemon records (pid %d): consumed=%.0f written=%.0f failed:",
+	       cJSON_GetObjectItem(b, "pid")->valueint,
+	       cJSON_GetObjectItem(b, "consumed")->valuedouble,
+	       cJSON_GetObjectItem(b, "written")->valuedouble);
+	cJSON_ArrayForEach (c, cJSON_GetObjectItem(b, "failed"))
 		printf(" %s=%.0f", c->string, c->valuedouble);
 	printf("\n");
 }

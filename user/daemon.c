@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include <cjson/cJSON.h>
 
 #include "bind.h"
 #include "consumer.h"
@@ -31,6 +30,7 @@
 #include "notify.h"
 #include "output.h"
 #include "revoke.h"
+#include "state.h"
 #include "daemon_watch.h"
 #include "who.h"
 
@@ -52,11 +52,13 @@ struct daemon {
 	struct kk_ocsp_poller *ocsp;
 	struct kk_crl_poller *crl;
 	struct kk_lost lost; /* records not written, not yet reported */
+	struct kk_records rec; /* every record consumed: written or failed (saved for status) */
 	struct kk_metrics_srv *metrics; /* NULL: no "metrics" in daemon.json */
 	uint64_t seq, seq0, lost_seen;	/* seq0: the last seq written before we started */
 	unsigned int batch; /* records taken since the loop last wrote */
 	int epfd;
 	bool stop;
+	bool records_failing; /* saving rec failed: said once */
 };
 
 /*
@@ -105,21 +107,16 @@ static bool publish(struct daemon *d, const struct kk_event *ev, struct kk_loss 
 	const struct kk_who *w;
 	const char *f[4];
 	struct kk_who who;
-	cJSON *obj;
-	bool ok;
 
 	/* A loader-made agent event names its agent itself: remember it for what follows. */
 	if (kk_event_agent_fields(ev, f) && ev->binding < KK_MAX_BINDINGS && *f[0])
 		cache_store(d, ev->binding, ev->gen, f[0], f[1], f[2]);
 	w = resolve(d, ev, &who);
 	/* seq is taken only by a line that is kept, so the file's numbers have no gap. */
-	obj = kk_event_obj(ev, d->seq + 1, &d->clock, w);
-	*why = (struct kk_loss){ KK_LOST_FORMAT, ENOMEM };
-	ok = obj && kk_sink_add(&d->sink, obj, why);
-	if (ok)
-		kk_clients_send(d->clients, ev, ++d->seq, &d->clock, w);
-	cJSON_Delete(obj);
-	return ok;
+	if (!kk_sink_event(&d->sink, ev, d->seq + 1, &d->clock, w, why))
+		return false;
+	kk_clients_send(d->clients, ev, ++d->seq, &d->clock, w);
+	return true;
 }
 
 /*
@@ -156,15 +153,35 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct kk_loss why = { KK_LOST_DECODE, 0 };
 	struct daemon *d = ctx;
 	struct kk_event ev;
+	bool ok = false;
 
-	if (kk_event_decode(data, size, &ev)) {
-		kk_lost_add(&d->lost, &why, 1);
-	} else {
+	if (!kk_event_decode(data, size, &ev)) {
 		tripwire(d, &ev); /* enforcement first, the line after */
-		if (!publish(d, &ev, &why))
-			kk_lost_add(&d->lost, &why, 1);
+		ok = publish(d, &ev, &why);
+	}
+	/* Each record is written or counted failed, once: consumed = written + failed. */
+	d->rec.consumed++;
+	if (ok) {
+		d->rec.written++;
+	} else {
+		kk_lost_add(&d->lost, &why, 1);
+		d->rec.failed[why.kind < KK_LOST_KINDS ? why.kind : KK_LOST_FORMAT]++;
 	}
 	return ++d->batch >= KK_DAEMON_BATCH ? KK_BATCH_FULL : 0;
+}
+
+/* The account of the records for `status` and the metrics (loss.h); once a second. */
+static void save_records(struct daemon *d)
+{
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", kk_state_dir(), KK_RECORDS_FILE);
+	d->rec.pid = getpid();
+	err = kk_records_save(path, &d->rec);
+	if (err && !d->records_failing)
+		kk_err("daemon", "cannot save the record counts to %s: %s", path, strerror(-err));
+	d->records_failing = err != 0;
 }
 
 /* Up to one batch of records; true when the ring may hold more. */
@@ -236,6 +253,7 @@ static void tick(struct daemon *d)
 	report_lost(d);
 	kk_sink_flush(&d->sink);
 	kk_sink_tick(&d->sink);
+	save_records(d);
 	kk_watch_tick(d->watch, &d->m);
 	/* What the reaps and revocations of this tick (and the OCSP thread's) noticed. */
 	kk_warnings_flush("daemon");
@@ -313,13 +331,15 @@ static void loop(struct daemon *d, int sfd, int tfd)
 	int n, i, rfd = ring_buffer__epoll_fd(d->rb);
 
 	while (!d->stop) {
+		bool more = false;
+
 		n = epoll_wait(d->epfd, evs, 16, -1);
 		for (i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			uint64_t exp;
 
 			if (fd == rfd)
-				consume_batch(d);
+				more = consume_batch(d);
 			else if (fd == sfd)
 				handle_signal(d, sfd);
 			else if (fd == tfd && read(tfd, &exp, sizeof(exp)) > 0)
@@ -331,9 +351,11 @@ static void loop(struct daemon *d, int sfd, int tfd)
 			else
 				kk_clients_io(d->clients, fd, d->epfd);
 		}
-		/* One write per batch (see daemon_sink.c for the sync policy); a ring that still
-		 * holds records makes epoll_wait return at once. */
-		kk_sink_flush(&d->sink);
+		/* Written when the ring is drained, else by the sink per MiB (daemon_sink.c has
+		 * the sync policy); a ring that still holds records makes epoll_wait return at
+		 * once. */
+		if (!more)
+			kk_sink_flush(&d->sink);
 	}
 }
 
@@ -415,6 +437,7 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 	kk_sink_flush(&d.sink);
 	report_lost(&d);
 	unreported(&d);
+	save_records(&d);
 	rc = KK_EXIT_OK;
 out:
 	kk_sink_close(&d.sink);

@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "kakunin.h"
 #include "loss.h"
+#include "output.h"
 
 #define KK_DAEMON_CONFIG "/etc/kakunin/daemon.json"
 #define KK_AUDIT_FILE "/var/log/kakunin/audit.jsonl"
@@ -58,6 +59,7 @@ int kk_daemon_run(const struct kk_daemon_cfg *c);
 /* --- the audit file (daemon_sink.c) --- */
 
 #define KK_SINK_UNWRITTEN_MAX (16ull << 20) /* default of max_unwritten_bytes */
+#define KK_SINK_CHUNK	      (1u << 20)     /* lines are written once this many are queued */
 
 struct kk_sink {
 	const struct kk_daemon_cfg *cfg;
@@ -65,21 +67,23 @@ struct kk_sink {
 	uint64_t size;
 	struct kk_audit_chain chain;
 	uint64_t last_seq;    /* seq of the last line written before we started */
-	char *buf;	      /* chained lines not yet written */
-	size_t len, cap, max; /* max: the bound on len (max_unwritten_bytes) */
+	struct kk_obuf q;     /* chained lines not yet written */
+	size_t max;	      /* the bound on q.len (max_unwritten_bytes) */
 	int werr;	      /* errno of the last failed write or open */
 	bool failing;	      /* the last write failed: reported once until it works again */
 	bool dirty;	      /* written since the last fdatasync */
 };
 
-struct cJSON;
 int kk_sink_open(struct kk_sink *s, const struct kk_daemon_cfg *cfg);
 /*
- * Chain one JSON object and queue its line: true, or false with *why (the line is then not
- * chained, so the file never lacks a line the chain has). Unwritten lines past the bound are
- * first written; while the file cannot be written they are refused (KK_LOST_WRITE, s->werr).
+ * Make the event's line (kk_event_line, in place in the queue), chain it and queue it: true,
+ * or false with *why (the line is then not chained, so the file never lacks a line the chain
+ * has). The queue is written once it holds KK_SINK_CHUNK bytes; unwritten lines past the
+ * bound are first written; while the file cannot be written they are refused (KK_LOST_WRITE,
+ * s->werr).
  */
-bool kk_sink_add(struct kk_sink *s, struct cJSON *obj, struct kk_loss *why);
+bool kk_sink_event(struct kk_sink *s, const struct kk_event *ev, uint64_t seq,
+		   const struct kk_clock *c, const struct kk_who *who, struct kk_loss *why);
 /* Write what is queued; keep it on failure (reported once, retried by the next call). */
 void kk_sink_flush(struct kk_sink *s);
 /* Once a second: fdatasync what was written, rotate past max_file_bytes. */

@@ -208,6 +208,15 @@ bool kk_clients_io(struct kk_clients *c, int fd, int epfd)
 	return true;
 }
 
+/* src (NULL: "") into dst[size], cut to fit: per event, where snprintf's parsing would show. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strnlen(src, size - 1) : 0;
+
+	memcpy(dst, src ?: "", n);
+	dst[n] = '\0';
+}
+
 static void history_add(struct kk_clients *c, const struct kk_event *ev, uint64_t seq,
 			const struct kk_who *who)
 {
@@ -217,9 +226,9 @@ static void history_add(struct kk_clients *c, const struct kk_event *ev, uint64_
 	h->seq = seq;
 	memset(&h->who, 0, sizeof(h->who));
 	if (who && who->agent_id) {
-		snprintf(h->agent, sizeof(h->agent), "%s", who->agent_id);
-		snprintf(h->serial, sizeof(h->serial), "%s", who->serial ?: "");
-		snprintf(h->version, sizeof(h->version), "%s", who->policy_version ?: "");
+		copy_str(h->agent, sizeof(h->agent), who->agent_id);
+		copy_str(h->serial, sizeof(h->serial), who->serial);
+		copy_str(h->version, sizeof(h->version), who->policy_version);
 		h->who.agent_id = h->agent;
 		h->who.serial = who->serial ? h->serial : NULL;
 		h->who.policy_version = who->policy_version ? h->version : NULL;

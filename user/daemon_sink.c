@@ -3,9 +3,9 @@
  * daemon_sink — the audit file: hash-chained JSON lines, mode 0600, size-based rotation that
  * keeps the chain across files, syslog copy.
  *
- * Flush and sync policy (docs/audit.md): lines are queued as they are made and written with
- * one write(2) per batch — when the event ring is drained, or after 1024 records — so a crash
- * loses at most the batch being written; written lines are fdatasync'ed once a second, and
+ * Flush and sync policy (docs/audit.md): lines are made in place in the queue and written with
+ * one write(2) per KK_SINK_CHUNK (1 MiB) of lines, and whenever the event ring is drained, so
+ * a crash loses at most the MiB being written; written lines are fdatasync'ed once a second, and
  * fsync'ed on rotation and shutdown. A failing write (disk full, file size limit, directory
  * gone) is reported once, its lines are kept (up to max_unwritten_bytes) and retried every
  * batch; past the bound new lines are refused, not chained, and the daemon counts them for an
@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 
 static int mkdir_parent(const char *path)
@@ -131,69 +132,56 @@ int kk_sink_open(struct kk_sink *s, const struct kk_daemon_cfg *cfg)
 	return err;
 }
 
-/* Room for n more bytes in the buffer; -ENOMEM. */
-static int reserve(struct kk_sink *s, size_t n)
-{
-	size_t cap = s->cap ? s->cap : 65536;
-	char *b;
-
-	if (s->len + n <= s->cap)
-		return 0;
-	while (cap < s->len + n)
-		cap *= 2;
-	b = realloc(s->buf, cap);
-	if (!b)
-		return -ENOMEM;
-	s->buf = b;
-	s->cap = cap;
-	return 0;
-}
-
 /* Denials, revocations, blocks and losses at warning, the rest at info (journald, syslog). */
-static int event_priority(const cJSON *obj)
+static int event_priority(uint32_t type)
 {
-	static const char *const warn[] = { "action.denied", "agent.revoked", "agent.blocked",
-					     "agent.warning", "events.lost" };
-	const cJSON *t = cJSON_GetObjectItem(obj, "event_type");
-	size_t i;
-
-	for (i = 0; cJSON_IsString(t) && i < sizeof(warn) / sizeof(warn[0]); i++)
-		if (!strcmp(t->valuestring, warn[i]))
-			return LOG_WARNING;
-	return LOG_INFO;
+	switch (type) {
+	case KK_EV_ACTION_DENIED:
+	case KK_EV_AGENT_REVOKED:
+	case KK_EV_AGENT_BLOCKED:
+	case KK_EV_AGENT_WARNING:
+	case KK_EV_EVENTS_LOST:
+		return LOG_WARNING;
+	default:
+		return LOG_INFO;
+	}
 }
 
-bool kk_sink_add(struct kk_sink *s, cJSON *obj, struct kk_loss *why)
+bool kk_sink_event(struct kk_sink *s, const struct kk_event *ev, uint64_t seq,
+		   const struct kk_clock *c, const struct kk_who *who, struct kk_loss *why)
 {
-	struct kk_audit_chain before = s->chain;
-	char *line;
-	size_t n;
+	size_t start, len;
+	int err;
 
 	/* A burst larger than the bound: write what is queued first, if writing works. */
-	if (s->len >= s->max && !s->failing)
+	if (s->q.len >= s->max && !s->failing)
 		kk_sink_flush(s);
-	if (s->len >= s->max) {
+	if (s->q.len >= s->max) {
 		*why = (struct kk_loss){ KK_LOST_WRITE, s->werr ?: EIO };
 		return false;
 	}
-	line = kk_audit_chain_obj(&s->chain, obj);
-	if (!line) {
-		*why = (struct kk_loss){ KK_LOST_FORMAT, errno };
+	start = s->q.len;
+	/* The line is made where it is written from: no copy, no allocation once grown. */
+	err = kk_event_line(&s->q, ev, seq, c, who);
+	if (!err && !kk_event_line_utf8(ev, s->q.buf + start, s->q.len - start))
+		err = -EILSEQ; /* DESIGN.md promises lines of UTF-8 */
+	if (!err) {
+		err = kk_obuf_grow(&s->q, KK_AUDIT_SEAL_LEN + 1);
+		len = s->q.len - start;
+		if (!err)
+			err = kk_audit_chain_seal(&s->chain, s->q.buf + start, &len);
+	}
+	if (err) {
+		s->q.len = start; /* not kept: not chained either */
+		*why = (struct kk_loss){ err == -ENOMEM ? KK_LOST_MEMORY : KK_LOST_FORMAT, -err };
 		return false;
 	}
-	n = strlen(line);
-	if (reserve(s, n + 1)) {
-		s->chain = before; /* not kept: not chained either */
-		free(line);
-		*why = (struct kk_loss){ KK_LOST_MEMORY, ENOMEM };
-		return false;
-	}
-	memcpy(s->buf + s->len, line, n);
-	s->buf[s->len + n] = '\n';
-	s->len += n + 1;
 	if (s->cfg->syslog)
-		syslog(event_priority(obj), "%s", line);
-	free(line);
+		syslog(event_priority(ev->type), "%.*s", (int)len, s->q.buf + start);
+	s->q.buf[start + len] = '\n';
+	s->q.len = start + len + 1;
+	if (s->q.len >= KK_SINK_CHUNK && !s->failing)
+		kk_sink_flush(s);
 	return true;
 }
 
@@ -209,8 +197,8 @@ void kk_sink_flush(struct kk_sink *s)
 			return;
 		}
 	}
-	while (off < s->len) {
-		ssize_t w = write(s->fd, s->buf + off, s->len - off);
+	while (off < s->q.len) {
+		ssize_t w = write(s->fd, s->q.buf + off, s->q.len - off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -220,12 +208,12 @@ void kk_sink_flush(struct kk_sink *s)
 		}
 		off += w;
 	}
-	if (s->failing && off == s->len) {
+	if (s->failing && off == s->q.len) {
 		kk_err("daemon", "writing the audit file %s works again", s->cfg->audit_file);
 		s->failing = false;
 	}
-	memmove(s->buf, s->buf + off, s->len - off);
-	s->len -= off;
+	memmove(s->q.buf, s->q.buf + off, s->q.len - off);
+	s->q.len -= off;
 	s->size += off;
 	s->dirty |= off > 0;
 }
@@ -236,7 +224,7 @@ void kk_sink_tick(struct kk_sink *s)
 
 	if (s->fd >= 0 && s->dirty && !fdatasync(s->fd))
 		s->dirty = false;
-	if (s->fd < 0 || s->len || s->size < s->cfg->max_file_bytes)
+	if (s->fd < 0 || s->q.len || s->size < s->cfg->max_file_bytes)
 		return;
 	fsync(s->fd);
 	close(s->fd);
@@ -266,8 +254,8 @@ static size_t unwritten_lines(const struct kk_sink *s)
 {
 	size_t n = 0, i;
 
-	for (i = 0; i < s->len; i++)
-		n += s->buf[i] == '\n';
+	for (i = 0; i < s->q.len; i++)
+		n += s->q.buf[i] == '\n';
 	return n;
 }
 
@@ -275,7 +263,7 @@ void kk_sink_close(struct kk_sink *s)
 {
 	kk_sink_flush(s);
 	/* No later line can report them: stderr is the only trace left. */
-	if (s->len)
+	if (s->q.len)
 		kk_err("daemon", "%zu events lost at exit: writing the audit file %s failed: %s",
 		       unwritten_lines(s), s->cfg->audit_file, strerror(s->werr ?: EIO));
 	if (s->fd >= 0) {
@@ -284,7 +272,7 @@ void kk_sink_close(struct kk_sink *s)
 	}
 	if (s->cfg->syslog)
 		closelog();
-	free(s->buf);
+	free(s->q.buf);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 }

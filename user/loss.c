@@ -4,8 +4,11 @@
  * an events.lost line reports it (see loss.h). No record is lost without a trace: the audit
  * file says how many and why once it can be written again.
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "loss.h"
 
@@ -54,4 +57,58 @@ const char *kk_lost_reason(const struct kk_loss *why, char *buf, size_t len)
 		break;
 	}
 	return buf;
+}
+
+const char *kk_lost_kind_name(unsigned int kind)
+{
+	static const char *const names[KK_LOST_KINDS] = {
+		[KK_LOST_RING] = "ring",     [KK_LOST_WRITE] = "write",
+		[KK_LOST_DECODE] = "decode", [KK_LOST_FORMAT] = "format",
+		[KK_LOST_MEMORY] = "memory",
+	};
+
+	return kind < KK_LOST_KINDS ? names[kind] : "unknown";
+}
+
+#define RECORDS_FMT                                                                            \
+	"pid=%d consumed=%" SCNu64 " written=%" SCNu64 " write=%" SCNu64 " decode=%" SCNu64    \
+	" format=%" SCNu64 " memory=%" SCNu64 "\n"
+
+int kk_records_save(const char *path, const struct kk_records *r)
+{
+	char tmp[4096 + 8];
+	FILE *f;
+	int err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	if (fprintf(f, RECORDS_FMT, r->pid, r->consumed, r->written, r->failed[KK_LOST_WRITE],
+		    r->failed[KK_LOST_DECODE], r->failed[KK_LOST_FORMAT],
+		    r->failed[KK_LOST_MEMORY]) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+int kk_records_load(const char *path, struct kk_records *r)
+{
+	FILE *f = fopen(path, "re");
+	int n;
+
+	if (!f)
+		return -errno;
+	memset(r, 0, sizeof(*r));
+	n = fscanf(f, RECORDS_FMT, &r->pid, &r->consumed, &r->written, &r->failed[KK_LOST_WRITE],
+		   &r->failed[KK_LOST_DECODE], &r->failed[KK_LOST_FORMAT],
+		   &r->failed[KK_LOST_MEMORY]);
+	fclose(f);
+	return n == 7 ? 0 : -EINVAL;
 }

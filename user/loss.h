@@ -36,6 +36,27 @@ struct kk_lost {
 	uint64_t total[KK_LOST_KINDS]; /* every count ever added, reported or not (metrics) */
 };
 
+/*
+ * The daemon's account of the records it took from the ring, saved in the state directory
+ * (KK_RECORDS_FILE) once a second and at exit, where `status` and the metrics read it beside
+ * the kernel's own loss count (records it could not queue): every record consumed was written
+ * or failed for one of the kinds past KK_LOST_RING, so consumed == written + the failed ones,
+ * and the kernel's produced == consumed + its lost.
+ */
+#define KK_RECORDS_FILE "daemon-records"
+struct kk_records {
+	int pid; /* the daemon's */
+	uint64_t consumed, written;
+	uint64_t failed[KK_LOST_KINDS]; /* [KK_LOST_RING] is always 0 */
+};
+
+/* Save r to path (a new file renamed over it: readers never see half). 0 or -errno. */
+int kk_records_save(const char *path, const struct kk_records *r);
+/* Read what kk_records_save wrote: 0, -ENOENT, -EINVAL (not that form), -errno. */
+int kk_records_load(const char *path, struct kk_records *r);
+/* "ring", "write", "decode", "format", "memory" */
+const char *kk_lost_kind_name(unsigned int kind);
+
 /* Count n records lost for why. */
 void kk_lost_add(struct kk_lost *l, const struct kk_loss *why, uint64_t n);
 /* The "reason" of an events.lost line: "write failed: No space left on device", ... */

@@ -120,14 +120,32 @@ static void kernel_counters(struct kk_prom *p, const struct kk_status *s)
 	gauge(p, "kakunin_ring_size_bytes", "Size of the event ring.", s->ring_size);
 }
 
+/* The daemon's account of the records it consumed, as it last saved it (loss.h). */
+static void records(struct kk_prom *p, const struct kk_status *s)
+{
+	const char *f = "kakunin_consumer_records_failed_total";
+	unsigned int i;
+
+	if (!s->has_records)
+		return;
+	counter(p, "kakunin_consumer_records_consumed_total",
+		"Records the daemon took from the event ring (saved once a second).",
+		s->records.consumed);
+	counter(p, "kakunin_consumer_records_written_total",
+		"Records the daemon took from the event ring and wrote to the audit file.",
+		s->records.written);
+	kk_prom_family(p, f, "counter",
+		       "Records the daemon took from the event ring and did not write, by reason.");
+	for (i = KK_LOST_WRITE; i < KK_LOST_KINDS; i++) {
+		struct kk_prom_label l = L("reason", kk_lost_kind_name(i));
+
+		kk_prom_u64(p, f, &l, 1, s->records.failed[i]);
+	}
+}
+
 static void daemon_counters(struct kk_prom *p, const struct kk_status *s,
 			    const struct kk_metrics_daemon *d)
 {
-	static const char *const kinds[KK_LOST_KINDS] = {
-		[KK_LOST_RING] = "ring",     [KK_LOST_WRITE] = "write",
-		[KK_LOST_DECODE] = "decode", [KK_LOST_FORMAT] = "format",
-		[KK_LOST_MEMORY] = "memory",
-	};
 	const char *age = "kakunin_ocsp_response_age_seconds";
 	char slot[16];
 	size_t i;
@@ -137,7 +155,7 @@ static void daemon_counters(struct kk_prom *p, const struct kk_status *s,
 	kk_prom_family(p, "kakunin_daemon_events_lost_total", "counter",
 		       "Events the daemon took from the ring and could not write, by reason.");
 	for (i = KK_LOST_WRITE; i < KK_LOST_KINDS; i++) {
-		struct kk_prom_label l = L("reason", kinds[i]);
+		struct kk_prom_label l = L("reason", kk_lost_kind_name(i));
 
 		kk_prom_u64(p, "kakunin_daemon_events_lost_total", &l, 1, d->lost[i]);
 	}
@@ -171,6 +189,7 @@ void kk_metrics_render(struct kk_prom *p, const struct kk_status *s,
 	identities(p, s);
 	decisions(p, s);
 	kernel_counters(p, s);
+	records(p, s);
 	if (d)
 		daemon_counters(p, s, d);
 }

@@ -18,6 +18,12 @@
  *   kakunin_fail_closed_total{reason}     decisions denied because the kernel could not decide
  *   kakunin_ring_used_bytes, kakunin_ring_size_bytes
  *                                         the event ring: reserved and not yet consumed; size
+ *   kakunin_consumer_records_consumed_total, kakunin_consumer_records_written_total,
+ *   kakunin_consumer_records_failed_total{reason}
+ *                                         the daemon's account of the records it took from
+ *                                         the ring, as it saved it (loss.h, once a second):
+ *                                         consumed = written + failed; the kernel produced
+ *                                         consumed + kakunin_events_lost_total
  * and in the daemon only:
  *   kakunin_daemon_events_written_total   events written to the audit file
  *   kakunin_daemon_events_lost_total{reason}

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "hooks.h"
 #include "kakunin.h"
+#include "loss.h"
 #include "maps.h"
 #include "revoke.h"
 
@@ -93,6 +94,9 @@ struct kk_status {
 	struct cJSON *revocations; /* kk_revocations_json's array */
 	__u64 stats[KK_STAT_MAX];
 	uint64_t ring_used, ring_size; /* the event ring: bytes not yet consumed, its size */
+	/* The daemon's account of the records it consumed (loss.h), as last saved; none: false */
+	bool has_records;
+	struct kk_records records;
 };
 
 /*

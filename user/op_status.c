@@ -15,6 +15,7 @@
 #include "maps.h"
 #include "op.h"
 #include "revoke.h"
+#include "state.h"
 
 /*
  * The one write of status. A binding whose processes have all exited (or whose cgroup was
@@ -110,6 +111,15 @@ static int not_loaded(int err, struct kk_status *s, const struct kk_error *e)
 	return 0;
 }
 
+/* What the daemon saved of the records it consumed: none when it never ran here. */
+static void records_read(struct kk_status *s)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", kk_state_dir(), KK_RECORDS_FILE);
+	s->has_records = !kk_records_load(path, &s->records);
+}
+
 int kk_op_status(const struct kk_status_req *r, struct kk_status *s, struct kk_error *e)
 {
 	struct kk_maps m;
@@ -135,6 +145,7 @@ int kk_op_status(const struct kk_status_req *r, struct kk_status *s, struct kk_e
 		kk_maps_read_stats(&m, s->stats);
 		/* A ring that cannot be mapped shows as size 0: the rest is still worth having. */
 		kk_maps_ring_fill(&m, &s->ring_used, &s->ring_size);
+		records_read(s);
 	}
 	if (err)
 		kk_error_set(e, err, NULL, "out of memory");

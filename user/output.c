@@ -63,8 +63,7 @@ int kk_format_rfc3339(int64_t real_ns, char *buf, size_t len)
 	return 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (at most avail bytes), 0 if ill-formed. */
-static size_t utf8_seq_len(const unsigned char *s, size_t avail)
+size_t kk_utf8_seq_len(const unsigned char *s, size_t avail)
 {
 	size_t n, i;
 	unsigned int cp;
@@ -103,7 +102,7 @@ bool kk_utf8_valid(const char *s, size_t len)
 			i++; /* the common case, without the decoder */
 			continue;
 		}
-		n = u[i] ? utf8_seq_len(u + i, len - i) : 0;
+		n = u[i] ? kk_utf8_seq_len(u + i, len - i) : 0;
 		if (!n)
 			return false;
 		i += n;
@@ -120,7 +119,7 @@ char *kk_utf8_sanitize(const char *s, size_t len)
 	if (!out)
 		return NULL;
 	while (i < end) {
-		size_t n = utf8_seq_len(u + i, end - i);
+		size_t n = kk_utf8_seq_len(u + i, end - i);
 
 		if (n) {
 			memcpy(out + o, s + i, n);

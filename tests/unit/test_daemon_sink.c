@@ -14,10 +14,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <cjson/cJSON.h>
 
 #include "audit.h"
 #include "daemon.h"
+#include "events.h"
 #include "unit.h"
 
 static char dir[64];
@@ -54,17 +54,14 @@ static int fsize_limit(rlim_t cur)
 	return setrlimit(RLIMIT_FSIZE, &r);
 }
 
-/* Event number i, as the daemon would make it: about 150 bytes chained. */
+/* Event number i, as the daemon would make it: about 420 bytes chained. */
 static bool add(struct kk_sink *s, int i, struct kk_loss *why)
 {
-	cJSON *o = cJSON_CreateObject();
-	bool ok;
+	static const struct kk_clock clk;
+	struct kk_event ev;
 
-	cJSON_AddNumberToObject(o, "seq", i);
-	cJSON_AddStringToObject(o, "event_type", "action.denied");
-	ok = kk_sink_add(s, o, why);
-	cJSON_Delete(o);
-	return ok;
+	kk_event_lost(&ev, (uint32_t)i, NULL);
+	return kk_sink_event(s, &ev, (uint64_t)i, &clk, NULL, why);
 }
 
 static long file_size(void)
@@ -106,11 +103,11 @@ UNIT_TEST(file_size_limit_keeps_lines_and_writes_them_later)
 	kk_sink_flush(&s);
 	CHECK(s.failing);
 	CHECK_EQ_INT(s.werr, EFBIG);
-	CHECK(s.len > 0);
+	CHECK(s.q.len > 0);
 	CHECK_EQ_INT(fsize_limit(RLIM_INFINITY), 0);
 	kk_sink_flush(&s);
 	CHECK(!s.failing);
-	CHECK_EQ_INT(s.len, 0);
+	CHECK_EQ_INT(s.q.len, 0);
 	kk_sink_close(&s);
 	CHECK(chain_ok(6));
 	teardown();
@@ -161,7 +158,7 @@ UNIT_TEST(lines_past_the_bound_are_refused_and_not_chained)
 	/* Nothing written: lines kept up to the bound (plus the one that crossed it), the rest
 	 * refused. */
 	CHECK(kept > 1 && refused > 0);
-	CHECK(s.len <= cfg.max_unwritten_bytes + 200);
+	CHECK(s.q.len <= cfg.max_unwritten_bytes + 512);
 	/* Refused while the file still fails, kept once a flush found it works. */
 	CHECK_EQ_INT(fsize_limit(RLIM_INFINITY), 0);
 	CHECK(!add(&s, 101, &why));
@@ -224,6 +221,31 @@ UNIT_TEST(lost_counts_by_reason)
 	CHECK_EQ_STR(kk_lost_reason(&w, buf, sizeof(buf)), "out of memory");
 }
 
+/* The account status reads: saved whole (renamed over), read back exactly, bad files refused. */
+UNIT_TEST(records_saved_and_read)
+{
+	struct kk_records r = { .pid = 42, .consumed = 1ull << 40, .written = (1ull << 40) - 6 },
+			  back;
+	char path[128];
+	FILE *f;
+
+	setup();
+	r.failed[KK_LOST_WRITE] = 1;
+	r.failed[KK_LOST_DECODE] = 2;
+	r.failed[KK_LOST_FORMAT] = 3;
+	snprintf(path, sizeof(path), "%s/%s", dir, KK_RECORDS_FILE);
+	CHECK_EQ_INT(kk_records_load(path, &back), -ENOENT);
+	CHECK_EQ_INT(kk_records_save(path, &r), 0);
+	CHECK_EQ_INT(kk_records_load(path, &back), 0);
+	CHECK(!memcmp(&r, &back, sizeof(r)));
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs("pid=1 consumed=2\n", f);
+	fclose(f);
+	CHECK_EQ_INT(kk_records_load(path, &back), -EINVAL);
+	teardown();
+}
+
 int main(void)
 {
 	/* As the daemon does: a write past the limit fails with EFBIG instead of killing us. */
@@ -234,6 +256,7 @@ int main(void)
 	UNIT_RUN(lines_past_the_bound_are_refused_and_not_chained);
 	UNIT_RUN(burst_past_the_bound_is_written_when_writing_works);
 	UNIT_RUN(lost_counts_by_reason);
+	UNIT_RUN(records_saved_and_read);
 	setrlimit(RLIMIT_FSIZE, &fsize_before);
 	return unit_done();
 }

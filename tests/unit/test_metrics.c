@@ -153,6 +153,32 @@ UNIT_TEST(daemon_families)
 	free(counts);
 }
 
+/* The daemon's saved account of its records, from status (no daemon needed to render it). */
+UNIT_TEST(records_families)
+{
+	uint64_t(*counts)[2] = calloc(KK_HOOK_SLOTS, sizeof(*counts));
+	struct kk_status_binding b;
+	struct kk_prom p = { 0 };
+	struct kk_status s;
+
+	CHECK(counts != NULL);
+	model(&s, &b, counts);
+	s.has_records = true;
+	s.records.consumed = 10;
+	s.records.written = 7;
+	s.records.failed[KK_LOST_DECODE] = 1;
+	s.records.failed[KK_LOST_FORMAT] = 2;
+	kk_metrics_render(&p, &s, NULL);
+	CHECK(strstr(p.buf, "\nkakunin_consumer_records_consumed_total 10\n") != NULL);
+	CHECK(strstr(p.buf, "\nkakunin_consumer_records_written_total 7\n") != NULL);
+	CHECK(strstr(p.buf, "kakunin_consumer_records_failed_total{reason=\"write\"} 0\n"
+			    "kakunin_consumer_records_failed_total{reason=\"decode\"} 1\n"
+			    "kakunin_consumer_records_failed_total{reason=\"format\"} 2\n"
+			    "kakunin_consumer_records_failed_total{reason=\"memory\"} 0\n") != NULL);
+	kk_prom_free(&p);
+	free(counts);
+}
+
 UNIT_TEST(not_loaded_is_one_gauge)
 {
 	struct kk_prom p = { 0 };
@@ -214,6 +240,7 @@ int main(void)
 	UNIT_RUN(escaping);
 	UNIT_RUN(status_as_metrics);
 	UNIT_RUN(daemon_families);
+	UNIT_RUN(records_families);
 	UNIT_RUN(not_loaded_is_one_gauge);
 	UNIT_RUN(listen_addresses);
 	return unit_done();
