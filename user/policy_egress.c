@@ -406,16 +406,17 @@ int kk_egress_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
 	return err;
 }
 
-/* The deny entry the kernel's longest-prefix lookup finds for addr, or NULL. */
-static const struct kk_net_entry *deny_match(const struct kk_ruleset *rs, const uint8_t addr[16])
+/* The entry of v[0..n) (deny or allow ones) the kernel's longest-prefix lookup finds for addr. */
+static const struct kk_net_entry *longest(const struct kk_net_entry *v, size_t n, bool deny,
+					  const uint8_t addr[16])
 {
 	const struct kk_net_entry *best = NULL;
 	size_t i;
 
-	for (i = 0; i < rs->n_net; i++) {
-		const struct kk_net_entry *e = &rs->net[i];
+	for (i = 0; i < n; i++) {
+		const struct kk_net_entry *e = &v[i];
 
-		if (e->deny &&
+		if (e->deny == deny &&
 		    kk_net_contains(e->key.addr, (uint8_t)(e->key.prefixlen - 32), addr, 128) &&
 		    (!best || e->key.prefixlen > best->key.prefixlen))
 			best = e;
@@ -423,22 +424,28 @@ static const struct kk_net_entry *deny_match(const struct kk_ruleset *rs, const 
 	return best;
 }
 
+static bool holds_port(const struct kk_net_entry *e, uint16_t port)
+{
+	int k;
+
+	for (k = 0; e && k < e->val.nports; k++)
+		if (e->val.ports[k] == port)
+			return true;
+	return e && e->val.any_port;
+}
+
 void kk_egress_check_listeners(const struct kk_policy *p, const struct kk_ruleset *rs,
 			       struct kk_errors *errs)
 {
 	char lis[80], field[340];
 	size_t i;
-	int k;
 
 	for (i = 0; i < p->n_egress; i++) {
 		const struct kk_egress_rule *r = &p->egress[i];
 		const struct kk_egress_pos *pos = &p->egress_pos[i];
-		const struct kk_net_entry *e = deny_match(rs, r->listen_addr);
-		bool denied = e && e->val.any_port;
+		const struct kk_net_entry *e = longest(rs->net, rs->n_net, true, r->listen_addr);
 
-		for (k = 0; e && k < e->val.nports; k++)
-			denied |= e->val.ports[k] == r->listen_port;
-		if (!denied || listen_text(r, lis, sizeof(lis)))
+		if (!holds_port(e, r->listen_port) || listen_text(r, lis, sizeof(lis)))
 			continue;
 		snprintf(field, sizeof(field), "egress[\"%s\"].listen", r->upstream);
 		if (e->origin == KK_ORIGIN_EGRESS)
@@ -494,4 +501,35 @@ out:
 		close(fd);
 	free(buf);
 	return err;
+}
+
+/*
+ * An egress listener the agent may bind itself (network_rules.listen: its address, or the
+ * wildcard address of any family, on its port): a bound task that got there first would stand in
+ * for the egress, and read what another agent meant for the upstream. Refused.
+ */
+void kk_egress_check_listen_rules(const struct kk_policy *p, const struct kk_ruleset *rs,
+				  struct kk_errors *errs)
+{
+	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff }, any6[16] = { 0 };
+	char lis[80], field[340];
+	size_t i, k;
+
+	for (i = 0; i < p->n_egress; i++) {
+		const struct kk_egress_rule *r = &p->egress[i];
+		const struct kk_src_pos *pos = &p->egress_pos[i].listen;
+		const uint8_t *addrs[3] = { r->listen_addr, any4, any6 };
+		const struct kk_net_entry *e = NULL;
+
+		for (k = 0; k < 3 && !holds_port(e, r->listen_port); k++)
+			e = longest(rs->listen, rs->n_listen, false, addrs[k]);
+		if (!holds_port(e, r->listen_port) || listen_text(r, lis, sizeof(lis)))
+			continue;
+		snprintf(field, sizeof(field), "egress[\"%s\"].listen", r->upstream);
+		kk_errors_add(
+			errs, pos->line, pos->col, field,
+			"\"%s\" may be bound by the agent itself (network_rules.listen \"%s\"): "
+			"it could stand in for the egress",
+			lis, e->source);
+	}
 }

@@ -64,6 +64,9 @@ int kk_egress_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
 		  struct kk_net_set *s, struct kk_ruleset *rs);
 void kk_egress_check_listeners(const struct kk_policy *p, const struct kk_ruleset *rs,
 			       struct kk_errors *errs);
+/* And an error for each listener network_rules.listen lets the agent bind itself. */
+void kk_egress_check_listen_rules(const struct kk_policy *p, const struct kk_ruleset *rs,
+				  struct kk_errors *errs);
 
 /*
  * policy_listen.c: a network_rules.listen entry ("PORT", "ADDR:PORT", "[ADDR6]:PORT", "ADDR",

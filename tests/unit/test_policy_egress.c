@@ -579,6 +579,48 @@ UNIT_TEST(listener_denied)
 	done(&c);
 }
 
+/* A listener the agent could bind itself (network_rules.listen) is refused. */
+UNIT_TEST(listener_bindable)
+{
+	static const struct {
+		const char *listen;
+		const char *source; /* NULL: compiles */
+	} cases[] = {
+		{ "\"18443\"", "18443" },
+		{ "\"127.0.0.1\"", "127.0.0.1" },
+		{ "\"127.0.0.0/8:18443\"", "127.0.0.0/8:18443" },
+		{ "\"0.0.0.0:18443\"", "0.0.0.0:18443" },
+		{ "\"[::]:18443\"", "[::]:18443" },
+		{ "\"127.0.0.1:8080\", \"18444\", \"10.0.0.0/8:18443\"", NULL },
+		{ "\"0.0.0.0/0:18443\"", "0.0.0.0/0:18443" }, /* a CIDR holding 127.0.0.1 */
+	};
+	char doc[512], want[512];
+	struct compiled c;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(doc, sizeof(doc),
+			 NE("\"network_rules\": {\"listen\": [%s]},\n",
+			    ENTRY("a.example:443", "127.0.0.1:18443")),
+			 cases[i].listen);
+		snprintf(
+			want, sizeof(want),
+			"3:40: egress[\"a.example:443\"].listen: \"127.0.0.1:18443\" may be bound "
+			"by "
+			"the agent itself (network_rules.listen \"%s\"): it could stand in for the "
+			"egress",
+			cases[i].source ? cases[i].source : "");
+		compile(&c, doc, true, NULL);
+		if (cases[i].source ? c.rc != -EINVAL || c.e.n != 1 || strcmp(first_error(&c), want)
+				    : c.rc != 0) {
+			unit_fail_begin(__FILE__, __LINE__);
+			printf("listen [%s]: rc %d, %zu error(s), first %s\n", cases[i].listen,
+			       c.rc, c.e.n, first_error(&c));
+		}
+		done(&c);
+	}
+}
+
 /* policy check's warning: the ca must be a PEM certificate on this host to be served. */
 UNIT_TEST(ca_check)
 {
@@ -611,6 +653,7 @@ int main(void)
 	UNIT_RUN(forced_path);
 	UNIT_RUN(forced_path_names);
 	UNIT_RUN(listener_denied);
+	UNIT_RUN(listener_bindable);
 	UNIT_RUN(ca_check);
 	return unit_done();
 }
