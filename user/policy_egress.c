@@ -504,6 +504,26 @@ out:
 }
 
 /*
+ * The network_rules.listen entry (as written) that lets the agent bind addr:port; the kernel
+ * entry's source when none alone does. The kernel entry folds several rules' ports, so its own
+ * source may name another.
+ */
+static const char *listen_rule(const struct kk_policy *p, const uint8_t addr[16], uint16_t port,
+			       const char *fallback)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_listen; i++) {
+		const struct kk_host_rule *h = &p->listen[i];
+
+		if ((!h->port || h->port == port) &&
+		    (!h->prefix || kk_net_contains(h->addr, h->prefix, addr, 128)))
+			return h->text;
+	}
+	return fallback;
+}
+
+/*
  * An egress listener the agent may bind itself (network_rules.listen: its address, or the
  * wildcard address of any family, on its port): a bound task that got there first would stand in
  * for the egress, and read what another agent meant for the upstream. Refused.
@@ -526,10 +546,9 @@ void kk_egress_check_listen_rules(const struct kk_policy *p, const struct kk_rul
 		if (!holds_port(e, r->listen_port) || listen_text(r, lis, sizeof(lis)))
 			continue;
 		snprintf(field, sizeof(field), "egress[\"%s\"].listen", r->upstream);
-		kk_errors_add(
-			errs, pos->line, pos->col, field,
-			"\"%s\" may be bound by the agent itself (network_rules.listen \"%s\"): "
-			"it could stand in for the egress",
-			lis, e->source);
+		kk_errors_add(errs, pos->line, pos->col, field,
+			      "\"%s\" may be bound by the agent itself (network_rules.listen \"%s\"): "
+			      "it could stand in for the egress",
+			      lis, listen_rule(p, addrs[k - 1], r->listen_port, e->source));
 	}
 }

@@ -116,6 +116,14 @@ assert errs[0] == {"file": "bad.json", "line": 3, "col": 3, "field": "egress[\"a
 PY
 }
 
+@test "egress: a listener the agent may bind itself is refused" {
+	printf '{"agent_id": "a", "version": "1", "network_rules": {"listen": ["8080", "18443"]},\n"egress": {"a.example:443": {"listen": "127.0.0.1:18443", "ca": "/etc/ca.pem"}}}' >b.json
+	run --separate-stderr "$KK" policy check b.json
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = 'b.json:2:40: egress["a.example:443"].listen: "127.0.0.1:18443" may be bound by the agent itself (network_rules.listen "18443"): it could stand in for the egress' ]
+}
+
 @test "egress: more than KK_EGRESS_MAX (16) upstreams is one error" {
 	{
 		printf '{"agent_id": "a", "version": "1",\n"egress": {'
