@@ -197,6 +197,8 @@ int kk_policy_compile(const struct kk_policy *p, const struct kk_policy_opts *op
 	err = compile_paths(p, out);
 	err = err ?: kk_compile_net(p, opts, out, errs);
 	err = err ?: kk_compile_listen(p, out, errs);
+	if (!err)
+		kk_egress_check_listen_rules(p, out, errs);
 	err = err ?: compile_exec(p, out);
 	if (!err && errs->n > before)
 		err = -EINVAL;
