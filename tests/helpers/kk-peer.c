@@ -12,10 +12,14 @@
  *       {"result":"ok","binding":S,"gen":G,"tgid":T,"agent":"...","serial":"..."}, or
  *       {"result":"ENOENT"} / {"result":"ESTALE"} / another errno name, from kk_maps_peer and
  *       kk_maps_binding_get (user/maps.h) — what the signer does.
- *   connect [--seqpacket] [--abstract] [--tcp [--from PORT]] [--hold [--again]] [--fork] PATH
+ *   connect [--seqpacket] [--abstract] [--tcp [--from PORT] [--fastopen|--fastopen-connect]]
+ *           [--hold [--again]] [--fork] PATH
  *       connect to PATH and print "ok" or the errno name (exit 0 or 1); --tcp: to ADDR:PORT or
  *       [ADDR6]:PORT ([::ffff:127.0.0.1]: an IPv6 socket to an IPv4-mapped address), from
- *       source port PORT with --from (SO_REUSEADDR), else an ephemeral one; --hold keeps the socket
+ *       source port PORT with --from (SO_REUSEADDR), else an ephemeral one; TCP Fast Open:
+ *       --fastopen sends one byte with sendto(MSG_FASTOPEN) instead of connect(),
+ *       --fastopen-connect sets TCP_FASTOPEN_CONNECT, connects (deferred: no SYN yet) and
+ *       writes one byte (the SYN goes then); --hold keeps the socket
  *       until the process is killed, or with --again until SIGUSR1, then connects once more
  *       and exits with that connect's errno (0: connected; 100: no second socket) — its exit status, as a revoked
  *       agent may no longer write its output. --fork: a child connects, prints, closes and exits; then
@@ -49,6 +53,7 @@
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,8 +62,10 @@
 
 #define MAX_CONNS 64
 
+enum { FO_NONE, FO_SENDTO, FO_CONNECT };
+
 struct opts {
-	int type, from;
+	int type, from, fastopen;
 	bool abstract, hold, fork, again, tcp;
 };
 
@@ -80,8 +87,8 @@ static void on_usr1(int sig)
 static int usage(void)
 {
 	fprintf(stderr, "usage: kk-peer serve [--seqpacket] [--abstract] [--tcp] PATH N [GOFILE...]\n"
-			"       kk-peer connect [--seqpacket] [--abstract] [--tcp [--from PORT]] "
-			"[--hold [--again]] [--fork] PATH\n"
+			"       kk-peer connect [--seqpacket] [--abstract] [--tcp [--from PORT] "
+			"[--fastopen|--fastopen-connect]] [--hold [--again]] [--fork] PATH\n"
 			"       kk-peer pass [--seqpacket] PATH\n"
 			"       kk-peer hold | kk-peer ptrace PID | kk-peer vm-read PID ADDR\n");
 	return 2;
@@ -234,6 +241,21 @@ static int serve(const struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* connect(), or a TCP Fast Open way to the same: 0, or -1 and errno. */
+static int open_conn(const struct opts *o, int fd, const union kk_sa *sa, socklen_t len)
+{
+	int one = 1;
+
+	if (o->fastopen == FO_SENDTO)
+		return sendto(fd, "x", 1, MSG_FASTOPEN, &sa->sa, len) == 1 ? 0 : -1;
+	if (o->fastopen == FO_CONNECT &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)))
+		return -1;
+	if (connect(fd, &sa->sa, len))
+		return -1;
+	return o->fastopen == FO_CONNECT && write(fd, "x", 1) != 1 ? -1 : 0;
+}
+
 static int do_connect(const struct opts *o, const char *path)
 {
 	union kk_sa sa;
@@ -245,7 +267,7 @@ static int do_connect(const struct opts *o, const char *path)
 	if (o->again)
 		signal(SIGUSR1, on_usr1);
 	fd = make_socket(o, &sa, 0);
-	if (fd < 0 || connect(fd, &sa.sa, len)) {
+	if (fd < 0 || open_conn(o, fd, &sa, len)) {
 		printf("%s\n", errname(errno));
 		return 1;
 	}
@@ -259,7 +281,7 @@ static int do_connect(const struct opts *o, const char *path)
 		close(fd);
 		return 0;
 	}
-	return fd2 < 0 ? 100 : connect(fd2, &sa.sa, len) ? errno : 0;
+	return fd2 < 0 ? 100 : open_conn(o, fd2, &sa, len) ? errno : 0;
 }
 
 /* connect --fork: the connecting process is gone, the binding (this process) lives on. */
@@ -412,6 +434,10 @@ int main(int argc, char **argv)
 			o.again = o.hold = true;
 		else if (!strcmp(argv[i], "--tcp"))
 			o.tcp = true;
+		else if (!strcmp(argv[i], "--fastopen"))
+			o.fastopen = FO_SENDTO;
+		else if (!strcmp(argv[i], "--fastopen-connect"))
+			o.fastopen = FO_CONNECT;
 		else if (!strcmp(argv[i], "--from") && i + 1 < argc && atoi(argv[i + 1]) > 0)
 			o.from = atoi(argv[++i]);
 		else
@@ -425,7 +451,7 @@ int main(int argc, char **argv)
 		return fork_connect(&o, argv[0]);
 	if (!strcmp(cmd, "connect") && argc == 1)
 		return do_connect(&o, argv[0]);
-	if (o.from && !o.tcp)
+	if ((o.from || o.fastopen) && !o.tcp)
 		return usage();
 	if (!strcmp(cmd, "pass") && argc == 1 && !o.abstract && !o.tcp)
 		return pass(&o, argv[0]);

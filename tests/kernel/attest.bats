@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-seconds: 300 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Caller attestation (kk_peers) and the signer's key custody. A unix or TCP listener (kk-peer
 # serve, unbound, as the signer and the egress are) asks the kernel who connected, by the
 # accepted socket's fd: the connecting task's binding as it was at the connect, never a PID
@@ -245,8 +246,15 @@ print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["binding"] == '
 	[ "$(serve_line 1)" = '{"result":"ENOENT"}' ]
 }
 
+# trace_link_id: the id of the link of fentry/tcp_connect (attest.bpf.c).
+trace_link_id() {
+	bpftool -j link show pinned /sys/fs/bpf/kakunin/trace_links/kk_tcp_connect |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
+}
+
 @test "load --upgrade keeps the attestations of accepted connections, and the new programs attest" {
-	local first_slot first_gen
+	local first_slot first_gen link
+	link=$(trace_link_id)
 	serve_start "$D/s.sock" 2 "$D/go"
 	bound_start "$P" "$PEER" connect --hold "$D/s.sock"
 	HOLD_PIDS+=("$BOUND_PID")
@@ -261,6 +269,13 @@ print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["binding"] == '
 	[ "$(jf "$(serve_line 1)" 'j["result"], j["binding"], j["gen"], j["serial"]')" = \
 		"ok, $first_slot, $first_gen, $(serial_of "$PKI/agent.pem")" ]
 	[ "$(jf "$(serve_line 2)" 'j["result"], j["binding"], j["gen"], j["serial"]')" = \
+		"$(attested "$BOUND_SLOT" "$PKI/agent.pem")" ]
+	# TCP too: the tracing link was switched (a new link), and the new programs attest.
+	[ "$(trace_link_id)" != "$link" ]
+	serve_start --tcp 127.0.0.1:18101 1
+	bound_run "$P" "$PEER" connect --tcp 127.0.0.1:18101
+	[ "$output" = ok ]
+	[ "$(jf "$(serve_line 1)" 'j["result"], j["binding"], j["gen"], j["serial"]')" = \
 		"$(attested "$BOUND_SLOT" "$PKI/agent.pem")" ]
 }
 
@@ -436,18 +451,18 @@ tcp_bound_ok() {
 	[ "$(serve_line 2)" = '{"result":"ENOENT"}' ]
 }
 
-@test "tcp: load --upgrade switches the tracing link, and the new programs attest" {
-	local before after
-	link_id() {
-		bpftool -j link show pinned /sys/fs/bpf/kakunin/trace_links/kk_tcp_connect |
-			python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
-	}
-	before=$(link_id)
-	run --separate-stderr "$KK" load --upgrade
-	[ "$status" -eq 0 ]
-	after=$(link_id)
-	[ -n "$after" ]
-	[ "$after" != "$before" ]
-	serve_start --tcp 127.0.0.1:18101 1
-	tcp_bound_ok 127.0.0.1:18101 1
+@test "tcp: Fast Open: sendto(MSG_FASTOPEN) and TCP_FASTOPEN_CONNECT's first write are attested" {
+	local m i=0
+	serve_start --tcp 127.0.0.1:18101 4
+	for m in --fastopen --fastopen-connect; do
+		bound_run "$P" "$PEER" connect --tcp "$m" 127.0.0.1:18101
+		[ "$output" = ok ]
+		i=$((i + 1))
+		[ "$(jf "$(serve_line $i)" 'j["result"], j["binding"], j["tgid"]')" = \
+			"ok, $BOUND_SLOT, $BOUND_PID" ]
+		run "$PEER" connect --tcp "$m" 127.0.0.1:18101
+		[ "$output" = ok ]
+		i=$((i + 1))
+		[ "$(serve_line $i)" = '{"result":"ENOENT"}' ]
+	done
 }
