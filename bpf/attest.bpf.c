@@ -25,15 +25,17 @@
  *                 in softirq, before it is queued on the listener: so an accepted socket never
  *                 lacks an entry that is coming. The request's tuple and the ISN it received
  *                 find the entry, which is copied to kk_peers on the child and deleted.
- * Why not the lead's sockops proposal (LSM socket_connect records the caller on the socket, a
- * sockops program on the cgroup root copies it at TCP_CONNECT_CB): sockops programs on 6.1
+ * Why not sockops (LSM socket_connect records the caller on the socket, a sockops program on
+ * the cgroup-v2 root copies it at TCP_CONNECT_CB, PASSIVE_ESTABLISHED_CB): sockops on 6.1
  * have no task storage, so the binding would have to be carried from socket_connect to
  * tcp_connect on the socket, and a second task sharing the socket can connect in between
  * (its tcp_connect would carry the first task's binding, to a destination the first task's
  * policy never saw); TCP Fast Open's deferred connect runs tcp_connect in whoever writes
  * first. Here the binding is read in the same call that fixes the tuple, and a cgroup
- * attachment (root cgroup-v2 mount, other programs' flags) is not needed. And the server
- * side: PASSIVE_ESTABLISHED_CB runs after the child is already on the accept queue.
+ * attachment (root cgroup-v2 mount, other programs' flags) is not needed. On the server side,
+ * PASSIVE_ESTABLISHED_CB runs after the child is on the accept queue (only the child's socket
+ * lock, which inet_accept takes too, orders it before accept() returns); inet_csk_clone runs
+ * before the child is queued at all.
  * The ISN in the key makes an entry belong to one connection attempt: an entry left behind (a
  * connect refused, no listener) never matches a later connection that reuses the 4-tuple,
  * whose ISN differs (secure_tcp_seq moves with time), bound or not. A missing entry means
