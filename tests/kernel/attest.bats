@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
-# vm-seconds: 300 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
+# vm-seconds: 293 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Caller attestation (kk_peers) and the signer's key custody. A unix or TCP listener (kk-peer
 # serve, unbound, as the signer and the egress are) asks the kernel who connected, by the
 # accepted socket's fd: the connecting task's binding as it was at the connect, never a PID
