@@ -35,7 +35,7 @@ struct old_link {
 	char name[KK_PROG_NAME_SIZE];
 	const char *dir; /* PIN_LINKS or PIN_TRACE_LINKS */
 	int fd;		 /* holds the old link attached until the upgrade is over */
-	bool kept; /* this build has a program of the same name */
+	bool kept;	 /* this build has a program of the same name */
 };
 
 struct upgrade {
