@@ -11,7 +11,20 @@
  *     e2e     `kakunin-bpf revoke --serial` run as a command: from just before its fork to
  *             the first EACCES.
  *   After each trial the identity is made active again (and, for e2e, taken off the list), so
- *   one binding serves every trial. Prints JSON with every sample in microseconds.
+ *   one binding serves every trial. Prints JSON with every sample in microseconds, and
+ *   floor_us: fork, exec and exit of /bin/true, what any command pays before its main().
+ *   --socket PATH adds socket_us: the revocation asked of the daemon's control socket (one
+ *   connection kept open, as its callers do): from the send to the first EACCES.
+ *
+ *   kk-revlat host N [IDENTS]        everything but the kernel, on any host that can create BPF
+ *                                    maps (no BPF LSM needed): in a private mount namespace, a
+ *                                    bpffs on /sys/fs/bpf holds this build's maps, created from
+ *                                    the skeleton without loading a program, IDENTS identities
+ *                                    (default 1024, a full table) and one binding. N trials of
+ *     flip    `kakunin-bpf revoke --serial --no-stop` from just before its fork to its write of
+ *             the identity's state, seen by this process polling the map;
+ *     total   the same to the command's exit (list saved, /proc walked);
+ *     floor   fork + exec + exit of /bin/true.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
