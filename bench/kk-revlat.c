@@ -25,6 +25,7 @@
  *             the identity's state, seen by this process polling the map;
  *     total   the same to the command's exit (list saved, /proc walked);
  *     floor   fork + exec + exit of /bin/true.
+ *   kk-revlat sandbox IDENTS CMD...  the same maps, then CMD in their namespace (for tests).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -361,10 +362,13 @@ int main(int argc, char **argv)
 		return spin(argv[2], s, pread_spin);
 	if ((argc == 5 || sock) && !strcmp(argv[1], "measure") && (s = map_shm(argv[2])))
 		return measure(s, argv[3], atoi(argv[4]), sock ? argv[6] : NULL);
+	if (argc > 3 && !strcmp(argv[1], "sandbox"))
+		return host_sandbox(atoi(argv[2]), argv + 3);
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "host") && atoi(argv[2]) > 0)
 		return host_measure(atoi(argv[2]), argc == 4 ? atoi(argv[3]) : KK_MAX_IDENTS);
 	fprintf(stderr, "usage: kk-revlat spin PATH SHM [--pread]\n"
 			"       kk-revlat measure SHM SERIAL N [--socket CONTROL_SOCKET]\n"
-			"       kk-revlat host N [IDENTS]\n");
+			"       kk-revlat host N [IDENTS]\n"
+			"       kk-revlat sandbox IDENTS CMD [ARGS...]\n");
 	return 2;
 }

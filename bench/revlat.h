@@ -19,5 +19,11 @@ int ctl_answer(int fd, double *flip_us);
 void print_samples(const char *name, const double *v, int n, bool last);
 /* kk-revlat host N IDENTS (revlat_host.c): JSON on stdout; the exit code. */
 int host_measure(int n, int idents);
+/*
+ * kk-revlat sandbox IDENTS CMD...: the same maps, then CMD run in their namespace with
+ * KAKUNIN_STATE_DIR (a new directory) and KK_SERIAL (the bound identity's serial) set; CMD's
+ * exit code. For tests of revoke's userspace on a host without BPF LSM.
+ */
+int host_sandbox(int idents, char **argv);
 
 #endif

@@ -60,7 +60,16 @@ struct kk_control {
 	struct kk_maps m;
 	char path[108];
 	struct conn c[MAX_CONTROL];
+	/*
+	 * The identity slots as read at most REFRESH_MS ago: a request writes the slots this
+	 * names at once (each read again first), then reads the table for any bound since.
+	 */
+	struct kk_ident known[KK_MAX_IDENTS];
+	bool have_known;
+	uint64_t known_ns; /* when it was read */
 };
+
+#define REFRESH_MS 1000
 
 static uint64_t mono_ns(void)
 {
@@ -184,7 +193,8 @@ static char *serve(struct kk_control *k, int fd, const char *line, const struct 
 	char *out = NULL;
 
 	if (!authorize(k, fd, cred, &e) && !parse(line, &doc, &o, &e) &&
-	    !kk_revoke_op_req_init(&req, &o, &e) && !kk_op_revoke_on(&k->m, &req, &res, &e)) {
+	    !kk_revoke_op_req_init(&req, &o, &e) &&
+	    !kk_op_revoke_on(&k->m, &req, k->have_known ? k->known : NULL, &res, &e)) {
 		out = answer(&req, &res, arrived);
 		kk_info("kakunin-bpf: daemon: revoked serial %s on request of pid %d: %d binding%s, "
 			"%d task%s %s", req.rev.serial, (int)cred->pid, res.bindings,
@@ -314,11 +324,15 @@ static void *run(void *arg)
 	int i, n;
 
 	for (;;) {
+		if (mono_ns() - k->known_ns >= REFRESH_MS * 1000000ull) {
+			k->have_known = !kk_maps_idents_copy(&k->m, k->known);
+			k->known_ns = mono_ns();
+		}
 		p[0] = (struct pollfd){ .fd = k->wake[0], .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = k->listen_fd, .events = POLLIN };
 		for (i = 0; i < MAX_CONTROL; i++)
 			p[i + 2] = (struct pollfd){ .fd = k->c[i].fd, .events = POLLIN };
-		n = poll(p, MAX_CONTROL + 2, -1);
+		n = poll(p, MAX_CONTROL + 2, REFRESH_MS);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n <= 0)

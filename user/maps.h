@@ -247,9 +247,16 @@ bool kk_ident_key_matches(const struct kk_ident_key *key, const struct kk_ident_
  * left as they were for the others), *n counts them. Idempotent: run it again under the maps
  * lock to catch a slot a racing bind took meanwhile. -ENOSPC when the list is full (the slots
  * are flipped all the same), other -errno.
+ * known: instead of the batch lookup, an earlier copy of kk_idents (a long-running caller's,
+ * kk_maps_idents_copy): only the slots it says hold key are read again, and flipped if they
+ * still do — a few bpf() calls instead of reading the table; what the copy misses (a slot taken
+ * since) the caller must flip by a call without known.
  */
 int kk_maps_revoke_flip(struct kk_maps *m, const struct kk_ident_key *key,
-			const struct kk_revocation *rev, bool *flipped, int *n);
+			const struct kk_revocation *rev, const struct kk_ident *known, bool *flipped,
+			int *n);
+/* A copy of all KK_MAX_IDENTS identity slots into ids (one batch lookup). 0 or -errno. */
+int kk_maps_idents_copy(struct kk_maps *m, struct kk_ident *ids);
 /* Set the state of an identity slot: the one write that revokes or blocks all its bindings. */
 int kk_maps_ident_set_state(struct kk_maps *m, uint32_t slot, uint32_t state);
 

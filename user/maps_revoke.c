@@ -112,15 +112,50 @@ int kk_maps_idents_read(struct kk_maps *m, struct kk_ident *ids)
 	return 0;
 }
 
-int kk_maps_revoke_flip(struct kk_maps *m, const struct kk_ident_key *key,
-			const struct kk_revocation *rev, bool *flipped, int *n)
+int kk_maps_idents_copy(struct kk_maps *m, struct kk_ident *ids)
 {
-	struct kk_ident *ids = malloc(KK_MAX_IDENTS * sizeof(*ids));
-	int lock, err, lerr;
+	return kk_maps_idents_read(m, ids);
+}
+
+/*
+ * Set REVOKED on every slot in use of ids that key names. With reread, ids is an older copy
+ * (the daemon's): each such slot is read again, and written only if it still holds key. The
+ * caller holds the identity-slot lock.
+ */
+static int flip_slots(struct kk_maps *m, const struct kk_ident_key *key, const struct kk_ident *ids,
+		      bool reread, bool *flipped, int *n)
+{
+	struct kk_ident id;
 	uint32_t slot;
 
+	for (slot = 0; slot < KK_MAX_IDENTS; slot++) {
+		if (!ids[slot].refs || !kk_ident_key_matches(key, &ids[slot].key))
+			continue;
+		id = ids[slot];
+		if (reread && (bpf_map_lookup_elem(m->fd[KK_MAP_IDENTS], &slot, &id) || !id.refs ||
+			       !kk_ident_key_matches(key, &id.key)))
+			continue; /* freed or reused since: the full read finds what is there now */
+		if (!flipped[slot])
+			++*n;
+		flipped[slot] = true;
+		if (id.state == KK_STATE_REVOKED)
+			continue; /* idempotent: an earlier flip, another revoke, the tripwire */
+		id.state = KK_STATE_REVOKED;
+		if (bpf_map_update_elem(m->fd[KK_MAP_IDENTS], &slot, &id, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+int kk_maps_revoke_flip(struct kk_maps *m, const struct kk_ident_key *key,
+			const struct kk_revocation *rev, const struct kk_ident *known, bool *flipped,
+			int *n)
+{
+	struct kk_ident *ids = known ? NULL : malloc(KK_MAX_IDENTS * sizeof(*ids));
+	int lock, err, lerr;
+
 	*n = 0;
-	if (!ids)
+	if (!known && !ids)
 		return -ENOMEM;
 	/*
 	 * The list first: a bind checks it under the maps lock before it takes an identity slot,
@@ -134,18 +169,8 @@ int kk_maps_revoke_flip(struct kk_maps *m, const struct kk_ident_key *key,
 		free(ids);
 		return lock;
 	}
-	err = kk_maps_idents_read(m, ids);
-	for (slot = 0; !err && slot < KK_MAX_IDENTS; slot++) {
-		if (!ids[slot].refs || !kk_ident_key_matches(key, &ids[slot].key))
-			continue;
-		flipped[slot] = true;
-		++*n;
-		if (ids[slot].state == KK_STATE_REVOKED)
-			continue; /* idempotent: an earlier flip, another revoke, the tripwire */
-		ids[slot].state = KK_STATE_REVOKED;
-		if (bpf_map_update_elem(m->fd[KK_MAP_IDENTS], &slot, &ids[slot], BPF_ANY))
-			err = -errno;
-	}
+	err = known ? 0 : kk_maps_idents_read(m, ids);
+	err = err ?: flip_slots(m, key, known ?: ids, known, flipped, n);
 	kk_maps_idents_unlock(lock);
 	free(ids);
 	return err ?: lerr;

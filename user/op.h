@@ -236,11 +236,14 @@ int kk_op_revoke(const struct kk_revoke_op_req *r, struct kk_revoke_op_res *res,
 	(KK_MAP_BIT(KK_MAP_CONFIG) | KK_MAP_BIT(KK_MAP_IDENTS) | KK_MAP_BIT(KK_MAP_REVOKED) | \
 	 KK_MAP_BIT(KK_MAP_BINDINGS) | KK_MAP_BIT(KK_MAP_TASK))
 /*
- * The --serial revocation on maps m the caller opened (at least KK_REVOKE_MAPS; the daemon's): the map writes first, without the maps lock, then the
- * rest under it (taken and let go here). -errno and e.
+ * The --serial revocation on maps m the caller opened (at least KK_REVOKE_MAPS; the daemon's):
+ * the map writes first, without the maps lock, then the rest under it (taken and let go here).
+ * known: NULL, or the caller's copy of the identity slots (kk_maps_idents_copy), to write the
+ * slots it names before the whole table is read (res->flipped_ns is then taken after those).
+ * -errno and e.
  */
 int kk_op_revoke_on(struct kk_maps *m, const struct kk_revoke_op_req *r,
-		    struct kk_revoke_op_res *res, struct kk_error *e);
+		    const struct kk_ident *known, struct kk_revoke_op_res *res, struct kk_error *e);
 /*
  * Every entry of the verified CRL v[n] into the revocation list and onto any bound identity it
  * names (source crl, reason "crl: keyCompromise"...), tasks as given; with only_new, entries the

@@ -130,7 +130,7 @@ static uint64_t mono_ns(void)
  * first flip) and does the rest: events, stopping the tasks, the state file.
  */
 int kk_op_revoke_on(struct kk_maps *m, const struct kk_revoke_op_req *r,
-		    struct kk_revoke_op_res *res, struct kk_error *e)
+		    const struct kk_ident *known, struct kk_revoke_op_res *res, struct kk_error *e)
 {
 	bool flipped[KK_MAX_IDENTS] = { false };
 	struct kk_revoke_req q = r->rev;
@@ -141,9 +141,12 @@ int kk_op_revoke_on(struct kk_maps *m, const struct kk_revoke_op_req *r,
 	err = r->issuer ? kk_identity_subject_key(r->issuer, q.key.issuer, why, sizeof(why)) : 0;
 	if (err)
 		return kk_error_set(e, err, "--issuer", "%s", why);
-	q.at = time(NULL); /* one entry, whichever of the two writes stays */
-	err = kk_revoke_flip(m, &q, flipped, &n, e);
+	q.at = time(NULL); /* one entry, whichever of the writes stays */
+	err = known ? kk_revoke_flip(m, &q, known, flipped, &n, e) : 0;
 	res->flipped_ns = mono_ns();
+	err = err ?: kk_revoke_flip(m, &q, NULL, flipped, &n, e);
+	if (!known)
+		res->flipped_ns = mono_ns();
 	err = err ?: kk_maps_lock_e(m, e);
 	err = err ?: kk_revoke(m, &q, &res->bindings, &res->tasks, e);
 	kk_maps_unlock(m);
@@ -159,7 +162,7 @@ static int revoke_serial(const struct kk_revoke_op_req *r, struct kk_revoke_op_r
 	err = kk_op_open_some(&m, KK_REVOKE_MAPS, e);
 	if (err)
 		return err;
-	err = kk_op_revoke_on(&m, r, res, e);
+	err = kk_op_revoke_on(&m, r, NULL, res, e);
 	kk_maps_close(&m);
 	return err;
 }

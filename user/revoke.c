@@ -268,14 +268,14 @@ static int flip_error(int err, struct kk_error *e)
 							      : strerror(-err));
 }
 
-int kk_revoke_flip(struct kk_maps *m, const struct kk_revoke_req *r, bool *flipped, int *n,
-		   struct kk_error *e)
+int kk_revoke_flip(struct kk_maps *m, const struct kk_revoke_req *r, const struct kk_ident *known,
+		   bool *flipped, int *n, struct kk_error *e)
 {
 	struct kk_revocation rev;
 	int err;
 
 	rev_entry(r, &rev);
-	err = kk_maps_revoke_flip(m, &r->key, &rev, flipped, n);
+	err = kk_maps_revoke_flip(m, &r->key, &rev, known, flipped, n);
 	return err ? flip_error(err, e) : 0;
 }
 
@@ -303,7 +303,7 @@ int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, i
 
 	*bindings = *tasks = 0;
 	/* The kernel first: the agents must be stopped before anything is written to disk. */
-	err = kk_revoke_flip(m, r, flipped, &n, e);
+	err = kk_revoke_flip(m, r, NULL, flipped, &n, e);
 	if (err)
 		return err;
 	*bindings = announce(m, flipped, r);

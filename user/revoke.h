@@ -42,10 +42,12 @@ struct kk_revoke_req {
  * once). flipped[slot] set for each (an array of KK_MAX_IDENTS, cleared by the caller), *n
  * counts them. For the callers that want the kernel to refuse at once and may wait for the
  * maps lock afterwards; kk_revoke (under the lock) then does it again and the rest (revoke.c
- * argues why this order is safe). -errno and e.
+ * argues why this order is safe). known: NULL, or an earlier copy of the identity slots
+ * (kk_maps_revoke_flip), for a first flip of only the slots it names. -errno and e.
  */
-int kk_revoke_flip(struct kk_maps *m, const struct kk_revoke_req *r, bool *flipped, int *n,
-		   struct kk_error *e);
+struct kk_ident;
+int kk_revoke_flip(struct kk_maps *m, const struct kk_revoke_req *r, const struct kk_ident *known,
+		   bool *flipped, int *n, struct kk_error *e);
 
 /*
  * Flip as kk_revoke_flip does (again, when the caller did before taking the lock), emit

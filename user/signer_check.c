@@ -229,7 +229,7 @@ static void revoke_identity(struct kk_signer *s, struct kk_sign_req *r)
 	q.at = time(NULL);
 	/* The map writes first, without waiting for the maps lock (a bind may hold it): the
 	 * agent is refused from here on. A failure is retried and reported by kk_revoke. */
-	kk_revoke_flip(&s->maps, &q, flipped, &n, &e);
+	kk_revoke_flip(&s->maps, &q, NULL, flipped, &n, &e);
 	pthread_mutex_lock(&s->revoke_lock);
 	err = kk_maps_lock_e(&s->maps, &e);
 	if (!err) {
