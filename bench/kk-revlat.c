@@ -88,7 +88,8 @@ static int spin(const char *path, struct shm *s, bool use_pread)
 	if (use_pread && held < 0)
 		return 1;
 	while (!atomic_load(&s->stop)) {
-		int fd = use_pread ? (int)pread(held, &byte, 1, 0) : open(path, O_RDONLY | O_CLOEXEC);
+		int fd = use_pread ? (int)pread(held, &byte, 1, 0)
+				   : open(path, O_RDONLY | O_CLOEXEC);
 
 		if (fd >= 0) {
 			if (!use_pread)
@@ -219,8 +220,8 @@ int ctl_connect(const char *path)
 int ctl_send(int fd, const char *serial, const char *tasks)
 {
 	char req[256];
-	int n = snprintf(req, sizeof(req), "{\"revoke\": {\"serial\": \"%s\", \"tasks\": \"%s\"}}\n",
-			 serial, tasks);
+	int n = snprintf(req, sizeof(req),
+			 "{\"revoke\": {\"serial\": \"%s\", \"tasks\": \"%s\"}}\n", serial, tasks);
 
 	return send(fd, req, n, MSG_NOSIGNAL) == n ? 0 : -1;
 }

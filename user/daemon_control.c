@@ -196,8 +196,8 @@ static char *serve(struct kk_control *k, int fd, const char *line, const struct 
 	    !kk_revoke_op_req_init(&req, &o, &e) &&
 	    !kk_op_revoke_on(&k->m, &req, k->have_known ? k->known : NULL, &res, &e)) {
 		out = answer(&req, &res, arrived);
-		kk_info("kakunin-bpf: daemon: revoked serial %s on request of pid %d: %d binding%s, "
-			"%d task%s %s", req.rev.serial, (int)cred->pid, res.bindings,
+		kk_info("kakunin-bpf: daemon: revoked serial %s on request of pid %d: "
+			"%d binding%s, %d task%s %s", req.rev.serial, (int)cred->pid, res.bindings,
 			res.bindings == 1 ? "" : "s", res.tasks, res.tasks == 1 ? "" : "s",
 			req.rev.tasks == KK_REVOKE_KILL ? "killed" : "stopped");
 	} else {

@@ -253,8 +253,8 @@ bool kk_ident_key_matches(const struct kk_ident_key *key, const struct kk_ident_
  * since) the caller must flip by a call without known.
  */
 int kk_maps_revoke_flip(struct kk_maps *m, const struct kk_ident_key *key,
-			const struct kk_revocation *rev, const struct kk_ident *known, bool *flipped,
-			int *n);
+			const struct kk_revocation *rev, const struct kk_ident *known,
+			bool *flipped, int *n);
 /* A copy of all KK_MAX_IDENTS identity slots into ids (one batch lookup). 0 or -errno. */
 int kk_maps_idents_copy(struct kk_maps *m, struct kk_ident *ids);
 /* Set the state of an identity slot: the one write that revokes or blocks all its bindings. */

@@ -148,8 +148,8 @@ static int flip_slots(struct kk_maps *m, const struct kk_ident_key *key, const s
 }
 
 int kk_maps_revoke_flip(struct kk_maps *m, const struct kk_ident_key *key,
-			const struct kk_revocation *rev, const struct kk_ident *known, bool *flipped,
-			int *n)
+			const struct kk_revocation *rev, const struct kk_ident *known,
+			bool *flipped, int *n)
 {
 	struct kk_ident *ids = known ? NULL : malloc(KK_MAX_IDENTS * sizeof(*ids));
 	int lock, err, lerr;
