@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
-# vm-seconds: 133 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
+# vm-seconds: 135 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Revocation in a real kernel: what an agent holds open stops working, its processes stopped
 # (or killed, or with --no-stop left running), binds refused, persistence across unload/load,
 # the in-kernel tripwire (and the daemon stopping its agent), --issuer, revocation through the
