@@ -11,7 +11,21 @@
  *     e2e     `kakunin-bpf revoke --serial` run as a command: from just before its fork to
  *             the first EACCES.
  *   After each trial the identity is made active again (and, for e2e, taken off the list), so
- *   one binding serves every trial. Prints JSON with every sample in microseconds.
+ *   one binding serves every trial. Prints JSON with every sample in microseconds, and
+ *   floor_us: fork, exec and exit of /bin/true, what any command pays before its main().
+ *   --socket PATH adds socket_us: the revocation asked of the daemon's control socket (one
+ *   connection kept open, as its callers do): from the send to the first EACCES.
+ *
+ *   kk-revlat host N [IDENTS]        everything but the kernel, on any host that can create BPF
+ *                                    maps (no BPF LSM needed): in a private mount namespace, a
+ *                                    bpffs on /sys/fs/bpf holds this build's maps, created from
+ *                                    the skeleton without loading a program, IDENTS identities
+ *                                    (default 1024, a full table) and one binding. N trials of
+ *     flip    `kakunin-bpf revoke --serial --no-stop` from just before its fork to its write of
+ *             the identity's state, seen by this process polling the map;
+ *     total   the same to the command's exit (list saved, /proc walked);
+ *     floor   fork + exec + exit of /bin/true.
+ *   kk-revlat sandbox IDENTS CMD...  the same maps, then CMD in their namespace (for tests).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -27,9 +41,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <bpf/bpf.h>
 
 #include "kakunin.h"
+#include "revlat.h"
 
 struct shm {
 	_Atomic uint64_t denied_at; /* CLOCK_MONOTONIC ns of the first EACCES of a streak */
@@ -37,7 +54,7 @@ struct shm {
 	_Atomic uint32_t stop;
 };
 
-static uint64_t now_ns(void)
+uint64_t now_ns(void)
 {
 	struct timespec ts;
 
@@ -57,16 +74,26 @@ static struct shm *map_shm(const char *path)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Memory writes are no system calls: they still work once every syscall is refused. */
-static int spin(const char *path, struct shm *s)
+/*
+ * Memory writes are no system calls: they still work once every syscall is refused. With
+ * use_pread, a pread of one byte on a descriptor opened before, a finer loop than open()
+ * (no path walk; the file_permission hook still asks the identity's state each time).
+ */
+static int spin(const char *path, struct shm *s, bool use_pread)
 {
+	int held = use_pread ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	bool in_streak = false;
+	char byte;
 
+	if (use_pread && held < 0)
+		return 1;
 	while (!atomic_load(&s->stop)) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		int fd = use_pread ? (int)pread(held, &byte, 1, 0)
+				   : open(path, O_RDONLY | O_CLOEXEC);
 
 		if (fd >= 0) {
-			close(fd);
+			if (!use_pread)
+				close(fd);
 			in_streak = false;
 			atomic_store(&s->allowed, 1);
 		} else if (errno == EACCES && !in_streak) {
@@ -161,6 +188,66 @@ static int64_t wait_denied(struct shm *s, uint64_t since)
 	return atomic_load(&s->denied_at) > since ? (int64_t)(atomic_load(&s->denied_at) - since) : 0;
 }
 
+/* fork, exec and exit of /bin/true, in microseconds: what every command pays first. */
+double floor_us(void)
+{
+	uint64_t t = now_ns();
+	pid_t p = fork();
+	int st;
+
+	if (p == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	return (double)(now_ns() - t) / 1000.0;
+}
+
+int ctl_connect(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int ctl_send(int fd, const char *serial, const char *tasks)
+{
+	char req[256];
+	int n = snprintf(req, sizeof(req),
+			 "{\"revoke\": {\"serial\": \"%s\", \"tasks\": \"%s\"}}\n", serial, tasks);
+
+	return send(fd, req, n, MSG_NOSIGNAL) == n ? 0 : -1;
+}
+
+int ctl_answer(int fd, double *flip_us)
+{
+	char buf[1024], *p;
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0) {
+		n += (size_t)r;
+		buf[n] = '\0';
+		if (strchr(buf, '\n'))
+			break;
+	}
+	buf[n] = '\0';
+	p = strstr(buf, "\"flip_us\":");
+	if (!p) {
+		fprintf(stderr, "kk-revlat: the daemon answered: %s", buf);
+		return -1;
+	}
+	*flip_us = strtod(p + 10, NULL);
+	return 0;
+}
+
 static int revoke_cmd(const char *serial)
 {
 	pid_t p = fork();
@@ -178,7 +265,7 @@ static int revoke_cmd(const char *serial)
 	return p > 0 && waitpid(p, &st, 0) > 0 && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -1;
 }
 
-static void print_samples(const char *name, const double *v, int n, bool last)
+void print_samples(const char *name, const double *v, int n, bool last)
 {
 	int i;
 
@@ -188,17 +275,38 @@ static void print_samples(const char *name, const double *v, int n, bool last)
 	printf("]%s\n", last ? "" : ",");
 }
 
-static int measure(struct shm *s, const char *serial, int n)
+/* One revocation asked of the daemon on ctl: from the send to the first EACCES, in us. */
+static int64_t socket_trial(struct shm *s, int ctl, const char *serial)
+{
+	uint64_t t = now_ns();
+	double flip;
+	int64_t d;
+
+	if (ctl_send(ctl, serial, "keep"))
+		return -1;
+	/* The answer comes after the /proc walk; the denial is what counts, not the answer. */
+	d = wait_denied(s, t);
+	return ctl_answer(ctl, &flip) ? -1 : d;
+}
+
+static int measure(struct shm *s, const char *serial, int n, const char *sock)
 {
 	int idents = bpf_obj_get(KK_PIN_ROOT "/maps/kk_idents");
 	int revoked = bpf_obj_get(KK_PIN_ROOT "/maps/kk_revoked");
 	double *k = calloc(n, sizeof(double)), *e = calloc(n, sizeof(double));
+	double *f = calloc(n, sizeof(double)), *c = calloc(n, sizeof(double));
+	int ctl = sock ? ctl_connect(sock) : -1;
+	int i, nk = 0, ne = 0, nf = 0, nc = 0;
 	struct kk_ident id;
 	uint32_t slot;
-	int i, nk = 0, ne = 0;
 
-	if (idents < 0 || revoked < 0 || !k || !e || ident_slot(serial, idents, &slot, &id)) {
+	if (idents < 0 || revoked < 0 || !k || !e || !f || !c ||
+	    ident_slot(serial, idents, &slot, &id)) {
 		fprintf(stderr, "kk-revlat: no bound identity with serial %s\n", serial);
+		return 1;
+	}
+	if (sock && ctl < 0) {
+		fprintf(stderr, "kk-revlat: cannot connect to %s: %s\n", sock, strerror(errno));
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
@@ -223,23 +331,45 @@ static int measure(struct shm *s, const char *serial, int n)
 		set_state(idents, slot, KK_STATE_ACTIVE);
 		if (d >= 0)
 			e[ne++] = d / 1000.0;
+		f[nf] = floor_us();
+		nf += f[nf] >= 0;
+		if (ctl < 0 || rearm(s))
+			continue;
+		d = socket_trial(s, ctl, serial);
+		unrevoke(revoked, &id.key);
+		set_state(idents, slot, KK_STATE_ACTIVE);
+		if (d < 0)
+			break;
+		c[nc++] = d / 1000.0;
 	}
 	atomic_store(&s->stop, 1);
 	printf("{\n");
 	print_samples("kernel_us", k, nk, false);
-	print_samples("e2e_us", e, ne, true);
+	print_samples("e2e_us", e, ne, false);
+	if (ctl >= 0)
+		print_samples("socket_us", c, nc, false);
+	print_samples("floor_us", f, nf, true);
 	printf("}\n");
-	return nk == n && ne == n ? 0 : 1;
+	return nk == n && ne == n && (ctl < 0 || nc == n) ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
-	struct shm *s = argc > 3 ? map_shm(argv[argc == 4 ? 3 : 2]) : NULL;
+	bool pread_spin = argc == 5 && !strcmp(argv[4], "--pread");
+	bool sock = argc == 7 && !strcmp(argv[5], "--socket");
+	struct shm *s = NULL;
 
-	if (argc == 4 && !strcmp(argv[1], "spin") && s)
-		return spin(argv[2], s);
-	if (argc == 5 && !strcmp(argv[1], "measure") && s)
-		return measure(s, argv[3], atoi(argv[4]));
-	fprintf(stderr, "usage: kk-revlat spin PATH SHM | measure SHM SERIAL N\n");
+	if ((argc == 4 || pread_spin) && !strcmp(argv[1], "spin") && (s = map_shm(argv[3])))
+		return spin(argv[2], s, pread_spin);
+	if ((argc == 5 || sock) && !strcmp(argv[1], "measure") && (s = map_shm(argv[2])))
+		return measure(s, argv[3], atoi(argv[4]), sock ? argv[6] : NULL);
+	if (argc > 3 && !strcmp(argv[1], "sandbox"))
+		return host_sandbox(atoi(argv[2]), argv + 3);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "host") && atoi(argv[2]) > 0)
+		return host_measure(atoi(argv[2]), argc == 4 ? atoi(argv[3]) : KK_MAX_IDENTS);
+	fprintf(stderr, "usage: kk-revlat spin PATH SHM [--pread]\n"
+			"       kk-revlat measure SHM SERIAL N [--socket CONTROL_SOCKET]\n"
+			"       kk-revlat host N [IDENTS]\n"
+			"       kk-revlat sandbox IDENTS CMD [ARGS...]\n");
 	return 2;
 }

@@ -45,6 +45,7 @@ struct daemon {
 	struct kk_maps m;
 	struct kk_sink sink;
 	struct kk_clients *clients;
+	struct kk_control *control; /* revocations on request (control.sock) */
 	struct kk_clock clock;
 	struct ring_buffer *rb;
 	struct who_cache who[KK_MAX_BINDINGS];
@@ -421,6 +422,8 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 	if (cfg->metrics_listen[0] &&
 	    !(d.metrics = kk_metrics_srv_open(cfg->metrics_listen, d.epfd, metrics_fill, &d)))
 		goto out;
+	/* After setup_fds: SIGPIPE ignored, signals blocked (inherited by its thread). */
+	d.control = d.clients ? kk_control_start(cfg) : NULL;
 	d.ocsp = kk_ocsp_poller_start(cfg);
 	d.crl = kk_crl_poller_start(cfg);
 	kk_info("kakunin-bpf: daemon writing %s, events on %s%s%s", cfg->audit_file,
@@ -429,6 +432,7 @@ int kk_daemon_run(const struct kk_daemon_cfg *cfg)
 	kk_notify_ready("consuming events");
 	loop(&d, sfd, tfd);
 	kk_notify_stopping();
+	kk_control_stop(d.control);
 	kk_crl_poller_stop(d.crl);
 	kk_ocsp_poller_stop(d.ocsp);
 	/* What is still in the ring goes to the file before we exit. */

@@ -110,4 +110,15 @@ void kk_clients_send(struct kk_clients *c, const struct kk_event *ev, uint64_t s
 		     const struct kk_clock *clk, const struct kk_who *who);
 void kk_clients_close(struct kk_clients *c);
 
+/* --- revocations on request (daemon_control.c) --- */
+
+struct kk_control;
+/*
+ * Serve control.sock in the directory of cfg's events socket from a thread of its own; NULL,
+ * said on stderr, when it cannot (the daemon runs on without).
+ */
+struct kk_control *kk_control_start(const struct kk_daemon_cfg *cfg);
+void kk_control_stop(struct kk_control *k);
+void kk_control_free(struct kk_control *k);
+
 #endif

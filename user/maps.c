@@ -431,6 +431,11 @@ static int kk_maps_check_stamp(struct kk_maps *m, struct kk_error *e)
 
 int kk_maps_open_e(struct kk_maps *m, struct kk_error *e)
 {
+	return kk_maps_open_some(m, KK_MAPS_ALL, e);
+}
+
+int kk_maps_open_some(struct kk_maps *m, uint32_t mask, struct kk_error *e)
+{
 	char what[sizeof(e->what)];
 	size_t i;
 	int err;
@@ -438,7 +443,11 @@ int kk_maps_open_e(struct kk_maps *m, struct kk_error *e)
 	m->lock_fd = -1;
 	for (i = 0; i < N_PINNED_MAPS; i++)
 		m->fd[i] = -1;
+	/* The stamp is read before anything else: another build's maps are never touched. */
+	mask |= KK_MAP_BIT(KK_MAP_CONFIG);
 	for (i = 0; i < N_PINNED_MAPS; i++) {
+		if (!(mask & KK_MAP_BIT(i)))
+			continue;
 		m->fd[i] = open_pin(pinned_maps[i]);
 		if (m->fd[i] >= 0)
 			continue;

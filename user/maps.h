@@ -95,6 +95,15 @@ int kk_maps_unload(bool *was_loaded, struct kk_error *e);
  * the caller prints it under its own name.
  */
 int kk_maps_open_e(struct kk_maps *m, struct kk_error *e);
+/*
+ * The same for the maps of mask only (KK_MAP_BIT(id) | ...; kk_config, whose stamp is checked,
+ * always): a command that needs few maps does not pay a bpf(BPF_OBJ_GET) for each of the others,
+ * whose fds stay -1 (a use of one fails with -EBADF, it never reads another map).
+ */
+#define KK_MAP_BIT(id) (1u << (id))
+#define KK_MAPS_ALL    ((1u << KK_MAP_COUNT) - 1)
+_Static_assert(KK_MAP_COUNT <= 32, "a map mask is 32 bits");
+int kk_maps_open_some(struct kk_maps *m, uint32_t mask, struct kk_error *e);
 /* Compare the pinned maps' ABI stamp with this build's: 0, or -errno with one line in why[]. */
 int kk_maps_pinned_stamp(char *why, size_t wlen);
 void kk_maps_close(struct kk_maps *m);
@@ -233,6 +242,23 @@ int kk_maps_revoked_each(struct kk_maps *m,
 			 void *ctx);
 /* Does revocation key (zero issuer: any issuer) name identity k? */
 bool kk_ident_key_matches(const struct kk_ident_key *key, const struct kk_ident_key *k);
+/*
+ * Revoke key in the maps at once, without the maps lock: its entry in the revocation list, then
+ * every identity slot in use that it names set to REVOKED (one batch lookup, one update per
+ * identity not yet revoked). flipped[slot] is set for each slot it names (KK_MAX_IDENTS entries,
+ * left as they were for the others), *n counts them. Idempotent: run it again under the maps
+ * lock to catch a slot a racing bind took meanwhile. -ENOSPC when the list is full (the slots
+ * are flipped all the same), other -errno.
+ * known: instead of the batch lookup, an earlier copy of kk_idents (a long-running caller's,
+ * kk_maps_idents_copy): only the slots it says hold key are read again, and flipped if they
+ * still do — a few bpf() calls instead of reading the table; what the copy misses (a slot taken
+ * since) the caller must flip by a call without known.
+ */
+int kk_maps_revoke_flip(struct kk_maps *m, const struct kk_ident_key *key,
+			const struct kk_revocation *rev, const struct kk_ident *known,
+			bool *flipped, int *n);
+/* A copy of all KK_MAX_IDENTS identity slots into ids (one batch lookup). 0 or -errno. */
+int kk_maps_idents_copy(struct kk_maps *m, struct kk_ident *ids);
 /* Set the state of an identity slot: the one write that revokes or blocks all its bindings. */
 int kk_maps_ident_set_state(struct kk_maps *m, uint32_t slot, uint32_t state);
 

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "maps.h"
+#include "maps_int.h"
 
 /* --- policy slots --- */
 
@@ -188,48 +189,72 @@ int kk_maps_policy_put(struct kk_maps *m, uint32_t slot)
 
 /* --- identity slots --- */
 
+/* The slot of key in ids (all of kk_idents), or a free one: -ENOSPC when there is neither. */
+static int ident_find(const struct kk_ident *ids, const struct kk_ident_key *key, uint32_t *slot)
+{
+	uint32_t i, free_slot = KK_MAX_IDENTS;
+
+	for (i = 0; i < KK_MAX_IDENTS; i++) {
+		if (ids[i].refs && !memcmp(&ids[i].key, key, sizeof(*key))) {
+			*slot = i;
+			return 0;
+		}
+		if (!ids[i].refs && free_slot == KK_MAX_IDENTS)
+			free_slot = i;
+	}
+	*slot = free_slot;
+	return free_slot == KK_MAX_IDENTS ? -ENOSPC : 0;
+}
+
 int kk_maps_ident_get(struct kk_maps *m, const struct kk_ident_key *key, const char *serial,
 		      uint32_t *slot)
 {
-	uint32_t i, free_slot = KK_MAX_IDENTS;
-	struct kk_ident id;
+	struct kk_ident *ids = malloc(KK_MAX_IDENTS * sizeof(*ids)), *id;
+	int lock, err;
 
-	for (i = 0; i < KK_MAX_IDENTS; i++) {
-		if (bpf_map_lookup_elem(m->fd[KK_MAP_IDENTS], &i, &id))
-			return -errno;
-		if (id.refs && !memcmp(&id.key, key, sizeof(*key))) {
-			id.refs++;
-			*slot = i;
-			return bpf_map_update_elem(m->fd[KK_MAP_IDENTS], &i, &id, BPF_ANY) ? -errno
-											   : 0;
+	if (!ids)
+		return -ENOMEM;
+	/* The identity-slot lock (maps_int.h): `revoke` flips states without the maps lock. */
+	lock = kk_maps_idents_lock();
+	err = lock < 0 ? lock : kk_maps_idents_read(m, ids);
+	err = err ?: ident_find(ids, key, slot);
+	if (!err) {
+		id = &ids[*slot];
+		if (id->refs) {
+			id->refs++;
+		} else {
+			memset(id, 0, sizeof(*id));
+			id->state = KK_STATE_ACTIVE;
+			id->refs = 1;
+			id->key = *key;
+			strncpy(id->serial, serial, sizeof(id->serial) - 1);
 		}
-		if (!id.refs && free_slot == KK_MAX_IDENTS)
-			free_slot = i;
+		if (bpf_map_update_elem(m->fd[KK_MAP_IDENTS], slot, id, BPF_ANY))
+			err = -errno;
 	}
-	if (free_slot == KK_MAX_IDENTS)
-		return -ENOSPC;
-	memset(&id, 0, sizeof(id));
-	id.state = KK_STATE_ACTIVE;
-	id.refs = 1;
-	id.key = *key;
-	strncpy(id.serial, serial, sizeof(id.serial) - 1);
-	if (bpf_map_update_elem(m->fd[KK_MAP_IDENTS], &free_slot, &id, BPF_ANY))
-		return -errno;
-	*slot = free_slot;
-	return 0;
+	kk_maps_idents_unlock(lock);
+	free(ids);
+	return err;
 }
 
 int kk_maps_ident_put(struct kk_maps *m, uint32_t slot)
 {
 	struct kk_ident id;
+	int lock, err = 0;
 
+	lock = kk_maps_idents_lock();
+	if (lock < 0)
+		return lock;
 	if (bpf_map_lookup_elem(m->fd[KK_MAP_IDENTS], &slot, &id))
-		return -errno;
-	if (id.refs > 1)
+		err = -errno;
+	else if (id.refs > 1)
 		id.refs--;
 	else
 		memset(&id, 0, sizeof(id));
-	return bpf_map_update_elem(m->fd[KK_MAP_IDENTS], &slot, &id, BPF_ANY) ? -errno : 0;
+	if (!err && bpf_map_update_elem(m->fd[KK_MAP_IDENTS], &slot, &id, BPF_ANY))
+		err = -errno;
+	kk_maps_idents_unlock(lock);
+	return err;
 }
 
 /* --- binding slots --- */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * maps_int — what maps.c shares with maps_upgrade.c and nothing else: the pin directories and
- * the steps of a load (maps.h is the interface for everyone else).
+ * maps_int — what the maps*.c files share and nothing else: the pin directories, the steps of a
+ * load (maps.c, maps_upgrade.c), the identity-slot lock (maps_revoke.c, maps_bind.c). maps.h is
+ * the interface for everyone else.
  */
 #ifndef KK_MAPS_INT_H
 #define KK_MAPS_INT_H
@@ -45,5 +46,14 @@ int kk_maps_skip_absent_hooks(struct kakunin *skel, struct kk_error *e);
 int kk_maps_set_pins(struct kakunin *skel, bool existed[KK_MAPS_PINNED]);
 /* Remove the pins of the maps that a failed load created (existed[i] false). */
 void kk_maps_unpin_new(const bool existed[KK_MAPS_PINNED]);
+
+/*
+ * The identity-slot lock (maps_revoke.c says why): an fd to pass to kk_maps_idents_unlock, or
+ * -errno. Held for a few bpf() calls only, never while waiting for anything else.
+ */
+int kk_maps_idents_lock(void);
+void kk_maps_idents_unlock(int fd);
+/* Every slot of kk_idents (KK_MAX_IDENTS of them) into ids, in one batch lookup. 0 or -errno. */
+int kk_maps_idents_read(struct kk_maps *m, struct kk_ident *ids);
 
 #endif

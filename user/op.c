@@ -19,13 +19,18 @@ int kk_ident_state_check(uint32_t state, const char *serial, const char *what, s
 							: "blocked (revocation status unknown)");
 }
 
+int kk_op_open_some(struct kk_maps *m, uint32_t mask, struct kk_error *e)
+{
+	if (geteuid() != 0)
+		return kk_error_set(e, -EPERM, NULL, "%s", KK_NEED_ROOT);
+	return kk_maps_open_some(m, mask, e);
+}
+
 int kk_op_open(struct kk_maps *m, bool lock, struct kk_error *e)
 {
 	int err;
 
-	if (geteuid() != 0)
-		return kk_error_set(e, -EPERM, NULL, "%s", KK_NEED_ROOT);
-	err = kk_maps_open_e(m, e);
+	err = kk_op_open_some(m, KK_MAPS_ALL, e);
 	if (err || !lock)
 		return err;
 	err = kk_maps_lock_e(m, e);

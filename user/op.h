@@ -224,6 +224,7 @@ struct kk_revoke_op_res {
 	int bindings;	 /* bindings revoked */
 	int tasks;	 /* processes stopped or killed */
 	size_t imported; /* --crl: the CRL's entries, all recorded */
+	uint64_t flipped_ns; /* --serial: CLOCK_MONOTONIC when the map writes had returned */
 };
 
 /* Check the option values into r (exactly one of serial and crl, ...). -EINVAL and e. */
@@ -231,6 +232,22 @@ int kk_revoke_op_req_init(struct kk_revoke_op_req *r, const struct kk_revoke_opt
 			  struct kk_error *e);
 int kk_op_revoke(const struct kk_revoke_op_req *r, struct kk_revoke_op_res *res,
 		 struct kk_error *e);
+/*
+ * The maps a revocation reads and writes (kk_maps_open_some): the stamp, identities, the list;
+ * the bindings and task marks for announcing and stopping.
+ */
+#define KK_REVOKE_MAPS                                                                   \
+	(KK_MAP_BIT(KK_MAP_CONFIG) | KK_MAP_BIT(KK_MAP_IDENTS) | KK_MAP_BIT(KK_MAP_REVOKED) | \
+	 KK_MAP_BIT(KK_MAP_BINDINGS) | KK_MAP_BIT(KK_MAP_TASK))
+/*
+ * The --serial revocation on maps m the caller opened (at least KK_REVOKE_MAPS; the daemon's):
+ * the map writes first, without the maps lock, then the rest under it (taken and let go here).
+ * known: NULL, or the caller's copy of the identity slots (kk_maps_idents_copy), to write the
+ * slots it names before the whole table is read (res->flipped_ns is then taken after those).
+ * -errno and e.
+ */
+int kk_op_revoke_on(struct kk_maps *m, const struct kk_revoke_op_req *r,
+		    const struct kk_ident *known, struct kk_revoke_op_res *res, struct kk_error *e);
 /*
  * Every entry of the verified CRL v[n] into the revocation list and onto any bound identity it
  * names (source crl, reason "crl: keyCompromise"...), tasks as given; with only_new, entries the
@@ -319,6 +336,8 @@ int kk_op_oci_hook(const struct kk_oci_hook_req *r, struct kk_oci_hook_res *res,
 struct kk_maps;
 /* Root, the pinned maps open and, with lock, the bindings lock held. -errno and e. */
 int kk_op_open(struct kk_maps *m, bool lock, struct kk_error *e);
+/* The same with only the maps of mask open (kk_maps_open_some), without the lock. */
+int kk_op_open_some(struct kk_maps *m, uint32_t mask, struct kk_error *e);
 
 /* Parse a decimal PID (1..INT_MAX, digits only); -EINVAL otherwise. */
 int kk_parse_pid(const char *s, int *pid);

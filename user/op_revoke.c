@@ -106,30 +106,82 @@ static int revoke_crl(const struct kk_revoke_op_req *r, struct kk_revoke_op_res 
 			  sizeof(why));
 	if (err)
 		return kk_error_split(e, err, why);
-	err = kk_op_open(&m, true, e);
+	err = kk_op_open_some(&m, KK_REVOKE_MAPS, e);
 	if (!err) {
-		err = kk_revoke_crl_entries(&m, v, n, r->rev.tasks, false, res, e);
+		err = kk_maps_lock_e(&m, e);
+		err = err ?: kk_revoke_crl_entries(&m, v, n, r->rev.tasks, false, res, e);
 		kk_maps_close(&m);
 	}
 	free(v);
 	return err;
 }
 
-static int revoke_serial(const struct kk_revoke_op_req *r, struct kk_revoke_op_res *res,
-			 struct kk_error *e)
+static uint64_t mono_ns(void)
 {
-	struct kk_revoke_req q = r->rev;
-	struct kk_maps m;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* r's revocation request, with the key of --issuer's subject when there is one. */
+static int resolve(const struct kk_revoke_op_req *r, struct kk_revoke_req *q, struct kk_error *e)
+{
 	char why[512];
 	int err;
 
-	err = r->issuer ? kk_identity_subject_key(r->issuer, q.key.issuer, why, sizeof(why)) : 0;
+	*q = r->rev;
+	err = r->issuer ? kk_identity_subject_key(r->issuer, q->key.issuer, why, sizeof(why)) : 0;
 	if (err)
 		return kk_error_set(e, err, "--issuer", "%s", why);
-	err = kk_op_open(&m, true, e);
+	q->at = time(NULL); /* one entry, whichever of the writes stays */
+	return 0;
+}
+
+/*
+ * The flip first, without the maps lock (a bind may hold it for long): the bound agents are
+ * refused from here on. Then, under the lock, kk_revoke flips again (a bind that raced the
+ * first flip) and does the rest: events, stopping the tasks, the state file.
+ */
+static int revoke_on(struct kk_maps *m, const struct kk_revoke_req *q,
+		     const struct kk_ident *known, struct kk_revoke_op_res *res,
+		     struct kk_error *e)
+{
+	bool flipped[KK_MAX_IDENTS] = { false };
+	int err, n;
+
+	err = known ? kk_revoke_flip(m, q, known, flipped, &n, e) : 0;
+	res->flipped_ns = mono_ns();
+	err = err ?: kk_revoke_flip(m, q, NULL, flipped, &n, e);
+	if (!known)
+		res->flipped_ns = mono_ns();
+	err = err ?: kk_maps_lock_e(m, e);
+	err = err ?: kk_revoke(m, q, &res->bindings, &res->tasks, e);
+	kk_maps_unlock(m);
+	return err;
+}
+
+int kk_op_revoke_on(struct kk_maps *m, const struct kk_revoke_op_req *r,
+		    const struct kk_ident *known, struct kk_revoke_op_res *res, struct kk_error *e)
+{
+	struct kk_revoke_req q;
+
+	memset(res, 0, sizeof(*res));
+	return resolve(r, &q, e) ?: revoke_on(m, &q, known, res, e);
+}
+
+/* --issuer is read before the maps are opened: a bad file is refused without root or kernel. */
+static int revoke_serial(const struct kk_revoke_op_req *r, struct kk_revoke_op_res *res,
+			 struct kk_error *e)
+{
+	struct kk_revoke_req q;
+	struct kk_maps m;
+	int err;
+
+	err = resolve(r, &q, e) ?: kk_op_open_some(&m, KK_REVOKE_MAPS, e);
 	if (err)
 		return err;
-	err = kk_revoke(&m, &q, &res->bindings, &res->tasks, e);
+	err = revoke_on(&m, &q, NULL, res, e);
 	kk_maps_close(&m);
 	return err;
 }

@@ -132,8 +132,7 @@ static size_t writable_shared_mappings(int pid, char *out, size_t size)
 static void warn_mappings(const struct kk_binding *b, uint32_t slot, int pid,
 			  const struct kk_revoke_req *r)
 {
-	static char paths[3072];
-	char reason[3200];
+	char paths[3072], reason[3200];
 	struct kk_event ev;
 	size_t n;
 
@@ -255,35 +254,58 @@ static int announce(struct kk_maps *m, const bool *flipped, const struct kk_revo
 	return a.n;
 }
 
+static void rev_entry(const struct kk_revoke_req *r, struct kk_revocation *rev)
+{
+	memset(rev, 0, sizeof(*rev));
+	rev->revoked_at = r->at ? r->at : time(NULL);
+	rev->source = r->source;
+	snprintf(rev->reason, sizeof(rev->reason), "%s", r->reason ? r->reason : "");
+}
+
+static int flip_error(int err, struct kk_error *e)
+{
+	return kk_error_set(e, err, NULL, "%s", err == -ENOSPC ? "the revocation list is full"
+							      : strerror(-err));
+}
+
+int kk_revoke_flip(struct kk_maps *m, const struct kk_revoke_req *r, const struct kk_ident *known,
+		   bool *flipped, int *n, struct kk_error *e)
+{
+	struct kk_revocation rev;
+	int err;
+
+	rev_entry(r, &rev);
+	err = kk_maps_revoke_flip(m, &r->key, &rev, known, flipped, n);
+	return err ? flip_error(err, e) : 0;
+}
+
+/*
+ * Why flipping before the maps lock stays correct (kk_revoke_flip runs without it, this under
+ * it):
+ *  - every write of a flip is idempotent (the list entry, state REVOKED), so two revokes of one
+ *    certificate, or a revoke and the tripwire, end where either alone would; the list entry
+ *    the state file gets is whichever was written last, read back from the map under the lock;
+ *  - the identity slots are read and written under the identity-slot lock (maps_revoke.c), as
+ *    every other writer does: no reference a bind takes, no slot an unbind frees and another
+ *    bind reuses is overwritten by a stale copy;
+ *  - a bind checks the list under the maps lock, then takes its slot: one that missed the entry
+ *    took its slot before or while the flip ran, and the flip again here, after that bind let
+ *    the lock go, revokes it. So when revoke returns, as before, no binding of the certificate
+ *    is active; the first flip only makes the ones bound already stop sooner;
+ *  - nothing lifts a revocation (no write of ACTIVE over REVOKED: the OCSP poller unblocks a
+ *    BLOCKED slot only, re-read under both locks), so no order of the two can undo it.
+ */
 int kk_revoke(struct kk_maps *m, const struct kk_revoke_req *r, int *bindings, int *tasks,
 	      struct kk_error *e)
 {
-	struct kk_revocation rev = { .revoked_at = time(NULL), .source = r->source };
-	static bool flipped[KK_MAX_IDENTS];
-	struct kk_ident id;
-	char what[32];
-	uint32_t slot;
-	int err, terr;
+	bool flipped[KK_MAX_IDENTS] = { false };
+	int err, terr, n;
 
-	memset(flipped, 0, sizeof(flipped));
 	*bindings = *tasks = 0;
-	snprintf(rev.reason, sizeof(rev.reason), "%s", r->reason ? r->reason : "");
 	/* The kernel first: the agents must be stopped before anything is written to disk. */
-	for (slot = 0; slot < KK_MAX_IDENTS; slot++) {
-		if (kk_maps_ident_read(m, slot, &id) || !id.refs ||
-		    !kk_ident_key_matches(&r->key, &id.key))
-			continue;
-		err = kk_maps_ident_set_state(m, slot, KK_STATE_REVOKED);
-		if (err) {
-			snprintf(what, sizeof(what), "identity slot %u", slot);
-			return kk_error_set(e, err, what, "%s", strerror(-err));
-		}
-		flipped[slot] = true;
-	}
-	err = kk_maps_revoked_put(m, &r->key, &rev);
+	err = kk_revoke_flip(m, r, NULL, flipped, &n, e);
 	if (err)
-		return kk_error_set(e, err, NULL, "%s", err == -ENOSPC ?
-				    "the revocation list is full" : strerror(-err));
+		return err;
 	*bindings = announce(m, flipped, r);
 	terr = kk_revoke_tasks(m, flipped, r, tasks);
 	if (terr)

@@ -33,13 +33,27 @@ struct kk_revoke_req {
 	const char *reason;
 	uint32_t source;	    /* enum kk_rev_source */
 	enum kk_revoke_tasks tasks; /* stop (default), keep running, or kill */
+	int64_t at;		    /* revoked_at in the list (Unix seconds); 0: now */
 };
 
 /*
- * Record r in the list and the state file, then flip every identity slot it names to REVOKED
- * (one map write per identity, seen by all its bindings at once), emit agent.revoked for each
- * binding, and stop or kill their tasks as r->tasks says. *bindings and *tasks say how many
- * bindings were revoked and processes stopped or killed. The caller holds the maps lock.
+ * The map writes of a revocation, without the maps lock: r in the revocation list, then every
+ * identity slot it names set to REVOKED (one write per identity, seen by all its bindings at
+ * once). flipped[slot] set for each (an array of KK_MAX_IDENTS, cleared by the caller), *n
+ * counts them. For the callers that want the kernel to refuse at once and may wait for the
+ * maps lock afterwards; kk_revoke (under the lock) then does it again and the rest (revoke.c
+ * argues why this order is safe). known: NULL, or an earlier copy of the identity slots
+ * (kk_maps_revoke_flip), for a first flip of only the slots it names. -errno and e.
+ */
+struct kk_ident;
+int kk_revoke_flip(struct kk_maps *m, const struct kk_revoke_req *r, const struct kk_ident *known,
+		   bool *flipped, int *n, struct kk_error *e);
+
+/*
+ * Flip as kk_revoke_flip does (again, when the caller did before taking the lock), emit
+ * agent.revoked for each binding, stop or kill their tasks as r->tasks says, and save the list
+ * in the state file. *bindings and *tasks say how many bindings were revoked and processes
+ * stopped or killed. The caller holds the maps lock.
  * -errno and e (the caller prints it); a warning about writable shared mappings (KEEP) and an
  * event that could not be sent are still printed here.
  */

@@ -221,10 +221,15 @@ static void revoke_identity(struct kk_signer *s, struct kk_sign_req *r)
 		.source = KK_REV_AUTO,
 		.tasks = KK_REVOKE_STOP,
 	};
+	bool flipped[KK_MAX_IDENTS] = { false };
 	struct kk_error e = { 0 };
-	int bindings = 0, tasks = 0, err;
+	int bindings = 0, tasks = 0, n, err;
 
 	snprintf(q.serial, sizeof(q.serial), "%s", r->rec.ident.serial);
+	q.at = time(NULL);
+	/* The map writes first, without waiting for the maps lock (a bind may hold it): the
+	 * agent is refused from here on. A failure is retried and reported by kk_revoke. */
+	kk_revoke_flip(&s->maps, &q, NULL, flipped, &n, &e);
 	pthread_mutex_lock(&s->revoke_lock);
 	err = kk_maps_lock_e(&s->maps, &e);
 	if (!err) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
-# vm-seconds: 111 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
+# vm-seconds: 135 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Revocation in a real kernel: what an agent holds open stops working, its processes stopped
 # (or killed, or with --no-stop left running), binds refused, persistence across unload/load,
-# the in-kernel tripwire (and the daemon stopping its agent), --issuer.
+# the in-kernel tripwire (and the daemon stopping its agent), --issuer, revocation through the
+# daemon's control socket (and a bound task refused there).
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -260,4 +261,100 @@ b = [b for b in s["bindings"] if b["binding"] == int(sys.argv[2])]
 assert len(b) == 1 and b[0]["serial"] == sys.argv[3] and b[0]["state"] == "revoked", s
 PY
 	kill "$BOUND_PID"
+}
+
+# ctl SOCKET JSON: one revoke request {"revoke": JSON} on the daemon's control socket; prints
+# the answer line. Run by a bound process too, so python3 (which the policies let run).
+CTL='import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall((json.dumps({"revoke": json.loads(sys.argv[2])}) + "\n").encode())
+print(s.makefile().readline().strip())'
+
+# daemon_start: the daemon with its sockets in $BATS_TEST_TMPDIR (control.sock among them).
+daemon_start() {
+	local D=$BATS_TEST_TMPDIR i
+	printf '{"audit_file": "%s/audit.jsonl", "socket": "%s/ev.sock"}\n' "$D" "$D" >"$D/daemon.json"
+	"$KK" daemon --config "$D/daemon.json" >"$D/daemon.out" 2>"$D/daemon.err" 3>&- &
+	DPID=$!
+	for i in $(seq 200); do [ -S "$D/control.sock" ] && return 0; sleep 0.05; done
+	cat "$D/daemon.err" >&2
+	return 1
+}
+
+@test "revoke through the daemon's control socket: the agent is refused at once, stopped, the revocation kept" {
+	local cert serial D=$BATS_TEST_TMPDIR
+	cert=$(fresh_cert)
+	serial=$(serial_of "$cert")
+	daemon_start
+	[ "$(stat -c %a "$D/control.sock")" = 600 ]
+	# tasks keep: the agent runs on, so that its next open shows the kernel refusing it.
+	KK_CERT=$cert bound_start "$P" python3 -c '
+import errno, os, sys, time
+open("/data/ready", "w").close()
+while not os.path.exists("/data/go"): time.sleep(0.02)
+try: open("/data/f")
+except OSError as e: sys.exit(e.errno)'
+	for i in $(seq 100); do [ -e /data/ready ] && break; sleep 0.05; done
+	run python3 -c "$CTL" "$D/control.sock" '{"serial": "'"$serial"'", "reason": "risk score", "tasks": "keep"}'
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"serial":"'"$serial"'","issuer":"*","reason":"risk score","bindings":1,"tasks":"keep","signalled":0,"flip_us":'* ]]
+	touch /data/go
+	bound_wait
+	[ "$status" -eq 13 ] # EACCES
+	grep -q "\"$serial\"" "$KAKUNIN_STATE_DIR/revocations.json"
+	grep -q "revoked serial $serial on request of pid" "$D/daemon.out"
+	# The default: stopped. A second connection, kept for two requests, as the signer would.
+	rm -f /data/ready /data/go
+	local b
+	b=$(fresh_cert)
+	KK_CERT=$b bound_start "$P" sleep 60
+	run python3 -c 'import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile()
+for r in sys.argv[2:]:
+    s.sendall((json.dumps({"revoke": json.loads(r)}) + "\n").encode()); print(f.readline().strip())' \
+		"$D/control.sock" '{"serial": "zz"}' '{"serial": "'"$(serial_of "$b")"'"}'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = '{"error":{"code":-22,"errno":"EINVAL","what":"--serial '"'zz'"'","why":"not a hex serial number (up to 20 bytes)"}}' ]
+	[[ "${lines[1]}" == '{"serial":"'"$(serial_of "$b")"'","issuer":"*","reason":"","bindings":1,"tasks":"stop","signalled":1,'* ]]
+	wait_stopped "$BOUND_PID"
+	kill -9 "$BOUND_PID"
+}
+
+@test "a bound task cannot revoke through the control socket, though its policy lets it connect" {
+	local victim agent D=$BATS_TEST_TMPDIR
+	victim=$(fresh_cert); mv "$victim" "$D/victim.pem"; victim=$D/victim.pem
+	agent=$(fresh_cert)
+	daemon_start
+	policy "$D/c.json" '"exec": ["/usr/bin/python3", "/usr/bin/sleep"],
+		"data_access": {"/data/*": ["read", "write"], "'"$D"'/*": ["read", "write"]}'
+	KK_CERT=$victim bound_start "$P" sleep 60
+	local vpid=$BOUND_PID
+	# Bound when it connects: the kernel's record on the socket names its binding.
+	KK_CERT=$agent bound_run "$D/c.json" python3 -c "$CTL" "$D/control.sock" '{"serial": "'"$(serial_of "$victim")"'"}'
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"error":{"code":-13,"errno":"EACCES","what":"","why":"the caller was bound (binding '*') when it connected: a bound task cannot revoke"}}' ]]
+	# Connected before it was bound: the credentials of its request name a bound process.
+	python3 -c 'import json, os, signal, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+os.kill(os.getpid(), signal.SIGSTOP)
+s.sendall((json.dumps({"revoke": {"serial": sys.argv[2]}}) + "\n").encode())
+print(s.makefile().readline().strip())' "$D/control.sock" "$(serial_of "$victim")" >"$D/late.out" 2>&1 &
+	local pid=$!
+	wait_stopped "$pid"
+	"$KK" bind --pid "$pid" --cert "$agent" --ca "$PKI/ca.pem" --policy "$D/c.json" --offline >/dev/null
+	kill -CONT "$pid"
+	wait "$pid"
+	[[ "$(cat "$D/late.out")" == '{"error":{"code":-13,"errno":"EACCES","what":"","why":"the sending process '"$pid"' is bound (binding '*'): a bound task cannot revoke"}}' ]]
+	# The victim is untouched: active, running, not on the list.
+	run "$KK" status --json
+	python3 - "$output" "$(serial_of "$victim")" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+b = [b for b in s["bindings"] if b["serial"] == sys.argv[2]]
+assert len(b) == 1 and b[0]["state"] == "active", s
+assert all(r["serial"] != sys.argv[2] for r in s.get("revocations", [])), s
+PY
+	kill -0 "$vpid"
+	[ "$(grep -c 'revoke request of pid' "$D/daemon.err")" -eq 2 ]
+	kill -9 "$vpid"
 }
