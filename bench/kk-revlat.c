@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * kk-revlat — how fast a revocation bites: the time from the revocation to the first EACCES a
- * bound process spinning on open() sees.
+ * bound process spinning on pread() of an open file sees.
  *
- *   kk-revlat spin PATH SHM          the bound side: open(PATH) in a loop; records in the
- *                                    shared file SHM when each EACCES streak starts
+ *   kk-revlat spin PATH SHM          the bound side: opens PATH once, then pread()s one byte
+ *                                    of it in a loop (file_permission checks the binding's
+ *                                    state on every read: a loop of a few µs, where open()
+ *                                    took tens); records in the shared file SHM when each
+ *                                    EACCES streak starts
  *   kk-revlat measure SHM SERIAL N   the unbound side, N trials of each:
  *     kernel  the identity's state is written straight into the pinned kk_idents map
  *             (what `revoke` does): from that bpf() call returning to the first EACCES;
  *     e2e     `kakunin-bpf revoke --serial` run as a command: from just before its fork to
- *             the first EACCES.
+ *             the first EACCES;
+ *     floor   fork + exec of /bin/true + wait, the same way: what starting any command costs
+ *             on this machine, the part of e2e no `revoke` can save.
  *   After each trial the identity is made active again (and, for e2e, taken off the list), so
  *   one binding serves every trial. Prints JSON with every sample in microseconds.
  */
@@ -60,13 +65,16 @@ static struct shm *map_shm(const char *path)
 /* Memory writes are no system calls: they still work once every syscall is refused. */
 static int spin(const char *path, struct shm *s)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	bool in_streak = false;
+	char c;
 
+	if (fd < 0) {
+		fprintf(stderr, "kk-revlat: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
 	while (!atomic_load(&s->stop)) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-		if (fd >= 0) {
-			close(fd);
+		if (pread(fd, &c, 1, 0) >= 0) {
 			in_streak = false;
 			atomic_store(&s->allowed, 1);
 		} else if (errno == EACCES && !in_streak) {
@@ -161,6 +169,19 @@ static int64_t wait_denied(struct shm *s, uint64_t since)
 	return atomic_load(&s->denied_at) > since ? (int64_t)(atomic_load(&s->denied_at) - since) : 0;
 }
 
+/* fork + exec /bin/true + wait: the floor under any command's latency. */
+static int floor_cmd(void)
+{
+	pid_t p = fork();
+	int st;
+
+	if (p == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	return p > 0 && waitpid(p, &st, 0) > 0 && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -1;
+}
+
 static int revoke_cmd(const char *serial)
 {
 	pid_t p = fork();
@@ -193,11 +214,12 @@ static int measure(struct shm *s, const char *serial, int n)
 	int idents = bpf_obj_get(KK_PIN_ROOT "/maps/kk_idents");
 	int revoked = bpf_obj_get(KK_PIN_ROOT "/maps/kk_revoked");
 	double *k = calloc(n, sizeof(double)), *e = calloc(n, sizeof(double));
+	double *f = calloc(n, sizeof(double));
 	struct kk_ident id;
 	uint32_t slot;
-	int i, nk = 0, ne = 0;
+	int i, nk = 0, ne = 0, nf = 0;
 
-	if (idents < 0 || revoked < 0 || !k || !e || ident_slot(serial, idents, &slot, &id)) {
+	if (idents < 0 || revoked < 0 || !k || !e || !f || ident_slot(serial, idents, &slot, &id)) {
 		fprintf(stderr, "kk-revlat: no bound identity with serial %s\n", serial);
 		return 1;
 	}
@@ -223,13 +245,18 @@ static int measure(struct shm *s, const char *serial, int n)
 		set_state(idents, slot, KK_STATE_ACTIVE);
 		if (d >= 0)
 			e[ne++] = d / 1000.0;
+		t = now_ns();
+		if (floor_cmd())
+			break;
+		f[nf++] = (now_ns() - t) / 1000.0;
 	}
 	atomic_store(&s->stop, 1);
 	printf("{\n");
 	print_samples("kernel_us", k, nk, false);
-	print_samples("e2e_us", e, ne, true);
+	print_samples("e2e_us", e, ne, false);
+	print_samples("floor_us", f, nf, true);
 	printf("}\n");
-	return nk == n && ne == n ? 0 : 1;
+	return nk == n && ne == n && nf == n ? 0 : 1;
 }
 
 int main(int argc, char **argv)
