@@ -61,7 +61,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-log() { printf 'bench: %s\n' "$*" >&2; }
+log() { printf 'bench: %s %s\n' "$(date +%T)" "$*" >&2; }
 iters() { awk -v n="$1" -v s="$scale" 'BEGIN { n = int(n * s); print (n < 2 ? 2 : n) }'; }
 
 # --- shared fixtures: N-rule policies, their directories, a PKI ---------------------------------
