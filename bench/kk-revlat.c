@@ -8,7 +8,8 @@
  *                                    state on every read: a loop of a few µs, where open()
  *                                    took tens); records in the shared file SHM when each
  *                                    EACCES streak starts
- *   kk-revlat measure SHM SERIAL N   the unbound side, N trials of each:
+ *   kk-revlat measure SHM SERIAL N [NC]  the unbound side, N trials of kernel, the first NC
+ *                                    (default N) of them also of e2e and floor:
  *     kernel  the identity's state is written straight into the pinned kk_idents map
  *             (what `revoke` does): from that bpf() call returning to the first EACCES;
  *     e2e     `kakunin-bpf revoke --serial` run as a command: from just before its fork to
@@ -188,9 +189,10 @@ static int revoke_cmd(const char *serial)
 	int st;
 
 	if (p == 0) {
-		/* Its "revoked ..." line would end up in our JSON. --no-stop: the spinning
+		/* Its "revoked ..." line would end up in our JSON, its warning about the spinner's
+		 * shared page (a writable mapping revocation cannot cut) in the log. --no-stop: the spinning
 		 * process must run on to meet its first EACCES. */
-		if (!freopen("/dev/null", "w", stdout))
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
 			_exit(127);
 		execlp("kakunin-bpf", "kakunin-bpf", "revoke", "--serial", serial, "--no-stop",
 		       (char *)NULL);
@@ -209,7 +211,7 @@ static void print_samples(const char *name, const double *v, int n, bool last)
 	printf("]%s\n", last ? "" : ",");
 }
 
-static int measure(struct shm *s, const char *serial, int n)
+static int measure(struct shm *s, const char *serial, int n, int nc)
 {
 	int idents = bpf_obj_get(KK_PIN_ROOT "/maps/kk_idents");
 	int revoked = bpf_obj_get(KK_PIN_ROOT "/maps/kk_revoked");
@@ -235,6 +237,8 @@ static int measure(struct shm *s, const char *serial, int n)
 		set_state(idents, slot, KK_STATE_ACTIVE);
 		if (d >= 0)
 			k[nk++] = d / 1000.0;
+		if (i >= nc)
+			continue;
 		if (rearm(s))
 			break;
 		t = now_ns();
@@ -256,7 +260,7 @@ static int measure(struct shm *s, const char *serial, int n)
 	print_samples("e2e_us", e, ne, false);
 	print_samples("floor_us", f, nf, true);
 	printf("}\n");
-	return nk == n && ne == n && nf == n ? 0 : 1;
+	return nk == n && ne == nc && nf == nc ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -265,8 +269,11 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "spin") && s)
 		return spin(argv[2], s);
-	if (argc == 5 && !strcmp(argv[1], "measure") && s)
-		return measure(s, argv[3], atoi(argv[4]));
-	fprintf(stderr, "usage: kk-revlat spin PATH SHM | measure SHM SERIAL N\n");
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "measure") && s && atoi(argv[4]) > 0) {
+		int n = atoi(argv[4]), nc = argc == 6 ? atoi(argv[5]) : n;
+
+		return measure(s, argv[3], n, nc < 0 ? 0 : nc > n ? n : nc);
+	}
+	fprintf(stderr, "usage: kk-revlat spin PATH SHM | measure SHM SERIAL N [NC]\n");
 	return 2;
 }

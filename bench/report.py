@@ -80,11 +80,10 @@ def decide(iv, goal, atleast=False):
     Verdicts: "met", "missed", "not decidable at this noise", "not measured"."""
     if not iv:
         return "not measured", None
-    if iv["lo"] is None or iv["hi"] is None:
-        return "not decidable at this noise", None
-    if (iv["lo"] >= goal) if atleast else (iv["hi"] <= goal):
+    lo, hi = iv["lo"], iv["hi"]  # None: that end is open (too few samples to bound it)
+    if (lo is not None and lo >= goal) if atleast else (hi is not None and hi <= goal):
         return "met", None
-    if (iv["hi"] < goal) if atleast else (iv["lo"] > goal):
+    if (hi is not None and hi < goal) if atleast else (lo is not None and lo > goal):
         return "missed", None
     if iv["sd"] is None:
         return "not decidable at this noise", None
@@ -284,12 +283,9 @@ def targets(s):
                            ("e2e_us", "revocation, `revoke` command → first EACCES, p99 (µs)",
                             5000)):
         r = rev.get(key)
-        iv = None
-        if r:
-            iv = {"mean": r["p99"], "lo": r["p99_lo"], "hi": r["p99_hi"], "sd": None, "n": r["n"]}
-            if iv["lo"] is None or iv["hi"] is None:
-                iv = None
-        add(name, iv, f"≤ {lim:,} µs", lim, k, value=r and r["p99"])
+        iv = r and {"mean": r["p99"], "lo": r["p99_lo"], "hi": r["p99_hi"], "sd": None,
+                    "n": r["n"]}
+        add(name, iv, f"≤ {lim:,} µs", lim, k)
     where = "host" if "host" in s["compile"] else "vm"
     c = s["compile"].get(where, {}).get("10000")
     cw = "this machine, real CPU" if where == "host" else k
@@ -344,8 +340,10 @@ def fmt(v, unit=""):
 def fmt_iv(iv, digits=3):
     if not iv:
         return "—"
-    if iv.get("lo") is None or iv.get("hi") is None:
+    if iv.get("lo") is None and iv.get("hi") is None:
         return f"{fmt(iv['mean'])} (n={iv['n']})"
+    if iv.get("lo") is None or iv.get("hi") is None:
+        return f"{fmt(iv['mean'])} [{fmt(iv['lo'])}, {fmt(iv['hi'])}]"
     if abs(iv["mean"]) < 10:
         return f"{iv['mean']:.{digits}f} [{iv['lo']:.{digits}f}, {iv['hi']:.{digits}f}]"
     return f"{iv['mean']:,.0f} [{iv['lo']:,.0f}, {iv['hi']:,.0f}]"

@@ -3,7 +3,8 @@
 #
 # run.sh — `make bench`: what kakunin-bpf costs, measured side by side in one run.
 #
-#   bench/run.sh [--reps N] [--minutes M] [--rev-trials N] [--scale F] [--out DIR]
+#   bench/run.sh [--reps N] [--minutes M] [--rev-trials N] [--rev-cmd-trials N] [--scale F]
+#                [--out DIR]
 #
 # 1. On this machine (real hardware, no kernel needed): policy compile time and peak memory
 #    (`kakunin-bpf policy check` at 10, 1,000 and 10,000 path rules, median of 5 runs).
@@ -19,8 +20,9 @@
 #      labelled: a tmpfs, and the root filesystem (the VM's overlayfs); an N-rule configuration
 #      opens 100 files spread over its N rule directories, baseline and unbound each such set;
 #    - the mean run time of the file_open program per call (kernel.bpf_stats_enabled);
-#    - revocation latency (bench/kk-revlat.c: a bound process spinning on pread(), --rev-trials
-#      trials, default 1,000, each beside one fork+exec of /bin/true, the process-start floor);
+#    - revocation latency (bench/kk-revlat.c: a bound process spinning on pread(); --rev-trials
+#      map-update trials, default 1,000, the first --rev-cmd-trials of them (default all) also
+#      with the `revoke` command and one fork+exec of /bin/true, the process-start floor);
 #    - audit throughput: two bound producer threads of denials into the daemon's audit file,
 #      as fast as they can and paced at 80 % of that (at most 100k/s), the ring drained before
 #      each run, with every produced event accounted for: written, lost in the ring, or taken
@@ -43,7 +45,7 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KK=$top/build/kakunin-bpf
 BB=$top/build/bench
-reps=30 minutes=12 rev_trials=1000 creps=5 scale=1 out=$top/bench/results inside=""
+reps=30 minutes=12 rev_trials=1000 rev_cmd_trials=1000 creps=5 scale=1 out=$top/bench/results inside=""
 W=/tmp/kkbench
 SIZES="10 1000 10000"
 PORT=18600
@@ -54,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--scale) scale=${2:?}; shift 2 ;;
 	--minutes) minutes=${2:?}; shift 2 ;;
 	--rev-trials) rev_trials=${2:?}; shift 2 ;;
+	--rev-cmd-trials) rev_cmd_trials=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
 	--inside) inside=${2:?}; shift 2 ;;
 	-h|--help) sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
@@ -126,7 +129,7 @@ fixtures() {
 # The trees themselves (kernel side only: it mounts the tmpfs, which needs root).
 declare -A FSTYPE
 tree_fixtures() {
-	local t
+	local t n
 	mount -t tmpfs -o mode=0755,size=256m kkbench "$W/tmpfs"
 	for t in $TREES; do
 		python3 - "$(tree_dir "$t")" <<'PY'
@@ -144,7 +147,9 @@ with open(f"{t}/denied/f", "w") as f:
     f.write("denied\n")
 PY
 		FSTYPE[$t]=$(stat -f -c %T "$(tree_dir "$t")")
+		for n in $SIZES; do paths "$n" "$t" >"$W/paths-$n-$t"; done
 	done
+	counts
 }
 
 # --- 1. compile time and peak memory (host) ---------------------------------------------------
@@ -187,26 +192,29 @@ bench_compile() {
 
 # --- 2. the kernel side -------------------------------------------------------------------------
 
-# kk-bench segments. open_seg N TREE: the N-rule path set of TREE; denied_seg TREE; net_seg:
-# connect and fork+exec (no fixture tree).
+# kk-bench segments, appended to SEGS without a subshell (in the VM every fork costs tens of ms
+# and would land between the configurations). Iteration counts and path sets are computed once.
+SEGS=()
+counts() { N_OPEN=$(iters 4000) N_CONN=$(iters 1000) N_FE=$(iters 20); }
+# open_seg N TREE: the N-rule path set of TREE; denied_seg TREE; net_seg: connect and fork+exec
 open_seg() {
-	# shellcheck disable=SC2046
-	printf '%s\n' --json "\"fs\": \"$2\", \"fstype\": \"${FSTYPE[$2]}\", \"set\": $1" \
-		open "$(iters 4000)" $(paths "$1" "$2") --
+	local p
+	mapfile -t p <"$W/paths-$1-$2"
+	SEGS+=(--json "\"fs\": \"$2\", \"fstype\": \"${FSTYPE[$2]}\", \"set\": $1" open "$N_OPEN"
+	       "${p[@]}" --)
 }
 denied_seg() {
-	printf '%s\n' --json "\"fs\": \"$1\", \"fstype\": \"${FSTYPE[$1]}\"" \
-		open-denied "$(iters 4000)" "$(tree_dir "$1")/denied/f" --
+	SEGS+=(--json "\"fs\": \"$1\", \"fstype\": \"${FSTYPE[$1]}\"" open-denied "$N_OPEN"
+	       "$W/$1/denied/f" --)
 }
-net_seg() {
-	printf '%s\n' connect "$(iters 1000)" 127.0.0.1 "$PORT" -- forkexec "$(iters 20)" /usr/bin/true --
-}
+net_seg() { SEGS+=(connect "$N_CONN" 127.0.0.1 "$PORT" -- forkexec "$N_FE" /usr/bin/true --); }
 
 # group CONFIG [TREE]: the kk-bench segments of one process of CONFIG. baseline and unbound
 # open every path set in both trees in one process; an N-rule configuration (Landlock or bound)
 # opens its own path set, one process per tree; connect and fork+exec run in the tmpfs one.
 group() {
 	local cfg=$1 t n
+	SEGS=()
 	case "$cfg" in
 	baseline|unbound)
 		for t in $TREES; do
@@ -219,21 +227,21 @@ group() {
 		denied_seg "$2"
 		[ "$2" != tmpfs ] || net_seg ;;
 	esac
+	unset 'SEGS[${#SEGS[@]}-1]' # the last "--"
 }
 
 # measure REP CONFIG [TREE]: one process of CONFIG, one raw line per segment.
 measure() {
-	local rep=$1 cfg=$2 t=${3:-} n pre=() segs res line
+	local rep=$1 cfg=$2 t=${3:-} n pre=() res line
 	n=${cfg//[a-z]/}
 	case "$cfg" in
-	landlock*) pre=("$BB/kk-bench" --landlock "$n" "$(tree_dir "$t")/data") ;;
+	landlock*) pre=("$BB/kk-bench" --landlock "$n" "$W/$t/data") ;;
 	bound*) pre=("$KK" run --cert "$W/pki/bench.pem" --ca "$W/pki/ca.pem" --offline \
 		--policy "$W/p$n-$t.json" -- "$BB/kk-bench") ;;
 	*) pre=("$BB/kk-bench") ;;
 	esac
-	mapfile -t segs < <(group "$cfg" "$t")
-	unset 'segs[${#segs[@]}-1]' # the last "--"
-	res=$("${pre[@]}" "${segs[@]}" </dev/null) || { log "$cfg $t failed: $res"; exit 1; }
+	group "$cfg" "$t"
+	res=$("${pre[@]}" "${SEGS[@]}" </dev/null) || { log "$cfg $t failed: $res"; exit 1; }
 	while IFS= read -r line; do
 		printf '{"kind": "op", "config": "%s", "rep": %d, %s\n' "$cfg" "$rep" "${line#\{}"
 	done <<<"$res"
@@ -322,7 +330,8 @@ bench_revocation() {
 	"$KK" bind --pid "$pid" --cert "$W/pki/bench.pem" --ca "$W/pki/ca.pem" --offline \
 		--policy "$W/p10-root.json" >/dev/null
 	kill -CONT "$pid"
-	res=$(PATH=$top/build:$PATH "$BB/kk-revlat" measure "$W/shm/revlat" "$serial" "$rev_trials") ||
+	res=$(PATH=$top/build:$PATH "$BB/kk-revlat" measure "$W/shm/revlat" "$serial" "$rev_trials" \
+		"$rev_cmd_trials") ||
 		{ log "revocation latency: $res"; kill "$pid"; exit 1; }
 	wait "$pid" || true
 	"$KK" unbind --serial "$serial" >/dev/null 2>&1 || true
@@ -336,10 +345,12 @@ bench_sign_socket() {
 	n=$(iters 2000)
 	mkdir -p -m 0755 "$W/signer" && mkdir -p -m 0700 "$keydir"
 	install -m 0600 "$W/pki/bench.key" "$keydir/kkbench.key"
-	python3 - "$W" "$sock" >"$W/psign.json" <<'PY'
+	python3 - "$W" "$sock" "$BB" >"$W/psign.json" <<'PY'
 import json, sys
-w, sock = sys.argv[1], sys.argv[2]
-json.dump({"agent_id": "bench", "version": "bench-sign", "data_access": {sock: ["write"]},
+w, sock, bb = sys.argv[1], sys.argv[2], sys.argv[3]
+json.dump({"agent_id": "bench", "version": "bench-sign",
+           "data_access": {sock: ["write"], bb + "/*": ["read", "exec"],
+                           "/usr/*": ["read", "exec"], "/etc/*": ["read"]},
            "actions": {"trade": {"fields": {"side": {"in": ["buy", "sell"]},
                                             "symbol": {"in": ["BTC"]}, "qty": {"max": 5}},
                                  "rate_limit": "1000000/hour"}}}, sys.stdout)
@@ -454,17 +465,24 @@ kernel_side() {
 	printf '{"kind": "env", "where": "%s", "emulated": %s, "kernel": "%s", "cpus": %d, "cpu": "%s", "reps": %d, "minutes": %s, "scale": %s}\n' \
 		"$where" "$([ "$where" = vm ] && echo true || echo false)" "$(uname -r)" "$(nproc)" \
 		"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" "$reps" "$minutes" "$scale"
+	log "fixture trees"
 	tree_fixtures
 	bench_ops
 	unload
 	load
+	log "bpf_stats"
 	bench_bpfstats
+	log "revocation latency"
 	bench_revocation
+	log "signing latency"
 	bench_sign_socket "$where"
+	log "audit throughput"
 	bench_throughput
 	unload
+	log "policy compile"
 	[ "$where" = vm ] && bench_compile vm
 	unmount_tmpfs
+	log "kernel side done"
 	return 0
 }
 
@@ -499,7 +517,7 @@ elif [ "$rc" = 3 ]; then
 	vm=$(mktemp -d /tmp/kkbench-vm.XXXXXX)
 	KAKUNIN_VM_MEM=${KAKUNIN_VM_MEM:-3072} "$top/scripts/vmtest.sh" --timeout 5400 --results "$vm" \
 		-- bash "$top/bench/run.sh" --reps "$reps" --minutes "$minutes" --rev-trials "$rev_trials" \
-		--scale "$scale" --inside /run/kakunin-vm/raw.jsonl
+		--rev-cmd-trials "$rev_cmd_trials" --scale "$scale" --inside /run/kakunin-vm/raw.jsonl
 	cat "$vm/raw.jsonl" >>"$raw"
 	rm -rf "$vm"
 else
