@@ -8,8 +8,10 @@
  *                                    state on every read: a loop of a few µs, where open()
  *                                    took tens); records in the shared file SHM when each
  *                                    EACCES streak starts
- *   kk-revlat measure SHM SERIAL N [NC]  the unbound side, N trials of kernel, the first NC
- *                                    (default N) of them also of e2e and floor:
+ *   kk-revlat measure SHM SERIAL N [NC [SECONDS]]  the unbound side, N trials of kernel, the
+ *                                    first NC (default N) of them also of e2e and floor; with
+ *                                    SECONDS, no new trial after that long (the JSON says
+ *                                    "cut_short" and the counts say how many ran):
  *     kernel  the identity's state is written straight into the pinned kk_idents map
  *             (what `revoke` does): from that bpf() call returning to the first EACCES;
  *     e2e     `kakunin-bpf revoke --serial` run as a command: from just before its fork to
@@ -211,8 +213,10 @@ static void print_samples(const char *name, const double *v, int n, bool last)
 	printf("]%s\n", last ? "" : ",");
 }
 
-static int measure(struct shm *s, const char *serial, int n, int nc)
+static int measure(struct shm *s, const char *serial, int n, int nc, double secs)
 {
+	uint64_t deadline = secs > 0 ? now_ns() + (uint64_t)(secs * 1e9) : UINT64_MAX;
+	bool cut = false;
 	int idents = bpf_obj_get(KK_PIN_ROOT "/maps/kk_idents");
 	int revoked = bpf_obj_get(KK_PIN_ROOT "/maps/kk_revoked");
 	double *k = calloc(n, sizeof(double)), *e = calloc(n, sizeof(double));
@@ -229,6 +233,10 @@ static int measure(struct shm *s, const char *serial, int n, int nc)
 		uint64_t t;
 		int64_t d;
 
+		if (now_ns() > deadline) {
+			cut = true;
+			break;
+		}
 		if (rearm(s))
 			break;
 		set_state(idents, slot, KK_STATE_REVOKED);
@@ -258,8 +266,10 @@ static int measure(struct shm *s, const char *serial, int n, int nc)
 	printf("{\n");
 	print_samples("kernel_us", k, nk, false);
 	print_samples("e2e_us", e, ne, false);
-	print_samples("floor_us", f, nf, true);
-	printf("}\n");
+	print_samples("floor_us", f, nf, false);
+	printf("  \"cut_short\": %s\n}\n", cut ? "true" : "false");
+	if (cut)
+		return nk > 0 && ne == nf ? 0 : 1;
 	return nk == n && ne == nc && nf == nc ? 0 : 1;
 }
 
@@ -269,11 +279,12 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "spin") && s)
 		return spin(argv[2], s);
-	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "measure") && s && atoi(argv[4]) > 0) {
-		int n = atoi(argv[4]), nc = argc == 6 ? atoi(argv[5]) : n;
+	if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "measure") && s && atoi(argv[4]) > 0) {
+		int n = atoi(argv[4]), nc = argc >= 6 ? atoi(argv[5]) : n;
 
-		return measure(s, argv[3], n, nc < 0 ? 0 : nc > n ? n : nc);
+		return measure(s, argv[3], n, nc < 0 ? 0 : nc > n ? n : nc,
+			       argc == 7 ? atof(argv[6]) : 0);
 	}
-	fprintf(stderr, "usage: kk-revlat spin PATH SHM | measure SHM SERIAL N [NC]\n");
+	fprintf(stderr, "usage: kk-revlat spin PATH SHM | measure SHM SERIAL N [NC [SECONDS]]\n");
 	return 2;
 }

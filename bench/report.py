@@ -167,7 +167,7 @@ def balance(r):
     taken = delta(lambda k: k.startswith("kakunin_daemon_events_lost_total")
                   and 'reason="ring"' not in k)
     written_ctr = delta(lambda k: k == "kakunin_daemon_events_written_total")
-    produced = r["producer"]["eacces"]
+    produced = r["producer"]["eacces"] + r["producer"].get("warmup_eacces", 0)
     out = {"produced": produced, "written": r.get("written_path", r["written"]),
            "written_other": r["written"] - r.get("written_path", r["written"]),
            "written_counter": written_ctr, "lost_ring": ring, "lost_taken_not_written": taken}
@@ -176,7 +176,7 @@ def balance(r):
         out["balanced"] = None
     else:
         out["gap"] = produced - out["written"] - ring - taken
-        out["balanced"] = out["gap"] == 0 and out["written_other"] == 0
+        out["balanced"] = out["gap"] == 0
     return out
 
 
@@ -194,7 +194,7 @@ def summarize(rows):
     rev = next((r for r in rows if r["kind"] == "revocation"), None)
     revocation = None
     if rev:
-        revocation = {"probe": rev.get("probe", "open")}
+        revocation = {"probe": rev.get("probe", "open"), "cut_short": rev.get("cut_short")}
         for k in ("kernel_us", "e2e_us", "floor_us"):
             if k in rev:
                 v = rev[k]
@@ -214,7 +214,8 @@ def summarize(rows):
     for r in (r for r in rows if r["kind"] == "throughput"):
         prod = r["producer"]
         throughput[r["mode"]] = {
-            "target_rate": r["target_rate"], "produced": prod["eacces"],
+            "target_rate": r["target_rate"],
+            "produced": prod["eacces"] + prod.get("warmup_eacces", 0),
             "producer_rate": 1e9 / prod["ns_per_op"] if prod["ns_per_op"] else None,
             "written": r.get("written_path", r["written"]), "seconds": r["seconds"],
             "written_per_s": r.get("written_path", r["written"]) / r["seconds"]
@@ -429,9 +430,12 @@ def markdown(s, tg):
                           ("floor_us", "fork+exec+wait of /bin/true (the process-start floor)")):
             r = rev.get(key)
             if r:
-                out.append(f"| {name} | {r['n']} | {fmt(r['p50'], ' µs')} | "
+                out.append(f"| {name} | {r['n']:,} | {fmt(r['p50'], ' µs')} | "
                            f"{fmt(r['p99'], ' µs')} [{fmt(r['p99_lo'])}, {fmt(r['p99_hi'])}] "
                            f"| {fmt(r['max'], ' µs')} |")
+        if rev.get("cut_short"):
+            out += ["", "The probe stopped at its time limit (--rev-seconds): the trial counts "
+                    "above are what ran."]
     if s["compile"]:
         out += ["", "## Policy compile (`policy check`, process start included)", "",
                 "| where | rules | mean [95 % interval] | median | min | max | peak RSS |",
@@ -456,9 +460,12 @@ def markdown(s, tg):
                        f"{b['written']:,} | {fmt(r['written_per_s'], '/s')} | "
                        f"{fmt(b['lost_ring'])} | {fmt(b['lost_taken_not_written'])} | "
                        f"{b['written_other']:,} | {fmt(b['gap'])} |")
-        out += ["", "gap = produced − written − lost in the ring − taken and not written (the "
-                "daemon's `kakunin_daemon_events_lost_total` of every reason but ring); "
-                "— where the daemon served no such counter."]
+        out += ["", "produced = the producers' denials, warm-up included; written = lines of the "
+                "audit file naming the denied file; gap = produced − written − lost in the ring "
+                "− taken and not written (the daemon's `kakunin_daemon_events_lost_total` of "
+                "every reason but ring; — where the daemon served no such counter). Other "
+                "lines (not the producers' events, e.g. the bind) are counted apart; written/s "
+                "runs from the first line the file grew by to the last."]
     if s["pipeline"]:
         out += ["", "The daemon's work per event without the kernel (decode, JSON line, SHA-256 "
                 "chain, batched writes; bench/kk-evpipe.c), events/s: " + ", ".join(

@@ -3,8 +3,8 @@
 #
 # run.sh — `make bench`: what kakunin-bpf costs, measured side by side in one run.
 #
-#   bench/run.sh [--reps N] [--minutes M] [--rev-trials N] [--rev-cmd-trials N] [--scale F]
-#                [--out DIR]
+#   bench/run.sh [--reps N] [--minutes M] [--rev-trials N] [--rev-cmd-trials N]
+#                [--rev-seconds S] [--scale F] [--out DIR]
 #
 # 1. On this machine (real hardware, no kernel needed): policy compile time and peak memory
 #    (`kakunin-bpf policy check` at 10, 1,000 and 10,000 path rules, median of 5 runs).
@@ -22,9 +22,10 @@
 #    - the mean run time of the file_open program per call (kernel.bpf_stats_enabled);
 #    - revocation latency (bench/kk-revlat.c: a bound process spinning on pread(); --rev-trials
 #      map-update trials, default 1,000, the first --rev-cmd-trials of them (default all) also
-#      with the `revoke` command and one fork+exec of /bin/true, the process-start floor);
+#      with the `revoke` command and one fork+exec of /bin/true, the process-start floor;
+#      --rev-seconds stops starting trials after that long, and the report shows the counts);
 #    - audit throughput: two bound producer threads of denials into the daemon's audit file,
-#      as fast as they can and paced at 80 % of that (at most 100k/s), the ring drained before
+#      as fast as they can and paced at half of that (at most 100k/s), the ring drained before
 #      each run, with every produced event accounted for: written, lost in the ring, or taken
 #      from the ring and not written (the daemon's /metrics counters);
 #    - signing latency through the real signer (bench/kk-signlat.c socket: a bound client's
@@ -45,7 +46,7 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KK=$top/build/kakunin-bpf
 BB=$top/build/bench
-reps=30 minutes=12 rev_trials=1000 rev_cmd_trials=1000 creps=5 scale=1 out=$top/bench/results inside=""
+reps=30 minutes=12 rev_trials=1000 rev_cmd_trials=1000 rev_seconds=0 creps=5 scale=1 out=$top/bench/results inside=""
 W=/tmp/kkbench
 SIZES="10 1000 10000"
 PORT=18600
@@ -57,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--minutes) minutes=${2:?}; shift 2 ;;
 	--rev-trials) rev_trials=${2:?}; shift 2 ;;
 	--rev-cmd-trials) rev_cmd_trials=${2:?}; shift 2 ;;
+	--rev-seconds) rev_seconds=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
 	--inside) inside=${2:?}; shift 2 ;;
 	-h|--help) sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
@@ -72,7 +74,7 @@ iters() { awk -v n="$1" -v s="$scale" 'BEGIN { n = int(n * s); print (n < 2 ? 2 
 # Two fixture trees, each measured and labelled: "tmpfs" (a tmpfs mounted for the bench) and
 # "root" (a directory of the root filesystem: the VM's overlay over 9p, where file_open runs a
 # second time for the overlay's own open of the file beneath, which Landlock does not pay).
-# Each tree: data/d0 .. data/d9999, a file f in each, files f0 .. f9 in d0 .. d9, denied/f.
+# Each tree: data/d0 .. data/d9999, the files the path sets open (below), denied/f.
 TREES="tmpfs root"
 tree_dir() { echo "$W/$1"; }
 
@@ -132,22 +134,22 @@ tree_fixtures() {
 	local t n
 	mount -t tmpfs -o mode=0755,size=256m kkbench "$W/tmpfs"
 	for t in $TREES; do
-		python3 - "$(tree_dir "$t")" <<'PY'
+		for n in $SIZES; do paths "$n" "$t" >"$W/paths-$n-$t"; done
+		# every rule's directory (Landlock opens each), files only where a path set opens one
+		python3 - "$(tree_dir "$t")" "$W"/paths-*-"$t" <<'PY'
 import os, sys
 t = sys.argv[1]
 for i in range(10000):
-    d = f"{t}/data/d{i}"
-    os.makedirs(d)
-    names = ["f"] + ([f"f{j}" for j in range(10)] if i < 10 else [])
-    for n in names:
-        with open(f"{d}/{n}", "w") as f:
-            f.write("allowed\n")
+    os.makedirs(f"{t}/data/d{i}")
 os.makedirs(f"{t}/denied")
 with open(f"{t}/denied/f", "w") as f:
     f.write("denied\n")
+for lst in sys.argv[2:]:
+    for p in open(lst).read().split():
+        with open(p, "w") as f:
+            f.write("allowed\n")
 PY
 		FSTYPE[$t]=$(stat -f -c %T "$(tree_dir "$t")")
-		for n in $SIZES; do paths "$n" "$t" >"$W/paths-$n-$t"; done
 	done
 	counts
 }
@@ -263,6 +265,7 @@ phase() {
 		fi
 	} | shuf >"$W/order"
 	while read -r g; do
+		printf 'bench: %(%T)T   %s\n' -1 "$g" >&2 # a builtin: no fork between configurations
 		# shellcheck disable=SC2086
 		measure "$rep" $g
 	done <"$W/order"
@@ -283,7 +286,11 @@ bench_ops() {
 		rep=$((rep + 1))
 		log "repetition $rep of at most $reps ($state first)"
 		phase "$rep" "$state"
-		if [ "$state" = unloaded ]; then load; state=loaded; else unload; state=unloaded; fi
+		if [ "$state" = unloaded ]; then
+			log "  load"; load; state=loaded
+		else
+			log "  unload"; unload; state=unloaded
+		fi
 		phase "$rep" "$state"
 	done
 	printf '{"kind": "ops_done", "reps": %d}\n' "$rep"
@@ -331,7 +338,7 @@ bench_revocation() {
 		--policy "$W/p10-root.json" >/dev/null
 	kill -CONT "$pid"
 	res=$(PATH=$top/build:$PATH "$BB/kk-revlat" measure "$W/shm/revlat" "$serial" "$rev_trials" \
-		"$rev_cmd_trials") ||
+		"$rev_cmd_trials" "$rev_seconds") ||
 		{ log "revocation latency: $res"; kill "$pid"; exit 1; }
 	wait "$pid" || true
 	"$KK" unbind --serial "$serial" >/dev/null 2>&1 || true
@@ -398,7 +405,7 @@ PY
 # after it the books must balance: produced = written + lost in the ring + taken but not written.
 bench_throughput() {
 	local mode rate n res t0 t1 c0 c1 lines0 lines prev want stall cfg=$W/daemon.json dpid
-	local denied prate=0 p0
+	local denied prate=0 p0 tf
 	denied=$(tree_dir tmpfs)/denied/f
 	mkdir -p "$W/audit"
 	printf '{"audit_file": "%s", "max_file_bytes": 4294967296, "metrics": {"listen": "%s"}}\n' \
@@ -422,10 +429,10 @@ bench_throughput() {
 	}
 	for mode in max paced; do
 		n=$(iters 100000) rate=()
-		# paced: 80 % of what the two producers reached flat out (at most 100,000/s), a rate
+		# paced: half of what the two producers reached flat out (at most 100,000/s), a rate
 		# they can sustain; the daemon must keep up with it without a loss.
 		if [ "$mode" = paced ]; then
-			rate=$(awk -v r="$prate" 'BEGIN { r = int(r * 0.8); print (r > 100000 ? 100000 : r) }')
+			rate=$(awk -v r="$prate" 'BEGIN { r = int(r * 0.5); print (r > 100000 ? 100000 : r) }')
 			rate=(--rate "$rate")
 		fi
 		drain
@@ -435,14 +442,17 @@ bench_throughput() {
 		res=$("$KK" run --cert "$W/pki/bench.pem" --ca "$W/pki/ca.pem" --offline \
 			--policy "$W/p10-tmpfs.json" -- "$BB/kk-bench" --threads 2 "${rate[@]}" \
 			open-denied "$n" "$denied")
-		want=$(echo "$res" | python3 -c 'import json,sys; print(json.load(sys.stdin)["eacces"])')
+		want=$(echo "$res" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["eacces"] + d.get("warmup_eacces", 0))')
 		[ "$mode" = max ] && prate=$(echo "$res" | python3 -c 'import json,sys; print(1e9 / json.load(sys.stdin)["ns_per_op"])')
-		# Done when every denial is in the file, or when nothing more came for 5 s.
-		prev=$lines0 t1=$t0 stall=0
+		# Done when every denial is in the file, or when nothing more came for 5 s. The rate
+		# counts from the first line the file grew by (the producer's start-up is not the
+		# daemon's time) to the last.
+		prev=$lines0 t1=$t0 stall=0 tf=""
 		while [ "$stall" -lt 50 ]; do
 			lines=$(audit_lines)
 			if [ "$lines" != "$prev" ]; then
 				t1=$(date +%s.%N) prev=$lines stall=0
+				[ -n "$tf" ] || tf=$t1
 				[ $((lines - lines0)) -ge "$want" ] && break
 			else
 				stall=$((stall + 1))
@@ -454,7 +464,7 @@ bench_throughput() {
 		printf '{"kind": "throughput", "mode": "%s", "target_rate": %s, "producer": %s, "written": %d, "written_path": %d, "seconds": %s, "counters_before": %s, "counters_after": %s}\n' \
 			"$mode" "$([ "$mode" = paced ] && echo "${rate[1]}" || echo null)" "$res" \
 			$(($(audit_lines) - lines0)) $(($(path_lines) - p0)) \
-			"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$c0" "$c1"
+			"$(awk -v a="${tf:-$t0}" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$c0" "$c1"
 	done
 	kill -TERM "$dpid"
 	wait "$dpid" || true
@@ -479,8 +489,6 @@ kernel_side() {
 	log "audit throughput"
 	bench_throughput
 	unload
-	log "policy compile"
-	[ "$where" = vm ] && bench_compile vm
 	unmount_tmpfs
 	log "kernel side done"
 	return 0
@@ -517,7 +525,7 @@ elif [ "$rc" = 3 ]; then
 	vm=$(mktemp -d /tmp/kkbench-vm.XXXXXX)
 	KAKUNIN_VM_MEM=${KAKUNIN_VM_MEM:-3072} "$top/scripts/vmtest.sh" --timeout 5400 --results "$vm" \
 		-- bash "$top/bench/run.sh" --reps "$reps" --minutes "$minutes" --rev-trials "$rev_trials" \
-		--rev-cmd-trials "$rev_cmd_trials" --scale "$scale" --inside /run/kakunin-vm/raw.jsonl
+		--rev-cmd-trials "$rev_cmd_trials" --rev-seconds "$rev_seconds" --scale "$scale" --inside /run/kakunin-vm/raw.jsonl
 	cat "$vm/raw.jsonl" >>"$raw"
 	rm -rf "$vm"
 else
