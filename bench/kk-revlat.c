@@ -275,11 +275,14 @@ static int measure(struct shm *s, const char *serial, int n, int nc, double secs
 
 int main(int argc, char **argv)
 {
-	struct shm *s = argc > 3 ? map_shm(argv[argc == 4 ? 3 : 2]) : NULL;
+	bool sp = argc == 4 && !strcmp(argv[1], "spin");
+	bool me = argc >= 5 && argc <= 7 && !strcmp(argv[1], "measure") && atoi(argv[4]) > 0;
+	/* the shared page only once the arguments are right: a typo creates no file */
+	struct shm *s = sp || me ? map_shm(argv[sp ? 3 : 2]) : NULL;
 
-	if (argc == 4 && !strcmp(argv[1], "spin") && s)
+	if (sp && s)
 		return spin(argv[2], s);
-	if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "measure") && s && atoi(argv[4]) > 0) {
+	if (me && s) {
 		int n = atoi(argv[4]), nc = argc >= 6 ? atoi(argv[5]) : n;
 
 		return measure(s, argv[3], n, nc < 0 ? 0 : nc > n ? n : nc,
