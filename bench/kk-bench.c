@@ -3,11 +3,16 @@
  * kk-bench — the benchmark driver: one workload in a tight loop, timed with CLOCK_MONOTONIC,
  * printed as one JSON object {"workload", "iterations", "ns_per_op", "errors"}.
  *
- *   kk-bench [--landlock N DIR] [--threads T] [--rate R] WORKLOAD ITERATIONS [ARG...]
- *     open PATH            open(O_RDONLY) + close of an allowed file
- *     open-denied PATH     open(O_RDONLY) that is refused (counts EACCES as expected)
+ *   kk-bench [--landlock N DIR] [--threads T] [--rate R] SEGMENT [-- SEGMENT ...]
+ *   SEGMENT: [--json 'MEMBERS'] WORKLOAD ITERATIONS ARG...
+ *     open PATH...         open(O_RDONLY) + close of allowed files, cycling through the PATHs
+ *     open-denied PATH...  open(O_RDONLY) that is refused (counts EACCES as expected)
  *     connect ADDR PORT    TCP connect() to a loopback listener this process runs, + close
  *     forkexec PATH        fork + exec PATH (e.g. /bin/true) + wait
+ *
+ * Segments run one after the other in this one process (one restriction, one binding, one
+ * process start for all of them), each with its own warm-up and its own JSON line; --json adds
+ * MEMBERS (e.g. '"fs": "tmpfs"') to that line as they are.
  *
  * --landlock N DIR first restricts this process with Landlock (the kernel's own sandbox, raw
  * syscalls): read access beneath N directories DIR/d0 .. DIR/dN-1 (the workload's file is in
@@ -16,7 +21,8 @@
  *
  * --threads T runs the loop in T threads at once (ITERATIONS each; the audit throughput bench
  * uses two producers), --rate R paces all threads together to R operations per second.
- * ns_per_op is wall time over all operations of all threads.
+ * ns_per_op is wall time over all operations of all threads; the single-threaded warm-up
+ * before them (ITERATIONS/20 + 1) is reported apart ("warmup", "warmup_eacces").
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -106,11 +112,13 @@ static void *acceptor(void *arg)
 /* Listen on ADDR:PORT in a thread of our own, accepting and closing forever. */
 static int listener(const char *addr, int port)
 {
-	static int fd;
+	static int fd = -1;
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	pthread_t t;
 	int one = 1;
 
+	if (fd >= 0) /* a second connect segment: the first one's listener serves it */
+		return 0;
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	inet_pton(AF_INET, addr, &sin.sin_addr);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -135,7 +143,7 @@ static void pace(long i, uint64_t t0)
 	}
 }
 
-static long run(const char *w, long n, char **arg, long *errors)
+static long run(const char *w, long n, char **arg, int narg, long *errors)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
@@ -150,7 +158,7 @@ static long run(const char *w, long n, char **arg, long *errors)
 			pace(i, t0);
 
 		if (!strcmp(w, "open") || !strcmp(w, "open-denied")) {
-			fd = open(arg[0], O_RDONLY | O_CLOEXEC);
+			fd = open(arg[i % narg], O_RDONLY | O_CLOEXEC);
 			if (fd >= 0)
 				close(fd);
 			else if (errno == EACCES)
@@ -182,7 +190,9 @@ static long run(const char *w, long n, char **arg, long *errors)
 
 struct worker {
 	pthread_t tid;
-	char **argv;
+	const char *w;
+	char **arg;
+	int narg;
 	long n, errors;
 };
 
@@ -190,58 +200,43 @@ static void *worker(void *arg)
 {
 	struct worker *wk = arg;
 
-	run(wk->argv[1], wk->n, wk->argv + 3, &wk->errors);
+	run(wk->w, wk->n, wk->arg, wk->narg, &wk->errors);
 	return NULL;
 }
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: kk-bench [--landlock N DIR] [--threads T] [--rate R] WORKLOAD "
-			"ITERATIONS ARG...\n  open PATH | open-denied PATH | connect ADDR PORT | "
-			"forkexec PATH\n");
+	fprintf(stderr, "usage: kk-bench [--landlock N DIR] [--threads T] [--rate R] [--json M] "
+			"WORKLOAD ITERATIONS ARG... [-- [--json M] WORKLOAD ITERATIONS ARG...]...\n"
+			"  open PATH... | open-denied PATH... | connect ADDR PORT | forkexec PATH\n");
 	return 2;
 }
 
-int main(int argc, char **argv)
+static int threads = 1;
+
+/* One segment: WORKLOAD ITERATIONS ARG... (argc words), its JSON line; -1 on a usage error. */
+static int segment(int argc, char **argv, const char *json)
 {
 	struct worker wk[16] = { 0 };
-	long n, errors = 0;
-	int err, threads = 1, i;
+	long n = argc < 3 ? 0 : atol(argv[1]), errors = 0, warm_refused;
+	const char *w = argv[0];
 	uint64_t t0, t1;
+	int i;
 
-	for (;;) {
-		if (argc > 3 && !strcmp(argv[1], "--landlock")) {
-			err = landlock(atoi(argv[2]), argv[3]);
-			if (err) {
-				fprintf(stderr, "kk-bench: landlock: %s\n", strerror(-err));
-				return 1;
-			}
-			argv += 3, argc -= 3;
-		} else if (argc > 2 && !strcmp(argv[1], "--threads")) {
-			threads = atoi(argv[2]);
-			argv += 2, argc -= 2;
-		} else if (argc > 2 && !strcmp(argv[1], "--rate")) {
-			rate_per_thread = atof(argv[2]);
-			argv += 2, argc -= 2;
-		} else {
-			break;
-		}
-	}
-	n = argc < 4 ? 0 : atol(argv[2]);
-	if (n <= 0 || threads < 1 || threads > 16 || rate_per_thread < 0)
-		return usage();
-	rate_per_thread /= threads;
-	if (!strcmp(argv[1], "connect") && (argc < 5 || listener(argv[3], atoi(argv[4])))) {
-		fprintf(stderr, "kk-bench: cannot listen on %s:%s\n", argv[3], argc > 4 ? argv[4] : "");
+	if (n <= 0 || (strcmp(w, "open") && strcmp(w, "open-denied") && strcmp(w, "connect") &&
+		       strcmp(w, "forkexec")))
+		return -1;
+	if (!strcmp(w, "connect") && (argc < 4 || listener(argv[2], atoi(argv[3])))) {
+		fprintf(stderr, "kk-bench: cannot listen on %s:%s\n", argv[2], argc > 3 ? argv[3] : "");
 		return 1;
 	}
 	/* A short warm-up: page cache, dentry cache, the first TCP handshake. */
-	if (run(argv[1], n / 20 + 1, argv + 3, &errors) < 0)
-		return usage();
+	run(w, n / 20 + 1, argv + 2, argc - 2, &errors);
+	warm_refused = refused; /* denials the audit bench must count as produced too */
 	refused = 0;
 	t0 = now_ns();
 	for (i = 0; i < threads; i++) {
-		wk[i] = (struct worker){ .argv = argv, .n = n };
+		wk[i] = (struct worker){ .w = w, .arg = argv + 2, .narg = argc - 2, .n = n };
 		if (pthread_create(&wk[i].tid, NULL, worker, &wk[i]))
 			return 1;
 	}
@@ -251,8 +246,54 @@ int main(int argc, char **argv)
 	}
 	t1 = now_ns();
 	printf("{\"workload\": \"%s\", \"threads\": %d, \"iterations\": %ld, "
-	       "\"ns_per_op\": %.1f, \"errors\": %ld, \"eacces\": %ld}\n",
-	       argv[1], threads, n * threads, (double)(t1 - t0) / ((double)n * threads), errors,
-	       (long)refused);
+	       "\"ns_per_op\": %.1f, \"errors\": %ld, \"eacces\": %ld, \"warmup\": %ld, "
+	       "\"warmup_eacces\": %ld%s%s}\n",
+	       w, threads, n * threads, (double)(t1 - t0) / ((double)n * threads), errors,
+	       (long)refused, n / 20 + 1, warm_refused, json ? ", " : "", json ? json : "");
+	fflush(stdout);
 	return errors ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int err, i, end, rc = 0, r;
+	const char *json;
+
+	for (argv++, argc--;;) {
+		if (argc > 2 && !strcmp(argv[0], "--landlock")) {
+			err = landlock(atoi(argv[1]), argv[2]);
+			if (err) {
+				fprintf(stderr, "kk-bench: landlock: %s\n", strerror(-err));
+				return 1;
+			}
+			argv += 3, argc -= 3;
+		} else if (argc > 1 && !strcmp(argv[0], "--threads")) {
+			threads = atoi(argv[1]);
+			argv += 2, argc -= 2;
+		} else if (argc > 1 && !strcmp(argv[0], "--rate")) {
+			rate_per_thread = atof(argv[1]);
+			argv += 2, argc -= 2;
+		} else {
+			break;
+		}
+	}
+	if (threads < 1 || threads > 16 || rate_per_thread < 0 || argc < 1)
+		return usage();
+	rate_per_thread /= threads;
+	while (argc > 0) {
+		json = NULL;
+		if (argc > 1 && !strcmp(argv[0], "--json")) {
+			json = argv[1];
+			argv += 2, argc -= 2;
+		}
+		for (end = 0; end < argc && strcmp(argv[end], "--"); end++)
+			;
+		r = segment(end, argv, json);
+		if (r < 0)
+			return usage();
+		rc |= r;
+		i = end < argc ? end + 1 : end;
+		argv += i, argc -= i;
+	}
+	return rc;
 }

@@ -1,20 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * kk-revlat — how fast a revocation bites: the time from the revocation to the first EACCES a
- * bound process spinning on open() sees.
+ * bound process spinning on pread() of an open file sees.
  *
- *   kk-revlat spin PATH SHM          the bound side: open(PATH) in a loop; records in the
- *                                    shared file SHM when each EACCES streak starts
- *   kk-revlat measure SHM SERIAL N   the unbound side, N trials of each:
+ *   kk-revlat spin PATH SHM          the bound side: opens PATH once, then pread()s one byte
+ *                                    of it in a loop (file_permission checks the binding's
+ *                                    state on every read: a loop of a few µs, where open()
+ *                                    took tens); records in the shared file SHM when each
+ *                                    EACCES streak starts
+ *   kk-revlat measure SHM SERIAL N [NC [SECONDS]]  the unbound side, N trials of kernel, the
+ *                                    first NC (default N) of them also of e2e and floor; with
+ *                                    SECONDS, no new trial after that long (the JSON says
+ *                                    "cut_short" and the counts say how many ran):
  *     kernel  the identity's state is written straight into the pinned kk_idents map
  *             (what `revoke` does): from that bpf() call returning to the first EACCES;
  *     e2e     `kakunin-bpf revoke --serial` run as a command: from just before its fork to
- *             the first EACCES.
+ *             the first EACCES;
+ *     floor   fork + exec of /bin/true + wait, the same way: what starting any command costs
+ *             on this machine, the part of e2e no `revoke` can save.
  *   After each trial the identity is made active again (and, for e2e, taken off the list), so
- *   one binding serves every trial. Prints JSON with every sample in microseconds, and
- *   floor_us: fork, exec and exit of /bin/true, what any command pays before its main().
- *   --socket PATH adds socket_us: the revocation asked of the daemon's control socket (one
- *   connection kept open, as its callers do): from the send to the first EACCES.
+ *   one binding serves every trial. Prints JSON with every sample in microseconds.
+ *   --socket PATH (last) adds socket_us, in the first NC trials: the revocation asked of the
+ *   daemon's control socket (one connection kept open, as its callers do): from the send to
+ *   the first EACCES.
  *
  *   kk-revlat host N [IDENTS]        everything but the kernel, on any host that can create BPF
  *                                    maps (no BPF LSM needed): in a private mount namespace, a
@@ -74,26 +82,19 @@ static struct shm *map_shm(const char *path)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/*
- * Memory writes are no system calls: they still work once every syscall is refused. With
- * use_pread, a pread of one byte on a descriptor opened before, a finer loop than open()
- * (no path walk; the file_permission hook still asks the identity's state each time).
- */
-static int spin(const char *path, struct shm *s, bool use_pread)
+/* Memory writes are no system calls: they still work once every syscall is refused. */
+static int spin(const char *path, struct shm *s)
 {
-	int held = use_pread ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	bool in_streak = false;
-	char byte;
+	char c;
 
-	if (use_pread && held < 0)
+	if (fd < 0) {
+		fprintf(stderr, "kk-revlat: %s: %s\n", path, strerror(errno));
 		return 1;
+	}
 	while (!atomic_load(&s->stop)) {
-		int fd = use_pread ? (int)pread(held, &byte, 1, 0)
-				   : open(path, O_RDONLY | O_CLOEXEC);
-
-		if (fd >= 0) {
-			if (!use_pread)
-				close(fd);
+		if (pread(fd, &c, 1, 0) >= 0) {
 			in_streak = false;
 			atomic_store(&s->allowed, 1);
 		} else if (errno == EACCES && !in_streak) {
@@ -289,14 +290,17 @@ static int64_t socket_trial(struct shm *s, int ctl, const char *serial)
 	return ctl_answer(ctl, &flip) ? -1 : d;
 }
 
-static int measure(struct shm *s, const char *serial, int n, const char *sock)
+static int measure(struct shm *s, const char *serial, int n, int nc, double secs,
+		   const char *sock)
 {
+	uint64_t deadline = secs > 0 ? now_ns() + (uint64_t)(secs * 1e9) : UINT64_MAX;
+	bool cut = false;
 	int idents = bpf_obj_get(KK_PIN_ROOT "/maps/kk_idents");
 	int revoked = bpf_obj_get(KK_PIN_ROOT "/maps/kk_revoked");
 	double *k = calloc(n, sizeof(double)), *e = calloc(n, sizeof(double));
 	double *f = calloc(n, sizeof(double)), *c = calloc(n, sizeof(double));
 	int ctl = sock ? ctl_connect(sock) : -1;
-	int i, nk = 0, ne = 0, nf = 0, nc = 0;
+	int i, nk = 0, ne = 0, nf = 0, ns = 0;
 	struct kk_ident id;
 	uint32_t slot;
 
@@ -313,6 +317,10 @@ static int measure(struct shm *s, const char *serial, int n, const char *sock)
 		uint64_t t;
 		int64_t d;
 
+		if (now_ns() > deadline) {
+			cut = true;
+			break;
+		}
 		if (rearm(s))
 			break;
 		set_state(idents, slot, KK_STATE_REVOKED);
@@ -321,6 +329,8 @@ static int measure(struct shm *s, const char *serial, int n, const char *sock)
 		set_state(idents, slot, KK_STATE_ACTIVE);
 		if (d >= 0)
 			k[nk++] = d / 1000.0;
+		if (i >= nc)
+			continue;
 		if (rearm(s))
 			break;
 		t = now_ns();
@@ -332,7 +342,9 @@ static int measure(struct shm *s, const char *serial, int n, const char *sock)
 		if (d >= 0)
 			e[ne++] = d / 1000.0;
 		f[nf] = floor_us();
-		nf += f[nf] >= 0;
+		if (f[nf] < 0)
+			break;
+		nf++;
 		if (ctl < 0 || rearm(s))
 			continue;
 		d = socket_trial(s, ctl, serial);
@@ -340,35 +352,46 @@ static int measure(struct shm *s, const char *serial, int n, const char *sock)
 		set_state(idents, slot, KK_STATE_ACTIVE);
 		if (d < 0)
 			break;
-		c[nc++] = d / 1000.0;
+		c[ns++] = d / 1000.0;
 	}
 	atomic_store(&s->stop, 1);
 	printf("{\n");
 	print_samples("kernel_us", k, nk, false);
 	print_samples("e2e_us", e, ne, false);
 	if (ctl >= 0)
-		print_samples("socket_us", c, nc, false);
-	print_samples("floor_us", f, nf, true);
-	printf("}\n");
-	return nk == n && ne == n && (ctl < 0 || nc == n) ? 0 : 1;
+		print_samples("socket_us", c, ns, false);
+	print_samples("floor_us", f, nf, false);
+	printf("  \"cut_short\": %s\n}\n", cut ? "true" : "false");
+	if (ctl >= 0 && ns != nf)
+		return 1;
+	if (cut)
+		return nk > 0 && ne == nf ? 0 : 1;
+	return nk == n && ne == nc && nf == nc ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
-	bool pread_spin = argc == 5 && !strcmp(argv[4], "--pread");
-	bool sock = argc == 7 && !strcmp(argv[5], "--socket");
-	struct shm *s = NULL;
+	const char *sock = argc >= 7 && !strcmp(argv[argc - 2], "--socket") ? argv[argc - 1] : NULL;
+	int margc = sock ? argc - 2 : argc;
+	bool sp = argc == 4 && !strcmp(argv[1], "spin");
+	bool me = margc >= 5 && margc <= 7 && !strcmp(argv[1], "measure") && atoi(argv[4]) > 0;
+	/* the shared page only once the arguments are right: a typo creates no file */
+	struct shm *s = sp || me ? map_shm(argv[sp ? 3 : 2]) : NULL;
 
-	if ((argc == 4 || pread_spin) && !strcmp(argv[1], "spin") && (s = map_shm(argv[3])))
-		return spin(argv[2], s, pread_spin);
-	if ((argc == 5 || sock) && !strcmp(argv[1], "measure") && (s = map_shm(argv[2])))
-		return measure(s, argv[3], atoi(argv[4]), sock ? argv[6] : NULL);
+	if (sp && s)
+		return spin(argv[2], s);
+	if (me && s) {
+		int n = atoi(argv[4]), nc = margc >= 6 ? atoi(argv[5]) : n;
+
+		return measure(s, argv[3], n, nc < 0 ? 0 : nc > n ? n : nc,
+			       margc == 7 ? atof(argv[6]) : 0, sock);
+	}
 	if (argc > 3 && !strcmp(argv[1], "sandbox"))
 		return host_sandbox(atoi(argv[2]), argv + 3);
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "host") && atoi(argv[2]) > 0)
 		return host_measure(atoi(argv[2]), argc == 4 ? atoi(argv[3]) : KK_MAX_IDENTS);
-	fprintf(stderr, "usage: kk-revlat spin PATH SHM [--pread]\n"
-			"       kk-revlat measure SHM SERIAL N [--socket CONTROL_SOCKET]\n"
+	fprintf(stderr, "usage: kk-revlat spin PATH SHM\n"
+			"       kk-revlat measure SHM SERIAL N [NC [SECONDS]] [--socket CONTROL_SOCKET]\n"
 			"       kk-revlat host N [IDENTS]\n"
 			"       kk-revlat sandbox IDENTS CMD [ARGS...]\n");
 	return 2;

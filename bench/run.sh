@@ -3,36 +3,50 @@
 #
 # run.sh — `make bench`: what kakunin-bpf costs, measured side by side in one run.
 #
-#   bench/run.sh [--reps N] [--scale F] [--out DIR]
+#   bench/run.sh [--reps N] [--minutes M] [--rev-trials N] [--rev-cmd-trials N]
+#                [--rev-seconds S] [--scale F] [--out DIR]
 #
 # 1. On this machine (real hardware, no kernel needed): policy compile time and peak memory
-#    (`kakunin-bpf policy check` at 10, 1,000 and 10,000 path rules, median of --reps runs).
+#    (`kakunin-bpf policy check` at 10, 1,000 and 10,000 path rules, median of 5 runs).
 # 2. Where BPF-LSM runs: natively when this kernel can load the programs, else inside the test
 #    VM (scripts/vmtest.sh; TCG software emulation, the report labels every figure "emulated"):
 #    - kk-bench loops (open, denied open, loopback connect, fork+exec of /bin/true) under
 #      baseline (nothing loaded), landlock10/1000/10000 (Landlock, the same rules), unbound
-#      (loaded, task not bound) and bound10/1000/10000, interleaved: each repetition runs every
-#      configuration once, in a fresh random order within the unloaded and the loaded phase;
+#      (loaded, task not bound) and bound10/1000/10000. Every repetition measures all of them:
+#      the unloaded phase (baseline, Landlock) and the loaded one (unbound, bound) back to back,
+#      in alternating order so that each repetition loads or unloads once, every process in a
+#      fresh random order within its phase. Repetitions run until --reps (default 30) or until
+#      --minutes (default 12) have passed, at least 3. The opens run on two fixture trees,
+#      labelled: a tmpfs, and the root filesystem (the VM's overlayfs); an N-rule configuration
+#      opens 100 files spread over its N rule directories, baseline and unbound each such set;
 #    - the mean run time of the file_open program per call (kernel.bpf_stats_enabled);
-#    - revocation latency (bench/kk-revlat.c, --reps*20 trials, at least 100);
+#    - revocation latency (bench/kk-revlat.c: a bound process spinning on pread(); --rev-trials
+#      map-update trials, default 1,000, the first --rev-cmd-trials of them (default all) also
+#      with the `revoke` command and one fork+exec of /bin/true, the process-start floor;
+#      --rev-seconds stops starting trials after that long, and the report shows the counts);
 #    - audit throughput: two bound producer threads of denials into the daemon's audit file,
-#      as fast as they can and paced at 100k events/s, with the lost counts.
+#      as fast as they can and paced at half of that (at most 100k/s), the ring drained before
+#      each run, with every produced event accounted for: written, lost in the ring, or taken
+#      from the ring and not written (the daemon's /metrics counters);
 #    - signing latency through the real signer (bench/kk-signlat.c socket: a bound client's
 #      round trip: connect, attestation, checks, ES256, self-verify, reply);
 #    On this machine also: the daemon's per-event work without a kernel (bench/kk-evpipe.c:
 #    decode, JSON, hash chain, batched writes), the consumer's ceiling on real hardware; and
 #    the signer's per-request work (kk-signlat work: RFC 8785, ES256 sign, verify, a socketpair
 #    round trip), the part of the 1 ms target that does not need the kernel.
-# 3. bench/report.py turns the raw lines into $OUT/latest.json, latest.md and latest.png.
+# 3. bench/report.py turns the raw lines into $OUT/latest.json, latest.md and latest.png: every
+#    ratio the mean of per-repetition ratios with a 95 % t-interval, every target met, missed,
+#    or not decidable at this noise.
 #
 # --scale multiplies every iteration count (0.01 for a smoke run); --out defaults to
-# bench/results. Needs root; writes only under --out and /tmp/kkbench (in the VM: its /tmp).
+# bench/results. Needs root; writes only under --out and /tmp/kkbench (in the VM: its /tmp),
+# where it mounts a tmpfs for the run.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KK=$top/build/kakunin-bpf
 BB=$top/build/bench
-reps=5 scale=1 out=$top/bench/results inside=""
+reps=30 minutes=12 rev_trials=1000 rev_cmd_trials=1000 rev_seconds=0 creps=5 scale=1 out=$top/bench/results inside=""
 W=/tmp/kkbench
 SIZES="10 1000 10000"
 PORT=18600
@@ -41,6 +55,10 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--reps) reps=${2:?}; shift 2 ;;
 	--scale) scale=${2:?}; shift 2 ;;
+	--minutes) minutes=${2:?}; shift 2 ;;
+	--rev-trials) rev_trials=${2:?}; shift 2 ;;
+	--rev-cmd-trials) rev_cmd_trials=${2:?}; shift 2 ;;
+	--rev-seconds) rev_seconds=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
 	--inside) inside=${2:?}; shift 2 ;;
 	-h|--help) sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
@@ -48,20 +66,28 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-log() { printf 'bench: %s\n' "$*" >&2; }
+log() { printf 'bench: %s %s\n' "$(date +%T)" "$*" >&2; }
 iters() { awk -v n="$1" -v s="$scale" 'BEGIN { n = int(n * s); print (n < 2 ? 2 : n) }'; }
 
 # --- shared fixtures: N-rule policies, their directories, a PKI ---------------------------------
 
-# policy N: the N-rule policy ($W/p$N.json): read beneath $W/data/d0 .. d(N-1), the denied file
-# outside all of them; /usr and the bench binaries readable and executable, /etc readable (the
-# dynamic loader), the loopback listener the connect loop uses (which the bound bench process runs
-# itself: it may listen there, and its accepted peer 127.0.0.1 is an allowed host).
+# Two fixture trees, each measured and labelled: "tmpfs" (a tmpfs mounted for the bench) and
+# "root" (a directory of the root filesystem: the VM's overlay over 9p, where file_open runs a
+# second time for the overlay's own open of the file beneath, which Landlock does not pay).
+# Each tree: data/d0 .. data/d9999, the files the path sets open (below), denied/f.
+TREES="tmpfs root"
+tree_dir() { echo "$W/$1"; }
+
+# policy N TREE: the N-rule policy ($W/p$N-$TREE.json): read beneath TREE/data/d0 .. d(N-1), the
+# denied file outside all of them; /usr and the bench binaries readable and executable, /etc
+# readable (the dynamic loader), the loopback listener the connect loop uses (which the bound
+# bench process runs itself: it may listen there, and its accepted peer 127.0.0.1 is an allowed
+# host), and $W/shm (the revocation probe's shared page).
 make_policy() {
-	python3 - "$1" "$W" "$BB" "$PORT" >"$W/p$1.json" <<'PY'
+	python3 - "$1" "$(tree_dir "$2")" "$W" "$BB" "$PORT" >"$W/p$1-$2.json" <<'PY'
 import json, sys
-n, w, bb, port = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-da = {f"{w}/data/d{i}/*": ["read"] for i in range(n)}
+n, t, w, bb, port = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+da = {f"{t}/data/d{i}/*": ["read"] for i in range(n)}
 da.update({"/usr/*": ["read", "exec"], "/etc/*": ["read"], bb + "/*": ["read", "exec"],
            f"{w}/shm/*": ["read", "write"]})
 json.dump({"agent_id": "bench", "version": f"bench-{n}", "data_access": da,
@@ -70,14 +96,27 @@ json.dump({"agent_id": "bench", "version": f"bench-{n}", "data_access": da,
 PY
 }
 
+# paths N TREE: the files an N-rule configuration opens, spread over its whole rule set: for
+# N >= 100 the file f of 100 directories evenly spaced over d0 .. d(N-1), for N = 10 the ten
+# files of each of d0 .. d9 (100 paths either way; every one allowed by the N-rule policy).
+paths() {
+	local n=$1 d i j
+	d=$(tree_dir "$2")/data
+	if [ "$n" -ge 100 ]; then
+		for i in $(seq 0 99); do echo "$d/d$((i * n / 100))/f"; done
+	else
+		for i in $(seq 0 $((n - 1))); do for j in $(seq 0 9); do echo "$d/d$i/f$j"; done; done
+	fi
+}
+
+unmount_tmpfs() { ! mountpoint -q "$W/tmpfs" || umount "$W/tmpfs"; }
+
 fixtures() {
+	unmount_tmpfs
 	rm -rf "$W"
-	mkdir -p "$W/data" "$W/denied" "$W/shm" "$W/pki"
-	python3 -c 'import os, sys
-for i in range(int(sys.argv[2])): os.mkdir(f"{sys.argv[1]}/d{i}")' "$W/data" 10000
-	echo allowed >"$W/data/d0/f"
-	echo denied >"$W/denied/f"
-	for n in $SIZES; do make_policy "$n"; done
+	mkdir -p "$W/shm" "$W/pki" "$W/tmpfs" "$W/root"
+	local t n
+	for t in $TREES; do for n in $SIZES; do make_policy "$n" "$t"; done; done
 	(
 		cd "$W/pki"
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
@@ -87,6 +126,32 @@ for i in range(int(sys.argv[2])): os.mkdir(f"{sys.argv[1]}/d{i}")' "$W/data" 100
 		openssl x509 -req -in bench.csr -CA ca.pem -CAkey ca.key -days 1 \
 			-set_serial "0x4b$(openssl rand -hex 7)" -out bench.pem 2>/dev/null
 	)
+}
+
+# The trees themselves (kernel side only: it mounts the tmpfs, which needs root).
+declare -A FSTYPE
+tree_fixtures() {
+	local t n
+	mount -t tmpfs -o mode=0755,size=256m kkbench "$W/tmpfs"
+	for t in $TREES; do
+		for n in $SIZES; do paths "$n" "$t" >"$W/paths-$n-$t"; done
+		# every rule's directory (Landlock opens each), files only where a path set opens one
+		python3 - "$(tree_dir "$t")" "$W"/paths-*-"$t" <<'PY'
+import os, sys
+t = sys.argv[1]
+for i in range(10000):
+    os.makedirs(f"{t}/data/d{i}")
+os.makedirs(f"{t}/denied")
+with open(f"{t}/denied/f", "w") as f:
+    f.write("denied\n")
+for lst in sys.argv[2:]:
+    for p in open(lst).read().split():
+        with open(p, "w") as f:
+            f.write("allowed\n")
+PY
+		FSTYPE[$t]=$(stat -f -c %T "$(tree_dir "$t")")
+	done
+	counts
 }
 
 # --- 1. compile time and peak memory (host) ---------------------------------------------------
@@ -109,7 +174,7 @@ PY
 # The daemon's per-event work on this machine's CPU, without a kernel (bench/kk-evpipe.c).
 bench_pipeline() {
 	local i
-	for i in $(seq "$reps"); do
+	for i in $(seq "$creps"); do
 		printf '{"kind": "pipeline", "where": "%s", "rep": %d, %s\n' "$1" "$i" \
 			"$("$BB/kk-evpipe" "$(iters 200000)" "$W/evpipe.jsonl" | sed 's/^{//')"
 	done
@@ -119,8 +184,8 @@ bench_pipeline() {
 bench_compile() {
 	local n i m
 	for n in $SIZES; do
-		for i in $(seq "$reps"); do
-			read -r s m < <(compile_once "$W/p$n.json") || { log "policy check failed"; exit 1; }
+		for i in $(seq "$creps"); do
+			read -r s m < <(compile_once "$W/p$n-root.json") || { log "policy check failed"; exit 1; }
 			printf '{"kind": "compile", "where": "%s", "rules": %d, "rep": %d, "seconds": %s, "maxrss_kib": %s}\n' \
 				"$1" "$n" "$i" "$s" "$m"
 		done
@@ -129,53 +194,110 @@ bench_compile() {
 
 # --- 2. the kernel side -------------------------------------------------------------------------
 
-# workload NAME: kk-bench arguments (iterations scaled)
-workload() {
-	case "$1" in
-	open) echo "open $(iters 40000) $W/data/d0/f" ;;
-	open-denied) echo "open-denied $(iters 40000) $W/denied/f" ;;
-	connect) echo "connect $(iters 4000) 127.0.0.1 $PORT" ;;
-	forkexec) echo "forkexec $(iters 100) /usr/bin/true" ;;
-	esac
+# kk-bench segments, appended to SEGS without a subshell (in the VM every fork costs tens of ms
+# and would land between the configurations). Iteration counts and path sets are computed once.
+SEGS=()
+counts() { N_OPEN=$(iters 4000) N_CONN=$(iters 1000) N_FE=$(iters 20); }
+# open_seg N TREE: the N-rule path set of TREE; denied_seg TREE; net_seg: connect and fork+exec
+open_seg() {
+	local p
+	mapfile -t p <"$W/paths-$1-$2"
+	SEGS+=(--json "\"fs\": \"$2\", \"fstype\": \"${FSTYPE[$2]}\", \"set\": $1" open "$N_OPEN"
+	       "${p[@]}" --)
 }
-WORKLOADS="open open-denied connect forkexec"
+denied_seg() {
+	SEGS+=(--json "\"fs\": \"$1\", \"fstype\": \"${FSTYPE[$1]}\"" open-denied "$N_OPEN"
+	       "$W/$1/denied/f" --)
+}
+net_seg() { SEGS+=(connect "$N_CONN" 127.0.0.1 "$PORT" -- forkexec "$N_FE" /usr/bin/true --); }
 
-# measure CONFIG REP: every workload once under CONFIG, one raw line each.
-measure() {
-	local cfg=$1 rep=$2 w pre=() res
+# group CONFIG [TREE]: the kk-bench segments of one process of CONFIG. baseline and unbound
+# open every path set in both trees in one process; an N-rule configuration (Landlock or bound)
+# opens its own path set, one process per tree; connect and fork+exec run in the tmpfs one.
+group() {
+	local cfg=$1 t n
+	SEGS=()
 	case "$cfg" in
-	landlock*) pre=("$BB/kk-bench" --landlock "${cfg#landlock}" "$W/data") ;;
+	baseline|unbound)
+		for t in $TREES; do
+			for n in $SIZES; do open_seg "$n" "$t"; done
+			denied_seg "$t"
+		done
+		net_seg ;;
+	*)
+		open_seg "${cfg//[a-z]/}" "$2"
+		denied_seg "$2"
+		[ "$2" != tmpfs ] || net_seg ;;
+	esac
+	unset 'SEGS[${#SEGS[@]}-1]' # the last "--"
+}
+
+# measure REP CONFIG [TREE]: one process of CONFIG, one raw line per segment.
+measure() {
+	local rep=$1 cfg=$2 t=${3:-} n pre=() res line
+	n=${cfg//[a-z]/}
+	case "$cfg" in
+	landlock*) pre=("$BB/kk-bench" --landlock "$n" "$W/$t/data") ;;
 	bound*) pre=("$KK" run --cert "$W/pki/bench.pem" --ca "$W/pki/ca.pem" --offline \
-		--policy "$W/p${cfg#bound}.json" -- "$BB/kk-bench") ;;
+		--policy "$W/p$n-$t.json" -- "$BB/kk-bench") ;;
 	*) pre=("$BB/kk-bench") ;;
 	esac
-	for w in $WORKLOADS; do
-		# shellcheck disable=SC2046
-		res=$("${pre[@]}" $(workload "$w")) || { log "$cfg $w failed: $res"; exit 1; }
-		printf '{"kind": "op", "config": "%s", "rep": %d, %s\n' "$cfg" "$rep" "${res#\{}"
-	done
+	group "$cfg" "$t"
+	res=$("${pre[@]}" "${SEGS[@]}" </dev/null) || { log "$cfg $t failed: $res"; exit 1; }
+	while IFS= read -r line; do
+		printf '{"kind": "op", "config": "%s", "rep": %d, %s\n' "$cfg" "$rep" "${line#\{}"
+	done <<<"$res"
 }
 
 load() { "$KK" load >/dev/null; }
 unload() { "$KK" unload --force >/dev/null 2>&1 || true; }
 
-bench_ops() {
-	local rep cfg
-	for rep in $(seq "$reps"); do
-		log "repetition $rep of $reps"
-		unload
-		for cfg in $(printf '%s\n' baseline landlock10 landlock1000 landlock10000 | shuf); do
-			measure "$cfg" "$rep"
-		done
-		load
-		for cfg in $(printf '%s\n' unbound bound10 bound1000 bound10000 | shuf); do
-			measure "$cfg" "$rep"
-		done
-	done
+# phase REP loaded|unloaded: every process of the phase once, in a fresh random order.
+phase() {
+	local rep=$1 g n t
+	{
+		if [ "$2" = unloaded ]; then
+			echo baseline
+			for n in $SIZES; do for t in $TREES; do echo "landlock$n $t"; done; done
+		else
+			echo unbound
+			for n in $SIZES; do for t in $TREES; do echo "bound$n $t"; done; done
+		fi
+	} | shuf >"$W/order"
+	while read -r g; do
+		printf 'bench: %(%T)T   %s\n' -1 "$g" >&2 # a builtin: no fork between configurations
+		# shellcheck disable=SC2086
+		measure "$rep" $g
+	done <"$W/order"
 }
 
-# The mean time of one run of the file_open program while a bound task opens in a loop
-# (bpf_stats adds a little of its own, which is why it is a separate pass).
+# Every repetition measures all four kinds of configuration: baseline and Landlock with no
+# program loaded, unbound and bound with the programs loaded. Baseline must run without the
+# programs, so each repetition loads or unloads once: the phases alternate (unloaded, loaded |
+# loaded, unloaded | ...), which halves the load/unload cost (~17 s and ~13 s emulated) against
+# a load and an unload per repetition and puts both phases of a repetition next to each other.
+# Repetitions run until --reps of them, or until --minutes have gone by (at least 3).
+bench_ops() {
+	local rep=0 state t_end
+	t_end=$(($(date +%s) + minutes * 60))
+	unload
+	state=unloaded
+	while [ "$rep" -lt "$reps" ] && { [ "$rep" -lt 3 ] || [ "$(date +%s)" -lt "$t_end" ]; }; do
+		rep=$((rep + 1))
+		log "repetition $rep of at most $reps ($state first)"
+		phase "$rep" "$state"
+		if [ "$state" = unloaded ]; then
+			log "  load"; load; state=loaded
+		else
+			log "  unload"; unload; state=unloaded
+		fi
+		phase "$rep" "$state"
+	done
+	printf '{"kind": "ops_done", "reps": %d}\n' "$rep"
+}
+
+# The mean time of one run of the file_open program while a task opens the tmpfs path set in a
+# loop (bpf_stats adds a little of its own, which is why it is a separate pass).
 bench_bpfstats() {
 	local n before after
 	prog_stats() {
@@ -186,36 +308,41 @@ bench_bpfstats() {
 	for n in unbound $SIZES; do
 		before=$(prog_stats)
 		if [ "$n" = unbound ]; then
-			"$BB/kk-bench" $(workload open) >/dev/null
+			# shellcheck disable=SC2046
+			"$BB/kk-bench" open "$(iters 4000)" $(paths 10000 tmpfs) >/dev/null
 		else
+			# shellcheck disable=SC2046
 			"$KK" run --cert "$W/pki/bench.pem" --ca "$W/pki/ca.pem" --offline \
-				--policy "$W/p$n.json" -- "$BB/kk-bench" $(workload open) >/dev/null
+				--policy "$W/p$n-tmpfs.json" -- "$BB/kk-bench" open "$(iters 4000)" \
+				$(paths "$n" tmpfs) >/dev/null
 		fi
 		after=$(prog_stats)
-		printf '{"kind": "bpfstats", "config": "%s", "prog": "kk_file_open", "run_cnt": %d, "run_time_ns": %d}\n' \
+		printf '{"kind": "bpfstats", "config": "%s", "fs": "tmpfs", "prog": "kk_file_open", "run_cnt": %d, "run_time_ns": %d}\n' \
 			"$([ "$n" = unbound ] && echo unbound || echo "bound$n")" \
 			$((${after% *} - ${before% *})) $((${after#* } - ${before#* }))
 	done
 	echo 0 >/proc/sys/kernel/bpf_stats_enabled
 }
 
-# A bound process spinning on open(), revoked and restored --reps*20 times (at least 100).
+# A bound process spinning on pread() of an open file, revoked and restored --rev-trials times
+# (default 1,000), each trial beside one fork+exec of /bin/true (the process-start floor).
 bench_revocation() {
-	local serial pid n=$((reps * 20)) res
-	[ "$n" -ge 100 ] || n=100
+	local serial pid res f
+	f=$(tree_dir root)/data/d0/f
 	serial=$(openssl x509 -in "$W/pki/bench.pem" -noout -serial | cut -d= -f2)
 	rm -f "$W/shm/revlat"
-	sh -c 'kill -STOP $$; exec "$@"' spin "$BB/kk-revlat" spin "$W/data/d0/f" "$W/shm/revlat" &
+	sh -c 'kill -STOP $$; exec "$@"' spin "$BB/kk-revlat" spin "$f" "$W/shm/revlat" &
 	pid=$!
 	until [ "$(awk '{ sub(/.*\) /, ""); print $1 }' /proc/$pid/stat)" = T ]; do sleep 0.01; done
 	"$KK" bind --pid "$pid" --cert "$W/pki/bench.pem" --ca "$W/pki/ca.pem" --offline \
-		--policy "$W/p10.json" >/dev/null
+		--policy "$W/p10-root.json" >/dev/null
 	kill -CONT "$pid"
-	res=$(PATH=$top/build:$PATH "$BB/kk-revlat" measure "$W/shm/revlat" "$serial" "$n") ||
+	res=$(PATH=$top/build:$PATH "$BB/kk-revlat" measure "$W/shm/revlat" "$serial" "$rev_trials" \
+		"$rev_cmd_trials" "$rev_seconds") ||
 		{ log "revocation latency: $res"; kill "$pid"; exit 1; }
 	wait "$pid" || true
 	"$KK" unbind --serial "$serial" >/dev/null 2>&1 || true
-	echo "$res" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["kind"]="revocation"; print(json.dumps(d))'
+	echo "$res" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["kind"]="revocation"; d["probe"]="pread"; print(json.dumps(d))'
 }
 
 # Signing latency through the real signer: a bound client, n requests of one trade each
@@ -225,10 +352,12 @@ bench_sign_socket() {
 	n=$(iters 2000)
 	mkdir -p -m 0755 "$W/signer" && mkdir -p -m 0700 "$keydir"
 	install -m 0600 "$W/pki/bench.key" "$keydir/kkbench.key"
-	python3 - "$W" "$sock" >"$W/psign.json" <<'PY'
+	python3 - "$W" "$sock" "$BB" >"$W/psign.json" <<'PY'
 import json, sys
-w, sock = sys.argv[1], sys.argv[2]
-json.dump({"agent_id": "bench", "version": "bench-sign", "data_access": {sock: ["write"]},
+w, sock, bb = sys.argv[1], sys.argv[2], sys.argv[3]
+json.dump({"agent_id": "bench", "version": "bench-sign",
+           "data_access": {sock: ["write"], bb + "/*": ["read", "exec"],
+                           "/usr/*": ["read", "exec"], "/etc/*": ["read"]},
            "actions": {"trade": {"fields": {"side": {"in": ["buy", "sell"]},
                                             "symbol": {"in": ["BTC"]}, "qty": {"max": 5}},
                                  "rate_limit": "1000000/hour"}}}, sys.stdout)
@@ -254,45 +383,88 @@ bench_sign_work() {
 		sed 's/^{/{"where": "'"$1"'", /'
 }
 
+# The counters the balance needs, from the daemon's /metrics: the kernel's ring losses, the
+# ring's fill, and the daemon's written and lost-by-reason (every reason but "ring" is a record
+# the daemon took from the ring and did not write). One JSON object.
+METRICS=127.0.0.1:9471
+scrape() {
+	python3 - "$METRICS" <<'PY'
+import json, re, sys, urllib.request
+body = urllib.request.urlopen(f"http://{sys.argv[1]}/metrics", timeout=10).read().decode()
+out = {}
+for line in body.splitlines():
+    m = re.match(r'^(kakunin_[a-z_]+)(\{[^}]*\})? ([0-9.e+]+)$', line)
+    if m:
+        out[m.group(1) + (m.group(2) or "")] = int(float(m.group(3)))
+print(json.dumps(out))
+PY
+}
+
 # Audit events per second: two bound threads of denied opens, the daemon writing the audit file.
+# Before each run the ring is drained (the denials of the runs before, which no daemon read);
+# after it the books must balance: produced = written + lost in the ring + taken but not written.
 bench_throughput() {
-	local mode rate n lost0 lost1 t0 t1 lines0 lines prev res want stall cfg=$W/daemon.json dpid
+	local mode rate n res t0 t1 c0 c1 lines0 lines prev want stall cfg=$W/daemon.json dpid
+	local denied prate=0 p0 tf
+	denied=$(tree_dir tmpfs)/denied/f
 	mkdir -p "$W/audit"
-	printf '{"audit_file": "%s", "max_file_bytes": 4294967296}\n' "$W/audit/audit.jsonl" >"$cfg"
+	printf '{"audit_file": "%s", "max_file_bytes": 4294967296, "metrics": {"listen": "%s"}}\n' \
+		"$W/audit/audit.jsonl" "$METRICS" >"$cfg"
 	"$KK" daemon --config "$cfg" >"$W/daemon.err" 2>&1 &
 	dpid=$!
-	# Ready once it serves its socket (the audit file appears with the first event).
 	until [ -S /run/kakunin/events.sock ] || ! kill -0 "$dpid" 2>/dev/null; do sleep 0.1; done
 	kill -0 "$dpid" 2>/dev/null || { log "the daemon did not start: $(cat "$W/daemon.err")"; exit 1; }
 	audit_lines() { cat "$W"/audit/audit.jsonl* 2>/dev/null | wc -l; }
-	counter() { "$KK" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["events_lost"])'; }
+	path_lines() { cat "$W"/audit/audit.jsonl* 2>/dev/null | grep -cF "\"$denied\"" || true; }
+	# drained: the ring empty and the file still for a second
+	drain() {
+		local a b i
+		for i in $(seq 600); do
+			a=$(audit_lines)
+			sleep 1
+			b=$(audit_lines)
+			[ "$a" != "$b" ] || [ "$(scrape | python3 -c 'import json,sys; print(json.load(sys.stdin).get("kakunin_ring_used_bytes", 0))')" != 0 ] || return 0
+		done
+		log "the event ring did not drain"
+	}
 	for mode in max paced; do
 		n=$(iters 100000) rate=()
-		[ "$mode" = paced ] && rate=(--rate 100000)
-		lost0=$(counter)
-		lines0=$(audit_lines)
+		# paced: half of what the two producers reached flat out (at most 100,000/s), a rate
+		# they can sustain; the daemon must keep up with it without a loss.
+		if [ "$mode" = paced ]; then
+			rate=$(awk -v r="$prate" 'BEGIN { r = int(r * 0.5); print (r > 100000 ? 100000 : r) }')
+			rate=(--rate "$rate")
+		fi
+		drain
+		c0=$(scrape)
+		lines0=$(audit_lines) p0=$(path_lines)
 		t0=$(date +%s.%N)
 		res=$("$KK" run --cert "$W/pki/bench.pem" --ca "$W/pki/ca.pem" --offline \
-			--policy "$W/p10.json" -- "$BB/kk-bench" --threads 2 "${rate[@]}" \
-			open-denied "$n" "$W/denied/f")
-		# The daemon writes a batch each time it has drained the ring: it is done when every
-		# denial is in the file, or when nothing more came for 5 s (some were lost).
-		want=$(echo "$res" | python3 -c 'import json,sys; print(json.load(sys.stdin)["eacces"])')
-		prev=$lines0 t1=$t0 stall=0
+			--policy "$W/p10-tmpfs.json" -- "$BB/kk-bench" --threads 2 "${rate[@]}" \
+			open-denied "$n" "$denied")
+		want=$(echo "$res" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["eacces"] + d.get("warmup_eacces", 0))')
+		[ "$mode" = max ] && prate=$(echo "$res" | python3 -c 'import json,sys; print(1e9 / json.load(sys.stdin)["ns_per_op"])')
+		# Done when every denial is in the file, or when nothing more came for 5 s. The rate
+		# counts from the first line the file grew by (the producer's start-up is not the
+		# daemon's time) to the last.
+		prev=$lines0 t1=$t0 stall=0 tf=""
 		while [ "$stall" -lt 50 ]; do
 			lines=$(audit_lines)
 			if [ "$lines" != "$prev" ]; then
 				t1=$(date +%s.%N) prev=$lines stall=0
+				[ -n "$tf" ] || tf=$t1
 				[ $((lines - lines0)) -ge "$want" ] && break
 			else
 				stall=$((stall + 1))
 			fi
 			sleep 0.1
 		done
-		lost1=$(counter)
-		printf '{"kind": "throughput", "mode": "%s", "target_rate": %s, "producer": %s, "written": %d, "seconds": %s, "lost": %d}\n' \
-			"$mode" "$([ "$mode" = paced ] && echo 100000 || echo null)" "$res" \
-			$((lines - lines0)) "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" $((lost1 - lost0))
+		drain
+		c1=$(scrape)
+		printf '{"kind": "throughput", "mode": "%s", "target_rate": %s, "producer": %s, "written": %d, "written_path": %d, "seconds": %s, "counters_before": %s, "counters_after": %s}\n' \
+			"$mode" "$([ "$mode" = paced ] && echo "${rate[1]}" || echo null)" "$res" \
+			$(($(audit_lines) - lines0)) $(($(path_lines) - p0)) \
+			"$(awk -v a="${tf:-$t0}" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$c0" "$c1"
 	done
 	kill -TERM "$dpid"
 	wait "$dpid" || true
@@ -300,18 +472,25 @@ bench_throughput() {
 
 kernel_side() {
 	local where=$1
-	printf '{"kind": "env", "where": "%s", "emulated": %s, "kernel": "%s", "cpus": %d, "cpu": "%s", "reps": %d, "scale": %s}\n' \
+	printf '{"kind": "env", "where": "%s", "emulated": %s, "kernel": "%s", "cpus": %d, "cpu": "%s", "reps": %d, "minutes": %s, "scale": %s}\n' \
 		"$where" "$([ "$where" = vm ] && echo true || echo false)" "$(uname -r)" "$(nproc)" \
-		"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" "$reps" "$scale"
+		"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" "$reps" "$minutes" "$scale"
+	log "fixture trees"
+	tree_fixtures
 	bench_ops
 	unload
 	load
+	log "bpf_stats"
 	bench_bpfstats
+	log "revocation latency"
 	bench_revocation
+	log "signing latency"
 	bench_sign_socket "$where"
+	log "audit throughput"
 	bench_throughput
 	unload
-	[ "$where" = vm ] && bench_compile vm
+	unmount_tmpfs
+	log "kernel side done"
 	return 0
 }
 
@@ -345,7 +524,8 @@ elif [ "$rc" = 3 ]; then
 	log "this kernel cannot run BPF-LSM (${msg#*: BPF LSM unavailable: }): measuring in the test VM (emulated)"
 	vm=$(mktemp -d /tmp/kkbench-vm.XXXXXX)
 	KAKUNIN_VM_MEM=${KAKUNIN_VM_MEM:-3072} "$top/scripts/vmtest.sh" --timeout 5400 --results "$vm" \
-		-- bash "$top/bench/run.sh" --reps "$reps" --scale "$scale" --inside /run/kakunin-vm/raw.jsonl
+		-- bash "$top/bench/run.sh" --reps "$reps" --minutes "$minutes" --rev-trials "$rev_trials" \
+		--rev-cmd-trials "$rev_cmd_trials" --rev-seconds "$rev_seconds" --scale "$scale" --inside /run/kakunin-vm/raw.jsonl
 	cat "$vm/raw.jsonl" >>"$raw"
 	rm -rf "$vm"
 else

@@ -59,6 +59,22 @@ field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]
 	[ "$(field "$output" eacces)" = 10 ]
 }
 
+@test "kk-bench runs segments in one process, cycling through the paths, --json labels" {
+	echo x >"$BATS_TEST_TMPDIR/f"
+	run --separate-stderr "$BB/kk-bench" --json '"fs": "t", "set": 2' open 10 "$BATS_TEST_TMPDIR/f" "$BATS_TEST_TMPDIR/missing" \
+		-- open-denied 4 "$BATS_TEST_TMPDIR/f" -- connect 3 127.0.0.1 18653 -- connect 2 127.0.0.1 18653
+	# every second path of the first segment is missing: 5 errors there, exit 1
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" = 4 ]
+	python3 - "${lines[@]}" <<'PY'
+import json, sys
+a, b, c, d = (json.loads(x) for x in sys.argv[1:])
+assert (a["workload"], a["errors"], a["fs"], a["set"]) == ("open", 5, "t", 2), a
+assert (b["workload"], b["errors"], b["iterations"]) == ("open-denied", 0, 4) and "fs" not in b, b
+assert (c["errors"], d["errors"], d["iterations"]) == (0, 0, 2), (c, d)
+PY
+}
+
 @test "kk-bench without a workload is a usage error (exit 2)" {
 	run --separate-stderr "$BB/kk-bench" open
 	[ "$status" -eq 2 ]
@@ -104,27 +120,40 @@ field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]
 	[[ "$stderr" == usage:* ]]
 }
 
-# Raw lines of two repetitions: ratios pair each repetition with its own baseline.
+# Raw lines of three repetitions: ratios pair each repetition with its own baseline and case.
 raw() {
-	local r c w ns
-	echo '{"kind": "env", "where": "vm", "emulated": true, "kernel": "6.1", "cpus": 2, "cpu": "x", "reps": 2, "scale": 1}'
-	for r in 1 2; do
+	local r c w ns f k
+	echo '{"kind": "env", "where": "vm", "emulated": true, "kernel": "6.1", "cpus": 2, "cpu": "x", "reps": 30, "minutes": 12, "scale": 1}'
+	for r in 1 2 3; do
 		for c in baseline:1000 unbound:1020 bound1000:1100 landlock1000:1200; do
 			ns=$(( ${c#*:} * r ))
-			for w in open open-denied connect forkexec; do
-				echo "{\"kind\": \"op\", \"config\": \"${c%%:*}\", \"rep\": $r, \"workload\": \"$w\", \"threads\": 1, \"iterations\": 10, \"ns_per_op\": $ns, \"errors\": 0, \"eacces\": 0}"
+			for k in 10 1000 10000; do
+				case "${c%%:*}" in *1000) [ "$k" = 1000 ] || continue ;; esac
+				echo "{\"kind\": \"op\", \"config\": \"${c%%:*}\", \"rep\": $r, \"workload\": \"open\", \"threads\": 1, \"iterations\": 10, \"ns_per_op\": $ns, \"errors\": 0, \"eacces\": 0, \"fs\": \"tmpfs\", \"fstype\": \"tmpfs\", \"set\": $k}"
 			done
+			echo "{\"kind\": \"op\", \"config\": \"${c%%:*}\", \"rep\": $r, \"workload\": \"open-denied\", \"threads\": 1, \"iterations\": 10, \"ns_per_op\": $ns, \"errors\": 0, \"eacces\": 0, \"fs\": \"tmpfs\", \"fstype\": \"tmpfs\"}"
 		done
+		# connect: unbound 1.00, 1.06, 1.03 of baseline (undecidable); forkexec 1.20, 1.21, 1.19 (missed)
+		f=$(echo "1.00 1.06 1.03" | cut -d' ' -f$r)
+		echo "{\"kind\": \"op\", \"config\": \"baseline\", \"rep\": $r, \"workload\": \"connect\", \"threads\": 1, \"iterations\": 10, \"ns_per_op\": 1000, \"errors\": 0, \"eacces\": 0}"
+		echo "{\"kind\": \"op\", \"config\": \"unbound\", \"rep\": $r, \"workload\": \"connect\", \"threads\": 1, \"iterations\": 10, \"ns_per_op\": $(echo "$f * 1000" | bc), \"errors\": 0, \"eacces\": 0}"
+		f=$(echo "1.20 1.21 1.19" | cut -d' ' -f$r)
+		echo "{\"kind\": \"op\", \"config\": \"baseline\", \"rep\": $r, \"workload\": \"forkexec\", \"threads\": 1, \"iterations\": 10, \"ns_per_op\": 1000, \"errors\": 0, \"eacces\": 0}"
+		echo "{\"kind\": \"op\", \"config\": \"unbound\", \"rep\": $r, \"workload\": \"forkexec\", \"threads\": 1, \"iterations\": 10, \"ns_per_op\": $(echo "$f * 1000" | bc), \"errors\": 0, \"eacces\": 0}"
 	done
-	echo '{"kind": "op", "config": "unbound", "rep": 3, "workload": "open", "threads": 1, "iterations": 10, "ns_per_op": 5000, "errors": 0, "eacces": 0}'
-	seq 1 100 | python3 -c 'import json,sys; v=[float(l) for l in sys.stdin]; print(json.dumps({"kind": "revocation", "kernel_us": v, "e2e_us": [x * 100 for x in v]}))'
+	echo '{"kind": "op", "config": "unbound", "rep": 4, "workload": "connect", "threads": 1, "iterations": 10, "ns_per_op": 5000, "errors": 0, "eacces": 0}'
+	echo '{"kind": "ops_done", "reps": 3}'
+	seq 1 1000 | python3 -c 'import json,sys; v=[float(l) for l in sys.stdin]; print(json.dumps({"kind": "revocation", "probe": "pread", "kernel_us": v, "e2e_us": v, "floor_us": [x / 2 for x in v]}))'
 	echo '{"kind": "compile", "where": "host", "rules": 10000, "rep": 1, "seconds": 0.05, "maxrss_kib": 70000}'
 	echo '{"kind": "sign", "where": "host", "mode": "work", "n": 100, "p50_us": 300, "p90_us": 400, "p99_us": 500, "max_us": 900, "mean_us": 320}'
 	echo '{"kind": "sign", "where": "vm", "mode": "socket", "n": 100, "p50_us": 9000, "p90_us": 12000, "p99_us": 20000, "max_us": 30000, "mean_us": 9500}'
-	echo '{"kind": "throughput", "mode": "paced", "target_rate": 100000, "producer": {"workload": "open-denied", "threads": 2, "iterations": 200, "ns_per_op": 20000, "errors": 0, "eacces": 200}, "written": 200, "seconds": 1.0, "lost": 0}'
+	# flat out: 200 produced, 150 written, 30 lost in the ring, 20 taken and not decoded: balanced
+	echo '{"kind": "throughput", "mode": "max", "target_rate": null, "producer": {"workload": "open-denied", "threads": 2, "iterations": 200, "ns_per_op": 10000, "errors": 0, "eacces": 200}, "written": 150, "written_path": 150, "seconds": 1.0, "counters_before": {"kakunin_events_lost_total": 5, "kakunin_daemon_events_lost_total{reason=\"decode\"}": 1, "kakunin_daemon_events_lost_total{reason=\"write\"}": 0}, "counters_after": {"kakunin_events_lost_total": 35, "kakunin_daemon_events_lost_total{reason=\"decode\"}": 21, "kakunin_daemon_events_lost_total{reason=\"write\"}": 0}}'
+	# paced at 100,000/s, reached 50,000/s, one event unaccounted for
+	echo '{"kind": "throughput", "mode": "paced", "target_rate": 100000, "producer": {"workload": "open-denied", "threads": 2, "iterations": 200, "ns_per_op": 20000, "errors": 0, "eacces": 200}, "written": 199, "written_path": 199, "seconds": 1.0, "counters_before": {"kakunin_events_lost_total": 35, "kakunin_daemon_events_lost_total{reason=\"decode\"}": 21}, "counters_after": {"kakunin_events_lost_total": 35, "kakunin_daemon_events_lost_total{reason=\"decode\"}": 21}}'
 }
 
-@test "report.py: ratios per repetition, p99, targets met and missed, emulated label" {
+@test "report.py: paired ratios with intervals; targets met, missed, not decidable; books" {
 	raw >"$BATS_TEST_TMPDIR/raw.jsonl"
 	run --separate-stderr python3 "$TOP/bench/report.py" "$BATS_TEST_TMPDIR/raw.jsonl" "$BATS_TEST_TMPDIR/out"
 	[ "$status" -eq 0 ]
@@ -133,28 +162,47 @@ raw() {
 import json, sys
 s = json.load(open(sys.argv[1]))
 t = {x["name"]: x for x in s["targets"]}
-r = s["ops"]["unbound"]["open"]["ratio"]
-# rep 3 has no baseline: it is in the times, not in the ratios
-print(r["n"], r["median"], s["ops"]["unbound"]["open"]["ns_per_op"]["n"])
-print(s["revocation"]["kernel_us"]["p50"], s["revocation"]["kernel_us"]["p99"])
-print(t["unbound open() vs baseline"]["met"], t["bound, 1,000 rules, open() vs baseline"]["met"])
-print(t["bound, 1,000 rules, open() vs Landlock, 1,000 rules"]["met"])
-print(t["policy compile, 10,000 rules, peak memory (MiB)"]["met"], s["emulated"])
-print([x["met"] for x in s["targets"] if x["name"].startswith("events lost")][0])
-print([(x["met"], x["where"]) for x in s["targets"] if x["name"].startswith("sign")])
+o = s["ops"]["unbound"]
+# rep 4 has no baseline: it is in the times, not in the ratios
+print(o["connect"]["ratio"]["n"], o["connect"]["ns_per_op"]["n"], round(o["open@tmpfs"]["ratio"]["mean"], 4))
+print(t["unbound open() vs baseline (tmpfs, the 3 path sets)"]["verdict"])
+c = t["unbound connect() vs baseline"]
+print(c["verdict"], round(c["iv"]["lo"], 3), round(c["iv"]["hi"], 3), c["need"])
+print(t["unbound forkexec() vs baseline"]["verdict"])
+print(t["bound open() vs Landlock, 1,000 rules each (tmpfs)"]["verdict"],
+      round(t["bound open() vs Landlock, 1,000 rules each (tmpfs)"]["value"], 4))
+print(t["bound, 1,000 rules, open() vs baseline (tmpfs)"]["verdict"])
+r = s["revocation"]["kernel_us"]
+print(r["p99"], r["p99_lo"], r["p99_hi"], s["revocation"]["floor_us"]["p50"])
+print(t["revocation, map update → first EACCES, p99 (µs)"]["verdict"],
+      t["revocation, `revoke` command → first EACCES, p99 (µs)"]["verdict"])
+b = s["throughput"]["max"]["balance"]
+print(b["lost_ring"], b["lost_taken_not_written"], b["gap"], b["balanced"], s["throughput"]["paced"]["balance"]["gap"])
+print([x["verdict"] for x in s["targets"] if x["name"].startswith("audit books")])
+print([x["verdict"] for x in s["targets"] if x["name"].startswith("events lost")])
+print(t["policy compile, 10,000 rules, peak memory (MiB)"]["verdict"], s["emulated"], s["reps_done"])
+print([(x["verdict"], x["where"]) for x in s["targets"] if x["name"].startswith("sign")])
 PY
-	[ "${lines[0]}" = "2 1.02 3" ]
-	[ "${lines[1]}" = "50.0 99.0" ]
-	[ "${lines[2]}" = "True True" ]
-	[ "${lines[3]}" = "True" ]
-	[ "${lines[4]}" = "False True" ]
-	# 200 events at 20 µs each from two threads: 50,000/s, not the 100,000/s asked for
-	[ "${lines[5]}" = "False" ]
+	[ "${lines[0]}" = "3 4 1.02" ]
+	[ "${lines[1]}" = "met" ]
+	# 1.00, 1.06, 1.03: mean 1.03 ± 4.303 * 0.03 / sqrt(3)
+	[ "${lines[2]}" = "not decidable at this noise 0.955 1.105 None" ]
+	[ "${lines[3]}" = "missed" ]
+	[ "${lines[4]}" = "met 0.9167" ]
+	[ "${lines[5]}" = "met" ]
+	# p99 of 1 .. 1000: rank 990, its interval ranks 983 and 997
+	[ "${lines[6]}" = "990.0 983.0 997.0 250.0" ]
+	[ "${lines[7]}" = "missed met" ]
+	[ "${lines[8]}" = "30 20 0 True 1" ]
+	[ "${lines[9]}" = "['met', 'missed']" ]
+	[ "${lines[10]}" = "['missed']" ]
+	[ "${lines[11]}" = "missed True 3" ]
 	# signing: 0.5 ms on the host meets 1 ms; 20 ms emulated misses it and says where
-	[ "${lines[6]}" = "[(True, 'this machine, real CPU'), (False, 'VM, emulated')]" ]
+	[ "${lines[12]}" = "[('met', 'this machine, real CPU'), ('missed', 'VM, emulated')]" ]
 	grep -q 'Every kernel-side figure below is emulated' "$BATS_TEST_TMPDIR/out/latest.md"
-	grep -q '| unbound | 1.02 / \*\*1.02\*\* / 1.02 |' "$BATS_TEST_TMPDIR/out/latest.md"
-	grep -q 'the producer reached only 50,000/s' "$BATS_TEST_TMPDIR/out/latest.md"
+	grep -q '| unbound | 1.020 \[1.020, 1.020\] |' "$BATS_TEST_TMPDIR/out/latest.md"
+	grep -q '| unbound connect() vs baseline | 1.030 \[0.955, 1.105\] | ≤ 1.03× | VM, emulated | \*not decidable at this noise\* |' "$BATS_TEST_TMPDIR/out/latest.md"
+	grep -q '50,000/s reached' "$BATS_TEST_TMPDIR/out/latest.md"
 }
 
 @test "report.py refuses a raw file that is not JSON lines, naming the line" {
