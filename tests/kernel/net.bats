@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
-# vm-seconds: 67 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
+# vm-seconds: 82 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # Network rules in the kernel: allow/deny with ports over IPv4, IPv6 and IPv4-mapped IPv6,
 # unconnected UDP, TCP Fast Open, unix sockets by path, refused socket types, io_uring.
 # A connect the policy allows reaches the kernel's TCP stack: ECONNREFUSED on a closed port.
