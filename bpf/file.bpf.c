@@ -5,10 +5,12 @@
  * Hooks: lsm/file_open, lsm/file_permission, lsm/file_receive, lsm/path_notify, lsm/file_lock,
  * lsm/path_{link,rename,unlink,mkdir,rmdir,symlink,mknod,truncate,chmod,chown}.
  *
- * Decision model: an unbound task leaves after one task-storage lookup. For a bound task the
- * path is resolved from the kernel's own objects (bpf_d_path in file_open, our dentry walk in
- * the path hooks where bpf_d_path is refused), the most specific rule of its policy is found in
- * the kk_paths LPM trie, and the access asked for must be granted by it:
+ * Decision model: an unbound task leaves after one load of task->bpf_storage (kk_resolve). A
+ * file the kernel opens for itself inside an operation already decided (overlayfs' layer file:
+ * kk_kernel_file) is not decided again, for anyone. For a bound task the path is resolved from
+ * the kernel's own objects (bpf_d_path in file_open, our dentry walk in the path hooks where
+ * bpf_d_path is refused), the most specific rule of its policy is found in the kk_paths LPM
+ * trie, and the access asked for must be granted by it:
  *   file_open   read and/or write from f_mode, write also for O_TRUNC and a file just created;
  *               the decision is remembered for the file (kk_files);
  *   file_permission  every read and write: a file decided under this binding passes; any other
@@ -32,8 +34,9 @@
 
 static __always_inline __u32 kk_open_access(struct file *file)
 {
-	unsigned int mode = BPF_CORE_READ(file, f_mode);
-	unsigned int flags = BPF_CORE_READ(file, f_flags);
+	/* Direct loads from the hook's BTF pointer: no helper call. */
+	unsigned int mode = file->f_mode;
+	unsigned int flags = file->f_flags;
 	__u32 access = 0;
 
 	if (mode & FMODE_READ)
@@ -43,26 +46,61 @@ static __always_inline __u32 kk_open_access(struct file *file)
 	return access;
 }
 
+/*
+ * The reason the open of file for access is refused, 0 when it is allowed; ev->path holds the
+ * path when an event may be sent. The common case — a path that fits the LPM key and is not
+ * under /proc/ — is resolved by bpf_d_path straight into the key and decided there, and copied
+ * into the event only when one is sent (a refusal, or "audit": "all"). Longer paths and /proc/
+ * (whose /proc/<N> kk_path_rule maps to /proc/self) are decided as every other hook does.
+ */
+static __always_inline __u32 kk_open_reason(struct kk_ctx *c, struct kk_event *ev,
+					    struct file *file, __u32 access)
+{
+	struct kk_path_key *key = &c->s->key;
+	__u32 reason;
+	long len;
+
+	len = bpf_d_path(&file->f_path, (char *)key->path, sizeof(key->path));
+	if (len > 0 && len <= KK_LPM_PATH_LEN && !kk_path_is_proc(key->path)) {
+		reason = c->state_reason;
+		if (!reason && (access & KK_ACCESS_WRITE) && kk_outside_hours(c))
+			reason = KK_REASON_OUTSIDE_HOURS;
+		if (!reason)
+			reason = kk_path_decide_key(c, len, access);
+		if (reason || !c->pol || (c->pol->consts.flags & KK_POL_AUDIT_ALL)) {
+			__builtin_memcpy(ev->path, key->path, sizeof(key->path));
+			ev->path_len = len;
+		}
+		return reason;
+	}
+	if (len > 0 && len <= KK_LPM_PATH_LEN)
+		__builtin_memcpy(ev->path, key->path, sizeof(key->path));
+	else
+		len = bpf_d_path(&file->f_path, ev->path, sizeof(ev->path));
+	ev->path_len = len > 0 ? len : 0;
+	return kk_file_reason(c, ev, len, access);
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(kk_file_open, struct file *file, int ret)
 {
 	struct kk_event *ev;
 	struct kk_ctx c;
 	__u32 access;
-	long len;
 
 	if (ret)
 		return ret;
+	/* The kernel's own open under an outer one we decided (overlayfs' layer file). */
+	if (kk_kernel_file(file))
+		return 0;
 	if (!kk_resolve(&c, KK_HOOK_FILE_OPEN))
 		return 0;
 	access = kk_open_access(file);
 	ev = kk_event_start(&c, access);
 	if (!ev)
 		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
-	c.sb = BPF_CORE_READ(file, f_path.dentry, d_sb);
-	len = bpf_d_path(&file->f_path, ev->path, sizeof(ev->path));
-	ev->path_len = len > 0 ? len : 0;
-	ret = kk_finish(&c, ev, kk_file_reason(&c, ev, len, access), EACCES);
+	c.sb = file->f_path.dentry->d_sb;
+	ret = kk_finish(&c, ev, kk_open_reason(&c, ev, file, access), EACCES);
 	/* Reads and writes through this file need no second look (audit mode: reported here). */
 	if (!ret)
 		kk_file_mark(&c, file, access);
@@ -84,7 +122,10 @@ int BPF_PROG(kk_file_permission, struct file *file, int mask, int ret)
 
 	if (ret)
 		return ret;
-	if (!kk_resolve(&c, KK_HOOK_FILE_PERMISSION))
+	/* The kernel reading or writing its own file for an overlay file decided just before. */
+	if (kk_kernel_file(file))
+		return 0;
+	if (!kk_resolve_as(&c, KK_HOOK_FILE_PERMISSION, false))
 		return 0;
 	access = mask & (MAY_WRITE | MAY_APPEND) ? KK_ACCESS_WRITE : KK_ACCESS_READ;
 	/* The hot path of every read and write: nothing more unless something forbids it. */
@@ -93,7 +134,7 @@ int BPF_PROG(kk_file_permission, struct file *file, int mask, int ret)
 		reason = KK_REASON_OUTSIDE_HOURS;
 	if (!reason && kk_file_marked(&c, file, access, &had))
 		return 0;
-	ev = kk_event_start(&c, access);
+	ev = kk_event_start_lazy(&c, access);
 	if (!ev)
 		return kk_finish(&c, NULL, reason ?: KK_REASON_BINDING_INVALID, EACCES);
 	if (!reason)

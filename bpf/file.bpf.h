@@ -12,6 +12,48 @@
 
 #define S_IFSOCK 0140000
 
+/*
+ * Is file one the kernel opened for itself, inside an operation a hook of ours already decided
+ * for the same task? Such files carry FMODE_NOACCOUNT: they are not counted in nr_files because
+ * they are never installed in a file table (fs/file_table.c alloc_empty_file_noaccount(), "only
+ * for kernel internal use"). On 6.1 (fs/open.c, fs/namei.c) the flag is set by exactly:
+ *
+ *   open_with_fake_path()  - overlayfs ovl_open_realfile() (fs/overlayfs/file.c): the layer's
+ *     real file behind an overlay file, opened from ovl_open(), which do_dentry_open() calls
+ *     only after security_file_open() allowed the overlay file — with the same f_flags (O_TRUNC
+ *     still set then), hence the same access, and on 6.1 even the same f_path (the "fake" path
+ *     is the overlay's): the very decision, made twice. Also reopened by ovl_real_fdget_meta()
+ *     when another task copied the file up meanwhile: inside read/write/fallocate/splice/
+ *     copy_file_range of the overlay file (their file_permission decided it first) or fsync,
+ *     llseek, fadvise (no hook, no data read or written: the overlay file's open or first use
+ *     decided it).
+ *   - cachefiles cachefiles_open_file(): a cache file, opened by fscache's cookie worker (a
+ *     kworker, never a bound task) with the cache's credentials.
+ *   vfs_tmpfile_open()     - overlayfs ovl_do_tmpfile() during a copy-up, and cachefiles'
+ *     tmpfile (the same worker). A copy-up runs inside an operation on the overlay path that its
+ *     own hook decided first: open for write (file_open above), truncate/chmod/chown/link/
+ *     rename/unlink (path_* hooks), utimes and xattrs (inode_* hooks). The copy-up's other
+ *     opens (ovl_path_open() of the lower file and of the upper temp file) are ordinary opens
+ *     without the flag and are still decided as before.
+ *
+ * Later kernels open these through alloc_empty_backing_file() (overlayfs, FUSE passthrough),
+ * which sets FMODE_BACKING | FMODE_NOACCOUNT, and kernel_file_open()/kernel_tmpfile_open()
+ * (cachefiles), which set FMODE_NOACCOUNT: FMODE_NOACCOUNT (bit 29 from 6.1 to today) covers
+ * them all, while FMODE_BACKING moved from bit 25 to bit 24 — a macro CO-RE cannot relocate, so
+ * testing it would need a guess per kernel version; a wrong guess would skip user opens.
+ *
+ * A bound task cannot make such an open on its own: open(2), openat2(2), O_TMPFILE and io_uring
+ * opens allocate counted files; it cannot mount an overlay or a cache (sb_mount, move_mount and
+ * userns_create are refused, fsopen needs CAP_SYS_ADMIN, which capable refuses), so every overlay
+ * it reaches was set up by someone unbound, and the decision on the overlay path — the name the
+ * agent used — is the policy's. The reads and writes the kernel makes on such a file pass
+ * file_permission for the same reason: the overlay file's own file_permission came first.
+ */
+static __always_inline bool kk_kernel_file(struct file *file)
+{
+	return file->f_mode & FMODE_NOACCOUNT;
+}
+
 /* What refuses access to the resolved path ev->path, checked in order; 0 = granted. */
 static __always_inline __u32 kk_file_reason(struct kk_ctx *c, struct kk_event *ev, long len,
 					    __u32 access)
@@ -30,13 +72,13 @@ static __always_inline __u32 kk_file_reason(struct kk_ctx *c, struct kk_event *e
 /* Remember that file was decided for access under the current binding (best effort: LRU). */
 static __always_inline void kk_file_mark(struct kk_ctx *c, struct file *file, __u32 access)
 {
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct inode *inode = file->f_inode; /* direct loads: file is a hook's BTF pointer */
 	struct kk_file_mark m = {
 		.binding = c->slot,
 		.gen = c->gen,
 		.access = access,
 		.inode = (__u64)inode,
-		.ino = BPF_CORE_READ(inode, i_ino),
+		.ino = inode->i_ino,
 	};
 	__u64 key = (__u64)file;
 

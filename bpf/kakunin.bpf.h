@@ -33,6 +33,7 @@
 #define FMODE_READ	    0x1
 #define FMODE_WRITE	    0x2
 #define FMODE_CREATED	    0x100000
+#define FMODE_NOACCOUNT	    0x20000000 /* 1 << 29 from 6.1 to today: see kk_kernel_file() */
 #define O_TRUNC		    01000
 #define MAY_WRITE	    0x2
 #define MAY_APPEND	    0x8
@@ -98,8 +99,9 @@ static __always_inline bool kk_file_marked(struct kk_ctx *c, struct file *file, 
 	*had = 0;
 	if (!m || m->binding != c->slot || m->gen != c->gen)
 		return false;
-	inode = BPF_CORE_READ(file, f_inode);
-	if (m->inode != (__u64)inode || m->ino != BPF_CORE_READ(inode, i_ino))
+	/* Direct loads: file is a hook's BTF pointer, no helper call needed. */
+	inode = file->f_inode;
+	if (m->inode != (__u64)inode || m->ino != inode->i_ino)
 		return false;
 	*had = m->access;
 	return (m->access & access) == access;
@@ -212,15 +214,31 @@ static __always_inline struct kk_task *kk_cgroup_adopt(struct task_struct *task,
 }
 
 /*
- * Resolve the current task's binding. 0: unbound, the hook must return 0 at once — the only
- * cost an unbound task pays is the one task-storage lookup (plus kk_cgroup_adopt while a cgroup
- * is bound). 1: bound, c filled; a binding whose entries cannot be read is still "bound", with
- * state_reason BINDING_INVALID (fail closed).
+ * The current task's kk_task entry, or NULL. A task that no task-storage map holds anything for
+ * has task->bpf_storage NULL (it is set when the first entry of any map is made for the task,
+ * and kakunin makes entries only for bound tasks): then the lookup, a helper call, is skipped.
+ * The field is read through BTF, never written; it exists wherever BPF-LSM does
+ * (CONFIG_BPF_SYSCALL), and a kernel without it (CO-RE: field absent) just does the lookup.
  */
-static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
+static __always_inline struct kk_task *kk_task_of(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->bpf_storage) && !task->bpf_storage)
+		return NULL;
+	return bpf_task_storage_get(&kk_task, task, 0, 0);
+}
+
+/*
+ * Resolve the current task's binding. 0: unbound, the hook must return 0 at once — an unbound
+ * task pays one load of task->bpf_storage (and the task-storage lookup only when some map holds
+ * an entry for it), plus kk_cgroup_adopt while a cgroup is bound. 1: bound, c filled; a binding
+ * whose entries cannot be read is still "bound", with state_reason BINDING_INVALID (fail
+ * closed). scratch: fetch the per-CPU scratch now (c->s); without it c->s stays NULL until
+ * kk_event_start_lazy fetches it, for hooks whose common case decides without one.
+ */
+static __always_inline int kk_resolve_as(struct kk_ctx *c, __u32 hook, bool scratch)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct kk_task *t = bpf_task_storage_get(&kk_task, task, 0, 0);
+	struct kk_task *t = kk_task_of(task);
 	struct kk_ident *id;
 
 	if (!t)
@@ -233,14 +251,14 @@ static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
 	c->pol = NULL;
 	c->state_reason = 0;
 	c->sb = NULL;
-	c->s = kk_scratch_get();
+	c->s = scratch ? kk_scratch_get() : NULL;
 	c->b = bpf_map_lookup_elem(&kk_bindings, &c->slot);
 	if (c->b && c->b->gen != t->gen) {
 		/* The binding ended (unbind): this task is free again. */
 		bpf_task_storage_delete(&kk_task, task);
 		return 0;
 	}
-	if (!c->b || !c->b->in_use || !c->s)
+	if (!c->b || !c->b->in_use || (scratch && !c->s))
 		goto invalid;
 	c->pol = bpf_map_lookup_elem(&kk_policies, &c->b->policy);
 	id = bpf_map_lookup_elem(&kk_idents, &c->b->ident);
@@ -267,6 +285,11 @@ invalid:
 	return 1;
 }
 
+static __always_inline int kk_resolve(struct kk_ctx *c, __u32 hook)
+{
+	return kk_resolve_as(c, hook, true);
+}
+
 /*
  * The event for this decision; the caller adds what the action was. Who did it (time, PID,
  * uid, comm) is filled in only when the event is sent (kk_event_task): most decisions are
@@ -291,6 +314,14 @@ static __always_inline struct kk_event *kk_event_start(struct kk_ctx *c, __u32 a
 	/* Scratch is per CPU and reused: never let an earlier event's address show through. */
 	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
 	return ev;
+}
+
+/* kk_event_start for a context resolved without its scratch (kk_resolve_as): fetched now. */
+static __always_inline struct kk_event *kk_event_start_lazy(struct kk_ctx *c, __u32 access)
+{
+	if (!c->s)
+		c->s = kk_scratch_get();
+	return kk_event_start(c, access);
 }
 
 /* Who and when, for an event about to be sent. */

@@ -151,8 +151,8 @@ static __always_inline __u32 kk_pid_nr_in(struct pid *pid, struct pid_namespace 
  */
 static __always_inline __u32 kk_proc_self_len(struct kk_ctx *c, const char *path, __u32 len)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct super_block *sb = c->sb; /* a local: CO-RE reads of our own struct's fields fail */
+	struct task_struct *task;
 	struct pid_namespace *ns;
 	struct proc_fs_info *fsi;
 	__u32 n = 0, i;
@@ -175,6 +175,8 @@ static __always_inline __u32 kk_proc_self_len(struct kk_ctx *c, const char *path
 	ns = BPF_CORE_READ(fsi, pid_ns);
 	if (!ns)
 		return 0;
+	/* Only now: most paths are not /proc/<N>, and this is a helper call. */
+	task = bpf_get_current_task_btf();
 	if (n != kk_pid_nr_in(BPF_CORE_READ(task, thread_pid), ns) &&
 	    n != kk_pid_nr_in(BPF_CORE_READ(task, group_leader, thread_pid), ns))
 		return 0;
@@ -284,15 +286,9 @@ static __always_inline bool kk_key_self_mem(const struct kk_path_key *key)
 	return i < 40 && p[i] == 'm' && p[i + 1] == 'e' && p[i + 2] == 'm' && p[i + 3] == '\0';
 }
 
-/* The reason access (KK_ACCESS_*) to path is refused, or 0 when it is granted. */
-static __always_inline __u32 kk_path_decide(struct kk_ctx *c, const char *path, __u32 len,
-					    __u32 access)
+/* The reason the rule v (of the key just looked up) refuses access, or 0 when it grants it. */
+static __always_inline __u32 kk_rule_reason(struct kk_ctx *c, struct kk_path_val *v, __u32 access)
 {
-	struct kk_path_val *v;
-
-	if (kk_protected_path(c, path, len, access))
-		return KK_REASON_PROTECTED;
-	v = kk_path_rule(c, path, len);
 	if ((access & KK_ACCESS_WRITE) && kk_key_self_mem(&c->s->key) &&
 	    !(c->pol->consts.flags & KK_POL_ALLOW_JIT))
 		return KK_REASON_EXEC_MEMORY;
@@ -303,6 +299,46 @@ static __always_inline __u32 kk_path_decide(struct kk_ctx *c, const char *path, 
 	if ((v->perms & access) != access)
 		return KK_REASON_ACCESS_NOT_GRANTED;
 	return 0;
+}
+
+/* The reason access (KK_ACCESS_*) to path is refused, or 0 when it is granted. */
+static __always_inline __u32 kk_path_decide(struct kk_ctx *c, const char *path, __u32 len,
+					    __u32 access)
+{
+	struct kk_path_val *v;
+
+	if (kk_protected_path(c, path, len, access))
+		return KK_REASON_PROTECTED;
+	v = kk_path_rule(c, path, len);
+	return kk_rule_reason(c, v, access);
+}
+
+/* Does p (at least 6 bytes) start with "/proc/"? Such paths need kk_path_rule's /proc/self. */
+static __always_inline bool kk_path_is_proc(const __u8 *p)
+{
+	return p[0] == '/' && p[1] == 'p' && p[2] == 'r' && p[3] == 'o' && p[4] == 'c' &&
+	       p[5] == '/';
+}
+
+/*
+ * kk_path_decide for a path resolved straight into the LPM key's path[] (c->s->key, len bytes
+ * with the NUL, len <= KK_LPM_PATH_LEN, not under /proc/): the same checks on the same bytes,
+ * without copying the path into the key. The key then is exactly what kk_path_rule would have
+ * built from it (no /proc/self rewrite applies, the NUL fits), so the rule found is the same.
+ */
+static __always_inline __u32 kk_path_decide_key(struct kk_ctx *c, __u32 len, __u32 access)
+{
+	struct kk_path_key *key = &c->s->key;
+	struct kk_path_val *v;
+
+	if (len == 0 || len > KK_LPM_PATH_LEN)
+		return KK_REASON_PATH_UNRESOLVED;
+	if (kk_protected_path(c, (const char *)key->path, len, access))
+		return KK_REASON_PROTECTED;
+	key->policy_id = c->b->policy;
+	key->prefixlen = 32 + 8 * len;
+	v = bpf_map_lookup_elem(&kk_paths, key);
+	return kk_rule_reason(c, v, access);
 }
 
 /* Permissions the most specific rule grants path (0 when none or denied). */
