@@ -232,18 +232,22 @@ static bool agent_event(const struct kk_event *ev, struct kk_who *own, const cha
 
 static bool signer_event(const struct kk_event *ev)
 {
-	return ev->type == KK_EV_ACTION_SIGNED || ev->type == KK_EV_ACTION_REFUSED;
+	return ev->type == KK_EV_ACTION_SIGNED || ev->type == KK_EV_ACTION_REFUSED ||
+	       ev->type == KK_EV_ACTION_CONNECTED;
 }
 
 /*
- * action.signed / action.refused: the signer's details travel as compact JSON in the reason
- * string (signer.c). What was to be signed goes under "action" ({type, payload_sha256,
- * fields}); the decision's members (reason, why, risk, scope_check_passed, signature_valid,
- * duration_ms) at the top, as a decision event's reason is.
+ * action.signed / action.refused / action.connected: the signer's and the egress's details
+ * travel as compact JSON in the reason string (signer.c, egress.c). What was to be signed or
+ * relayed goes under "action" ({type, payload_sha256, fields} or {upstream, listen}); the
+ * decision's members (reason, why, risk, ..., bytes_up, bytes_down, end, duration_ms) at the
+ * top, as a decision event's reason is.
  */
 static bool signer_fill(cJSON *o, cJSON *action, const char *details)
 {
-	static const char *const in_action[] = { "type", "payload_sha256", "fields" };
+	static const char *const in_action[] = { "type", "payload_sha256", "fields", "upstream",
+						 "listen" };
+	const size_t n_in = sizeof(in_action) / sizeof(in_action[0]);
 	cJSON *d = cJSON_Parse(details), *m, *next;
 	size_t i;
 	bool ok = true;
@@ -254,10 +258,10 @@ static bool signer_fill(cJSON *o, cJSON *action, const char *details)
 	}
 	for (m = d->child; m && ok; m = next) {
 		next = m->next;
-		for (i = 0; i < 3 && strcmp(m->string, in_action[i]); i++)
+		for (i = 0; i < n_in && strcmp(m->string, in_action[i]); i++)
 			;
 		m = cJSON_DetachItemViaPointer(d, m);
-		ok = cJSON_AddItemToObject(i < 3 ? action : o, m->string, m);
+		ok = cJSON_AddItemToObject(i < n_in ? action : o, m->string, m);
 		if (!ok)
 			cJSON_Delete(m);
 	}

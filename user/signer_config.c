@@ -139,6 +139,9 @@ static const struct cfg_key keys[] = {
 	STR("ca", ca),
 	STR("ocsp_url", ocsp_url),
 	INT("ocsp_timeout_ms", ocsp_timeout_ms, 100, 600000),
+	INT("egress_max_connections", egress_connections, 1, 1024),
+	INT("egress_handshake_timeout_ms", egress_handshake_ms, 100, 120000),
+	INT("egress_idle_timeout_s", egress_idle_s, 1, 86400),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -150,6 +153,9 @@ static void defaults(struct kk_signer_cfg *c)
 	snprintf(c->ca, sizeof(c->ca), "%s", KK_DEFAULT_CA);
 	c->max_payload = KK_SIGN_PAYLOAD_MAX;
 	c->ocsp_timeout_ms = 5000;
+	c->egress_connections = 64;
+	c->egress_handshake_ms = 10000;
+	c->egress_idle_s = 300;
 }
 
 static void apply_key(struct kk_pg_ctx *ctx, const struct cfg_key *k, const cJSON *v,
