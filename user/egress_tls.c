@@ -75,8 +75,11 @@ int kk_egress_tls_ctx(struct kk_egress_listener *l, struct kk_error *e)
 	l->ctx = ctx;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/* Renegotiation is refused: a relay never needs it and it complicates the state. */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	/*
+	 * Renegotiation is refused: a relay never needs it. An upstream that closes TCP without
+	 * close_notify (many HTTP servers do) ends the stream as a TCP relay would, not as an error.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	ERR_clear_error();
 	if (SSL_CTX_load_verify_file(ctx, r->ca) != 1) {
