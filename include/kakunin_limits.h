@@ -70,6 +70,8 @@
 #define KK_SIGN_PAYLOAD_MAX 65536
 #define KK_JWS_MAX	    262144
 #define KK_SPIFFE_ID_MAX       2048 /* a policy's spiffe_id in bytes (SPIFFE standard); userspace */
+/* A policy's "egress" section: at most this many upstreams, each one egress listener. */
+#define KK_EGRESS_MAX 16
 _Static_assert(KK_SERIAL_TEXT_SIZE >= KK_SERIAL_HEX_SIZE, "serial text holds the hex");
 _Static_assert(KK_AGENT_ID_SIZE > KK_POLICY_TEXT_MAX, "binding holds a whole agent_id");
 

@@ -28,7 +28,8 @@ static int parse_root(struct kk_pg_ctx *c, const cJSON *root)
 					     "baseline",     "execution_constraints",
 					     "data_access",  "exec",	"network_rules",
 					     "revocation_check", "auto_revoke", "audit",
-					     "allow_jit", "ipc", "spiffe_id", "actions", "risk", NULL };
+					     "allow_jit", "ipc", "spiffe_id", "actions", "risk", "egress",
+					     NULL };
 	const cJSON *v;
 
 	if (!cJSON_IsObject(root)) {
@@ -56,6 +57,8 @@ static int parse_root(struct kk_pg_ctx *c, const cJSON *root)
 		kk_pf_actions(c, v);
 	if ((v = kk_pg_member(root, "risk")))
 		kk_pf_risk(c, v);
+	if ((v = kk_pg_member(root, "egress")))
+		kk_pf_egress(c, v);
 	return 0;
 }
 
@@ -198,6 +201,8 @@ void kk_policy_free(struct kk_policy *p)
 		free(p->listen[i].text);
 	free(p->listen);
 	kk_actions_free(p->actions);
+	kk_egress_free(p->egress, p->n_egress);
+	free(p->egress_pos);
 	free(p->canonical);
 	memset(p, 0, sizeof(*p));
 }

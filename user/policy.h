@@ -61,6 +61,26 @@ struct kk_host_rule {
 	int line, col;
 };
 
+/*
+ * One "egress" entry: the agent reaches upstream only through the kakunin egress listening on
+ * listen_addr:listen_port, which opens mutual TLS to upstream with the agent's certificate and
+ * verifies the server against ca and server_name. Compiled (the forced path): the listener is
+ * allowed as an allowed_hosts address:port, every address of host is denied on every port.
+ * Strings are normalized: host lowercase without a trailing dot, or an address as inet_ntop
+ * writes it (IPv4-mapped written as IPv4); server_name likewise, the host when not given.
+ */
+struct kk_egress_rule {
+	char *upstream;          /* "api.exchange.com:443" as written */
+	char *host;              /* "api.exchange.com" (no brackets for IPv6) */
+	uint16_t port;           /* upstream port */
+	uint8_t listen_addr[16]; /* IPv4-mapped for IPv4, as kk_host_rule */
+	uint16_t listen_port;
+	bool listen_v4;
+	char *ca;                /* PEM bundle path */
+	char *server_name;       /* name verified in the server's certificate */
+	bool http_events;
+};
+
 struct kk_policy {
 	char *file;
 	char *agent_id;
@@ -93,6 +113,10 @@ struct kk_policy {
 	uint32_t socket_types;			/* allowed_socket_types: KK_POL_SOCK_* bits */
 
 	struct kk_actions *actions;		/* the "actions" section (actions.h); NULL: none */
+	struct kk_egress_rule *egress;		/* the "egress" section, in the order written */
+	size_t n_egress;
+	/* Where each egress entry's key and listen value are written, for compile errors. */
+	struct kk_egress_pos { struct kk_src_pos upstream, listen; } *egress_pos;
 
 	bool revocation_enabled, revocation_fail_open;
 	uint32_t revocation_ttl_s;

@@ -217,6 +217,8 @@ static cJSON *canonical_json(const struct kk_policy *p)
 	     cJSON_AddItemToObject(o, "auto_revoke", ar ? ar : cJSON_CreateNull()) &&
 	     cJSON_AddBoolToObject(o, "baseline", p->baseline) &&
 	     cJSON_AddItemToObject(o, "data_access", data_access_json(p)) &&
+	     /* "egress" only when set: the hashes of policies without it stay what they were. */
+	     (!p->n_egress || cJSON_AddItemToObject(o, "egress", kk_egress_canon(p))) &&
 	     cJSON_AddItemToObject(o, "exec", p->has_exec ? sorted_array(p->exec, p->n_exec) :
 							    cJSON_CreateNull()) &&
 	     cJSON_AddItemToObject(o, "execution_constraints", constraints_json(p)) &&

@@ -23,6 +23,8 @@ void kk_pf_revocation(struct kk_pg_ctx *c, const cJSON *v);
 void kk_pf_auto_revoke(struct kk_pg_ctx *c, const cJSON *v);
 /* policy_actions.c: the "actions" section into c->p->actions */
 void kk_pf_actions(struct kk_pg_ctx *c, const cJSON *v);
+/* policy_egress.c: the "egress" section into c->p->egress */
+void kk_pf_egress(struct kk_pg_ctx *c, const cJSON *v);
 /* the top-level "risk" default into c->p->actions (after kk_pf_actions) */
 void kk_pf_risk(struct kk_pg_ctx *c, const cJSON *v);
 

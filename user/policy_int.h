@@ -73,6 +73,13 @@ struct cJSON *kk_actions_canon(const struct kk_actions *a);
 /* The policy's default "risk" (when set) as member "risk" of o; 0 or -ENOMEM. */
 int kk_actions_risk_canon(const struct kk_actions *a, struct cJSON *o);
 
+/*
+ * policy_egress.c: the canonical JSON of p's egress section (an object keyed by upstream);
+ * NULL on allocation failure. kk_egress_free frees n rules and v.
+ */
+struct cJSON *kk_egress_canon(const struct kk_policy *p);
+void kk_egress_free(struct kk_egress_rule *v, size_t n);
+
 /* policy_canon.c: p->canonical and p->hash (bytes) from a validated policy. */
 int kk_policy_canonicalize(struct kk_policy *p);
 

@@ -16,7 +16,8 @@
 #include "kakunin.h"
 
 /* Where a compiled rule came from, for `policy show`. */
-enum kk_origin { KK_ORIGIN_POLICY = 0, KK_ORIGIN_BASELINE = 1 };
+/* KK_ORIGIN_EGRESS: the forced path of the "egress" section (listener allowed, upstream denied). */
+enum kk_origin { KK_ORIGIN_POLICY = 0, KK_ORIGIN_BASELINE = 1, KK_ORIGIN_EGRESS = 2 };
 
 /* A path entry as the kernel's LPM trie holds it (policy id filled in when loaded). */
 struct kk_path_entry {

@@ -47,7 +47,7 @@ JSON
 bad.json:4:11: mode: must be \"enforce\" or \"audit\"
 bad.json:6:5: data_access[\"/x*\"]: '*' only allowed as the last path component
 bad.json:7:15: data_access[\"/ok/*\"]: unknown permission \"delete\" (expected read, write, exec)
-bad.json:9:3: colour: unknown key (expected: agent_id, version, mode, baseline, execution_constraints, data_access, exec, network_rules, revocation_check, auto_revoke, audit, allow_jit, ipc, spiffe_id, actions, risk)" ]
+bad.json:9:3: colour: unknown key (expected: agent_id, version, mode, baseline, execution_constraints, data_access, exec, network_rules, revocation_check, auto_revoke, audit, allow_jit, ipc, spiffe_id, actions, risk, egress)" ]
 }
 
 @test "spiffe_id must be a SPIFFE ID naming a workload; it changes the policy hash" {

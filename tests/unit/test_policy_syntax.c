@@ -115,7 +115,7 @@ UNIT_TEST(nesting_limit)
 	strcpy(doc + off + 64, "}");
 	t.first = "1:35: x: unknown key (expected: agent_id, version, mode, baseline, "
 		  "execution_constraints, data_access, exec, network_rules, revocation_check, "
-		  "auto_revoke, audit, allow_jit, ipc, spiffe_id, actions, risk)";
+		  "auto_revoke, audit, allow_jit, ipc, spiffe_id, actions, risk, egress)";
 	t.n_errors = 1;
 	check_doc_case(&t);
 
