@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-# egress-server.py MODE CERT KEY CA: a TLS server on 127.0.0.1 (a free port, printed first) for
-# the egress tests, one thread per connection, until killed. MODE:
+# egress-server.py MODE CERT KEY CA [PORT [ADDR]]: a TLS server on ADDR (127.0.0.1) and PORT (0:
+# a free one; printed first) for the egress tests, one thread per connection, until killed.
+# CA verifies the client certificates. MODE:
 #   echo     client certificate required (verified against CA); per line read, one line back:
 #            "CN=<the client certificate's CN> <the line>"; at end of file, closes
 #   stream   client certificate required; sends "tick N\n" every 10 ms until the peer goes
@@ -52,7 +53,8 @@ def serve(c):
 
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", int(sys.argv[5]) if len(sys.argv) > 5 else 0))
+srv.bind((sys.argv[6] if len(sys.argv) > 6 else "127.0.0.1",
+          int(sys.argv[5]) if len(sys.argv) > 5 else 0))
 srv.listen(64)
 print(srv.getsockname()[1], flush=True)
 while True:

@@ -4,7 +4,7 @@
 # make-egress-certs.sh DIR — the PKI tests/unit/test_egress.c and tests/kernel/egress.bats use,
 # made with the openssl CLI into DIR (which must exist): ca.pem/ca.key (the upstream's and the
 # agent's CA), other.pem (an unrelated CA), server.pem/server.key (CN=upstream.test, SANs
-# DNS:upstream.test and IP:127.0.0.1), agent.pem/agent.key (CN=AGENT, default "agent").
+# DNS:upstream.test, IP:127.0.0.1 and IP:127.0.0.2), agent.pem/agent.key (CN=AGENT, default "agent").
 # Quiet on success; on failure the last command's output is on stderr.
 set -eu
 
@@ -33,7 +33,7 @@ leaf() {
 }
 ca ca "/O=kakunin egress test/CN=Egress CA"
 ca other "/O=kakunin egress test/CN=Other CA"
-leaf server "/CN=upstream.test" "subjectAltName = DNS:upstream.test,IP:127.0.0.1" \
+leaf server "/CN=upstream.test" "subjectAltName = DNS:upstream.test,IP:127.0.0.1,IP:127.0.0.2" \
 	"extendedKeyUsage = serverAuth"
 leaf agent "/CN=$AGENT" "extendedKeyUsage = clientAuth"
 rm -f "$log" ./*.csr ./*.ext
