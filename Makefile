@@ -233,6 +233,11 @@ install: $(BIN)
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service.tmp
 	mv -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service.tmp \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service
+	sed 's|/usr/sbin/kakunin-bpf|$(SBINDIR)/kakunin-bpf|g' dist/kakunin-egress.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-egress.service.tmp
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-egress.service.tmp
+	mv -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-egress.service.tmp \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-egress.service
 	install -D -m 0644 dist/kakunin-bpf.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/kakunin-bpf.conf
 
 uninstall:
@@ -245,6 +250,7 @@ uninstall:
 	done
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-bpf.service
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-egress.service
 	rm -f $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/kakunin-bpf.conf
 
 format:
