@@ -47,7 +47,7 @@ int cmd_egress(int argc, char **argv)
 	}
 	if (optind < argc)
 		return kk_usage_error("egress", "unexpected argument '%s'", argv[optind]);
-	if (kk_signer_config(file, &cfg))
+	if (kk_signer_config_as("egress", file, &cfg))
 		return KK_EXIT_FAIL;
 	if (kk_require_root("egress"))
 		return KK_EXIT_FAIL;

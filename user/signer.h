@@ -70,6 +70,8 @@ int kk_signer_config_parse(const char *file, const char *text, size_t len,
 			   struct kk_signer_cfg *c, struct kk_errors *errs);
 /* Read and parse FILE; its problems are printed under "signer". -errno. */
 int kk_signer_config(const char *file, struct kk_signer_cfg *c);
+/* The same, its problems printed under who (the egress reads the signer's file too). */
+int kk_signer_config_as(const char *who, const char *file, struct kk_signer_cfg *c);
 
 /* One agent as the signer serves it: what it loaded at start and its per-agent state. */
 struct kk_policy;

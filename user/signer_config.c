@@ -227,6 +227,11 @@ int kk_signer_config_parse(const char *file, const char *text, size_t len,
 
 int kk_signer_config(const char *file, struct kk_signer_cfg *c)
 {
+	return kk_signer_config_as("signer", file, c);
+}
+
+int kk_signer_config_as(const char *who, const char *file, struct kk_signer_cfg *c)
+{
 	struct kk_errors errs = { 0 };
 	char *text = NULL, line[8192];
 	size_t len = 0, i;
@@ -237,7 +242,7 @@ int kk_signer_config(const char *file, struct kk_signer_cfg *c)
 	f = fopen(file, "re");
 	if (!f) {
 		err = -errno;
-		kk_err("signer", "%s: %s", file, strerror(-err));
+		kk_err(who, "%s: %s", file, strerror(-err));
 		return err;
 	}
 	text = malloc(CONFIG_FILE_MAX + 1);
@@ -255,10 +260,10 @@ int kk_signer_config(const char *file, struct kk_signer_cfg *c)
 	free(text);
 	for (i = 0; i < errs.n; i++) {
 		kk_errors_format(file, &errs.v[i], line, sizeof(line));
-		kk_err("signer", "%s", line);
+		kk_err(who, "%s", line);
 	}
 	if (err && !errs.n)
-		kk_err("signer", "%s: %s", file, strerror(-err));
+		kk_err(who, "%s: %s", file, strerror(-err));
 	kk_errors_free(&errs);
 	return err;
 }
