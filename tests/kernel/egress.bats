@@ -145,8 +145,8 @@ egress_events() {
 @test "a bound agent's plain connection reaches the upstream as mutual TLS: the server sees CN=agent; action.connected with bytes and duration" {
 	egress_start "$PKI/agent.pem" "$KEY" "$P"
 	bound_run "$P" python3 "$D/client.py" 18443 say hello "second line"
-	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf 'CN=agent hello\nCN=agent second line')" ]
+	[ "$status" -eq 0 ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
+	[ "$output" = "$(printf 'CN=agent hello\nCN=agent second line')" ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
 	run egress_events action.connected
 	[ "${#lines[@]}" -eq 1 ]
 	python3 - "${lines[0]}" "$(serial_of "$PKI/agent.pem")" "$ECHO" "$BOUND_PID" <<'PY'
@@ -162,9 +162,9 @@ PY
 @test "the agent cannot read the key the egress presents for it" {
 	egress_start "$PKI/agent.pem" "$KEY" "$P"
 	try_bound "$P" open "$KEY" rdonly
-	[ "$output" = EACCES ]
+	[ "$output" = EACCES ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
 	bound_run "$P" python3 "$D/client.py" 18443 say still
-	[ "$output" = "CN=agent still" ]
+	[ "$output" = "CN=agent still" ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
 }
 
 @test "an unbound process gets nothing from the listener: closed at once, action.refused unbound" {
@@ -194,7 +194,7 @@ json.dump(p, sys.stdout)' >"$op"
 	KK_CERT=$PKI/other.pem bound_run "$op" python3 "$D/client.py" 18443 say hello
 	[[ "$output" == "[nothing]" || "$output" == "[Connection reset by peer]" ]]
 	KK_CERT=$PKI/other.pem bound_run "$op" python3 "$D/client.py" 18450 say hello
-	[ "$output" = "CN=other hello" ]
+	[ "$output" = "CN=other hello" ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
 	run egress_events action.refused
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "${lines[0]}" == *'"agent_id":"other"'*'"reason":"other_agent","why":"bound as agent other (certificate serial '"$(serial_of "$PKI/other.pem")"'); this listener is agent agent'"'"'s"'* ]]
@@ -231,7 +231,7 @@ json.dump(p, sys.stdout)' >"$op"
 
 @test "the agent's direct connection to the upstream is refused by the kernel" {
 	try_bound "$P" connect tcp 127.0.0.2 "$ECHO"
-	[ "$output" = EACCES ]
+	[ "$output" = EACCES ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
 }
 
 @test "a wrong pinned CA or server_name: refused upstream_failed, nothing relayed" {
@@ -258,7 +258,7 @@ json.dump(p, sys.stdout)' >"$op"
 	bound_run "$P" python3 "$D/client.py" 18443 say good
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	echo "# egress: good connection in ${ms} ms beside 3 silent upstreams" >&3
-	[ "$output" = "CN=agent good" ]
+	[ "$output" = "CN=agent good" ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
 	[ "$ms" -lt 2000 ]
 	for p in "${pids[@]}"; do
 		wait "$p"
