@@ -76,7 +76,8 @@ static int load_compiled(const char *file, bool offline, bool json, struct kk_po
 
 /*
  * What is valid but will not work as written on this host: an exec entry with no file behind
- * it (another host may have it, so not an error; nothing can run as it here until it exists).
+ * it (another host may have it, so not an error; nothing can run as it here until it exists),
+ * an egress ca that is not a PEM certificate here (the egress would refuse that upstream).
  */
 static void check_warnings(const struct kk_policy *p, const struct kk_ruleset *rs,
 			   struct kk_errors *w)
@@ -92,6 +93,15 @@ static void check_warnings(const struct kk_policy *p, const struct kk_ruleset *r
 		kk_errors_add(w, p->exec_pos ? p->exec_pos[i].line : 0,
 			      p->exec_pos ? p->exec_pos[i].col : 0, field,
 			      "\"%s\" does not exist on this host", rs->exec[i].path);
+	}
+	for (i = 0; i < p->n_egress; i++) {
+		char field[340], why[400];
+
+		if (!kk_egress_ca_check(&p->egress[i], why, sizeof(why)))
+			continue;
+		snprintf(field, sizeof(field), "egress[\"%s\"].ca", p->egress[i].upstream);
+		kk_errors_add(w, p->egress_pos[i].ca.line, p->egress_pos[i].ca.col, field, "%s",
+			      why);
 	}
 }
 

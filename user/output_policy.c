@@ -12,7 +12,8 @@
 
 static const char *origin_name(uint8_t origin)
 {
-	return origin == KK_ORIGIN_BASELINE ? "baseline" : "policy";
+	return origin == KK_ORIGIN_BASELINE ? "baseline" :
+	       origin == KK_ORIGIN_EGRESS   ? "egress" : "policy";
 }
 
 static const char *match_name(uint8_t flags)
@@ -107,6 +108,36 @@ static void print_listen(FILE *f, const struct kk_ruleset *rs)
 	}
 }
 
+/* "127.0.0.1:18443", "[::1]:18443": where the egress listens for r. */
+static void egress_listen(const struct kk_egress_rule *r, char *buf, size_t len)
+{
+	struct kk_net_entry e = { .key.prefixlen = 32 + 128 };
+	char a[64];
+
+	memcpy(e.key.addr, r->listen_addr, 16);
+	kk_net_entry_addr(&e, a, sizeof(a));
+	snprintf(buf, len, r->listen_v4 ? "%s:%u" : "[%s]:%u", a, r->listen_port);
+}
+
+/* The "egress" section: only when set, so the output of other policies stays as it was. */
+static void print_egress(FILE *f, const struct kk_policy *p)
+{
+	char lis[80];
+	size_t i;
+
+	if (!p->n_egress)
+		return;
+	fprintf(f, "\negress (%zu upstreams; the agent reaches them only through the kakunin "
+		   "egress: direct connections to their addresses are denied)\n", p->n_egress);
+	for (i = 0; i < p->n_egress; i++) {
+		const struct kk_egress_rule *r = &p->egress[i];
+
+		egress_listen(r, lis, sizeof(lis));
+		fprintf(f, "  %-40s via %-22s server name %s, ca %s, http events %s\n",
+			r->upstream, lis, r->server_name, r->ca, r->http_events ? "on" : "off");
+	}
+}
+
 static int print_text(FILE *f, const struct kk_policy *p, const struct kk_ruleset *rs)
 {
 	char hash[KK_POLICY_HASH_HEX];
@@ -154,6 +185,7 @@ static int print_text(FILE *f, const struct kk_policy *p, const struct kk_rulese
 		fprintf(f, "  %-5s %-40s %s\n", rs->symbolic[i].deny ? "deny" : "allow",
 			rs->symbolic[i].text, rs->symbolic[i].why);
 	print_listen(f, rs);
+	print_egress(f, p);
 	fprintf(f, "\nsockets (others are refused)\n  inet, inet6, unix%s%s%s%s\n",
 		p->socket_types & KK_POL_SOCK_RAW ? ", raw" : "",
 		p->socket_types & KK_POL_SOCK_PACKET ? ", packet" : "",
@@ -270,6 +302,33 @@ static cJSON *exec_json(const struct kk_policy *p, const struct kk_ruleset *rs)
 	return arr;
 }
 
+/* The egress rules as the egress reads them: [{"upstream", "host", "port", "listen", ...}]. */
+static cJSON *egress_json(const struct kk_policy *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char lis[80];
+	size_t i;
+
+	for (i = 0; arr && i < p->n_egress; i++) {
+		const struct kk_egress_rule *r = &p->egress[i];
+		cJSON *o = cJSON_CreateObject();
+
+		egress_listen(r, lis, sizeof(lis));
+		if (!o || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "upstream", r->upstream) ||
+		    !cJSON_AddStringToObject(o, "host", r->host) ||
+		    !cJSON_AddNumberToObject(o, "port", r->port) ||
+		    !cJSON_AddStringToObject(o, "listen", lis) ||
+		    !cJSON_AddStringToObject(o, "ca", r->ca) ||
+		    !cJSON_AddStringToObject(o, "server_name", r->server_name) ||
+		    !cJSON_AddBoolToObject(o, "http_events", r->http_events)) {
+			cJSON_Delete(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 static int print_json(FILE *f, const struct kk_policy *p, const struct kk_ruleset *rs)
 {
 	char hash[KK_POLICY_HASH_HEX];
@@ -289,6 +348,7 @@ static int print_json(FILE *f, const struct kk_policy *p, const struct kk_rulese
 	    !cJSON_AddItemToObject(o, "exec", exec_json(p, rs)) ||
 	    !cJSON_AddItemToObject(o, "network", net_json(rs)) ||
 	    !cJSON_AddItemToObject(o, "listen", listen_json(rs)) ||
+	    !cJSON_AddItemToObject(o, "egress", egress_json(p)) ||
 	    !cJSON_AddNumberToObject(o, "resolved_addresses", (double)rs->n_resolved))
 		goto out;
 	text = cJSON_Print(o);

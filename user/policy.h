@@ -115,8 +115,8 @@ struct kk_policy {
 	struct kk_actions *actions;		/* the "actions" section (actions.h); NULL: none */
 	struct kk_egress_rule *egress;		/* the "egress" section, in the order written */
 	size_t n_egress;
-	/* Where each egress entry's key and listen value are written, for compile errors. */
-	struct kk_egress_pos { struct kk_src_pos upstream, listen; } *egress_pos;
+	/* Where each egress entry's key, listen and ca values are written, for later errors. */
+	struct kk_egress_pos { struct kk_src_pos upstream, listen, ca; } *egress_pos;
 
 	bool revocation_enabled, revocation_fail_open;
 	uint32_t revocation_ttl_s;
@@ -198,6 +198,13 @@ struct kk_error;
  */
 int kk_errors_record(const char *file, const struct kk_errors *errs, int code,
 		     struct kk_error *e);
+
+/*
+ * Does r->ca hold a PEM certificate on this host (a regular file, readable, with a "BEGIN
+ * CERTIFICATE" block)? 0, or -errno with why[]. Not a validation error: the policy may be
+ * checked elsewhere; `policy check` warns, the egress refuses to serve without it.
+ */
+int kk_egress_ca_check(const struct kk_egress_rule *r, char *why, size_t wlen);
 
 /* "read", "read,write", ... or "deny" for 0. */
 const char *kk_perms_str(uint8_t perms, char *buf, size_t len);

@@ -20,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "paths.h"
 #include "policy_fields_int.h"
@@ -308,6 +311,7 @@ void kk_pf_egress(struct kk_pg_ctx *c, const cJSON *v)
 			kk_jsonc_key_pos(c->j, m, &pos->upstream.line, &pos->upstream.col);
 			kk_jsonc_pos(c->j, kk_pg_member(m, "listen"), &pos->listen.line,
 				     &pos->listen.col);
+			kk_jsonc_pos(c->j, kk_pg_member(m, "ca"), &pos->ca.line, &pos->ca.col);
 			p->n_egress++;
 		}
 		free(pre);
@@ -358,4 +362,128 @@ fail:
 	free(v);
 	cJSON_Delete(o);
 	return NULL;
+}
+
+/* --- the forced path --- */
+
+int kk_egress_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
+		  struct kk_net_set *s, struct kk_ruleset *rs)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < p->n_egress; i++) {
+		const struct kk_egress_rule *r = &p->egress[i];
+		struct kk_host_rule h;
+		char why[200], *field;
+
+		/* The listener, as the allowed_hosts entry "address:port". */
+		err = kk_net_push(s, r->listen_addr, 128, r->listen_port, false, KK_ORIGIN_EGRESS,
+				  r->upstream);
+		if (err)
+			break;
+		/* The upstream's host, as a denied_hosts entry without port: every port. */
+		err = kk_host_parse(r->host, true, &h, why, sizeof(why));
+		if (err)
+			break; /* parsed once already: only -ENOMEM */
+		h.text = r->upstream;
+		h.origin = KK_ORIGIN_EGRESS;
+		h.port = 0;
+		h.line = p->egress_pos[i].upstream.line;
+		h.col = p->egress_pos[i].upstream.col;
+		if (asprintf(&field, "egress[\"%s\"]", r->upstream) < 0)
+			field = NULL;
+		err = field ? kk_net_add_host(s, rs, &h, opts, field) : -ENOMEM;
+		free(field);
+		free(h.name);
+	}
+	return err;
+}
+
+/* The deny entry the kernel's longest-prefix lookup finds for addr, or NULL. */
+static const struct kk_net_entry *deny_match(const struct kk_ruleset *rs, const uint8_t addr[16])
+{
+	const struct kk_net_entry *best = NULL;
+	size_t i;
+
+	for (i = 0; i < rs->n_net; i++) {
+		const struct kk_net_entry *e = &rs->net[i];
+
+		if (e->deny && kk_net_contains(e->key.addr, (uint8_t)(e->key.prefixlen - 32), addr,
+					       128) &&
+		    (!best || e->key.prefixlen > best->key.prefixlen))
+			best = e;
+	}
+	return best;
+}
+
+void kk_egress_check_listeners(const struct kk_policy *p, const struct kk_ruleset *rs,
+			       struct kk_errors *errs)
+{
+	char lis[80], field[340];
+	size_t i;
+	int k;
+
+	for (i = 0; i < p->n_egress; i++) {
+		const struct kk_egress_rule *r = &p->egress[i];
+		const struct kk_egress_pos *pos = &p->egress_pos[i];
+		const struct kk_net_entry *e = deny_match(rs, r->listen_addr);
+		bool denied = e && e->val.any_port;
+
+		for (k = 0; e && k < e->val.nports; k++)
+			denied |= e->val.ports[k] == r->listen_port;
+		if (!denied || listen_text(r, lis, sizeof(lis)))
+			continue;
+		snprintf(field, sizeof(field), "egress[\"%s\"].listen", r->upstream);
+		if (e->origin == KK_ORIGIN_EGRESS)
+			kk_errors_add(errs, pos->listen.line, pos->listen.col, field,
+				      "\"%s\" is an address of the upstream egress[\"%s\"], denied "
+				      "on every port: the agent could not reach this listener",
+				      lis, e->source);
+		else
+			kk_errors_add(errs, pos->listen.line, pos->listen.col, field,
+				      "\"%s\" is denied by \"%s\" (deny wins): the agent could not "
+				      "reach this listener", lis, e->source);
+	}
+}
+
+/* A CA bundle is a few certificates: a file larger than this is not one. */
+#define CA_FILE_MAX (1u << 20)
+
+int kk_egress_ca_check(const struct kk_egress_rule *r, char *why, size_t wlen)
+{
+	int fd = open(r->ca, O_RDONLY | O_CLOEXEC | O_NOCTTY), err = 0;
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n = 0, got;
+
+	if (fd < 0 || fstat(fd, &st)) {
+		err = -errno;
+		snprintf(why, wlen, "cannot read \"%s\" on this host: %s", r->ca, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CA_FILE_MAX) {
+		err = -EINVAL;
+		snprintf(why, wlen, "\"%s\" is %s", r->ca, S_ISREG(st.st_mode) ?
+			 "larger than a CA bundle (1 MiB)" : "not a regular file");
+		goto out;
+	}
+	buf = calloc(1, (size_t)st.st_size + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		snprintf(why, wlen, "%s", strerror(ENOMEM));
+		goto out;
+	}
+	while (n < st.st_size && (got = read(fd, buf + n, (size_t)(st.st_size - n))) > 0)
+		n += got;
+	if (!strstr(buf, "-----BEGIN CERTIFICATE-----")) {
+		err = -EINVAL;
+		snprintf(why, wlen, "\"%s\" holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+			 r->ca);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return err;
 }

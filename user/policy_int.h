@@ -49,6 +49,23 @@ bool kk_net_contains(const uint8_t outer[16], uint8_t outer_prefix, const uint8_
 int kk_net_fold(struct kk_net_set *s, struct kk_net_entry **out, size_t *n);
 
 /*
+ * policy_net.c: h's entries into s: an address as it is, a hostname resolved (or symbolic:
+ * offline, wildcard, pending), its failure to resolve an error named field (NULL: the
+ * network_rules entry h is). 0 or -ENOMEM.
+ */
+int kk_net_add_host(struct kk_net_set *s, struct kk_ruleset *rs, const struct kk_host_rule *h,
+		    const struct kk_policy_opts *opts, const char *field);
+/*
+ * policy_egress.c: the forced path into s (each listener allowed on its port, every address of
+ * each upstream denied on every port); then, once folded, an error for each listener a deny
+ * entry would refuse (the agent could not reach its egress).
+ */
+int kk_egress_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
+		  struct kk_net_set *s, struct kk_ruleset *rs);
+void kk_egress_check_listeners(const struct kk_policy *p, const struct kk_ruleset *rs,
+			       struct kk_errors *errs);
+
+/*
  * policy_listen.c: a network_rules.listen entry ("PORT", "ADDR:PORT", "[ADDR6]:PORT", "ADDR",
  * "[ADDR6]", CIDRs) into h (kind KK_HOST_ADDR; "PORT" alone is prefix 0, every address);
  * -EINVAL with why[]. Its canonical text ("8080", "10.0.0.0/8:9000", "[::]:80").

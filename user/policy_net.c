@@ -347,12 +347,12 @@ static void host_field(const struct kk_host_rule *h, char *field, size_t len)
 		 h->index);
 }
 
-static int add_host(struct kk_net_set *s, struct kk_ruleset *rs, const struct kk_host_rule *h,
-		    const struct kk_policy_opts *opts)
+int kk_net_add_host(struct kk_net_set *s, struct kk_ruleset *rs, const struct kk_host_rule *h,
+		    const struct kk_policy_opts *opts, const char *field)
 {
 	uint8_t(*addrs)[16];
 	size_t n, i;
-	char why[300], field[64];
+	char why[300], own[64];
 	int err;
 
 	if (h->kind == KK_HOST_ADDR)
@@ -363,9 +363,12 @@ static int add_host(struct kk_net_set *s, struct kk_ruleset *rs, const struct kk
 		return add_symbolic(rs, h, h->deny ? "offline: not resolved, so not enforced as denied"
 					   : "offline: not resolved, so not enforced as allowed");
 	err = kk_host_resolve(h->name, &addrs, &n, why, sizeof(why));
+	if (!field) {
+		host_field(h, own, sizeof(own));
+		field = own;
+	}
 	if (err == -ENOENT && opts && opts->pending_ok) {
 		/* The daemon re-resolves bound policies (dns_refresh_seconds): it fills this in. */
-		host_field(h, field, sizeof(field));
 		if (opts->warnings)
 			kk_errors_add(opts->warnings, h->line, h->col, field, "%s: bound without "
 				      "addresses for now; the daemon's DNS refresh adds them once "
@@ -375,7 +378,6 @@ static int add_host(struct kk_net_set *s, struct kk_ruleset *rs, const struct kk
 					   "until it does");
 	}
 	if (err == -ENOENT) {
-		host_field(h, field, sizeof(field));
 		kk_errors_add(s->errs, h->line, h->col, field, "%s", why);
 		return 0;
 	}
@@ -395,12 +397,17 @@ int kk_compile_net(const struct kk_policy *p, const struct kk_policy_opts *opts,
 	int err = 0;
 
 	for (i = 0; !err && i < p->n_hosts; i++)
-		err = add_host(&s, rs, &p->hosts[i], opts);
+		err = kk_net_add_host(&s, rs, &p->hosts[i], opts, NULL);
+	/* The forced path of the "egress" section: its listeners allowed, its upstreams denied. */
+	if (!err)
+		err = kk_egress_net(p, opts, &s, rs);
 	if (!err && p->baseline)
 		err = add_nameservers(&s, opts && opts->resolv_conf ? opts->resolv_conf :
 								      "/etc/resolv.conf");
 	if (!err)
 		err = kk_net_fold(&s, &rs->net, &rs->n_net);
+	if (!err)
+		kk_egress_check_listeners(p, rs, errs);
 	/* Only the baseline (DNS) allows these: the kernel exempts them from the limits. */
 	for (i = 0; !err && i < rs->n_net; i++)
 		if (rs->net[i].origin == KK_ORIGIN_BASELINE)

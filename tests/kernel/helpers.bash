@@ -68,7 +68,7 @@ wait_stopped() {
 # bound_start POLICY CMD...: start CMD bound to POLICY as agent "agent" before it runs one
 # instruction of its own: a shell stops itself, is bound by PID, continued, then execs CMD.
 # Sets BOUND_PID and BOUND_SLOT; CMD's output goes to $BATS_TEST_TMPDIR/bound.out.
-# KK_CERT overrides the certificate.
+# KK_CERT overrides the certificate; KK_RESOLVE=1 binds without --offline (names resolved).
 bound_start() {
 	local pol=$1 out
 	shift
@@ -77,7 +77,7 @@ bound_start() {
 	BOUND_PID=$!
 	wait_stopped "$BOUND_PID" || return 1
 	out=$("$KK" bind --pid "$BOUND_PID" --cert "${KK_CERT:-$PKI/agent.pem}" --ca "$PKI/ca.pem" \
-		--policy "$pol" --offline) || {
+		--policy "$pol" $([ -n "${KK_RESOLVE:-}" ] || echo --offline)) || {
 		kill -9 "$BOUND_PID"
 		return 1
 	}

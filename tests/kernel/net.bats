@@ -77,6 +77,39 @@ setup() {
 	[ "$output" = EACCES ]
 }
 
+@test "egress: the upstream is denied on every port though allowed_hosts allows it; its listener is allowed" {
+	local e=$BATS_TEST_TMPDIR/egress.json
+	policy "$e" '"network_rules": { "allowed_hosts": ["127.0.0.0/8:8081"] },
+		"egress": { "127.0.0.3:8081": { "listen": "127.0.0.4:8084", "ca": "/etc/kk-ca.pem" },
+			    "localhost:8081": { "listen": "127.0.0.4:8085", "ca": "/etc/kk-ca.pem" } }'
+	# allowed_hosts still reach the stack elsewhere in 127.0.0.0/8.
+	try_bound "$e" connect tcp 127.0.0.5 8081
+	[ "$output" = ECONNREFUSED ]
+	try_bound "$e" --pid connect tcp 127.0.0.3 8081
+	[ "${lines[1]}" = EACCES ]
+	[ "$(event_field "${lines[0]}" 'e["action"]["address"], e["action"]["port"], e["reason"]')" = \
+		"127.0.0.3, 8081, destination in denied_hosts" ]
+	try_bound "$e" connect tcp 127.0.0.3 443
+	[ "$output" = EACCES ]
+	try_bound "$e" connect tcp ::ffff:127.0.0.3 8081
+	[ "$output" = EACCES ]
+	# The listeners: allowed on their ports only.
+	try_bound "$e" connect tcp 127.0.0.4 8084
+	[ "$output" = ECONNREFUSED ]
+	try_bound "$e" connect tcp 127.0.0.4 8085
+	[ "$output" = ECONNREFUSED ]
+	try_bound "$e" connect tcp 127.0.0.4 8086
+	[ "$output" = EACCES ]
+	# A hostname upstream is resolved at bind like allowed_hosts names: localhost's 127.0.0.1
+	# (reachable on 8081 under the same allowed_hosts without egress, first test) is denied.
+	try_bound "$e" connect tcp 127.0.0.1 8081
+	[ "$output" = ECONNREFUSED ] # --offline: the name stays symbolic, not enforced
+	KK_RESOLVE=1 try_bound "$e" connect tcp 127.0.0.1 8081
+	[ "$output" = EACCES ]
+	KK_RESOLVE=1 try_bound "$e" connect tcp 127.0.0.4 8085
+	[ "$output" = ECONNREFUSED ]
+}
+
 @test "unconnected UDP sendto is decided per destination" {
 	try_bound "$P" --pid sendto 127.0.0.1 9999
 	[ "${lines[1]}" = EACCES ]
