@@ -22,11 +22,22 @@ up() {
 	python3 "$REPO/tests/unit/egress-server.py" "$1" "$UP/server.pem" "$UP/server.key" \
 		"$PKI/ca.pem" 0 "${2:-127.0.0.2}" >"$BATS_FILE_TMPDIR/up-$1.port" 2>>"$BATS_FILE_TMPDIR/up.log" &
 	echo $! >>"$BATS_FILE_TMPDIR/up.pids"
-	for _ in $(seq 200); do
-		[ -s "$BATS_FILE_TMPDIR/up-$1.port" ] && break
+	wait_for "$BATS_FILE_TMPDIR/up-$1.port" ''
+	cat "$BATS_FILE_TMPDIR/up-$1.port"
+}
+
+# wait_for FILE TEXT [PID]: until FILE holds TEXT (and is not empty), at most 20 s (by the
+# clock: starting processes is slow in the emulated VM), or PID is gone.
+wait_for() {
+	local end=$((SECONDS + 20)) text
+	while ((SECONDS < end)); do
+		text=
+		[ ! -e "$1" ] || text=$(<"$1")
+		[[ -n "$text" && "$text" == *"$2"* ]] && return 0
+		[ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 1
 		sleep 0.05
 	done
-	cat "$BATS_FILE_TMPDIR/up-$1.port"
+	return 1
 }
 
 setup_file() {
@@ -55,8 +66,11 @@ except OSError as e:
     print("connect", e.strerror, flush=True)
     sys.exit(3)
 if sys.argv[2] == "say":
-    s.sendall("".join(l + "\n" for l in sys.argv[3:]).encode())
-    s.shutdown(socket.SHUT_WR)
+    try:  # a refused connection may be closed before we are done sending
+        s.sendall("".join(l + "\n" for l in sys.argv[3:]).encode())
+        s.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
     out = b""
     try:
         while True:
@@ -70,17 +84,22 @@ if sys.argv[2] == "say":
     sys.exit(0)
 f = s.makefile("rb")
 n = 0
-first = f.readline()
+try:
+    first = f.readline()
+except OSError:
+    first = b""
 print("first", first.decode().strip(), flush=True)
-for line in f:
-    n += 1
+try:
+    for line in f:
+        n += 1
+except OSError:
+    pass
 print("eof %.6f %d" % (time.time(), n), flush=True)
 PY
 	cat >"$BATS_FILE_TMPDIR/members" <<EOF
 "exec": ["/usr/bin/python3"],
 "data_access": {"$D/*": ["read"], "$REPO/tests/*": ["read"]},
-"network_rules": {"allowed_hosts": ["127.0.0.1:18443", "127.0.0.1:18444", "127.0.0.1:18445",
-	"127.0.0.1:18446", "127.0.0.1:18447", "127.0.0.1:18448", "127.0.0.1:18449"]},
+"network_rules": {"allowed_hosts": ["127.0.0.0/8"]},
 "egress": {
 	"127.0.0.2:$ECHO": {"listen": "127.0.0.1:18443", "ca": "$UP/ca.pem"},
 	"127.0.0.2:$STREAM": {"listen": "127.0.0.1:18444", "ca": "$UP/ca.pem"},
@@ -123,15 +142,11 @@ teardown() {
 egress_start() {
 	local agents
 	agents=$(printf '"agents": [{"certificate": "%s", "key": "%s", "policy": "%s"}]' "$1" "$2" "$3")
-	printf '{%s, "egress_handshake_timeout_ms": 3000}\n' "${4:-$agents}" \
+	printf '{%s, "egress_handshake_timeout_ms": %d}\n' "${4:-$agents}" "${HANDSHAKE_MS:-3000}" \
 		>"$BATS_TEST_TMPDIR/egress.json"
 	"$KK" egress --config "$BATS_TEST_TMPDIR/egress.json" >"$BATS_TEST_TMPDIR/egress.out" 2>&1 &
 	EGRESS_PID=$!
-	for _ in $(seq 400); do
-		grep -q 'egress: relaying' "$BATS_TEST_TMPDIR/egress.out" && return 0
-		kill -0 "$EGRESS_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_for "$BATS_TEST_TMPDIR/egress.out" 'egress: relaying' "$EGRESS_PID" && return 0
 	cat "$BATS_TEST_TMPDIR/egress.out" >&2
 	return 1
 }
@@ -162,7 +177,7 @@ PY
 @test "the agent cannot read the key the egress presents for it" {
 	egress_start "$PKI/agent.pem" "$KEY" "$P"
 	try_bound "$P" open "$KEY" rdonly
-	[ "$output" = EACCES ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
+	[ "$output" = EPERM ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
 	bound_run "$P" python3 "$D/client.py" 18443 say still
 	[ "$output" = "CN=agent still" ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
 }
@@ -185,7 +200,7 @@ PY
 import json, sys
 p = json.load(sys.stdin)
 p["egress"] = {k: dict(v, listen="127.0.0.1:18450") for k, v in p["egress"].items() if v["listen"] == "127.0.0.1:18443"}
-p["network_rules"] = {"allowed_hosts": ["127.0.0.1:18443", "127.0.0.1:18450"]}
+p["network_rules"] = {"allowed_hosts": ["127.0.0.0/8"]}
 json.dump(p, sys.stdout)' >"$op"
 	cp "$PKI/other.key" "$BATS_TEST_TMPDIR/other.key"
 	chmod 0600 "$BATS_TEST_TMPDIR/other.key"
@@ -207,11 +222,8 @@ json.dump(p, sys.stdout)' >"$op"
 	serial=$(serial_of "$cert")
 	egress_start "$cert" "$BATS_TEST_TMPDIR/a.key" "$P"
 	KK_CERT=$cert bound_start "$P" python3 "$D/client.py" 18444 stream
-	for _ in $(seq 200); do
-		grep -q '^first tick' "$BATS_TEST_TMPDIR/bound.out" && break
-		sleep 0.05
-	done
-	grep -q '^first tick' "$BATS_TEST_TMPDIR/bound.out"
+	wait_for "$BATS_TEST_TMPDIR/bound.out" 'first tick'
+	grep -q '^first tick' "$BATS_TEST_TMPDIR/bound.out" || { cat "$BATS_TEST_TMPDIR/bound.out" >&2; false; }
 	sleep 0.3
 	"$KK" revoke --serial "$serial" --no-stop
 	t_rev=$(date +%s.%N)
@@ -229,9 +241,13 @@ json.dump(p, sys.stdout)' >"$op"
 	[[ "$output" == "[nothing]" || "$output" == "[Connection reset by peer]" || "$output" == "connect "* ]]
 }
 
-@test "the agent's direct connection to the upstream is refused by the kernel" {
+@test "the agent's direct connection to the upstream is refused by the kernel, though allowed_hosts has all of 127.0.0.0/8" {
 	try_bound "$P" connect tcp 127.0.0.2 "$ECHO"
-	[ "$output" = EACCES ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
+	[ "$output" = EACCES ]
+	try_bound "$P" connect tcp 127.0.0.3 443
+	[ "$output" = EACCES ]
+	try_bound "$P" connect tcp 127.0.0.1 "$ECHO"
+	[ "$output" = ok ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
 }
 
 @test "a wrong pinned CA or server_name: refused upstream_failed, nothing relayed" {
@@ -247,19 +263,23 @@ json.dump(p, sys.stdout)' >"$op"
 }
 
 @test "garbage, reset and silent upstreams do not hold up a good connection; each refused in time" {
-	local pids=() t0 ms
-	egress_start "$PKI/agent.pem" "$KEY" "$P"
+	local pids=() silent=() t0 ms p
+	HANDSHAKE_MS=20000 egress_start "$PKI/agent.pem" "$KEY" "$P"
 	for port in 18445 18446 18447 18447 18447; do
 		bound_start "$P" python3 "$D/client.py" "$port" say x
 		pids+=("$BOUND_PID")
+		[ "$port" != 18447 ] || silent+=("$BOUND_PID")
 		mv "$BATS_TEST_TMPDIR/bound.out" "$BATS_TEST_TMPDIR/bound-$port-$BOUND_PID.out"
 	done
 	t0=$(date +%s%N)
 	bound_run "$P" python3 "$D/client.py" 18443 say good
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-	echo "# egress: good connection in ${ms} ms beside 3 silent upstreams" >&3
-	[ "$output" = "CN=agent good" ] || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
-	[ "$ms" -lt 2000 ]
+	echo "# egress: good connection (with its bound start) in ${ms} ms beside 3 silent upstreams" >&3
+	[ "$output" = "CN=agent good" ]
+	# The silent ones are still waiting for their handshakes: they held nothing up.
+	for p in "${silent[@]}"; do
+		kill -0 "$p"
+	done || { echo "output: $output" >&2; cat "$BATS_TEST_TMPDIR/egress.out" >&2 2>/dev/null; false; }
 	for p in "${pids[@]}"; do
 		wait "$p"
 	done
