@@ -28,8 +28,8 @@ static int parse_root(struct kk_pg_ctx *c, const cJSON *root)
 					     "baseline",     "execution_constraints",
 					     "data_access",  "exec",	"network_rules",
 					     "revocation_check", "auto_revoke", "audit",
-					     "allow_jit", "ipc", "spiffe_id", "actions", "risk", "egress",
-					     NULL };
+					     "allow_jit", "ipc", "spiffe_id", "actions", "risk",
+					     "egress", NULL };
 	const cJSON *v;
 
 	if (!cJSON_IsObject(root)) {

@@ -32,9 +32,9 @@
 static int upstream_text(const struct kk_egress_rule *r, char *buf, size_t len)
 {
 	bool v6 = strchr(r->host, ':') != NULL;
+	int n = snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", r->host, v6 ? "]" : "", r->port);
 
-	return snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", r->host, v6 ? "]" : "", r->port) <
-			       (int)len ? 0 : -ENOSPC;
+	return n < (int)len ? 0 : -ENOSPC;
 }
 
 /* "127.0.0.1:18443", "[::1]:18443". */
@@ -102,12 +102,14 @@ static int parse_listen(const char *text, struct kk_egress_rule *r, char *why, s
 	free(h.name);
 	r->listen_v4 = kk_addr_is_v4(h.addr, h.prefix);
 	if (h.kind != KK_HOST_ADDR)
-		snprintf(why, wlen, "must be a loopback address and port (127.0.0.1:PORT or "
+		snprintf(why, wlen,
+			 "must be a loopback address and port (127.0.0.1:PORT or "
 			 "[::1]:PORT), not a hostname");
 	else if (h.prefix != 128)
 		snprintf(why, wlen, "must be one address and port, not a CIDR");
 	else if (!(r->listen_v4 ? h.addr[12] == 127 : !memcmp(h.addr, v6_loopback, 16)))
-		snprintf(why, wlen, "must be a loopback address (127.0.0.0/8 or [::1]): only this "
+		snprintf(why, wlen,
+			 "must be a loopback address (127.0.0.0/8 or [::1]): only this "
 			 "host's agents reach the egress");
 	else if (!h.port)
 		snprintf(why, wlen, "needs a port (127.0.0.1:PORT or [::1]:PORT)");
@@ -130,7 +132,8 @@ static int parse_server_name(const char *text, char **out, char *why, size_t wle
 		return err;
 	if (h.kind == KK_HOST_WILDCARD || (h.kind == KK_HOST_ADDR && h.prefix != 128) || h.port) {
 		free(h.name);
-		snprintf(why, wlen, "must be a hostname or an IP address, without port or wildcard");
+		snprintf(why, wlen,
+			 "must be a hostname or an IP address, without port or wildcard");
 		return -EINVAL;
 	}
 	*out = h.kind == KK_HOST_NAME ? h.name : addr_text(h.addr);
@@ -221,11 +224,12 @@ static bool parse_entry(struct kk_pg_ctx *c, const cJSON *m, const char *pre,
 	if (kk_pg_want_type(c, m, cJSON_Object, pre,
 			    "an object {\"listen\": \"127.0.0.1:PORT\", \"ca\": \"/PATH.pem\"}")) {
 		kk_pg_check_keys(c, m, pre, known, true);
-		string_member(c, m, pre, "listen", true, "a string \"127.0.0.1:PORT\"", listen_fn, r);
+		string_member(c, m, pre, "listen", true, "a string \"127.0.0.1:PORT\"", listen_fn,
+			      r);
 		string_member(c, m, pre, "ca", true, "a string: the absolute path of a PEM file",
 			      ca_fn, r);
-		string_member(c, m, pre, "server_name", false, "a string: a hostname or an IP address",
-			      server_name_fn, r);
+		string_member(c, m, pre, "server_name", false,
+			      "a string: a hostname or an IP address", server_name_fn, r);
 		if ((f = kk_pg_member(m, "http_events")) &&
 		    (path = kk_pg_member_path(c, pre, "http_events"))) {
 			kk_pg_bool(c, f, path, &r->http_events);
@@ -269,10 +273,12 @@ static void check_pairs(struct kk_pg_ctx *c)
 			if (r->listen_port == o->listen_port &&
 			    !memcmp(r->listen_addr, o->listen_addr, 16) &&
 			    !listen_text(r, a, sizeof(a))) {
-				snprintf(field, sizeof(field), "egress[\"%s\"].listen", r->upstream);
+				snprintf(field, sizeof(field), "egress[\"%s\"].listen",
+					 r->upstream);
 				kk_errors_add(c->errs, pos->listen.line, pos->listen.col, field,
 					      "\"%s\" is already the listener of egress[\"%s\"]: "
-					      "one upstream per listener", a, o->upstream);
+					      "one upstream per listener",
+					      a, o->upstream);
 			}
 		}
 	}
@@ -409,8 +415,8 @@ static const struct kk_net_entry *deny_match(const struct kk_ruleset *rs, const 
 	for (i = 0; i < rs->n_net; i++) {
 		const struct kk_net_entry *e = &rs->net[i];
 
-		if (e->deny && kk_net_contains(e->key.addr, (uint8_t)(e->key.prefixlen - 32), addr,
-					       128) &&
+		if (e->deny &&
+		    kk_net_contains(e->key.addr, (uint8_t)(e->key.prefixlen - 32), addr, 128) &&
 		    (!best || e->key.prefixlen > best->key.prefixlen))
 			best = e;
 	}
@@ -443,7 +449,8 @@ void kk_egress_check_listeners(const struct kk_policy *p, const struct kk_rulese
 		else
 			kk_errors_add(errs, pos->listen.line, pos->listen.col, field,
 				      "\"%s\" is denied by \"%s\" (deny wins): the agent could not "
-				      "reach this listener", lis, e->source);
+				      "reach this listener",
+				      lis, e->source);
 	}
 }
 
@@ -464,8 +471,9 @@ int kk_egress_ca_check(const struct kk_egress_rule *r, char *why, size_t wlen)
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > CA_FILE_MAX) {
 		err = -EINVAL;
-		snprintf(why, wlen, "\"%s\" is %s", r->ca, S_ISREG(st.st_mode) ?
-			 "larger than a CA bundle (1 MiB)" : "not a regular file");
+		snprintf(why, wlen, "\"%s\" is %s", r->ca,
+			 S_ISREG(st.st_mode) ? "larger than a CA bundle (1 MiB)"
+					     : "not a regular file");
 		goto out;
 	}
 	buf = calloc(1, (size_t)st.st_size + 1);

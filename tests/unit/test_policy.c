@@ -25,8 +25,8 @@
 
 #define ROOT_KEYS                                                                       \
 	"agent_id, version, mode, baseline, execution_constraints, data_access, exec, " \
-	"network_rules, revocation_check, auto_revoke, audit, allow_jit, ipc, spiffe_id, actions, " \
-	"risk, egress"
+	"network_rules, revocation_check, auto_revoke, audit, allow_jit, ipc, spiffe_id, "      \
+	"actions, risk, egress"
 #define HOURS_FORMAT "must be \"HH:MM-HH:MM UTC\" on a 24-hour clock, e.g. \"08:00-17:00 UTC\""
 #define RATE_FORMAT  "must be \"N <word>/<second|minute|hour|day>\", e.g. \"100 trades/hour\""
 

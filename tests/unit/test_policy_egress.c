@@ -19,9 +19,9 @@
 #include "unit.h"
 
 /* The egress object's members start at 2:12 (the first key's opening quote). */
-#define E(entries) DOC("\"egress\": {" entries "}")
+#define E(entries)	     DOC("\"egress\": {" entries "}")
 #define NE(members, entries) NB(members "\"egress\": {" entries "}")
-#define CA "\"ca\": \"/etc/kakunin/ca.pem\""
+#define CA		     "\"ca\": \"/etc/kakunin/ca.pem\""
 /* A valid entry for upstream U on listener L. */
 #define ENTRY(u, l) "\"" u "\": {\"listen\": \"" l "\", " CA "}"
 
@@ -80,12 +80,16 @@ UNIT_TEST(entry_fields)
 	 * An IP literal: the name checked is the address (an IP SAN); a hostname in upper case;
 	 * IPv4-mapped spellings are IPv4; any 127/8 address listens.
 	 */
-	CHECK_EQ_INT(parse_doc(E(ENTRY("192.0.2.10:443", "127.1.2.3:1") ", " ENTRY(
-				       "API.Exchange.COM.:443", "[::ffff:127.0.0.1]:65535") ", "
-				       "\"[::ffff:192.0.2.11]:443\": {\"listen\": \"127.0.0.1:2\", " CA
-				       ", \"server_name\": \"[::FFFF:192.0.2.12]\"}"),
-			       &p, &e),
-		     0);
+	CHECK_EQ_INT(
+		parse_doc(E(ENTRY("192.0.2.10:443", "127.1.2.3:1") ", " ENTRY(
+				  "API.Exchange.COM.:443",
+				  "[::ffff:127.0.0.1]:65535") ", "
+							      "\"[::ffff:192.0.2.11]:443\": "
+							      "{\"listen\": \"127.0.0.1:2\", " CA
+							      ", \"server_name\": "
+							      "\"[::FFFF:192.0.2.12]\"}"),
+			  &p, &e),
+		0);
 	CHECK_EQ_INT(p.n_egress, 3);
 	CHECK_EQ_STR(p.egress[0].host, "192.0.2.10");
 	CHECK_EQ_STR(p.egress[0].server_name, "192.0.2.10");
@@ -110,7 +114,7 @@ UNIT_TEST(entry_fields)
 
 #define AT(col) "2:" #col ": "
 #define UP(key) "egress[\"" key "\"]"
-#define LOOP_REASON                                                                              \
+#define LOOP_REASON                                                                             \
 	"must be a loopback address (127.0.0.0/8 or [::1]): only this host's agents reach the " \
 	"egress"
 
@@ -148,8 +152,8 @@ static const struct doc_case error_cases[] = {
 	  AT(29) UP("a.example:443") ".listen: required", 1 },
 	{ "ca missing", E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\"}"), 0,
 	  AT(29) UP("a.example:443") ".ca: required", 1 },
-	{ "both missing", E("\"a.example:443\": {}"), 0,
-	  AT(29) UP("a.example:443") ".ca: required", 2 },
+	{ "both missing", E("\"a.example:443\": {}"), 0, AT(29) UP("a.example:443") ".ca: required",
+	  2 },
 	{ "listen a number", E("\"a.example:443\": {\"listen\": 18443, " CA "}"), 0,
 	  AT(40) UP("a.example:443") ".listen: must be a string \"127.0.0.1:PORT\"", 1 },
 	{ "listen a hostname", E(ENTRY("a.example:443", "localhost:18443")), 0,
@@ -177,23 +181,26 @@ static const struct doc_case error_cases[] = {
 	  AT(40) UP("a.example:443") ".listen: \"127.0.0.1:0\": port 0 is not a port (1 to "
 				     "65535)",
 	  1 },
-	{ "ca relative", E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", \"ca\": \"ca.pem\"}"), 0,
-	  AT(61) UP("a.example:443") ".ca: \"ca.pem\": must be an absolute path", 1 },
-	{ "ca with ..", E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", \"ca\": \"/etc/../ca\"}"),
-	  0, AT(61) UP("a.example:443") ".ca: \"/etc/../ca\": '.' and '..' components are not "
-					"allowed",
+	{ "ca relative", E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", \"ca\": \"ca.pem\"}"),
+	  0, AT(61) UP("a.example:443") ".ca: \"ca.pem\": must be an absolute path", 1 },
+	{ "ca with ..",
+	  E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", \"ca\": \"/etc/../ca\"}"), 0,
+	  AT(61) UP("a.example:443") ".ca: \"/etc/../ca\": '.' and '..' components are not "
+				     "allowed",
 	  1 },
 	{ "ca a list", E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", \"ca\": [\"/ca\"]}"), 0,
 	  AT(61) UP("a.example:443") ".ca: must be a string: the absolute path of a PEM file", 1 },
 	{ "server_name with a port",
-	  E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", " CA ", \"server_name\": \"a:1\"}"), 0,
+	  E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", " CA ", \"server_name\": \"a:1\"}"),
+	  0,
 	  AT(99) UP("a.example:443") ".server_name: \"a:1\": must be a hostname or an IP address, "
-				      "without port or wildcard",
+				     "without port or wildcard",
 	  1 },
 	{ "server_name a wildcard",
-	  E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", " CA ", \"server_name\": \"*.a\"}"), 0,
+	  E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", " CA ", \"server_name\": \"*.a\"}"),
+	  0,
 	  AT(99) UP("a.example:443") ".server_name: \"*.a\": must be a hostname or an IP address, "
-				      "without port or wildcard",
+				     "without port or wildcard",
 	  1 },
 	{ "server_name empty",
 	  E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", " CA ", \"server_name\": \"\"}"), 0,
@@ -203,15 +210,16 @@ static const struct doc_case error_cases[] = {
 	  AT(99) UP("a.example:443") ".server_name: must be a string: a hostname or an IP address",
 	  1 },
 	{ "http_events a string",
-	  E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", " CA ", \"http_events\": \"yes\"}"), 0,
-	  AT(99) UP("a.example:443") ".http_events: must be true or false", 1 },
+	  E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", " CA ", \"http_events\": \"yes\"}"),
+	  0, AT(99) UP("a.example:443") ".http_events: must be true or false", 1 },
 	{ "unknown key",
 	  E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", " CA ", \"sni\": \"a\"}"), 0,
 	  AT(84) UP("a.example:443") ".sni: unknown key (expected: ca, http_events, listen, "
 				     "server_name)",
 	  1 },
 	{ "duplicate key in an entry",
-	  E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", " CA ", \"listen\": \"127.0.0.1:2\"}"),
+	  E("\"a.example:443\": {\"listen\": \"127.0.0.1:1\", " CA
+	    ", \"listen\": \"127.0.0.1:2\"}"),
 	  0, AT(84) UP("a.example:443") ".listen: duplicate key (first at 2:30)", 1 },
 	{ "duplicate upstream key",
 	  E(ENTRY("a.example:443", "127.0.0.1:1") ", " ENTRY("a.example:443", "127.0.0.1:2")), 0,
@@ -221,14 +229,15 @@ static const struct doc_case error_cases[] = {
 	  AT(85) UP("A.Example.:443") ": the same upstream as egress[\"a.example:443\"]", 1 },
 	{ "the same address spelled twice",
 	  E(ENTRY("10.0.0.1:443", "127.0.0.1:1") ", " ENTRY("[::ffff:10.0.0.1]:443",
-							       "127.0.0.1:2")),
+							    "127.0.0.1:2")),
 	  0, AT(84) UP("[::ffff:10.0.0.1]:443") ": the same upstream as egress[\"10.0.0.1:443\"]",
 	  1 },
 	{ "two upstreams on one listener",
 	  E(ENTRY("a.example:443", "127.0.0.1:18443") ", " ENTRY("b.example:443",
 								 "[::ffff:127.0.0.1]:18443")),
-	  0, AT(117) UP("b.example:443") ".listen: \"127.0.0.1:18443\" is already the listener of "
-					 "egress[\"a.example:443\"]: one upstream per listener",
+	  0,
+	  AT(117) UP("b.example:443") ".listen: \"127.0.0.1:18443\" is already the listener of "
+				      "egress[\"a.example:443\"]: one upstream per listener",
 	  1 },
 	{ "every problem of an entry",
 	  E("\"a.example\": {\"listen\": \"10.0.0.1:1\", \"ca\": \"x\", \"http_events\": 1}"), 0,
@@ -272,7 +281,8 @@ UNIT_TEST(limit)
 	many(doc, sizeof(doc), KK_EGRESS_MAX + 1);
 	CHECK_EQ_INT(parse_doc(doc, &p, &e), -EINVAL);
 	CHECK_EQ_INT(e.n, 1);
-	CHECK_EQ_STR(fmt_error(&e.v[0], got, sizeof(got)), "2:11: egress: 17 upstreams; at most 16");
+	CHECK_EQ_STR(fmt_error(&e.v[0], got, sizeof(got)),
+		     "2:11: egress: 17 upstreams; at most 16");
 	kk_policy_free(&p);
 	kk_errors_free(&e);
 }
@@ -302,8 +312,7 @@ UNIT_TEST(hash)
 	CHECK(is_hash(none));
 	CHECK_EQ_STR(empty, none);
 	/* Order, spelling and written defaults do not matter. */
-	hash_of(E(ENTRY("a.example:443", "127.0.0.1:1") ", " ENTRY("[2001:db8::1]:443",
-								   "[::1]:2")),
+	hash_of(E(ENTRY("a.example:443", "127.0.0.1:1") ", " ENTRY("[2001:db8::1]:443", "[::1]:2")),
 		a);
 	hash_of(E("\"[2001:DB8:0::1]:443\": {\"ca\": \"/etc/kakunin/ca.pem\", \"listen\": "
 		  "\"[::1]:2\", \"http_events\": false}, \"A.example.:443\": {\"listen\": "
@@ -313,30 +322,31 @@ UNIT_TEST(hash)
 	CHECK_EQ_STR(a, b);
 	CHECK(strcmp(a, none));
 	/* Each field is enforced, so each one changes the hash. */
-	hash_of(E(ENTRY("a.example:443", "127.0.0.1:1") ", " ENTRY("[2001:db8::1]:444",
-								   "[::1]:2")),
+	hash_of(E(ENTRY("a.example:443", "127.0.0.1:1") ", " ENTRY("[2001:db8::1]:444", "[::1]:2")),
 		c);
 	CHECK(is_hash(c) && strcmp(c, a));
-	hash_of(E(ENTRY("a.example:443", "127.0.0.2:1") ", " ENTRY("[2001:db8::1]:443",
-								   "[::1]:2")),
+	hash_of(E(ENTRY("a.example:443", "127.0.0.2:1") ", " ENTRY("[2001:db8::1]:443", "[::1]:2")),
 		c);
 	CHECK(is_hash(c) && strcmp(c, a));
-	hash_of(E(ENTRY("a.example:443", "127.0.0.1:1") ", \"[2001:db8::1]:443\": {\"listen\": "
-		  "\"[::1]:2\", \"ca\": \"/etc/kakunin/ca2.pem\"}"),
-		c);
-	CHECK(is_hash(c) && strcmp(c, a));
-	hash_of(E(ENTRY("a.example:443", "127.0.0.1:1") ", \"[2001:db8::1]:443\": {\"listen\": "
-		  "\"[::1]:2\", " CA ", \"server_name\": \"b.example\"}"),
+	hash_of(E(ENTRY("a.example:443",
+			"127.0.0.1:1") ", \"[2001:db8::1]:443\": {\"listen\": "
+				       "\"[::1]:2\", \"ca\": \"/etc/kakunin/ca2.pem\"}"),
 		c);
 	CHECK(is_hash(c) && strcmp(c, a));
 	hash_of(E(ENTRY("a.example:443", "127.0.0.1:1") ", \"[2001:db8::1]:443\": {\"listen\": "
-		  "\"[::1]:2\", " CA ", \"http_events\": true}"),
+							"\"[::1]:2\", " CA
+							", \"server_name\": \"b.example\"}"),
+		c);
+	CHECK(is_hash(c) && strcmp(c, a));
+	hash_of(E(ENTRY("a.example:443", "127.0.0.1:1") ", \"[2001:db8::1]:443\": {\"listen\": "
+							"\"[::1]:2\", " CA
+							", \"http_events\": true}"),
 		c);
 	CHECK(is_hash(c) && strcmp(c, a));
 
 	/* The canonical text: keys sorted, defaults written, between data_access and exec. */
-	CHECK_EQ_INT(parse_doc(E(ENTRY("b.example:443", "127.0.0.1:2") ", " ENTRY(
-				       "[2001:DB8::1]:443", "[::1]:2")),
+	CHECK_EQ_INT(parse_doc(E(ENTRY("b.example:443",
+				       "127.0.0.1:2") ", " ENTRY("[2001:DB8::1]:443", "[::1]:2")),
 			       &p, &e),
 		     0);
 	CHECK(strstr(p.canonical,
@@ -474,9 +484,9 @@ UNIT_TEST(forced_path_names)
 	char doc[512];
 
 	/* Offline: kept symbolic, and said not to be enforced; the listener is allowed anyway. */
-	CHECK_EQ_INT(compile(&c, NE("", ENTRY("api.exchange.com:443", "127.0.0.1:18443")), true,
-			     NULL),
-		     0);
+	CHECK_EQ_INT(
+		compile(&c, NE("", ENTRY("api.exchange.com:443", "127.0.0.1:18443")), true, NULL),
+		0);
 	CHECK_EQ_INT(c.rs.n_net, 1);
 	CHECK(may_connect(&c, "::ffff:127.0.0.1", 18443));
 	CHECK_EQ_INT(c.rs.n_symbolic, 1);
@@ -541,10 +551,11 @@ UNIT_TEST(listener_denied)
 			     false, NULL),
 		     -EINVAL);
 	CHECK_EQ_INT(c.e.n, 1);
-	CHECK_EQ_STR(first_error(&c),
-		     "2:109: egress[\"localhost:443\"].listen: \"127.0.0.1:2\" is an address of the "
-		     "upstream egress[\"localhost:443\"], denied on every port: the agent could not "
-		     "reach this listener");
+	CHECK_EQ_STR(
+		first_error(&c),
+		"2:109: egress[\"localhost:443\"].listen: \"127.0.0.1:2\" is an address of the "
+		"upstream egress[\"localhost:443\"], denied on every port: the agent could not "
+		"reach this listener");
 	done(&c);
 	/* denied_hosts covering the listener and its port (or every port). */
 	CHECK_EQ_INT(compile(&c,
