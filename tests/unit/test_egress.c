@@ -136,8 +136,8 @@ UNIT_TEST(details)
 
 static pid_t server_pid;
 
-/* egress-server.py MODE in the background; its port. */
-static int server(const char *mode)
+/* egress-server.py MODE in the background, clients verified against CA; its port. */
+static int server_ca(const char *mode, const char *ca)
 {
 	char cmd[1024];
 	int port = 0;
@@ -145,13 +145,18 @@ static int server(const char *mode)
 
 	snprintf(cmd, sizeof(cmd), "python3 %s/egress-server.py %s %s %s %s & echo $!",
 		 getenv("KK_UNIT_DIR") ? getenv("KK_UNIT_DIR") : "tests/unit", mode,
-		 P("server.pem"), P("server.key"), P("ca.pem"));
+		 P("server.pem"), P("server.key"), ca);
 	f = popen(cmd, "r");
 	if (!f || fscanf(f, "%d %d", &server_pid, &port) != 2)
 		port = 0;
 	if (f)
 		pclose(f);
 	return port;
+}
+
+static int server(const char *mode)
+{
+	return server_ca(mode, P("ca.pem"));
 }
 
 static void server_stop(void)
@@ -204,15 +209,21 @@ static int relay(struct kk_egress_rule *r, const char *send, char *got, size_t g
 	return rc;
 }
 
-static int load_agent(void)
+/* The agent: certificate dir/CERT, key KEY (a path or a pkcs11: URI). */
+static int load_agent_from(const char *cert, const char *key)
 {
 	struct kk_error e = { 0 };
 	EVP_PKEY *k = NULL;
 	FILE *f;
 
-	snprintf(acfg.cert, sizeof(acfg.cert), "%s", P("agent.pem"));
+	EVP_PKEY_free(agent.pkey);
+	X509_free(agent.leaf);
+	if (agent.chain)
+		sk_X509_pop_free(agent.chain, X509_free);
+	memset(&agent, 0, sizeof(agent));
+	snprintf(acfg.cert, sizeof(acfg.cert), "%s", cert);
 	agent.cfg = &acfg;
-	f = fopen(P("agent.pem"), "r");
+	f = fopen(cert, "r");
 	agent.leaf = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
 	if (f)
 		fclose(f);
@@ -221,11 +232,16 @@ static int load_agent(void)
 		return -1;
 	X509_up_ref(agent.leaf);
 	sk_X509_push(agent.chain, agent.leaf);
-	chmod(P("agent.key"), 0600);
-	if (kk_key_load(P("agent.key"), &k, &e))
+	if (kk_key_load(key, &k, &e))
 		return printf("# key: %s: %s\n", e.what, e.why), -1;
 	agent.pkey = k;
 	return 0;
+}
+
+static int load_agent(void)
+{
+	chmod(P("agent.key"), 0600);
+	return load_agent_from(P("agent.pem"), P("agent.key"));
 }
 
 UNIT_TEST(tls_relay)
@@ -261,6 +277,45 @@ UNIT_TEST(tls_relay)
 	CHECK_EQ_INT(relay(&r, "x\n", got, sizeof(got), why, sizeof(why), 5000), KK_REF_UPSTREAM);
 	CHECK(strstr(why, "upstream certificate not accepted") != NULL);
 	free(r.ca);
+	server_stop();
+}
+
+/*
+ * The key in a PKCS#11 token (SoftHSM, tests/unit/make-hsm.sh): the handshake's signature is
+ * made in the token, EC (ECDSA) and RSA (RSA-PSS in TLS 1.3) alike.
+ */
+UNIT_TEST(pkcs11_key)
+{
+	struct kk_egress_rule r = { .upstream = "127.0.0.1:?", .host = "127.0.0.1" };
+	char got[256], why[512] = "", cmd[1024], uri[512], hsm[300], ca[300];
+	int port;
+	FILE *f;
+
+	snprintf(hsm, sizeof(hsm), "%s/hsm", dir);
+	snprintf(cmd, sizeof(cmd), "sh %s/make-hsm.sh %s >/dev/null",
+		 getenv("KK_UNIT_DIR") ? getenv("KK_UNIT_DIR") : "tests/unit", hsm);
+	CHECK_EQ_INT(system(cmd), 0);
+	CHECK_EQ_INT(setenv("SOFTHSM2_CONF", P("hsm/softhsm2.conf"), 1), 0);
+	f = fopen(P("hsm/uri"), "r");
+	CHECK(f && fgets(uri, sizeof(uri), f));
+	fclose(f);
+	uri[strcspn(uri, "\n")] = '\0';
+	/* The server: our server certificate, the HSM agents' CA for the clients. */
+	snprintf(cmd, sizeof(cmd), "cat %s/ca.pem %s/ca.pem >%s/clients.pem", dir, hsm, dir);
+	CHECK_EQ_INT(system(cmd), 0);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	r.ca = ca;
+	port = server_ca("echo", P("clients.pem"));
+	CHECK(port > 0);
+	r.port = (uint16_t)port;
+	CHECK_EQ_INT(load_agent_from(P("hsm/agent.pem"), uri), 0);
+	CHECK_EQ_INT(relay(&r, "ec\n", got, sizeof(got), why, sizeof(why), 5000), 0);
+	CHECK_EQ_STR(got, "CN=trading_bot_v2 ec\n");
+	*strstr(uri, "object=agent") = '\0';
+	snprintf(cmd, sizeof(cmd), "%sobject=agent-rsa;type=private?pin-value=1234", uri);
+	CHECK_EQ_INT(load_agent_from(P("hsm/agent-rsa.pem"), cmd), 0);
+	CHECK_EQ_INT(relay(&r, "rsa\n", got, sizeof(got), why, sizeof(why), 5000), 0);
+	CHECK_EQ_STR(got, "CN=trading_bot_v2 rsa\n");
 	server_stop();
 }
 
@@ -311,6 +366,7 @@ int main(void)
 	UNIT_RUN(details);
 	UNIT_RUN(tls_relay);
 	UNIT_RUN(bad_upstreams);
+	UNIT_RUN(pkcs11_key);
 	server_stop();
 	rc = unit_done();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
