@@ -169,7 +169,7 @@ import json, sys
 e = json.loads(sys.argv[1])
 assert (e["agent_id"], e["agent_cert_serial"], e["pid"]) == ("agent", sys.argv[2], int(sys.argv[4])), e
 assert e["action"] == {"upstream": "127.0.0.2:" + sys.argv[3], "listen": "127.0.0.1:18443"}, e
-assert (e["bytes_up"], e["bytes_down"], e["end"]) == (18, 35, "closed"), e
+assert (e["bytes_up"], e["bytes_down"], e["end"]) == (18, 36, "closed"), e
 assert e["duration_ms"] >= 0 and "reason" not in e, e
 PY
 }
