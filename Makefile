@@ -112,7 +112,7 @@ $(OUTPUT)/tests/kk-escape: $(ESCAPE_SRCS) tests/helpers/kk-escape/escape.h tests
 
 # The benchmark drivers (bench/): built for `make check` too, whose CLI suite runs them once.
 BENCH_BINS := $(OUTPUT)/bench/kk-bench $(OUTPUT)/bench/kk-revlat $(OUTPUT)/bench/kk-evpipe \
-	$(OUTPUT)/bench/kk-verstat $(OUTPUT)/bench/kk-signlat
+	$(OUTPUT)/bench/kk-verstat $(OUTPUT)/bench/kk-signlat $(OUTPUT)/bench/kk-egresslat
 
 unit-bins: $(UNIT_BINS)
 test-bins: $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BINS)
@@ -185,6 +185,9 @@ $(OUTPUT)/bench/kk-evpipe: bench/kk-evpipe.c $(LIB_OBJS) | $(OUTPUT)/bench
 $(OUTPUT)/bench/kk-signlat: bench/kk-signlat.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
+$(OUTPUT)/bench/kk-egresslat: bench/kk-egresslat.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -lssl -lcrypto
 $(OUTPUT)/bench/kk-verstat: bench/kk-verstat.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -lbpf

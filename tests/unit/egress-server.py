@@ -6,6 +6,8 @@
 #   echo     client certificate required (verified against CA); per line read, one line back:
 #            "CN=<the client certificate's CN> <the line>"; at end of file, closes
 #   stream   client certificate required; sends "tick N\n" every 10 ms until the peer goes
+#   sink     client certificate required; reads a line "N", then N bytes, then answers "N\n"
+#            (the bench's bulk transfer, bench/kk-egresslat.c)
 #   garbage  no TLS: sends bytes that are not a TLS record, then waits
 #   reset    no TLS: resets the connection at once (SO_LINGER 0)
 #   silent   no TLS: accepts and never says anything (slowloris)
@@ -43,6 +45,16 @@ def serve(c):
                     n += 1
                     time.sleep(0.01)
             f = t.makefile("rb")
+            if mode == "sink":
+                want = int(f.readline())
+                got = 0
+                while got < want:
+                    b = f.read1(min(1 << 20, want - got))
+                    if not b:
+                        break
+                    got += len(b)
+                t.sendall(b"%d\n" % got)
+                f.read()
             for line in f:
                 t.sendall(b"CN=" + cn(t).encode() + b" " + line)
             t.close()
