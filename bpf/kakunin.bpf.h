@@ -8,7 +8,8 @@
  * rule, revocation, cgroup and config maps; those the programs only read are created
  * BPF_F_RDONLY_PROG, so not even a bug in a program can change them. Programs write kk_task,
  * kk_idents (.state, by the tripwire), kk_runtime, kk_live, kk_conns, kk_pending (the bind
- * iterator), kk_bindreq (.marked), kk_counts, kk_stats, kk_scratch and the ring.
+ * iterator), kk_bindreq (.marked), kk_counts, kk_stats, kk_scratch, the socket storages,
+ * kk_tcp_pending and the ring.
  */
 #ifndef KAKUNIN_BPF_H
 #define KAKUNIN_BPF_H

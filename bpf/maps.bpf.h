@@ -164,14 +164,15 @@ KK_MAP struct {
 
 /*
  * kk_peers — socket storage (value struct kk_peer): the binding of the task that connected, on
- * the socket a unix listener accepts. Written once by lsm/unix_stream_connect (stream and
- * seqpacket) on the new server-side socket, before the listener can accept it, when the caller
- * is bound and the connect was allowed; read by the signer by socket fd (kk_maps_peer). Not
- * cloned (BPF_F_CLONE would copy a listener's entry to what it accepts: an inet listener's
- * accepted sockets must stay unattested). Freed with the socket; no size limit: when the kernel
- * cannot allocate the entry the connect still succeeds, unattested (the signer refuses it, as
- * unbound), and KK_STAT_PEER_FAIL counts it. Pinned for load --upgrade, as kk_socks: an accepted
- * connection keeps its attestation across an upgrade.
+ * the socket a unix or TCP listener accepts. Written once on the new server-side socket, before
+ * the listener can accept it, when the caller is bound and the connect was allowed: by
+ * lsm/unix_stream_connect (stream and seqpacket), and for TCP connections to this host by
+ * lsm/inet_csk_clone from kk_tcp_pending (attest.bpf.c); read by the signer and the egress by
+ * socket fd (kk_maps_peer). Not cloned (BPF_F_CLONE would copy a listener's entry to what it
+ * accepts: an accepted socket is attested by its own caller or not at all). Freed with the
+ * socket; no size limit: when the kernel cannot allocate the entry the connect still succeeds,
+ * unattested (the signer refuses it, as unbound), and KK_STAT_PEER_FAIL counts it. Pinned for
+ * load --upgrade, as kk_socks: an accepted connection keeps its attestation across an upgrade.
  */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -179,6 +180,33 @@ KK_MAP struct {
 	__type(key, int);
 	__type(value, struct kk_peer);
 } kk_peers SEC(".maps");
+
+/*
+ * kk_tcp_pending — key: struct kk_tcp_key, a TCP connection to this host as its first packet
+ * names it (network namespace, client and server address and port, the client's initial
+ * sequence number); value: struct kk_peer, the connecting task's binding. Written by
+ * fentry/tcp_connect (attest.bpf.c) when a bound, active task's allowed connect to a loopback
+ * or own address starts; read and deleted by lsm/inet_csk_clone, which moves it to kk_peers on
+ * the socket the listener will accept. LRU: when full the oldest handshake's entry goes (that
+ * connection is then unattested and refused as unbound, never attested as another); entries of
+ * connects that never reached a listener age out the same way, and the ISN in the key keeps
+ * them from matching a later connection on the same 4-tuple. Pinned for load --upgrade, as
+ * kk_socks: a handshake under way keeps its entry.
+ */
+struct kk_tcp_key {
+	__u64 netns;	  /* the network namespace's cookie */
+	__u8 client[16];  /* IPv4 IPv4-mapped */
+	__u8 server[16];
+	__u16 client_port; /* host byte order */
+	__u16 server_port;
+	__u32 isn;	   /* the client's initial sequence number */
+};
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KK_MAX_TCP_PENDING);
+	__type(key, struct kk_tcp_key);
+	__type(value, struct kk_peer);
+} kk_tcp_pending SEC(".maps");
 
 /* kk_exec — key struct kk_exec_key (policy slot + resolved path); value unused. Full: as above. */
 KK_MAP struct {

@@ -177,7 +177,8 @@ struct kk_sock {
 _Static_assert(sizeof(struct kk_sock) == 32, "kk_sock layout");
 
 /*
- * Value of kk_peers (socket storage): written by lsm/unix_stream_connect on the socket that the
+ * Value of kk_peers (socket storage): written by lsm/unix_stream_connect, and for TCP to this
+ * host by lsm/inet_csk_clone (from kk_tcp_pending, same value), on the socket that the
  * listener's accept() returns, when a bound task's connect to it was allowed — the caller's
  * binding as it was at that instant. The signer reads it by the accepted socket's fd (no PID
  * lookup after the fact, so PID reuse cannot name another task) and checks that (binding, gen)

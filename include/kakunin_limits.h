@@ -32,6 +32,7 @@
 #define KK_MAX_CONNS	    65536 /* live outbound sockets of bound tasks */
 #define KK_MAX_FILES	    65536 /* decided files of bound tasks (LRU: older ones are decided again) */
 #define KK_MAX_OBJS	    16384 /* System V IPC objects and keys created by bound tasks */
+#define KK_MAX_TCP_PENDING  16384 /* kk_tcp_pending: TCP handshakes being attested (LRU) */
 #define KK_CGROUP_LEVELS    12	  /* a bound cgroup is at most this deep (the root is level 0) */
 #define KK_MAX_PENDING	    1024  /* kk_pending: processes being bound at once, --tree roots too */
 #define KK_MAX_CGROUPS	    1024  /* kk_cgroups: bound cgroups */

@@ -29,7 +29,8 @@
  * Maps that carry state and are pinned: enum kk_map_id order, which commands open, then the
  * state only the programs use, pinned so that load --upgrade keeps it (kk_socks: a bound
  * agent's sockets, its listeners among them; kk_objs: the IPC objects it made; kk_files: files
- * already decided). kk_scratch is per-load scratch.
+ * already decided; kk_tcp_pending: TCP handshakes being attested). kk_scratch is per-load
+ * scratch.
  */
 const char *const kk_maps_pinned_names[KK_MAPS_PINNED] = {
 	[KK_MAP_TASK] = "kk_task",	     [KK_MAP_BINDINGS] = "kk_bindings",
@@ -43,7 +44,7 @@ const char *const kk_maps_pinned_names[KK_MAPS_PINNED] = {
 	[KK_MAP_PENDING] = "kk_pending",     [KK_MAP_CGROUPS] = "kk_cgroups",
 	[KK_MAP_BINDREQ] = "kk_bindreq",     [KK_MAP_LIVE] = "kk_live",
 	[KK_MAP_REVOKED] = "kk_revoked",     [KK_MAP_PEERS] = "kk_peers",
-	[KK_MAP_COUNT] = "kk_socks",	     "kk_objs", "kk_files",
+	[KK_MAP_COUNT] = "kk_socks",	     "kk_objs", "kk_files", "kk_tcp_pending",
 };
 #define N_PINNED_MAPS KK_MAP_COUNT
 #define pinned_maps   kk_maps_pinned_names /* the short name used below */
@@ -88,6 +89,11 @@ bool kk_maps_attached(const struct bpf_program *prog)
 	       bpf_program__expected_attach_type(prog) != BPF_TRACE_ITER;
 }
 
+const char *kk_maps_link_dir(const struct bpf_program *prog)
+{
+	return bpf_program__type(prog) == BPF_PROG_TYPE_LSM ? PIN_LINKS : PIN_TRACE_LINKS;
+}
+
 /*
  * Not every kernel builds every hook (file_ioctl_compat is a 6.1 stable backport, watch_key
  * needs CONFIG_WATCH_QUEUE): a program whose bpf_lsm_<hook> is not in the running kernel's BTF
@@ -129,7 +135,7 @@ static bool all_links_pinned(struct kakunin *skel)
 	bpf_object__for_each_program(prog, skel->obj) {
 		if (!kk_maps_attached(prog) || !bpf_program__autoload(prog))
 			continue;
-		pin_path(path, sizeof(path), PIN_LINKS, bpf_program__name(prog));
+		pin_path(path, sizeof(path), kk_maps_link_dir(prog), bpf_program__name(prog));
 		if (access(path, F_OK) != 0)
 			return false;
 	}
@@ -168,13 +174,13 @@ static int attach_and_pin(struct kakunin *skel, struct kk_error *e)
 						    strerror(-err));
 			continue;
 		}
-		link = bpf_program__attach_lsm(prog);
+		link = bpf_program__attach(prog); /* lsm/ or fentry/, by its section */
 		if (!link) {
 			err = -errno;
 			return kk_error_set(e, err, name, "attaching failed: %s (%s)",
 					    strerror(-err), kk_log_libbpf_last());
 		}
-		pin_path(path, sizeof(path), PIN_LINKS, name);
+		pin_path(path, sizeof(path), kk_maps_link_dir(prog), name);
 		err = repin(path, bpf_link__fd(link));
 		if (!err) {
 			pin_path(path, sizeof(path), PIN_PROGS, name);
@@ -193,7 +199,7 @@ static void unpin_programs(struct kakunin *skel)
 	char path[PATH_MAX];
 
 	bpf_object__for_each_program(prog, skel->obj) {
-		pin_path(path, sizeof(path), PIN_LINKS, bpf_program__name(prog));
+		pin_path(path, sizeof(path), kk_maps_link_dir(prog), bpf_program__name(prog));
 		unlink(path);
 		pin_path(path, sizeof(path), PIN_PROGS, bpf_program__name(prog));
 		unlink(path);
@@ -329,6 +335,7 @@ int kk_maps_load(uint32_t ringbuf_size, bool *already, struct kk_error *e)
 	err = err ?: kk_maps_mkdir(PIN_MAPS, e);
 	err = err ?: kk_maps_mkdir(PIN_PROGS, e);
 	err = err ?: kk_maps_mkdir(PIN_LINKS, e);
+	err = err ?: kk_maps_mkdir(PIN_TRACE_LINKS, e);
 	if (!err && (err = kk_maps_set_pins(skel, existed)))
 		kk_error_set(e, err, PIN_MAPS, "cannot set the pins: %s", strerror(-err));
 	if (err)
@@ -393,6 +400,7 @@ int kk_maps_unload(bool *was_loaded, struct kk_error *e)
 
 	/* Links first: programs stop running before the maps they use disappear. */
 	err = remove_pins(PIN_LINKS, &removed, e);
+	err = remove_pins(PIN_TRACE_LINKS, &removed, e) ?: err;
 	err = remove_pins(PIN_PROGS, &removed, e) ?: err;
 	err = remove_pins(PIN_MAPS, &removed, e) ?: err;
 	/* What an upgrade killed half-way left (maps_upgrade.c). */

@@ -209,10 +209,12 @@ int kk_maps_for_each_bound(struct kk_maps *m, kk_bound_fn fn, void *ctx);
 /* --- caller attestation (maps_peer.c) --- */
 
 /*
- * The binding recorded on accepted unix socket sock_fd (stream or seqpacket) by the kernel when
- * its peer connected: 0 and *out filled; -ENOENT: the caller was not bound when it connected (or
- * its connect was not allowed in full, or the socket came from socketpair(), or is not a unix
- * socket a listener accepted); -ESTALE: its binding has ended since (slot free or gen moved on);
+ * The binding recorded on accepted socket sock_fd by the kernel when its peer connected — a unix
+ * stream or seqpacket socket, or a TCP socket whose caller connected from this host (loopback,
+ * IPv4-mapped loopback or the host's own address; bpf/attest.bpf.c): 0 and *out filled;
+ * -ENOENT: the caller was not bound when it connected (or its connect was not allowed in full,
+ * or the socket came from socketpair(), or is not one a listener accepted, or the TCP caller
+ * was elsewhere or its handshake's entry was lost: fail closed); -ESTALE: its binding has ended since (slot free or gen moved on);
  * other -errno from bpf(2) (-EBADF, -ENOTSOCK). The binding's identity and state: read
  * kk_maps_binding_get(m, out->binding, ...) after this, and check its gen again.
  */

@@ -14,6 +14,11 @@
 #define PIN_MAPS  KK_PIN_ROOT "/maps"
 #define PIN_PROGS KK_PIN_ROOT "/progs"
 #define PIN_LINKS KK_PIN_LINKS
+/*
+ * Links of the programs that are not LSM hooks (fentry/tcp_connect, attest.bpf.c): apart, so
+ * that links/ holds exactly the hooks the manifest classifies (hooks-check --attached, status).
+ */
+#define PIN_TRACE_LINKS KK_PIN_ROOT "/trace_links"
 /* load --upgrade's new pins wait here until renamed over the old ones (maps_upgrade.c). */
 #define STAGE_LINKS KK_PIN_ROOT "/upgrade_links"
 #define STAGE_PROGS KK_PIN_ROOT "/upgrade_progs"
@@ -22,7 +27,7 @@ struct kakunin;
 struct kk_error;
 
 /* Pinned maps: the KK_MAP_COUNT that commands open (enum kk_map_id), then program-only state. */
-#define KK_MAPS_PINNED (KK_MAP_COUNT + 3)
+#define KK_MAPS_PINNED (KK_MAP_COUNT + 4)
 /* The names of the pinned maps, in enum kk_map_id order, then the program-only ones. */
 extern const char *const kk_maps_pinned_names[KK_MAPS_PINNED];
 
@@ -32,6 +37,8 @@ int kk_maps_check_bpffs(struct kk_error *e);
 int kk_maps_mkdir(const char *dir, struct kk_error *e);
 /* Is prog attached to a hook (true), or only pinned and run on demand (kk_emit, kk_bind_iter)? */
 bool kk_maps_attached(const struct bpf_program *prog);
+/* The directory of an attached program's link pin: PIN_LINKS (LSM hooks) or PIN_TRACE_LINKS. */
+const char *kk_maps_link_dir(const struct bpf_program *prog);
 /* Leave out the programs whose hook the running kernel does not have. 0, or -errno and e. */
 int kk_maps_skip_absent_hooks(struct kakunin *skel, struct kk_error *e);
 /* Point every map of skel at its pin (reused when pinned); existed[i]: map i was pinned. */

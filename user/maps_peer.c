@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * maps_peer — caller attestation: the binding the kernel recorded on an accepted unix socket
- * (kk_peers, written by lsm/unix_stream_connect) read by the socket's fd, for the signer.
+ * maps_peer — caller attestation: the binding the kernel recorded on an accepted unix or TCP
+ * socket (kk_peers, written by lsm/unix_stream_connect, or for TCP to this host by
+ * lsm/inet_csk_clone, bpf/attest.bpf.c) read by the socket's fd, for the signer and the egress.
  */
 #include <errno.h>
 #include <bpf/bpf.h>

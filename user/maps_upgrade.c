@@ -8,9 +8,11 @@
  * before break: every new program is attached before any old link is let go. For that brief
  * overlap both generations run on each hook; the BPF programs of an LSM hook are ANDed (the
  * trampoline stops at the first one that denies), so the overlap is stricter, never looser, and
- * there is no instant without enforcement. Each link pin is switched by one rename() over the
- * old pin (bpffs has simple_rename); the old links stay held by an fd until every pin is
- * switched, so a failure on the way puts every old pin back.
+ * there is no instant without enforcement. The fentry program of attest.bpf.c is a tracing link
+ * too, switched the same way (both generations write the same kk_tcp_pending entry meanwhile,
+ * and the first lsm/inet_csk_clone to find it moves it). Each link pin is switched by one
+ * rename() over the old pin (bpffs has simple_rename); the old links stay held by an fd until
+ * every pin is switched, so a failure on the way puts every old pin back.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,7 +33,8 @@
 
 struct old_link {
 	char name[KK_PROG_NAME_SIZE];
-	int fd;	   /* holds the old link attached until the upgrade is over */
+	const char *dir; /* PIN_LINKS or PIN_TRACE_LINKS */
+	int fd;		 /* holds the old link attached until the upgrade is over */
 	bool kept; /* this build has a program of the same name */
 };
 
@@ -113,25 +116,25 @@ static int maps_compatible(struct kakunin *skel, uint32_t ringbuf_size, struct k
 	return err;
 }
 
-/* Hold every pinned link by an fd: the way back if the upgrade fails, and the set to replace. */
-static int hold_old_links(struct upgrade *u, struct kk_error *e)
+/* Hold every link pinned in dir by an fd: the way back on failure, and the set to replace. */
+static int hold_old_links_in(struct upgrade *u, const char *dir, struct kk_error *e)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
 	int err = 0;
 	DIR *d;
 
-	d = opendir(PIN_LINKS);
+	d = opendir(dir);
 	if (!d)
-		return errno == ENOENT ? kk_maps_mkdir(PIN_LINKS, e) :
-					 kk_error_set(e, -errno, PIN_LINKS, "cannot read: %s",
+		return errno == ENOENT ? kk_maps_mkdir(dir, e) :
+					 kk_error_set(e, -errno, dir, "cannot read: %s",
 						      strerror(errno));
 	while (!err && (de = readdir(d))) {
 		struct old_link *o = &u->old[u->n_old];
 
 		if (de->d_name[0] == '.')
 			continue;
-		path_of(path, PIN_LINKS, de->d_name);
+		path_of(path, dir, de->d_name);
 		if (u->n_old == KK_MAX_PROGRAMS || strlen(de->d_name) >= sizeof(o->name))
 			err = kk_error_set(e, -E2BIG, path, "more or longer link pins than a build "
 					   "has (%d)", KK_MAX_PROGRAMS);
@@ -139,10 +142,24 @@ static int hold_old_links(struct upgrade *u, struct kk_error *e)
 			err = kk_error_set(e, -errno, path, "cannot open the pinned link: %s",
 					   strerror(errno));
 		else
-			snprintf(o->name, sizeof(o->name), "%s", de->d_name), u->n_old++;
+			snprintf(o->name, sizeof(o->name), "%s", de->d_name), o->dir = dir, u->n_old++;
 	}
 	closedir(d);
 	return err;
+}
+
+/* The LSM links, then those of the other attached programs (an older build has none). */
+static int hold_old_links(struct upgrade *u, struct kk_error *e)
+{
+	return hold_old_links_in(u, PIN_LINKS, e) ?: hold_old_links_in(u, PIN_TRACE_LINKS, e);
+}
+
+/* The link pin of the new program i, in its directory. */
+static void new_link_path(struct upgrade *u, int i, char *path)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(u->skel->obj, u->name[i]);
+
+	path_of(path, kk_maps_link_dir(prog), u->name[i]);
 }
 
 /* Attach every new program next to the old ones; their pins come later (stage_pins). */
@@ -160,7 +177,7 @@ static int attach_new(struct upgrade *u, struct kk_error *e)
 			u->name[u->n_new++] = bpf_program__name(prog);
 	for (i = 0; i < u->n_attached; i++) {
 		prog = bpf_object__find_program_by_name(u->skel->obj, u->name[i]);
-		u->link[i] = bpf_program__attach_lsm(prog);
+		u->link[i] = bpf_program__attach(prog); /* lsm/ or fentry/, by its section */
 		if (!u->link[i])
 			return kk_error_set(e, -errno, u->name[i], "attaching failed: %s (%s)",
 					    strerror(errno), kk_log_libbpf_last());
@@ -233,7 +250,7 @@ static void switch_back(struct upgrade *u, int n, struct kk_error *e)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		path_of(path, PIN_LINKS, u->name[i]);
+		new_link_path(u, i, path);
 		o = old_named(u, u->name[i]);
 		if (!o) {
 			unlink(path);
@@ -256,7 +273,7 @@ static int switch_links(struct upgrade *u, struct kk_error *e)
 
 	for (i = 0; i < u->n_attached; i++) {
 		path_of(stage, STAGE_LINKS, u->name[i]);
-		path_of(path, PIN_LINKS, u->name[i]);
+		new_link_path(u, i, path);
 		if (rename(stage, path)) {
 			kk_error_set(e, -errno, path, "cannot switch the link pin: %s",
 				     strerror(errno));
@@ -295,7 +312,7 @@ static int switch_rest(struct upgrade *u, struct kk_maps_upgrade *r, struct kk_e
 	for (i = 0; i < u->n_old; i++) {
 		if (u->old[i].kept)
 			continue;
-		path_of(path, PIN_LINKS, u->old[i].name);
+		path_of(path, u->old[i].dir, u->old[i].name);
 		if (unlink(path) && !err)
 			err = kk_error_set(e, -errno, path, "upgraded, but this program of the old "
 					   "build stays attached: %s", strerror(errno));

@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kk-peer — caller attestation from both ends of a unix socket, for tests/kernel/attest.bats.
+ * kk-peer — caller attestation from both ends of a unix or TCP socket, for
+ * tests/kernel/attest.bats.
  *
- *   serve [--seqpacket] [--abstract] PATH N [GOFILE...]
- *       listen on PATH (abstract: the name PATH in the abstract namespace), print "listening",
+ *   serve [--seqpacket] [--abstract] [--tcp] PATH N [GOFILE...]
+ *       listen on PATH (abstract: the name PATH in the abstract namespace; --tcp: PATH is
+ *       ADDR:PORT or [ADDR6]:PORT, and [::] listens on IPv4 too), print "listening",
  *       accept N connections. Without GOFILE each is asked right after its accept; with
  *       GOFILEs, after all N are accepted, each GOFILE in turn is waited for (until it exists)
  *       and then every connection is asked again, in accept order. Each answer is one JSON line:
  *       {"result":"ok","binding":S,"gen":G,"tgid":T,"agent":"...","serial":"..."}, or
  *       {"result":"ENOENT"} / {"result":"ESTALE"} / another errno name, from kk_maps_peer and
  *       kk_maps_binding_get (user/maps.h) — what the signer does.
- *   connect [--seqpacket] [--abstract] [--hold [--again]] [--fork] PATH
- *       connect to PATH and print "ok" or the errno name (exit 0 or 1); --hold keeps the socket
+ *   connect [--seqpacket] [--abstract] [--tcp [--from PORT] [--fastopen|--fastopen-connect]]
+ *           [--hold [--again]] [--fork] PATH
+ *       connect to PATH and print "ok" or the errno name (exit 0 or 1); --tcp: to ADDR:PORT or
+ *       [ADDR6]:PORT ([::ffff:127.0.0.1]: an IPv6 socket to an IPv4-mapped address), from
+ *       source port PORT with --from (SO_REUSEADDR), else an ephemeral one; TCP Fast Open:
+ *       --fastopen sends one byte with sendto(MSG_FASTOPEN) instead of connect(),
+ *       --fastopen-connect sets TCP_FASTOPEN_CONNECT, connects (deferred: no SYN yet) and
+ *       writes one byte (the SYN goes then); --hold keeps the socket
  *       until the process is killed, or with --again until SIGUSR1, then connects once more
  *       and exits with that connect's errno (0: connected; 100: no second socket) — its exit status, as a revoked
  *       agent may no longer write its output. --fork: a child connects, prints, closes and exits; then
@@ -43,6 +51,9 @@
 #include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,9 +62,19 @@
 
 #define MAX_CONNS 64
 
+enum { FO_NONE, FO_SENDTO, FO_CONNECT };
+
 struct opts {
-	int type;
-	bool abstract, hold, fork, again;
+	int type, from, fastopen;
+	bool abstract, hold, fork, again, tcp;
+};
+
+/* A unix, IPv4 or IPv6 socket address. */
+union kk_sa {
+	struct sockaddr sa;
+	struct sockaddr_un un;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
 };
 
 static volatile sig_atomic_t again_now;
@@ -65,8 +86,9 @@ static void on_usr1(int sig)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: kk-peer serve [--seqpacket] [--abstract] PATH N [GOFILE...]\n"
-			"       kk-peer connect [--seqpacket] [--abstract] [--hold [--again]] [--fork] PATH\n"
+	fprintf(stderr, "usage: kk-peer serve [--seqpacket] [--abstract] [--tcp] PATH N [GOFILE...]\n"
+			"       kk-peer connect [--seqpacket] [--abstract] [--tcp [--from PORT] "
+			"[--fastopen|--fastopen-connect]] [--hold [--again]] [--fork] PATH\n"
 			"       kk-peer pass [--seqpacket] PATH\n"
 			"       kk-peer hold | kk-peer ptrace PID | kk-peer vm-read PID ADDR\n");
 	return 2;
@@ -77,16 +99,71 @@ static const char *errname(int err)
 	return strerrorname_np(err) ?: "unknown-errno";
 }
 
-static socklen_t make_addr(const char *path, bool abstract, struct sockaddr_un *sa)
+/* ADDR:PORT or [ADDR6]:PORT into sa; 0 when it is neither. */
+static socklen_t make_inet_addr(const char *text, union kk_sa *sa)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(text, ':');
+	size_t n = colon ? (size_t)(colon - text) : 0;
+	int port = colon ? atoi(colon + 1) : 0;
+
+	if (!colon || n >= sizeof(host) || port <= 0 || port > 65535)
+		return 0;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		sa->in6.sin6_family = AF_INET6;
+		sa->in6.sin6_port = htons(port);
+		return inet_pton(AF_INET6, host + 1, &sa->in6.sin6_addr) == 1 ? sizeof(sa->in6) : 0;
+	}
+	sa->in.sin_family = AF_INET;
+	sa->in.sin_port = htons(port);
+	return inet_pton(AF_INET, host, &sa->in.sin_addr) == 1 ? sizeof(sa->in) : 0;
+}
+
+static socklen_t make_addr(const struct opts *o, const char *path, union kk_sa *sa)
 {
 	size_t n = strlen(path);
 
 	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (n + 2 > sizeof(sa->sun_path))
+	if (o->tcp)
+		return make_inet_addr(path, sa);
+	sa->un.sun_family = AF_UNIX;
+	if (n + 2 > sizeof(sa->un.sun_path))
 		return 0;
-	memcpy(sa->sun_path + abstract, path, n);
-	return offsetof(struct sockaddr_un, sun_path) + abstract + n + !abstract;
+	memcpy(sa->un.sun_path + o->abstract, path, n);
+	return offsetof(struct sockaddr_un, sun_path) + o->abstract + n + !o->abstract;
+}
+
+/* A socket for sa: unix of the asked type, or TCP; --from binds TCP's source port first. */
+static int make_socket(const struct opts *o, const union kk_sa *sa, int flags)
+{
+	union kk_sa src = { 0 };
+	int fd, one = 1, zero = 0;
+
+	if (!o->tcp)
+		return socket(AF_UNIX, o->type | flags, 0);
+	fd = socket(sa->sa.sa_family, SOCK_STREAM | flags, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* A listener on [::] takes IPv4 connections too (they are accepted IPv4-mapped). */
+	if (sa->sa.sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (!o->from)
+		return fd;
+	src.sa.sa_family = sa->sa.sa_family;
+	src.in.sin_port = htons(o->from); /* sin_port and sin6_port are at the same offset */
+	if (sa->sa.sa_family == AF_INET)
+		src.in.sin_addr.s_addr = sa->in.sin_addr.s_addr;
+	else
+		src.in6.sin6_addr = sa->in6.sin6_addr;
+	if (bind(fd, &src.sa, sa->sa.sa_family == AF_INET ? sizeof(src.in) : sizeof(src.in6))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* One JSON line: what the signer would learn about the caller of accepted socket fd. */
@@ -121,14 +198,14 @@ static void wait_file(const char *path)
 static int serve(const struct opts *o, int argc, char **argv)
 {
 	int lfd, fds[MAX_CONNS], n, i, g, err;
-	struct sockaddr_un sa;
+	union kk_sa sa;
 	struct kk_error e = { 0 };
 	struct kk_maps m;
 	socklen_t len;
 
 	if (argc < 2 || (n = atoi(argv[1])) <= 0 || n > MAX_CONNS)
 		return usage();
-	len = make_addr(argv[0], o->abstract, &sa);
+	len = make_addr(o, argv[0], &sa);
 	if (!len)
 		return usage();
 	err = kk_maps_open_e(&m, &e);
@@ -136,13 +213,13 @@ static int serve(const struct opts *o, int argc, char **argv)
 		fprintf(stderr, "kk-peer: %s: %s\n", e.what, e.why);
 		return 1;
 	}
-	lfd = socket(AF_UNIX, o->type | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, len) || listen(lfd, MAX_CONNS)) {
+	lfd = make_socket(o, &sa, SOCK_CLOEXEC);
+	if (lfd < 0 || bind(lfd, &sa.sa, len) || listen(lfd, MAX_CONNS)) {
 		printf("%s\n", errname(errno));
 		return 1;
 	}
 	/* Anyone may connect: the attestation, not the file mode, tells who is calling. */
-	if (!o->abstract)
+	if (!o->abstract && !o->tcp)
 		chmod(argv[0], 0666);
 	printf("listening\n");
 	fflush(stdout);
@@ -164,32 +241,47 @@ static int serve(const struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* connect(), or a TCP Fast Open way to the same: 0, or -1 and errno. */
+static int open_conn(const struct opts *o, int fd, const union kk_sa *sa, socklen_t len)
+{
+	int one = 1;
+
+	if (o->fastopen == FO_SENDTO)
+		return sendto(fd, "x", 1, MSG_FASTOPEN, &sa->sa, len) == 1 ? 0 : -1;
+	if (o->fastopen == FO_CONNECT &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)))
+		return -1;
+	if (connect(fd, &sa->sa, len))
+		return -1;
+	return o->fastopen == FO_CONNECT && write(fd, "x", 1) != 1 ? -1 : 0;
+}
+
 static int do_connect(const struct opts *o, const char *path)
 {
-	struct sockaddr_un sa;
-	socklen_t len = make_addr(path, o->abstract, &sa);
+	union kk_sa sa;
+	socklen_t len = make_addr(o, path, &sa);
 	int fd, fd2;
 
 	if (!len)
 		return usage();
 	if (o->again)
 		signal(SIGUSR1, on_usr1);
-	fd = socket(AF_UNIX, o->type, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len)) {
+	fd = make_socket(o, &sa, 0);
+	if (fd < 0 || open_conn(o, fd, &sa, len)) {
 		printf("%s\n", errname(errno));
 		return 1;
 	}
 	printf("ok\n");
 	fflush(stdout);
 	/* The second socket exists before: what is decided after SIGUSR1 is the connect alone. */
-	fd2 = o->again ? socket(AF_UNIX, o->type, 0) : -1;
+	fd2 = o->again ? make_socket(o, &sa, 0) : -1;
 	while (o->hold && !again_now)
 		pause();
 	if (!again_now) {
 		close(fd);
 		return 0;
 	}
-	return fd2 < 0 ? 100 : connect(fd2, (struct sockaddr *)&sa, len) ? errno : 0;
+	return fd2 < 0 ? 100 : open_conn(o, fd2, &sa, len) ? errno : 0;
 }
 
 /* connect --fork: the connecting process is gone, the binding (this process) lives on. */
@@ -252,8 +344,8 @@ static int pass(const struct opts *o, const char *path)
 	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
-	struct sockaddr_un sa;
-	socklen_t len = make_addr(path, false, &sa);
+	union kk_sa sa;
+	socklen_t len = make_addr(o, path, &sa);
 	struct cmsghdr *c;
 	int sp[2], fd, st;
 	pid_t pid;
@@ -270,7 +362,7 @@ static int pass(const struct opts *o, const char *path)
 	}
 	close(sp[1]);
 	fd = socket(AF_UNIX, o->type, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len)) {
+	if (fd < 0 || connect(fd, &sa.sa, len)) {
 		printf("connect: %s\n", errname(errno));
 		kill(pid, SIGKILL);
 		return 1;
@@ -340,6 +432,14 @@ int main(int argc, char **argv)
 			o.fork = true;
 		else if (!strcmp(argv[i], "--again"))
 			o.again = o.hold = true;
+		else if (!strcmp(argv[i], "--tcp"))
+			o.tcp = true;
+		else if (!strcmp(argv[i], "--fastopen"))
+			o.fastopen = FO_SENDTO;
+		else if (!strcmp(argv[i], "--fastopen-connect"))
+			o.fastopen = FO_CONNECT;
+		else if (!strcmp(argv[i], "--from") && i + 1 < argc && atoi(argv[i + 1]) > 0)
+			o.from = atoi(argv[++i]);
 		else
 			return usage();
 	}
@@ -351,7 +451,9 @@ int main(int argc, char **argv)
 		return fork_connect(&o, argv[0]);
 	if (!strcmp(cmd, "connect") && argc == 1)
 		return do_connect(&o, argv[0]);
-	if (!strcmp(cmd, "pass") && argc == 1 && !o.abstract)
+	if ((o.from || o.fastopen) && !o.tcp)
+		return usage();
+	if (!strcmp(cmd, "pass") && argc == 1 && !o.abstract && !o.tcp)
 		return pass(&o, argv[0]);
 	if (!strcmp(cmd, "hold") && argc == 0) {
 		for (;;)

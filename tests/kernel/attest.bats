@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
-# Caller attestation (kk_peers) and the signer's key custody. A unix listener (kk-peer serve,
-# unbound, as the signer is) asks the kernel who connected, by the accepted socket's fd: the
-# connecting task's binding as it was at the connect, never a PID looked up afterwards. And a
+# vm-seconds: 300 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
+# Caller attestation (kk_peers) and the signer's key custody. A unix or TCP listener (kk-peer
+# serve, unbound, as the signer and the egress are) asks the kernel who connected, by the
+# accepted socket's fd: the connecting task's binding as it was at the connect, never a PID
+# looked up afterwards. TCP: over 127.0.0.0/8, ::1, IPv4-mapped and the host's own address. And a
 # bound agent cannot reach the signer's keys: no ptrace or process_vm_readv of it, nothing under
 # the key-custody directories (KK_KEY_DIRS) whatever its policy grants.
 bats_require_minimum_version 1.5.0
@@ -16,7 +18,11 @@ setup_file() {
 	"$KK" load
 	mkdir -p "$D"
 	P=$BATS_FILE_TMPDIR/attest.json
-	policy "$P" '"data_access": { "'"$D"'/*": ["write"] }'
+	policy "$P" '"data_access": { "'"$D"'/*": ["write"] },
+		"network_rules": {
+			"allowed_hosts": ["127.0.0.1:18101", "[::1]:18102", "127.0.0.1:18103",
+				"127.0.0.1:18104", "10.203.0.1:18105"],
+			"listen": ["127.0.0.1:18198", "127.0.0.1:18199"] }'
 	# The same agent, another certificate (and agent id): what the signer must tell apart.
 	OTHER=$BATS_FILE_TMPDIR/other.json
 	sed 's/"agent_id": "agent"/"agent_id": "other"/' "$P" >"$OTHER"
@@ -240,8 +246,15 @@ print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["binding"] == '
 	[ "$(serve_line 1)" = '{"result":"ENOENT"}' ]
 }
 
+# trace_link_id: the id of the link of fentry/tcp_connect (attest.bpf.c).
+trace_link_id() {
+	bpftool -j link show pinned /sys/fs/bpf/kakunin/trace_links/kk_tcp_connect |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
+}
+
 @test "load --upgrade keeps the attestations of accepted connections, and the new programs attest" {
-	local first_slot first_gen
+	local first_slot first_gen link
+	link=$(trace_link_id)
 	serve_start "$D/s.sock" 2 "$D/go"
 	bound_start "$P" "$PEER" connect --hold "$D/s.sock"
 	HOLD_PIDS+=("$BOUND_PID")
@@ -256,6 +269,13 @@ print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["binding"] == '
 	[ "$(jf "$(serve_line 1)" 'j["result"], j["binding"], j["gen"], j["serial"]')" = \
 		"ok, $first_slot, $first_gen, $(serial_of "$PKI/agent.pem")" ]
 	[ "$(jf "$(serve_line 2)" 'j["result"], j["binding"], j["gen"], j["serial"]')" = \
+		"$(attested "$BOUND_SLOT" "$PKI/agent.pem")" ]
+	# TCP too: the tracing link was switched (a new link), and the new programs attest.
+	[ "$(trace_link_id)" != "$link" ]
+	serve_start --tcp 127.0.0.1:18101 1
+	bound_run "$P" "$PEER" connect --tcp 127.0.0.1:18101
+	[ "$output" = ok ]
+	[ "$(jf "$(serve_line 1)" 'j["result"], j["binding"], j["gen"], j["serial"]')" = \
 		"$(attested "$BOUND_SLOT" "$PKI/agent.pem")" ]
 }
 
@@ -314,4 +334,135 @@ print([b["state"] for b in json.load(sys.stdin)["bindings"] if b["binding"] == '
 	[ "$read" = EPERM ]
 	[ "$unbound_read" = ok ]
 	[ "$unbound_trace" = ok ]
+}
+
+# --- TCP: callers of a listener on this host (bpf/attest.bpf.c) ---
+
+# tcp_bound_ok ADDR LINE: a bound agent connects to ADDR; the listener's answer LINE names it.
+tcp_bound_ok() {
+	bound_run "$P" "$PEER" connect --tcp "$1"
+	[ "$output" = ok ]
+	line=$(serve_line "$2")
+	[ "$(jf "$line" 'j["result"], j["binding"], j["gen"], j["serial"]')" = \
+		"$(attested "$BOUND_SLOT" "$PKI/agent.pem")" ]
+	[ "$(jf "$line" 'j["tgid"], j["agent"]')" = "$BOUND_PID, agent" ]
+}
+
+@test "tcp: a bound agent's connect over 127.0.0.1 and ::1 is attested: binding, gen, PID, agent, serial" {
+	serve_start --tcp 127.0.0.1:18101 1
+	tcp_bound_ok 127.0.0.1:18101 1
+	wait "$SERVE_PID"
+	serve_start --tcp "[::1]:18102" 1
+	tcp_bound_ok "[::1]:18102" 1
+	wait "$SERVE_PID"
+}
+
+@test "tcp: IPv4-mapped: an IPv6 socket to ::ffff:127.0.0.1, and IPv4 to a dual-stack listener" {
+	serve_start --tcp "[::]:18103" 2
+	tcp_bound_ok "[::ffff:127.0.0.1]:18103" 1
+	tcp_bound_ok 127.0.0.1:18103 2
+	wait "$SERVE_PID"
+}
+
+@test "tcp: an unbound caller has no attestation: ENOENT (IPv4, IPv6, IPv4-mapped)" {
+	local a
+	for a in 127.0.0.1:18101 "[::1]:18102" "[::ffff:127.0.0.1]:18103"; do
+		serve_start --tcp "${a/::ffff:127.0.0.1/::}" 1
+		run "$PEER" connect --tcp "$a"
+		[ "$output" = ok ]
+		[ "$(serve_line 1)" = '{"result":"ENOENT"}' ]
+		wait "$SERVE_PID"
+	done
+}
+
+@test "tcp: only an allowed connect is attested: audit mode's would-be denial is not" {
+	serve_start --tcp 127.0.0.1:18101 1
+	bound_run "$AUDIT" "$PEER" connect --tcp 127.0.0.1:18101
+	[ "$output" = ok ]
+	[ "$(serve_line 1)" = '{"result":"ENOENT"}' ]
+}
+
+@test "tcp: a caller bound to another certificate is attested with its own binding and serial" {
+	local line
+	serve_start --tcp "[::1]:18102" 2
+	bound_run "$P" "$PEER" connect --tcp "[::1]:18102"
+	[ "$output" = ok ]
+	KK_CERT=$PKI/other.pem bound_run "$OTHER" "$PEER" connect --tcp "[::1]:18102"
+	[ "$output" = ok ]
+	[ "$(jf "$(serve_line 1)" 'j["serial"], j["agent"]')" = "$(serial_of "$PKI/agent.pem"), agent" ]
+	line=$(serve_line 2)
+	[ "$(jf "$line" 'j["result"], j["binding"], j["gen"], j["serial"], j["tgid"]')" = \
+		"$(attested "$BOUND_SLOT" "$PKI/other.pem"), $BOUND_PID" ]
+	[ "$(jf "$line" 'j["agent"]')" = other ]
+}
+
+@test "tcp: revoked after the connect: the same binding, no new connect; unbound: ESTALE (IPv4, IPv6)" {
+	local a cert serial slot gen
+	for a in 127.0.0.1:18101 "[::1]:18102"; do
+		rm -f "$D"/go*
+		cert=$(fresh_cert)
+		serial=$(serial_of "$cert")
+		serve_start --tcp "$a" 1 "$D/go1" "$D/go2"
+		KK_CERT=$cert bound_start "$P" "$PEER" connect --tcp --hold --again "$a"
+		HOLD_PIDS+=("$BOUND_PID")
+		wait_lines "$BATS_TEST_TMPDIR/bound.out" 1
+		[ "$(cat "$BATS_TEST_TMPDIR/bound.out")" = ok ]
+		slot=$BOUND_SLOT
+		gen=$(slot_gen "$slot")
+		"$KK" revoke --serial "$serial" --reason "test" --no-stop
+		touch "$D/go1"
+		[ "$(jf "$(serve_line 1)" 'j["result"], j["binding"], j["gen"], j["serial"], j["tgid"]')" = \
+			"ok, $slot, $gen, $serial, $BOUND_PID" ]
+		kill -USR1 "$BOUND_PID"
+		local st=0
+		wait "$BOUND_PID" || st=$?
+		[ "$st" -eq 13 ]
+		"$KK" unbind --serial "$serial"
+		touch "$D/go2"
+		[ "$(serve_line 2)" = '{"result":"ESTALE"}' ]
+		wait "$SERVE_PID"
+	done
+}
+
+@test "tcp: a bound connect that reached no listener never attests a later unbound one on the same 4-tuple" {
+	# The bound agent's entry stays behind: port 18104 has no listener yet (RST).
+	bound_run "$P" "$PEER" connect --tcp --from 18199 127.0.0.1:18104
+	[ "$output" = ECONNREFUSED ]
+	serve_start --tcp 127.0.0.1:18104 2
+	run "$PEER" connect --tcp --from 18199 127.0.0.1:18104
+	[ "$output" = ok ]
+	[ "$(serve_line 1)" = '{"result":"ENOENT"}' ]
+	# The same way from the bound agent (another source port): attested.
+	bound_run "$P" "$PEER" connect --tcp --from 18198 127.0.0.1:18104
+	[ "$output" = ok ]
+	[ "$(jf "$(serve_line 2)" 'j["result"], j["binding"], j["tgid"]')" = "ok, $BOUND_SLOT, $BOUND_PID" ]
+}
+
+@test "tcp: to the host's own address (not loopback): attested; unbound: ENOENT" {
+	ip addr add 10.203.0.1/32 dev lo
+	serve_start --tcp 10.203.0.1:18105 2
+	bound_run "$P" "$PEER" connect --tcp 10.203.0.1:18105
+	local bound=$output
+	run "$PEER" connect --tcp 10.203.0.1:18105
+	ip addr del 10.203.0.1/32 dev lo
+	[ "$bound" = ok ]
+	[ "$output" = ok ]
+	[ "$(jf "$(serve_line 1)" 'j["result"], j["binding"], j["tgid"]')" = "ok, $BOUND_SLOT, $BOUND_PID" ]
+	[ "$(serve_line 2)" = '{"result":"ENOENT"}' ]
+}
+
+@test "tcp: Fast Open: sendto(MSG_FASTOPEN) and TCP_FASTOPEN_CONNECT's first write are attested" {
+	local m i=0
+	serve_start --tcp 127.0.0.1:18101 4
+	for m in --fastopen --fastopen-connect; do
+		bound_run "$P" "$PEER" connect --tcp "$m" 127.0.0.1:18101
+		[ "$output" = ok ]
+		i=$((i + 1))
+		[ "$(jf "$(serve_line $i)" 'j["result"], j["binding"], j["tgid"]')" = \
+			"ok, $BOUND_SLOT, $BOUND_PID" ]
+		run "$PEER" connect --tcp "$m" 127.0.0.1:18101
+		[ "$output" = ok ]
+		i=$((i + 1))
+		[ "$(serve_line $i)" = '{"result":"ENOENT"}' ]
+	done
 }
