@@ -31,6 +31,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "lat.h"
+
 struct conn {
 	int fd;
 	SSL *ssl; /* NULL: plain (through the egress) */
@@ -38,21 +40,6 @@ struct conn {
 
 static SSL_CTX *ctx;
 static const char *addr = "127.0.0.1";
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static int dial(int port, struct conn *c)
 {
