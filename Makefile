@@ -182,10 +182,10 @@ $(OUTPUT)/bench/kk-revlat: bench/kk-revlat.c include/kakunin.h | $(OUTPUT)/bench
 $(OUTPUT)/bench/kk-evpipe: bench/kk-evpipe.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
-$(OUTPUT)/bench/kk-signlat: bench/kk-signlat.c $(LIB_OBJS) | $(OUTPUT)/bench
+$(OUTPUT)/bench/kk-signlat: bench/kk-signlat.c bench/lat.h $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
-$(OUTPUT)/bench/kk-egresslat: bench/kk-egresslat.c | $(OUTPUT)/bench
+$(OUTPUT)/bench/kk-egresslat: bench/kk-egresslat.c bench/lat.h | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -lssl -lcrypto
 $(OUTPUT)/bench/kk-verstat: bench/kk-verstat.c | $(OUTPUT)/bench
