@@ -5,7 +5,8 @@
 # CA verifies the client certificates. MODE:
 #   echo     client certificate required (verified against CA); per line read, one line back:
 #            "CN=<the client certificate's CN> <the line>"; at end of file, closes
-#   stream   client certificate required; sends "tick N\n" every 10 ms until the peer goes
+#   stream   client certificate required; sends "tick N\n" every 10 ms until the peer goes,
+#            then says "stream cut T" on stderr (T: time.time() when a send failed)
 #   sink     client certificate required; reads a line "N", then N bytes, then answers "N\n"
 #            (the bench's bulk transfer, bench/kk-egresslat.c)
 #   garbage  no TLS: sends bytes that are not a TLS record, then waits
@@ -40,10 +41,15 @@ def serve(c):
             t = ctx.wrap_socket(c, server_side=True)
             if mode == "stream":
                 n = 0
-                while True:
-                    t.sendall(b"tick %d\n" % n)
-                    n += 1
-                    time.sleep(0.01)
+                try:
+                    while True:
+                        t.sendall(b"tick %d\n" % n)
+                        n += 1
+                        time.sleep(0.01)
+                except OSError:  # when the other side cut it (time.time()), for the tests
+                    sys.stderr.write("stream cut %.6f\n" % time.time())
+                    sys.stderr.flush()
+                    return
             f = t.makefile("rb")
             if mode == "sink":
                 want = int(f.readline())
