@@ -275,7 +275,7 @@ json.dump({"agent_id": "bench", "version": "bench-egress",
 PY
 	printf '{"agents": [{"certificate": "%s", "key": "%s", "policy": "%s"}]}\n' \
 		"$W/pki/bench.pem" "$keydir/kkbench-egress.key" "$W/pegress.json" >"$W/egress.json"
-	until [ -s "$W/up-sink.port" ]; do sleep 0.1; done
+	for p in $(seq 300); do [ -s "$W/up-sink.port" ] && break; sleep 0.1; done
 	"$KK" egress --config "$W/egress.json" >"$W/egress.err" 2>&1 &
 	epid=$!
 	until grep -q 'egress: relaying' "$W/egress.err" || ! kill -0 "$epid" 2>/dev/null; do
