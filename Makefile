@@ -112,7 +112,7 @@ $(OUTPUT)/tests/kk-escape: $(ESCAPE_SRCS) tests/helpers/kk-escape/escape.h tests
 
 # The benchmark drivers (bench/): built for `make check` too, whose CLI suite runs them once.
 BENCH_BINS := $(OUTPUT)/bench/kk-bench $(OUTPUT)/bench/kk-revlat $(OUTPUT)/bench/kk-evpipe \
-	$(OUTPUT)/bench/kk-verstat $(OUTPUT)/bench/kk-signlat
+	$(OUTPUT)/bench/kk-verstat $(OUTPUT)/bench/kk-signlat $(OUTPUT)/bench/kk-egresslat
 
 unit-bins: $(UNIT_BINS)
 test-bins: $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BINS)
@@ -184,9 +184,12 @@ $(OUTPUT)/bench/kk-revlat: bench/kk-revlat.c bench/revlat_host.c bench/revlat.h 
 $(OUTPUT)/bench/kk-evpipe: bench/kk-evpipe.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
-$(OUTPUT)/bench/kk-signlat: bench/kk-signlat.c $(LIB_OBJS) | $(OUTPUT)/bench
+$(OUTPUT)/bench/kk-signlat: bench/kk-signlat.c bench/lat.h $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
+$(OUTPUT)/bench/kk-egresslat: bench/kk-egresslat.c bench/lat.h | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -lssl -lcrypto
 $(OUTPUT)/bench/kk-verstat: bench/kk-verstat.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -lbpf
@@ -235,6 +238,11 @@ install: $(BIN)
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service.tmp
 	mv -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service.tmp \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service
+	sed 's|/usr/sbin/kakunin-bpf|$(SBINDIR)/kakunin-bpf|g' dist/kakunin-egress.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-egress.service.tmp
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-egress.service.tmp
+	mv -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-egress.service.tmp \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-egress.service
 	install -D -m 0644 dist/kakunin-bpf.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/kakunin-bpf.conf
 
 uninstall:
@@ -247,6 +255,7 @@ uninstall:
 	done
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-bpf.service
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-signer.service
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/kakunin-egress.service
 	rm -f $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/kakunin-bpf.conf
 
 format:

@@ -30,23 +30,9 @@
 #include "jcs.h"
 #include "jws.h"
 #include "sign_client.h"
+#include "lat.h"
 
 static const char payload[] = "{\"side\": \"buy\", \"symbol\": \"BTC\", \"qty\": 0.1}";
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static void report(const char *mode, double *lat, long n)
 {

@@ -226,6 +226,7 @@ def summarize(rows):
         pipeline.setdefault(r["where"], []).append(r["events_per_s"])
     pipeline = {w: dict(spread(v), **{"iv": interval(v)}) for w, v in pipeline.items()}
     sign = {r["where"] + "/" + r["mode"]: r for r in rows if r["kind"] == "sign"}
+    egress = {r["where"] + "/" + r["mode"]: r for r in rows if r["kind"] == "egress"}
     bpfstats = {r["config"]: {"run_cnt": r["run_cnt"], "run_time_ns": r["run_time_ns"],
                               "ns_per_run": r["run_time_ns"] / r["run_cnt"] if r["run_cnt"] else None}
                 for r in rows if r["kind"] == "bpfstats"}
@@ -234,7 +235,8 @@ def summarize(rows):
         fstype[r["fs"]] = r.get("fstype")
     return {"env": env, "emulated": emulated, "reps_done": done, "fstype": fstype, "ops": table,
             "bound_vs_landlock": vs_landlock, "revocation": revocation, "compile": compile_,
-            "throughput": throughput, "pipeline": pipeline, "bpfstats": bpfstats, "sign": sign}
+            "throughput": throughput, "pipeline": pipeline, "bpfstats": bpfstats, "sign": sign,
+            "egress": egress}
 
 
 def ratio(s, cfg, case):
@@ -476,6 +478,17 @@ def markdown(s, tg):
         out += ["", "Signing latency (bench/kk-signlat.c), µs: " + "; ".join(
             f"{k}: p50 {r['p50_us']:,.0f}, p90 {r['p90_us']:,.0f}, p99 {r['p99_us']:,.0f}, "
             f"max {r['max_us']:,.0f} over {r['n']:,}" for k, r in s["sign"].items())]
+    eg = s.get("egress", {})
+    for w in sorted({k.split("/")[0] for k in eg}):
+        r, d = eg.get(w + "/relay"), eg.get(w + "/direct")
+        if not r or not d:
+            continue
+        out += ["", f"Egress ({w}{', emulated' if w == 'vm' else ''}; bench/kk-egresslat.c): a new "
+                f"connection and one request, p50 {r['p50_us'] / 1000:,.1f} ms through the egress vs "
+                f"{d['p50_us'] / 1000:,.1f} ms direct TLS (added {(r['p50_us'] - d['p50_us']) / 1000:,.1f} ms; "
+                f"p99 {r['p99_us'] / 1000:,.1f} vs {d['p99_us'] / 1000:,.1f} ms, n {r['n']:,}); "
+                f"one connection, {r['mib']} MiB: {r['mib_per_s']:,.1f} MiB/s relayed vs "
+                f"{d['mib_per_s']:,.1f} MiB/s direct."]
     out += ["", "## Targets", "", "| target | measured [95 % interval] | goal | where | |",
             "|---|---|---|---|---|"]
     for x in tg:

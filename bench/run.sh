@@ -30,6 +30,8 @@
 #      from the ring and not written (the daemon's /metrics counters);
 #    - signing latency through the real signer (bench/kk-signlat.c socket: a bound client's
 #      round trip: connect, attestation, checks, ES256, self-verify, reply);
+#    - the egress (bench/kk-egresslat.c): a new connection and one request through it, and
+#      MiB/s through one connection, against the same directly over TLS 1.3, in one run;
 #    On this machine also: the daemon's per-event work without a kernel (bench/kk-evpipe.c:
 #    decode, JSON, hash chain, batched writes), the consumer's ceiling on real hardware; and
 #    the signer's per-request work (kk-signlat work: RFC 8785, ES256 sign, verify, a socketpair
@@ -377,6 +379,50 @@ PY
 	echo "$res" | sed 's/^{/{"where": "'"$1"'", /'
 }
 
+# The egress against direct TLS, in one run (bench/kk-egresslat.c): upstreams on 127.0.0.2 (an
+# echo on EPORT, a sink on EPORT+1, Python's ssl, client certificates required); a bound client
+# through the egress (new connection + one request each, then MiB through one connection), and
+# the same unbound, directly over TLS 1.3 with the agent's key.
+bench_egress() {
+	local n mib keydir=/etc/kakunin/keys up=$W/up ep=18640 epid res p
+	n=$(iters 200) mib=$(iters 32)
+	mkdir -p "$up" -m 0700 "$keydir"
+	[ -f "$up/server.pem" ] || sh "$top/tests/unit/make-egress-certs.sh" "$up"
+	install -m 0600 "$W/pki/bench.key" "$keydir/kkbench-egress.key"
+	for p in echo:$ep sink:$((ep + 1)); do
+		python3 "$top/tests/unit/egress-server.py" "${p%%:*}" "$up/server.pem" "$up/server.key" \
+			"$W/pki/ca.pem" "${p#*:}" 127.0.0.2 >"$W/up-${p%%:*}.port" 2>>"$W/up.err" &
+		echo $! >>"$W/up.pids"
+	done
+	python3 - "$up" "$ep" >"$W/pegress.json" <<'PY'
+import json, sys
+up, ep = sys.argv[1], int(sys.argv[2])
+json.dump({"agent_id": "bench", "version": "bench-egress",
+           "egress": {"127.0.0.2:%d" % (ep + i): {"listen": "127.0.0.1:%d" % (18620 + i),
+                                                  "ca": up + "/ca.pem"} for i in (0, 1)}},
+          sys.stdout)
+PY
+	printf '{"agents": [{"certificate": "%s", "key": "%s", "policy": "%s"}]}\n' \
+		"$W/pki/bench.pem" "$keydir/kkbench-egress.key" "$W/pegress.json" >"$W/egress.json"
+	for p in $(seq 300); do [ -s "$W/up-sink.port" ] && break; sleep 0.1; done
+	"$KK" egress --config "$W/egress.json" >"$W/egress.err" 2>&1 &
+	epid=$!
+	until grep -q 'egress: relaying' "$W/egress.err" || ! kill -0 "$epid" 2>/dev/null; do
+		sleep 0.1
+	done
+	res=$("$KK" run --cert "$W/pki/bench.pem" --ca "$W/pki/ca.pem" --offline \
+		--policy "$W/pegress.json" -- "$BB/kk-egresslat" relay "$n" 18620 "$mib" &&
+		"$BB/kk-egresslat" direct "$n" 127.0.0.2 "$ep" "$mib" "$up/ca.pem" "$W/pki/bench.pem" \
+			"$W/pki/bench.key") ||
+		{ log "egress: $res $(cat "$W/egress.err" "$W/up.err")"; res=; }
+	kill -TERM "$epid"
+	wait "$epid" || true
+	kill $(cat "$W/up.pids") 2>/dev/null || true
+	rm -f "$keydir/kkbench-egress.key" "$W/up.pids"
+	[ -n "$res" ] && echo "$res" | sed 's/^{/{"where": "'"$1"'", /'
+	return 0
+}
+
 # The signer's per-request work on this machine's CPU, without a kernel (bench/kk-signlat.c).
 bench_sign_work() {
 	"$BB/kk-signlat" work "$(iters 5000)" "$W/pki/bench.key" "$W/pki/bench.pem" |
@@ -486,6 +532,8 @@ kernel_side() {
 	bench_revocation
 	log "signing latency"
 	bench_sign_socket "$where"
+	log "egress"
+	bench_egress "$where"
 	log "audit throughput"
 	bench_throughput
 	unload
@@ -503,7 +551,7 @@ if [ -n "$inside" ]; then
 fi
 
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (it loads BPF-LSM programs)" >&2; exit 1; }
-for b in "$KK" "$BB/kk-bench" "$BB/kk-revlat" "$BB/kk-evpipe" "$BB/kk-signlat"; do
+for b in "$KK" "$BB/kk-bench" "$BB/kk-revlat" "$BB/kk-evpipe" "$BB/kk-signlat" "$BB/kk-egresslat"; do
 	[ -x "$b" ] || { echo "bench: $b is missing: run 'make bench'" >&2; exit 1; }
 done
 mkdir -p "$out"

@@ -5,7 +5,7 @@
 # command after `run --`. Installed as share/bash-completion/completions/kakunin-bpf.
 # Keep the lists below in step with `kakunin-bpf COMMAND --help` (tests/cli/packaging.bats).
 
-_kakunin_bpf_commands="load unload bind run unbind revoke rotate status health events policy daemon audit signer sign verify oci-hook"
+_kakunin_bpf_commands="load unload bind run unbind revoke rotate status health events policy daemon audit signer sign egress verify oci-hook"
 
 # The options of one command (for `policy` and `audit`, of their subcommands).
 _kakunin_bpf_opts() {
@@ -23,6 +23,7 @@ _kakunin_bpf_opts() {
 	policy) echo "--resolve --offline --json --help" ;;
 	daemon) echo "--config --help" ;;
 	signer) echo "--config --socket --help" ;;
+	egress) echo "--config --help" ;;
 	sign) echo "--type --socket --raw --json --help" ;;
 	audit) echo "--any-start --anchor --json --help" ;;
 	verify) echo "--ca --ocsp --crl --max-age --replay-db --json --help" ;;
@@ -113,7 +114,7 @@ _kakunin_bpf() {
 	--type)
 		# sign --type: an action type of the policy's "actions" section, free text.
 		[ "$cmd" = sign ] && return 0
-		_kakunin_bpf_words "action.signed action.refused action action.* action.allowed action.denied action.audited agent.*
+		_kakunin_bpf_words "action.signed action.refused action.connected action action.* action.allowed action.denied action.audited agent.*
 			agent.bound agent.unbound agent.revoked agent.blocked agent.warning agent.expiring
 			agent.expired events.lost" "$cur"
 		return 0

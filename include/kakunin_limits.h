@@ -111,7 +111,8 @@ enum kk_event_type {
 	KK_EV_AGENT_EXPIRED = 10,  /* the daemon blocked an identity at its not_after */
 	KK_EV_AGENT_EXPIRING = 11, /* not_after within the daemon's expiry_warning_seconds */
 	KK_EV_ACTION_SIGNED = 12,  /* the signer signed an action for a bound caller */
-	KK_EV_ACTION_REFUSED = 13, /* the signer refused to sign (reason in the event) */
+	KK_EV_ACTION_REFUSED = 13, /* the signer or the egress refused (reason in the event) */
+	KK_EV_ACTION_CONNECTED = 14, /* the egress relayed a connection (at its end) */
 	KK_EV_TYPE_MAX,
 };
 

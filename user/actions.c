@@ -32,6 +32,9 @@ static const char *const refusal_names[KK_REF_MAX] = {
 	[KK_REF_BAD_REQUEST] = "bad_request",
 	[KK_REF_NO_KEY] = "no_key",
 	[KK_REF_INTERNAL] = "internal",
+	[KK_REF_OTHER_AGENT] = "other_agent",
+	[KK_REF_BUSY] = "too_many_connections",
+	[KK_REF_UPSTREAM] = "upstream_failed",
 };
 
 const char *kk_refusal_name(enum kk_refusal r)

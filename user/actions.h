@@ -51,6 +51,10 @@ enum kk_refusal {
 	KK_REF_BAD_REQUEST,	   /* "bad_request" */
 	KK_REF_NO_KEY,		   /* "no_key" */
 	KK_REF_INTERNAL,	   /* "internal" */
+	/* the egress (egress.h) */
+	KK_REF_OTHER_AGENT,	   /* "other_agent": another agent's listener */
+	KK_REF_BUSY,		   /* "too_many_connections" */
+	KK_REF_UPSTREAM,	   /* "upstream_failed": unreachable, unverified, handshake */
 	KK_REF_MAX
 };
 

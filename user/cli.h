@@ -26,6 +26,7 @@ int cmd_rotate(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_health(int argc, char **argv);
 int cmd_signer(int argc, char **argv);
+int cmd_egress(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_oci_hook(int argc, char **argv);

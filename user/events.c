@@ -53,12 +53,18 @@ const char *kk_event_type_name(__u32 type)
 		[KK_EV_AGENT_BLOCKED] = "agent.blocked",   [KK_EV_EVENTS_LOST] = "events.lost",
 		[KK_EV_AGENT_WARNING] = "agent.warning",   [KK_EV_AGENT_EXPIRED] = "agent.expired",
 		[KK_EV_AGENT_EXPIRING] = "agent.expiring", [KK_EV_ACTION_SIGNED] = "action.signed",
-		[KK_EV_ACTION_REFUSED] = "action.refused",
+		[KK_EV_ACTION_REFUSED] = "action.refused", [KK_EV_ACTION_CONNECTED] = "action.connected",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
 		return names[type];
 	return "unknown";
+}
+
+bool kk_event_has_details(__u32 type)
+{
+	return type == KK_EV_ACTION_SIGNED || type == KK_EV_ACTION_REFUSED ||
+	       type == KK_EV_ACTION_CONNECTED;
 }
 
 const char *kk_event_decision(__u32 type)

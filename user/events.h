@@ -23,6 +23,8 @@ size_t kk_event_used(const struct kk_event *ev);
 
 const char *kk_event_type_name(__u32 type); /* "action.denied", ... */
 const char *kk_event_decision(__u32 type);  /* "deny", "allow", "audit" or NULL */
+/* action.signed/refused/connected: the signer's or egress's details as JSON in the reason. */
+bool kk_event_has_details(__u32 type);
 const char *kk_hook_name(__u32 hook);	    /* "file_open", ... */
 const char *kk_reason_text(__u32 reason);
 /* "read", "write", "read,write", "exec", "none"; buf of at least 24 bytes. */

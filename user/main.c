@@ -35,6 +35,7 @@ static const struct {
 	{ "audit", cmd_audit, "verify the hash chain of audit files" },
 	{ "signer", cmd_signer, "sign agents' actions for bound callers (holds the keys)" },
 	{ "sign", cmd_sign, "have the signer sign an action (JWS)" },
+	{ "egress", cmd_egress, "relay bound agents' connections over mutual TLS (holds the keys)" },
 	{ "verify", cmd_verify, "verify an action's JWS signature, certificate and freshness" },
 	{ "oci-hook", cmd_oci_hook, "OCI runtime hook: bind annotated containers" },
 };

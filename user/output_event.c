@@ -77,7 +77,7 @@ static bool agent_event(const struct kk_event *ev, struct kk_who *own, const cha
 
 static bool signer_event(const struct kk_event *ev)
 {
-	return ev->type == KK_EV_ACTION_SIGNED || ev->type == KK_EV_ACTION_REFUSED;
+	return kk_event_has_details(ev->type);
 }
 
 /*

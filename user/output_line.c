@@ -361,15 +361,19 @@ static void put_action(struct w *w, const struct kk_event *ev)
 }
 
 /*
- * action.signed / action.refused: the signer's details travel as compact JSON in the reason
- * string (signer.c). What was to be signed goes into "action" ({type, payload_sha256, fields}),
- * the decision's members after it at the top, in their order; details that are not a JSON
+ * action.signed / action.refused / action.connected: the signer's and the egress's details
+ * travel as compact JSON in the reason string (signer.c, egress.c). What was to be signed or
+ * relayed goes into "action" ({type, payload_sha256, fields} or {upstream, listen}), the
+ * decision's members (reason, why, risk, ..., bytes_up, bytes_down, end, duration_ms) after it
+ * at the top, in their order; details that are not a JSON
  * object are the "reason" text. Rare events: cJSON parses the details and prints each value.
  * The details are printed as cJSON prints them, invalid UTF-8 too (kk_event_line_utf8).
  */
 static void put_signer(struct w *w, const char *details)
 {
-	static const char *const in_action[] = { "type", "payload_sha256", "fields" };
+	static const char *const in_action[] = { "type", "payload_sha256", "fields", "upstream",
+						 "listen" };
+	const size_t n_in = sizeof(in_action) / sizeof(in_action[0]);
 	cJSON *d = cJSON_Parse(details), *m;
 	int pass;
 	size_t i;
@@ -385,9 +389,9 @@ static void put_signer(struct w *w, const char *details)
 		cJSON_ArrayForEach (m, d) {
 			char *v;
 
-			for (i = 0; i < 3 && strcmp(m->string, in_action[i]); i++)
+			for (i = 0; i < n_in && strcmp(m->string, in_action[i]); i++)
 				;
-			if ((i < 3) != (pass == 0))
+			if ((i < n_in) != (pass == 0))
 				continue;
 			v = cJSON_PrintUnformatted(m);
 			if (!v) {
@@ -463,8 +467,7 @@ int kk_event_line(struct kk_obuf *b, const struct kk_event *ev, uint64_t seq,
 	struct kk_who own;
 
 	agent_ev = agent_event(ev, &own, &agent_reason);
-	signer = agent_ev &&
-		 (ev->type == KK_EV_ACTION_SIGNED || ev->type == KK_EV_ACTION_REFUSED);
+	signer = agent_ev && kk_event_has_details(ev->type);
 	put_head(&w, ev, seq, c, agent_ev ? &own : who);
 	if (signer) {
 		put_signer(&w, agent_reason); /* closes the action */
@@ -501,7 +504,7 @@ int kk_event_line(struct kk_obuf *b, const struct kk_event *ev, uint64_t seq,
 bool kk_event_line_utf8(const struct kk_event *ev, const char *line, size_t len)
 {
 	/* Every other string was made valid UTF-8 as it was printed. */
-	if (ev->type != KK_EV_ACTION_SIGNED && ev->type != KK_EV_ACTION_REFUSED)
+	if (!kk_event_has_details(ev->type))
 		return true;
 	return kk_utf8_valid(line, len);
 }

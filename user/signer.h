@@ -49,6 +49,10 @@ struct kk_signer_cfg {
 	char ca[PATH_MAX];    /* CA bundle for OCSP answers (the agents' issuers) */
 	char ocsp_url[512];   /* "" = each certificate's AIA URL */
 	int ocsp_timeout_ms;
+	/* the egress (egress.h): it reads the same file */
+	int egress_connections;	  /* connections relayed at once */
+	int egress_handshake_ms;  /* connect + TLS handshake to the upstream */
+	int egress_idle_s;	  /* a connection with no byte either way for this long ends */
 };
 
 /* The longest request line for a max_payload: base64 of it plus room for the envelope. */
@@ -66,6 +70,8 @@ int kk_signer_config_parse(const char *file, const char *text, size_t len,
 			   struct kk_signer_cfg *c, struct kk_errors *errs);
 /* Read and parse FILE; its problems are printed under "signer". -errno. */
 int kk_signer_config(const char *file, struct kk_signer_cfg *c);
+/* The same, its problems printed under who (the egress reads the signer's file too). */
+int kk_signer_config_as(const char *who, const char *file, struct kk_signer_cfg *c);
 
 /* One agent as the signer serves it: what it loaded at start and its per-agent state. */
 struct kk_policy;
@@ -135,6 +141,14 @@ struct kk_sign_req {
  * action's revoke_above also revokes the identity in the kernel, as `revoke` does.
  */
 int kk_signer_check(struct kk_signer *s, struct kk_sign_req *req, char *why, size_t wlen);
+/*
+ * The caller alone, the part of kk_signer_check that does not look at an action: attestation,
+ * certificate, identity state, allowed_hours and, with revocation, the OCSP status (which may
+ * ask the responder: a network round trip at most once per cache_ttl_seconds). The egress
+ * (egress.h) decides its connections with it. enum kk_refusal and why[].
+ */
+int kk_signer_check_caller(struct kk_signer *s, struct kk_sign_req *r, bool revocation,
+			   char *why, size_t wlen);
 /* Only attestation and the agent (for a request that is refused before its checks). */
 int kk_signer_attest(struct kk_signer *s, struct kk_sign_req *req, char *why, size_t wlen);
 /* The decision is taken: remember the payload in the agent's risk history. */

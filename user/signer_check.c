@@ -74,6 +74,8 @@ int kk_signer_attest(struct kk_signer *s, struct kk_sign_req *r, char *why, size
 		return KK_REF_INTERNAL;
 	}
 	r->bound = true;
+	if (!r->pid) /* a TCP caller has no SO_PEERCRED: the kernel's record names it */
+		r->pid = (int32_t)peer.tgid;
 	r->slot = peer.binding;
 	r->gen = peer.gen;
 	for (i = 0; i < s->n_agents; i++)
@@ -287,7 +289,8 @@ static int check_rate_risk(struct kk_signer *s, struct kk_sign_req *r, char *why
 	return ref;
 }
 
-int kk_signer_check(struct kk_signer *s, struct kk_sign_req *r, char *why, size_t wlen)
+int kk_signer_check_caller(struct kk_signer *s, struct kk_sign_req *r, bool revocation,
+			   char *why, size_t wlen)
 {
 	int ref = KK_REF_NONE;
 
@@ -301,8 +304,15 @@ int kk_signer_check(struct kk_signer *s, struct kk_sign_req *r, char *why, size_
 			 r->agent->policy->hours_end / 60, r->agent->policy->hours_end % 60);
 		ref = KK_REF_OUTSIDE_HOURS;
 	}
-	if (ref == KK_REF_NONE)
+	if (ref == KK_REF_NONE && revocation)
 		ref = check_revocation(s, r->agent, why, wlen);
+	return ref;
+}
+
+int kk_signer_check(struct kk_signer *s, struct kk_sign_req *r, char *why, size_t wlen)
+{
+	int ref = kk_signer_check_caller(s, r, true, why, wlen);
+
 	if (ref == KK_REF_NONE)
 		ref = check_scope(r, why, wlen);
 	if (ref == KK_REF_NONE)

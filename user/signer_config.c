@@ -139,6 +139,9 @@ static const struct cfg_key keys[] = {
 	STR("ca", ca),
 	STR("ocsp_url", ocsp_url),
 	INT("ocsp_timeout_ms", ocsp_timeout_ms, 100, 600000),
+	INT("egress_max_connections", egress_connections, 1, 1024),
+	INT("egress_handshake_timeout_ms", egress_handshake_ms, 100, 120000),
+	INT("egress_idle_timeout_s", egress_idle_s, 1, 86400),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -150,6 +153,9 @@ static void defaults(struct kk_signer_cfg *c)
 	snprintf(c->ca, sizeof(c->ca), "%s", KK_DEFAULT_CA);
 	c->max_payload = KK_SIGN_PAYLOAD_MAX;
 	c->ocsp_timeout_ms = 5000;
+	c->egress_connections = 64;
+	c->egress_handshake_ms = 10000;
+	c->egress_idle_s = 300;
 }
 
 static void apply_key(struct kk_pg_ctx *ctx, const struct cfg_key *k, const cJSON *v,
@@ -221,6 +227,11 @@ int kk_signer_config_parse(const char *file, const char *text, size_t len,
 
 int kk_signer_config(const char *file, struct kk_signer_cfg *c)
 {
+	return kk_signer_config_as("signer", file, c);
+}
+
+int kk_signer_config_as(const char *who, const char *file, struct kk_signer_cfg *c)
+{
 	struct kk_errors errs = { 0 };
 	char *text = NULL, line[8192];
 	size_t len = 0, i;
@@ -231,7 +242,7 @@ int kk_signer_config(const char *file, struct kk_signer_cfg *c)
 	f = fopen(file, "re");
 	if (!f) {
 		err = -errno;
-		kk_err("signer", "%s: %s", file, strerror(-err));
+		kk_err(who, "%s: %s", file, strerror(-err));
 		return err;
 	}
 	text = malloc(CONFIG_FILE_MAX + 1);
@@ -249,10 +260,10 @@ int kk_signer_config(const char *file, struct kk_signer_cfg *c)
 	free(text);
 	for (i = 0; i < errs.n; i++) {
 		kk_errors_format(file, &errs.v[i], line, sizeof(line));
-		kk_err("signer", "%s", line);
+		kk_err(who, "%s", line);
 	}
 	if (err && !errs.n)
-		kk_err("signer", "%s: %s", file, strerror(-err));
+		kk_err(who, "%s: %s", file, strerror(-err));
 	kk_errors_free(&errs);
 	return err;
 }

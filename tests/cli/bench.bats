@@ -151,6 +151,8 @@ raw() {
 	echo '{"kind": "throughput", "mode": "max", "target_rate": null, "producer": {"workload": "open-denied", "threads": 2, "iterations": 200, "ns_per_op": 10000, "errors": 0, "eacces": 200}, "written": 150, "written_path": 150, "seconds": 1.0, "counters_before": {"kakunin_events_lost_total": 5, "kakunin_daemon_events_lost_total{reason=\"decode\"}": 1, "kakunin_daemon_events_lost_total{reason=\"write\"}": 0}, "counters_after": {"kakunin_events_lost_total": 35, "kakunin_daemon_events_lost_total{reason=\"decode\"}": 21, "kakunin_daemon_events_lost_total{reason=\"write\"}": 0}}'
 	# paced at 100,000/s, reached 50,000/s, one event unaccounted for
 	echo '{"kind": "throughput", "mode": "paced", "target_rate": 100000, "producer": {"workload": "open-denied", "threads": 2, "iterations": 200, "ns_per_op": 20000, "errors": 0, "eacces": 200}, "written": 199, "written_path": 199, "seconds": 1.0, "counters_before": {"kakunin_events_lost_total": 35, "kakunin_daemon_events_lost_total{reason=\"decode\"}": 21}, "counters_after": {"kakunin_events_lost_total": 35, "kakunin_daemon_events_lost_total{reason=\"decode\"}": 21}}'
+	echo '{"where": "vm", "kind": "egress", "mode": "relay", "n": 10, "p50_us": 9000, "p90_us": 9500, "p99_us": 12000, "max_us": 13000, "mean_us": 9100, "mib": 4, "mib_per_s": 20.5}'
+	echo '{"where": "vm", "kind": "egress", "mode": "direct", "n": 10, "p50_us": 7000, "p90_us": 7500, "p99_us": 8000, "max_us": 9000, "mean_us": 7100, "mib": 4, "mib_per_s": 30.0}'
 }
 
 @test "report.py: paired ratios with intervals; targets met, missed, not decidable; books" {
@@ -203,6 +205,26 @@ PY
 	grep -q '| unbound | 1.020 \[1.020, 1.020\] |' "$BATS_TEST_TMPDIR/out/latest.md"
 	grep -q '| unbound connect() vs baseline | 1.030 \[0.955, 1.105\] | ≤ 1.03× | VM, emulated | \*not decidable at this noise\* |' "$BATS_TEST_TMPDIR/out/latest.md"
 	grep -q '50,000/s reached' "$BATS_TEST_TMPDIR/out/latest.md"
+	grep -q 'Egress (vm, emulated; bench/kk-egresslat.c): a new connection and one request, p50 9.0 ms through the egress vs 7.0 ms direct TLS (added 2.0 ms; p99 12.0 vs 8.0 ms, n 10); one connection, 4 MiB: 20.5 MiB/s relayed vs 30.0 MiB/s direct.' "$BATS_TEST_TMPDIR/out/latest.md"
+}
+
+@test "kk-egresslat: direct TLS to a Python upstream requiring client certificates: percentiles and MiB/s; usage" {
+	local d=$BATS_TEST_TMPDIR/up p1 p2
+	mkdir -p "$d"
+	sh "$TOP/tests/unit/make-egress-certs.sh" "$d"
+	python3 "$TOP/tests/unit/egress-server.py" echo "$d/server.pem" "$d/server.key" "$d/ca.pem" 18961 >"$d/p1" &
+	p1=$!
+	python3 "$TOP/tests/unit/egress-server.py" sink "$d/server.pem" "$d/server.key" "$d/ca.pem" 18962 >"$d/p2" &
+	p2=$!
+	for _ in $(seq 100); do [ -s "$d/p1" ] && [ -s "$d/p2" ] && break; sleep 0.1; done
+	run --separate-stderr "$BB/kk-egresslat" direct 5 127.0.0.1 18961 1 "$d/ca.pem" "$d/agent.pem" "$d/agent.key"
+	kill "$p1" "$p2"
+	[ "$status" -eq 0 ]
+	[ "$(field "$output" mode)" = direct ]
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert 0 < d["p50_us"] <= d["p99_us"] <= d["max_us"] and d["mib"] == 1 and d["mib_per_s"] > 0, d' "$output"
+	run --separate-stderr "$BB/kk-egresslat" relay 1
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == usage:* ]]
 }
 
 @test "report.py refuses a raw file that is not JSON lines, naming the line" {

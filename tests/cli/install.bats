@@ -40,6 +40,7 @@ expected_files() {
 		done
 		echo "$prefix/lib/systemd/system/kakunin-bpf.service"
 		echo "$prefix/lib/systemd/system/kakunin-signer.service"
+		echo "$prefix/lib/systemd/system/kakunin-egress.service"
 		echo "$prefix/lib/tmpfiles.d/kakunin-bpf.conf"
 	} | sort
 }
@@ -83,6 +84,10 @@ check_install() {
 	assert_mode "$unit" 644
 	grep -qx "ExecStart=$sbindir/kakunin-bpf signer --config /etc/kakunin/signer.json" "$unit"
 	diff <(sed "s|/usr/sbin/kakunin-bpf|$sbindir/kakunin-bpf|g" "$ROOT/dist/kakunin-signer.service") "$unit"
+	unit=$DEST$prefix/lib/systemd/system/kakunin-egress.service
+	assert_mode "$unit" 644
+	grep -qx "ExecStart=$sbindir/kakunin-bpf egress --config /etc/kakunin/signer.json" "$unit"
+	diff <(sed "s|/usr/sbin/kakunin-bpf|$sbindir/kakunin-bpf|g" "$ROOT/dist/kakunin-egress.service") "$unit"
 }
 
 # Uninstall with the same variables: no file may remain, nor share/kakunin-bpf.

@@ -36,7 +36,7 @@ config() {
 	[ "${stderr_lines[1]}" = 'kakunin-bpf: signer: signer.json:3:14: agents[0]: needs "key"' ]
 	[ "${stderr_lines[2]}" = 'kakunin-bpf: signer: signer.json:3:14: agents[0]: needs "policy"' ]
 	[ "${stderr_lines[3]}" = "kakunin-bpf: signer: signer.json:3:39: agents[0].kee: unknown key (expected: certificate, chain, key, policy)" ]
-	[ "${stderr_lines[4]}" = "kakunin-bpf: signer: signer.json:4:3: sockett: unknown key (expected: socket, agents, max_payload, ca, ocsp_url, ocsp_timeout_ms)" ]
+	[ "${stderr_lines[4]}" = "kakunin-bpf: signer: signer.json:4:3: sockett: unknown key (expected: socket, agents, max_payload, ca, ocsp_url, ocsp_timeout_ms, egress_max_connections, egress_handshake_timeout_ms, egress_idle_timeout_s)" ]
 	[ "${#stderr_lines[@]}" -eq 5 ]
 }
 

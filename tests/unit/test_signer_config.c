@@ -88,7 +88,8 @@ UNIT_TEST(positioned_errors)
 	static const char want[] =
 		"s.json:1:12: socket: must be a non-empty string shorter than 108 bytes\n"
 		"s.json:1:15: colour: unknown key (expected: socket, agents, max_payload, ca, "
-		"ocsp_url, ocsp_timeout_ms)\n"
+		"ocsp_url, ocsp_timeout_ms, egress_max_connections, egress_handshake_timeout_ms, "
+		"egress_idle_timeout_s)\n"
 		"s.json:2:17: max_payload: must be an integer from 1 to 65536\n"
 		"s.json:3:13: agents[0]: needs \"policy\"\n"
 		"s.json:3:46: agents[0].key: must be a non-empty string shorter than 1024 bytes\n"

@@ -95,9 +95,45 @@ UNIT_TEST(not_json_kept_as_text)
 	free(j);
 }
 
+/* The egress's action.connected: upstream and listen under "action", the rest at the top. */
+UNIT_TEST(egress_connected)
+{
+	static const char d[] = "{\"upstream\":\"api.x:443\",\"listen\":\"127.0.0.1:18443\","
+				"\"bytes_up\":12,\"bytes_down\":3456,\"end\":\"revoked\","
+				"\"why\":\"certificate serial 0a1b is revoked\",\"duration_ms\":250}";
+	struct kk_clock c = { 0 };
+	struct kk_event ev;
+	cJSON *o, *a;
+	char *j, *t;
+
+	CHECK_EQ_STR(kk_event_type_name(KK_EV_ACTION_CONNECTED), "action.connected");
+	CHECK(kk_event_matches(NULL, "action", KK_EV_ACTION_CONNECTED, NULL));
+	CHECK_EQ_INT(kk_event_agent(&ev, KK_EV_ACTION_CONNECTED, 3, 7, 42, "bot", "0a1b", "v1",
+				    d), 0);
+	j = kk_event_json(&ev, 9, &c, NULL);
+	o = cJSON_Parse(j);
+	free(j);
+	CHECK(o != NULL);
+	CHECK_EQ_STR(cJSON_GetObjectItem(o, "event_type")->valuestring, "action.connected");
+	CHECK_EQ_INT((int)cJSON_GetObjectItem(o, "bytes_up")->valuedouble, 12);
+	CHECK_EQ_INT((int)cJSON_GetObjectItem(o, "bytes_down")->valuedouble, 3456);
+	CHECK_EQ_STR(cJSON_GetObjectItem(o, "end")->valuestring, "revoked");
+	a = cJSON_GetObjectItem(o, "action");
+	CHECK_EQ_STR(cJSON_GetObjectItem(a, "upstream")->valuestring, "api.x:443");
+	CHECK_EQ_STR(cJSON_GetObjectItem(a, "listen")->valuestring, "127.0.0.1:18443");
+	CHECK(cJSON_GetObjectItem(o, "upstream") == NULL);
+	cJSON_Delete(o);
+	t = kk_event_text(&ev, 9, &c, NULL);
+	CHECK(t && strstr(t, " #9 action.connected pid=42 agent=bot serial=0a1b policy=v1 "
+			  "upstream=api.x:443 listen=127.0.0.1:18443 bytes_up=12 bytes_down=3456 "
+			  "end=revoked why=certificate serial 0a1b is revoked duration_ms=250") != NULL);
+	free(t);
+}
+
 int main(void)
 {
 	UNIT_RUN(names);
+	UNIT_RUN(egress_connected);
 	UNIT_RUN(refused_json);
 	UNIT_RUN(refused_text);
 	UNIT_RUN(not_json_kept_as_text);
