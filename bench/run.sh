@@ -41,14 +41,16 @@
 #    or not decidable at this noise.
 #
 # --scale multiplies every iteration count (0.01 for a smoke run); --out defaults to
-# bench/results. Needs root; writes only under --out and /tmp/kkbench (in the VM: its /tmp),
-# where it mounts a tmpfs for the run.
+# bench/results. --only PART measures one kernel-side part alone (bpfstats, revocation, sign,
+# egress or throughput: load, that part, unload; none of the host's), e.g. with --out
+# bench/results/egress so that the full run's report stays. Needs root; writes only under --out
+# and /tmp/kkbench (in the VM: its /tmp), where it mounts a tmpfs for the run.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KK=$top/build/kakunin-bpf
 BB=$top/build/bench
-reps=30 minutes=12 rev_trials=1000 rev_cmd_trials=1000 rev_seconds=0 creps=5 scale=1 out=$top/bench/results inside=""
+reps=30 minutes=12 rev_trials=1000 rev_cmd_trials=1000 rev_seconds=0 creps=5 scale=1 out=$top/bench/results inside="" only=""
 W=/tmp/kkbench
 SIZES="10 1000 10000"
 PORT=18600
@@ -63,6 +65,11 @@ while [ $# -gt 0 ]; do
 	--rev-seconds) rev_seconds=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
 	--inside) inside=${2:?}; shift 2 ;;
+	--only)
+		case "${2:-}" in
+		bpfstats|revocation|sign|egress|throughput) only=$2; shift 2 ;;
+		*) echo "bench: --only takes bpfstats, revocation, sign, egress or throughput, not '${2:-}'" >&2; exit 2 ;;
+		esac ;;
 	-h|--help) sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -523,6 +530,20 @@ kernel_side() {
 		"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" "$reps" "$minutes" "$scale"
 	log "fixture trees"
 	tree_fixtures
+	if [ -n "$only" ]; then
+		load
+		log "$only (alone)"
+		case "$only" in
+		bpfstats) bench_bpfstats ;;
+		revocation) bench_revocation ;;
+		sign) bench_sign_socket "$where" ;;
+		egress) bench_egress "$where" ;;
+		throughput) bench_throughput ;;
+		esac
+		unload
+		unmount_tmpfs
+		return 0
+	fi
 	bench_ops
 	unload
 	load
@@ -557,10 +578,13 @@ done
 mkdir -p "$out"
 raw=$out/raw-$(date -u +%Y%m%dT%H%M%SZ).jsonl
 fixtures
-log "policy compile time and the daemon's event pipeline on this machine"
-bench_compile host >"$raw"
-bench_pipeline host >>"$raw"
-bench_sign_work host >>"$raw"
+: >"$raw"
+if [ -z "$only" ]; then
+	log "policy compile time and the daemon's event pipeline on this machine"
+	bench_compile host >>"$raw"
+	bench_pipeline host >>"$raw"
+	bench_sign_work host >>"$raw"
+fi
 set +e
 msg=$("$KK" load 2>&1)
 rc=$?
@@ -573,7 +597,8 @@ elif [ "$rc" = 3 ]; then
 	vm=$(mktemp -d /tmp/kkbench-vm.XXXXXX)
 	KAKUNIN_VM_MEM=${KAKUNIN_VM_MEM:-3072} "$top/scripts/vmtest.sh" --timeout 5400 --results "$vm" \
 		-- bash "$top/bench/run.sh" --reps "$reps" --minutes "$minutes" --rev-trials "$rev_trials" \
-		--rev-cmd-trials "$rev_cmd_trials" --rev-seconds "$rev_seconds" --scale "$scale" --inside /run/kakunin-vm/raw.jsonl
+		--rev-cmd-trials "$rev_cmd_trials" --rev-seconds "$rev_seconds" --scale "$scale" ${only:+--only "$only"} \
+		--inside /run/kakunin-vm/raw.jsonl
 	cat "$vm/raw.jsonl" >>"$raw"
 	rm -rf "$vm"
 else

@@ -125,6 +125,10 @@ try:
     outcome = trade(1.0)
 except kakunin_signer.Refused as e:
     outcome = f"REFUSED by the signer ({e.reason}: {e.why})"
+except (kakunin_signer.SignerError, OSError) as e:
+    # The signer revoked the identity while this request waited for its answer: the kernel
+    # now refuses the agent even the read of that answer.
+    outcome = f"cut off before the answer ({e})"
 try:
     print("  [4] trade 6: buy 1.0 BTC: " + outcome, flush=True)
 except OSError:

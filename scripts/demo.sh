@@ -62,8 +62,6 @@ mkdir -p "$W/ca/certs" /data/market-feeds /data/positions /secrets /logs/trades
 cd "$W"
 
 say "0. A throwaway CA issues trading_bot_v2's certificate (openssl CLI)"
-hash=$("$KK" policy check --offline "$POLICY" | sed 's/.* hash //')
-note "policy hash of demo/trading-bot.json: $hash"
 # Not pinned in the certificate here: Debian 12's python3-cryptography (38) refuses to parse a
 # certificate with an OID arc above 2^32, as kakunin's 2.25 (UUID) extensions have, and the
 # exchange's independent check below is written against it (docs/identity.md).
@@ -112,6 +110,8 @@ say "Setting the scene: market data, a secret, an exchange on loopback, an OCSP 
 printf 'time,symbol,price\n2026-06-15T14:33Z,BTC,65000\n2026-06-15T14:34Z,BTC,65010\n' \
 	>/data/market-feeds/prices.csv
 cp ca/ca.pem /data/market-feeds/exchange-ca.pem
+hash=$("$KK" policy check --offline "$POLICY" | sed 's/.* hash //')
+note "policy hash of demo/trading-bot.json: $hash (its egress CA is in place now)"
 echo '{"exchange_api_key": "sk-live-DO-NOT-LEAK"}' >/secrets/api-key.json
 cp /etc/hosts hosts && echo "127.0.0.2 api.exchange.com" >>hosts && mount --bind hosts /etc/hosts
 # Debian's python3 and python3-cryptography: the receiver's own, independent check.

@@ -238,6 +238,10 @@ PY
 	run "$TOP/bench/run.sh" --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"make bench"* ]]
+	[[ "$output" == *"--only PART measures one kernel-side part alone"* ]]
 	run --separate-stderr "$TOP/bench/run.sh" --frobnicate
 	[ "$status" -eq 2 ]
+	run --separate-stderr "$TOP/bench/run.sh" --only ops
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "bench: --only takes bpfstats, revocation, sign, egress or throughput, not 'ops'" ]
 }
