@@ -401,10 +401,13 @@ bench_egress() {
 			"$W/pki/ca.pem" "${p#*:}" 127.0.0.2 >"$W/up-${p%%:*}.port" 2>>"$W/up.err" &
 		echo $! >>"$W/up.pids"
 	done
-	python3 - "$up" "$ep" >"$W/pegress.json" <<'PY'
+	python3 - "$up" "$ep" "$BB" >"$W/pegress.json" <<'PY'
 import json, sys
-up, ep = sys.argv[1], int(sys.argv[2])
+up, ep, bb = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+# The bound client runs from bench/ (read, exec) with the dynamic loader's /usr and /etc.
 json.dump({"agent_id": "bench", "version": "bench-egress",
+           "data_access": {"/usr/*": ["read", "exec"], "/etc/*": ["read"],
+                           bb + "/*": ["read", "exec"]},
            "egress": {"127.0.0.2:%d" % (ep + i): {"listen": "127.0.0.1:%d" % (18620 + i),
                                                   "ca": up + "/ca.pem"} for i in (0, 1)}},
           sys.stdout)
