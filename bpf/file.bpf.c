@@ -26,9 +26,11 @@
  *   path_notify an inotify/fanotify watch needs read access to what it watches;
  *   file_lock   locks are a channel between processes: refused once the identity is not active.
  * A revoked or blocked identity, a write outside allowed_hours, or a path that cannot be
- * resolved is refused (fail closed). Denials return EACCES.
+ * resolved is refused (fail closed). Denials return EACCES. file_open's allowed decisions are
+ * cached on the inode (pathcache.bpf.h says on what they depend and who invalidates them).
  */
 #include "file.bpf.h"
+#include "pathcache.bpf.h"
 
 #define RENAME_EXCHANGE 2
 
@@ -84,9 +86,11 @@ static __always_inline __u32 kk_open_reason(struct kk_ctx *c, struct kk_event *e
 SEC("lsm/file_open")
 int BPF_PROG(kk_file_open, struct file *file, int ret)
 {
+	enum kk_pc_state pc = KK_PC_NONE;
+	struct kk_pcache pk;
 	struct kk_event *ev;
 	struct kk_ctx c;
-	__u32 access;
+	__u32 access, reason;
 
 	if (ret)
 		return ret;
@@ -96,14 +100,31 @@ int BPF_PROG(kk_file_open, struct file *file, int ret)
 	if (!kk_resolve(&c, KK_HOOK_FILE_OPEN))
 		return 0;
 	access = kk_open_access(file);
+	/* Revocation and allowed_hours first, on every call; then the path's cached decision. */
+	if (!c.state_reason && !((access & KK_ACCESS_WRITE) && kk_outside_hours(&c)))
+		pc = kk_pcache_lookup(&c, file, access, &pk);
+	if (pc == KK_PC_HIT) {
+		if (kk_pcache_ctl_get(KK_PCACHE_MODE) != KK_PCACHE_SHADOW) {
+			kk_finish(&c, NULL, 0, 0);
+			kk_file_mark(&c, file, access);
+			return 0;
+		}
+		kk_count(KK_STAT_PCACHE_HIT);
+	}
 	ev = kk_event_start(&c, access);
 	if (!ev)
 		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
 	c.sb = file->f_path.dentry->d_sb;
-	ret = kk_finish(&c, ev, kk_open_reason(&c, ev, file, access), EACCES);
+	reason = kk_open_reason(&c, ev, file, access);
+	if (pc == KK_PC_HIT && reason)
+		kk_count(KK_STAT_PCACHE_MISMATCH);
+	ret = kk_finish(&c, ev, reason, EACCES);
 	/* Reads and writes through this file need no second look (audit mode: reported here). */
 	if (!ret)
 		kk_file_mark(&c, file, access);
+	/* Allowed, not merely audited: the next open of this path may skip the path. */
+	if (!reason && pc != KK_PC_NONE)
+		kk_pcache_fill(file, &pk, access);
 	return ret;
 }
 

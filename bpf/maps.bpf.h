@@ -136,6 +136,33 @@ KK_MAP struct {
 } kk_files SEC(".maps");
 
 /*
+ * kk_pcache — inode storage, value struct kk_pcache: file_open's last allowed decision on the
+ * inode's path, with everything it depended on (bpf/pathcache.bpf.h says when it is used).
+ * Written by file_open for bound tasks, deleted by inode_rename for both inodes; freed with the
+ * inode; never full (an allocation failure only means no entry). Not pinned: a load, or an
+ * upgrade, starts with an empty cache.
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kk_pcache);
+} kk_pcache SEC(".maps");
+
+/*
+ * kk_pcache_ctl — array of __u64 indexed by enum kk_pcache_ctl_idx: the directory-rename epoch
+ * (added to by fexit/d_move and d_exchange), the cache mode and one epoch per policy slot
+ * (written by the loader, a slot's epoch after every change of its kk_paths entries). Fixed size,
+ * never full; pinned, so that `load --path-cache` can change the mode of running programs.
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KK_PCACHE_CTL_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} kk_pcache_ctl SEC(".maps");
+
+/*
  * kk_objs — key: the address of a System V IPC object (struct kern_ipc_perm) or a key (struct
  * key); value: struct kk_mark, the binding that created it. Written in *_alloc_security and
  * key_alloc for bound tasks, dropped in *_free_security and key_free. Full: the bound task's

@@ -158,6 +158,44 @@ struct kk_file_mark {
 _Static_assert(sizeof(struct kk_file_mark) == 32, "kk_file_mark layout");
 
 /*
+ * Value of kk_pcache (inode storage): the path decision file_open last made for this inode,
+ * valid only while everything the path and the rule depended on is unchanged — the dentry and
+ * its rename count (d_seq), the mount, the task's root, its mount namespace and that namespace's
+ * mount-tree event count, the policy slot, and two epochs of kk_pcache_ctl (a directory renamed
+ * anywhere; that slot's rules rewritten). Only what was allowed is kept; a denial is always
+ * decided (and reported) again.
+ */
+struct kk_pcache {
+	__u64 dentry, mnt;	     /* struct dentry, struct vfsmount addresses */
+	__u64 root_dentry, root_mnt; /* the task's root, which d_path is relative to */
+	__u64 ns_seq, ns_event;	     /* mnt_namespace: unique number, mount-tree event count */
+	__u64 dir_epoch,
+		policy_epoch;	   /* kk_pcache_ctl[KK_PCACHE_DIR_EPOCH], [_POLICY_EPOCH + slot] */
+	__u32 d_seq;		   /* dentry->d_seq when the path was read (even) */
+	__u32 policy;		   /* policy slot */
+	__u32 allowed;		   /* KK_ACCESS_* decided allowed */
+	struct bpf_spin_lock lock; /* two CPUs filling one inode never mix their entries */
+};
+_Static_assert(sizeof(struct kk_pcache) == 80, "kk_pcache layout");
+
+/* kk_pcache_ctl: an array of __u64, one entry each, each with a single writer. */
+enum kk_pcache_ctl_idx {
+	KK_PCACHE_DIR_EPOCH = 0, /* +1 after any directory is renamed (programs) */
+	KK_PCACHE_MODE = 1,	 /* enum kk_pcache_mode (the loader) */
+	/* + policy slot: +1 after that slot's kk_paths entries changed (the loader, locked) */
+	KK_PCACHE_POLICY_EPOCH = 2,
+	KK_PCACHE_CTL_MAX = KK_PCACHE_POLICY_EPOCH + KK_MAX_POLICIES,
+};
+
+/* How file_open uses kk_pcache. On is 0: a fresh load caches. */
+enum kk_pcache_mode {
+	KK_PCACHE_ON = 0,     /* a valid entry decides an allowed open */
+	KK_PCACHE_OFF = 1,    /* never read nor filled */
+	KK_PCACHE_SHADOW = 2, /* every hit is decided again; a difference is counted */
+	KK_PCACHE_MODE_MAX,
+};
+
+/*
  * Value of kk_socks (socket storage, cloned to accepted sockets): the binding whose task made
  * the socket, and the last peer decided for it under that binding. (Callers of a unix listener
  * are attested by kk_peers, struct kk_peer below, not by this.)
@@ -341,13 +379,13 @@ _Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");
  * on, and the loader hashes it (user/abi.c), so a size change is caught even when the bump is
  * forgotten. A struct added above belongs in this list.
  */
-#define KK_RULESET_FORMAT 2 /* 2: kk_event.exe_len */
+#define KK_RULESET_FORMAT 3 /* 2: kk_event.exe_len; 3: kk_pcache, kk_pcache_ctl */
 #define KK_ABI_SIZES                                                                               \
 	sizeof(struct kk_task), sizeof(struct kk_ident_key), sizeof(struct kk_ident),              \
 		sizeof(struct kk_binding), sizeof(struct kk_runtime),                              \
 		sizeof(struct kk_revocation), sizeof(struct kk_config), sizeof(struct kk_mark),    \
 		sizeof(struct kk_bindreq), sizeof(struct kk_file_mark), sizeof(struct kk_sock),    \
-		sizeof(struct kk_peer),                                                            \
+		sizeof(struct kk_peer), sizeof(struct kk_pcache), KK_PCACHE_CTL_MAX,               \
 		sizeof(struct kk_live), sizeof(struct kk_exec_key), KK_EVENT_HDR_SIZE,             \
 		sizeof(struct kk_path_key), sizeof(struct kk_path_val), sizeof(struct kk_net_key), \
 		sizeof(struct kk_net_val), sizeof(struct kk_policy_consts),                        \

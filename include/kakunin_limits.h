@@ -274,6 +274,8 @@ enum kk_stat {
 	KK_STAT_FILE_TABLE_FULL, /* kk_files full: the file is decided on its path again at use */
 	KK_STAT_OBJ_TABLE_FULL,	 /* kk_objs full: the IPC object or key was refused */
 	KK_STAT_PEER_FAIL,	 /* kk_peers entry not allocated: the signer refuses the caller */
+	KK_STAT_PCACHE_HIT,	 /* shadow mode: file_open found a valid kk_pcache entry */
+	KK_STAT_PCACHE_MISMATCH, /* shadow mode: ... and deciding again did not allow the open */
 	KK_STAT_MAX,
 };
 

@@ -16,7 +16,8 @@
 #include "op.h"
 
 static const char load_usage[] =
-	"usage: kakunin-bpf load [--upgrade] [--ringbuf-size BYTES] [--json]\n\n"
+	"usage: kakunin-bpf load [--upgrade] [--ringbuf-size BYTES] [--path-cache MODE] "
+	"[--json]\n\n"
 	"Load the BPF-LSM programs, attach them and pin programs, links and maps\n"
 	"under " KK_PIN_ROOT "/. Harmless when already loaded. Exits 3 when\n"
 	"this kernel cannot run BPF-LSM programs, saying why. --ringbuf-size\n"
@@ -24,8 +25,12 @@ static const char load_usage[] =
 	"the loaded programs by this build's, keeping the pinned maps: bindings,\n"
 	"identities and revocations stay in force. The new programs are attached\n"
 	"before the old ones are detached, so enforcement never stops; refused\n"
-	"when the maps' layout changed. Nothing loaded: a plain load. With --json\n"
-	"the result, or the error, is one JSON object on stdout.\n";
+	"when the maps' layout changed. Nothing loaded: a plain load.\n"
+	"--path-cache on|off|shadow: how file_open reuses its allowed decisions\n"
+	"(default on; KAKUNIN_PATH_CACHE sets the default). shadow decides every\n"
+	"cached open again and counts differences (status: path_cache_shadow_*).\n"
+	"Given when already loaded, it changes the running programs' mode.\n"
+	"With --json the result, or the error, is one JSON object on stdout.\n";
 
 static const char unload_usage[] =
 	"usage: kakunin-bpf unload [--force] [--json]\n\n"
@@ -90,13 +95,14 @@ int cmd_load(int argc, char **argv)
 	static const struct option o[] = {
 		{ "ringbuf-size", required_argument, NULL, 'r' },
 		{ "upgrade", no_argument, NULL, 'u' },
+		{ "path-cache", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	bool json = kk_argv_has(argc, argv, "--json"), upgrade = false;
 	struct kk_load_req req = { 0 };
-	const char *ring = NULL;
+	const char *ring = NULL, *pcache = NULL;
 	struct kk_load_res res;
 	struct kk_error e;
 	cJSON *out;
@@ -107,6 +113,8 @@ int cmd_load(int argc, char **argv)
 			ring = optarg;
 		else if (c == 'u')
 			upgrade = true;
+		else if (c == 'p')
+			pcache = optarg;
 		else if (c == 'j')
 			json = true;
 		else if (c == 'h')
@@ -116,7 +124,8 @@ int cmd_load(int argc, char **argv)
 	}
 	if (optind < argc)
 		return unexpected("load", argv[optind], json);
-	if (kk_load_req_init(&req, ring, &e))
+	if (kk_load_req_init(&req, ring, &e) ||
+	    kk_load_req_pcache(&req, pcache, getenv("KAKUNIN_PATH_CACHE"), &e))
 		return kk_usage_print("load", &e, json);
 	req.upgrade = upgrade;
 	c = kk_op_load(&req, &res, &e);

@@ -52,6 +52,8 @@ static const char *const stat_names[KK_STAT_MAX] = {
 	[KK_STAT_FILE_TABLE_FULL] = "file_table_full",
 	[KK_STAT_OBJ_TABLE_FULL] = "object_table_full",
 	[KK_STAT_PEER_FAIL] = "peer_unattested",
+	[KK_STAT_PCACHE_HIT] = "path_cache_shadow_hits",
+	[KK_STAT_PCACHE_MISMATCH] = "path_cache_shadow_mismatches",
 };
 
 static const char *state_name(uint32_t s)

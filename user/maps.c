@@ -44,6 +44,7 @@ const char *const kk_maps_pinned_names[KK_MAPS_PINNED] = {
 	[KK_MAP_PENDING] = "kk_pending",     [KK_MAP_CGROUPS] = "kk_cgroups",
 	[KK_MAP_BINDREQ] = "kk_bindreq",     [KK_MAP_LIVE] = "kk_live",
 	[KK_MAP_REVOKED] = "kk_revoked",     [KK_MAP_PEERS] = "kk_peers",
+	[KK_MAP_PCACHE_CTL] = "kk_pcache_ctl",
 	[KK_MAP_COUNT] = "kk_socks",	     "kk_objs", "kk_files", "kk_tcp_pending",
 };
 #define N_PINNED_MAPS KK_MAP_COUNT

@@ -40,6 +40,7 @@ enum kk_map_id {
 	KK_MAP_LIVE,
 	KK_MAP_REVOKED,
 	KK_MAP_PEERS,
+	KK_MAP_PCACHE_CTL,
 	KK_MAP_COUNT,
 };
 
@@ -113,6 +114,9 @@ void kk_maps_unlock(struct kk_maps *m);
 
 /* Sum the per-CPU counters of kk_stats. */
 int kk_maps_read_stats(struct kk_maps *m, __u64 out[KK_STAT_MAX]);
+
+/* Set how file_open uses its path decision cache (enum kk_pcache_mode; maps_bind.c). */
+int kk_maps_pcache_mode(struct kk_maps *m, uint32_t mode);
 
 /* Tell the kernel how to read UTC from its TAI clock (allowed_hours). */
 int kk_maps_sync_clock(struct kk_maps *m);

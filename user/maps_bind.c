@@ -110,6 +110,32 @@ out:
 	return err;
 }
 
+/*
+ * kk_paths entries of slot changed: file_open's cached decisions made under it before are void
+ * (bpf/pathcache.bpf.h). Bumped after the change, so an entry made from a half-changed rule set
+ * is void too. The loader is the entry's only writer (under the maps lock); programs read it.
+ */
+static int pcache_policy_bump(struct kk_maps *m, uint32_t slot)
+{
+	__u32 idx = KK_PCACHE_POLICY_EPOCH + slot;
+	__u64 v;
+
+	if (bpf_map_lookup_elem(m->fd[KK_MAP_PCACHE_CTL], &idx, &v))
+		return -errno;
+	v++;
+	return bpf_map_update_elem(m->fd[KK_MAP_PCACHE_CTL], &idx, &v, BPF_ANY) ? -errno : 0;
+}
+
+int kk_maps_pcache_mode(struct kk_maps *m, uint32_t mode)
+{
+	__u32 idx = KK_PCACHE_MODE;
+	__u64 v = mode;
+
+	if (mode >= KK_PCACHE_MODE_MAX)
+		return -EINVAL;
+	return bpf_map_update_elem(m->fd[KK_MAP_PCACHE_CTL], &idx, &v, BPF_ANY) ? -errno : 0;
+}
+
 static int policy_rules_delete(struct kk_maps *m, uint32_t slot)
 {
 	int err;
@@ -124,7 +150,7 @@ static int policy_rules_delete(struct kk_maps *m, uint32_t slot)
 				 offsetof(struct kk_net_key, policy_id), slot) ?: err;
 	err = delete_policy_keys(m->fd[KK_MAP_EXEC], sizeof(struct kk_exec_key),
 				 offsetof(struct kk_exec_key, policy), slot) ?: err;
-	return err;
+	return pcache_policy_bump(m, slot) ?: err;
 }
 
 int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs, const uint8_t hash[32],
@@ -151,6 +177,7 @@ int kk_maps_policy_get(struct kk_maps *m, const struct kk_ruleset *rs, const uin
 	/* Stale rules of a slot whose cleanup was interrupted must not leak into this policy. */
 	err = policy_rules_delete(m, free_slot);
 	err = err ?: path_insert(m, rs, free_slot, rs->n_paths);
+	err = err ?: pcache_policy_bump(m, free_slot);
 	err = err ?: net_insert(m, rs, free_slot, rs->n_net);
 	err = err ?: listen_insert(m, rs, free_slot);
 	err = err ?: exec_insert(m, rs, free_slot, rs->n_exec_keys);

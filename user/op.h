@@ -266,6 +266,8 @@ const char *kk_revoke_tasks_name(enum kk_revoke_tasks t);
 struct kk_load_req {
 	uint32_t ringbuf_size; /* bytes; 0: KK_RINGBUF_SIZE (with upgrade: the pinned ring's) */
 	bool upgrade;	       /* replace loaded programs by this build's (nothing loaded: load) */
+	int pcache_mode;   /* enum kk_pcache_mode to set; -1: a fresh load's default, else kept */
+	bool pcache_given; /* pcache_mode came from --path-cache: set even when already loaded */
 };
 
 struct kk_load_res {
@@ -279,6 +281,8 @@ struct kk_load_res {
 
 /* --ringbuf-size (may be NULL): a power of two from 4096 to 1 GiB. -EINVAL and e. */
 int kk_load_req_init(struct kk_load_req *r, const char *ringbuf_size, struct kk_error *e);
+/* --path-cache MODE (opt, may be NULL), else the default env (KAKUNIN_PATH_CACHE, may be NULL). */
+int kk_load_req_pcache(struct kk_load_req *r, const char *opt, const char *env, struct kk_error *e);
 int kk_op_load(const struct kk_load_req *r, struct kk_load_res *res, struct kk_error *e);
 
 struct kk_unload_req {

@@ -24,6 +24,7 @@ int kk_load_req_init(struct kk_load_req *r, const char *ringbuf_size, struct kk_
 	unsigned long v;
 
 	memset(r, 0, sizeof(*r));
+	r->pcache_mode = -1;
 	if (!ringbuf_size)
 		return 0;
 	snprintf(what, sizeof(what), "--ringbuf-size '%s'", ringbuf_size);
@@ -34,6 +35,38 @@ int kk_load_req_init(struct kk_load_req *r, const char *ringbuf_size, struct kk_
 				    "a power of two from 4096 to 1073741824 bytes");
 	r->ringbuf_size = (uint32_t)v;
 	return 0;
+}
+
+int kk_load_req_pcache(struct kk_load_req *r, const char *opt, const char *env, struct kk_error *e)
+{
+	static const char *const modes[KK_PCACHE_MODE_MAX] = {
+		[KK_PCACHE_ON] = "on", [KK_PCACHE_OFF] = "off", [KK_PCACHE_SHADOW] = "shadow"
+	};
+	const char *v = opt ? opt : env;
+	int i;
+
+	if (!v || (!opt && !*v))
+		return 0;
+	for (i = 0; i < KK_PCACHE_MODE_MAX; i++) {
+		if (!strcmp(v, modes[i])) {
+			r->pcache_mode = i;
+			r->pcache_given = opt != NULL;
+			return 0;
+		}
+	}
+	return kk_error_set(e, -EINVAL, opt ? "--path-cache" : "KAKUNIN_PATH_CACHE",
+			    "'%s' is not a mode: on, off or shadow", v);
+}
+
+/* The path cache's mode: a fresh load's default or what was asked; an earlier load's is kept. */
+static int set_pcache(const struct kk_load_req *r, struct kk_maps *m, bool fresh)
+{
+	int err;
+
+	if (r->pcache_mode < 0 || (!fresh && !r->pcache_given))
+		return 0;
+	err = kk_maps_pcache_mode(m, (uint32_t)r->pcache_mode);
+	return err;
 }
 
 static uint64_t now_us(void)
@@ -61,6 +94,9 @@ static int upgrade(const struct kk_load_req *r, struct kk_load_res *res, struct 
 	if (!err && (err = kk_maps_sync_clock(&m)))
 		kk_error_set(e, err, NULL, "cannot set the clock offset for allowed_hours: %s",
 			     strerror(-err));
+	if (!err && (err = set_pcache(r, &m, false)))
+		kk_error_set(e, err, "kk_pcache_ctl", "cannot set the path cache's mode: %s",
+			     strerror(-err));
 	res->upgraded = !err;
 	kk_maps_close(&m);
 	return err;
@@ -84,10 +120,16 @@ static int load(const struct kk_load_req *r, struct kk_load_res *res, struct kk_
 	if (!err && !res->already && kk_revocations_restore(&m, &w))
 		snprintf(res->warning, sizeof(res->warning), "%s%s%s", w.what, *w.what ? ": " : "",
 			 w.why);
-	kk_maps_close(&m);
-	if (err)
+	if (err) {
+		kk_maps_close(&m);
 		return kk_error_set(e, err, NULL,
 				    "cannot set the clock offset for allowed_hours: %s",
+				    strerror(-err));
+	}
+	err = set_pcache(r, &m, !res->already);
+	kk_maps_close(&m);
+	if (err)
+		return kk_error_set(e, err, "kk_pcache_ctl", "cannot set the path cache's mode: %s",
 				    strerror(-err));
 	return 0;
 }

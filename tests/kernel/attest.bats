@@ -33,7 +33,7 @@ setup_file() {
 }
 
 teardown_file() {
-	"$KK" unload --force
+	kk_unload --force
 	rm -rf "$D"
 }
 

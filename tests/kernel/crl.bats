@@ -56,7 +56,7 @@ CNF
 
 teardown_file() {
 	kill "$(cat "$BATS_FILE_TMPDIR/http.pid")" 2>/dev/null || true
-	"$KK" unload --force
+	kk_unload --force
 }
 
 # issue NAME SECTION: a certificate in the CA's index (openssl ca).

@@ -17,7 +17,7 @@ setup_file() {
 }
 
 teardown_file() {
-	"$KK" unload --force
+	kk_unload --force
 }
 
 setup() {

@@ -122,7 +122,7 @@ teardown_file() {
 	for p in $(cat "$BATS_FILE_TMPDIR/up.pids" 2>/dev/null); do
 		kill -9 "$p" 2>/dev/null || true
 	done
-	"$KK" unload --force
+	kk_unload --force
 	rm -rf "$D" "$KEY"
 }
 

@@ -12,6 +12,18 @@ lsm_programs() {
 		sed -n 's/.*; \([0-9]*\) programs.*/\1/p'
 }
 
+# kk_unload ARGS...: "$KK" unload, after adding this load's path cache shadow counters ("HITS
+# MISMATCHES") to $KK_SHADOW_LOG when it is set: scripts/check.sh runs the kernel suite with
+# KAKUNIN_PATH_CACHE=shadow, and zz-shadow.bats, last in every guest, sums them.
+kk_unload() {
+	[ -z "${KK_SHADOW_LOG:-}" ] || "$KK" status --json 2>/dev/null | python3 -c '
+import json, sys
+c = json.load(sys.stdin).get("counters", {})
+print(c.get("path_cache_shadow_hits", 0), c.get("path_cache_shadow_mismatches", 0))' \
+		>>"$KK_SHADOW_LOG" 2>/dev/null || true
+	"$KK" unload "$@"
+}
+
 # make_pki DIR [AGENT...]: a CA (DIR/ca.pem) and one certificate per agent id (DIR/AGENT.pem,
 # CN = the agent id), made with the openssl CLI. Valid 30 days: longer than the daemon's
 # default expiry_warning_seconds (7 days), so no test sees an agent.expiring it did not ask for.

@@ -18,7 +18,7 @@ setup_file() {
 }
 
 teardown_file() {
-	"$KK" unload --force
+	kk_unload --force
 }
 
 # The kernel's hooks, and the hooks of the object's programs (one per lsm/<hook> section).

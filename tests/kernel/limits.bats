@@ -12,7 +12,7 @@ setup_file() {
 }
 
 teardown_file() {
-	"$KK" unload --force
+	kk_unload --force
 }
 
 setup() {

@@ -11,7 +11,7 @@ setup_file() {
 }
 
 teardown_file() {
-	"$KK" unload --force
+	kk_unload --force
 }
 
 @test "load attaches every program and pins programs, links and maps; a second load is harmless" {
@@ -84,7 +84,7 @@ print(" ".join("%02x" % b for b in v))')
 	run --separate-stderr "$KK" unload
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"pinned maps are format 99"* ]]
-	"$KK" unload --force
+	kk_unload --force
 	[ ! -e /sys/fs/bpf/kakunin ]
 	"$KK" load
 	run "$KK" status

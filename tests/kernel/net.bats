@@ -34,7 +34,7 @@ PY
 
 teardown_file() {
 	kill "$(cat "$BATS_FILE_TMPDIR/listener.pid")" 2>/dev/null || true
-	"$KK" unload --force
+	kk_unload --force
 }
 
 setup() {

@@ -36,7 +36,7 @@ J
 
 teardown_file() {
 	rm -f /etc/kakunin/oci-hook.json
-	"$KK" unload --force
+	kk_unload --force
 }
 
 setup() {

@@ -50,7 +50,7 @@ CNF
 }
 
 teardown_file() {
-	"$KK" unload --force
+	kk_unload --force
 }
 
 # issue NAME SECTION [CN]: a certificate in the CA's index (openssl ca).

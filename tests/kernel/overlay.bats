@@ -30,7 +30,7 @@ setup_file() {
 
 teardown_file() {
 	umount /ovl/m /ovl 2>/dev/null || true
-	"$KK" unload --force
+	kk_unload --force
 }
 
 setup() {

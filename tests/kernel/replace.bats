@@ -33,7 +33,7 @@ echo "$g $a $b $s"; done'
 }
 
 teardown_file() {
-	"$KK" unload --force
+	kk_unload --force
 }
 
 setup() {

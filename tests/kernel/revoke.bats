@@ -20,7 +20,7 @@ setup_file() {
 }
 
 teardown_file() {
-	"$KK" unload --force
+	kk_unload --force
 }
 
 setup() {
@@ -121,7 +121,7 @@ open(\"/data/ready\", \"w\").close(); time.sleep(5); m[:4] = b\"LEAK\"; m.flush(
 	run --separate-stderr "$KK" bind --pid "$pid" --cert "$cert" --ca "$PKI/ca.pem" --policy "$P" --offline
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "kakunin-bpf: bind: certificate serial $(serial_of "$cert") is revoked (stolen)" ]
-	"$KK" unload --force
+	kk_unload --force
 	[ -s "$KAKUNIN_STATE_DIR/revocations.json" ]
 	"$KK" load
 	run --separate-stderr "$KK" bind --pid "$pid" --cert "$cert" --ca "$PKI/ca.pem" --policy "$P" --offline

@@ -69,7 +69,7 @@ PY
 }
 
 teardown_file() {
-	"$KK" unload --force
+	kk_unload --force
 	rm -rf "$D" "$KEYDIR/kk-signer-test-agent.pem"
 }
 

@@ -24,7 +24,7 @@ setup_file() {
 }
 
 teardown_file() {
-	"$KK" unload --force
+	kk_unload --force
 }
 
 teardown() {
@@ -205,7 +205,7 @@ print(" ".join("%02x" % b for b in v))')
 }
 
 @test "load --upgrade with nothing loaded is a plain load" {
-	"$KK" unload --force
+	kk_unload --force
 	run --separate-stderr "$KK" load --upgrade --json
 	[ "$status" -eq 0 ]
 	[ "$(json_get "$output" 'j["loaded"], j["already"], j["upgraded"], "replaced" in j')" = \
