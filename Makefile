@@ -28,12 +28,14 @@ endif
 # map reference (extern) that precedes its definition.
 BPF_SRCS := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(sort $(wildcard bpf/*.bpf.c)))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS := $(sort $(wildcard user/*.c))
+# user/main_revoke.c is kakunin-revoke's main (below), not part of kakunin-bpf.
+USER_SRCS := $(filter-out user/main_revoke.c,$(sort $(wildcard user/*.c)))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
 BIN := $(OUTPUT)/kakunin-bpf
+REVOKE_BIN := $(OUTPUT)/kakunin-revoke
 SKEL := $(OUTPUT)/kakunin.skel.h
 
 BPF_CFLAGS := -target bpf -mcpu=v3 -g -O2 -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
@@ -48,7 +50,7 @@ LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lcjson $(shell pkg-config --libs libsy
 .PHONY: fuzz fuzz-bin
 .DELETE_ON_ERROR:
 
-all: $(BIN)
+all: $(BIN) $(REVOKE_BIN)
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
@@ -88,6 +90,20 @@ $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 $(BIN): $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# kakunin-revoke (user/main_revoke.c): `revoke` alone, for the callers that need it to start
+# fastest. Linked from an archive of the library, so only the objects revocation reaches come
+# in, with KK_REVOKE_STATIC linked statically (no relocation of their symbols at each start);
+# a packager who wants libcrypto's security updates without a rebuild drops -lcrypto from it.
+KK_REVOKE_STATIC ?= -lbpf -lelf -lz -lcrypto
+$(OUTPUT)/libkakunin.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(REVOKE_BIN): $(OUTPUT)/user/main_revoke.o $(OUTPUT)/libkakunin.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -Wl,-Bstatic $(KK_REVOKE_STATIC) -Wl,-Bdynamic -lcjson \
+		$(filter-out $(KK_REVOKE_STATIC),-lcrypto) -o $@
 
 $(OUTPUT)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
@@ -217,11 +233,12 @@ vmlinux:
 	$(Q)$(BPFTOOL) btf dump file $(BTF) format c > vmlinux/vmlinux.h.tmp
 	$(Q)mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
 
-# make install [PREFIX=/usr/local] [SBINDIR=$(PREFIX)/sbin] [DESTDIR=]: the binary, its man page,
+# make install [PREFIX=/usr/local] [SBINDIR=$(PREFIX)/sbin] [DESTDIR=]: the binaries, the man page,
 # bash completion, example policies, systemd unit (ExecStart* pointing at $(SBINDIR)) and
 # tmpfiles.d entry. uninstall removes exactly these (tests/cli/install.bats).
-install: $(BIN)
+install: $(BIN) $(REVOKE_BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/kakunin-bpf
+	install -D -m 0755 $(REVOKE_BIN) $(DESTDIR)$(SBINDIR)/kakunin-revoke
 	install -D -m 0644 docs/kakunin-bpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/kakunin-bpf.8
 	install -D -m 0644 completion/kakunin-bpf.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/kakunin-bpf
@@ -246,7 +263,7 @@ install: $(BIN)
 	install -D -m 0644 dist/kakunin-bpf.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/kakunin-bpf.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/kakunin-bpf
+	rm -f $(DESTDIR)$(SBINDIR)/kakunin-bpf $(DESTDIR)$(SBINDIR)/kakunin-revoke
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/kakunin-bpf.8
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/kakunin-bpf
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/kakunin-bpf/policies/,$(notdir $(wildcard policies/*.json)))

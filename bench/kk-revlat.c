@@ -32,7 +32,8 @@
  *     flip    `kakunin-bpf revoke --serial --no-stop` from just before its fork to its write of
  *             the identity's state, seen by this process polling the map;
  *     total   the same to the command's exit (list saved, /proc walked);
- *     floor   fork + exec + exit of /bin/true.
+ *     floor   fork + exec + exit of /bin/true;
+ *     lean_*  flip, total and start of kakunin-revoke, the lean binary of the same command.
  *   kk-revlat sandbox IDENTS CMD...  the same maps, then CMD in their namespace (for tests).
  */
 #define _GNU_SOURCE

@@ -40,6 +40,25 @@ void kk_getopt_reset(void)
 	opterr = 0; /* we report unknown options ourselves, in one line */
 }
 
+void kk_cli_debug_env(void)
+{
+	const char *dbg = getenv("KAKUNIN_DEBUG");
+
+	kk_log_set_verbose(dbg && *dbg && strcmp(dbg, "0") != 0);
+}
+
+int kk_cli_run(const char *name, int (*fn)(int argc, char **argv), int argc, char **argv)
+{
+	int rc;
+
+	kk_log_capture_libbpf();
+	kk_getopt_reset();
+	rc = fn(argc, argv);
+	/* What the operations noticed on the way, under this command's name. */
+	kk_warnings_flush(name);
+	return rc;
+}
+
 /* What getopt_long rejected, as a usage error record (what: the option). */
 static void bad_option(struct kk_error *e, int c, char **argv)
 {

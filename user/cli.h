@@ -41,6 +41,15 @@ int kk_require_root(const char *cmd);
 /* Reset getopt_long for a command's own argv. */
 void kk_getopt_reset(void);
 
+/* Verbose (libbpf's own messages too) when KAKUNIN_DEBUG is set and not "0". */
+void kk_cli_debug_env(void);
+/*
+ * Run one command, as kakunin-bpf's command table does and kakunin-revoke (one command alone)
+ * does: libbpf's messages captured, getopt reset, fn, then the warnings the operations left,
+ * under name. fn's exit code.
+ */
+int kk_cli_run(const char *name, int (*fn)(int argc, char **argv), int argc, char **argv);
+
 /*
  * Report what getopt_long rejected (c is its return, '?' or ':'; optstrings start with ':')
  * as a usage error; returns 2.

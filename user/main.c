@@ -54,10 +54,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	const char *dbg = getenv("KAKUNIN_DEBUG");
 	size_t i;
 
-	kk_log_set_verbose(dbg && *dbg && strcmp(dbg, "0") != 0);
+	kk_cli_debug_env();
 	argv++, argc--;
 	while (argc > 0 && argv[0][0] == '-') {
 		if (!strcmp(argv[0], "-v") || !strcmp(argv[0], "--verbose")) {
@@ -80,18 +79,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return KK_EXIT_USAGE;
 	}
-	kk_log_capture_libbpf();
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(argv[0], commands[i].name)) {
-			int rc;
-
-			kk_getopt_reset();
-			rc = commands[i].fn(argc, argv);
-			/* What the operations noticed on the way, under this command's name. */
-			kk_warnings_flush(commands[i].name);
-			return rc;
-		}
-	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[0], commands[i].name))
+			return kk_cli_run(commands[i].name, commands[i].fn, argc, argv);
 	fprintf(stderr, "kakunin-bpf: unknown command '%s' (see 'kakunin-bpf --help')\n", argv[0]);
 	return KK_EXIT_USAGE;
 }

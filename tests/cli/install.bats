@@ -17,7 +17,7 @@ setup() {
 
 # make in the source tree without rebuilding the binary (-o): these tests are about copying.
 mk() {
-	make -s --no-print-directory -C "$ROOT" -o "$OUT/kakunin-bpf" "$@"
+	make -s --no-print-directory -C "$ROOT" -o "$OUT/kakunin-bpf" -o "$OUT/kakunin-revoke" "$@"
 }
 
 # Fail unless $1 is a regular file with mode $2 (octal, as stat prints it).
@@ -33,6 +33,7 @@ expected_files() {
 	local prefix=$1 sbindir=${2:-$1/sbin} f
 	{
 		echo "$sbindir/kakunin-bpf"
+		echo "$sbindir/kakunin-revoke"
 		echo "$prefix/share/man/man8/kakunin-bpf.8"
 		echo "$prefix/share/bash-completion/completions/kakunin-bpf"
 		for f in "$ROOT"/policies/*.json; do
@@ -57,6 +58,8 @@ check_install() {
 
 	assert_mode "$DEST$sbindir/kakunin-bpf" 755
 	cmp "$BUILT" "$DEST$sbindir/kakunin-bpf"
+	assert_mode "$DEST$sbindir/kakunin-revoke" 755
+	cmp "${BUILT%/*}/kakunin-revoke" "$DEST$sbindir/kakunin-revoke"
 	assert_mode "$DEST$prefix/share/man/man8/kakunin-bpf.8" 644
 	cmp "$ROOT/docs/kakunin-bpf.8" "$DEST$prefix/share/man/man8/kakunin-bpf.8"
 	assert_mode "$DEST$prefix/share/bash-completion/completions/kakunin-bpf" 644

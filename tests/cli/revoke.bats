@@ -80,8 +80,10 @@ except PermissionError: print(\"EACCES\")" "$D/control.sock"
 import json, sys
 d = json.loads(sys.argv[1])
 assert d["idents"] == 8
-for k in ("flip_us", "total_us", "floor_us", "start_us", "inproc_us", "socket_us", "daemon_us"):
+for k in ("flip_us", "total_us", "floor_us", "start_us", "lean_flip_us", "lean_total_us",
+          "lean_start_us", "inproc_us", "socket_us", "daemon_us"):
     s = d[k + "_stats"]
     assert len(d[k]) == 3 and s["n"] == 3 and 0 < s["min"] <= s["p50"] <= s["max"], (k, s)
-assert d["flip_us_stats"]["min"] <= d["total_us_stats"]["max"]' "$output"
+assert d["flip_us_stats"]["min"] <= d["total_us_stats"]["max"]
+assert d["lean_flip_us_stats"]["min"] <= d["lean_total_us_stats"]["max"]' "$output"
 }
