@@ -10,7 +10,7 @@ _kakunin_bpf_commands="load unload bind run unbind revoke rotate status health e
 # The options of one command (for `policy` and `audit`, of their subcommands).
 _kakunin_bpf_opts() {
 	case $1 in
-	load) echo "--upgrade --ringbuf-size --json --help" ;;
+	load) echo "--upgrade --ringbuf-size --path-cache --json --help" ;;
 	unload) echo "--force --json --help" ;;
 	bind) echo "--pid --tree --cgroup --cert --policy --ca --region --offline --replace --watch --json --help" ;;
 	run) echo "--cert --policy --ca --region --offline --keep-fds --json --help --" ;;
@@ -117,6 +117,10 @@ _kakunin_bpf() {
 		_kakunin_bpf_words "action.signed action.refused action.connected action action.* action.allowed action.denied action.audited agent.*
 			agent.bound agent.unbound agent.revoked agent.blocked agent.warning agent.expiring
 			agent.expired events.lost" "$cur"
+		return 0
+		;;
+	--path-cache)
+		_kakunin_bpf_words "on off shadow" "$cur"
 		return 0
 		;;
 	--ringbuf-size)

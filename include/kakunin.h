@@ -379,7 +379,7 @@ _Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");
  * on, and the loader hashes it (user/abi.c), so a size change is caught even when the bump is
  * forgotten. A struct added above belongs in this list.
  */
-#define KK_RULESET_FORMAT 3 /* 2: kk_event.exe_len; 3: kk_pcache, kk_pcache_ctl */
+#define KK_RULESET_FORMAT 2 /* 2: kk_event.exe_len */
 #define KK_ABI_SIZES                                                                               \
 	sizeof(struct kk_task), sizeof(struct kk_ident_key), sizeof(struct kk_ident),              \
 		sizeof(struct kk_binding), sizeof(struct kk_runtime),                              \

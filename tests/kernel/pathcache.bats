@@ -78,16 +78,19 @@ scenario() {
 	local T=$1 pa pb
 	rm -rf "$T" && mkdir -p "$T"/rw "$T"/ro "$T"/no "$T"/ipc
 	echo x >"$T"/rw/x && echo w >"$T"/rw/w && echo y >"$T"/ro/y && echo z >"$T"/no/z
+	mkdir "$T"/rw/m && mount -t tmpfs m "$T"/rw/m && echo f >"$T"/rw/m/f
 	mkfifo "$T"/ipc/ctl "$T"/ipc/res
 	pa=$BATS_TEST_TMPDIR/pa.json pb=$BATS_TEST_TMPDIR/pb.json
 	policy "$pa" "\"data_access\": {$(rules "$T" '["read", "write"]' '["read"]')}"
 	policy "$pb" "\"data_access\": {$(rules "$T" '["read"]' '["read", "write"]')}"
 	NAMES=("$T"/rw/x "$T"/rw/y "$T"/rw/y2 "$T"/rw/w "$T"/ro/x "$T"/ro/y "$T"/ro/w "$T"/no/x
-		"$T"/no/y2 "$T"/no/z)
+		"$T"/no/y2 "$T"/no/z "$T"/rw/m/f "$T"/no/m/f)
 	bound_start "$pa" "$OPENS" "$T"/ipc/ctl "$T"/ipc/res "${NAMES[@]}"
 	exec 7>"$T"/ipc/ctl 8<"$T"/ipc/res
 	check "$pa" "first opens"
 	check "$pa" "the same again (cached)"
+	mkdir "$T"/no/m && mount --move "$T"/rw/m "$T"/no/m
+	check "$pa" "a mount moved from rw to no (same mount, same dentries, another path)"
 	mv "$T"/rw/x "$T"/ro/x
 	check "$pa" "a file renamed into a read-only directory"
 	mv "$T"/ro "$T"/tmp && mv "$T"/rw "$T"/ro && mv "$T"/tmp "$T"/rw
@@ -114,6 +117,7 @@ scenario() {
 	exec 7>&- 8<&-
 	bound_wait
 	[ "$status" = 0 ]
+	umount "$T"/no/m
 }
 
 # ns_scenario BASE: a second agent in its own mount namespace sees no bind-mounted over by rw
