@@ -73,10 +73,16 @@ check() {
 	fi
 }
 
+# fresh BASE: BASE empty, no mount left below it by an earlier test that failed half-way.
+fresh() {
+	awk -v b="$1/" 'index($2, b) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r umount
+	rm -rf "$1"
+}
+
 # scenario BASE: the fixture under BASE, an agent, and every change; checked after each.
 scenario() {
 	local T=$1 pa pb
-	rm -rf "$T" && mkdir -p "$T"/rw "$T"/ro "$T"/no "$T"/ipc
+	fresh "$T" && mkdir -p "$T"/rw "$T"/ro "$T"/no "$T"/ipc
 	echo x >"$T"/rw/x && echo w >"$T"/rw/w && echo y >"$T"/ro/y && echo z >"$T"/no/z
 	mkdir "$T"/rw/m && mount -t tmpfs m "$T"/rw/m && echo f >"$T"/rw/m/f
 	mkfifo "$T"/ipc/ctl "$T"/ipc/res
@@ -124,7 +130,7 @@ scenario() {
 # (a mount the first agent's namespace does not have); both agents open the same inodes.
 ns_scenario() {
 	local T=$1 pa out pid want got
-	rm -rf "$T" && mkdir -p "$T"/rw "$T"/ro "$T"/no "$T"/ipc
+	fresh "$T" && mkdir -p "$T"/rw "$T"/ro "$T"/no "$T"/ipc
 	echo x >"$T"/rw/x && echo z >"$T"/no/z
 	mkfifo "$T"/ipc/ctl "$T"/ipc/res "$T"/ipc/c2 "$T"/ipc/r2
 	pa=$BATS_TEST_TMPDIR/pa.json
@@ -200,7 +206,7 @@ shadow_stat() {
 	run -2 env KAKUNIN_PATH_CACHE=bogus "$KK" load
 	[ "${#lines[@]}" = 1 ]
 	[[ "$output" == *"KAKUNIN_PATH_CACHE: 'bogus' is not a mode"* ]]
-	rm -rf $T && mkdir -p $T/rw $T/ro $T/no $T/ipc && echo x >$T/rw/x && mkfifo $T/ipc/ctl $T/ipc/res
+	fresh $T && mkdir -p $T/rw $T/ro $T/no $T/ipc && echo x >$T/rw/x && mkfifo $T/ipc/ctl $T/ipc/res
 	pa=$BATS_TEST_TMPDIR/pa.json
 	policy "$pa" "\"data_access\": {$(rules $T '["read", "write"]' '["read"]')}"
 	NAMES=($T/rw/x)
