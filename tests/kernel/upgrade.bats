@@ -11,10 +11,11 @@ load helpers
 LINKS=/sys/fs/bpf/kakunin/links
 
 # all_programs: the programs load --upgrade replaces: the LSM ones (lsm_programs) and the
-# tracing ones (fentry/ sections, attest.bpf.c), whose links are pinned in trace_links/.
+# tracing ones (fentry/ and fexit/ sections: attest.bpf.c, pathcache.bpf.c), whose links are
+# pinned in trace_links/.
 all_programs() {
 	echo $(($(lsm_programs) + $(llvm-readelf -SW "$(dirname "$KK")/kakunin.bpf.o" |
-		grep -c ' fentry/')))
+		grep -cE ' f(entry|exit)/')))
 }
 
 setup_file() {
