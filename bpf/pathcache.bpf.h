@@ -15,7 +15,9 @@
  *       older epoch (the epoch is read before the path).
  *   the mounts from the file's up to the task's root — every attach and detach of a mount in a
  *       namespace (mount, bind, move, umount, pivot_root, propagation, automount and its
- *       expiry) sets that namespace's `event` under mount_lock, which bpf_d_path reads under;
+ *       expiry) sets that namespace's `event` in the mount_lock write section that changes the
+ *       tree (pivot_root: just after it), and bpf_d_path reads the tree under mount_lock: a
+ *       path read before a change carries the older `event`;
  *       only a file on a mount of the task's own namespace is cached, keyed by the namespace's
  *       never-reused `seq` and its `event`.
  *   the task's root (chroot, pivot_root, setns): its dentry and mount are in the key.
