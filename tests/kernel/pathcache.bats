@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
-# vm-seconds: 120 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
+# vm-seconds: 130 (its tests in a 1-vCPU guest; scripts/check.sh balances shards by it)
 # file_open's path decision cache (bpf/pathcache.bpf.h) against a userspace oracle: a bound
 # agent opens a fixed set of names for read and for write, again and again, while the test
 # renames files and directories (plain and RENAME_EXCHANGE), links and unlinks, bind-mounts and
@@ -225,5 +225,29 @@ shadow_stat() {
 	[ "$(shadow_stat path_cache_shadow_hits)" = $((h + 4)) ]
 	exec 7>&- 8<&-
 	bound_wait
+	rm -rf $T
+}
+
+@test "cache on: a file opened (and cached) again and again is refused at once after revoke" {
+	local T=/pcr pa
+	"$KK" load --path-cache on
+	fresh $T && mkdir -p $T/rw $T/ro $T/no $T/ipc && echo x >$T/rw/x
+	pa=$BATS_TEST_TMPDIR/pa.json
+	policy "$pa" "\"data_access\": {$(rules $T '["read", "write"]' '["read"]')}"
+	KK_CERT=$(fresh_cert)
+	bound_start "$pa" sh -c 'while :; do true <'$T'/rw/x; sleep 0.05; done'
+	sleep 1
+	drain_events
+	"$KK" revoke --serial "$(serial_of "$KK_CERT")" --no-stop >/dev/null 2>&1
+	sleep 1
+	run events_for_pid "$BOUND_PID"
+	kill -9 "$BOUND_PID" 2>/dev/null || true # a revoked sh may end itself (fork refused)
+	python3 - "$output" "$T/rw/x" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in sys.argv[1].splitlines() if l.strip()]
+hit = [e for e in ev if e.get("hook") == "file_open" and e.get("action", {}).get("path") == sys.argv[2]]
+assert hit, ev
+assert all(e["reason"] == "certificate revoked" and e["errno"] == "EACCES" for e in hit), hit
+PY
 	rm -rf $T
 }
