@@ -305,43 +305,8 @@ bench_ops() {
 	printf '{"kind": "ops_done", "reps": %d}\n' "$rep"
 }
 
-# The mean time of one run of the file_open program while a task opens the tmpfs path set in a
-# loop (bpf_stats adds a little of its own, which is why it is a separate pass); the bound ones
-# also with the path decision cache off ("boundN-nocache"): what the cache saves, same run.
-bench_bpfstats() {
-	bpfstats_pass ""
-	"$KK" load --path-cache off >/dev/null
-	bpfstats_pass -nocache
-	"$KK" load --path-cache on >/dev/null
-}
-
-# bpfstats_pass SUFFIX: unbound (without a suffix only) and every bound size, one line each.
-bpfstats_pass() {
-	local n before after sfx=$1
-	prog_stats() {
-		bpftool -j prog show name kk_file_open |
-			python3 -c 'import json,sys; p=json.load(sys.stdin); p = p[0] if isinstance(p, list) else p; print(p.get("run_cnt", 0), p.get("run_time_ns", 0))'
-	}
-	echo 1 >/proc/sys/kernel/bpf_stats_enabled
-	for n in unbound $SIZES; do
-		[ -z "$sfx" ] || [ "$n" != unbound ] || continue
-		before=$(prog_stats)
-		if [ "$n" = unbound ]; then
-			# shellcheck disable=SC2046
-			"$BB/kk-bench" open "$(iters 4000)" $(paths 10000 tmpfs) >/dev/null
-		else
-			# shellcheck disable=SC2046
-			"$KK" run --cert "$W/pki/bench.pem" --ca "$W/pki/ca.pem" --offline \
-				--policy "$W/p$n-tmpfs.json" -- "$BB/kk-bench" open "$(iters 4000)" \
-				$(paths "$n" tmpfs) >/dev/null
-		fi
-		after=$(prog_stats)
-		printf '{"kind": "bpfstats", "config": "%s", "fs": "tmpfs", "prog": "kk_file_open", "run_cnt": %d, "run_time_ns": %d}\n' \
-			"$([ "$n" = unbound ] && echo unbound || echo "bound$n$sfx")" \
-			$((${after% *} - ${before% *})) $((${after#* } - ${before#* }))
-	done
-	echo 0 >/proc/sys/kernel/bpf_stats_enabled
-}
+# bench_bpfstats: the file_open program's time per call, cache on and off (bench/bpfstats.sh).
+. "$top/bench/bpfstats.sh"
 
 # A bound process spinning on pread() of an open file, revoked and restored --rev-trials times
 # (default 1,000), each trial beside one fork+exec of /bin/true (the process-start floor).

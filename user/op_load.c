@@ -61,12 +61,9 @@ int kk_load_req_pcache(struct kk_load_req *r, const char *opt, const char *env, 
 /* The path cache's mode: a fresh load's default or what was asked; an earlier load's is kept. */
 static int set_pcache(const struct kk_load_req *r, struct kk_maps *m, bool fresh)
 {
-	int err;
-
 	if (r->pcache_mode < 0 || (!fresh && !r->pcache_given))
 		return 0;
-	err = kk_maps_pcache_mode(m, (uint32_t)r->pcache_mode);
-	return err;
+	return kk_maps_pcache_mode(m, (uint32_t)r->pcache_mode);
 }
 
 static uint64_t now_us(void)
