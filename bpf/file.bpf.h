@@ -69,21 +69,12 @@ static __always_inline __u32 kk_file_reason(struct kk_ctx *c, struct kk_event *e
 	return kk_path_decide(c, ev->path, len, access);
 }
 
-/* Remember that file was decided for access under the current binding (best effort: LRU). */
+/* Remember that file was decided for access under the current binding (best effort). */
 static __always_inline void kk_file_mark(struct kk_ctx *c, struct file *file, __u32 access)
 {
 	struct inode *inode = file->f_inode; /* direct loads: file is a hook's BTF pointer */
-	struct kk_file_mark m = {
-		.binding = c->slot,
-		.gen = c->gen,
-		.access = access,
-		.inode = (__u64)inode,
-		.ino = inode->i_ino,
-	};
-	__u64 key = (__u64)file;
 
-	if (bpf_map_update_elem(&kk_files, &key, &m, BPF_ANY))
-		kk_count(KK_STAT_FILE_TABLE_FULL);
+	kk_files_put((__u64)file, (__u64)inode, inode->i_ino, c->slot, c->gen, access);
 }
 
 /*

@@ -86,25 +86,75 @@ struct kk_ctx {
 };
 
 /*
+ * The kk_files slot of the struct file at address addr: a multiplicative hash of its low 32
+ * bits, where slab objects differ. A hook's BTF pointer becomes that scalar by a 32-bit copy,
+ * which the verifier allows a privileged loader (kakunin's), and no arithmetic on a pointer
+ * does; the copy is written out because the compiler would otherwise multiply in place.
+ */
+static __always_inline __u32 kk_files_slot(__u64 addr)
+{
+	__u32 lo;
+
+	asm volatile("%[lo] = %[in]" : [lo] "=w"(lo) : [in] "w"((__u32)addr));
+	return (lo * 0x9E3779B1u) >> (32 - KK_FILES_BITS);
+}
+
+/*
+ * Mark the struct file at addr (inode, ino) as decided for access under binding (slot, gen).
+ * Writers claim the slot by making seq odd with a compare-and-swap, readers take no lock
+ * (kk_file_marked). A slot another CPU is rewriting is left to it: the file is decided on its
+ * path again at its next use (counted).
+ */
+static __always_inline void kk_files_put(__u64 addr, __u64 inode, __u64 ino, __u32 slot, __u32 gen,
+					 __u32 access)
+{
+	__u32 idx = kk_files_slot(addr);
+	struct kk_file_mark *m = bpf_map_lookup_elem(&kk_files, &idx);
+	__u32 seq;
+
+	if (!m)
+		return;
+	seq = m->seq;
+	if ((seq & 1) || __sync_val_compare_and_swap(&m->seq, seq, seq + 1) != seq) {
+		kk_count(KK_STAT_FILE_TABLE_FULL);
+		return;
+	}
+	m->file = addr;
+	m->inode = inode;
+	m->ino = ino;
+	m->binding = slot;
+	m->gen = gen;
+	m->access = access;
+	__sync_fetch_and_add(&m->seq, 1);
+}
+
+/*
  * Was file decided for (at least) access under the current binding (at its open, or
- * handed over as descriptor 0-2 at the bind)? *had: what was decided.
+ * handed over as descriptor 0-2 at the bind)? *had: what was decided. The slot is read between
+ * two equal, even values of its seq, or not at all (a torn read is "not decided": slower, never
+ * wider); the atomic reads order the loads between them on every architecture.
  */
 static __always_inline bool kk_file_marked(struct kk_ctx *c, struct file *file, __u32 access,
 					   __u32 *had)
 {
-	__u64 key = (__u64)file;
-	struct kk_file_mark *m = bpf_map_lookup_elem(&kk_files, &key);
-	struct inode *inode;
+	__u32 idx = kk_files_slot((__u64)file);
+	struct kk_file_mark *m = bpf_map_lookup_elem(&kk_files, &idx);
+	/* Direct loads: file is a hook's BTF pointer, no helper call needed. */
+	struct inode *inode = file->f_inode;
+	__u32 seq, got;
+	bool same;
 
 	*had = 0;
-	if (!m || m->binding != c->slot || m->gen != c->gen)
+	if (!m)
 		return false;
-	/* Direct loads: file is a hook's BTF pointer, no helper call needed. */
-	inode = file->f_inode;
-	if (m->inode != (__u64)inode || m->ino != inode->i_ino)
+	seq = __sync_fetch_and_add(&m->seq, 0);
+	same = !(seq & 1) && m->file == (__u64)file && m->binding == c->slot &&
+	       m->gen == c->gen && m->inode == (__u64)inode && m->ino == inode->i_ino;
+	got = m->access;
+	if (!same || __sync_fetch_and_add(&m->seq, 0) != seq)
 		return false;
-	*had = m->access;
-	return (m->access & access) == access;
+	*had = got;
+	return (got & access) == access;
 }
 
 /* One more (or one fewer) live task under binding (slot, gen). */
@@ -128,11 +178,9 @@ static __always_inline void kk_mark_stdio(struct task_struct *task, const struct
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	unsigned int max = BPF_CORE_READ(fdt, max_fds);
 	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct kk_file_mark fm = { .binding = m->binding, .gen = m->gen };
 	struct inode *inode;
 	struct file *f;
 	__u32 mode;
-	__u64 key;
 	int i;
 
 #pragma unroll
@@ -142,12 +190,9 @@ static __always_inline void kk_mark_stdio(struct task_struct *task, const struct
 			continue;
 		mode = BPF_CORE_READ(f, f_mode);
 		inode = BPF_CORE_READ(f, f_inode);
-		fm.access = (mode & FMODE_READ ? KK_ACCESS_READ : 0) |
-			    (mode & FMODE_WRITE ? KK_ACCESS_WRITE : 0);
-		fm.inode = (__u64)inode;
-		fm.ino = BPF_CORE_READ(inode, i_ino);
-		key = (__u64)f;
-		bpf_map_update_elem(&kk_files, &key, &fm, BPF_ANY);
+		kk_files_put((__u64)f, (__u64)inode, BPF_CORE_READ(inode, i_ino), m->binding, m->gen,
+			     (mode & FMODE_READ ? KK_ACCESS_READ : 0) |
+				     (mode & FMODE_WRITE ? KK_ACCESS_WRITE : 0));
 	}
 }
 

@@ -122,16 +122,18 @@ KK_MAP struct {
 } kk_net_listen SEC(".maps");
 
 /*
- * kk_files — key: a struct file's address; value: struct kk_file_mark, written by the hooks when
- * a bound task opens a file (or first uses one it did not open) and it was decided. LRU: when
- * full the oldest entry goes, and that file is decided on its path again at its next use
- * (slower, never wider); entries of freed files age out the same way. Pinned so that load
- * --upgrade keeps it (never opened by commands); a fresh load starts empty.
+ * kk_files — key: kk_files_slot(a struct file's address); value: struct kk_file_mark, written by
+ * the hooks when a bound task opens a file (or first uses one it did not open) and it was decided.
+ * Direct-mapped, not a hash table: marking is one slot write on every open, with no allocation
+ * and no lock. A newer file in the same slot displaces the mark, and the older file is decided on
+ * its path again at its next use (slower, never wider); marks of freed files stay until
+ * displaced. Never full. Pinned so that load --upgrade keeps it (never opened by commands); a
+ * fresh load starts empty.
  */
 KK_MAP struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, KK_MAX_FILES);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct kk_file_mark);
 } kk_files SEC(".maps");
 

@@ -83,6 +83,7 @@ static __always_inline bool kk_pcache_snapshot(struct kk_ctx *c, struct file *fi
 	struct inode *inode = file->f_inode;
 	struct mnt_namespace *ns;
 	struct mount *m;
+	__u32 policy;
 
 	if (!c->pol || !c->b || (c->pol->consts.flags & KK_POL_AUDIT_ALL))
 		return false;
@@ -104,9 +105,10 @@ static __always_inline bool kk_pcache_snapshot(struct kk_ctx *c, struct file *fi
 	k->root_dentry = (__u64)task->fs->root.dentry;
 	k->root_mnt = (__u64)task->fs->root.mnt;
 	k->dir_epoch = kk_pcache_ctl_get(KK_PCACHE_DIR_EPOCH);
-	k->policy = c->b->policy;
-	if (k->policy >= KK_MAX_POLICIES)
+	policy = c->b->policy;
+	if (policy >= KK_MAX_POLICIES)
 		return false;
+	k->policy = policy;
 	k->policy_epoch = kk_pcache_ctl_get(KK_PCACHE_POLICY_EPOCH + k->policy);
 	return true;
 }
@@ -128,6 +130,7 @@ static __always_inline enum kk_pc_state kk_pcache_lookup(struct kk_ctx *c, struc
 							 __u32 access, struct kk_pcache *k)
 {
 	struct kk_pcache *v;
+	__u32 seq;
 	bool hit;
 
 	if (kk_pcache_ctl_get(KK_PCACHE_MODE) == KK_PCACHE_OFF || !kk_pcache_snapshot(c, file, k))
@@ -135,9 +138,18 @@ static __always_inline enum kk_pc_state kk_pcache_lookup(struct kk_ctx *c, struc
 	v = bpf_inode_storage_get(&kk_pcache, file->f_inode, 0, 0);
 	if (!v)
 		return KK_PC_MISS;
-	bpf_spin_lock(&v->lock);
+	/*
+	 * Without the lock (two helper calls and an interrupt mask on every open): a fill makes
+	 * seq odd before it rewrites the entry and even again after, so an entry read between two
+	 * equal, even values of seq was read whole. The atomic reads order the loads between them
+	 * on every architecture; a torn read is a miss, decided on the path.
+	 */
+	seq = __sync_fetch_and_add(&v->seq, 0);
+	if (seq & 1)
+		return KK_PC_MISS;
 	hit = kk_pcache_same(v, k) && (v->allowed & access) == access;
-	bpf_spin_unlock(&v->lock);
+	if (__sync_fetch_and_add(&v->seq, 0) != seq)
+		return KK_PC_MISS;
 	return hit ? KK_PC_HIT : KK_PC_MISS;
 }
 
@@ -155,7 +167,9 @@ static __always_inline void kk_pcache_fill(struct file *file, struct kk_pcache *
 	v = bpf_inode_storage_get(&kk_pcache, file->f_inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!v)
 		return;
+	/* Fills serialize on the lock; seq tells the lock-free readers (kk_pcache_lookup). */
 	bpf_spin_lock(&v->lock);
+	__sync_fetch_and_add(&v->seq, 1);
 	if (kk_pcache_same(v, k)) {
 		v->allowed |= access;
 	} else {
@@ -171,6 +185,7 @@ static __always_inline void kk_pcache_fill(struct file *file, struct kk_pcache *
 		v->policy = k->policy;
 		v->allowed = access;
 	}
+	__sync_fetch_and_add(&v->seq, 1);
 	bpf_spin_unlock(&v->lock);
 }
 

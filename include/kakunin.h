@@ -140,22 +140,25 @@ struct kk_bindreq {
 _Static_assert(sizeof(struct kk_bindreq) == 24, "kk_bindreq layout");
 
 /*
- * Value of kk_files (key: the struct file's address): a file opened (or first used) under a
- * binding and decided then. A bound task's read, write or mapping of any other file is decided
- * on the file's path first, so descriptors opened before `bind`, inherited or installed from
- * outside do not carry access the policy would not give. The inode (address and number) is
- * kept too: a struct file freed and reallocated at the same address for another file does not
- * match, so no hook has to run when files are freed.
+ * An entry of kk_files: a file opened (or first used) under a binding and decided then. A bound
+ * task's read, write or mapping of any other file is decided on the file's path first, so
+ * descriptors opened before `bind`, inherited or installed from outside do not carry access the
+ * policy would not give. kk_files is an array indexed by a hash of the struct file's address
+ * (kk_files_slot): a newer file that hashes to the same slot displaces the mark, and the older
+ * file is decided on its path again at its next use — slower, never wider. The inode (address
+ * and number) is kept too: a struct file freed and reallocated at the same address for another
+ * file does not match, so no hook has to run when files are freed.
  */
 struct kk_file_mark {
+	__u64 file;  /* struct file address: whose mark this slot holds */
+	__u64 inode; /* struct inode address */
+	__u64 ino;
 	__u32 binding;
 	__u32 gen;
 	__u32 access; /* KK_ACCESS_* that were decided */
-	__u32 pad;
-	__u64 inode; /* struct inode address */
-	__u64 ino;
+	__u32 seq;    /* odd while a hook rewrites the slot: readers take no lock */
 };
-_Static_assert(sizeof(struct kk_file_mark) == 32, "kk_file_mark layout");
+_Static_assert(sizeof(struct kk_file_mark) == 40, "kk_file_mark layout");
 
 /*
  * Value of kk_pcache (inode storage): the path decision file_open last made for this inode,
@@ -172,8 +175,9 @@ struct kk_pcache {
 	__u64 dir_epoch,
 		policy_epoch;	   /* kk_pcache_ctl[KK_PCACHE_DIR_EPOCH], [_POLICY_EPOCH + slot] */
 	__u32 d_seq;		   /* dentry->d_seq when the path was read (even) */
-	__u32 policy;		   /* policy slot */
-	__u32 allowed;		   /* KK_ACCESS_* decided allowed */
+	__u16 policy;		   /* policy slot (< KK_MAX_POLICIES) */
+	__u16 allowed;		   /* KK_ACCESS_* decided allowed */
+	__u32 seq;		   /* odd while a fill rewrites the entry: readers take no lock */
 	struct bpf_spin_lock lock; /* two CPUs filling one inode never mix their entries */
 };
 _Static_assert(sizeof(struct kk_pcache) == 80, "kk_pcache layout");

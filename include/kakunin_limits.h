@@ -30,7 +30,8 @@
 #define KK_MAX_NET_ENTRIES  65536  /* per trie (allow, deny) */
 #define KK_MAX_EXEC_ENTRIES 4096
 #define KK_MAX_CONNS	    65536 /* live outbound sockets of bound tasks */
-#define KK_MAX_FILES	    65536 /* decided files of bound tasks (LRU: older ones are decided again) */
+#define KK_FILES_BITS	    16 /* kk_files: 2^16 slots (a displaced file is decided again) */
+#define KK_MAX_FILES	    (1 << KK_FILES_BITS)
 #define KK_MAX_OBJS	    16384 /* System V IPC objects and keys created by bound tasks */
 #define KK_MAX_TCP_PENDING  16384 /* kk_tcp_pending: TCP handshakes being attested (LRU) */
 #define KK_CGROUP_LEVELS    12	  /* a bound cgroup is at most this deep (the root is level 0) */
@@ -271,7 +272,7 @@ enum kk_stat {
 	KK_STAT_CONN_TABLE_FULL, /* connection tracking full, connect denied */
 	KK_STAT_DENIED,		 /* every denial */
 	KK_STAT_AUDITED,	 /* every would-be denial in audit mode */
-	KK_STAT_FILE_TABLE_FULL, /* kk_files full: the file is decided on its path again at use */
+	KK_STAT_FILE_TABLE_FULL, /* a kk_files mark not kept (its slot busy on another CPU) */
 	KK_STAT_OBJ_TABLE_FULL,	 /* kk_objs full: the IPC object or key was refused */
 	KK_STAT_PEER_FAIL,	 /* kk_peers entry not allocated: the signer refuses the caller */
 	KK_STAT_PCACHE_HIT,	 /* shadow mode: file_open found a valid kk_pcache entry */

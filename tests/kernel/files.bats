@@ -165,6 +165,21 @@ setup() {
 	[ "$output" = EACCES ]
 }
 
+@test "a descriptor keeps its open's decision: moved out of scope, writes through it go on" {
+	# Marked at open (kk_files): reads and writes through it are not decided again on the path,
+	# which the move made read-only; a new open of that path is.
+	bound_start "$P" sh -c 'exec 3<>/data/out/f && : >/data/out/ready
+		while [ ! -e /data/out/go ]; do sleep 0.05; done
+		if echo more >&3; then echo write-ok; else echo write-refused; fi
+		if echo again 2>/dev/null >>/data/in/moved; then echo reopen-ok; else echo reopen-refused; fi'
+	for _ in $(seq 200); do [ -e /data/out/ready ] && break; sleep 0.05; done
+	mv /data/out/f /data/in/moved
+	touch /data/out/go
+	bound_wait
+	[ "$output" = "$(printf 'write-ok\nreopen-refused')" ]
+	[ "$(cat /data/in/moved)" = more ]
+}
+
 @test "io_uring openat on a worker thread is decided like open" {
 	try_bound "$P" uring-open /data/in/f wronly
 	[ "$output" = EACCES ]
