@@ -103,31 +103,37 @@ int BPF_PROG(kk_tcp_connect, struct sock *sk)
 
 /*
  * newsk: the child socket accept() will return, made from req (its tuple and the client's ISN,
- * for every way a child is made: the handshake's ACK, a SYN cookie, a Fast Open SYN). Every TCP
- * child socket on the host costs one hash lookup; DCCP children share this hook and are left
- * alone (their request is not a tcp_request_sock).
+ * for every way a child is made: the handshake's ACK, a SYN cookie, a Fast Open SYN). A TCP
+ * child socket whose client is on this host costs one hash lookup, any other a few loads; DCCP
+ * children share this hook and are left alone (their request is not a tcp_request_sock).
  */
 SEC("lsm/inet_csk_clone")
 int BPF_PROG(kk_inet_csk_clone, struct sock *newsk, const struct request_sock *req)
 {
+	const struct sock_common *rc = &req->__req_common;
 	struct kk_tcp_key k = {};
 	struct kk_peer v, *p;
 	__u16 family;
 
-	if (BPF_CORE_READ(newsk, sk_protocol) != IPPROTO_TCP)
+	/* Direct loads from the hook's BTF pointers: no helper call for the common fields. */
+	if (newsk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	family = BPF_CORE_READ(req, __req_common.skc_family);
+	family = rc->skc_family;
 	if (family == AF_INET) {
-		kk_addr_v4(k.client, BPF_CORE_READ(req, __req_common.skc_daddr));
-		kk_addr_v4(k.server, BPF_CORE_READ(req, __req_common.skc_rcv_saddr));
+		kk_addr_v4(k.client, rc->skc_daddr);
+		kk_addr_v4(k.server, rc->skc_rcv_saddr);
 	} else if (family == AF_INET6) {
-		bpf_core_read(k.client, 16, &req->__req_common.skc_v6_daddr);
-		bpf_core_read(k.server, 16, &req->__req_common.skc_v6_rcv_saddr);
+		__builtin_memcpy(k.client, &rc->skc_v6_daddr, 16);
+		__builtin_memcpy(k.server, &rc->skc_v6_rcv_saddr, 16);
 	} else {
 		return 0;
 	}
-	k.client_port = bpf_ntohs(BPF_CORE_READ(req, __req_common.skc_dport));
-	k.server_port = BPF_CORE_READ(req, __req_common.skc_num);
+	/* tcp_connect enters only connections within this host: no lookup for the others. */
+	if (!kk_addr_loopback(k.server) && !kk_addr_eq(k.client, k.server))
+		return 0;
+	k.client_port = bpf_ntohs(rc->skc_dport);
+	k.server_port = rc->skc_num;
+	/* Beyond struct request_sock, which is all the verifier knows req to be: read. */
 	k.isn = BPF_CORE_READ((struct tcp_request_sock *)req, rcv_isn);
 	k.netns = kk_netns_cookie(newsk);
 	p = bpf_map_lookup_elem(&kk_tcp_pending, &k);

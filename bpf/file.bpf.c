@@ -97,7 +97,8 @@ int BPF_PROG(kk_file_open, struct file *file, int ret)
 	/* The kernel's own open under an outer one we decided (overlayfs' layer file). */
 	if (kk_kernel_file(file))
 		return 0;
-	if (!kk_resolve(&c, KK_HOOK_FILE_OPEN))
+	/* The scratch (a helper call on 6.1) only when the path is read: not on a cache hit. */
+	if (!kk_resolve_as(&c, KK_HOOK_FILE_OPEN, false))
 		return 0;
 	access = kk_open_access(file);
 	/* Revocation and allowed_hours first, on every call; then the path's cached decision. */
@@ -111,7 +112,7 @@ int BPF_PROG(kk_file_open, struct file *file, int ret)
 		}
 		kk_count(KK_STAT_PCACHE_HIT);
 	}
-	ev = kk_event_start(&c, access);
+	ev = kk_event_start_lazy(&c, access);
 	if (!ev)
 		return kk_finish(&c, NULL, KK_REASON_BINDING_INVALID, EACCES);
 	c.sb = file->f_path.dentry->d_sb;

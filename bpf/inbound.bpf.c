@@ -293,6 +293,9 @@ int BPF_PROG(kk_sock_rcv_skb, struct sock *sk, struct sk_buff *skb, int ret)
 	family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
+	/* Every packet of every socket on the host: one load when no map stores anything on it. */
+	if (bpf_core_field_exists(sk->sk_bpf_storage) && !sk->sk_bpf_storage)
+		return 0;
 	e = bpf_sk_storage_get(&kk_socks, sk, 0, 0);
 	if (!e || !e->flags)
 		return 0;
