@@ -129,13 +129,31 @@ static __always_inline void kk_files_put(__u64 addr, __u64 inode, __u64 ino, __u
 }
 
 /*
- * Was file decided for (at least) access under the current binding (at its open, or
- * handed over as descriptor 0-2 at the bind)? *had: what was decided. The slot is read between
- * two equal, even values of its seq, or not at all (a torn read is "not decided": slower, never
- * wider); the atomic reads order the loads between them on every architecture.
+ * Was file handed over as descriptor 0-2 at a bind of the current binding, with (at least)
+ * access (kk_stdio)? *had gets what was.
  */
-static __always_inline bool kk_file_marked(struct kk_ctx *c, struct file *file, __u32 access,
-					   __u32 *had)
+static __always_inline bool kk_stdio_marked(struct kk_ctx *c, struct file *file, __u32 access,
+					    __u32 *had)
+{
+	__u64 key = (__u64)file;
+	struct kk_file_mark *m = bpf_map_lookup_elem(&kk_stdio, &key);
+	struct inode *inode = file->f_inode;
+
+	if (!m || m->binding != c->slot || m->gen != c->gen || m->inode != (__u64)inode ||
+	    m->ino != inode->i_ino)
+		return false;
+	*had |= m->access;
+	return (m->access & access) == access;
+}
+
+/*
+ * Was file decided for (at least) access under the current binding at its open or first use
+ * (kk_files)? *had: what was decided. The slot is read between two equal, even values of its
+ * seq, or not at all (a torn read is "not decided": slower, never wider); the atomic reads
+ * order the loads between them on every architecture.
+ */
+static __always_inline bool kk_file_slot_marked(struct kk_ctx *c, struct file *file, __u32 access,
+						__u32 *had)
 {
 	__u32 idx = kk_files_slot((__u64)file);
 	struct kk_file_mark *m = bpf_map_lookup_elem(&kk_files, &idx);
@@ -157,6 +175,13 @@ static __always_inline bool kk_file_marked(struct kk_ctx *c, struct file *file, 
 	return (got & access) == access;
 }
 
+/* kk_file_slot_marked, or else one of descriptors 0-2 handed over at the bind (kk_stdio). */
+static __always_inline bool kk_file_marked(struct kk_ctx *c, struct file *file, __u32 access,
+					   __u32 *had)
+{
+	return kk_file_slot_marked(c, file, access, had) || kk_stdio_marked(c, file, access, had);
+}
+
 /* One more (or one fewer) live task under binding (slot, gen). */
 static __always_inline void kk_live_add(__u32 slot, __u32 gen, int delta)
 {
@@ -169,7 +194,7 @@ static __always_inline void kk_live_add(__u32 slot, __u32 gen, int delta)
 /*
  * The descriptors 0, 1 and 2 a task holds when it is bound are the operator's to give (the
  * terminal, a log file, the journal's socket): they are marked as decided for the binding, with
- * the access they were opened with. Every other descriptor from before the bind is decided on
+ * the access they were opened with, in kk_stdio, where no later open can displace them. Every other descriptor from before the bind is decided on
  * its path at its first use. Done before the task itself is marked, so that no read of its
  * stdout happens bound and unmarked.
  */
@@ -178,9 +203,11 @@ static __always_inline void kk_mark_stdio(struct task_struct *task, const struct
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	unsigned int max = BPF_CORE_READ(fdt, max_fds);
 	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct kk_file_mark fm = { .binding = m->binding, .gen = m->gen };
 	struct inode *inode;
 	struct file *f;
 	__u32 mode;
+	__u64 key;
 	int i;
 
 #pragma unroll
@@ -190,9 +217,13 @@ static __always_inline void kk_mark_stdio(struct task_struct *task, const struct
 			continue;
 		mode = BPF_CORE_READ(f, f_mode);
 		inode = BPF_CORE_READ(f, f_inode);
-		kk_files_put((__u64)f, (__u64)inode, BPF_CORE_READ(inode, i_ino), m->binding, m->gen,
-			     (mode & FMODE_READ ? KK_ACCESS_READ : 0) |
-				     (mode & FMODE_WRITE ? KK_ACCESS_WRITE : 0));
+		fm.access = (mode & FMODE_READ ? KK_ACCESS_READ : 0) |
+			    (mode & FMODE_WRITE ? KK_ACCESS_WRITE : 0);
+		fm.file = (__u64)f;
+		fm.inode = (__u64)inode;
+		fm.ino = BPF_CORE_READ(inode, i_ino);
+		key = (__u64)f;
+		bpf_map_update_elem(&kk_stdio, &key, &fm, BPF_ANY);
 	}
 }
 

@@ -138,6 +138,20 @@ KK_MAP struct {
 } kk_files SEC(".maps");
 
 /*
+ * kk_stdio — key: a struct file's address; value: struct kk_file_mark (seq unused), written by
+ * kk_mark_stdio for descriptors 0-2 of a process when it is bound: the operator's to give, not
+ * decided on a path, so no open may displace them (kk_files may). LRU: only another bind's
+ * descriptors push an entry out, and the oldest goes; marks of freed files age out the same way.
+ * Pinned so that load --upgrade keeps it, as kk_files.
+ */
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KK_MAX_STDIO);
+	__type(key, __u64);
+	__type(value, struct kk_file_mark);
+} kk_stdio SEC(".maps");
+
+/*
  * kk_pcache — inode storage, value struct kk_pcache: file_open's last allowed decision on the
  * inode's path, with everything it depended on (bpf/pathcache.bpf.h says when it is used).
  * Written by file_open for bound tasks, deleted by inode_rename for both inodes; freed with the

@@ -248,13 +248,13 @@ static __always_inline __u32 kk_sock_use_reason(struct kk_ctx *c, struct socket 
 		return c->state_reason;
 	if (!sk)
 		return 0; /* released: nothing to send or receive */
-	/* Descriptors 0-2 at the bind are the operator's (the journal's stdout socket). */
-	if (kk_file_marked(c, sock->file, access, &had))
-		return 0;
 	family = sk->__sk_common.skc_family;
 	e = bpf_sk_storage_get(&kk_socks, sk, 0, 0);
 	mine = kk_sock_flags(e, c);
 	if (!(mine & KK_SOCK_OWN)) {
+		/* Descriptors 0-2 at the bind are the operator's (the journal's stdout socket). */
+		if (kk_stdio_marked(c, sock->file, access, &had))
+			return 0;
 		reason = kk_sock_kind_reason(c, family, sk->sk_type, sk->sk_protocol);
 		if (reason) {
 			if (c->s) {

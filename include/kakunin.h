@@ -396,6 +396,6 @@ _Static_assert(sizeof(struct kk_policy_slot) == 64, "kk_policy_slot layout");
 		sizeof(struct kk_policy_slot), KK_PATH_MAX, KK_MAX_BINDINGS, KK_MAX_IDENTS,        \
 		KK_MAX_POLICIES, KK_MAX_PATH_ENTRIES, KK_MAX_NET_ENTRIES, KK_MAX_EXEC_ENTRIES,     \
 		KK_MAX_CONNS, KK_MAX_FILES, KK_MAX_OBJS, KK_MAX_PENDING, KK_MAX_CGROUPS,           \
-		KK_REVOKED_MAX, KK_HOOK_SLOTS, KK_STAT_MAX, KK_EXE_PATH_MAX
+		KK_REVOKED_MAX, KK_HOOK_SLOTS, KK_STAT_MAX, KK_EXE_PATH_MAX, KK_MAX_STDIO
 
 #endif /* KAKUNIN_H */

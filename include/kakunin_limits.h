@@ -32,6 +32,7 @@
 #define KK_MAX_CONNS	    65536 /* live outbound sockets of bound tasks */
 #define KK_FILES_BITS	    16 /* kk_files: 2^16 slots (a displaced file is decided again) */
 #define KK_MAX_FILES	    (1 << KK_FILES_BITS)
+#define KK_MAX_STDIO	    16384 /* kk_stdio: descriptors 0-2 of bound processes (LRU) */
 #define KK_MAX_OBJS	    16384 /* System V IPC objects and keys created by bound tasks */
 #define KK_MAX_TCP_PENDING  16384 /* kk_tcp_pending: TCP handshakes being attested (LRU) */
 #define KK_CGROUP_LEVELS    12	  /* a bound cgroup is at most this deep (the root is level 0) */

@@ -28,7 +28,7 @@ struct kakunin;
 struct kk_error;
 
 /* Pinned maps: the KK_MAP_COUNT that commands open (enum kk_map_id), then program-only state. */
-#define KK_MAPS_PINNED (KK_MAP_COUNT + 4)
+#define KK_MAPS_PINNED (KK_MAP_COUNT + 5)
 /* The names of the pinned maps, in enum kk_map_id order, then the program-only ones. */
 extern const char *const kk_maps_pinned_names[KK_MAPS_PINNED];
 
