@@ -88,8 +88,8 @@ static __always_inline bool kk_file_slot_marked(struct kk_ctx *c, struct file *f
 	if (!m)
 		return false;
 	seq = __sync_fetch_and_add(&m->seq, 0);
-	same = !(seq & 1) && m->file == (__u64)file && m->binding == c->slot &&
-	       m->gen == c->gen && m->inode == (__u64)inode && m->ino == inode->i_ino;
+	same = !(seq & 1) && m->file == (__u64)file && m->binding == c->slot && m->gen == c->gen &&
+	       m->inode == (__u64)inode && m->ino == inode->i_ino;
 	got = m->access;
 	if (!same || __sync_fetch_and_add(&m->seq, 0) != seq)
 		return false;
