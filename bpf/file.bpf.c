@@ -91,6 +91,7 @@ int BPF_PROG(kk_file_open, struct file *file, int ret)
 	struct kk_event *ev;
 	struct kk_ctx c;
 	__u32 access, reason;
+	__u64 mode;
 
 	if (ret)
 		return ret;
@@ -101,11 +102,12 @@ int BPF_PROG(kk_file_open, struct file *file, int ret)
 	if (!kk_resolve_as(&c, KK_HOOK_FILE_OPEN, false))
 		return 0;
 	access = kk_open_access(file);
+	mode = kk_pcache_ctl_get(KK_PCACHE_MODE);
 	/* Revocation and allowed_hours first, on every call; then the path's cached decision. */
 	if (!c.state_reason && !((access & KK_ACCESS_WRITE) && kk_outside_hours(&c)))
-		pc = kk_pcache_lookup(&c, file, access, &pk);
+		pc = kk_pcache_lookup(&c, file, access, &pk, mode);
 	if (pc == KK_PC_HIT) {
-		if (kk_pcache_ctl_get(KK_PCACHE_MODE) != KK_PCACHE_SHADOW) {
+		if (mode != KK_PCACHE_SHADOW) {
 			kk_finish(&c, NULL, 0, 0);
 			kk_file_mark(&c, file, access);
 			return 0;
@@ -140,7 +142,7 @@ int BPF_PROG(kk_file_permission, struct file *file, int mask, int ret)
 {
 	struct kk_event *ev;
 	struct kk_ctx c;
-	__u32 reason, access, had;
+	__u32 reason, access, had = 0;
 
 	if (ret)
 		return ret;
@@ -160,7 +162,7 @@ int BPF_PROG(kk_file_permission, struct file *file, int mask, int ret)
 	if (!ev)
 		return kk_finish(&c, NULL, reason ?: KK_REASON_BINDING_INVALID, EACCES);
 	if (!reason)
-		return kk_file_finish(&c, ev, kk_file_use(&c, ev, file, access));
+		return kk_file_finish(&c, ev, kk_file_decide(&c, ev, file, access, had));
 	c.sb = BPF_CORE_READ(file, f_path.dentry, d_sb);
 	ret = kk_walk_path(c.s, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
 			   ev->path);

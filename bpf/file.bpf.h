@@ -78,22 +78,20 @@ static __always_inline void kk_file_mark(struct kk_ctx *c, struct file *file, __
 }
 
 /*
- * The reason a bound, active task may not use file for access (read, write), 0 when it may.
- * A file decided under this binding passes at the cost of one lookup. Any other file is decided
- * on its path now (ev->path gets it) and remembered when allowed; a socket on its kind and
- * peer (kk_sock_use_reason). Pipes and anonymous files (eventfd, memfd, ...) live on internal
- * mounts with no path a policy could name: they are channels someone handed over, not files in
- * scope, and pass.
+ * The reason a bound, active task may not use file for access (read, write), 0 when it may,
+ * for a file its marks do not cover (kk_file_marked said no; had: what they cover). It is
+ * decided on its path now (ev->path gets it) and remembered when allowed; a socket on its kind
+ * and peer (kk_sock_use_reason). Pipes and anonymous files (eventfd, memfd, ...) live on
+ * internal mounts with no path a policy could name: they are channels someone handed over, not
+ * files in scope, and pass.
  */
-static __always_inline __u32 kk_file_use(struct kk_ctx *c, struct kk_event *ev, struct file *file,
-					 __u32 access)
+static __always_inline __u32 kk_file_decide(struct kk_ctx *c, struct kk_event *ev,
+					    struct file *file, __u32 access, __u32 had)
 {
 	struct dentry *dentry;
-	__u32 had, reason;
+	__u32 reason;
 	long len;
 
-	if (kk_file_marked(c, file, access, &had))
-		return 0;
 	/* splice(2), sendfile(2) and read/write on a socket do not pass socket_sendmsg's decision. */
 	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFSOCK) {
 		struct socket *sock = bpf_sock_from_file(file);
@@ -117,6 +115,20 @@ static __always_inline __u32 kk_file_use(struct kk_ctx *c, struct kk_event *ev, 
 	if (!reason)
 		kk_file_mark(c, file, access | had);
 	return reason;
+}
+
+/*
+ * The reason a bound, active task may not use file for access, 0 when it may: a file decided
+ * under this binding passes at the cost of one lookup, any other is decided (kk_file_decide).
+ */
+static __always_inline __u32 kk_file_use(struct kk_ctx *c, struct kk_event *ev, struct file *file,
+					 __u32 access)
+{
+	__u32 had;
+
+	if (kk_file_marked(c, file, access, &had))
+		return 0;
+	return kk_file_decide(c, ev, file, access, had);
 }
 
 /*

@@ -50,58 +50,67 @@ static __always_inline void kk_files_put(__u64 addr, __u64 inode, __u64 ino, __u
 	__sync_fetch_and_add(&m->seq, 1);
 }
 
+/* Is mark m the one of file (the same struct file on the same inode) under the binding of c? */
+static __always_inline bool kk_mark_is(const struct kk_file_mark *m, struct kk_ctx *c,
+				       struct file *file)
+{
+	/* Direct loads: file is a hook's BTF pointer, no helper call needed. */
+	struct inode *inode = file->f_inode;
+
+	return m->file == (__u64)file && m->binding == c->slot && m->gen == c->gen &&
+	       m->inode == (__u64)inode && m->ino == inode->i_ino;
+}
+
 /*
- * Was file handed over as descriptor 0-2 at a bind of the current binding, with (at least)
- * access (kk_stdio)? *had gets what was.
+ * Was file handed over as descriptor 0-2 at a bind of the current binding (kk_stdio)? The
+ * access it was handed over with is added to *had. Only binds write kk_stdio, before the task
+ * they mark runs bound: no read races a write.
  */
-static __always_inline bool kk_stdio_marked(struct kk_ctx *c, struct file *file, __u32 access,
-					    __u32 *had)
+static __always_inline void kk_stdio_had(struct kk_ctx *c, struct file *file, __u32 *had)
 {
 	__u64 key = (__u64)file;
 	struct kk_file_mark *m = bpf_map_lookup_elem(&kk_stdio, &key);
-	struct inode *inode = file->f_inode;
 
-	if (!m || m->binding != c->slot || m->gen != c->gen || m->inode != (__u64)inode ||
-	    m->ino != inode->i_ino)
-		return false;
-	*had |= m->access;
-	return (m->access & access) == access;
+	if (m && kk_mark_is(m, c, file))
+		*had |= m->access;
 }
 
 /*
- * Was file decided for (at least) access under the current binding at its open or first use
- * (kk_files)? *had: what was decided. The slot is read between two equal, even values of its
- * seq, or not at all (a torn read is "not decided": slower, never wider); the atomic reads
- * order the loads between them on every architecture.
+ * What was decided for file under the current binding at its open or first use (kk_files): 0
+ * when nothing. The slot is read between two equal, even values of its seq, or not at all (a
+ * torn read is "not decided": slower, never wider); the atomic reads order the loads between
+ * them on every architecture.
  */
-static __always_inline bool kk_file_slot_marked(struct kk_ctx *c, struct file *file, __u32 access,
-						__u32 *had)
+static __always_inline __u32 kk_file_slot_had(struct kk_ctx *c, struct file *file)
 {
 	__u32 idx = kk_files_slot((__u64)file);
 	struct kk_file_mark *m = bpf_map_lookup_elem(&kk_files, &idx);
-	/* Direct loads: file is a hook's BTF pointer, no helper call needed. */
-	struct inode *inode = file->f_inode;
 	__u32 seq, got;
 	bool same;
 
-	*had = 0;
 	if (!m)
-		return false;
+		return 0;
 	seq = __sync_fetch_and_add(&m->seq, 0);
-	same = !(seq & 1) && m->file == (__u64)file && m->binding == c->slot && m->gen == c->gen &&
-	       m->inode == (__u64)inode && m->ino == inode->i_ino;
+	same = !(seq & 1) && kk_mark_is(m, c, file);
 	got = m->access;
 	if (!same || __sync_fetch_and_add(&m->seq, 0) != seq)
-		return false;
-	*had = got;
-	return (got & access) == access;
+		return 0;
+	return got;
 }
 
-/* kk_file_slot_marked, or else one of descriptors 0-2 handed over at the bind (kk_stdio). */
+/*
+ * Was file decided for (at least) access under the current binding: at its open or first use
+ * (kk_files), or as one of descriptors 0-2 handed over at the bind (kk_stdio)? *had gets all
+ * that was decided for it, which kk_file_decide keeps when it decides more.
+ */
 static __always_inline bool kk_file_marked(struct kk_ctx *c, struct file *file, __u32 access,
 					   __u32 *had)
 {
-	return kk_file_slot_marked(c, file, access, had) || kk_stdio_marked(c, file, access, had);
+	*had = kk_file_slot_had(c, file);
+	if ((*had & access) == access)
+		return true;
+	kk_stdio_had(c, file, had);
+	return (*had & access) == access;
 }
 
 /*

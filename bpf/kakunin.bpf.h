@@ -74,6 +74,7 @@ static __always_inline struct kk_scratch *kk_scratch_get(void)
 
 /* What a hook knows about the current task's binding. */
 struct kk_ctx {
+	struct task_struct *task; /* current, fetched once (a helper call on 6.1) */
 	struct kk_binding *b;
 	struct kk_policy_slot *pol;
 	__u32 slot, gen;
@@ -191,6 +192,7 @@ static __always_inline int kk_resolve_as(struct kk_ctx *c, __u32 hook, bool scra
 		t = kk_cgroup_adopt(task, hook);
 	if (!t)
 		return 0;
+	c->task = task;
 	c->hook = hook;
 	c->slot = t->binding;
 	c->gen = t->gen;

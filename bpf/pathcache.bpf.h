@@ -19,7 +19,8 @@
  *       tree (pivot_root: just after it), and bpf_d_path reads the tree under mount_lock: a
  *       path read before a change carries the older `event`;
  *       only a file on a mount of the task's own namespace is cached, keyed by the namespace's
- *       never-reused `seq` and its `event`.
+ *       never-reused `seq` and its `event` (read before the membership is checked, at a miss:
+ *       a hit with the same mount and `event` is still on a mount of that namespace).
  *   the task's root (chroot, pivot_root, setns): its dentry and mount are in the key.
  * The rule found for the path depends on the policy slot (in the key) and the slot's rules,
  * which the loader rewrites only with the slot's kk_pcache_ctl[KK_PCACHE_POLICY_EPOCH + slot]
@@ -77,12 +78,10 @@ static __always_inline bool kk_pcache_local_fs(unsigned long magic)
 static __always_inline bool kk_pcache_snapshot(struct kk_ctx *c, struct file *file,
 					       struct kk_pcache *k)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = c->task;
 	struct dentry *d = file->f_path.dentry;
-	struct vfsmount *mnt = file->f_path.mnt;
 	struct inode *inode = file->f_inode;
 	struct mnt_namespace *ns;
-	struct mount *m;
 	__u32 policy;
 
 	if (!c->pol || !c->b || (c->pol->consts.flags & KK_POL_AUDIT_ALL))
@@ -95,13 +94,12 @@ static __always_inline bool kk_pcache_snapshot(struct kk_ctx *c, struct file *fi
 	if (k->d_seq & 1) /* being moved right now */
 		return false;
 	ns = task->nsproxy->mnt_ns;
-	m = kk_real_mount((__u64)mnt);
-	if (!ns || BPF_CORE_READ(m, mnt_ns) != ns)
+	if (!ns)
 		return false;
 	k->ns_seq = ns->seq;
 	k->ns_event = ns->event;
 	k->dentry = (__u64)d;
-	k->mnt = (__u64)mnt;
+	k->mnt = (__u64)file->f_path.mnt;
 	k->root_dentry = (__u64)task->fs->root.dentry;
 	k->root_mnt = (__u64)task->fs->root.mnt;
 	k->dir_epoch = kk_pcache_ctl_get(KK_PCACHE_DIR_EPOCH);
@@ -122,35 +120,49 @@ static __always_inline bool kk_pcache_same(const struct kk_pcache *v, const stru
 }
 
 /*
- * Ask the cache whether the open of file for access is allowed; k receives the snapshot for
- * kk_pcache_fill. Only for a bound task whose identity is active and, for a write, inside its
- * allowed_hours: those are decided on every call, before this.
+ * Does entry v allow access under snapshot k? Read without the lock (two helper calls and an
+ * interrupt mask on every open): a fill makes seq odd before it rewrites the entry and even
+ * again after, so an entry read between two equal, even values of seq was read whole. The
+ * atomic reads order the loads between them on every architecture; a torn read is a miss,
+ * decided on the path.
  */
-static __always_inline enum kk_pc_state kk_pcache_lookup(struct kk_ctx *c, struct file *file,
-							 __u32 access, struct kk_pcache *k)
+static __always_inline bool kk_pcache_allows(struct kk_pcache *v, const struct kk_pcache *k,
+					     __u32 access)
 {
-	struct kk_pcache *v;
-	__u32 seq;
+	__u32 seq = __sync_fetch_and_add(&v->seq, 0);
 	bool hit;
 
-	if (kk_pcache_ctl_get(KK_PCACHE_MODE) == KK_PCACHE_OFF || !kk_pcache_snapshot(c, file, k))
+	if (seq & 1)
+		return false;
+	hit = kk_pcache_same(v, k) && (v->allowed & access) == access;
+	return hit && __sync_fetch_and_add(&v->seq, 0) == seq;
+}
+
+/*
+ * Ask the cache whether the open of file for access is allowed; k receives the snapshot for
+ * kk_pcache_fill. mode: kk_pcache_ctl[KK_PCACHE_MODE]. Only for a bound task whose identity is
+ * active and, for a write, inside its allowed_hours: those are decided on every call, before
+ * this.
+ *
+ * Only a file on a mount of the task's own namespace is cached. That is checked on a miss,
+ * before the entry is made (a probe read): a hit matches the mount and the namespace's seq and
+ * event of the entry, and the mount cannot leave the namespace without a new event.
+ */
+static __always_inline enum kk_pc_state
+kk_pcache_lookup(struct kk_ctx *c, struct file *file, __u32 access, struct kk_pcache *k, __u64 mode)
+{
+	struct kk_pcache *v;
+	struct mount *m;
+
+	if (mode == KK_PCACHE_OFF || !kk_pcache_snapshot(c, file, k))
 		return KK_PC_NONE;
 	v = bpf_inode_storage_get(&kk_pcache, file->f_inode, 0, 0);
-	if (!v)
-		return KK_PC_MISS;
-	/*
-	 * Without the lock (two helper calls and an interrupt mask on every open): a fill makes
-	 * seq odd before it rewrites the entry and even again after, so an entry read between two
-	 * equal, even values of seq was read whole. The atomic reads order the loads between them
-	 * on every architecture; a torn read is a miss, decided on the path.
-	 */
-	seq = __sync_fetch_and_add(&v->seq, 0);
-	if (seq & 1)
-		return KK_PC_MISS;
-	hit = kk_pcache_same(v, k) && (v->allowed & access) == access;
-	if (__sync_fetch_and_add(&v->seq, 0) != seq)
-		return KK_PC_MISS;
-	return hit ? KK_PC_HIT : KK_PC_MISS;
+	if (v && kk_pcache_allows(v, k, access))
+		return KK_PC_HIT;
+	m = kk_real_mount(k->mnt);
+	if (BPF_CORE_READ(m, mnt_ns) != c->task->nsproxy->mnt_ns)
+		return KK_PC_NONE;
+	return KK_PC_MISS;
 }
 
 /*

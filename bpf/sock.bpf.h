@@ -241,7 +241,7 @@ static __always_inline __u32 kk_sock_use_reason(struct kk_ctx *c, struct socket 
 {
 	struct sock *sk = sock->sk;
 	struct kk_sock *e;
-	__u32 reason, mine, had;
+	__u32 reason, mine, had = 0;
 	__u16 family;
 
 	if (c->state_reason)
@@ -253,7 +253,8 @@ static __always_inline __u32 kk_sock_use_reason(struct kk_ctx *c, struct socket 
 	mine = kk_sock_flags(e, c);
 	if (!(mine & KK_SOCK_OWN)) {
 		/* Descriptors 0-2 at the bind are the operator's (the journal's stdout socket). */
-		if (kk_stdio_marked(c, sock->file, access, &had))
+		kk_stdio_had(c, sock->file, &had);
+		if ((had & access) == access)
 			return 0;
 		reason = kk_sock_kind_reason(c, family, sk->sk_type, sk->sk_protocol);
 		if (reason) {
@@ -281,6 +282,7 @@ static __always_inline int kk_resolve_sock(struct kk_ctx *c, const struct kk_soc
 {
 	struct kk_ident *id;
 
+	c->task = NULL; /* softirq: not a task of the binding */
 	c->hook = hook;
 	c->slot = e->binding;
 	c->gen = e->gen;
