@@ -245,3 +245,18 @@ PY
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "bench: --only takes bpfstats, revocation, sign, egress or throughput, not 'ops'" ]
 }
+
+@test "bench/connect-hooks.sh: --help; a count that is not one is refused in one line, exit 2" {
+	run "$TOP/bench/connect-hooks.sh" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: bench/connect-hooks.sh [REPS [N [SETTLE_S]]]"* ]]
+	run --separate-stderr "$TOP/bench/connect-hooks.sh" 10 3e3
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "connect-hooks: 3e3: not a count (a whole number from 1)" ]
+	run --separate-stderr "$TOP/bench/connect-hooks.sh" 0
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "connect-hooks: 0: not a count (a whole number from 1)" ]
+	run --separate-stderr "$TOP/bench/connect-hooks.sh" 1 2 3 4
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "connect-hooks: at most three counts: REPS N SETTLE_S (see --help)" ]
+}
