@@ -251,3 +251,34 @@ assert all(e["reason"] == "certificate revoked" and e["errno"] == "EACCES" for e
 PY
 	rm -rf $T
 }
+
+# A file reached through a descriptor on a mount of another namespace: its path is that
+# namespace's, which can change (a mount moved there) without any event in the agent's own.
+# Such a file is never cached, so the move is seen at the next open.
+@test "cache on: a file on another namespace's mount is decided on its path at every open" {
+	local T=/pc/f pa pid want
+	"$KK" load --path-cache on
+	mkdir -p /pc && mount -t tmpfs pc /pc
+	mkdir -p $T/a $T/b $T/ipc && mkfifo $T/ipc/ctl $T/ipc/res
+	unshare -m --propagation private sh -c 'mount -t tmpfs fa "$1/a" && mkdir "$1/a/in" &&
+		echo f >"$1/a/in/f" && kill -STOP $$' ns $T </dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	wait_stopped "$pid"
+	exec 5<"/proc/$pid/root$T/a"
+	pa=$BATS_TEST_TMPDIR/pa.json
+	policy "$pa" "\"data_access\": {\"$T/a/*\": [\"read\"], \"$T/b/*\": [],
+		\"$T/ipc/*\": [\"read\", \"write\"], \"/usr/*\": [\"read\", \"exec\"]}"
+	bound_start "$pa" "$OPENS" $T/ipc/ctl $T/ipc/res /proc/self/fd/5/in/f
+	exec 7>$T/ipc/ctl 8<$T/ipc/res
+	want=$(printf '/proc/self/fd/5/in/f ok EACCES\nend')
+	[ "$(round 7 8)" = "$want" ]
+	[ "$(round 7 8)" = "$want" ]
+	nsenter -t "$pid" -m mount --move $T/a $T/b
+	want=$(printf '/proc/self/fd/5/in/f EACCES EACCES\nend')
+	[ "$(round 7 8)" = "$want" ]
+	exec 5<&- 7>&- 8<&-
+	bound_wait
+	kill -9 "$pid"
+	wait "$pid" || true
+	umount /pc
+}
