@@ -43,9 +43,10 @@
  */
 #include "sock.bpf.h"
 
+/* sk: a program argument (a BTF pointer): direct loads, no helper call. */
 static __always_inline __u64 kk_netns_cookie(struct sock *sk)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie);
+	return sk->__sk_common.skc_net.net->net_cookie;
 }
 
 /*

@@ -254,6 +254,11 @@ static __always_inline __u32 kk_limits(struct kk_ctx *c, struct sock *sk)
 		return 0;
 	if (bpf_map_lookup_elem(&kk_conns, &key))
 		counted = true; /* against max_concurrent_trades when it first connected */
+	/* Storage first: sk_destruct releases only sockets that have it (see kk_conns). */
+	else if (!bpf_sk_storage_get(&kk_socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE)) {
+		kk_count(KK_STAT_CONN_TABLE_FULL);
+		return KK_REASON_CONN_TABLE_FULL;
+	}
 	rt = bpf_map_lookup_elem(&kk_runtime, &c->slot);
 	if (!rt)
 		return KK_REASON_BINDING_INVALID;

@@ -262,8 +262,10 @@ KK_MAP struct {
 
 /*
  * kk_conns — key: struct sock address; value: binding slot << 32 | gen. Live outbound sockets
- * of bound tasks, released in sk_free_security. Full: the connect is denied (fail closed,
- * counted), since an untracked socket would escape max_concurrent_trades.
+ * of bound tasks (kk_limits, inet.bpf.h), released in fentry/sk_destruct (net.bpf.c). Every
+ * socket entered here has socket storage (kk_limits gives it a kk_socks entry first), which is
+ * how sk_destruct passes over the sockets of unbound tasks with one load. Full: the connect is
+ * denied (fail closed, counted), since an untracked socket would escape max_concurrent_trades.
  */
 KK_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -271,6 +273,15 @@ KK_MAP struct {
 	__type(key, __u64);
 	__type(value, __u64);
 } kk_conns SEC(".maps");
+
+/*
+ * kk_conns_unmarked (.bss) — true while kk_conns may hold sockets without storage: entries an
+ * older build made (it counted sockets without giving them a kk_socks entry) and that
+ * load --upgrade kept. sk_destruct then looks up every socket freed, as the older build did.
+ * Set by load --upgrade before its programs attach; cleared by it once the old build's
+ * programs are detached if kk_conns is empty then. A fresh load starts false.
+ */
+KK_MAP bool kk_conns_unmarked;
 
 /*
  * kk_pending — key: tgid (or tgid | KK_PENDING_TREE for the root of a --tree bind); value:

@@ -3,7 +3,7 @@
  * net.bpf.c — outbound network access of bound tasks.
  *
  * Hooks: lsm/socket_create, lsm/socket_connect, lsm/socket_setsockopt, lsm/unix_stream_connect,
- * lsm/unix_may_send, lsm/sk_free_security. Sending and receiving are in sendmsg.bpf.c, inbound
+ * lsm/unix_may_send, fentry/sk_destruct. Sending and receiving are in sendmsg.bpf.c, inbound
  * (bind, listen, accept, packets) in inbound.bpf.c, SCTP's addresses in sctp.bpf.c.
  *
  * Decision model, on the kernel's copy of the destination:
@@ -244,14 +244,25 @@ int BPF_PROG(kk_unix_may_send, struct socket *sock, struct socket *other, int re
 	return ret ?: kk_unix_peer(KK_HOOK_UNIX_SEND, sock->sk, osk, NULL, kk_ptr_id(osk));
 }
 
-/* Release a tracked outbound socket: one lookup for every socket freed on the host. */
-SEC("lsm/sk_free_security")
-int BPF_PROG(kk_sk_free, struct sock *sk)
+/*
+ * Release a tracked outbound socket. Every socket freed passes sk_destruct (from __sk_free,
+ * directly or by way of sock_diag's destroy broadcast), and its storage is still there: it goes
+ * in __sk_destruct, which sk_destruct runs or leaves to RCU. lsm/sk_free_security runs after
+ * that, so it had to look every socket on the host up in kk_conns; here a socket without
+ * storage (every socket of an unbound task) holds no count (see kk_conns) and leaves after one
+ * load. The key, the socket's address, cannot be reused before __sk_destruct frees it.
+ */
+SEC("fentry/sk_destruct")
+int BPF_PROG(kk_sk_destruct, struct sock *sk)
 {
-	__u64 key = (__u64)sk, *val = bpf_map_lookup_elem(&kk_conns, &key);
 	struct kk_runtime *rt;
+	__u64 key, *val;
 	__u32 slot;
 
+	if (!sk->sk_bpf_storage && !kk_conns_unmarked)
+		return 0;
+	key = (__u64)sk;
+	val = bpf_map_lookup_elem(&kk_conns, &key);
 	if (!val)
 		return 0;
 	slot = *val >> 32;

@@ -326,6 +326,20 @@ static int switch_rest(struct upgrade *u, struct kk_maps_upgrade *r, struct kk_e
 	return err;
 }
 
+/*
+ * kk_conns_unmarked (bpf/maps.bpf.h) was set for the upgrade: a build before it counted sockets
+ * without giving them storage, and fentry/sk_destruct finds those only by looking every socket
+ * up. With the old programs detached, an empty kk_conns holds none of them, and only sockets
+ * with storage are counted from now on.
+ */
+static void conns_check(struct upgrade *u)
+{
+	__u64 key;
+
+	if (bpf_map__get_next_key(u->skel->maps.kk_conns, NULL, &key, sizeof(key)) == -ENOENT)
+		u->skel->bss->kk_conns_unmarked = false;
+}
+
 /* Load this build's object on the pinned maps, after checking they fit it. */
 static int load_on_pinned_maps(struct upgrade *u, uint32_t ringbuf_size, struct kk_error *e)
 {
@@ -335,6 +349,8 @@ static int load_on_pinned_maps(struct upgrade *u, uint32_t ringbuf_size, struct 
 	if (!u->skel)
 		return kk_error_set(e, -errno, NULL, "cannot open the embedded BPF object: %s",
 				    strerror(errno));
+	/* Until the old build's programs are gone (see conns_check). */
+	u->skel->bss->kk_conns_unmarked = true;
 	if (ringbuf_size && bpf_map__set_max_entries(u->skel->maps.kk_events, ringbuf_size))
 		return kk_error_set(e, -errno, NULL, "cannot size the event ring: %s",
 				    strerror(errno));
@@ -376,6 +392,8 @@ int kk_maps_upgrade(uint32_t ringbuf_size, struct kk_maps_upgrade *r, struct kk_
 	/* The old links go now (or, on failure, the new ones): no pin holds them any more. */
 	for (i = 0; i < u->n_old; i++)
 		close(u->old[i].fd);
+	if (!err)
+		conns_check(u);
 	for (i = 0; i < u->n_attached; i++)
 		bpf_link__destroy(u->link[i]);
 	if (t0)

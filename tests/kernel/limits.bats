@@ -84,6 +84,130 @@ files='"data_access": {"/data/out/*": ["read", "write"], "/usr/*": ["read", "exe
 	[[ "$output" == *'"reason":"too many concurrent connections"'* ]]
 }
 
+# ends.py: the bound side of the test below. One place (max_concurrent_trades 1); each case makes
+# one counted socket, ends it one way, then a probe connect to 127.0.0.1:8081 (no listener)
+# must get ECONNREFUSED, not EACCES, within 3 s (a closed TCP connection is freed by its FIN
+# exchange, in softirq). The first socket is made before the bind (no storage then) and
+# connected with sctp_connectx, a path that records no peer on the socket.
+ends_py() {
+	cat <<'PY'
+import errno, os, signal, socket, struct, time
+def name(e):
+    return errno.errorcode.get(e.errno, str(e.errno))
+def probe():
+    end = time.time() + 3
+    while True:
+        s = socket.socket()
+        try:
+            s.connect(("127.0.0.1", 8081))
+            r = "ok"
+        except OSError as e:
+            r = name(e)
+        s.close()
+        if r != "EACCES" or time.time() > end:
+            return r
+        time.sleep(0.05)
+def case(label, make, end):
+    try:
+        s = make()
+    except OSError as e:
+        print(label, "made", name(e), flush=True)
+        return
+    end(s)
+    print(label, probe(), flush=True)
+def connect(fam, typ, addr, proto=0, opts=()):
+    s = socket.socket(fam, typ, proto)
+    for o in opts:
+        s.setsockopt(socket.SOL_SOCKET, o, 1)
+    if opts:
+        s.bind((addr[0], 0))
+    try:
+        s.connect(addr)
+    except ConnectionRefusedError:
+        pass
+    return s
+def connectx(s):
+    sa = struct.pack("=H", socket.AF_INET) + struct.pack("!H", 8083) + socket.inet_aton("127.0.0.1")
+    try:
+        s.setsockopt(socket.IPPROTO_SCTP, 110, sa + bytes(8)) # SCTP_SOCKOPT_CONNECTX
+    except ConnectionRefusedError:
+        pass
+    return s
+def linger0(s):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+def peer_first(s):
+    s.send(b"q") # the listener closes when it reads
+    s.recv(1)
+    s.close()
+pre = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
+os.kill(os.getpid(), signal.SIGSTOP) # bound here
+print("start", probe(), flush=True)
+case("sctp-connectx-prebind", lambda: connectx(pre), lambda s: s.close())
+tcp = (socket.AF_INET, socket.SOCK_STREAM)
+case("tcp-refused", lambda: connect(*tcp, ("127.0.0.1", 8081)), lambda s: s.close())
+case("tcp-we-close", lambda: connect(*tcp, ("127.0.0.1", 8082)), lambda s: s.close())
+case("tcp-peer-closes", lambda: connect(*tcp, ("127.0.0.1", 8082)), peer_first)
+case("tcp-reset", lambda: connect(*tcp, ("127.0.0.1", 8082)), linger0)
+case("tcp6", lambda: connect(socket.AF_INET6, socket.SOCK_STREAM, ("::1", 8082)), lambda s: s.close())
+case("udp", lambda: connect(socket.AF_INET, socket.SOCK_DGRAM, ("127.0.0.1", 8081)), lambda s: s.close())
+case("udp-reuseport", lambda: connect(socket.AF_INET, socket.SOCK_DGRAM, ("127.0.0.1", 8081),
+     opts=(socket.SO_REUSEPORT,)), lambda s: s.close())
+case("sctp", lambda: connect(socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", 8083),
+     socket.IPPROTO_SCTP), lambda s: s.close())
+held = connect(*tcp, ("127.0.0.1", 8082))
+print("held", probe(), flush=True)
+PY
+}
+
+# listen_py: an unbound listener on 127.0.0.1:8082 and [::1]:8082 that closes a connection when
+# it reads from it (or sees it close).
+listen_py() {
+	cat <<'PY'
+import select, socket
+ls = [socket.create_server(("127.0.0.1", 8082)),
+      socket.create_server(("::1", 8082), family=socket.AF_INET6)]
+print("ready", flush=True)
+conns = []
+while True:
+    r, _, _ = select.select(ls + conns, [], [])
+    for s in r:
+        if s in ls:
+            conns.append(s.accept()[0])
+        else:
+            try:
+                s.recv(1)
+            except OSError:
+                pass
+            conns.remove(s)
+            s.close()
+PY
+}
+
+@test "max_concurrent_trades: every way a counted socket ends gives its place back" {
+	modprobe sctp
+	policy "$BATS_TEST_TMPDIR/ends.json" "\"execution_constraints\": {\"max_concurrent_trades\": 1}, \"network_rules\": {\"allowed_hosts\": [\"127.0.0.1:8081\", \"127.0.0.1:8082\", \"127.0.0.1:8083\", \"[::1]:8082\"], \"allowed_socket_types\": [\"sctp\"]}, $files"
+	listen_py >"$BATS_TEST_TMPDIR/listen.py"
+	ends_py >"$BATS_TEST_TMPDIR/ends.py"
+	python3 "$BATS_TEST_TMPDIR/listen.py" >"$BATS_TEST_TMPDIR/listen.out" 2>&1 &
+	local lpid=$! i
+	for i in $(seq 200); do grep -q ready "$BATS_TEST_TMPDIR/listen.out" && break; sleep 0.05; done
+	python3 "$BATS_TEST_TMPDIR/ends.py" >"$BATS_TEST_TMPDIR/bound.out" 2>&1 </dev/null &
+	BOUND_PID=$!
+	wait_stopped "$BOUND_PID"
+	"$KK" bind --pid "$BOUND_PID" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" \
+		--policy "$BATS_TEST_TMPDIR/ends.json" --offline
+	kill -CONT "$BOUND_PID"
+	bound_wait
+	kill "$lpid"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' "start ECONNREFUSED" "sctp-connectx-prebind ECONNREFUSED" \
+		"tcp-refused ECONNREFUSED" "tcp-we-close ECONNREFUSED" "tcp-peer-closes ECONNREFUSED" \
+		"tcp-reset ECONNREFUSED" "tcp6 ECONNREFUSED" "udp ECONNREFUSED" \
+		"udp-reuseport ECONNREFUSED" "sctp ECONNREFUSED" "held EACCES")" ]
+}
+
 @test "audit mode allows what enforce would deny, and reports it as action.audited" {
 	policy "$BATS_TEST_TMPDIR/audit.json" "\"mode\": \"audit\", $files"
 	try_bound "$BATS_TEST_TMPDIR/audit.json" --pid open /etc/shadow

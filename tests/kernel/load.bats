@@ -19,13 +19,17 @@ teardown_file() {
 		kk_path_mkdir kk_path_rmdir kk_path_symlink kk_path_mknod kk_path_truncate \
 		kk_path_chmod kk_path_chown kk_bprm_check kk_socket_connect kk_socket_sendmsg \
 		kk_socket_recvmsg kk_socket_create kk_unix_stream_connect kk_unix_may_send \
-		kk_sk_free kk_task_alloc kk_task_free kk_bpf kk_perf_event_open kk_kernel_read_file \
+		kk_task_alloc kk_task_free kk_bpf kk_perf_event_open kk_kernel_read_file \
 		kk_kernel_load_data kk_locked_down kk_ptrace_access_check kk_ptrace_traceme \
 		kk_task_kill kk_sb_mount kk_sb_umount kk_move_mount kk_sb_pivotroot kk_path_chroot \
 		kk_userns_create kk_capable kk_file_receive kk_mmap_file kk_file_mprotect \
 		kk_file_fcntl kk_file_ioctl kk_socket_post_create kk_socket_bind kk_socket_listen \
 		kk_socket_accept kk_sock_rcv_skb kk_socket_setsockopt kk_sctp_bind_connect; do
 		[ -e "/sys/fs/bpf/kakunin/links/$p" ]
+		[ -e "/sys/fs/bpf/kakunin/progs/$p" ]
+	done
+	for p in kk_tcp_connect kk_sk_destruct; do # fentry: tracing links
+		[ -e "/sys/fs/bpf/kakunin/trace_links/$p" ]
 		[ -e "/sys/fs/bpf/kakunin/progs/$p" ]
 	done
 	for m in kk_task kk_bindings kk_idents kk_policies kk_paths kk_net_allow kk_net_deny kk_net_listen \
