@@ -90,8 +90,8 @@ int BPF_PROG(kk_file_open, struct file *file, int ret)
 	struct kk_pcache pk;
 	struct kk_event *ev;
 	struct kk_ctx c;
+	__u64 mode = KK_PCACHE_OFF;
 	__u32 access, reason;
-	__u64 mode;
 
 	if (ret)
 		return ret;
@@ -102,10 +102,11 @@ int BPF_PROG(kk_file_open, struct file *file, int ret)
 	if (!kk_resolve_as(&c, KK_HOOK_FILE_OPEN, false))
 		return 0;
 	access = kk_open_access(file);
-	mode = kk_pcache_ctl_get(KK_PCACHE_MODE);
 	/* Revocation and allowed_hours first, on every call; then the path's cached decision. */
-	if (!c.state_reason && !((access & KK_ACCESS_WRITE) && kk_outside_hours(&c)))
+	if (!c.state_reason && !((access & KK_ACCESS_WRITE) && kk_outside_hours(&c))) {
+		mode = kk_pcache_ctl_get(KK_PCACHE_MODE);
 		pc = kk_pcache_lookup(&c, file, access, &pk, mode);
+	}
 	if (pc == KK_PC_HIT) {
 		if (mode != KK_PCACHE_SHADOW) {
 			kk_finish(&c, NULL, 0, 0);

@@ -259,7 +259,7 @@ int BPF_PROG(kk_sk_destruct, struct sock *sk)
 	__u64 key, *val;
 	__u32 slot;
 
-	if (!sk->sk_bpf_storage && !kk_conns_unmarked)
+	if (bpf_core_field_exists(sk->sk_bpf_storage) && !sk->sk_bpf_storage && !kk_conns_unmarked)
 		return 0;
 	key = (__u64)sk;
 	val = bpf_map_lookup_elem(&kk_conns, &key);

@@ -15,6 +15,11 @@ teardown_file() {
 	kk_unload --force
 }
 
+teardown() {
+	[ -n "${BOUND_PID:-}" ] && kill -9 "$BOUND_PID" 2>/dev/null || true
+	[ -n "${LISTEN_PID:-}" ] && kill -9 "$LISTEN_PID" 2>/dev/null || true
+}
+
 setup() {
 	rm -rf /data
 	mkdir -p /data/out
@@ -189,17 +194,17 @@ PY
 	policy "$BATS_TEST_TMPDIR/ends.json" "\"execution_constraints\": {\"max_concurrent_trades\": 1}, \"network_rules\": {\"allowed_hosts\": [\"127.0.0.1:8081\", \"127.0.0.1:8082\", \"127.0.0.1:8083\", \"[::1]:8082\"], \"allowed_socket_types\": [\"sctp\"]}, $files"
 	listen_py >"$BATS_TEST_TMPDIR/listen.py"
 	ends_py >"$BATS_TEST_TMPDIR/ends.py"
-	python3 "$BATS_TEST_TMPDIR/listen.py" >"$BATS_TEST_TMPDIR/listen.out" 2>&1 &
-	local lpid=$! i
+	python3 "$BATS_TEST_TMPDIR/listen.py" >"$BATS_TEST_TMPDIR/listen.out" 2>&1 3>&- &
+	LISTEN_PID=$!
+	local i
 	for i in $(seq 200); do grep -q ready "$BATS_TEST_TMPDIR/listen.out" && break; sleep 0.05; done
-	python3 "$BATS_TEST_TMPDIR/ends.py" >"$BATS_TEST_TMPDIR/bound.out" 2>&1 </dev/null &
+	python3 "$BATS_TEST_TMPDIR/ends.py" >"$BATS_TEST_TMPDIR/bound.out" 2>&1 </dev/null 3>&- &
 	BOUND_PID=$!
 	wait_stopped "$BOUND_PID"
 	"$KK" bind --pid "$BOUND_PID" --cert "$PKI/agent.pem" --ca "$PKI/ca.pem" \
 		--policy "$BATS_TEST_TMPDIR/ends.json" --offline
 	kill -CONT "$BOUND_PID"
 	bound_wait
-	kill "$lpid"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf '%s\n' "start ECONNREFUSED" "sctp-connectx-prebind ECONNREFUSED" \
