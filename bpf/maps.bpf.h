@@ -275,13 +275,19 @@ KK_MAP struct {
 } kk_conns SEC(".maps");
 
 /*
- * kk_conns_unmarked (.bss) — true while kk_conns may hold sockets without storage: entries an
- * older build made (it counted sockets without giving them a kk_socks entry) and that
- * load --upgrade kept. sk_destruct then looks up every socket freed, as the older build did.
- * Set by load --upgrade before its programs attach; cleared by it once the old build's
- * programs are detached if kk_conns is empty then. A fresh load starts false.
+ * kk_ctl — array of __u64 indexed by enum kk_ctl_idx, switches the loader sets. Fixed size,
+ * never full; pinned, so that a switch outlives load --upgrade. [KK_CTL_CONNS_UNMARKED]: kk_conns
+ * may hold sockets without storage, counted by a build before kk_ctl existed (it gave them no
+ * kk_socks entry) and kept by load --upgrade; sk_destruct then looks up every socket freed, as
+ * that build did. Set by an upgrade that makes kk_ctl (the old build had none), cleared by any
+ * upgrade that finds kk_conns empty once the old build's programs are detached; 0 on a fresh load.
  */
-KK_MAP bool kk_conns_unmarked;
+KK_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KK_CTL_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} kk_ctl SEC(".maps");
 
 /*
  * kk_pending — key: tgid (or tgid | KK_PENDING_TREE for the root of a --tree bind); value:

@@ -255,12 +255,15 @@ int BPF_PROG(kk_unix_may_send, struct socket *sock, struct socket *other, int re
 SEC("fentry/sk_destruct")
 int BPF_PROG(kk_sk_destruct, struct sock *sk)
 {
+	__u32 slot = KK_CTL_CONNS_UNMARKED;
 	struct kk_runtime *rt;
 	__u64 key, *val;
-	__u32 slot;
 
-	if (bpf_core_field_exists(sk->sk_bpf_storage) && !sk->sk_bpf_storage && !kk_conns_unmarked)
-		return 0;
+	if (bpf_core_field_exists(sk->sk_bpf_storage) && !sk->sk_bpf_storage) {
+		val = bpf_map_lookup_elem(&kk_ctl, &slot);
+		if (val && !*val)
+			return 0;
+	}
 	key = (__u64)sk;
 	val = bpf_map_lookup_elem(&kk_conns, &key);
 	if (!val)

@@ -191,6 +191,16 @@ enum kk_pcache_ctl_idx {
 	KK_PCACHE_CTL_MAX = KK_PCACHE_POLICY_EPOCH + KK_MAX_POLICIES,
 };
 
+/*
+ * kk_ctl: an array of __u64 switches, each written by the loader only. KK_CTL_MAX leaves room
+ * for switches to come without a new map layout (load --upgrade keeps the map).
+ */
+enum kk_ctl_idx {
+	/* kk_conns may hold sockets without storage: fentry/sk_destruct looks every socket up */
+	KK_CTL_CONNS_UNMARKED = 0,
+	KK_CTL_MAX = 8,
+};
+
 /* How file_open uses kk_pcache. On is 0: a fresh load caches. */
 enum kk_pcache_mode {
 	KK_PCACHE_ON = 0,     /* a valid entry decides an allowed open */

@@ -30,7 +30,7 @@
  * state only the programs use, pinned so that load --upgrade keeps it (kk_socks: a bound
  * agent's sockets, its listeners among them; kk_objs: the IPC objects it made; kk_files: files
  * already decided; kk_tcp_pending: TCP handshakes being attested; kk_stdio: descriptors 0-2
- * handed over at a bind). kk_scratch is per-load
+ * handed over at a bind; kk_ctl: switches the loader sets). kk_scratch is per-load
  * scratch.
  */
 const char *const kk_maps_pinned_names[KK_MAPS_PINNED] = {
@@ -47,6 +47,7 @@ const char *const kk_maps_pinned_names[KK_MAPS_PINNED] = {
 	[KK_MAP_REVOKED] = "kk_revoked",     [KK_MAP_PEERS] = "kk_peers",
 	[KK_MAP_PCACHE_CTL] = "kk_pcache_ctl",
 	[KK_MAP_COUNT] = "kk_socks",	     "kk_objs", "kk_files", "kk_tcp_pending", "kk_stdio",
+	[KK_MAPS_PINNED_CTL] = "kk_ctl",
 };
 #define N_PINNED_MAPS KK_MAP_COUNT
 #define pinned_maps   kk_maps_pinned_names /* the short name used below */

@@ -28,7 +28,8 @@ struct kakunin;
 struct kk_error;
 
 /* Pinned maps: the KK_MAP_COUNT that commands open (enum kk_map_id), then program-only state. */
-#define KK_MAPS_PINNED (KK_MAP_COUNT + 5)
+#define KK_MAPS_PINNED (KK_MAP_COUNT + 6)
+#define KK_MAPS_PINNED_CTL (KK_MAP_COUNT + 5) /* kk_ctl's index in kk_maps_pinned_names */
 /* The names of the pinned maps, in enum kk_map_id order, then the program-only ones. */
 extern const char *const kk_maps_pinned_names[KK_MAPS_PINNED];
 

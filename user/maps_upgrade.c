@@ -327,17 +327,32 @@ static int switch_rest(struct upgrade *u, struct kk_maps_upgrade *r, struct kk_e
 }
 
 /*
- * kk_conns_unmarked (bpf/maps.bpf.h) was set for the upgrade: a build before it counted sockets
- * without giving them storage, and fentry/sk_destruct finds those only by looking every socket
- * up. With the old programs detached, an empty kk_conns holds none of them, and only sockets
- * with storage are counted from now on.
+ * kk_ctl[KK_CTL_CONNS_UNMARKED] (bpf/maps.bpf.h). A build without kk_ctl counted sockets without
+ * giving them storage, and fentry/sk_destruct finds those only by looking every socket up: set
+ * before this build's programs attach when kk_ctl is new (a build with kk_ctl keeps it true for
+ * as long as such sockets may remain).
+ */
+static int conns_unmarked(struct upgrade *u, __u64 v, struct kk_error *e)
+{
+	__u32 k = KK_CTL_CONNS_UNMARKED;
+
+	if (bpf_map__update_elem(u->skel->maps.kk_ctl, &k, sizeof(k), &v, sizeof(v), BPF_ANY))
+		return kk_error_set(e, -errno, "kk_ctl", "cannot set a switch: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * With the old programs detached, an empty kk_conns holds no socket without storage, and only
+ * sockets with storage are counted from now on. A failure leaves the switch set: every freed
+ * socket is looked up, which is slower, never wrong.
  */
 static void conns_check(struct upgrade *u)
 {
+	struct kk_error e = { 0 };
 	__u64 key;
 
 	if (bpf_map__get_next_key(u->skel->maps.kk_conns, NULL, &key, sizeof(key)) == -ENOENT)
-		u->skel->bss->kk_conns_unmarked = false;
+		conns_unmarked(u, 0, &e);
 }
 
 /* Load this build's object on the pinned maps, after checking they fit it. */
@@ -349,8 +364,6 @@ static int load_on_pinned_maps(struct upgrade *u, uint32_t ringbuf_size, struct 
 	if (!u->skel)
 		return kk_error_set(e, -errno, NULL, "cannot open the embedded BPF object: %s",
 				    strerror(errno));
-	/* Until the old build's programs are gone (see conns_check). */
-	u->skel->bss->kk_conns_unmarked = true;
 	if (ringbuf_size && bpf_map__set_max_entries(u->skel->maps.kk_events, ringbuf_size))
 		return kk_error_set(e, -errno, NULL, "cannot size the event ring: %s",
 				    strerror(errno));
@@ -379,6 +392,8 @@ int kk_maps_upgrade(uint32_t ringbuf_size, struct kk_maps_upgrade *r, struct kk_
 		u->existed[i] = true; /* until kk_maps_set_pins says which were not pinned */
 	err = kk_maps_check_bpffs(e) ?: load_on_pinned_maps(u, ringbuf_size, e);
 	err = err ?: hold_old_links(u, e);
+	if (!err && !u->existed[KK_MAPS_PINNED_CTL])
+		err = conns_unmarked(u, 1, e);
 	if (!err) {
 		t0 = now_us();
 		err = attach_new(u, e) ?: stage_pins(u, e) ?: switch_links(u, e);

@@ -205,29 +205,27 @@ print(" ".join("%02x" % b for b in v))')
 	[ "$(prog_of kk_file_open)" = "$before" ]
 }
 
-# unmarked: kk_conns_unmarked (bpf/maps.bpf.h) as the running fentry/sk_destruct sees it, 0 or 1.
+# unmarked: kk_ctl[KK_CTL_CONNS_UNMARKED] (bpf/maps.bpf.h), 0 or 1.
 unmarked() {
-	local prog
-	prog=$(bpftool -j link show pinned /sys/fs/bpf/kakunin/trace_links/kk_sk_destruct |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)["prog_id"])')
-	bpftool -j prog show id "$prog" | python3 -c '
-import json, subprocess, sys
-for m in json.load(sys.stdin)["map_ids"]:
-    info = json.loads(subprocess.check_output(["bpftool", "-j", "map", "show", "id", str(m)]))
-    if info["name"] == "kakunin.bss":
-        d = json.loads(subprocess.check_output(["bpftool", "-j", "map", "dump", "id", str(m)]))
-        print(int(d[0]["value"][0], 16))'
+	bpftool -j map lookup pinned /sys/fs/bpf/kakunin/maps/kk_ctl key 0 0 0 0 |
+		python3 -c 'import json, sys; print(int(json.load(sys.stdin)["value"][0], 16))'
 }
 
-@test "an upgrade looks up every freed socket while counted ones remain, and stops once none do" {
-	# A build before this one counted sockets without giving them storage, and sk_destruct
-	# finds a socket without storage only by looking it up.
+@test "an upgrade from a build that gave counted sockets no storage looks every freed socket up until none is left" {
+	# fentry/sk_destruct finds a counted socket without storage only by looking it up.
 	policy "$BATS_TEST_TMPDIR/p.json" '"execution_constraints": {"max_concurrent_trades": 1}, "network_rules": {"allowed_hosts": ["127.0.0.1:8081"]}'
+	bound_start "$BATS_TEST_TMPDIR/p.json" "$TRY" hold-connect 127.0.0.1 8081 600
+	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/bound.out" ] && break; sleep 0.05; done
+	# From a build like this one: its counted sockets all have storage.
 	run --separate-stderr "$KK" load --upgrade
 	[ "$status" -eq 0 ]
 	[ "$(unmarked)" = 0 ]
-	bound_start "$BATS_TEST_TMPDIR/p.json" "$TRY" hold-connect 127.0.0.1 8081 600
-	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/bound.out" ] && break; sleep 0.05; done
+	# From a build without kk_ctl (its pin gone), a socket still counted: every socket is looked up.
+	rm /sys/fs/bpf/kakunin/maps/kk_ctl
+	run --separate-stderr "$KK" load --upgrade
+	[ "$status" -eq 0 ]
+	[ "$(unmarked)" = 1 ]
+	# Kept by the next upgrade while that socket lives.
 	run --separate-stderr "$KK" load --upgrade
 	[ "$status" -eq 0 ]
 	[ "$(unmarked)" = 1 ]
@@ -237,6 +235,7 @@ for m in json.load(sys.stdin)["map_ids"]:
 	# The held socket was freed under the new build: its place is given back.
 	try_bound "$BATS_TEST_TMPDIR/p.json" connect tcp 127.0.0.1 8081
 	[ "$output" = ECONNREFUSED ]
+	# Nothing counted any more: the next upgrade stops looking.
 	run --separate-stderr "$KK" load --upgrade
 	[ "$status" -eq 0 ]
 	[ "$(unmarked)" = 0 ]
