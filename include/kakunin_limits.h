@@ -252,7 +252,8 @@ enum kk_reason {
 	KK_REASON_BLOCKED,	   /* revocation status unknown, fail closed */
 	KK_REASON_BINDING_INVALID, /* binding, identity or policy entry unusable */
 	KK_REASON_STORAGE_FULL,	   /* child could not inherit the binding: fork refused */
-	KK_REASON_CONN_TABLE_FULL, /* cannot track the connection: fail closed */
+	KK_REASON_CONN_TABLE_FULL, /* cannot track the connection (kk_conns full, or no socket
+				    * storage for it): fail closed */
 	KK_REASON_AUTO_REVOKE,	   /* agent.revoked by the in-kernel tripwire */
 	KK_REASON_PROTECTED,	   /* self-protection: never allowed to a bound task */
 	KK_REASON_OUTSIDE_BINDING, /* a signal or trace aimed outside the agent's binding */
@@ -270,7 +271,7 @@ enum kk_stat {
 	KK_STAT_PATH_FAIL,	 /* path could not be resolved, access denied */
 	KK_STAT_BINDING_INVALID, /* binding/identity/policy entry unusable, access denied */
 	KK_STAT_INHERIT_FAIL,	 /* task storage for a child could not be created */
-	KK_STAT_CONN_TABLE_FULL, /* connection tracking full, connect denied */
+	KK_STAT_CONN_TABLE_FULL, /* connection not tracked (full, no storage), connect denied */
 	KK_STAT_DENIED,		 /* every denial */
 	KK_STAT_AUDITED,	 /* every would-be denial in audit mode */
 	KK_STAT_FILE_TABLE_FULL, /* a kk_files mark not kept (its slot busy on another CPU) */
