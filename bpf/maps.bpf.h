@@ -264,7 +264,8 @@ KK_MAP struct {
  * kk_conns — key: struct sock address; value: binding slot << 32 | gen. Live outbound sockets
  * of bound tasks (kk_limits, inet.bpf.h), released in fentry/sk_destruct (net.bpf.c). Every
  * socket entered here has socket storage (kk_limits gives it a kk_socks entry first), which is
- * how sk_destruct passes over the sockets of unbound tasks with one load. Full: the connect is
+ * how sk_destruct passes over the sockets of unbound tasks without a lookup here (an older
+ * build's entries may lack it: see kk_ctl). Full: the connect is
  * denied (fail closed, counted), since an untracked socket would escape max_concurrent_trades.
  */
 KK_MAP struct {

@@ -249,18 +249,20 @@ int BPF_PROG(kk_unix_may_send, struct socket *sock, struct socket *other, int re
  * directly or by way of sock_diag's destroy broadcast), and its storage is still there: it goes
  * in __sk_destruct, which sk_destruct runs or leaves to RCU. lsm/sk_free_security runs after
  * that, so it had to look every socket on the host up in kk_conns; here a socket without
- * storage (every socket of an unbound task) holds no count (see kk_conns) and leaves after one
- * load. The key, the socket's address, cannot be reused before __sk_destruct frees it.
+ * storage (every socket of an unbound task) holds no count (see kk_conns) and leaves after a
+ * load and a read of kk_ctl's switch (an inlined array lookup), which is set only while an
+ * older build's counts may remain. The key, the socket's address, cannot be reused before
+ * __sk_destruct frees it.
  */
 SEC("fentry/sk_destruct")
 int BPF_PROG(kk_sk_destruct, struct sock *sk)
 {
-	__u32 slot = KK_CTL_CONNS_UNMARKED;
+	__u32 ctl = KK_CTL_CONNS_UNMARKED, slot;
 	struct kk_runtime *rt;
 	__u64 key, *val;
 
 	if (bpf_core_field_exists(sk->sk_bpf_storage) && !sk->sk_bpf_storage) {
-		val = bpf_map_lookup_elem(&kk_ctl, &slot);
+		val = bpf_map_lookup_elem(&kk_ctl, &ctl);
 		if (val && !*val)
 			return 0;
 	}
