@@ -260,3 +260,30 @@ PY
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "connect-hooks: at most three counts: REPS N SETTLE_S (see --help)" ]
 }
+
+@test "bench/ab.sh: --help; a bad count, name or build, or fewer than two builds, is refused in one line, exit 2" {
+	run "$TOP/bench/ab.sh" --help
+	[ "$status" -eq 0 ]
+	[ "$output" = "usage: bench/ab.sh [--reps N] [--ops N] NAME=KAKUNIN_BPF NAME=KAKUNIN_BPF [...]" ]
+	run --separate-stderr "$TOP/bench/ab.sh" --reps 0 a=/bin/true b=/bin/true
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ab: --reps 0: not a count (a whole number from 1)" ]
+	run --separate-stderr "$TOP/bench/ab.sh" a=/bin/true --ops
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ab: --ops needs a count" ]
+	run --separate-stderr "$TOP/bench/ab.sh" a=/bin/true
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ab: at least two builds to compare, each as NAME=KAKUNIN_BPF" ]
+	run --separate-stderr "$TOP/bench/ab.sh" a=/bin/true a=/bin/false
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ab: a: named twice" ]
+	run --separate-stderr "$TOP/bench/ab.sh" "a/b=/bin/true" c=/bin/true
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ab: a/b: not a build name (1-32 letters, digits, '-' or '_')" ]
+	run --separate-stderr "$TOP/bench/ab.sh" a=/bin/true b="$BATS_TEST_TMPDIR"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ab: $BATS_TEST_TMPDIR: not an executable file" ]
+	run --separate-stderr "$TOP/bench/ab.sh" a=/bin/true build/kakunin-bpf
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ab: build/kakunin-bpf: not NAME=KAKUNIN_BPF (see --help)" ]
+}
