@@ -47,7 +47,7 @@ static __always_inline void kk_files_put(__u64 addr, __u64 inode, __u64 ino, __u
 	m->binding = slot;
 	m->gen = gen;
 	m->access = access;
-	__sync_fetch_and_add(&m->seq, 1);
+	kk_seq_end(&m->seq, seq + 1);
 }
 
 /* Is mark m the one of file (the same struct file on the same inode) under the binding of c? */
@@ -78,8 +78,8 @@ static __always_inline void kk_stdio_had(struct kk_ctx *c, struct file *file, __
 /*
  * What was decided for file under the current binding at its open or first use (kk_files): 0
  * when nothing. The slot is read between two equal, even values of its seq, or not at all (a
- * torn read is "not decided": slower, never wider); the atomic reads order the loads between
- * them on every architecture.
+ * torn read is "not decided": slower, never wider); kk_seq_begin and kk_seq_same keep the
+ * loads between them.
  */
 static __always_inline __u32 kk_file_slot_had(struct kk_ctx *c, struct file *file)
 {
@@ -90,10 +90,10 @@ static __always_inline __u32 kk_file_slot_had(struct kk_ctx *c, struct file *fil
 
 	if (!m)
 		return 0;
-	seq = __sync_fetch_and_add(&m->seq, 0);
+	seq = kk_seq_begin(&m->seq);
 	same = !(seq & 1) && kk_mark_is(m, c, file);
 	got = m->access;
-	if (!same || __sync_fetch_and_add(&m->seq, 0) != seq)
+	if (!same || !kk_seq_same(&m->seq, seq))
 		return 0;
 	return got;
 }

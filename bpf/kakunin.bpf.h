@@ -72,6 +72,51 @@ static __always_inline struct kk_scratch *kk_scratch_get(void)
 	return bpf_map_lookup_elem(&kk_scratch, &zero);
 }
 
+/*
+ * The read side of a sequence count (kk_files, kk_pcache): the count before the data, and again
+ * after it. Each read must happen before the loads that follow it. x86 never reorders loads
+ * with older loads, so a compiler barrier is all it takes there; BPF on 6.1 has no
+ * load-acquire, so elsewhere an atomic read, a full barrier, stands in (slower: a locked
+ * instruction per read).
+ */
+static __always_inline __u32 kk_seq_begin(__u32 *seq)
+{
+#ifdef __TARGET_ARCH_x86
+	__u32 v = *(volatile __u32 *)seq;
+
+	asm volatile("" ::: "memory");
+	return v;
+#else
+	return __sync_fetch_and_add(seq, 0);
+#endif
+}
+
+/* Did the count stay at begin while the data was read? */
+static __always_inline bool kk_seq_same(__u32 *seq, __u32 begin)
+{
+#ifdef __TARGET_ARCH_x86
+	asm volatile("" ::: "memory");
+	return *(volatile __u32 *)seq == begin;
+#else
+	return __sync_fetch_and_add(seq, 0) == begin;
+#endif
+}
+
+/*
+ * The write side's end: the data written, the count made even again. x86 keeps stores in
+ * order, so a plain store after a compiler barrier publishes them; elsewhere an atomic add.
+ * Only the writer that made the count odd (by compare-and-swap or under a lock) calls this.
+ */
+static __always_inline void kk_seq_end(__u32 *seq, __u32 odd)
+{
+#ifdef __TARGET_ARCH_x86
+	asm volatile("" ::: "memory");
+	*(volatile __u32 *)seq = odd + 1;
+#else
+	__sync_fetch_and_add(seq, 1);
+#endif
+}
+
 /* What a hook knows about the current task's binding. */
 struct kk_ctx {
 	struct task_struct *task; /* current, fetched once (a helper call on 6.1) */

@@ -122,20 +122,20 @@ static __always_inline bool kk_pcache_same(const struct kk_pcache *v, const stru
 /*
  * Does entry v allow access under snapshot k? Read without the lock (two helper calls and an
  * interrupt mask on every open): a fill makes seq odd before it rewrites the entry and even
- * again after, so an entry read between two equal, even values of seq was read whole. The
- * atomic reads order the loads between them on every architecture; a torn read is a miss,
- * decided on the path.
+ * again after, so an entry read between two equal, even values of seq was read whole
+ * (kk_seq_begin and kk_seq_same keep the loads between them); a torn read is a miss, decided on
+ * the path.
  */
 static __always_inline bool kk_pcache_allows(struct kk_pcache *v, const struct kk_pcache *k,
 					     __u32 access)
 {
-	__u32 seq = __sync_fetch_and_add(&v->seq, 0);
+	__u32 seq = kk_seq_begin(&v->seq);
 	bool hit;
 
 	if (seq & 1)
 		return false;
 	hit = kk_pcache_same(v, k) && (v->allowed & access) == access;
-	return hit && __sync_fetch_and_add(&v->seq, 0) == seq;
+	return hit && kk_seq_same(&v->seq, seq);
 }
 
 /*
