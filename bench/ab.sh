@@ -6,7 +6,7 @@
 # Run where BPF-LSM loads (in the VM: `scripts/vmtest.sh -- bench/ab.sh A=BIN B=BIN ...`); needs
 # root, writes only /tmp/kk-ab.
 #
-#   bench/ab.sh [--reps N] [--ops N] NAME=KAKUNIN_BPF NAME=KAKUNIN_BPF [...]
+#   bench/ab.sh [--reps N] [--ops N] [--out FILE] NAME=KAKUNIN_BPF NAME=KAKUNIN_BPF [...]
 #
 # Each NAME is a kakunin-bpf binary of this tree (a patched copy's `make build/kakunin-bpf`).
 # Every repetition (--reps, default 6) loads every build once, in a fresh random order, and
@@ -20,13 +20,14 @@
 # Two snapshots with nothing between them come first, and their own runs are taken off. Per
 # build: the mean over repetitions with a 95 % t-interval; per later build: its ratio to the
 # first, the mean of per-repetition ratios with its interval. Emulated in the VM: only such
-# ratios of one run mean anything.
+# ratios of one run mean anything. --out: where the raw lines go (default /tmp/kk-ab/raw.jsonl;
+# in the VM, under /run/kakunin-vm to keep them: scripts/vmtest.sh --results DIR).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KB=$top/build/bench/kk-bench
 W=/tmp/kk-ab
-reps=6 ops=8000 names=() bins=()
+reps=6 ops=8000 out="" names=() bins=()
 die() { echo "ab: $*" >&2; exit 2; }
 count() {
 	[ -n "$2" ] || die "$1 needs a count"
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--reps) count "$1" "${2:-}"; reps=$2; shift 2 ;;
 	--ops) count "$1" "${2:-}"; ops=$2; shift 2 ;;
+	--out) [ -n "${2:-}" ] || die "--out needs a file"; out=$2; shift 2 ;;
 	-h|--help) sed -n '9p' "$0" | sed 's/^# *usage: *//; s/^# *//; s/^/usage: /'; exit 0 ;;
 	-*) die "unknown option '$1' (see --help)" ;;
 	*=*)
@@ -52,6 +54,9 @@ done
 [ ${#names[@]} -ge 2 ] || die "at least two builds to compare, each as NAME=KAKUNIN_BPF"
 [ "$(id -u)" = 0 ] || { echo "ab: run as root (it loads BPF-LSM programs)" >&2; exit 1; }
 [ -x "$KB" ] || { echo "ab: $KB is missing: run 'make bench-bins'" >&2; exit 1; }
+out=${out:-$W/raw.jsonl}
+mkdir -p "$W"
+{ : >"$out"; } 2>/dev/null || { echo "ab: $out: cannot be written" >&2; exit 1; }
 
 # Fixtures: a tmpfs of 10 rule directories with 10 files each and one file to read; a CA, a
 # certificate and a policy that allows them, /usr (dd, the loader) and the bench binaries.
@@ -108,22 +113,21 @@ print(json.dumps({"rep": rep, "build": name, "prog": prog, "runs": runs, "ns": n
 EOF
 }
 
-: >"$W/raw.jsonl"
 for r in $(seq 1 "$reps"); do
 	for i in $(seq 0 $((${#names[@]} - 1)) | shuf); do
 		"${bins[$i]}" unload --force >/dev/null 2>&1 || true
 		"${bins[$i]}" load >/dev/null
 		echo 1 >/proc/sys/kernel/bpf_stats_enabled
 		measure "$r" "${names[$i]}" "${bins[$i]}" kk_file_open "$KB" open "$ops" "${paths[@]}" \
-			>>"$W/raw.jsonl"
+			>>"$out"
 		measure "$r" "${names[$i]}" "${bins[$i]}" kk_file_permission \
-			dd if="$W/t/d0/big" bs=1 count="$ops" status=none >>"$W/raw.jsonl"
+			dd if="$W/t/d0/big" bs=1 count="$ops" status=none >>"$out"
 		echo 0 >/proc/sys/kernel/bpf_stats_enabled
 		"${bins[$i]}" unload --force >/dev/null 2>&1
 	done
 done
 
-python3 - "$top/bench" "$W/raw.jsonl" "${names[@]}" <<'EOF'
+python3 - "$top/bench" "$out" "${names[@]}" <<'EOF'
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from report import interval  # the bench's own mean and 95 % t-interval

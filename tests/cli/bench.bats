@@ -264,7 +264,10 @@ PY
 @test "bench/ab.sh: --help; a bad count, name or build, or fewer than two builds, is refused in one line, exit 2" {
 	run "$TOP/bench/ab.sh" --help
 	[ "$status" -eq 0 ]
-	[ "$output" = "usage: bench/ab.sh [--reps N] [--ops N] NAME=KAKUNIN_BPF NAME=KAKUNIN_BPF [...]" ]
+	[ "$output" = "usage: bench/ab.sh [--reps N] [--ops N] [--out FILE] NAME=KAKUNIN_BPF NAME=KAKUNIN_BPF [...]" ]
+	run --separate-stderr "$TOP/bench/ab.sh" a=/bin/true b=/bin/true --out
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ab: --out needs a file" ]
 	run --separate-stderr "$TOP/bench/ab.sh" --reps 0 a=/bin/true b=/bin/true
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "ab: --reps 0: not a count (a whole number from 1)" ]
