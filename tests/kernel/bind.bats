@@ -43,6 +43,41 @@ PY
 	kill "$pid"
 }
 
+# reads_decided: the binding's file_permission "allowed" count (reads decided on their path).
+reads_decided() {
+	"$KK" status --json | python3 -c '
+import json, sys
+b = [b for b in json.load(sys.stdin)["bindings"] if int(sys.argv[1]) in b["pids"]]
+assert len(b) == 1, b
+print(b[0]["hooks"].get("file_permission", {}).get("allowed", 0))' "$1"
+}
+
+@test "a descriptor's reads are decided once: an inherited one at its first read, an own one at its open" {
+	printf 'l\n%.0s' $(seq 60) >/data/lines
+	exec 5</data/lines
+	# Each phase ends with the process stopping itself, so the count is read between phases:
+	# 25 reads of the inherited fd 5, 25 more, then 25 of a file it opens (read(2) per byte).
+	bound_start "$P" sh -c 'kill -STOP $$
+		r() { i=0; while [ $i -lt 25 ]; do read -r l <&$1; i=$((i + 1)); done; }
+		r 5; kill -STOP $$; r 5; kill -STOP $$; exec 6</data/lines; r 6; kill -STOP $$
+		echo "read: $l"' 3>&-
+	exec 5<&-
+	local c
+	for c in 0 1 2 3; do
+		wait_stopped "$BOUND_PID"
+		n[$c]=$(reads_decided "$BOUND_PID")
+		kill -CONT "$BOUND_PID"
+	done
+	bound_wait
+	[ "$status" -eq 0 ]
+	[ "$output" = "read: l" ]
+	# The first read of fd 5 was decided on its path, and marked (kk_files): the 99 after it
+	# and the 50 through fd 6, marked at its open, were not decided again.
+	[ "${n[1]}" -eq $((n[0] + 1)) ]
+	[ "${n[2]}" -eq "${n[1]}" ]
+	[ "${n[3]}" -eq "${n[2]}" ]
+}
+
 @test "status lists the binding with its pids, state and counters; --json too" {
 	bound_start "$P" sh -c '"$TRY" open /etc/shadow; "$TRY" open /data/f; exec sleep 60'
 	sleep 1
