@@ -85,23 +85,17 @@ json.dump({"agent_id": "ab", "version": "ab", "data_access": da}, sys.stdout)
 EOF
 mapfile -t paths < <(for i in $(seq 0 9); do for j in $(seq 0 9); do echo "$W/t/d$i/f$j"; done; done)
 
-stats() { # run_cnt run_time_ns of program $1
-	bpftool -j prog show name "$1" | python3 -c '
-import json, sys
-p = json.load(sys.stdin)
-p = p[0] if isinstance(p, list) else p
-print(p.get("run_cnt", 0), p.get("run_time_ns", 0))'
-}
+. "$top/bench/bpfstats.sh" # prog_stats
 
 # measure REP NAME BIN PROG CMD...: one raw line, the snapshots' own runs taken off.
 measure() {
 	local rep=$1 name=$2 bin=$3 prog=$4 s0 s1 s2
 	shift 4
-	s0=$(stats "$prog")
-	s1=$(stats "$prog")
+	s0=$(prog_stats "$prog")
+	s1=$(prog_stats "$prog")
 	"$bin" run --cert "$W/ab.pem" --ca "$W/ca.pem" --offline --policy "$W/policy.json" -- \
 		"$@" >/dev/null
-	s2=$(stats "$prog")
+	s2=$(prog_stats "$prog")
 	python3 - "$rep" "$name" "$prog" "$s0" "$s1" "$s2" <<'EOF'
 import json, sys
 rep, name, prog = int(sys.argv[1]), sys.argv[2], sys.argv[3]
