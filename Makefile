@@ -128,7 +128,8 @@ $(OUTPUT)/tests/kk-escape: $(ESCAPE_SRCS) tests/helpers/kk-escape/escape.h tests
 
 # The benchmark drivers (bench/): built for `make check` too, whose CLI suite runs them once.
 BENCH_BINS := $(OUTPUT)/bench/kk-bench $(OUTPUT)/bench/kk-revlat $(OUTPUT)/bench/kk-evpipe \
-	$(OUTPUT)/bench/kk-verstat $(OUTPUT)/bench/kk-signlat $(OUTPUT)/bench/kk-egresslat
+	$(OUTPUT)/bench/kk-verstat $(OUTPUT)/bench/kk-signlat $(OUTPUT)/bench/kk-egresslat \
+	$(OUTPUT)/bench/kk-floor
 
 unit-bins: $(UNIT_BINS)
 test-bins: $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BINS)
@@ -209,6 +210,16 @@ $(OUTPUT)/bench/kk-egresslat: bench/kk-egresslat.c bench/lat.h | $(OUTPUT)/bench
 $(OUTPUT)/bench/kk-verstat: bench/kk-verstat.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -lbpf
+# kk-floor loads bench/floor.bpf.c (empty programs, not kakunin-bpf's) from its own skeleton.
+$(OUTPUT)/bench/floor.bpf.o: bench/floor.bpf.c | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+$(OUTPUT)/bench/floor.skel.h: $(OUTPUT)/bench/floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+$(OUTPUT)/bench/kk-floor: bench/kk-floor.c $(OUTPUT)/bench/floor.skel.h | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench -MMD -MP $< -o $@ -lbpf -lelf -lz
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 

@@ -9,6 +9,8 @@
  *     open-denied PATH...  open(O_RDONLY) that is refused (counts EACCES as expected)
  *     connect ADDR PORT    TCP connect() to a loopback listener this process runs, + close
  *     forkexec PATH        fork + exec PATH (e.g. /bin/true) + wait
+ *     read PATH            pread() of one byte of PATH, opened once per thread (one open, then
+ *                          every iteration is a read: file_permission's cost)
  *
  * Segments run one after the other in this one process (one restriction, one binding, one
  * process start for all of them), each with its own warm-up and its own JSON line; --json adds
@@ -148,8 +150,13 @@ static long run(const char *w, long n, char **arg, int narg, long *errors)
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
 	uint64_t t0 = now_ns();
+	int rfd = -1;
 	long i;
 
+	if (!strcmp(w, "read") && (rfd = open(arg[0], O_RDONLY | O_CLOEXEC)) < 0) {
+		*errors += n;
+		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		int fd, st;
 		pid_t p;
@@ -181,10 +188,16 @@ static long run(const char *w, long n, char **arg, int narg, long *errors)
 			}
 			*errors += p < 0 || waitpid(p, &st, 0) < 0 || !WIFEXITED(st) ||
 				   WEXITSTATUS(st);
+		} else if (rfd >= 0) {
+			char c;
+
+			*errors += pread(rfd, &c, 1, 0) != 1;
 		} else {
 			return -1;
 		}
 	}
+	if (rfd >= 0)
+		close(rfd);
 	return 0;
 }
 
@@ -208,7 +221,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: kk-bench [--landlock N DIR] [--threads T] [--rate R] [--json M] "
 			"WORKLOAD ITERATIONS ARG... [-- [--json M] WORKLOAD ITERATIONS ARG...]...\n"
-			"  open PATH... | open-denied PATH... | connect ADDR PORT | forkexec PATH\n");
+			"  open PATH... | open-denied PATH... | connect ADDR PORT | forkexec PATH | read PATH\n");
 	return 2;
 }
 
@@ -224,7 +237,7 @@ static int segment(int argc, char **argv, const char *json)
 	int i;
 
 	if (n <= 0 || (strcmp(w, "open") && strcmp(w, "open-denied") && strcmp(w, "connect") &&
-		       strcmp(w, "forkexec")))
+		       strcmp(w, "forkexec") && strcmp(w, "read")))
 		return -1;
 	if (!strcmp(w, "connect") && (argc < 4 || listener(argv[2], atoi(argv[3])))) {
 		fprintf(stderr, "kk-bench: cannot listen on %s:%s\n", argv[2], argc > 3 ? argv[3] : "");

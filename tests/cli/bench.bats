@@ -83,6 +83,52 @@ PY
 	[ "$status" -eq 2 ]
 }
 
+@test "kk-bench read: one pread of one byte per iteration; a file it cannot read a byte of fails every one" {
+	echo x >"$BATS_TEST_TMPDIR/r"
+	run --separate-stderr "$BB/kk-bench" read 40 "$BATS_TEST_TMPDIR/r"
+	[ "$status" -eq 0 ]
+	[ "$(field "$output" workload)" = read ]
+	[ "$(field "$output" iterations)" = 40 ]
+	[ "$(field "$output" errors)" = 0 ]
+	: >"$BATS_TEST_TMPDIR/empty"
+	run --separate-stderr "$BB/kk-bench" read 7 "$BATS_TEST_TMPDIR/empty"
+	[ "$status" -eq 1 ]
+	[ "$(field "$output" errors)" = 7 ]
+	run --separate-stderr "$BB/kk-bench" read 7 "$BATS_TEST_TMPDIR/missing"
+	[ "$status" -eq 1 ]
+	[ "$(field "$output" errors)" = 7 ]
+}
+
+@test "kk-floor and bench/floor.sh: a bad count, argument or fixture directory is refused in one line" {
+	run --separate-stderr "$BB/kk-floor" --reps 0 "$BATS_TEST_TMPDIR"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "kk-floor: --reps 0: not a count (a whole number from 1)" ]
+	run --separate-stderr "$BB/kk-floor" --ops 5x "$BATS_TEST_TMPDIR"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "kk-floor: --ops 5x: not a count (a whole number from 1)" ]
+	run --separate-stderr "$BB/kk-floor"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "usage: kk-floor [--reps N] [--ops N] DIR" ]
+	run --separate-stderr "$BB/kk-floor" a b
+	[ "$status" -eq 2 ]
+	mkdir -p "$BATS_TEST_TMPDIR/d9" && echo x >"$BATS_TEST_TMPDIR/d9/f9"
+	run --separate-stderr "$BB/kk-floor" "$BATS_TEST_TMPDIR"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "kk-floor: $BATS_TEST_TMPDIR: not a fixture directory (d0..d9/f0..f9 and r; bench/floor.sh makes one)" ]
+	run "$TOP/bench/floor.sh" --help
+	[ "$status" -eq 0 ]
+	[ "$output" = "usage: bench/floor.sh [--reps N] [--ops N] [--out FILE]" ]
+	run --separate-stderr "$TOP/bench/floor.sh" --ops 0
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "floor: --ops 0: not a count (a whole number from 1)" ]
+	run --separate-stderr "$TOP/bench/floor.sh" --out
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "floor: --out needs a file" ]
+	run --separate-stderr "$TOP/bench/floor.sh" 10
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "floor: unknown argument '10' (see --help)" ]
+}
+
 @test "kk-evpipe writes the daemon's chained lines: audit verify accepts every one" {
 	run --separate-stderr "$BB/kk-evpipe" 300 "$BATS_TEST_TMPDIR/a.jsonl"
 	[ "$status" -eq 0 ]

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kk-floor — the least any BPF-LSM program costs on this kernel, next to Landlock, in one run:
+ * the floor under kakunin-bpf's hot-path targets. Needs root and BPF-LSM (in the VM); loads
+ * bench/floor.bpf.c alone (kakunin-bpf must not be loaded) and runs build/bench/kk-bench.
+ *
+ *   kk-floor [--reps N] [--ops N] DIR
+ *
+ * DIR (on tmpfs, the bench's file system) gets d0..d9 with files f0..f9 and a one-byte file r.
+ * Every repetition runs each configuration once, in a fresh random order, each in a new
+ * kk-bench process (--ops operations, default 20000; connects: a tenth of that):
+ *   open-none      open() + close() of the 100 files, no program attached
+ *   open-noop      the same, a program with no body on file_open
+ *   open-task      the same, a file_open program that finds the process's task storage (this
+ *                  process has some: it is "bound"), the least a bound decision does
+ *   open-landlock  no program; the process restricted by Landlock, 10 rules (kk-bench's
+ *                  --landlock 10 DIR: the rule set of bench/run.sh's 10-rule case)
+ *   read-none      pread() of one byte of DIR/r, no program
+ *   read-noop      the same, a program with no body on file_permission
+ *   connect-none   kk-bench's loopback connect loop, no program
+ *   connect-noop   the same, a program with no body on each of the 9 hooks and functions that
+ *                  kakunin-bpf runs programs on for one connect
+ * One JSON line per measurement: {"rep", "config", "ns_per_op"}; bench/floor.sh summarizes.
+ * First, with bpf_stats on, one connect-noop run counts how many program runs a connect makes
+ * ({"runs_per_connect"}), which turns the per-run cost into a floor for connect().
+ */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "floor.skel.h"
+
+enum { W_OPEN, W_READ, W_CONNECT };
+
+struct config {
+	const char *name;
+	int workload;
+	const char *progs; /* the programs attached, by name, space-separated */
+	int task, landlock;
+};
+
+static const struct config configs[] = {
+	{ "open-none", W_OPEN, "", 0, 0 },
+	{ "open-noop", W_OPEN, "floor_open", 0, 0 },
+	{ "open-task", W_OPEN, "floor_open_task", 1, 0 },
+	{ "open-landlock", W_OPEN, "", 0, 1 },
+	{ "read-none", W_READ, "", 0, 0 },
+	{ "read-noop", W_READ, "floor_read", 0, 0 },
+	{ "connect-none", W_CONNECT, "", 0, 0 },
+	{ "connect-noop", W_CONNECT,
+	  "floor_socket_create floor_socket_post_create floor_socket_setsockopt "
+	  "floor_socket_connect floor_tcp_connect floor_socket_accept floor_inet_csk_clone "
+	  "floor_sock_rcv_skb floor_sk_destruct",
+	  0, 0 },
+};
+#define NCONFIG	 (sizeof(configs) / sizeof(configs[0]))
+#define MAXLINKS 16
+
+static char kb[PATH_MAX]; /* kk-bench, next to this program */
+
+/* Attach the programs of c, named in c->progs; 0 or -errno (nothing left attached). */
+static int attach(struct floor_bpf *skel, const struct config *c, struct bpf_link **links, int *n)
+{
+	char names[512], *save, *name;
+	struct bpf_program *p;
+
+	*n = 0;
+	snprintf(names, sizeof(names), "%s", c->progs);
+	for (name = strtok_r(names, " ", &save); name; name = strtok_r(NULL, " ", &save)) {
+		p = bpf_object__find_program_by_name(skel->obj, name);
+		links[*n] = p ? bpf_program__attach(p) : NULL;
+		if (!links[*n]) {
+			fprintf(stderr, "kk-floor: cannot attach %s\n", name);
+			while (*n > 0)
+				bpf_link__destroy(links[--*n]);
+			return -EINVAL;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+/*
+ * Run kk-bench for c and return its ns_per_op (negative on failure). A "task" configuration
+ * gets task storage before kk-bench starts: the child waits on a pipe until the parent made it.
+ */
+static double measure(struct floor_bpf *skel, const struct config *c, const char *dir, long ops,
+		      int port)
+{
+	char opsbuf[32], portbuf[16], line[512], *args[128], (*paths)[PATH_MAX];
+	int go[2], out[2], pidfd, st, a = 0, i;
+	double ns = -1;
+	__u64 zero = 0;
+	ssize_t len;
+	pid_t pid;
+	char *p;
+
+	paths = calloc(100, PATH_MAX);
+	if (!paths || pipe(go) || pipe(out))
+		return -1;
+	args[a++] = kb;
+	if (c->landlock) {
+		args[a++] = "--landlock", args[a++] = "10", args[a++] = (char *)dir;
+	}
+	snprintf(opsbuf, sizeof(opsbuf), "%ld", c->workload == W_CONNECT ? ops / 10 : ops);
+	snprintf(portbuf, sizeof(portbuf), "%d", port);
+	if (c->workload == W_OPEN) {
+		args[a++] = "open", args[a++] = opsbuf;
+		for (i = 0; i < 100; i++) {
+			snprintf(paths[i], PATH_MAX, "%s/d%d/f%d", dir, i / 10, i % 10);
+			args[a++] = paths[i];
+		}
+	} else if (c->workload == W_READ) {
+		snprintf(paths[0], PATH_MAX, "%s/r", dir);
+		args[a++] = "read", args[a++] = opsbuf, args[a++] = paths[0];
+	} else {
+		args[a++] = "connect", args[a++] = opsbuf, args[a++] = "127.0.0.1";
+		args[a++] = portbuf;
+	}
+	args[a] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		close(out[0]);
+		if (read(go[0], line, 1) != 1 || dup2(out[1], 1) < 0)
+			_exit(126);
+		execv(kb, args);
+		_exit(127);
+	}
+	close(go[0]);
+	close(out[1]);
+	if (pid > 0 && c->task) {
+		pidfd = syscall(SYS_pidfd_open, pid, 0);
+		if (pidfd < 0 ||
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.floor_task), &pidfd, &zero, BPF_ANY))
+			fprintf(stderr, "kk-floor: task storage for %d: %s\n", pid,
+				strerror(errno));
+		else if (write(go[1], "g", 1) == 1)
+			ns = 0;
+		if (pidfd >= 0)
+			close(pidfd);
+	} else if (pid > 0 && write(go[1], "g", 1) == 1) {
+		ns = 0;
+	}
+	close(go[1]);
+	len = ns == 0 ? read(out[0], line, sizeof(line) - 1) : 0;
+	close(out[0]);
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) || len <= 0)
+		ns = -1;
+	else if ((line[len] = 0, p = strstr(line, "\"ns_per_op\": ")))
+		ns = strtod(p + 13, NULL);
+	else
+		ns = -1;
+	free(paths);
+	return ns;
+}
+
+/* Program runs per connect of connect-noop's programs (bpf_stats on for this one run). */
+static double runs_per_connect(struct floor_bpf *skel, long ops)
+{
+	const struct config *c = &configs[NCONFIG - 1];
+	struct bpf_link *links[MAXLINKS];
+	struct bpf_prog_info info;
+	__u64 before = 0, after = 0;
+	long connects = ops / 10;
+	struct bpf_program *p;
+	int stats, n, pass;
+	__u32 size;
+
+	stats = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats < 0 || attach(skel, c, links, &n))
+		return -1;
+	for (pass = 0; pass < 2; pass++) {
+		bpf_object__for_each_program (p, skel->obj) {
+			memset(&info, 0, sizeof(info));
+			size = sizeof(info);
+			if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &size))
+				*(pass ? &after : &before) += info.run_cnt;
+		}
+		if (!pass && measure(skel, c, "/", ops, 18699) < 0)
+			break;
+	}
+	while (n > 0)
+		bpf_link__destroy(links[--n]);
+	close(stats);
+	/* kk-bench warms up with connects/20 + 1 before the timed ones. */
+	return after > before ? (double)(after - before) / (connects + connects / 20 + 1) : -1;
+}
+
+static long count(const char *opt, const char *s)
+{
+	char *end;
+	long v = s ? strtol(s, &end, 10) : 0;
+
+	if (!s || *end || v < 1 || v > 10000000) {
+		fprintf(stderr, "kk-floor: %s %s: not a count (a whole number from 1)\n", opt,
+			s ? s : "");
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	struct bpf_link *links[MAXLINKS];
+	long reps = 10, ops = 20000, r;
+	int order[NCONFIG], i, j, t, n, err = 0, port = 18700;
+	struct floor_bpf *skel;
+	const char *dir = NULL;
+	double ns;
+	ssize_t len;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--reps"))
+			reps = count("--reps", argv[++i]);
+		else if (!strcmp(argv[i], "--ops"))
+			ops = count("--ops", argv[++i]);
+		else if (argv[i][0] == '-' || dir)
+			break;
+		else
+			dir = argv[i];
+	}
+	if (i < argc || !dir) {
+		fprintf(stderr, "usage: kk-floor [--reps N] [--ops N] DIR\n");
+		return 2;
+	}
+	snprintf(kb, sizeof(kb), "%s/d9/f9", dir);
+	if (access(kb, R_OK) || (snprintf(kb, sizeof(kb), "%s/r", dir), access(kb, R_OK))) {
+		fprintf(stderr,
+			"kk-floor: %s: not a fixture directory (d0..d9/f0..f9 and r; "
+			"bench/floor.sh makes one)\n",
+			dir);
+		return 1;
+	}
+	len = readlink("/proc/self/exe", kb, sizeof(kb) - 16);
+	if (len <= 0 || !(kb[len] = 0, strrchr(kb, '/')))
+		return 1;
+	strcpy(strrchr(kb, '/') + 1, "kk-bench");
+	skel = floor_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "kk-floor: cannot load floor.bpf.o: %s\n", strerror(errno));
+		return errno == EPERM ? 3 : 1;
+	}
+	srand(time(NULL) ^ getpid());
+	ns = runs_per_connect(skel, ops);
+	if (ns < 0) {
+		fprintf(stderr, "kk-floor: cannot count the program runs of a connect\n");
+		err = 1;
+	} else {
+		printf("{\"runs_per_connect\": %.2f}\n", ns);
+	}
+	for (r = 1; r <= reps && !err; r++) {
+		for (i = 0; i < (int)NCONFIG; i++)
+			order[i] = i;
+		for (i = NCONFIG - 1; i > 0; i--) { /* Fisher-Yates */
+			j = rand() % (i + 1);
+			t = order[i], order[i] = order[j], order[j] = t;
+		}
+		for (i = 0; i < (int)NCONFIG && !err; i++) {
+			const struct config *c = &configs[order[i]];
+
+			err = attach(skel, c, links, &n);
+			ns = err ? -1 : measure(skel, c, dir, ops, port++);
+			while (n > 0)
+				bpf_link__destroy(links[--n]);
+			if (ns < 0) {
+				fprintf(stderr, "kk-floor: %s: the kk-bench run failed\n", c->name);
+				err = 1;
+				break;
+			}
+			printf("{\"rep\": %ld, \"config\": \"%s\", \"ns_per_op\": %.1f}\n", r,
+			       c->name, ns);
+			fflush(stdout);
+		}
+	}
+	floor_bpf__destroy(skel);
+	return err ? 1 : 0;
+}
