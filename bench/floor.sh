@@ -46,62 +46,6 @@ mkdir -p "$W/t"
 { : >"$out"; } 2>/dev/null || { echo "floor: $out: cannot be written" >&2; exit 1; }
 mountpoint -q "$W/t" || mount -t tmpfs kk-floor "$W/t"
 trap '! mountpoint -q "$W/t" || umount "$W/t"' EXIT
-for i in $(seq 0 9); do
-	mkdir -p "$W/t/d$i"
-	for j in $(seq 0 9); do echo x >"$W/t/d$i/f$j"; done
-done
-echo x >"$W/t/r"
-
 "$KF" "${args[@]}" "$W/t" >"$out"
-
-python3 - "$top/bench" "$out" <<'PY'
-import json, sys
-sys.path.insert(0, sys.argv[1])
-from report import interval  # the bench's own mean and 95 % t-interval
-by, runs = {}, None
-for l in open(sys.argv[2]):
-    j = json.loads(l)
-    if "runs_per_connect" in j:
-        runs = j["runs_per_connect"]
-    else:
-        by.setdefault(j["config"], {})[j["rep"]] = j["ns_per_op"]
-def show(xs, f):
-    iv = interval(xs)
-    if iv["lo"] is None:
-        return f % iv["mean"], iv
-    return (f + " [" + f + ", " + f + "]") % (iv["mean"], iv["lo"], iv["hi"]), iv
-def paired(a, b, op):
-    return [op(by[a][r], by[b][r]) for r in by[a] if r in by[b]]
-def verdict(iv, goal):
-    if iv["lo"] is None:
-        return "not decidable (one repetition)"
-    if iv["lo"] > goal:
-        return "above %.2f: the target cannot be met here by any program on these hooks" % goal
-    if iv["hi"] <= goal:
-        return "at or under %.2f" % goal
-    return "not decidable at this noise"
-print("ns per operation, mean [95 % interval]:")
-for c in sorted(by):
-    print("  %-14s %s" % (c, show(list(by[c].values()), "%.0f")[0]))
-print("paired differences, ns per operation:")
-for a, b, what in (("open-noop", "open-none", "entering a program on file_open"),
-                   ("open-task", "open-none", "+ finding the task's storage (bound floor)"),
-                   ("open-landlock", "open-none", "Landlock, 10 rules"),
-                   ("read-noop", "read-none", "entering a program on file_permission"),
-                   ("connect-noop", "connect-none", "no-body programs on connect's hooks")):
-    print("  %-14s - %-13s %s  (%s)" % (a, b, show(paired(a, b, lambda x, y: x - y), "%.0f")[0],
-                                         what))
-print("paired ratios:")
-for a, b, goal in (("open-task", "open-landlock", 1.0), ("open-noop", "open-landlock", 1.0),
-                   ("connect-noop", "connect-none", 1.03)):
-    text, iv = show(paired(a, b, lambda x, y: x / y), "%.3f")
-    print("  %-14s / %-13s %s: %s" % (a, b, text, verdict(iv, goal)))
-if runs:
-    est = [1 + runs * (by["read-noop"][r] - by["read-none"][r]) / by["connect-none"][r]
-           for r in by["read-noop"] if r in by["read-none"] and r in by["connect-none"]]
-    text, iv = show(est, "%.3f")
-    print("  connect floor = 1 + %.2f runs x (read-noop - read-none) / connect-none: %s: %s" % (
-        runs, text, verdict(iv, 1.03)))
-print("(%d repetitions; emulated when run in the VM; raw lines: %s)" % (
-    max(len(x) for x in by.values()), sys.argv[2]))
-PY
+python3 "$top/bench/floor.py" "$out"
+echo "(emulated when run in the VM; raw lines: $out)"

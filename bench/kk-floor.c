@@ -6,7 +6,7 @@
  *
  *   kk-floor [--reps N] [--ops N] DIR
  *
- * DIR (on tmpfs, the bench's file system) gets d0..d9 with files f0..f9 and a one-byte file r.
+ * DIR (on tmpfs, the bench's file system) gets d0..d9 with files f0..f9, and a file r.
  * Every repetition runs each configuration once, in a fresh random order, each in a new
  * kk-bench process (--ops operations, default 20000; connects: a tenth of that):
  *   open-none      open() + close() of the 100 files, no program attached
@@ -20,7 +20,8 @@
  *   connect-none   kk-bench's loopback connect loop, no program
  *   connect-noop   the same, a program with no body on each of the 9 hooks and functions that
  *                  kakunin-bpf runs programs on for one connect
- * One JSON line per measurement: {"rep", "config", "ns_per_op"}; bench/floor.sh summarizes.
+ * One JSON line per measurement: {"kind": "floor", "rep", "config", "ns_per_op"}; bench/floor.py
+ * summarizes them (bench/floor.sh, and bench/run.sh's report).
  * First, with bpf_stats on, one connect-noop run counts how many program runs a connect makes
  * ({"runs_per_connect"}), which turns the per-run cost into a floor for connect().
  */
@@ -28,10 +29,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -196,6 +199,40 @@ static double runs_per_connect(struct floor_bpf *skel, long ops)
 	return after > before ? (double)(after - before) / (connects + connects / 20 + 1) : -1;
 }
 
+/* Write "x\n" to path (made or truncated): 0 or -errno. */
+static int put(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "x\n", 2) != 2)
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+/* DIR/d0..d9, each with f0..f9, and DIR/r. 0 or -errno. */
+static int fixtures(const char *dir)
+{
+	char path[PATH_MAX];
+	int d, f, err;
+
+	for (d = 0; d < 10; d++) {
+		snprintf(path, sizeof(path), "%s/d%d", dir, d);
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return -errno;
+		for (f = 0; f < 10; f++) {
+			snprintf(path, sizeof(path), "%s/d%d/f%d", dir, d, f);
+			err = put(path);
+			if (err)
+				return err;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/r", dir);
+	return put(path);
+}
+
 static long count(const char *opt, const char *s)
 {
 	char *end;
@@ -233,12 +270,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: kk-floor [--reps N] [--ops N] DIR\n");
 		return 2;
 	}
-	snprintf(kb, sizeof(kb), "%s/d9/f9", dir);
-	if (access(kb, R_OK) || (snprintf(kb, sizeof(kb), "%s/r", dir), access(kb, R_OK))) {
-		fprintf(stderr,
-			"kk-floor: %s: not a fixture directory (d0..d9/f0..f9 and r; "
-			"bench/floor.sh makes one)\n",
-			dir);
+	err = fixtures(dir);
+	if (err) {
+		fprintf(stderr, "kk-floor: cannot make the fixtures in %s: %s\n", dir,
+			strerror(-err));
 		return 1;
 	}
 	len = readlink("/proc/self/exe", kb, sizeof(kb) - 16);
@@ -256,7 +291,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kk-floor: cannot count the program runs of a connect\n");
 		err = 1;
 	} else {
-		printf("{\"runs_per_connect\": %.2f}\n", ns);
+		printf("{\"kind\": \"floor\", \"runs_per_connect\": %.2f}\n", ns);
 	}
 	for (r = 1; r <= reps && !err; r++) {
 		for (i = 0; i < (int)NCONFIG; i++)
@@ -277,8 +312,9 @@ int main(int argc, char **argv)
 				err = 1;
 				break;
 			}
-			printf("{\"rep\": %ld, \"config\": \"%s\", \"ns_per_op\": %.1f}\n", r,
-			       c->name, ns);
+			printf("{\"kind\": \"floor\", \"rep\": %ld, \"config\": \"%s\", "
+			       "\"ns_per_op\": %.1f}\n",
+			       r, c->name, ns);
 			fflush(stdout);
 		}
 	}

@@ -4,7 +4,7 @@
 # run.sh — `make bench`: what kakunin-bpf costs, measured side by side in one run.
 #
 #   bench/run.sh [--reps N] [--minutes M] [--rev-trials N] [--rev-cmd-trials N]
-#                [--rev-seconds S] [--scale F] [--out DIR]
+#                [--rev-seconds S] [--floor-reps N] [--scale F] [--out DIR]
 #
 # 1. On this machine (real hardware, no kernel needed): policy compile time and peak memory
 #    (`kakunin-bpf policy check` at 10, 1,000 and 10,000 path rules, median of 5 runs).
@@ -20,6 +20,9 @@
 #      labelled: a tmpfs, and the root filesystem (the VM's overlayfs); an N-rule configuration
 #      opens 100 files spread over its N rule directories, baseline and unbound each such set;
 #    - the mean run time of the file_open program per call (kernel.bpf_stats_enabled);
+#    - the floor (bench/kk-floor.c, kakunin-bpf not loaded): what the least program costs on
+#      the same hooks, beside Landlock with 10 rules, --floor-reps repetitions (default 30);
+#      the report shows it beside each target it bounds;
 #    - revocation latency (bench/kk-revlat.c: a bound process spinning on pread(); --rev-trials
 #      map-update trials, default 1,000, the first --rev-cmd-trials of them (default all) also
 #      with the `revoke` command and one fork+exec of /bin/true, the process-start floor;
@@ -42,7 +45,7 @@
 #
 # --scale multiplies every iteration count (0.01 for a smoke run); --out defaults to
 # bench/results. --only PART measures one kernel-side part alone (bpfstats, revocation, sign,
-# egress or throughput: load, that part, unload; none of the host's), e.g. with --out
+# egress, throughput or floor: load, that part, unload; none of the host's), e.g. with --out
 # bench/results/egress so that the full run's report stays. Needs root; writes only under --out
 # and /tmp/kkbench (in the VM: its /tmp), where it mounts a tmpfs for the run.
 set -euo pipefail
@@ -50,7 +53,7 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KK=$top/build/kakunin-bpf
 BB=$top/build/bench
-reps=30 minutes=12 rev_trials=1000 rev_cmd_trials=1000 rev_seconds=0 creps=5 scale=1 out=$top/bench/results inside="" only=""
+reps=30 floor_reps=30 minutes=12 rev_trials=1000 rev_cmd_trials=1000 rev_seconds=0 creps=5 scale=1 out=$top/bench/results inside="" only=""
 W=/tmp/kkbench
 SIZES="10 1000 10000"
 PORT=18600
@@ -63,12 +66,13 @@ while [ $# -gt 0 ]; do
 	--rev-trials) rev_trials=${2:?}; shift 2 ;;
 	--rev-cmd-trials) rev_cmd_trials=${2:?}; shift 2 ;;
 	--rev-seconds) rev_seconds=${2:?}; shift 2 ;;
+	--floor-reps) floor_reps=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
 	--inside) inside=${2:?}; shift 2 ;;
 	--only)
 		case "${2:-}" in
-		bpfstats|revocation|sign|egress|throughput) only=$2; shift 2 ;;
-		*) echo "bench: --only takes bpfstats, revocation, sign, egress or throughput, not '${2:-}'" >&2; exit 2 ;;
+		bpfstats|revocation|sign|egress|throughput|floor) only=$2; shift 2 ;;
+		*) echo "bench: --only takes bpfstats, revocation, sign, egress, throughput or floor, not '${2:-}'" >&2; exit 2 ;;
 		esac ;;
 	-h|--help) sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -308,6 +312,12 @@ bench_ops() {
 # bench_bpfstats: the file_open program's time per call, cache on and off (bench/bpfstats.sh).
 . "$top/bench/bpfstats.sh"
 
+# The floor: the least a program costs on the hooks kakunin-bpf runs, beside Landlock
+# (bench/kk-floor.c, its own programs). Only while kakunin-bpf is not loaded.
+bench_floor() {
+	"$BB/kk-floor" --reps "$floor_reps" --ops "$(iters 50000)" "$(tree_dir tmpfs)/floor"
+}
+
 # A bound process spinning on pread() of an open file, revoked and restored --rev-trials times
 # (default 1,000), each trial beside one fork+exec of /bin/true (the process-start floor).
 bench_revocation() {
@@ -509,9 +519,10 @@ kernel_side() {
 	log "fixture trees"
 	tree_fixtures
 	if [ -n "$only" ]; then
-		load
+		if [ "$only" = floor ]; then unload; else load; fi # the floor: nothing of kakunin-bpf
 		log "$only (alone)"
 		case "$only" in
+		floor) bench_floor ;;
 		bpfstats) bench_bpfstats ;;
 		revocation) bench_revocation ;;
 		sign) bench_sign_socket "$where" ;;
@@ -524,6 +535,8 @@ kernel_side() {
 	fi
 	bench_ops
 	unload
+	log "the floor"
+	bench_floor
 	load
 	log "bpf_stats"
 	bench_bpfstats
@@ -550,7 +563,8 @@ if [ -n "$inside" ]; then
 fi
 
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (it loads BPF-LSM programs)" >&2; exit 1; }
-for b in "$KK" "$BB/kk-bench" "$BB/kk-revlat" "$BB/kk-evpipe" "$BB/kk-signlat" "$BB/kk-egresslat"; do
+for b in "$KK" "$BB/kk-bench" "$BB/kk-revlat" "$BB/kk-evpipe" "$BB/kk-signlat" "$BB/kk-egresslat" \
+	"$BB/kk-floor"; do
 	[ -x "$b" ] || { echo "bench: $b is missing: run 'make bench'" >&2; exit 1; }
 done
 mkdir -p "$out"
@@ -575,7 +589,7 @@ elif [ "$rc" = 3 ]; then
 	vm=$(mktemp -d /tmp/kkbench-vm.XXXXXX)
 	KAKUNIN_VM_MEM=${KAKUNIN_VM_MEM:-3072} "$top/scripts/vmtest.sh" --timeout 5400 --results "$vm" \
 		-- bash "$top/bench/run.sh" --reps "$reps" --minutes "$minutes" --rev-trials "$rev_trials" \
-		--rev-cmd-trials "$rev_cmd_trials" --rev-seconds "$rev_seconds" --scale "$scale" ${only:+--only "$only"} \
+		--rev-cmd-trials "$rev_cmd_trials" --rev-seconds "$rev_seconds" --floor-reps "$floor_reps" --scale "$scale" ${only:+--only "$only"} \
 		--inside /run/kakunin-vm/raw.jsonl
 	cat "$vm/raw.jsonl" >>"$raw"
 	rm -rf "$vm"

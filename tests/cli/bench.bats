@@ -99,7 +99,7 @@ PY
 	[ "$(field "$output" errors)" = 7 ]
 }
 
-@test "kk-floor and bench/floor.sh: a bad count, argument or fixture directory is refused in one line" {
+@test "kk-floor and bench/floor.sh: a bad count or argument, or a directory it cannot fill, is refused in one line" {
 	run --separate-stderr "$BB/kk-floor" --reps 0 "$BATS_TEST_TMPDIR"
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "kk-floor: --reps 0: not a count (a whole number from 1)" ]
@@ -111,10 +111,10 @@ PY
 	[ "$stderr" = "usage: kk-floor [--reps N] [--ops N] DIR" ]
 	run --separate-stderr "$BB/kk-floor" a b
 	[ "$status" -eq 2 ]
-	mkdir -p "$BATS_TEST_TMPDIR/d9" && echo x >"$BATS_TEST_TMPDIR/d9/f9"
-	run --separate-stderr "$BB/kk-floor" "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$BB/kk-floor" "$BATS_TEST_TMPDIR/missing/t"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "kk-floor: $BATS_TEST_TMPDIR: not a fixture directory (d0..d9/f0..f9 and r; bench/floor.sh makes one)" ]
+	[ "$stderr" = "kk-floor: cannot make the fixtures in $BATS_TEST_TMPDIR/missing/t: No such file or directory" ]
+	[ ! -e "$BATS_TEST_TMPDIR/missing" ]
 	run "$TOP/bench/floor.sh" --help
 	[ "$status" -eq 0 ]
 	[ "$output" = "usage: bench/floor.sh [--reps N] [--ops N] [--out FILE]" ]
@@ -199,6 +199,54 @@ raw() {
 	echo '{"kind": "throughput", "mode": "paced", "target_rate": 100000, "producer": {"workload": "open-denied", "threads": 2, "iterations": 200, "ns_per_op": 20000, "errors": 0, "eacces": 200}, "written": 199, "written_path": 199, "seconds": 1.0, "counters_before": {"kakunin_events_lost_total": 35, "kakunin_daemon_events_lost_total{reason=\"decode\"}": 21}, "counters_after": {"kakunin_events_lost_total": 35, "kakunin_daemon_events_lost_total{reason=\"decode\"}": 21}}'
 	echo '{"where": "vm", "kind": "egress", "mode": "relay", "n": 10, "p50_us": 9000, "p90_us": 9500, "p99_us": 12000, "max_us": 13000, "mean_us": 9100, "mib": 4, "mib_per_s": 20.5}'
 	echo '{"where": "vm", "kind": "egress", "mode": "direct", "n": 10, "p50_us": 7000, "p90_us": 7500, "p99_us": 8000, "max_us": 9000, "mean_us": 7100, "mib": 4, "mib_per_s": 30.0}'
+}
+
+# floor_raw: kk-floor's lines, 3 repetitions: connect-noop 1.10, 1.11, 1.09 of connect-none
+# (missed by the floor), open-noop 1.01, 1.02, 1.03 of open-none, read-noop +400 ns each.
+floor_raw() {
+	local r c
+	echo '{"kind": "floor", "runs_per_connect": 13.00}'
+	for r in 1 2 3; do
+		for c in connect-none:100000:100000:100000 connect-noop:110000:111000:109000 \
+			open-none:20000:20000:20000 open-noop:20200:20400:20600 \
+			open-task:20580:20790:21000 open-landlock:21000:21000:21000 \
+			read-none:2000:2000:2000 read-noop:2400:2400:2400; do
+			echo "{\"kind\": \"floor\", \"rep\": $r, \"config\": \"${c%%:*}\", \"ns_per_op\": $(echo "$c" | cut -d: -f$((r + 1)))}"
+		done
+	done
+}
+
+@test "floor.py: kk-floor's paired differences and ratios, and what each floor says of its target" {
+	floor_raw >"$BATS_TEST_TMPDIR/floor.jsonl"
+	run --separate-stderr python3 "$TOP/bench/floor.py" "$BATS_TEST_TMPDIR/floor.jsonl"
+	[ "$status" -eq 0 ]
+	[ "${lines[2]}" = "  connect-noop   110000 [107516, 112484]" ]
+	# 1000 ns sd over 3: 4.303 * 1000 / sqrt(3) = 2484
+	[ "${lines[14]}" = "  connect-noop   - connect-none  10000 [7516, 12484]  (a no-body program on each of connect's 9 hooks)" ]
+	[ "${lines[16]}" = "  open-noop      / open-none     1.020 [0.995, 1.045]; target ≤ 1.03: not decidable at this noise" ]
+	[ "${lines[18]}" = "  open-noop      / open-landlock 0.971 [0.948, 0.995]; target ≤ 1.00: the floor meets it" ]
+	[ "${lines[19]}" = "  connect-noop   / connect-none  1.100 [1.075, 1.125]; target ≤ 1.03: missed by the floor itself: no program on these hooks meets it here" ]
+	# 1 + 13 runs x 400 ns / 100,000 ns
+	[ "${lines[20]}" = "  connect, estimated: 1 + 13.00 runs x (read-noop - read-none) / connect-none: 1.052 [1.052, 1.052]" ]
+	[ "${lines[21]}" = "(3 repetitions)" ]
+	echo '{"kind": "op"}' >"$BATS_TEST_TMPDIR/none.jsonl"
+	run --separate-stderr python3 "$TOP/bench/floor.py" "$BATS_TEST_TMPDIR/none.jsonl"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "floor: $BATS_TEST_TMPDIR/none.jsonl: no floor lines" ]
+}
+
+@test "report.py shows the floor and, beside each target it bounds, what it says of it" {
+	{ raw; floor_raw; } >"$BATS_TEST_TMPDIR/raw.jsonl"
+	run --separate-stderr python3 "$TOP/bench/report.py" "$BATS_TEST_TMPDIR/raw.jsonl" "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	md=$BATS_TEST_TMPDIR/out/latest.md
+	grep -q '^## The floor: the least a BPF-LSM program costs here (emulated)$' "$md"
+	grep -qF '| unbound connect() vs baseline | 1.030 [0.955, 1.105] | ≤ 1.03× | VM, emulated | *not decidable at this noise*; floor 1.100 [1.075, 1.125]: missed by the floor itself: no program on these hooks meets it here |' "$md"
+	grep -qF '| bound open() vs Landlock, 10 rules each (tmpfs) | — | ≤ 1.00× | VM, emulated | not measured; floor 0.990 [0.965, 1.015]: not decidable at this noise |' "$md"
+	# only the rows the floor bounds get one
+	[ "$(grep -c '; floor ' "$md")" = 3 ]
+	run python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["floor"]; print(f["reps"], f["runs_per_connect"], round(f["ratio"]["connect"]["mean"], 3))' "$BATS_TEST_TMPDIR/out/latest.json"
+	[ "$output" = "3 13.0 1.1" ]
 }
 
 @test "report.py: paired ratios with intervals; targets met, missed, not decidable; books" {
@@ -289,7 +337,7 @@ PY
 	[ "$status" -eq 2 ]
 	run --separate-stderr "$TOP/bench/run.sh" --only ops
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "bench: --only takes bpfstats, revocation, sign, egress or throughput, not 'ops'" ]
+	[ "$stderr" = "bench: --only takes bpfstats, revocation, sign, egress, throughput or floor, not 'ops'" ]
 }
 
 @test "bench/connect-hooks.sh: --help; a count that is not one is refused in one line, exit 2" {

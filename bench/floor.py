@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""floor.py — the floor's figures from kk-floor's raw lines ({"kind": "floor", ...}): what the
+least BPF-LSM program costs, beside Landlock. Used by bench/floor.sh (floor.py RAW prints them)
+and by bench/report.py (the floor section and the floor beside each target it bounds)."""
+import json
+import sys
+
+from report import interval  # the bench's own mean and 95 % t-interval
+
+# (a, b, what): paired differences a - b, ns per operation
+DIFFS = [("open-noop", "open-none", "entering a program on file_open"),
+         ("open-task", "open-none", "+ finding the task's storage: the bound floor"),
+         ("open-landlock", "open-none", "Landlock, 10 rules"),
+         ("read-noop", "read-none", "entering a program on file_permission"),
+         ("connect-noop", "connect-none", "a no-body program on each of connect's 9 hooks")]
+# (key, a, b, goal): paired ratios a / b and the target each one bounds from below
+RATIOS = [("open", "open-noop", "open-none", 1.03),
+          ("bound_vs_landlock", "open-task", "open-landlock", 1.0),
+          ("noop_vs_landlock", "open-noop", "open-landlock", 1.0),
+          ("connect", "connect-noop", "connect-none", 1.03)]
+
+
+def summarize(rows):
+    """{"reps", "runs_per_connect", "ns": {config: iv}, "diff": {"a-b": iv},
+    "ratio": {key: iv}, "connect_estimate": iv}, or None without floor lines."""
+    by, runs = {}, None
+    for r in (r for r in rows if r.get("kind") == "floor"):
+        if "runs_per_connect" in r:
+            runs = r["runs_per_connect"]
+        else:
+            by.setdefault(r["config"], {})[r["rep"]] = r["ns_per_op"]
+    if not by:
+        return None
+
+    def paired(a, b, op):
+        xs = [op(by[a][r], by[b][r]) for r in by.get(a, {}) if r in by.get(b, {})]
+        return interval(xs) if xs else None
+
+    f = {"reps": max(len(v) for v in by.values()), "runs_per_connect": runs,
+         "ns": {c: interval(list(v.values())) for c, v in sorted(by.items())},
+         "diff": {f"{a}-{b}": paired(a, b, lambda x, y: x - y) for a, b, _ in DIFFS},
+         "ratio": {k: paired(a, b, lambda x, y: x / y) for k, a, b, _ in RATIOS}}
+    # A connect's program runs times the cost of entering one in a tight loop: what connect
+    # would pay if entering cost there what it costs on a read.
+    est = None
+    if runs and all(c in by for c in ("read-noop", "read-none", "connect-none")):
+        est = [1 + runs * (by["read-noop"][r] - by["read-none"][r]) / by["connect-none"][r]
+               for r in by["read-noop"] if r in by["read-none"] and r in by["connect-none"]]
+    f["connect_estimate"] = interval(est) if est else None
+    return f
+
+
+def fmt(iv, f):
+    if not iv:
+        return "—"
+    if iv["lo"] is None:
+        return f % iv["mean"]
+    return (f + " [" + f + ", " + f + "]") % (iv["mean"], iv["lo"], iv["hi"])
+
+
+def below(iv, goal):
+    """What a floor's interval says of a target "≤ goal" above it."""
+    if not iv or iv["lo"] is None:
+        return "not decidable"
+    if iv["lo"] > goal:
+        return "missed by the floor itself: no program on these hooks meets it here"
+    if iv["hi"] <= goal:
+        return "the floor meets it"
+    return "not decidable at this noise"
+
+
+def lines(f):
+    """The floor as text lines (floor.sh's output; report.py's section, in a code block)."""
+    out = ["ns per operation, mean [95 % interval]:"]
+    out += ["  %-14s %s" % (c, fmt(iv, "%.0f")) for c, iv in f["ns"].items()]
+    out.append("paired differences, ns per operation:")
+    for a, b, what in DIFFS:
+        out.append("  %-14s - %-13s %s  (%s)" % (a, b, fmt(f["diff"][f"{a}-{b}"], "%.0f"), what))
+    out.append("paired ratios, and the target each bounds:")
+    for k, a, b, goal in RATIOS:
+        iv = f["ratio"][k]
+        out.append("  %-14s / %-13s %s; target ≤ %.2f: %s" % (a, b, fmt(iv, "%.3f"), goal,
+                                                                below(iv, goal)))
+    if f["connect_estimate"]:
+        out.append("  connect, estimated: 1 + %.2f runs x (read-noop - read-none) / connect-none:"
+                   " %s" % (f["runs_per_connect"], fmt(f["connect_estimate"], "%.3f")))
+    out.append("(%d repetitions)" % f["reps"])
+    return out
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: floor.py RAW.jsonl")
+    with open(sys.argv[1]) as fh:
+        s = summarize([json.loads(x) for x in fh if x.strip()])
+    if not s:
+        sys.exit(f"floor: {sys.argv[1]}: no floor lines")
+    print("\n".join(lines(s)))
