@@ -6,7 +6,7 @@ and by bench/report.py (the floor section and the floor beside each target it bo
 import json
 import sys
 
-from report import interval  # the bench's own mean and 95 % t-interval
+from report import interval, pct, pct_ci  # the bench's own statistics
 
 # (a, b, what): paired differences a - b, ns per operation
 DIFFS = [("open-noop", "open-none", "entering a program on file_open"),
@@ -23,11 +23,14 @@ RATIOS = [("open", "open-noop", "open-none", 1.03),
 
 def summarize(rows):
     """{"reps", "runs_per_connect", "ns": {config: iv}, "diff": {"a-b": iv},
-    "ratio": {key: iv}, "connect_estimate": iv}, or None without floor lines."""
-    by, runs = {}, None
+    "ratio": {key: iv}, "connect_estimate": iv, "revocation": {n, p50, p99, p99_lo, p99_hi,
+    max} or None}, or None without floor lines."""
+    by, runs, rev = {}, None, None
     for r in (r for r in rows if r.get("kind") == "floor"):
         if "runs_per_connect" in r:
             runs = r["runs_per_connect"]
+        elif "revocation_us" in r:
+            rev = r["revocation_us"]
         else:
             by.setdefault(r["config"], {})[r["rep"]] = r["ns_per_op"]
     if not by:
@@ -48,7 +51,19 @@ def summarize(rows):
         est = [1 + runs * (by["read-noop"][r] - by["read-none"][r]) / by["connect-none"][r]
                for r in by["read-noop"] if r in by["read-none"] and r in by["connect-none"]]
     f["connect_estimate"] = interval(est) if est else None
+    f["revocation"] = None
+    if rev:
+        lo, hi = pct_ci(rev, 99)
+        f["revocation"] = {"n": len(rev), "p50": pct(rev, 50), "p99": pct(rev, 99),
+                           "p99_lo": lo, "p99_hi": hi, "max": max(rev)}
     return f
+
+
+def revocation_iv(f):
+    """The revocation floor's p99 as an interval (the form below() and the report take)."""
+    r = f and f.get("revocation")
+    return r and {"mean": r["p99"], "lo": r["p99_lo"], "hi": r["p99_hi"], "sd": None,
+                  "n": r["n"]}
 
 
 def fmt(iv, f):
@@ -59,12 +74,12 @@ def fmt(iv, f):
     return (f + " [" + f + ", " + f + "]") % (iv["mean"], iv["lo"], iv["hi"])
 
 
-def below(iv, goal):
+def below(iv, goal, who="no program on these hooks"):
     """What a floor's interval says of a target "≤ goal" above it."""
     if not iv or iv["lo"] is None:
         return "not decidable"
     if iv["lo"] > goal:
-        return "missed by the floor itself: no program on these hooks meets it here"
+        return f"missed by the floor itself: {who} meets it here"
     if iv["hi"] <= goal:
         return "the floor meets it"
     return "not decidable at this noise"
@@ -85,6 +100,15 @@ def lines(f):
     if f["connect_estimate"]:
         out.append("  connect, estimated: 1 + %.2f runs x (read-noop - read-none) / connect-none:"
                    " %s" % (f["runs_per_connect"], fmt(f["connect_estimate"], "%.3f")))
+    r = f["revocation"]
+    if r:
+        iv = revocation_iv(f)
+        out.append("revocation: a reader spinning on pread() sees a store made on another CPU, "
+                   "µs: p50 %.1f, p99 %.1f [%s, %s], max %.1f, n %d; target ≤ 50 µs (p99, map "
+                   "update to first EACCES): %s" % (
+                       r["p50"], r["p99"], "—" if iv["lo"] is None else "%.1f" % iv["lo"],
+                       "—" if iv["hi"] is None else "%.1f" % iv["hi"], r["max"], r["n"],
+                       below(iv, 50, "no revocation")))
     out.append("(%d repetitions)" % f["reps"])
     return out
 

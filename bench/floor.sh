@@ -3,10 +3,10 @@
 #
 # floor.sh — what the least BPF-LSM program costs here, next to Landlock: is a hot-path target
 # reachable at all on this machine? Run where BPF-LSM loads (in the VM:
-# `scripts/vmtest.sh -- bench/floor.sh [--reps N] [--ops N]`); needs root, kakunin-bpf not
-# loaded; writes only /tmp/kk-floor.
+# `scripts/vmtest.sh -- bench/floor.sh [--reps N] ...`); needs root, kakunin-bpf not loaded;
+# writes only /tmp/kk-floor.
 #
-#   bench/floor.sh [--reps N] [--ops N] [--out FILE]
+#   bench/floor.sh [--reps N] [--ops N] [--trials N] [--out FILE]
 #
 # build/bench/kk-floor (bench/kk-floor.c says what each configuration is) runs, on a tmpfs,
 # every configuration once per repetition in a random order; this prints, over repetitions,
@@ -15,7 +15,9 @@
 #   decision's first step), against Landlock's 10 rules;
 #   a program with no body on file_permission: entering and leaving one program run;
 #   connect() with a no-body program on each hook kakunin-bpf runs on it, measured, and
-#   estimated as runs per connect x the per-run cost.
+#   estimated as runs per connect x the per-run cost;
+#   the revocation floor: how long a reader spinning on pread() takes to see a store made on
+#   another CPU, --trials times (p50, p99 with its interval).
 # Mean [95 % t-interval] (bench/report.py's interval); emulated in the VM, where only these
 # paired figures of one run mean anything. --out keeps the raw lines (default
 # /tmp/kk-floor/raw.jsonl; in the VM, under /run/kakunin-vm with vmtest's --results).
@@ -28,7 +30,7 @@ args=() out=""
 die() { echo "floor: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--reps|--ops)
+	--reps|--ops|--trials)
 		[[ "${2:-}" =~ ^[1-9][0-9]{0,6}$ ]] ||
 			die "$1 ${2:-}: not a count (a whole number from 1)"
 		args+=("$1" "$2"); shift 2 ;;

@@ -4,7 +4,7 @@
  * the floor under kakunin-bpf's hot-path targets. Needs root and BPF-LSM (in the VM); loads
  * bench/floor.bpf.c alone (kakunin-bpf must not be loaded) and runs build/bench/kk-bench.
  *
- *   kk-floor [--reps N] [--ops N] DIR
+ *   kk-floor [--reps N] [--ops N] [--trials N] DIR
  *
  * DIR (on tmpfs, the bench's file system) gets d0..d9 with files f0..f9, and a file r.
  * Every repetition runs each configuration once, in a fresh random order, each in a new
@@ -23,7 +23,9 @@
  * One JSON line per measurement: {"kind": "floor", "rep", "config", "ns_per_op"}; bench/floor.py
  * summarizes them (bench/floor.sh, and bench/run.sh's report).
  * First, with bpf_stats on, one connect-noop run counts how many program runs a connect makes
- * ({"runs_per_connect"}), which turns the per-run cost into a floor for connect().
+ * ({"runs_per_connect"}), which turns the per-run cost into a floor for connect(). Last, with
+ * no program loaded, --trials (default 1000) trials of the revocation floor (revocation_floor
+ * below): {"revocation_us": [...]}.
  */
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
@@ -34,6 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -246,14 +251,124 @@ static long count(const char *opt, const char *s)
 	return v;
 }
 
-int main(int argc, char **argv)
+/*
+ * The revocation floor: a child spinning on pread() of DIR/r looks at a word of shared memory
+ * after every read; n times, after a 1 ms pause (as kk-revlat's trials), this process stores a
+ * new value there and waits until the child has seen it. From just before the store to the
+ * child's first look: what any revocation takes here at least, as the bound reader must finish
+ * its read and see a write made on another CPU (kk-revlat's kernel trial adds the hook's read
+ * of the map). One JSON line of the samples, µs. 0, or -1 when the child stopped or hung.
+ */
+struct revshm {
+	_Atomic uint64_t gen;	  /* the trial stored last; UINT64_MAX: stop */
+	_Atomic uint64_t seen;	  /* the last one the child saw */
+	_Atomic uint64_t seen_ns; /* when, CLOCK_MONOTONIC */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void reader(struct revshm *s, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t g, last = 0;
+	char c;
+
+	while (fd >= 0 && pread(fd, &c, 1, 0) == 1) {
+		g = atomic_load(&s->gen);
+		if (g == last)
+			continue;
+		if (g == UINT64_MAX)
+			_exit(0);
+		atomic_store(&s->seen_ns, now_ns());
+		atomic_store(&s->seen, g);
+		last = g;
+	}
+	_exit(1);
+}
+
+static int revocation_floor(const char *dir, long n)
+{
+	struct revshm *s =
+		mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t t, seen, i;
+	char path[PATH_MAX];
+	int st, err = 0;
+	pid_t pid;
+
+	if (s == MAP_FAILED)
+		return -1;
+	snprintf(path, sizeof(path), "%s/r", dir);
+	pid = fork();
+	if (pid == 0)
+		reader(s, path);
+	printf("{\"kind\": \"floor\", \"revocation_us\": [");
+	for (i = 1; pid > 0 && i <= (uint64_t)n && !err; i++) {
+		usleep(1000);
+		t = now_ns();
+		atomic_store(&s->gen, i);
+		while (atomic_load(&s->seen) != i && !err)
+			err = now_ns() - t > 5000000000ULL || waitpid(pid, &st, WNOHANG);
+		seen = atomic_load(&s->seen_ns);
+		if (!err)
+			printf("%s%.3f", i > 1 ? ", " : "", seen > t ? (seen - t) / 1000.0 : 0.0);
+	}
+	printf("]}\n");
+	fflush(stdout);
+	atomic_store(&s->gen, UINT64_MAX);
+	if (pid > 0 && (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)))
+		err = 1;
+	munmap(s, sizeof(*s));
+	return pid > 0 && !err ? 0 : -1;
+}
+
+/* reps repetitions of every configuration, each in a fresh random order: 0, or 1 on a failure. */
+static int repetitions(struct floor_bpf *skel, const char *dir, long reps, long ops)
 {
 	struct bpf_link *links[MAXLINKS];
-	long reps = 10, ops = 20000, r;
-	int order[NCONFIG], i, j, t, n, err = 0, port = 18700;
+	int order[NCONFIG], i, j, t, n, err, port = 18700;
+	double ns;
+	long r;
+
+	for (r = 1; r <= reps; r++) {
+		for (i = 0; i < (int)NCONFIG; i++)
+			order[i] = i;
+		for (i = NCONFIG - 1; i > 0; i--) { /* Fisher-Yates */
+			j = rand() % (i + 1);
+			t = order[i], order[i] = order[j], order[j] = t;
+		}
+		for (i = 0; i < (int)NCONFIG; i++) {
+			const struct config *c = &configs[order[i]];
+
+			err = attach(skel, c, links, &n);
+			ns = err ? -1 : measure(skel, c, dir, ops, port++);
+			while (n > 0)
+				bpf_link__destroy(links[--n]);
+			if (ns < 0) {
+				fprintf(stderr, "kk-floor: %s: the kk-bench run failed\n", c->name);
+				return 1;
+			}
+			printf("{\"kind\": \"floor\", \"rep\": %ld, \"config\": \"%s\", "
+			       "\"ns_per_op\": %.1f}\n",
+			       r, c->name, ns);
+			fflush(stdout);
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	long reps = 10, ops = 20000, trials = 1000;
 	struct floor_bpf *skel;
 	const char *dir = NULL;
-	double ns;
+	int i, err;
+	double runs;
 	ssize_t len;
 
 	for (i = 1; i < argc; i++) {
@@ -261,13 +376,15 @@ int main(int argc, char **argv)
 			reps = count("--reps", argv[++i]);
 		else if (!strcmp(argv[i], "--ops"))
 			ops = count("--ops", argv[++i]);
+		else if (!strcmp(argv[i], "--trials"))
+			trials = count("--trials", argv[++i]);
 		else if (argv[i][0] == '-' || dir)
 			break;
 		else
 			dir = argv[i];
 	}
 	if (i < argc || !dir) {
-		fprintf(stderr, "usage: kk-floor [--reps N] [--ops N] DIR\n");
+		fprintf(stderr, "usage: kk-floor [--reps N] [--ops N] [--trials N] DIR\n");
 		return 2;
 	}
 	err = fixtures(dir);
@@ -286,38 +403,18 @@ int main(int argc, char **argv)
 		return errno == EPERM ? 3 : 1;
 	}
 	srand(time(NULL) ^ getpid());
-	ns = runs_per_connect(skel, ops);
-	if (ns < 0) {
+	runs = runs_per_connect(skel, ops);
+	if (runs < 0) {
 		fprintf(stderr, "kk-floor: cannot count the program runs of a connect\n");
 		err = 1;
 	} else {
-		printf("{\"kind\": \"floor\", \"runs_per_connect\": %.2f}\n", ns);
-	}
-	for (r = 1; r <= reps && !err; r++) {
-		for (i = 0; i < (int)NCONFIG; i++)
-			order[i] = i;
-		for (i = NCONFIG - 1; i > 0; i--) { /* Fisher-Yates */
-			j = rand() % (i + 1);
-			t = order[i], order[i] = order[j], order[j] = t;
-		}
-		for (i = 0; i < (int)NCONFIG && !err; i++) {
-			const struct config *c = &configs[order[i]];
-
-			err = attach(skel, c, links, &n);
-			ns = err ? -1 : measure(skel, c, dir, ops, port++);
-			while (n > 0)
-				bpf_link__destroy(links[--n]);
-			if (ns < 0) {
-				fprintf(stderr, "kk-floor: %s: the kk-bench run failed\n", c->name);
-				err = 1;
-				break;
-			}
-			printf("{\"kind\": \"floor\", \"rep\": %ld, \"config\": \"%s\", "
-			       "\"ns_per_op\": %.1f}\n",
-			       r, c->name, ns);
-			fflush(stdout);
-		}
+		printf("{\"kind\": \"floor\", \"runs_per_connect\": %.2f}\n", runs);
+		err = repetitions(skel, dir, reps, ops);
 	}
 	floor_bpf__destroy(skel);
+	if (!err && revocation_floor(dir, trials)) {
+		fprintf(stderr, "kk-floor: the revocation floor's reader stopped or hung\n");
+		err = 1;
+	}
 	return err ? 1 : 0;
 }

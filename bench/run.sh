@@ -21,8 +21,9 @@
 #      opens 100 files spread over its N rule directories, baseline and unbound each such set;
 #    - the mean run time of the file_open program per call (kernel.bpf_stats_enabled);
 #    - the floor (bench/kk-floor.c, kakunin-bpf not loaded): what the least program costs on
-#      the same hooks, beside Landlock with 10 rules, --floor-reps repetitions (default 30);
-#      the report shows it beside each target it bounds;
+#      the same hooks, beside Landlock with 10 rules, --floor-reps repetitions (default 30),
+#      and the revocation floor (--rev-trials trials of a reader seeing a store made on another
+#      CPU); the report shows each floor beside the target it bounds;
 #    - revocation latency (bench/kk-revlat.c: a bound process spinning on pread(); --rev-trials
 #      map-update trials, default 1,000, the first --rev-cmd-trials of them (default all) also
 #      with the `revoke` command and one fork+exec of /bin/true, the process-start floor;
@@ -315,7 +316,8 @@ bench_ops() {
 # The floor: the least a program costs on the hooks kakunin-bpf runs, beside Landlock
 # (bench/kk-floor.c, its own programs). Only while kakunin-bpf is not loaded.
 bench_floor() {
-	"$BB/kk-floor" --reps "$floor_reps" --ops "$(iters 50000)" "$(tree_dir tmpfs)/floor"
+	"$BB/kk-floor" --reps "$floor_reps" --ops "$(iters 50000)" --trials "$rev_trials" \
+		"$(tree_dir tmpfs)/floor"
 }
 
 # A bound process spinning on pread() of an open file, revoked and restored --rev-trials times

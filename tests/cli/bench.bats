@@ -108,7 +108,7 @@ PY
 	[ "$stderr" = "kk-floor: --ops 5x: not a count (a whole number from 1)" ]
 	run --separate-stderr "$BB/kk-floor"
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "usage: kk-floor [--reps N] [--ops N] DIR" ]
+	[ "$stderr" = "usage: kk-floor [--reps N] [--ops N] [--trials N] DIR" ]
 	run --separate-stderr "$BB/kk-floor" a b
 	[ "$status" -eq 2 ]
 	run --separate-stderr "$BB/kk-floor" "$BATS_TEST_TMPDIR/missing/t"
@@ -117,7 +117,7 @@ PY
 	[ ! -e "$BATS_TEST_TMPDIR/missing" ]
 	run "$TOP/bench/floor.sh" --help
 	[ "$status" -eq 0 ]
-	[ "$output" = "usage: bench/floor.sh [--reps N] [--ops N] [--out FILE]" ]
+	[ "$output" = "usage: bench/floor.sh [--reps N] [--ops N] [--trials N] [--out FILE]" ]
 	run --separate-stderr "$TOP/bench/floor.sh" --ops 0
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "floor: --ops 0: not a count (a whole number from 1)" ]
@@ -202,10 +202,12 @@ raw() {
 }
 
 # floor_raw: kk-floor's lines, 3 repetitions: connect-noop 1.10, 1.11, 1.09 of connect-none
-# (missed by the floor), open-noop 1.01, 1.02, 1.03 of open-none, read-noop +400 ns each.
+# (missed by the floor), open-noop 1.01, 1.02, 1.03 of open-none, read-noop +400 ns each; the
+# revocation floor's samples 1 .. 1000 µs.
 floor_raw() {
 	local r c
 	echo '{"kind": "floor", "runs_per_connect": 13.00}'
+	seq 1 1000 | python3 -c 'import json,sys; print(json.dumps({"kind": "floor", "revocation_us": [float(l) for l in sys.stdin]}))'
 	for r in 1 2 3; do
 		for c in connect-none:100000:100000:100000 connect-noop:110000:111000:109000 \
 			open-none:20000:20000:20000 open-noop:20200:20400:20600 \
@@ -228,7 +230,9 @@ floor_raw() {
 	[ "${lines[19]}" = "  connect-noop   / connect-none  1.100 [1.075, 1.125]; target ≤ 1.03: missed by the floor itself: no program on these hooks meets it here" ]
 	# 1 + 13 runs x 400 ns / 100,000 ns
 	[ "${lines[20]}" = "  connect, estimated: 1 + 13.00 runs x (read-noop - read-none) / connect-none: 1.052 [1.052, 1.052]" ]
-	[ "${lines[21]}" = "(3 repetitions)" ]
+	# p99 of 1 .. 1000: rank 990, its interval ranks 983 and 997
+	[ "${lines[21]}" = "revocation: a reader spinning on pread() sees a store made on another CPU, µs: p50 500.0, p99 990.0 [983.0, 997.0], max 1000.0, n 1000; target ≤ 50 µs (p99, map update to first EACCES): missed by the floor itself: no revocation meets it here" ]
+	[ "${lines[22]}" = "(3 repetitions)" ]
 	echo '{"kind": "op"}' >"$BATS_TEST_TMPDIR/none.jsonl"
 	run --separate-stderr python3 "$TOP/bench/floor.py" "$BATS_TEST_TMPDIR/none.jsonl"
 	[ "$status" -eq 1 ]
@@ -243,8 +247,9 @@ floor_raw() {
 	grep -q '^## The floor: the least a BPF-LSM program costs here (emulated)$' "$md"
 	grep -qF '| unbound connect() vs baseline | 1.030 [0.955, 1.105] | ≤ 1.03× | VM, emulated | *not decidable at this noise*; floor 1.100 [1.075, 1.125]: missed by the floor itself: no program on these hooks meets it here |' "$md"
 	grep -qF '| bound open() vs Landlock, 10 rules each (tmpfs) | — | ≤ 1.00× | VM, emulated | not measured; floor 0.990 [0.965, 1.015]: not decidable at this noise |' "$md"
+	grep -qF '| revocation, map update → first EACCES, p99 (µs) | 990 [983, 997] | ≤ 50 µs | VM, emulated | **missed**; floor 990 [983, 997]: missed by the floor itself: no revocation meets it here |' "$md"
 	# only the rows the floor bounds get one
-	[ "$(grep -c '; floor ' "$md")" = 3 ]
+	[ "$(grep -c '; floor ' "$md")" = 4 ]
 	run python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["floor"]; print(f["reps"], f["runs_per_connect"], round(f["ratio"]["connect"]["mean"], 3))' "$BATS_TEST_TMPDIR/out/latest.json"
 	[ "$output" = "3 13.0 1.1" ]
 }
