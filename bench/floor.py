@@ -76,11 +76,9 @@ def fmt(iv, f):
 
 def below(iv, goal, who="no program on these hooks"):
     """What a floor's interval says of a target "≤ goal" above it."""
-    if not iv or iv["lo"] is None:
-        return "not decidable"
-    if iv["lo"] > goal:
+    if iv and iv["lo"] is not None and iv["lo"] > goal:
         return f"missed by the floor itself: {who} meets it here"
-    if iv["hi"] <= goal:
+    if iv and iv["hi"] is not None and iv["hi"] <= goal:
         return "the floor meets it"
     return "not decidable at this noise"
 

@@ -6,7 +6,8 @@
  *
  *   kk-floor [--reps N] [--ops N] [--trials N] DIR
  *
- * DIR (on tmpfs, the bench's file system) gets d0..d9 with files f0..f9, and a file r.
+ * DIR (made if its parent exists; on tmpfs, the bench's file system) gets d0..d9 with files
+ * f0..f9, and a file r.
  * Every repetition runs each configuration once, in a fresh random order, each in a new
  * kk-bench process (--ops operations, default 20000; connects: a tenth of that):
  *   open-none      open() + close() of the 100 files, no program attached
@@ -33,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,12 +219,14 @@ static int put(const char *path)
 	return err;
 }
 
-/* DIR/d0..d9, each with f0..f9, and DIR/r. 0 or -errno. */
+/* DIR (not its parents), DIR/d0..d9, each with f0..f9, and DIR/r. 0 or -errno. */
 static int fixtures(const char *dir)
 {
 	char path[PATH_MAX];
 	int d, f, err;
 
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
 	for (d = 0; d < 10; d++) {
 		snprintf(path, sizeof(path), "%s/d%d", dir, d);
 		if (mkdir(path, 0755) && errno != EEXIST)
@@ -263,6 +267,7 @@ struct revshm {
 	_Atomic uint64_t gen;	  /* the trial stored last; UINT64_MAX: stop */
 	_Atomic uint64_t seen;	  /* the last one the child saw */
 	_Atomic uint64_t seen_ns; /* when, CLOCK_MONOTONIC */
+	_Atomic uint32_t ready;	  /* the child has read once: it is spinning */
 };
 
 static uint64_t now_ns(void)
@@ -280,6 +285,7 @@ static void reader(struct revshm *s, const char *path)
 	char c;
 
 	while (fd >= 0 && pread(fd, &c, 1, 0) == 1) {
+		atomic_store(&s->ready, 1);
 		g = atomic_load(&s->gen);
 		if (g == last)
 			continue;
@@ -307,6 +313,8 @@ static int revocation_floor(const char *dir, long n)
 	pid = fork();
 	if (pid == 0)
 		reader(s, path);
+	for (t = now_ns(); pid > 0 && !atomic_load(&s->ready) && !err;)
+		err = now_ns() - t > 5000000000ULL || waitpid(pid, &st, WNOHANG);
 	printf("{\"kind\": \"floor\", \"revocation_us\": [");
 	for (i = 1; pid > 0 && i <= (uint64_t)n && !err; i++) {
 		usleep(1000);
@@ -321,6 +329,8 @@ static int revocation_floor(const char *dir, long n)
 	printf("]}\n");
 	fflush(stdout);
 	atomic_store(&s->gen, UINT64_MAX);
+	if (pid > 0 && err)
+		kill(pid, SIGKILL);
 	if (pid > 0 && (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)))
 		err = 1;
 	munmap(s, sizeof(*s));
