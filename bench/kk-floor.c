@@ -99,30 +99,16 @@ static int attach(struct floor_bpf *skel, const struct config *c, struct bpf_lin
 	return 0;
 }
 
-/*
- * Run kk-bench for c and return its ns_per_op (negative on failure). A "task" configuration
- * gets task storage before kk-bench starts: the child waits on a pipe until the parent made it.
- */
-static double measure(struct floor_bpf *skel, const struct config *c, const char *dir, long ops,
-		      int port)
+/* kk-bench's arguments for c into args (paths: room for 100 paths). */
+static void bench_args(const struct config *c, const char *dir, char *opsbuf, char *portbuf,
+		       char (*paths)[PATH_MAX], char **args)
 {
-	char opsbuf[32], portbuf[16], line[512], *args[128], (*paths)[PATH_MAX];
-	int go[2], out[2], pidfd, st, a = 0, i;
-	double ns = -1;
-	__u64 zero = 0;
-	ssize_t len;
-	pid_t pid;
-	char *p;
+	int a = 0, i;
 
-	paths = calloc(100, PATH_MAX);
-	if (!paths || pipe(go) || pipe(out))
-		return -1;
 	args[a++] = kb;
 	if (c->landlock) {
 		args[a++] = "--landlock", args[a++] = "10", args[a++] = (char *)dir;
 	}
-	snprintf(opsbuf, sizeof(opsbuf), "%ld", c->workload == W_CONNECT ? ops / 10 : ops);
-	snprintf(portbuf, sizeof(portbuf), "%d", port);
 	if (c->workload == W_OPEN) {
 		args[a++] = "open", args[a++] = opsbuf;
 		for (i = 0; i < 100; i++) {
@@ -137,6 +123,44 @@ static double measure(struct floor_bpf *skel, const struct config *c, const char
 		args[a++] = portbuf;
 	}
 	args[a] = NULL;
+}
+
+/* Give the task of pid ("bound") its task storage: 0 or -errno. */
+static int make_bound(struct floor_bpf *skel, pid_t pid)
+{
+	int pidfd = syscall(SYS_pidfd_open, pid, 0), err = 0;
+	__u64 zero = 0;
+
+	if (pidfd < 0 ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.floor_task), &pidfd, &zero, BPF_ANY))
+		err = -errno;
+	if (pidfd >= 0)
+		close(pidfd);
+	if (err)
+		fprintf(stderr, "kk-floor: task storage for %d: %s\n", pid, strerror(-err));
+	return err;
+}
+
+/*
+ * Run kk-bench for c and return its ns_per_op (negative on failure). A "task" configuration
+ * gets task storage before kk-bench starts: the child waits on a pipe until the parent made it.
+ */
+static double measure(struct floor_bpf *skel, const struct config *c, const char *dir, long ops,
+		      int port)
+{
+	char opsbuf[32], portbuf[16], line[512], *args[128], (*paths)[PATH_MAX];
+	int go[2] = { -1, -1 }, out[2] = { -1, -1 }, st, i;
+	double ns = -1;
+	ssize_t len = 0;
+	pid_t pid = -1;
+	char *p;
+
+	paths = calloc(100, PATH_MAX);
+	if (!paths || pipe(go) || pipe(out))
+		goto out;
+	snprintf(opsbuf, sizeof(opsbuf), "%ld", c->workload == W_CONNECT ? ops / 10 : ops);
+	snprintf(portbuf, sizeof(portbuf), "%d", port);
+	bench_args(c, dir, opsbuf, portbuf, paths, args);
 	pid = fork();
 	if (pid == 0) {
 		close(go[1]);
@@ -148,28 +172,21 @@ static double measure(struct floor_bpf *skel, const struct config *c, const char
 	}
 	close(go[0]);
 	close(out[1]);
-	if (pid > 0 && c->task) {
-		pidfd = syscall(SYS_pidfd_open, pid, 0);
-		if (pidfd < 0 ||
-		    bpf_map_update_elem(bpf_map__fd(skel->maps.floor_task), &pidfd, &zero, BPF_ANY))
-			fprintf(stderr, "kk-floor: task storage for %d: %s\n", pid,
-				strerror(errno));
-		else if (write(go[1], "g", 1) == 1)
-			ns = 0;
-		if (pidfd >= 0)
-			close(pidfd);
-	} else if (pid > 0 && write(go[1], "g", 1) == 1) {
-		ns = 0;
-	}
-	close(go[1]);
-	len = ns == 0 ? read(out[0], line, sizeof(line) - 1) : 0;
-	close(out[0]);
-	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) || len <= 0)
-		ns = -1;
-	else if ((line[len] = 0, p = strstr(line, "\"ns_per_op\": ")))
+	go[0] = out[1] = -1;
+	if (pid > 0 && (!c->task || !make_bound(skel, pid)) && write(go[1], "g", 1) == 1)
+		len = read(out[0], line, sizeof(line) - 1);
+	close(go[1]); /* a child still waiting for "g" exits */
+	go[1] = -1;
+	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st) &&
+	    len > 0 && (line[len] = 0, p = strstr(line, "\"ns_per_op\": ")))
 		ns = strtod(p + 13, NULL);
-	else
-		ns = -1;
+out:
+	for (i = 0; i < 2; i++) {
+		if (go[i] >= 0)
+			close(go[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
 	free(paths);
 	return ns;
 }
