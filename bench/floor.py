@@ -13,7 +13,9 @@ DIFFS = [("open-noop", "open-none", "entering a program on file_open"),
          ("open-task", "open-none", "+ finding the task's storage: the bound floor"),
          ("open-landlock", "open-none", "Landlock, 10 rules"),
          ("read-noop", "read-none", "entering a program on file_permission"),
-         ("connect-noop", "connect-none", "a no-body program on each of connect's 9 hooks")]
+         ("connect-noop", "connect-none", "a no-body program on each of connect's 9 hooks"),
+         ("open-inode", "open-task", "a cache hit's per-inode entry (--hit-parts)"),
+         ("open-mark", "open-task", "a file's mark (--hit-parts)")]
 # (key, a, b, goal): paired ratios a / b and the target each one bounds from below
 RATIOS = [("open", "open-noop", "open-none", 1.03),
           ("bound_vs_landlock", "open-task", "open-landlock", 1.0),
@@ -89,6 +91,8 @@ def lines(f):
     out += ["  %-14s %s" % (c, fmt(iv, "%.0f")) for c, iv in f["ns"].items()]
     out.append("paired differences, ns per operation:")
     for a, b, what in DIFFS:
+        if f["diff"][f"{a}-{b}"] is None:
+            continue  # a configuration this run did not have
         out.append("  %-14s - %-13s %s  (%s)" % (a, b, fmt(f["diff"][f"{a}-{b}"], "%.0f"), what))
     out.append("paired ratios, and the target each bounds:")
     for k, a, b, goal in RATIOS:

@@ -6,7 +6,7 @@
 # `scripts/vmtest.sh -- bench/floor.sh [--reps N] ...`); needs root, kakunin-bpf not loaded;
 # writes only /tmp/kk-floor.
 #
-#   bench/floor.sh [--reps N] [--ops N] [--trials N] [--out FILE]
+#   bench/floor.sh [--reps N] [--ops N] [--trials N] [--hit-parts] [--out FILE]
 #
 # build/bench/kk-floor (bench/kk-floor.c says what each configuration is) runs, on a tmpfs,
 # every configuration once per repetition in a random order; this prints, over repetitions,
@@ -17,7 +17,9 @@
 #   connect() with a no-body program on each hook kakunin-bpf runs on it, measured, and
 #   estimated as runs per connect x the per-run cost;
 #   the revocation floor: how long a reader spinning on pread() takes to see a store made on
-#   another CPU, --trials times (p50, p99 with its interval).
+#   another CPU, --trials times (p50, p99 with its interval);
+#   with --hit-parts, two parts of kakunin-bpf's cache hit after the bound floor: the per-inode
+#   entry and the file's mark.
 # Mean [95 % t-interval] (bench/report.py's interval); emulated in the VM, where only these
 # paired figures of one run mean anything. --out keeps the raw lines (default
 # /tmp/kk-floor/raw.jsonl; in the VM, under /run/kakunin-vm with vmtest's --results).
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
 			die "$1 ${2:-}: not a count (a whole number from 1)"
 		args+=("$1" "$2"); shift 2 ;;
 	--out) [ -n "${2:-}" ] || die "--out needs a file"; out=$2; shift 2 ;;
+	--hit-parts) args+=("$1"); shift ;;
 	-h|--help) sed -n '9p' "$0" | sed 's/^# *//; s/^/usage: /'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac

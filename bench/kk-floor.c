@@ -4,7 +4,7 @@
  * the floor under kakunin-bpf's hot-path targets. Needs root and BPF-LSM (in the VM); loads
  * bench/floor.bpf.c alone (kakunin-bpf must not be loaded) and runs build/bench/kk-bench.
  *
- *   kk-floor [--reps N] [--ops N] [--trials N] DIR
+ *   kk-floor [--reps N] [--ops N] [--trials N] [--hit-parts] DIR
  *
  * DIR (made if its parent exists; on tmpfs, the bench's file system) gets d0..d9 with files
  * f0..f9, and a file r.
@@ -16,6 +16,10 @@
  *                  process has some: it is "bound"), the least a bound decision does
  *   open-landlock  no program; the process restricted by Landlock, 10 rules (kk-bench's
  *                  --landlock 10 DIR: the rule set of bench/run.sh's 10-rule case)
+ *   open-inode     with --hit-parts: open-task, then the per-inode entry a cache hit finds
+ *                  (bpf_inode_storage_get of 80 bytes, made at each file's first open)
+ *   open-mark      with --hit-parts: open-task, then the file's mark (a kk_files-like slot
+ *                  claimed by compare-and-swap, written, released)
  *   read-none      pread() of one byte of DIR/r, no program
  *   read-noop      the same, a program with no body on file_permission
  *   connect-none   kk-bench's loopback connect loop, no program
@@ -56,26 +60,30 @@ struct config {
 	int workload;
 	const char *progs; /* the programs attached, by name, space-separated */
 	int task, landlock;
+	int part; /* with --hit-parts only */
 };
 
 static const struct config configs[] = {
-	{ "open-none", W_OPEN, "", 0, 0 },
-	{ "open-noop", W_OPEN, "floor_open", 0, 0 },
-	{ "open-task", W_OPEN, "floor_open_task", 1, 0 },
-	{ "open-landlock", W_OPEN, "", 0, 1 },
-	{ "read-none", W_READ, "", 0, 0 },
-	{ "read-noop", W_READ, "floor_read", 0, 0 },
-	{ "connect-none", W_CONNECT, "", 0, 0 },
+	{ "open-none", W_OPEN, "", 0, 0, 0 },
+	{ "open-noop", W_OPEN, "floor_open", 0, 0, 0 },
+	{ "open-task", W_OPEN, "floor_open_task", 1, 0, 0 },
+	{ "open-landlock", W_OPEN, "", 0, 1, 0 },
+	{ "open-inode", W_OPEN, "floor_open_inode", 1, 0, 1 },
+	{ "open-mark", W_OPEN, "floor_open_mark", 1, 0, 1 },
+	{ "read-none", W_READ, "", 0, 0, 0 },
+	{ "read-noop", W_READ, "floor_read", 0, 0, 0 },
+	{ "connect-none", W_CONNECT, "", 0, 0, 0 },
 	{ "connect-noop", W_CONNECT,
 	  "floor_socket_create floor_socket_post_create floor_socket_setsockopt "
 	  "floor_socket_connect floor_tcp_connect floor_socket_accept floor_inet_csk_clone "
 	  "floor_sock_rcv_skb floor_sk_destruct",
-	  0, 0 },
+	  0, 0, 0 },
 };
 #define NCONFIG	 (sizeof(configs) / sizeof(configs[0]))
 #define MAXLINKS 16
 
 static char kb[PATH_MAX]; /* kk-bench, next to this program */
+static int hit_parts;	  /* --hit-parts: the configurations with .part too */
 
 /* Attach the programs of c, named in c->progs; 0 or -errno (nothing left attached). */
 static int attach(struct floor_bpf *skel, const struct config *c, struct bpf_link **links, int *n)
@@ -358,18 +366,19 @@ static int revocation_floor(const char *dir, long n)
 static int repetitions(struct floor_bpf *skel, const char *dir, long reps, long ops)
 {
 	struct bpf_link *links[MAXLINKS];
-	int order[NCONFIG], i, j, t, n, err, port = 18700;
+	int order[NCONFIG], i, j, t, n, nc, err, port = 18700;
 	double ns;
 	long r;
 
 	for (r = 1; r <= reps; r++) {
-		for (i = 0; i < (int)NCONFIG; i++)
-			order[i] = i;
-		for (i = NCONFIG - 1; i > 0; i--) { /* Fisher-Yates */
+		for (i = 0, nc = 0; i < (int)NCONFIG; i++)
+			if (!configs[i].part || hit_parts)
+				order[nc++] = i;
+		for (i = nc - 1; i > 0; i--) { /* Fisher-Yates */
 			j = rand() % (i + 1);
 			t = order[i], order[i] = order[j], order[j] = t;
 		}
-		for (i = 0; i < (int)NCONFIG; i++) {
+		for (i = 0; i < nc; i++) {
 			const struct config *c = &configs[order[i]];
 
 			err = attach(skel, c, links, &n);
@@ -405,13 +414,16 @@ int main(int argc, char **argv)
 			ops = count("--ops", argv[++i]);
 		else if (!strcmp(argv[i], "--trials"))
 			trials = count("--trials", argv[++i]);
+		else if (!strcmp(argv[i], "--hit-parts"))
+			hit_parts = 1;
 		else if (argv[i][0] == '-' || dir)
 			break;
 		else
 			dir = argv[i];
 	}
 	if (i < argc || !dir) {
-		fprintf(stderr, "usage: kk-floor [--reps N] [--ops N] [--trials N] DIR\n");
+		fprintf(stderr,
+			"usage: kk-floor [--reps N] [--ops N] [--trials N] [--hit-parts] DIR\n");
 		return 2;
 	}
 	err = fixtures(dir);

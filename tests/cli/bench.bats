@@ -108,7 +108,7 @@ PY
 	[ "$stderr" = "kk-floor: --ops 5x: not a count (a whole number from 1)" ]
 	run --separate-stderr "$BB/kk-floor"
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "usage: kk-floor [--reps N] [--ops N] [--trials N] DIR" ]
+	[ "$stderr" = "usage: kk-floor [--reps N] [--ops N] [--trials N] [--hit-parts] DIR" ]
 	run --separate-stderr "$BB/kk-floor" a b
 	[ "$status" -eq 2 ]
 	run --separate-stderr "$BB/kk-floor" "$BATS_TEST_TMPDIR/missing/t"
@@ -117,7 +117,7 @@ PY
 	[ ! -e "$BATS_TEST_TMPDIR/missing" ]
 	run "$TOP/bench/floor.sh" --help
 	[ "$status" -eq 0 ]
-	[ "$output" = "usage: bench/floor.sh [--reps N] [--ops N] [--trials N] [--out FILE]" ]
+	[ "$output" = "usage: bench/floor.sh [--reps N] [--ops N] [--trials N] [--hit-parts] [--out FILE]" ]
 	run --separate-stderr "$TOP/bench/floor.sh" --ops 0
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "floor: --ops 0: not a count (a whole number from 1)" ]
