@@ -190,7 +190,7 @@ demo: deps
 # Benchmarks (bench/run.sh): hook cost next to Landlock, revocation latency, compile time and
 # audit throughput, natively or in the VM; bench/results/latest.{json,md,png}. BENCH_ARGS passes
 # options, e.g. make bench BENCH_ARGS='--reps 3 --scale 0.2'.
-$(OUTPUT)/bench/kk-bench: bench/kk-bench.c | $(OUTPUT)/bench
+$(OUTPUT)/bench/kk-bench: bench/kk-bench.c bench/lat.h | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -lpthread
 # kk-revlat's host mode (bench/revlat_host.c) makes this build's maps from the skeleton and
@@ -217,7 +217,7 @@ $(OUTPUT)/bench/floor.bpf.o: bench/floor.bpf.c | $(OUTPUT)/bench
 $(OUTPUT)/bench/floor.skel.h: $(OUTPUT)/bench/floor.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
-$(OUTPUT)/bench/kk-floor: bench/kk-floor.c $(OUTPUT)/bench/floor.skel.h | $(OUTPUT)/bench
+$(OUTPUT)/bench/kk-floor: bench/kk-floor.c bench/lat.h $(OUTPUT)/bench/floor.skel.h | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench -MMD -MP $< -o $@ -lbpf -lelf -lz
 $(OUTPUT)/bench:

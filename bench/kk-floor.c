@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "floor.skel.h"
+#include "lat.h"
 
 enum { W_OPEN, W_READ, W_CONNECT };
 
@@ -294,14 +295,6 @@ struct revshm {
 	_Atomic uint64_t seen_ns; /* when, CLOCK_MONOTONIC */
 	_Atomic uint32_t ready;	  /* the child has read once: it is spinning */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static void reader(struct revshm *s, const char *path)
 {
