@@ -77,7 +77,7 @@ except PermissionError: print(\"EACCES\")" "$D/control.sock"
 	run --separate-stderr "$BB/kk-revlat" host 3 8
 	[ "$status" -eq 0 ]
 	python3 -c '
-import json, sys
+import json, os, sys
 d = json.loads(sys.argv[1])
 assert d["idents"] == 8
 for k in ("flip_us", "total_us", "floor_us", "start_us", "lean_flip_us", "lean_total_us",
@@ -85,5 +85,35 @@ for k in ("flip_us", "total_us", "floor_us", "start_us", "lean_flip_us", "lean_t
     s = d[k + "_stats"]
     assert len(d[k]) == 3 and s["n"] == 3 and 0 < s["min"] <= s["p50"] <= s["max"], (k, s)
 assert d["flip_us_stats"]["min"] <= d["total_us_stats"]["max"]
-assert d["lean_flip_us_stats"]["min"] <= d["lean_total_us_stats"]["max"]' "$output"
+assert d["lean_flip_us_stats"]["min"] <= d["lean_total_us_stats"]["max"]
+# The reader on the first CPU it may use, what it starts on the second (none with one CPU).
+cpus = sorted(os.sched_getaffinity(0))
+want = {"reader": cpus[0], "started": cpus[1]} if len(cpus) > 1 else None
+assert d["cpus"] == want, (d["cpus"], want)' "$output"
+}
+
+@test "kk-revlat host: what it starts runs on the second CPU, apart from its reader" {
+	local cpus
+	cpus=$(python3 -c 'import os; c = sorted(os.sched_getaffinity(0)); print(c[1] if len(c) > 1 else "")')
+	[ -n "$cpus" ] || skip "one CPU: nothing to keep apart"
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	printf '#!/bin/sh\ngrep Cpus_allowed_list /proc/self/status >>"%s"\nexec "%s" "$@"\n' \
+		"$BATS_TEST_TMPDIR/cpus" "$KK" >"$BATS_TEST_TMPDIR/bin/kakunin-bpf"
+	chmod +x "$BATS_TEST_TMPDIR/bin/kakunin-bpf"
+	PATH=$BATS_TEST_TMPDIR/bin:$PATH run --separate-stderr "$BB/kk-revlat" host 2 4
+	[ "$status" -eq 0 ]
+	# The daemon, then per round one revoke and one --version: 5 starts, each on that CPU.
+	run sort -u "$BATS_TEST_TMPDIR/cpus"
+	[ "$output" = "$(printf 'Cpus_allowed_list:\t%s' "$cpus")" ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/cpus")" -eq 5 ]
+}
+
+@test "kk-revlat host: a daemon that cannot start is named in one line, exit 1" {
+	PATH=/usr/bin:/bin run --separate-stderr "$BB/kk-revlat" host 1 2
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "kk-revlat: host: the daemon exited with 127 before it made its control socket; is kakunin-bpf in PATH? (see /tmp/kk-revlat."*"/daemon.log)" ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	local dir=${stderr##*(see }
+	rm -rf "${dir%/daemon.log)}"
 }
