@@ -22,7 +22,7 @@
  * After each trial the identity is made active and the entry taken off the list again.
  *
  * With two CPUs or more, this process (the reader) keeps the first CPU it may use, and every
- * process it starts (the daemon, each command, each start) the second. A writer sharing the
+ * process it starts (the daemon, each command, each start) the others. A writer sharing the
  * reader's CPU keeps it for the rest of its work after the write (the command's second flip,
  * events and state file; the daemon's second flip under the lock), and the reader, which yields
  * on every round, sees the write only when the scheduler lets it run again: on this 2-CPU host
@@ -54,7 +54,8 @@
 
 struct host {
 	struct kk_maps m;
-	int cpu_self, cpu_other; /* -1: not pinned */
+	int reader;	  /* this process's CPU; -1: nothing pinned (one CPU) */
+	cpu_set_t others; /* the CPUs of what it starts: all it may use but reader */
 	char dir[64], serial[KK_SERIAL_HEX_SIZE];
 	struct kk_ident_key key;
 	uint32_t slot;
@@ -160,32 +161,52 @@ static void reset(struct host *h)
 	bpf_map_delete_elem(h->m.fd[KK_MAP_REVOKED], &h->key);
 }
 
-/* Run on cpu alone (when it is not -1); 0 or -1. */
-static int pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
-/* The first two CPUs this process may run on, into h (-1, -1 with fewer than two). */
+/*
+ * The reader keeps the first CPU this process may use, what it starts gets the others; with
+ * one CPU, nothing is pinned (h->reader -1).
+ */
 static void pick_cpus(struct host *h)
 {
-	cpu_set_t set;
-	int cpu, n = 0;
+	int cpu;
 
-	h->cpu_self = h->cpu_other = -1;
-	if (sched_getaffinity(0, sizeof(set), &set))
+	h->reader = -1;
+	if (sched_getaffinity(0, sizeof(h->others), &h->others) || CPU_COUNT(&h->others) < 2)
 		return;
-	for (cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
-		if (CPU_ISSET(cpu, &set))
-			*(n++ ? &h->cpu_other : &h->cpu_self) = cpu;
-	if (n < 2)
-		h->cpu_self = h->cpu_other = -1;
+	for (cpu = 0; !CPU_ISSET(cpu, &h->others); cpu++)
+		;
+	h->reader = cpu;
+	CPU_CLR(cpu, &h->others);
+}
+
+/* This process on its CPU, or (started) on the others; 0 or -1. */
+static int pin(const struct host *h, bool started)
+{
+	cpu_set_t one;
+
+	if (h->reader < 0)
+		return 0;
+	CPU_ZERO(&one);
+	CPU_SET(h->reader, &one);
+	return sched_setaffinity(0, sizeof(cpu_set_t), started ? &h->others : &one);
+}
+
+/* "  \"cpus\": {\"reader\": N, \"started\": [N, ...]}," or null with one CPU. */
+static void print_cpus(const struct host *h)
+{
+	const char *sep = "";
+	int cpu;
+
+	if (h->reader < 0) {
+		printf("  \"cpus\": null,\n");
+		return;
+	}
+	printf("  \"cpus\": {\"reader\": %d, \"started\": [", h->reader);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &h->others)) {
+			printf("%s%d", sep, cpu);
+			sep = ", ";
+		}
+	printf("]},\n");
 }
 
 static pid_t spawn(const struct host *h, char *const argv[], const char *log)
@@ -195,7 +216,7 @@ static pid_t spawn(const struct host *h, char *const argv[], const char *log)
 	if (p == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || pin(h->cpu_other))
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || pin(h, true))
 			_exit(127);
 		execvp(argv[0], argv);
 		_exit(127);
@@ -340,7 +361,7 @@ static void report(const char *name, double *v, int n, bool last)
 
 int host_sandbox(int idents, char **argv)
 {
-	struct host h = { .daemon = -1, .cpu_self = -1, .cpu_other = -1 };
+	struct host h = { .daemon = -1, .reader = -1 };
 	char cmd[96];
 	int st;
 	pid_t p;
@@ -384,7 +405,7 @@ int host_measure(int n, int idents)
 {
 	double *v[10];
 	int cnt[10] = { 0 }, i, j, ctl, rc = 0;
-	struct host h = { .daemon = -1, .cpu_self = -1, .cpu_other = -1 };
+	struct host h = { .daemon = -1, .reader = -1 };
 	char cmd[96];
 
 	snprintf(h.dir, sizeof(h.dir), "/tmp/kk-revlat.XXXXXX");
@@ -397,7 +418,7 @@ int host_measure(int n, int idents)
 	pick_cpus(&h);
 	if (make_maps() || fill(&h, idents))
 		return 1;
-	if (pin(h.cpu_self))
+	if (pin(&h, false))
 		return die("sched_setaffinity"), 1;
 	ctl = start_daemon(&h);
 	if (ctl < 0)
@@ -421,10 +442,7 @@ int host_measure(int n, int idents)
 		reset(&h);
 	}
 	printf("{\n  \"idents\": %d,\n", idents);
-	if (h.cpu_self >= 0)
-		printf("  \"cpus\": {\"reader\": %d, \"started\": %d},\n", h.cpu_self, h.cpu_other);
-	else
-		printf("  \"cpus\": null,\n");
+	print_cpus(&h);
 	report("flip_us", v[0], cnt[0], false);
 	report("total_us", v[1], cnt[1], false);
 	report("floor_us", v[2], cnt[2], false);

@@ -239,6 +239,42 @@ floor_raw() {
 	[ "$stderr" = "floor: $BATS_TEST_TMPDIR/none.jsonl: no floor lines" ]
 }
 
+# revlat_raw: three `kk-revlat host` runs of 400 samples each, 1 .. 400 scaled: group a's flip
+# x20 (missed), its lean flip x12.5 and x13 (p99s 4950 and 5148: not decidable), daemon x0.2
+# (met); group b all met.
+revlat_raw() {
+	python3 -c '
+import json
+for m, f, l, d in (("a", 20, 12.5, 0.2), ("a", 20, 13, 0.2), ("b", 10, 1, 0.1)):
+    v = range(1, 401)
+    print(json.dumps({"idents": 8, "method": m, "flip_us": [x * f for x in v],
+                      "lean_flip_us": [x * l for x in v], "daemon_us": [x * d for x in v]}))'
+}
+
+@test "revlat_host.py: pooled p99s with their intervals, the runs' p99s, and each target's verdict" {
+	revlat_raw >"$BATS_TEST_TMPDIR/revlat.jsonl"
+	run --separate-stderr python3 "$TOP/bench/revlat_host.py" "$BATS_TEST_TMPDIR/revlat.jsonl"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "a (2 runs), µs: p50, p99 [95 % interval], the runs' own p99s" ]
+	# n 800, each value twice: rank 792 is 7920; ranks 786 and 798 (792 ± 1.96·sqrt(7.92))
+	[ "${lines[1]}" = "  flip_us           4000    7920 [7860, 7980]  7920–7920  (n 800)" ]
+	[ "${lines[2]}" = "  lean_flip_us      2550    5096 [5018, 5174]  4950–5148  (n 800)" ]
+	[ "${lines[4]}" = "  target: kakunin-bpf revoke, exec to the map write ≤ 5000 µs at p99: missed" ]
+	[ "${lines[5]}" = "  target: kakunin-revoke, exec to the map write ≤ 5000 µs at p99: not decidable at this noise" ]
+	[ "${lines[6]}" = "  target: the daemon's control socket, arrival to the map write ≤ 100 µs at p99: met" ]
+	[ "${lines[7]}" = "b (1 run), µs: p50, p99 [95 % interval], the runs' own p99s" ]
+	[ "${lines[9]}" = "  lean_flip_us       200     396 [392, 400]  396–396  (n 400)" ]
+	[ "${lines[12]}" = "  target: kakunin-revoke, exec to the map write ≤ 5000 µs at p99: met" ]
+	[ "${#lines[@]}" -eq 14 ]
+	echo '{"idents": 8}' >"$BATS_TEST_TMPDIR/none.jsonl"
+	run --separate-stderr python3 "$TOP/bench/revlat_host.py" "$BATS_TEST_TMPDIR/none.jsonl"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "revlat_host: $BATS_TEST_TMPDIR/none.jsonl: no kk-revlat host runs" ]
+	run --separate-stderr python3 "$TOP/bench/revlat_host.py" "$BATS_TEST_TMPDIR/missing.jsonl"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "revlat_host: $BATS_TEST_TMPDIR/missing.jsonl: [Errno 2] No such file or directory: '$BATS_TEST_TMPDIR/missing.jsonl'" ]
+}
+
 @test "report.py shows the floor and, beside each target it bounds, what it says of it" {
 	{ raw; floor_raw; } >"$BATS_TEST_TMPDIR/raw.jsonl"
 	run --separate-stderr python3 "$TOP/bench/report.py" "$BATS_TEST_TMPDIR/raw.jsonl" "$BATS_TEST_TMPDIR/out"
