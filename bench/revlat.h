@@ -6,7 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+#include "lat.h" /* now_ns, cmp, cpus_apart */
+
 /* fork, exec and exit of /bin/true in microseconds (-1: failed). */
 double floor_us(void);
 /* A connection to the daemon's control socket, kept for every request; -1 and errno. */

@@ -54,8 +54,8 @@
 
 struct host {
 	struct kk_maps m;
-	int reader;	  /* this process's CPU; -1: nothing pinned (one CPU) */
-	cpu_set_t others; /* the CPUs of what it starts: all it may use but reader */
+	bool apart;		 /* false: one CPU, nothing pinned */
+	cpu_set_t reader, others; /* this process's CPU; those of what it starts (cpus_apart) */
 	char dir[64], serial[KK_SERIAL_HEX_SIZE];
 	struct kk_ident_key key;
 	uint32_t slot;
@@ -161,51 +161,37 @@ static void reset(struct host *h)
 	bpf_map_delete_elem(h->m.fd[KK_MAP_REVOKED], &h->key);
 }
 
-/*
- * The reader keeps the first CPU this process may use, what it starts gets the others; with
- * one CPU, nothing is pinned (h->reader -1).
- */
-static void pick_cpus(struct host *h)
-{
-	int cpu;
-
-	h->reader = -1;
-	if (sched_getaffinity(0, sizeof(h->others), &h->others) || CPU_COUNT(&h->others) < 2)
-		return;
-	for (cpu = 0; !CPU_ISSET(cpu, &h->others); cpu++)
-		;
-	h->reader = cpu;
-	CPU_CLR(cpu, &h->others);
-}
-
-/* This process on its CPU, or (started) on the others; 0 or -1. */
+/* This process on the reader's CPU, or (started) on the others; 0 or -1. */
 static int pin(const struct host *h, bool started)
 {
-	cpu_set_t one;
-
-	if (h->reader < 0)
+	if (!h->apart)
 		return 0;
-	CPU_ZERO(&one);
-	CPU_SET(h->reader, &one);
-	return sched_setaffinity(0, sizeof(cpu_set_t), started ? &h->others : &one);
+	return sched_setaffinity(0, sizeof(cpu_set_t), started ? &h->others : &h->reader);
+}
+
+static void print_set(const cpu_set_t *set)
+{
+	const char *sep = "";
+	int cpu;
+
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, set)) {
+			printf("%s%d", sep, cpu);
+			sep = ", ";
+		}
 }
 
 /* "  \"cpus\": {\"reader\": N, \"started\": [N, ...]}," or null with one CPU. */
 static void print_cpus(const struct host *h)
 {
-	const char *sep = "";
-	int cpu;
-
-	if (h->reader < 0) {
+	if (!h->apart) {
 		printf("  \"cpus\": null,\n");
 		return;
 	}
-	printf("  \"cpus\": {\"reader\": %d, \"started\": [", h->reader);
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, &h->others)) {
-			printf("%s%d", sep, cpu);
-			sep = ", ";
-		}
+	printf("  \"cpus\": {\"reader\": ");
+	print_set(&h->reader);
+	printf(", \"started\": [");
+	print_set(&h->others);
 	printf("]},\n");
 }
 
@@ -333,13 +319,6 @@ static int socket_trial(struct host *h, int ctl, double *us, double *daemon_us)
 	return 0;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The samples, then {"p50":, "p99":, "min":, "max":} of them under name_stats. */
 static void report(const char *name, double *v, int n, bool last)
 {
@@ -361,7 +340,7 @@ static void report(const char *name, double *v, int n, bool last)
 
 int host_sandbox(int idents, char **argv)
 {
-	struct host h = { .daemon = -1, .reader = -1 };
+	struct host h = { .daemon = -1 };
 	char cmd[96];
 	int st;
 	pid_t p;
@@ -405,7 +384,7 @@ int host_measure(int n, int idents)
 {
 	double *v[10];
 	int cnt[10] = { 0 }, i, j, ctl, rc = 0;
-	struct host h = { .daemon = -1, .reader = -1 };
+	struct host h = { .daemon = -1 };
 	char cmd[96];
 
 	snprintf(h.dir, sizeof(h.dir), "/tmp/kk-revlat.XXXXXX");
@@ -415,7 +394,7 @@ int host_measure(int n, int idents)
 	for (j = 0; j < 10; j++)
 		if (!(v[j] = calloc(n, sizeof(double))))
 			return 1;
-	pick_cpus(&h);
+	h.apart = !cpus_apart(&h.reader, &h.others);
 	if (make_maps() || fill(&h, idents))
 		return 1;
 	if (pin(&h, false))
