@@ -234,10 +234,12 @@ def summarize(rows):
     for r in (r for r in rows if r["kind"] == "op" and r.get("fs")):
         fstype[r["fs"]] = r.get("fstype")
     import floor  # imports this module's interval: not at the top, where that is a cycle
+    import revlat_host  # the same
     return {"env": env, "emulated": emulated, "reps_done": done, "fstype": fstype, "ops": table,
             "bound_vs_landlock": vs_landlock, "revocation": revocation, "compile": compile_,
             "throughput": throughput, "pipeline": pipeline, "bpfstats": bpfstats, "sign": sign,
-            "egress": egress, "floor": floor.summarize(rows)}
+            "egress": egress, "floor": floor.summarize(rows), "revlat_host": revlat_host.summarize(
+                [r for r in rows if r["kind"] == "revlat_host"])}
 
 
 def ratio(s, cfg, case):
@@ -298,6 +300,8 @@ def targets(s):
                     "n": r["n"]}
         add(name, iv, f"≤ {lim:,} µs", lim, k,
             floor=revocation_floor if key == "kernel_us" else None)
+    import revlat_host
+    t += revlat_host.target_rows(s.get("revlat_host"))
     where = "host" if "host" in s["compile"] else "vm"
     c = s["compile"].get(where, {}).get("10000")
     cw = "this machine, real CPU" if where == "host" else k

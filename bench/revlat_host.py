@@ -12,7 +12,8 @@ Then each target (revlat_host.c says what each series times):
     flip_us, lean_flip_us  ≤ 5,000 µs at p99: `revoke` from exec to the map write
     daemon_us              ≤ 100 µs at p99: the daemon's control socket, arrival to the write
 A target is met when the pooled interval and every run's p99 meet it, missed when the pooled
-interval and every run's p99 miss it, else not decidable at this noise."""
+interval and every run's p99 miss it, else not decidable at this noise. bench/run.sh runs
+`kk-revlat host` on the host and bench/report.py takes these targets from here (target_rows)."""
 import json
 import sys
 
@@ -57,6 +58,22 @@ def verdict(s, goal):
     if s["p99_lo"] is not None and s["p99_lo"] > goal and lo > goal:
         return "missed"
     return "not decidable at this noise"
+
+
+def target_rows(summary):
+    """The targets as bench/report.py's rows ({name, iv, value, goal, goal_value, verdict, need,
+    where}), from summarize() of make bench's host runs ({} or None: "not measured")."""
+    g = next(iter((summary or {}).values()), None)
+    rows = []
+    for s, goal, what in TARGETS:
+        x = g and g["series"].get(s)
+        iv = x and {"mean": x["p99"], "lo": x["p99_lo"], "hi": x["p99_hi"], "sd": None,
+                    "n": x["n"]}
+        rows.append({"name": f"revocation's userspace, {what}, p99 (µs)", "iv": iv,
+                     "value": x and x["p99"], "goal": f"≤ {goal:,} µs", "goal_value": goal,
+                     "verdict": verdict(x, goal) if x else "not measured", "need": None,
+                     "where": "this machine, real CPU"})
+    return rows
 
 
 def num(x):

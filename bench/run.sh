@@ -39,7 +39,9 @@
 #    On this machine also: the daemon's per-event work without a kernel (bench/kk-evpipe.c:
 #    decode, JSON, hash chain, batched writes), the consumer's ceiling on real hardware; and
 #    the signer's per-request work (kk-signlat work: RFC 8785, ES256 sign, verify, a socketpair
-#    round trip), the part of the 1 ms target that does not need the kernel.
+#    round trip), the part of the 1 ms target that does not need the kernel; and revocation's
+#    userspace (kk-revlat host: `revoke` from exec to its map write, the daemon's control
+#    socket from a request's arrival to its write), against this build's maps, no programs.
 # 3. bench/report.py turns the raw lines into $OUT/latest.json, latest.md and latest.png: every
 #    ratio the mean of per-repetition ratios with a 95 % t-interval, every target met, missed,
 #    or not decidable at this noise.
@@ -194,6 +196,22 @@ bench_pipeline() {
 			"$("$BB/kk-evpipe" "$(iters 200000)" "$W/evpipe.jsonl" | sed 's/^{//')"
 	done
 	rm -f "$W/evpipe.jsonl"
+}
+
+# Revocation's userspace on this machine's CPU (bench/revlat_host.c): 3 runs of `kk-revlat host`,
+# 1,000 trials each, a full table of identities. It needs BPF maps and a bpffs, not BPF LSM;
+# where it cannot make them, its targets say "not measured".
+bench_revlat_host() {
+	local i res
+	for i in 1 2 3; do
+		res=$(PATH=$top/build:$PATH "$BB/kk-revlat" host "$(iters 1000)" 1024 2>"$W/revlat.err") ||
+			{ log "revoke's userspace not measured: $(tail -n 1 "$W/revlat.err")"; return 0; }
+		python3 -c 'import json, sys
+d = json.loads(sys.argv[3])
+d = {k: v for k, v in d.items() if not k.endswith("_stats")}
+print(json.dumps(dict(d, kind="revlat_host", where=sys.argv[1], rep=int(sys.argv[2]))))' \
+			"$1" "$i" "$res"
+	done
 }
 
 bench_compile() {
@@ -495,6 +513,8 @@ if [ -z "$only" ]; then
 	bench_compile host >>"$raw"
 	bench_pipeline host >>"$raw"
 	bench_sign_work host >>"$raw"
+	log "revoke's userspace on this machine"
+	bench_revlat_host host >>"$raw"
 fi
 set +e
 msg=$("$KK" load 2>&1)
