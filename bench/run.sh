@@ -25,8 +25,8 @@
 #      and the revocation floor (--rev-trials trials of a reader seeing a store made on another
 #      CPU); the report shows each floor beside the target it bounds;
 #    - revocation latency (bench/kk-revlat.c: a bound process spinning on pread(); --rev-trials
-#      map-update trials, default 1,000, the first --rev-cmd-trials of them (default all) also
-#      with the `revoke` command and one fork+exec of /bin/true, the process-start floor;
+#      map-update trials, default 1,000, alone, then --rev-cmd-trials (default as many) with
+#      the `revoke` command and one fork+exec of /bin/true, the process-start floor;
 #      --rev-seconds stops starting trials after that long, and the report shows the counts);
 #    - audit throughput: two bound producer threads of denials into the daemon's audit file,
 #      as fast as they can and paced at half of that (at most 100k/s), the ring drained before
@@ -340,7 +340,8 @@ bench_floor() {
 }
 
 # A bound process spinning on pread() of an open file, revoked and restored --rev-trials times
-# (default 1,000), each trial beside one fork+exec of /bin/true (the process-start floor).
+# (default 1,000) by a map update, then --rev-cmd-trials times by the `revoke` command, each of
+# those beside one fork+exec of /bin/true (the process-start floor).
 bench_revocation() {
 	local serial pid res f
 	f=$(tree_dir root)/data/d0/f
