@@ -195,7 +195,7 @@ $(OUTPUT)/bench/kk-bench: bench/kk-bench.c bench/lat.h | $(OUTPUT)/bench
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ -lpthread
 # kk-revlat's host mode (bench/revlat_host.c) makes this build's maps from the skeleton and
 # runs the library's revocation: linked with the library.
-$(OUTPUT)/bench/kk-revlat: bench/kk-revlat.c bench/revlat_host.c bench/revlat.h $(SKEL) $(LIB_OBJS) | $(OUTPUT)/bench
+$(OUTPUT)/bench/kk-revlat: bench/kk-revlat.c bench/revlat_host.c bench/revlat.h bench/lat.h $(SKEL) $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Ibench -MMD -MP bench/kk-revlat.c bench/revlat_host.c $(LIB_OBJS) $(LDLIBS) -o $@
 $(OUTPUT)/bench/kk-evpipe: bench/kk-evpipe.c $(LIB_OBJS) | $(OUTPUT)/bench

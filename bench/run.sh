@@ -49,9 +49,9 @@
 # --scale multiplies every iteration count (0.01 for a smoke run); --out defaults to
 # bench/results. --only PART measures one kernel-side part alone (bpfstats, revocation, sign,
 # egress, throughput or floor: load, that part, unload; the floor with nothing loaded; none of
-# the host's), e.g. with --out
-# bench/results/egress so that the full run's report stays. Needs root; writes only under --out
-# and /tmp/kkbench (in the VM: its /tmp), where it mounts a tmpfs for the run.
+# the host's), e.g. with --out bench/results/egress so that the full run's report stays. Needs
+# root; writes only under --out and /tmp/kkbench (in the VM: its /tmp), where it mounts a tmpfs
+# for the run.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
